@@ -1,0 +1,2 @@
+// nn: populated by the layers work.
+namespace stan::nn {}

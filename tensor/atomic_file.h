@@ -1,0 +1,53 @@
+// Atomic file output: write everything to a temporary file in the destination's folder, then
+// publish it under its final name with one rename. A failed or abandoned write leaves no
+// half-written file behind (the final name either keeps its old content or does not exist).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace stan {
+
+class AtomicFile {
+ public:
+  // Creates "<path>.tmp.<pid>" (truncating a stale one); throws stan::Error naming `path` if
+  // the folder does not exist or is not writable.
+  explicit AtomicFile(std::string path);
+  // Without commit(): closes and removes the temporary file. Never throws.
+  ~AtomicFile();
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+
+  // Appends bytes (buffered). Throws stan::Error on a write error (e.g. disk full).
+  void write(const void* data, size_t n);
+  void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
+  // Flushes, fsyncs, closes and renames the temporary file to the final path (then fsyncs the
+  // folder, best effort). On failure the temporary file is removed and stan::Error thrown.
+  // Calling write() or commit() after commit() is an error.
+  void commit();
+  // Closes and removes the temporary file now (what the destructor does). Idempotent.
+  void abort() noexcept;
+
+  const std::string& path() const { return path_; }       // final name
+  const std::string& temp_path() const { return temp_; }  // "<path>.tmp.<pid>"
+  bool committed() const { return committed_; }
+  size_t bytes_written() const { return written_; }  // bytes passed to write() so far
+
+ private:
+  void flush_buffer();
+
+  std::string path_;
+  std::string temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+  size_t written_ = 0;
+  std::string buf_;  // pending bytes, flushed when large
+};
+
+// Writes `bytes` to `path` atomically (AtomicFile + commit).
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
+}  // namespace stan

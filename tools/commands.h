@@ -1,0 +1,15 @@
+// Each `stan` subcommand lives in its own tools/cmd_<name>.cpp and registers itself on the app.
+// A registered callback throws stan::Error (or std::exception) on failure; main prints it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace stan::cli {
+
+void add_train_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_baseline_command(CLI::App& app);
+
+}  // namespace stan::cli

@@ -1,0 +1,25 @@
+// `stan`: train, generate, inspect and evaluate synthetic NetFlow models.
+#include <cstdio>
+#include <exception>
+
+#include "tools/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "stan 0.1.0");
+  stan::cli::add_generate_command(app);
+  stan::cli::add_train_command(app);
+  stan::cli::add_info_command(app);
+  stan::cli::add_eval_command(app);
+  stan::cli::add_baseline_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
