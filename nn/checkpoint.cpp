@@ -1,0 +1,180 @@
+#include "nn/checkpoint.h"
+
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "tensor/atomic_file.h"
+#include "tensor/autograd.h"
+
+namespace stan::nn {
+
+namespace {
+
+const char* st_dtype(DType t) { return t == DType::f32 ? "F32" : t == DType::f64 ? "F64" : "I64"; }
+
+bool parse_st_dtype(const std::string& s, DType* t) {
+  if (s == "F32") *t = DType::f32;
+  else if (s == "F64") *t = DType::f64;
+  else if (s == "I64") *t = DType::i64;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+bool Checkpoint::has(const std::string& name) const {
+  for (auto& [n, t] : tensors)
+    if (n == name) return true;
+  return false;
+}
+
+Tensor Checkpoint::get(const std::string& name) const {
+  for (auto& [n, t] : tensors)
+    if (n == name) return t;
+  throw Error(path + ": checkpoint has no tensor '" + name + "'");
+}
+
+std::string Checkpoint::meta(const std::string& key) const {
+  auto it = metadata.find(key);
+  STAN_CHECK(it != metadata.end(), path, ": checkpoint metadata lacks '", key, "'");
+  return it->second;
+}
+
+NamedTensors Checkpoint::with_prefix(const std::string& prefix) const {
+  NamedTensors r;
+  for (auto& [n, t] : tensors)
+    if (n.rfind(prefix, 0) == 0) r.emplace_back(n.substr(prefix.size()), t);
+  return r;
+}
+
+void save_checkpoint(const std::string& path, const NamedTensors& tensors,
+                     std::map<std::string, std::string> metadata) {
+  metadata["format"] = kCheckpointFormat;
+  metadata["format_version"] = std::to_string(kCheckpointVersion);
+  nlohmann::ordered_json header;
+  header["__metadata__"] = metadata;
+  std::vector<Tensor> host;
+  std::set<std::string> names;
+  size_t offset = 0;
+  for (auto& [name, t] : tensors) {
+    STAN_CHECK(names.insert(name).second, "[save_checkpoint] duplicate tensor name '", name, "'");
+    Tensor c = t.detach().to(Device::cpu()).contiguous();
+    const size_t bytes = c.numel() * dtype_size(c.dtype());
+    header[name] = {{"dtype", st_dtype(c.dtype())},
+                    {"shape", c.shape()},
+                    {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    host.push_back(c);
+  }
+  std::string h = header.dump();
+  while ((8 + h.size()) % 8) h += ' ';  // align the data block
+  uint64_t n = h.size();
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+  AtomicFile f(path);
+  f.write(len, 8);
+  f.write(h);
+  for (const Tensor& c : host)
+    if (c.numel()) f.write(c.raw_data(), c.numel() * dtype_size(c.dtype()));
+  f.commit();
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  STAN_CHECK(in, path, ": cannot open checkpoint (", std::strerror(errno), ")");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  STAN_CHECK(bytes.size() >= 8, path, ": not a checkpoint: ", bytes.size(),
+             " bytes is too short for a safetensors header");
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  STAN_CHECK(n <= bytes.size() - 8, path, ": truncated or not a safetensors file (header length ",
+             n, " exceeds the file's ", bytes.size() - 8, " remaining bytes)");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(n));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": corrupted checkpoint header (invalid JSON: " + e.what() + ")");
+  }
+  STAN_CHECK(header.is_object(), path, ": corrupted checkpoint header (not a JSON object)");
+  Checkpoint ck;
+  ck.path = path;
+  const size_t data_start = 8 + n, data_len = bytes.size() - data_start;
+  size_t covered = 0;
+  try {
+    for (auto it = header.begin(); it != header.end(); ++it) {
+      if (it.key() == "__metadata__") {
+        for (auto m = it->begin(); m != it->end(); ++m) ck.metadata[m.key()] = m->get<std::string>();
+        continue;
+      }
+      const auto& e = it.value();
+      DType t;
+      STAN_CHECK(parse_st_dtype(e.at("dtype").get<std::string>(), &t), path, ": tensor '", it.key(),
+                 "' has unsupported dtype ", e.at("dtype").dump());
+      Shape s = e.at("shape").get<Shape>();
+      for (int64_t d : s) STAN_CHECK(d >= 0, path, ": tensor '", it.key(), "' has a negative dimension");
+      auto off = e.at("data_offsets").get<std::vector<uint64_t>>();
+      STAN_CHECK(off.size() == 2 && off[0] <= off[1], path, ": tensor '", it.key(), "' has bad data_offsets");
+      const uint64_t want = static_cast<uint64_t>(shape_numel(s)) * dtype_size(t);
+      STAN_CHECK(off[1] - off[0] == want, path, ": tensor '", it.key(), "' has ", off[1] - off[0],
+                 " bytes of data for shape ", shape_str(s), " (", want, " expected)");
+      STAN_CHECK(off[1] <= data_len, path, ": truncated: tensor '", it.key(), "' ends at byte ",
+                 off[1], " of a data block of ", data_len, " bytes");
+      Tensor x = empty(s, t);
+      if (want) std::memcpy(x.raw_data(), bytes.data() + data_start + off[0], want);
+      ck.tensors.emplace_back(it.key(), x);
+      covered += want;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": corrupted checkpoint header (" + e.what() + ")");
+  }
+  STAN_CHECK(covered == data_len, path, ": corrupted checkpoint: tensors cover ", covered,
+             " bytes but the data block has ", data_len);
+  auto fmt = ck.metadata.find("format");
+  STAN_CHECK(fmt != ck.metadata.end() && fmt->second == kCheckpointFormat, path,
+             ": a safetensors file, but not a stan model (metadata 'format' is missing or not '",
+             kCheckpointFormat, "')");
+  const int version = std::atoi(ck.metadata["format_version"].c_str());
+  STAN_CHECK(version >= 1 && version <= kCheckpointVersion, path, ": checkpoint format version ",
+             ck.metadata["format_version"], " is not supported (this build reads 1..",
+             kCheckpointVersion, ")");
+  return ck;
+}
+
+void load_state(const NamedTensors& state, const Checkpoint& ck, const std::string& prefix) {
+  std::ostringstream problems;
+  int count = 0;
+  std::set<std::string> expected;
+  for (auto& [name, t] : state) {
+    expected.insert(prefix + name);
+    if (!ck.has(prefix + name)) {
+      problems << "\n  missing tensor '" << prefix + name << "' (" << t.str() << ")";
+      ++count;
+      continue;
+    }
+    Tensor v = ck.get(prefix + name);
+    if (v.shape() != t.shape() || v.dtype() != t.dtype()) {
+      problems << "\n  tensor '" << prefix + name << "': file has " << dtype_name(v.dtype())
+               << shape_str(v.shape()) << ", model expects " << dtype_name(t.dtype())
+               << shape_str(t.shape());
+      ++count;
+    }
+  }
+  for (auto& [name, t] : ck.tensors)
+    if (name.rfind(prefix, 0) == 0 && !expected.count(name)) {
+      problems << "\n  unexpected tensor '" << name << "'";
+      ++count;
+    }
+  STAN_CHECK(count == 0, ck.path, ": checkpoint does not match the model (", count,
+             " problem", count == 1 ? "" : "s", "):", problems.str());
+  NoGradGuard ng;
+  for (auto& [name, t] : state) {
+    Tensor v = ck.get(prefix + name).to(t.device());
+    Tensor dst = t.detach();
+    dst.copy_(v);
+  }
+}
+
+}  // namespace stan::nn

@@ -1,0 +1,44 @@
+// Checkpoints in the safetensors format: an 8-byte little-endian header length, a JSON header
+// ({"name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]}, "__metadata__": {..}}),
+// then the raw little-endian data. Python users can open them with the `safetensors` package.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace stan::nn {
+
+inline constexpr const char* kCheckpointFormat = "stan-safetensors";
+inline constexpr int kCheckpointVersion = 1;
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+struct Checkpoint {
+  std::string path;
+  NamedTensors tensors;  // CPU tensors, in file order
+  std::map<std::string, std::string> metadata;
+  bool has(const std::string& name) const;
+  Tensor get(const std::string& name) const;  // throws naming the file and tensor if absent
+  std::string meta(const std::string& key) const;  // throws if absent
+  // Tensors whose name starts with prefix, with the prefix removed.
+  NamedTensors with_prefix(const std::string& prefix) const;
+};
+
+// Writes atomically (temporary file + rename). Metadata gains "format" and "format_version".
+void save_checkpoint(const std::string& path, const NamedTensors& tensors,
+                     std::map<std::string, std::string> metadata = {});
+
+// Reads and validates the whole file: a truncated, corrupted or foreign file is a stan::Error
+// naming the file and the problem, never a crash or a partial load.
+Checkpoint load_checkpoint(const std::string& path);
+
+// Copies values into `state` (e.g. module.state()), in place. Every name must be present with
+// the same shape and dtype, and the checkpoint must hold nothing else under `prefix`; all
+// mismatches are reported together.
+void load_state(const NamedTensors& state, const Checkpoint& ck, const std::string& prefix = "");
+
+}  // namespace stan::nn

@@ -1,0 +1,118 @@
+#include "nn/mixture.h"
+
+#include <cmath>
+
+#include "tensor/autograd.h"
+
+namespace stan::nn {
+
+namespace {
+constexpr double kLn2 = 0.69314718055994530942;
+constexpr double kHalfLog2Pi = 0.91893853320467274178;
+}  // namespace
+
+Tensor mixture_sigma(const Tensor& log_sigma, double floor) {
+  Tensor s = exp(log_sigma);
+  return floor > 0 ? add(s, floor) : s;
+}
+
+MixtureHead::MixtureHead(int64_t f, int64_t k, Generator& gen, DType t) : k_(k) {
+  STAN_CHECK(k >= 1, "[MixtureHead] K must be positive, got ", k);
+  pi_ = register_module("pi", std::make_shared<Sequential>());
+  pi_->add(std::make_shared<Linear>(f, f, gen, true, t))
+      .add(std::make_shared<ELU>())
+      .add(std::make_shared<Linear>(f, k, gen, true, t));
+  musig_ = register_module("musig", std::make_shared<Sequential>());
+  musig_->add(std::make_shared<Linear>(f, f, gen, true, t))
+      .add(std::make_shared<ELU>())
+      .add(std::make_shared<Linear>(f, 2 * k, gen, true, t));
+}
+
+Tensor MixtureHead::forward(const Tensor& x) { return cat({pi_->forward(x), musig_->forward(x)}, 1); }
+
+std::string MixtureHead::describe() const { return "MixtureHead(K=" + std::to_string(k_) + ")"; }
+
+MixtureParams MixtureHead::split(const Tensor& out) const {
+  STAN_CHECK(out.dim() == 2 && out.size(1) == 3 * k_, "[MixtureHead] expected (N, ", 3 * k_,
+             "), got ", shape_str(out.shape()));
+  return {out.narrow(1, 0, k_), out.narrow(1, k_, k_), out.narrow(1, 2 * k_, k_)};
+}
+
+namespace {
+void check_params(const char* op, const MixtureParams& p, const Tensor& y) {
+  STAN_CHECK(p.logits.dim() == 2 && p.mu.shape() == p.logits.shape() &&
+                 p.log_sigma.shape() == p.logits.shape(),
+             "[", op, "] logits, mu and log_sigma must all be (N,K), got ",
+             shape_str(p.logits.shape()), ", ", shape_str(p.mu.shape()), ", ",
+             shape_str(p.log_sigma.shape()));
+  STAN_CHECK(y.dim() == 1 && y.size(0) == p.logits.size(0), "[", op, "] target must be (",
+             p.logits.size(0), "), got ", shape_str(y.shape()));
+  STAN_CHECK(p.logits.size(0) > 0, "[", op, "] empty batch");
+}
+}  // namespace
+
+Tensor mixture_nll(const MixtureParams& p, const Tensor& y, double sigma_floor) {
+  check_params("mixture_nll", p, y);
+  Tensor s = mixture_sigma(p.log_sigma, sigma_floor);
+  Tensor z = div(sub(y.unsqueeze(1), p.mu), s);
+  Tensor log_n = sub(add(mul(square(z), -0.5), neg(log(s))), kHalfLog2Pi);
+  Tensor lp = logsumexp(add(log_softmax(p.logits, 1), log_n), 1);
+  return neg(mean(lp));
+}
+
+Tensor log1mexp(const Tensor& x) {
+  // -ln2 < x: log(-expm1(x)); x <= -ln2: log1p(-exp(x)). Each branch sees an input clamped to
+  // its own side so the branch not taken stays finite (and so does its zero gradient).
+  Tensor cut = scalar(-kLn2, x.dtype(), x.device());
+  Tensor near = log(neg(expm1(maximum(x, cut))));
+  Tensor far = log1p(neg(exp(minimum(x, cut))));
+  return where(gt(x, cut), near, far);
+}
+
+Tensor binned_mixture_log_prob(const MixtureParams& p, const Tensor& y, const BinnedLossOptions& o) {
+  check_params("binned_mixture_nll", p, y);
+  STAN_CHECK(o.half_width > 0, "[binned_mixture_nll] half_width must be positive");
+  Tensor s = mixture_sigma(p.log_sigma, o.sigma_floor);
+  Tensor yy = y.unsqueeze(1);
+  Tensor a = div(sub(sub(yy, o.half_width), p.mu), s);  // (N,K) lower edge, standardised
+  Tensor b = div(sub(add(yy, o.half_width), p.mu), s);  // upper edge
+  // Phi(b) - Phi(a) = Phi(-a) - Phi(-b): use the side where both ends are <= 0 (no cancellation).
+  Tensor zero = zeros({}, a.dtype(), a.device());
+  Tensor flip = gt(a, zero);
+  Tensor lo = where(flip, neg(b), a), hi = where(flip, neg(a), b);
+  Tensor lp_hi = log_norm_cdf(hi), lp_lo = log_norm_cdf(lo);
+  // Below -1e-12 the bin has width; equality would mean an infinitely wide sigma.
+  Tensor d = minimum(sub(lp_lo, lp_hi), scalar(-1e-12, a.dtype(), a.device()));
+  Tensor log_bin = add(lp_hi, log1mexp(d));
+  if (o.censor) {
+    Tensor below = le(sub(yy, o.half_width), scalar(o.low_edge, a.dtype(), a.device()));
+    Tensor above = ge(add(yy, o.half_width), scalar(o.high_edge, a.dtype(), a.device()));
+    below = below.expand(log_bin.shape());
+    above = above.expand(log_bin.shape());
+    log_bin = where(below, log_norm_cdf(b), where(above, log_norm_cdf(neg(a)), log_bin));
+  }
+  return logsumexp(add(log_softmax(p.logits, 1), log_bin), 1);
+}
+
+Tensor binned_mixture_nll(const MixtureParams& p, const Tensor& y, const BinnedLossOptions& o) {
+  return neg(mean(binned_mixture_log_prob(p, y, o)));
+}
+
+Tensor sample_mixture(const MixtureParams& p, double sigma_floor, Generator& gen) {
+  NoGradGuard ng;
+  const int64_t n = p.logits.size(0);
+  Tensor comp = gen.categorical(softmax(p.logits, 1)).unsqueeze(1);  // (N,1)
+  Tensor mu = gather(p.mu, 1, comp).squeeze(1);
+  Tensor s = gather(mixture_sigma(p.log_sigma, sigma_floor), 1, comp).squeeze(1);
+  Tensor eps = gen.normal({n}, p.mu.dtype(), p.mu.device());
+  return add(mu, mul(s, eps));
+}
+
+Tensor sample_logits(const Tensor& logits, Generator& gen, double temperature) {
+  NoGradGuard ng;
+  STAN_CHECK(temperature > 0, "[sample_logits] temperature must be positive, got ", temperature);
+  Tensor l = temperature == 1.0 ? logits : div(logits, temperature);
+  return gen.categorical(softmax(l, 1));
+}
+
+}  // namespace stan::nn
