@@ -6,6 +6,10 @@
 
 namespace stan::cli {
 
+// The command line this process was started with (recorded in trained models).
+const std::string& invocation();
+void set_invocation(int argc, char** argv);
+
 void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_info_command(CLI::App& app);

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <limits>
 
+#include "tensor/cpu/rowwise_gemm.h"
 #include "tensor/cpu/strided.h"
+#include "tensor/determinism.h"
 #include "tensor/philox.h"
 #include "tensor/scalar_math.h"
 
@@ -237,8 +239,9 @@ void CpuBackend::gemm(const Tensor& a, const Tensor& b, const Tensor& c, int64_t
       for (int64_t i = 0; i < batch * m * n; ++i) cp[i] = beta == 0 ? T(0) : static_cast<T>(beta * cp[i]);
       return;
     }
+    const bool rowwise = row_independent_gemm();
     for (int64_t i = 0; i < batch; ++i)
-      gemm_raw<T>(trans_a, trans_b, m, n, k, static_cast<T>(alpha), ap + (a_batched ? i * m * k : 0),
+      (rowwise ? rowwise_gemm<T> : gemm_raw<T>)(trans_a, trans_b, m, n, k, static_cast<T>(alpha), ap + (a_batched ? i * m * k : 0),
                   bp + (b_batched ? i * k * n : 0), static_cast<T>(beta), cp + i * m * n);
   });
 }

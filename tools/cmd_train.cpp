@@ -1,0 +1,114 @@
+// stan train: fit a model on flow files.
+#include <cstdio>
+#include <memory>
+
+#include "stan/cli_parse.h"
+#include "stan/pipeline.h"
+#include "stan/trainer.h"
+#include "tools/commands.h"
+
+namespace stan::cli {
+
+namespace {
+struct TrainArgs {
+  std::vector<std::string> data;
+  std::string out = "model.safetensors";
+  std::vector<std::string> owners;
+  std::string host_list;
+  std::string arch = "mlp";
+  std::string encoding = "full";
+  std::string device = "cpu";
+  int epochs = 10, window = 5, k = 10, hidden = 256, peer_cache = -1, cold_starts = -1;
+  int64_t batch = 512, max_batches = -1;
+  double val_fraction = 0.1;
+  uint64_t seed = 1;
+  bool resume = false, skip_bad = false, quiet = false;
+  bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
+};
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  CLI::App* c = app.add_subcommand("train", "Train a model on NetFlow records (UGR'16 or nfdump CSV, "
+                                            "plain, .xz or .gz)");
+  c->add_option("--data", a->data, "Flow file(s) to train on")->required();
+  c->add_option("--out", a->out, "Model file to write (after every epoch; atomic)")->capture_default_str();
+  c->add_option("--owners", a->owners, "Owner host prefix(es), e.g. 42.219.0.0/16 (default)");
+  c->add_option("--host-list", a->host_list, "Owner hosts instead of prefixes: a,b,c or @file");
+  c->add_option("--arch", a->arch, "Architecture: mlp or cnn")->capture_default_str()->check(CLI::IsMember({"mlp", "cnn"}));
+  c->add_option("--encoding", a->encoding, "full (default) or faithful (the reference STAN "
+                "encoding: linear scales, no zero decisions, no profiles)")->capture_default_str()
+      ->check(CLI::IsMember({"full", "faithful"}));
+  c->add_flag("--no-zero-decisions", a->no_zero, "Model inter-arrival and duration without zero/"
+              "non-zero decisions (linear scales)");
+  c->add_flag("--no-censor", a->no_censor, "No censored edges in the mixture likelihood");
+  c->add_flag("--no-profiles", a->no_profiles, "No per-host profile conditioning");
+  c->add_flag("--no-bytes-per-packet", a->no_bpp, "Model bytes directly (no rules by construction)");
+  c->add_flag("--no-flags-tos", a->no_flags, "Do not model TCP flags and ToS");
+  c->add_option("--peer-cache", a->peer_cache, "Recent peers a host can reuse (0 = off; default 8, "
+                "faithful 0)");
+  c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)");
+  c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--batch", a->batch, "Windows per batch")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  c->add_option("--window", a->window, "Previous rows in a window (W)")->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option("--k", a->k, "Mixture components")->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option("--hidden", a->hidden, "Hidden layer width (0 = heads on the grid, as the "
+                "reference)")->capture_default_str()->check(CLI::Range(0, 8192));
+  c->add_option("--val-fraction", a->val_fraction, "Share of hosts held back for validation")->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9));
+  c->add_option("--seed", a->seed, "Random seed (initialisation, split, shuffling)")->capture_default_str();
+  c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
+  c->add_option("--max-batches", a->max_batches, "Stop each epoch after this many batches (quick runs)");
+  c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
+  c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
+  c->add_flag("--quiet", a->quiet, "No progress bar");
+  c->callback([a, c]() {
+    PrepareOptions p;
+    p.data = a->data;
+    for (const auto& s : a->owners) p.owners.prefixes.push_back(parse_prefix(s));
+    if (!a->host_list.empty()) p.owners.hosts = parse_host_list(a->host_list);
+    p.encoding = a->encoding == "faithful" ? EncodingOptions::faithful() : EncodingOptions{};
+    if (a->no_zero) p.encoding.zero_decisions = false;
+    if (a->no_censor) p.encoding.censor = false;
+    if (a->no_profiles) p.encoding.profiles = false;
+    if (a->no_bpp) p.encoding.bytes_per_packet = false;
+    if (a->no_flags) p.encoding.flags_tos = false;
+    if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;
+    if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
+    p.config.arch = a->arch;
+    p.config.window = a->window;
+    p.config.k = a->k;
+    p.config.hidden = a->hidden;
+    p.val_fraction = a->val_fraction;
+    p.seed = a->seed;
+    p.read.skip_bad_rows = a->skip_bad;
+    p.command = invocation();
+    TrainOptions t;
+    t.epochs = a->epochs;
+    t.batch = a->batch;
+    t.seed = a->seed;
+    t.out = a->out;
+    t.resume = a->resume;
+    t.device = parse_device_checked(a->device);
+    t.progress = !a->quiet;
+    t.max_batches = a->max_batches;
+    std::fprintf(stderr, "reading %zu file(s) ...\n", a->data.size());
+    Prepared prep = prepare_training(p);
+    std::fprintf(stderr, "%lld flows, %lld training hosts (%lld windows), %lld validation hosts (%lld windows)\n",
+                 static_cast<long long>(prep.flows), static_cast<long long>(prep.train_hosts),
+                 static_cast<long long>(prep.train.examples()), static_cast<long long>(prep.val_hosts),
+                 static_cast<long long>(prep.val.examples()));
+    std::fprintf(stderr, "%s", prep.model.summary().c_str());
+    train_model(prep.model, prep.train, prep.val, t, [&](const EpochReport& r) {
+      std::fprintf(stderr, "epoch %d: %.1f s, %.0f windows/s\n  %-8s %10s %10s\n", r.epoch, r.seconds,
+                   r.windows_per_second, "attr", "train", "val");
+      for (size_t i = 0; i < r.train_loss.size(); ++i)
+        std::fprintf(stderr, "  %-8s %10.4f %10.4f\n", attr_name(prep.model.nets()[i]->spec().id),
+                     r.train_loss[i], r.val_loss[i]);
+    });
+    std::printf("model written to %s\n", a->out.c_str());
+  });
+}
+
+}  // namespace stan::cli
