@@ -20,7 +20,7 @@ struct ModelConfig {
   std::string arch = "mlp";  // "mlp": flattened grid (+ hidden layer); "cnn": VGG-style encoder
   int window = 5;            // W previous rows
   int k = 10;                // mixture components
-  int hidden = 256;          // mlp: width of the shared hidden layer (0 = heads on the grid)
+  int hidden = 128;          // mlp: width of the shared hidden layer (0 = heads on the grid)
   int cnn_c1 = 64, cnn_c2 = 128;
   double lr_mixture = 1e-3, lr_softmax = 1e-2;
   int lr_step = 10;

@@ -18,7 +18,7 @@ struct TrainArgs {
   std::string arch = "mlp";
   std::string encoding = "full";
   std::string device = "cpu";
-  int epochs = 10, window = 5, k = 10, hidden = 256, peer_cache = -1, cold_starts = -1;
+  int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int64_t batch = 512, max_batches = -1;
   double val_fraction = 0.1;
   uint64_t seed = 1;
