@@ -51,11 +51,17 @@ std::vector<uint32_t> parse_host_list(const std::string& text) {
   if (!text.empty() && text[0] == '@') {
     std::ifstream in(text.substr(1));
     STAN_CHECK(in, text.substr(1), ": cannot open host list");
+    // One host per line; in a CSV the first field, and a header line is skipped.
     std::string line;
+    bool first = true;
     while (std::getline(in, line)) {
+      line = line.substr(0, line.find(','));
       line.erase(0, line.find_first_not_of(" \t\r"));
       line.erase(line.find_last_not_of(" \t\r") + 1);
-      if (!line.empty() && line[0] != '#') items.push_back(line);
+      uint32_t ip = 0;
+      const bool header = first && !parse_ipv4(line, &ip);
+      first = false;
+      if (!line.empty() && line[0] != '#' && !header) items.push_back(line);
     }
   } else {
     std::stringstream ss(text);

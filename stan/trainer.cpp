@@ -10,6 +10,7 @@
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "tensor/autograd.h"
+#include "tensor/parallel.h"
 
 namespace stan {
 
@@ -70,7 +71,8 @@ void progress_line(int epoch, int epochs, int64_t done, int64_t total, double el
 
 std::string resume_state_path(const std::string& model_path) { return model_path + ".state"; }
 
-std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch) {
+std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch,
+                                  int threads) {
   NoGradGuard ng;
   model.train(false);
   const size_t A = model.nets().size();
@@ -88,14 +90,16 @@ std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, in
     xb.resize(n * I);
     data.fill_batch(idx.data(), n, xb.data());
     Tensor x = from_vector<float>(xb, {n, I}, dev);
-    for (size_t a = 0; a < A; ++a) {
+    parallel_for(static_cast<int64_t>(A), dev.is_cpu() ? threads : 1, [&](int64_t j) {
+      const size_t a = static_cast<size_t>(j);
       auto& net = *model.nets()[a];
       AttrBatch b = attr_batch(data, idx, x, masks[a], a, net.spec().continuous, dev);
-      if (b.rows.empty()) continue;
+      if (b.rows.empty()) return;
+      NoGradGuard ngw;  // grad mode is per thread
       Tensor loss = net.loss(net.forward(b.x), b.target, model.encoder().options());
       sum[a] += loss.item<double>() * static_cast<double>(b.rows.size());
       count[a] += static_cast<int64_t>(b.rows.size());
-    }
+    });
   }
   for (size_t a = 0; a < A; ++a) sum[a] = count[a] ? sum[a] / static_cast<double>(count[a]) : NAN;
   return sum;
@@ -138,6 +142,19 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
   }
   std::vector<Tensor> masks;
   for (size_t a = 0; a < A; ++a) masks.push_back(model.mask(a, dev));
+  // Largest networks first, so the dynamic schedule balances the threads.
+  std::vector<size_t> order(A);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return model.nets()[x]->parameter_count() > model.nets()[y]->parameter_count();
+  });
+  const int threads = dev.is_cpu() ? (opt.threads > 0 ? opt.threads : default_threads()) : 1;
+  const int blas_before = blas_threads();
+  if (threads > 1) set_blas_threads(1);
+  struct BlasRestore {
+    int n;
+    ~BlasRestore() { set_blas_threads(n); }
+  } restore{blas_before};
   std::vector<EpochReport> reports;
   const int64_t I = train.input_dim();
   std::vector<float> xb(opt.batch * I);
@@ -145,11 +162,11 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     model.train(true);
     const auto t0 = Clock::now();
     // Shuffle: a pure function of (seed, epoch), so a resumed run sees the same order.
-    std::vector<int64_t> order(train.examples());
-    std::iota(order.begin(), order.end(), 0);
+    std::vector<int64_t> perm(train.examples());
+    std::iota(perm.begin(), perm.end(), 0);
     Generator g = Generator(opt.seed, 0x5u).split(static_cast<uint64_t>(epoch));
-    for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
-      std::swap(order[i], order[g.randint(i + 1)]);
+    for (int64_t i = static_cast<int64_t>(perm.size()) - 1; i > 0; --i)
+      std::swap(perm[i], perm[g.randint(i + 1)]);
     int64_t nbatches = (train.examples() + opt.batch - 1) / opt.batch;
     if (opt.max_batches > 0) nbatches = std::min(nbatches, opt.max_batches);
     std::vector<double> loss_sum(A, 0);
@@ -158,20 +175,22 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     auto last_print = Clock::now();
     for (int64_t bi = 0; bi < nbatches; ++bi) {
       const int64_t s = bi * opt.batch, n = std::min(opt.batch, train.examples() - s);
-      std::vector<int64_t> idx(order.begin() + s, order.begin() + s + n);
+      std::vector<int64_t> idx(perm.begin() + s, perm.begin() + s + n);
       train.fill_batch(idx.data(), n, xb.data());
       Tensor x = from_vector<float>(std::vector<float>(xb.begin(), xb.begin() + n * I), {n, I}, dev);
-      for (size_t a = 0; a < A; ++a) {
+      // The attribute networks are independent: train them side by side (see tensor/parallel.h).
+      parallel_for(static_cast<int64_t>(A), threads, [&](int64_t j) {
+        const size_t a = order[j];
         auto& net = *model.nets()[a];
         AttrBatch b = attr_batch(train, idx, x, masks[a], a, net.spec().continuous, dev);
-        if (b.rows.size() < 2) continue;  // batch norm needs two rows
+        if (b.rows.size() < 2) return;  // batch norm needs two rows
         optims[a]->zero_grad();
         Tensor loss = net.loss(net.forward(b.x), b.target, model.encoder().options());
         loss.backward();
         optims[a]->step();
         loss_sum[a] += loss.item<double>() * static_cast<double>(b.rows.size());
         loss_n[a] += static_cast<int64_t>(b.rows.size());
-      }
+      });
       windows += n;
       if (opt.progress && (seconds_since(last_print) > 0.5 || bi + 1 == nbatches)) {
         progress_line(epoch + 1, opt.epochs, windows, std::min(train.examples(), nbatches * opt.batch),
@@ -186,7 +205,7 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     rep.windows_per_second = static_cast<double>(windows) / std::max(1e-9, rep.seconds);
     for (size_t a = 0; a < A; ++a)
       rep.train_loss.push_back(loss_n[a] ? loss_sum[a] / static_cast<double>(loss_n[a]) : NAN);
-    rep.val_loss = val.examples() ? evaluate_loss(model, val, 4096) : std::vector<double>(A, NAN);
+    rep.val_loss = val.examples() ? evaluate_loss(model, val, 4096, threads) : std::vector<double>(A, NAN);
     if (opt.progress) std::fprintf(stderr, "\n");
     // Record and checkpoint.
     nlohmann::json losses = nlohmann::json::object();

@@ -21,6 +21,7 @@ struct TrainOptions {
   Device device = Device::cpu();
   bool progress = true;     // progress bar on stderr
   int64_t max_batches = -1; // per epoch, for quick runs and benchmarks (-1: all)
+  int threads = 0;          // attribute networks trained side by side (0: default_threads())
 };
 
 struct EpochReport {
@@ -35,7 +36,8 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
                                      const std::function<void(const EpochReport&)>& on_epoch = {});
 
 // Mean loss per attribute over all examples of `data` (eval mode, no gradients).
-std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch);
+std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch,
+                                  int threads = 1);
 
 std::string resume_state_path(const std::string& model_path);
 

@@ -7,6 +7,7 @@
 
 #include "tensor/cpu/rowwise_gemm.h"
 #include "tensor/determinism.h"
+#include "tensor/parallel.h"
 
 namespace stan {
 
@@ -47,7 +48,7 @@ template <typename T>
 void rowwise_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
                   const T* b, T beta, T* c) {
   // Rows of op(A) and columns of op(B) as contiguous vectors of length k.
-  std::vector<T> arow(ta ? k : 0), bt;
+  std::vector<T> bt;
   const T* bcols = b;
   if (!tb) {  // B is (k, n): transpose once into (n, k)
     bt.resize(static_cast<size_t>(n) * k);
@@ -55,18 +56,24 @@ void rowwise_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, co
       for (int64_t j = 0; j < n; ++j) bt[j * k + p] = b[p * n + j];
     bcols = bt.data();
   }
-  for (int64_t i = 0; i < m; ++i) {
-    const T* ar = a + i * k;
-    if (ta) {
-      for (int64_t p = 0; p < k; ++p) arow[p] = a[p * m + i];
-      ar = arow.data();
+  // Row blocks on our threads (rows are independent, so the split does not change results).
+  const int64_t block = 16, blocks = (m + block - 1) / block;
+  const int threads = static_cast<double>(m) * n * k > 2e5 ? default_threads() : 1;
+  parallel_for(blocks, threads, [&](int64_t bi) {
+    std::vector<T> arow(ta ? k : 0);
+    for (int64_t i = bi * block; i < std::min(m, (bi + 1) * block); ++i) {
+      const T* ar = a + i * k;
+      if (ta) {
+        for (int64_t p = 0; p < k; ++p) arow[p] = a[p * m + i];
+        ar = arow.data();
+      }
+      T* cr = c + i * n;
+      for (int64_t j = 0; j < n; ++j) {
+        const T v = alpha * dot(ar, bcols + j * k, k);
+        cr[j] = beta == T(0) ? v : v + beta * cr[j];
+      }
     }
-    T* cr = c + i * n;
-    for (int64_t j = 0; j < n; ++j) {
-      const T v = alpha * dot(ar, bcols + j * k, k);
-      cr[j] = beta == T(0) ? v : v + beta * cr[j];
-    }
-  }
+  });
 }
 
 template void rowwise_gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*,
