@@ -1,5 +1,6 @@
 #include "nn/checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -92,9 +93,10 @@ Checkpoint load_checkpoint(const std::string& path) {
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
   STAN_CHECK(n <= bytes.size() - 8, path, ": truncated or not a safetensors file (header length ",
              n, " exceeds the file's ", bytes.size() - 8, " remaining bytes)");
-  nlohmann::json header;
+  nlohmann::ordered_json header;  // ordered: tensors come back in file order
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(n));
+    header = nlohmann::ordered_json::parse(bytes.begin() + 8,
+                                           bytes.begin() + 8 + static_cast<int64_t>(n));
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": corrupted checkpoint header (invalid JSON: " + e.what() + ")");
   }
@@ -102,7 +104,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   Checkpoint ck;
   ck.path = path;
   const size_t data_start = 8 + n, data_len = bytes.size() - data_start;
-  size_t covered = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> extents;  // [begin, end) of each tensor's data
   try {
     for (auto it = header.begin(); it != header.end(); ++it) {
       if (it.key() == "__metadata__") {
@@ -117,7 +119,15 @@ Checkpoint load_checkpoint(const std::string& path) {
       for (int64_t d : s) STAN_CHECK(d >= 0, path, ": tensor '", it.key(), "' has a negative dimension");
       auto off = e.at("data_offsets").get<std::vector<uint64_t>>();
       STAN_CHECK(off.size() == 2 && off[0] <= off[1], path, ": tensor '", it.key(), "' has bad data_offsets");
-      const uint64_t want = static_cast<uint64_t>(shape_numel(s)) * dtype_size(t);
+      // Bytes the shape needs, without overflow: never more than the data block holds.
+      uint64_t want = std::find(s.begin(), s.end(), 0) != s.end() ? 0 : dtype_size(t);
+      for (int64_t d : s)
+        if (want) {
+          STAN_CHECK(want <= data_len / static_cast<uint64_t>(d), path,
+                     ": truncated or corrupted: tensor '", it.key(), "' of shape ", shape_str(s),
+                     " needs more than the ", data_len, " bytes of the data block");
+          want *= static_cast<uint64_t>(d);
+        }
       STAN_CHECK(off[1] - off[0] == want, path, ": tensor '", it.key(), "' has ", off[1] - off[0],
                  " bytes of data for shape ", shape_str(s), " (", want, " expected)");
       STAN_CHECK(off[1] <= data_len, path, ": truncated: tensor '", it.key(), "' ends at byte ",
@@ -125,12 +135,20 @@ Checkpoint load_checkpoint(const std::string& path) {
       Tensor x = empty(s, t);
       if (want) std::memcpy(x.raw_data(), bytes.data() + data_start + off[0], want);
       ck.tensors.emplace_back(it.key(), x);
-      covered += want;
+      extents.emplace_back(off[0], off[1]);
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": corrupted checkpoint header (" + e.what() + ")");
   }
-  STAN_CHECK(covered == data_len, path, ": corrupted checkpoint: tensors cover ", covered,
+  // As safetensors requires: the tensors tile the data block, without overlaps or holes.
+  std::sort(extents.begin(), extents.end());
+  uint64_t end = 0;
+  for (auto [b, e] : extents) {
+    STAN_CHECK(b == end, path, ": corrupted checkpoint: tensor data ",
+               b < end ? "overlaps" : "leaves a hole", " at byte ", std::min(b, end));
+    end = e;
+  }
+  STAN_CHECK(end == data_len, path, ": corrupted checkpoint: tensors cover ", end,
              " bytes but the data block has ", data_len);
   auto fmt = ck.metadata.find("format");
   STAN_CHECK(fmt != ck.metadata.end() && fmt->second == kCheckpointFormat, path,

@@ -84,6 +84,22 @@ Tensor binned_mixture_log_prob(const MixtureParams& p, const Tensor& y, const Bi
   // Below -1e-12 the bin has width; equality would mean an infinitely wide sigma.
   Tensor d = minimum(sub(lp_lo, lp_hi), scalar(-1e-12, a.dtype(), a.device()));
   Tensor log_bin = add(lp_hi, log1mexp(d));
+  // A bin narrow against sigma makes d tiny, and the difference above cancels: in float32 the
+  // gradients lose ~1e-3 (relative) at sigma = 400 w, ~1e-1 at sigma = 1e4 w. There, with
+  // c = (y - mu)/s and h = 2w/s: Phi(c + h/2) - Phi(c - h/2) =
+  //   h phi(c) [1 + He2(c) h^2/24 + He4(c) h^4/1920 + He6(c) h^6/322560 + ...]
+  // (Hermite polynomials; relative truncation < 1e-11 for h < 0.2 and |c| h < 0.2).
+  Tensor h = div(scalar(2 * o.half_width, a.dtype(), a.device()), s);
+  Tensor c = div(sub(yy, p.mu), s);
+  Tensor narrow = mul(lt(h.detach(), 0.2), lt(mul(abs(c.detach()), h.detach()), 0.2));
+  Tensor cs = where(narrow, c, zero), hs = where(narrow, h, ones({}, a.dtype(), a.device()));
+  Tensor c2 = square(cs), h2 = square(hs);
+  Tensor he2 = sub(c2, 1.0), he4 = add(mul(c2, sub(c2, 6.0)), 3.0);
+  Tensor he6 = sub(mul(c2, add(mul(c2, sub(c2, 15.0)), 45.0)), 15.0);
+  Tensor series_h4 = add(div(he4, 1920.0), mul(h2, div(he6, 322560.0)));
+  Tensor series = add(mul(h2, add(div(he2, 24.0), mul(h2, series_h4))), 1.0);
+  Tensor log_narrow = add(sub(mul(c2, -0.5), kHalfLog2Pi), add(log(hs), log(series)));
+  log_bin = where(narrow, log_narrow, log_bin);
   if (o.censor) {
     Tensor below = le(sub(yy, o.half_width), scalar(o.low_edge, a.dtype(), a.device()));
     Tensor above = ge(add(yy, o.half_width), scalar(o.high_edge, a.dtype(), a.device()));

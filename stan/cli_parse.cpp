@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "stan/flow_io.h"
+#include "stan/hosts.h"
 #include "tensor/backend.h"
 #include "tensor/error.h"
 
@@ -47,32 +48,14 @@ Device parse_device_checked(const std::string& text) {
 }
 
 std::vector<uint32_t> parse_host_list(const std::string& text) {
-  std::vector<std::string> items;
-  if (!text.empty() && text[0] == '@') {
-    std::ifstream in(text.substr(1));
-    STAN_CHECK(in, text.substr(1), ": cannot open host list");
-    // One host per line; in a CSV the first field, and a header line is skipped.
-    std::string line;
-    bool first = true;
-    while (std::getline(in, line)) {
-      line = line.substr(0, line.find(','));
-      line.erase(0, line.find_first_not_of(" \t\r"));
-      line.erase(line.find_last_not_of(" \t\r") + 1);
-      uint32_t ip = 0;
-      const bool header = first && !parse_ipv4(line, &ip);
-      first = false;
-      if (!line.empty() && line[0] != '#' && !header) items.push_back(line);
-    }
-  } else {
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ','))
-      if (!item.empty()) items.push_back(item);
-  }
+  if (!text.empty() && text[0] == '@') return read_host_list(text.substr(1));
   std::vector<uint32_t> ips;
-  for (const std::string& s : items) {
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
     uint32_t ip = 0;
-    STAN_CHECK(parse_ipv4(s, &ip), "invalid host address '", s, "' (expected a.b.c.d)");
+    STAN_CHECK(parse_ipv4(item, &ip), "invalid host address '", item, "' (expected a.b.c.d)");
     ips.push_back(ip);
   }
   STAN_CHECK(!ips.empty(), "empty host list '", text, "'");

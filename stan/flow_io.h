@@ -6,6 +6,12 @@
 //    fwd/stos/ipkt/ibyt, ...).
 // Compression is detected from the file's magic bytes: plain, xz, gzip. Reading streams: the
 // whole file is never held in memory at once by the reader itself.
+// Durations are rounded to the millisecond on reading (UGR'16's resolution; its files also hold
+// float artifacts such as "1.3719999999999999"), and written with at most 3 decimals ("0",
+// "7", "22.052"), so write-then-read gives equal records. Timestamps may carry a fraction
+// (".123", nfdump 1.7); it is dropped. Blank lines are skipped; in nfdump output a blank line or
+// a line starting with "Summary" ends the records. Columns fwd, stos and label are optional
+// in a header (default 0 / "background"); the STAN repository's spelling "lable" is accepted.
 //
 // Errors name the place: "flows.csv:1041: column 'byt': 'abc' is not an integer".
 #pragma once

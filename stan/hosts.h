@@ -48,4 +48,9 @@ struct HostStream {
 // appears in both hosts' streams (once outgoing, once incoming).
 std::vector<HostStream> build_host_streams(const FlowTable& table, const OwnerSelector& owners);
 
+// Reads owner hosts: one IPv4 address per line, or a CSV whose first column holds them (a
+// header line is skipped; '#' lines are comments), e.g. UGR'16's hosts.csv. Sorted, unique.
+// Errors name the file and line.
+std::vector<uint32_t> read_host_list(const std::string& path);
+
 }  // namespace stan

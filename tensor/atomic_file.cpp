@@ -16,7 +16,9 @@ namespace {
 
 constexpr size_t kBufferBytes = size_t{1} << 18;
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 // Writes all of [data, data+n) to fd, retrying on EINTR and short writes. Returns 0 or errno.
 int write_all(int fd, const char* data, size_t n) {
@@ -80,8 +82,7 @@ void AtomicFile::flush_buffer() {
 }
 
 void AtomicFile::write(const void* data, size_t n) {
-  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] write to '", path_,
-             "' after commit or abort");
+  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] write to '", path_, "' after commit or abort");
   const char* p = static_cast<const char*>(data);
   written_ += n;
   if (buf_.size() + n <= kBufferBytes) {
@@ -98,8 +99,7 @@ void AtomicFile::write(const void* data, size_t n) {
 }
 
 void AtomicFile::commit() {
-  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] commit of '", path_,
-             "' after commit or abort");
+  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] commit of '", path_, "' after commit or abort");
   try {
     flush_buffer();
     STAN_CHECK(::fsync(fd_) == 0, "cannot write '", path_, "': fsync: ", errno_text(errno));

@@ -29,10 +29,32 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
+namespace {
+// Frees a node without recursion. Dropping a graph would otherwise recurse once per node
+// (node -> input tensor -> its node -> ...) and overflow the stack for chains of ~1e5 ops.
+// Inputs whose tensor dies with the node hand their own node over to a work list instead.
+void delete_node(Node* n) {
+  std::vector<std::shared_ptr<Node>> work;
+  auto detach_inputs = [&work](Node* node) {
+    for (Tensor& t : node->inputs)
+      if (t.defined() && t.impl_ptr().use_count() == 1 && t.impl()->grad_fn)
+        work.push_back(std::move(t.impl()->grad_fn));
+    node->inputs.clear();
+  };
+  detach_inputs(n);
+  delete n;
+  while (!work.empty()) {
+    std::shared_ptr<Node> next = std::move(work.back());
+    work.pop_back();
+    if (next.use_count() == 1) detach_inputs(next.get());
+  }  // `next` is freed here with no inputs left, so its deleter does not recurse
+}
+}  // namespace
+
 void record(const Tensor& out, const char* name, std::vector<Tensor> inputs,
             std::vector<Tensor> saved,
             std::function<std::vector<Tensor>(const Tensor&, const std::vector<Tensor>&)> fn) {
-  auto node = std::make_shared<Node>();
+  std::shared_ptr<Node> node(new Node(), delete_node);
   node->name = name;
   node->inputs = std::move(inputs);
   for (auto& s : saved) {
@@ -69,6 +91,8 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
   }
   STAN_CHECK(grad.shape() == root.shape(), "[backward] grad shape ", shape_str(grad.shape()),
              " does not match tensor shape ", shape_str(root.shape()));
+  STAN_CHECK(grad.dtype() == root.dtype() && grad.device() == root.device(), "[backward] grad ",
+             grad.str(), " does not match tensor ", root.str());
   NoGradGuard no_grad;
   if (!root.grad_fn()) {  // a leaf
     root.set_grad(root.grad().defined() ? add(root.grad(), grad) : grad.clone());

@@ -48,10 +48,10 @@ Device parse_device(const std::string& text) {
 
 Storage::Storage(size_t n, Device d) : nbytes(n), device(d) {
   if (d.is_cpu()) {
-    size_t rounded = ((n + 63) / 64) * 64;
-    data = rounded ? std::aligned_alloc(64, rounded) : nullptr;
-    STAN_CHECK(data || !rounded, "[alloc] out of host memory allocating ", n, " bytes");
-    deleter = [](void* p) { std::free(p); };
+    Backend& be = cpu_backend();  // 64-byte aligned, see CpuBackend::allocate
+    data = n ? be.allocate(n) : nullptr;
+    STAN_CHECK(data || !n, "[alloc] out of host memory allocating ", n, " bytes");
+    deleter = [&be](void* p) { be.deallocate(p); };
   } else {
     Backend& be = cuda_backend();
     data = n ? be.allocate(n) : nullptr;
@@ -420,6 +420,8 @@ Tensor Tensor::expand(const Shape& s) const {
   STAN_CHECK(static_cast<int64_t>(s.size()) >= dim(), "[expand] cannot expand ",
              shape_str(shape()), " to ", shape_str(s));
   const int64_t lead = static_cast<int64_t>(s.size()) - dim();
+  for (int64_t want : s)  // a negative size would make a tensor with a negative extent
+    STAN_CHECK(want >= 0, "[expand] cannot expand ", shape_str(shape()), " to ", shape_str(s));
   Shape st(s.size(), 0);
   for (int64_t i = 0; i < dim(); ++i) {
     const int64_t have = shape()[i], want = s[lead + i];

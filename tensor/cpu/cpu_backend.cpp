@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "tensor/cpu/rowwise_gemm.h"
 #include "tensor/cpu/strided.h"
@@ -186,7 +187,17 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
     case BinaryOp::add: return binary_loop<T>(a, b, out, [](T x, T y) { return x + y; });
     case BinaryOp::sub: return binary_loop<T>(a, b, out, [](T x, T y) { return x - y; });
     case BinaryOp::mul: return binary_loop<T>(a, b, out, [](T x, T y) { return x * y; });
-    case BinaryOp::div: return binary_loop<T>(a, b, out, [](T x, T y) { return x / y; });
+    case BinaryOp::div:
+      if constexpr (std::is_integral_v<T>) {  // would raise SIGFPE and kill the process
+        return binary_loop<T>(a, b, out, [](T x, T y) {
+          STAN_CHECK(y != 0, "[div] integer division by zero");
+          STAN_CHECK(y != -1 || x != std::numeric_limits<T>::min(), "[div] integer overflow in ",
+                     x, " / -1");
+          return x / y;
+        });
+      } else {
+        return binary_loop<T>(a, b, out, [](T x, T y) { return x / y; });
+      }
     default: return binary_loop<T>(a, b, out, [op](T x, T y) { return apply_binary<T>(op, x, y); });
   }
 }

@@ -1,0 +1,116 @@
+// `stan eval`: realism metrics of synthetic flows against real ones (table, JSON, HTML report).
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stan/eval.h"
+#include "stan/flow_io.h"
+#include "stan/report_html.h"
+#include "tensor/atomic_file.h"
+#include "tensor/error.h"
+#include "tools/commands.h"
+
+namespace stan::cli {
+
+namespace {
+
+struct EvalArgs {
+  std::string real, synthetic, train, baseline, json, report;
+  std::vector<std::string> owners;
+  std::string owner_hosts;
+  int max_lag = 10;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+FlowTable read_timed(const std::string& what, const std::string& path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  FlowTable t = read_flows(path);
+  std::fprintf(stderr, "read %s: %zu records from %s in %.1f s\n", what.c_str(), t.rows.size(),
+               path.c_str(), seconds_since(t0));
+  return t;
+}
+
+void run_eval(const EvalArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  EvalOptions opt;
+  for (const auto& p : a.owners) opt.owners.prefixes.push_back(parse_prefix(p));
+  if (!a.owner_hosts.empty()) opt.owners.hosts = read_host_list(a.owner_hosts);
+  opt.max_lag = a.max_lag;
+  // Output folders are checked before the long work starts.
+  for (const std::string& out : {a.json, a.report}) {
+    if (out.empty()) continue;
+    const auto dir = std::filesystem::path(out).parent_path();
+    STAN_CHECK(dir.empty() || std::filesystem::is_directory(dir), "cannot write '", out,
+               "': folder '", dir.string(), "' does not exist");
+  }
+  FlowTable real = read_timed("real", a.real);
+  FlowTable syn = read_timed("synthetic", a.synthetic);
+  FlowTable base, train;
+  EvalInputs in{&real, &syn, nullptr, nullptr, a.real, a.synthetic, a.baseline, a.train};
+  if (!a.baseline.empty()) {
+    base = read_timed("baseline", a.baseline);
+    in.baseline = &base;
+  }
+  if (!a.train.empty()) {
+    train = read_timed("train", a.train);
+    in.train = &train;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const EvalResult r = evaluate(in, opt);
+  std::fprintf(stderr, "metrics: %.1f s\n", seconds_since(t0));
+  std::fputs(format_eval_table(r).c_str(), stdout);
+  std::fflush(stdout);
+  if (!a.json.empty()) {
+    write_file_atomic(a.json, eval_to_json(r).dump(2) + "\n");
+    std::fprintf(stderr, "wrote %s\n", a.json.c_str());
+  }
+  if (!a.report.empty()) {
+    write_html_report(a.report, r);
+    std::fprintf(stderr, "wrote %s\n", a.report.c_str());
+  }
+  std::fprintf(stderr, "total: %.1f s\n", seconds_since(t_start));
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval",
+      "Compare synthetic flows with real ones: per-field JS / Wasserstein distances, dependence "
+      "(NMI, correlation), domain-rule violations, host-stream structure, remote-IP power law, "
+      "copies of training records");
+  cmd->add_option("--real", args->real, "real flows (UGR'16 or nfdump CSV, plain/xz/gz)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--synthetic", args->synthetic, "synthetic flows to judge")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--train", args->train,
+                  "the real training flows: report the share of records copying one exactly")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--baseline", args->baseline,
+                  "a baseline sample (e.g. from `stan baseline`), shown as a third column")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--json", args->json, "write every number and definition as JSON here");
+  cmd->add_option("--report", args->report, "write a self-contained HTML report here");
+  cmd->add_option("--owners", args->owners,
+                  "owner host prefixes whose streams are compared (default 42.219.0.0/16); every "
+                  "address inside is a host, internal peers included: --owner-hosts is exact")
+      ->delimiter(',');
+  cmd->add_option("--owner-hosts", args->owner_hosts,
+                  "file of owner host addresses (one per line, or a CSV with the address first, "
+                  "e.g. hosts.csv); replaces --owners")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--max-lag", args->max_lag, "autocorrelation lags 1..N (default 10)")
+      ->check(CLI::Range(1, 1000));
+  cmd->callback([args] { run_eval(*args); });
+}
+
+}  // namespace stan::cli
