@@ -128,6 +128,8 @@ struct TaskScore {
   double train_on_real = std::numeric_limits<double>::quiet_NaN();
   double train_on_synthetic = std::numeric_limits<double>::quiet_NaN();
   double train_on_baseline = std::numeric_limits<double>::quiet_NaN();
+  bool lower_is_better = false;  // e.g. true for an MSE
+  std::string description = {};  // how it is measured (split, features, model); may be empty
 };
 struct TstrInputs {
   const FlowTable* real = nullptr;       // test set

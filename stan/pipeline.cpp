@@ -57,6 +57,10 @@ Prepared prepare_training(const PrepareOptions& opt) {
   info["seed"] = opt.seed;
   info["train_hosts"] = p.train_hosts;
   info["val_hosts"] = p.val_hosts;
+  info["val_fraction"] = opt.val_fraction;
+  nlohmann::json held = nlohmann::json::array();
+  for (const HostStream& s : val) held.push_back(format_ipv4(s.host));
+  info["val_host_ips"] = held;  // whole hosts held back: evaluate generation against these
   info["train_windows"] = p.train.examples();
   info["val_windows"] = p.val.examples();
   info["created"] = format_time(static_cast<int64_t>(std::time(nullptr))) + " UTC";

@@ -1,4 +1,6 @@
 // stan generate: synthetic flows from a trained model (the bundled one by default).
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -53,7 +55,7 @@ void add_generate_command(CLI::App& app) {
                  "' (expected \"YYYY-MM-DD HH:MM:SS\")");
     o.seed = a->seed;
     o.batch = a->batch;
-    o.progress = !a->quiet;
+    o.progress = !a->quiet && isatty(STDERR_FILENO);
     o.max_flows_per_host = a->max_flows;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");

@@ -1,4 +1,6 @@
 // stan train: fit a model on flow files.
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -91,7 +93,7 @@ void add_train_command(CLI::App& app) {
     t.out = a->out;
     t.resume = a->resume;
     t.device = parse_device_checked(a->device);
-    t.progress = !a->quiet;
+    t.progress = !a->quiet && isatty(STDERR_FILENO);  // no progress bar in logs
     t.max_batches = a->max_batches;
     std::fprintf(stderr, "reading %zu file(s) ...\n", a->data.size());
     Prepared prep = prepare_training(p);
