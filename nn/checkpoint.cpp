@@ -14,13 +14,19 @@ namespace stan::nn {
 
 namespace {
 
-const char* st_dtype(DType t) { return t == DType::f32 ? "F32" : t == DType::f64 ? "F64" : "I64"; }
+const char* st_dtype(DType t) {
+  return t == DType::f32 ? "F32" : t == DType::f64 ? "F64" : "I64";
+}
 
 bool parse_st_dtype(const std::string& s, DType* t) {
-  if (s == "F32") *t = DType::f32;
-  else if (s == "F64") *t = DType::f64;
-  else if (s == "I64") *t = DType::i64;
-  else return false;
+  if (s == "F32")
+    *t = DType::f32;
+  else if (s == "F64")
+    *t = DType::f64;
+  else if (s == "I64")
+    *t = DType::i64;
+  else
+    return false;
   return true;
 }
 
@@ -90,7 +96,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   STAN_CHECK(bytes.size() >= 8, path, ": not a checkpoint: ", bytes.size(),
              " bytes is too short for a safetensors header");
   uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
   STAN_CHECK(n <= bytes.size() - 8, path, ": truncated or not a safetensors file (header length ",
              n, " exceeds the file's ", bytes.size() - 8, " remaining bytes)");
   nlohmann::ordered_json header;  // ordered: tensors come back in file order
@@ -108,7 +115,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   try {
     for (auto it = header.begin(); it != header.end(); ++it) {
       if (it.key() == "__metadata__") {
-        for (auto m = it->begin(); m != it->end(); ++m) ck.metadata[m.key()] = m->get<std::string>();
+        for (auto m = it->begin(); m != it->end(); ++m)
+          ck.metadata[m.key()] = m->get<std::string>();
         continue;
       }
       const auto& e = it.value();
@@ -116,9 +124,11 @@ Checkpoint load_checkpoint(const std::string& path) {
       STAN_CHECK(parse_st_dtype(e.at("dtype").get<std::string>(), &t), path, ": tensor '", it.key(),
                  "' has unsupported dtype ", e.at("dtype").dump());
       Shape s = e.at("shape").get<Shape>();
-      for (int64_t d : s) STAN_CHECK(d >= 0, path, ": tensor '", it.key(), "' has a negative dimension");
+      for (int64_t d : s)
+        STAN_CHECK(d >= 0, path, ": tensor '", it.key(), "' has a negative dimension");
       auto off = e.at("data_offsets").get<std::vector<uint64_t>>();
-      STAN_CHECK(off.size() == 2 && off[0] <= off[1], path, ": tensor '", it.key(), "' has bad data_offsets");
+      STAN_CHECK(off.size() == 2 && off[0] <= off[1], path, ": tensor '", it.key(),
+                 "' has bad data_offsets");
       // Bytes the shape needs, without overflow: never more than the data block holds.
       uint64_t want = std::find(s.begin(), s.end(), 0) != s.end() ? 0 : dtype_size(t);
       for (int64_t d : s)
@@ -185,8 +195,8 @@ void load_state(const NamedTensors& state, const Checkpoint& ck, const std::stri
       problems << "\n  unexpected tensor '" << name << "'";
       ++count;
     }
-  STAN_CHECK(count == 0, ck.path, ": checkpoint does not match the model (", count,
-             " problem", count == 1 ? "" : "s", "):", problems.str());
+  STAN_CHECK(count == 0, ck.path, ": checkpoint does not match the model (", count, " problem",
+             count == 1 ? "" : "s", "):", problems.str());
   NoGradGuard ng;
   for (auto& [name, t] : state) {
     Tensor v = ck.get(prefix + name).to(t.device());

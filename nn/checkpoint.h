@@ -22,7 +22,7 @@ struct Checkpoint {
   NamedTensors tensors;  // CPU tensors, in file order
   std::map<std::string, std::string> metadata;
   bool has(const std::string& name) const;
-  Tensor get(const std::string& name) const;  // throws naming the file and tensor if absent
+  Tensor get(const std::string& name) const;       // throws naming the file and tensor if absent
   std::string meta(const std::string& key) const;  // throws if absent
   // Tensors whose name starts with prefix, with the prefix removed.
   NamedTensors with_prefix(const std::string& prefix) const;

@@ -28,9 +28,13 @@ MixtureHead::MixtureHead(int64_t f, int64_t k, Generator& gen, DType t) : k_(k) 
       .add(std::make_shared<Linear>(f, 2 * k, gen, true, t));
 }
 
-Tensor MixtureHead::forward(const Tensor& x) { return cat({pi_->forward(x), musig_->forward(x)}, 1); }
+Tensor MixtureHead::forward(const Tensor& x) {
+  return cat({pi_->forward(x), musig_->forward(x)}, 1);
+}
 
-std::string MixtureHead::describe() const { return "MixtureHead(K=" + std::to_string(k_) + ")"; }
+std::string MixtureHead::describe() const {
+  return "MixtureHead(K=" + std::to_string(k_) + ")";
+}
 
 MixtureParams MixtureHead::split(const Tensor& out) const {
   STAN_CHECK(out.dim() == 2 && out.size(1) == 3 * k_, "[MixtureHead] expected (N, ", 3 * k_,
@@ -69,7 +73,8 @@ Tensor log1mexp(const Tensor& x) {
   return where(gt(x, cut), near, far);
 }
 
-Tensor binned_mixture_log_prob(const MixtureParams& p, const Tensor& y, const BinnedLossOptions& o) {
+Tensor binned_mixture_log_prob(const MixtureParams& p, const Tensor& y,
+                               const BinnedLossOptions& o) {
   check_params("binned_mixture_nll", p, y);
   STAN_CHECK(o.half_width > 0, "[binned_mixture_nll] half_width must be positive");
   Tensor s = mixture_sigma(p.log_sigma, o.sigma_floor);

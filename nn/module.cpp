@@ -99,17 +99,21 @@ Tensor init_uniform(const Shape& s, double bound, Generator& gen, DType t) {
 
 // ---- layers -----------------------------------------------------------------------------
 
-Linear::Linear(int64_t in, int64_t out, Generator& gen, bool has_bias, DType t) : in_(in), out_(out) {
+Linear::Linear(int64_t in, int64_t out, Generator& gen, bool has_bias, DType t)
+    : in_(in), out_(out) {
   STAN_CHECK(in > 0 && out > 0, "[Linear] features must be positive, got (", in, ", ", out, ")");
   const double bound = 1.0 / std::sqrt(static_cast<double>(in));
   weight = register_parameter("weight", init_uniform({out, in}, bound, gen, t));
   if (has_bias) bias = register_parameter("bias", init_uniform({out}, bound, gen, t));
 }
 
-Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) {
+  return linear(x, weight, bias);
+}
 
 std::string Linear::describe() const {
-  return "Linear(" + std::to_string(in_) + ", " + std::to_string(out_) + (bias.defined() ? ")" : ", bias=false)");
+  return "Linear(" + std::to_string(in_) + ", " + std::to_string(out_) +
+         (bias.defined() ? ")" : ", bias=false)");
 }
 
 Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, Generator& gen, int64_t stride,
@@ -122,7 +126,9 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, Generator& gen, int64_t 
   if (has_bias) bias = register_parameter("bias", init_uniform({out}, bound, gen, t));
 }
 
-Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, stride_, padding_); }
+Tensor Conv2d::forward(const Tensor& x) {
+  return conv2d(x, weight, bias, stride_, padding_);
+}
 
 std::string Conv2d::describe() const {
   std::ostringstream os;
@@ -155,7 +161,8 @@ std::string BatchNorm2d::describe() const {
 }
 
 std::string MaxPool2d::describe() const {
-  return "MaxPool2d(kernel=" + std::to_string(kernel_) + ", stride=" + std::to_string(stride_) + ")";
+  return "MaxPool2d(kernel=" + std::to_string(kernel_) + ", stride=" + std::to_string(stride_) +
+         ")";
 }
 
 std::string ELU::describe() const {

@@ -48,7 +48,8 @@ class Module {
   }
 
  private:
-  void collect(const std::string& prefix, bool params, std::vector<std::pair<std::string, Tensor>>& out) const;
+  void collect(const std::string& prefix, bool params,
+               std::vector<std::pair<std::string, Tensor>>& out) const;
   void summarize(const std::string& prefix, std::string& out) const;
   std::vector<std::pair<std::string, Tensor>> params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
@@ -99,7 +100,8 @@ class BatchNorm2d : public Module {
 
 class MaxPool2d : public Module {
  public:
-  explicit MaxPool2d(int64_t kernel, int64_t stride = -1) : kernel_(kernel), stride_(stride < 0 ? kernel : stride) {}
+  explicit MaxPool2d(int64_t kernel, int64_t stride = -1)
+      : kernel_(kernel), stride_(stride < 0 ? kernel : stride) {}
   Tensor forward(const Tensor& x) override { return max_pool2d(x, kernel_, stride_); }
   std::string describe() const override;
 

@@ -11,7 +11,8 @@ namespace stan::nn {
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o) : params_(std::move(params)), opt_(o) {
   STAN_CHECK(o.lr >= 0 && o.eps >= 0 && o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1,
-             "[Adam] invalid options: lr ", o.lr, ", betas (", o.beta1, ", ", o.beta2, "), eps ", o.eps);
+             "[Adam] invalid options: lr ", o.lr, ", betas (", o.beta1, ", ", o.beta2, "), eps ",
+             o.eps);
   for (const Tensor& p : params_) {
     STAN_CHECK(p.is_contiguous(), "[Adam] parameters must be contiguous");
     m_.push_back(zeros_like(p));
@@ -64,7 +65,8 @@ void Adam::load_state(const std::vector<std::pair<std::string, Tensor>>& s) {
       const std::string n = (vec == &m_ ? "m." : "v.") + std::to_string(i);
       Tensor t = get(n);
       STAN_CHECK(t.shape() == params_[i].shape() && t.dtype() == params_[i].dtype(),
-                 "[Adam] optimizer state '", n, "' is ", t.str(), ", parameter is ", params_[i].str());
+                 "[Adam] optimizer state '", n, "' is ", t.str(), ", parameter is ",
+                 params_[i].str());
       (*vec)[i] = t.to(params_[i].device()).clone();
     }
   }

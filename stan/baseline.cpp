@@ -113,5 +113,4 @@ FlowTable sample_independent_baseline(const FlowTable& real, const BaselineOptio
   return out;
 }
 
-
 }  // namespace stan

@@ -34,5 +34,4 @@ struct BaselineOptions {
 // touching an owner host.
 FlowTable sample_independent_baseline(const FlowTable& real, const BaselineOptions& opt);
 
-
 }  // namespace stan

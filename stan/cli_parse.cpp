@@ -23,13 +23,19 @@ int64_t parse_duration(const std::string& text) {
   bool ok = ec == std::errc() && v > 0;
   if (ok && p != e) {
     const std::string suffix(p, e);
-    if (suffix == "s") unit = 1;
-    else if (suffix == "m") unit = 60;
-    else if (suffix == "h") unit = 3600;
-    else if (suffix == "d") unit = 86400;
-    else ok = false;
+    if (suffix == "s")
+      unit = 1;
+    else if (suffix == "m")
+      unit = 60;
+    else if (suffix == "h")
+      unit = 3600;
+    else if (suffix == "d")
+      unit = 86400;
+    else
+      ok = false;
   }
-  STAN_CHECK(ok, "invalid duration '", text, "' (expected a positive number with s, m, h or d, "
+  STAN_CHECK(ok, "invalid duration '", text,
+             "' (expected a positive number with s, m, h or d, "
              "e.g. 90s, 30m, 24h)");
   return v * unit;
 }
@@ -70,7 +76,8 @@ std::string file_crc64(const std::string& path) {
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     const auto got = in.gcount();
-    if (got > 0) crc = lzma_crc64(reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(got), crc);
+    if (got > 0)
+      crc = lzma_crc64(reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(got), crc);
   }
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(crc));

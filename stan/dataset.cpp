@@ -19,7 +19,8 @@ void TrainingData::fill_batch(const int64_t* idx, int64_t n, float* x) const {
     std::memcpy(row + static_cast<int64_t>(window) * D, current.data() + e * D, sizeof(float) * D);
     if (profile_dim)
       std::memcpy(row + static_cast<int64_t>(window + 1) * D,
-                  profiles.data() + static_cast<int64_t>(host[e]) * profile_dim, sizeof(float) * profile_dim);
+                  profiles.data() + static_cast<int64_t>(host[e]) * profile_dim,
+                  sizeof(float) * profile_dim);
   }
 }
 
@@ -65,14 +66,16 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
     for (size_t t = 0; t < s.flows.size(); ++t) {
       const HostFlow& f = s.flows[t];
       RowValues row = enc.encode(table.rows[f.row], f, clock, peers);
-      add_example(row, base + static_cast<int64_t>(t), static_cast<int32_t>(std::min<size_t>(window, t)), hi);
+      add_example(row, base + static_cast<int64_t>(t),
+                  static_cast<int32_t>(std::min<size_t>(window, t)), hi);
       d.history.insert(d.history.end(), feat.begin(), feat.end());
       clock = row.time;
       times.push_back(row.time);
       enc.update_peers(peers, f.remote_ip);
     }
     const int64_t n = static_cast<int64_t>(s.flows.size());
-    add_example(enc.encode_stop(clock), base + n, static_cast<int32_t>(std::min<int64_t>(window, n)), hi);
+    add_example(enc.encode_stop(clock), base + n,
+                static_cast<int32_t>(std::min<int64_t>(window, n)), hi);
     // Cold starts: an empty window at a random clock time, then the host's next flow (or stop).
     Generator g = gen.split(s.host);
     for (int c = 0; c < enc.options().cold_starts; ++c) {
@@ -92,11 +95,13 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
 
 void split_hosts(const std::vector<HostStream>& all, double fraction, uint64_t seed,
                  std::vector<HostStream>* train, std::vector<HostStream>* val) {
-  STAN_CHECK(fraction >= 0 && fraction < 1, "validation fraction must be in [0, 1), got ", fraction);
+  STAN_CHECK(fraction >= 0 && fraction < 1, "validation fraction must be in [0, 1), got ",
+             fraction);
   train->clear();
   val->clear();
   for (const HostStream& s : all) {
-    const double u = static_cast<double>(mix64(s.host ^ mix64(seed)) >> 11) * (1.0 / 9007199254740992.0);
+    const double u =
+        static_cast<double>(mix64(s.host ^ mix64(seed)) >> 11) * (1.0 / 9007199254740992.0);
     (u < fraction ? val : train)->push_back(s);
   }
   if (fraction > 0 && all.size() >= 2) {

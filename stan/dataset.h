@@ -14,14 +14,14 @@ namespace stan {
 
 struct TrainingData {
   int columns = 0, window = 0, profile_dim = 0, attrs = 0;
-  std::vector<float> history;      // real rows, host after host (rows x D)
-  std::vector<float> current;      // per example: the current row (examples x D)
-  std::vector<int64_t> hist_end;   // per example: one past its last history row in `history`
-  std::vector<int32_t> hist_len;   // per example: history rows (<= W); older rows are zero
-  std::vector<int32_t> host;       // per example: index into `profiles` / `host_ips`
-  std::vector<float> targets;      // examples x attrs: class index or scaled value
-  std::vector<uint8_t> valid;      // examples x attrs
-  std::vector<float> profiles;     // hosts x P, standardised
+  std::vector<float> history;     // real rows, host after host (rows x D)
+  std::vector<float> current;     // per example: the current row (examples x D)
+  std::vector<int64_t> hist_end;  // per example: one past its last history row in `history`
+  std::vector<int32_t> hist_len;  // per example: history rows (<= W); older rows are zero
+  std::vector<int32_t> host;      // per example: index into `profiles` / `host_ips`
+  std::vector<float> targets;     // examples x attrs: class index or scaled value
+  std::vector<uint8_t> valid;     // examples x attrs
+  std::vector<float> profiles;    // hosts x P, standardised
   std::vector<uint32_t> host_ips;
 
   int64_t examples() const { return static_cast<int64_t>(hist_end.size()); }

@@ -183,14 +183,41 @@ std::string format_eval_table(const EvalResult& r) {
 
   o += "\nTrain on synthetic, test on real:";
   if (r.tstr.empty()) {
-    o += " not computed (extension point EvalOptions::tstr is unset).\n";
+    o += " not computed (stan eval --no-tstr, or EvalOptions::tstr unset).\n";
   } else {
     o += '\n';
-    o += row("task (metric)", {"train real", "train synth", "train base"});
+    o += row("task (metric)",
+             {"train real", "train synth", "train base", "synth/real", "base/real"}, 38, 13);
     for (const auto& t : r.tstr) {
+      o += row(t.task + " (" + t.metric + ")",
+               {num(t.train_on_real, 3), num(t.train_on_synthetic, 3), num(t.train_on_baseline, 3),
+                num(t.train_on_synthetic / t.train_on_real, 3),
+                num(t.train_on_baseline / t.train_on_real, 3)},
+               38, 13);
+    }
+    o += "  (ratio = score / train-on-real score; ";
+    for (size_t i = 0; i < r.tstr.size(); ++i) {
       o +=
-          row(t.task + " (" + t.metric + ")",
-              {num(t.train_on_real, 3), num(t.train_on_synthetic, 3), num(t.train_on_baseline, 3)});
+          (i ? ", " : "") + r.tstr[i].metric + (r.tstr[i].lower_is_better ? ": lower" : ": higher");
+    }
+    o += " is better)\n";
+    for (const auto& t : r.tstr) {
+      if (t.description.empty()) continue;
+      // Word-wrapped at about 100 columns, continuation lines indented.
+      std::string line = "  " + t.task + ":";
+      size_t p = 0;
+      while (p < t.description.size()) {
+        size_t q = t.description.find(' ', p);
+        if (q == std::string::npos) q = t.description.size();
+        const std::string word = t.description.substr(p, q - p);
+        if (line.size() + 1 + word.size() > 100) {
+          o += line + "\n";
+          line = "   ";
+        }
+        line += " " + word;
+        p = q + 1;
+      }
+      o += line + "\n";
     }
   }
   return o;
@@ -316,7 +343,11 @@ nlohmann::json eval_to_json(const EvalResult& r) {
                     {"metric", t.metric},
                     {"train_on_real", finite(t.train_on_real)},
                     {"train_on_synthetic", finite(t.train_on_synthetic)},
-                    {"train_on_baseline", finite(t.train_on_baseline)}});
+                    {"train_on_baseline", finite(t.train_on_baseline)},
+                    {"synthetic_to_real", finite(t.train_on_synthetic / t.train_on_real)},
+                    {"baseline_to_real", finite(t.train_on_baseline / t.train_on_real)},
+                    {"lower_is_better", t.lower_is_better},
+                    {"description", t.description}});
   }
   j["tstr"] = r.tstr.empty() ? json(nullptr) : tstr;
   return j;

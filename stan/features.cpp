@@ -19,13 +19,15 @@ constexpr double kDay = 86400.0;
 }  // namespace
 
 const char* attr_name(AttrId a) {
-  static const char* names[] = {"dt_kind", "dt",   "proto", "dir",  "lport", "rport",
-                                "peer",    "oct1", "oct2",  "oct3", "oct4",  "pkt",
-                                "bytes",   "td_kind", "td", "flags", "tos"};
+  static const char* names[] = {"dt_kind", "dt",      "proto", "dir",   "lport", "rport",
+                                "peer",    "oct1",    "oct2",  "oct3",  "oct4",  "pkt",
+                                "bytes",   "td_kind", "td",    "flags", "tos"};
   return names[static_cast<int>(a)];
 }
 
-int64_t port_class(uint16_t p) { return p < 1024 ? p : 1024 + (p - 1024) / 100; }
+int64_t port_class(uint16_t p) {
+  return p < 1024 ? p : 1024 + (p - 1024) / 100;
+}
 
 int min_bytes_per_packet(uint8_t pr) {
   if (pr == proto::tcp) return 40;
@@ -36,11 +38,16 @@ int min_bytes_per_packet(uint8_t pr) {
 // ---- options and scalers ----------------------------------------------------------------
 
 nlohmann::json EncodingOptions::to_json() const {
-  return {{"zero_decisions", zero_decisions}, {"censor", censor},
-          {"bytes_per_packet", bytes_per_packet}, {"flags_tos", flags_tos},
-          {"peer_cache", peer_cache}, {"cold_starts", cold_starts},
-          {"profiles", profiles}, {"profile_components", profile_components},
-          {"half_width", half_width}, {"sigma_floor", sigma_floor}};
+  return {{"zero_decisions", zero_decisions},
+          {"censor", censor},
+          {"bytes_per_packet", bytes_per_packet},
+          {"flags_tos", flags_tos},
+          {"peer_cache", peer_cache},
+          {"cold_starts", cold_starts},
+          {"profiles", profiles},
+          {"profile_components", profile_components},
+          {"half_width", half_width},
+          {"sigma_floor", sigma_floor}};
 }
 
 EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
@@ -80,7 +87,9 @@ double Scaler::decode(double s) const {
   return log ? std::exp(v) : v;
 }
 
-nlohmann::json Scaler::to_json() const { return {{"log", log}, {"lo", lo}, {"hi", hi}}; }
+nlohmann::json Scaler::to_json() const {
+  return {{"log", log}, {"lo", lo}, {"hi", hi}};
+}
 
 Scaler Scaler::from_json(const nlohmann::json& j) {
   return Scaler{j.at("log").get<bool>(), j.at("lo").get<double>(), j.at("hi").get<double>()};
@@ -128,7 +137,8 @@ const AttrSpec* Encoder::find(AttrId a) const {
 // ---- fitting ----------------------------------------------------------------------------
 
 void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams) {
-  STAN_CHECK(!streams.empty(), "cannot fit the encoding: no host streams (no flows of any owner "
+  STAN_CHECK(!streams.empty(),
+             "cannot fit the encoding: no host streams (no flows of any owner "
              "host; check --owners)");
   int64_t min_te = INT64_MAX;
   for (const HostStream& s : streams)
@@ -198,9 +208,12 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
     td_ = Scaler{false, 0, std::max(td_max, 0.001)};
   }
   pkt_ = Scaler{true, 0, std::log(std::max(pkt_max, 2.0))};
-  if (opt_.bytes_per_packet) bytes_ = Scaler{true, std::log(bpp_min), std::log(std::max(bpp_max, bpp_min * 2))};
-  else bytes_ = Scaler{true, std::log(byt_min), std::log(std::max(byt_max, byt_min * 2))};
-  one_pkt_zero_td_ = one_pkt > 0 && static_cast<double>(one_pkt_td) < 0.005 * static_cast<double>(one_pkt);
+  if (opt_.bytes_per_packet)
+    bytes_ = Scaler{true, std::log(bpp_min), std::log(std::max(bpp_max, bpp_min * 2))};
+  else
+    bytes_ = Scaler{true, std::log(byt_min), std::log(std::max(byt_max, byt_min * 2))};
+  one_pkt_zero_td_ =
+      one_pkt > 0 && static_cast<double>(one_pkt_td) < 0.005 * static_cast<double>(one_pkt);
 
   const int64_t nbuckets = kPortClasses - 1024;
   port_table_.assign(nbuckets, {});
@@ -261,8 +274,10 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
   const double pkt = static_cast<double>(std::max<int64_t>(1, r.pkt));
   const double byt = static_cast<double>(std::max<int64_t>(1, r.byt));
   set(AttrId::pkt, std::clamp(pkt_.encode(pkt), 0.0, 1.0));
-  if (opt_.bytes_per_packet) set(AttrId::bytes, std::clamp(bytes_.encode(std::clamp(byt / pkt, 1.0, 65535.0)), 0.0, 1.0));
-  else set(AttrId::bytes, std::clamp(bytes_.encode(byt), 0.0, 1.0));
+  if (opt_.bytes_per_packet)
+    set(AttrId::bytes, std::clamp(bytes_.encode(std::clamp(byt / pkt, 1.0, 65535.0)), 0.0, 1.0));
+  else
+    set(AttrId::bytes, std::clamp(bytes_.encode(byt), 0.0, 1.0));
   if (opt_.zero_decisions) {
     set(AttrId::td_kind, r.td > 0 ? 1 : 0);
     if (r.td > 0) set(AttrId::td, std::clamp(td_.encode(r.td), 0.0, 1.0));
@@ -302,7 +317,9 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
   const int64_t c = static_cast<int64_t>(v);
   switch (a.id) {
     case AttrId::dt_kind:
-    case AttrId::proto: o[c] = 1; break;
+    case AttrId::proto:
+      o[c] = 1;
+      break;
     case AttrId::lport:
     case AttrId::rport:
       o[0] = static_cast<float>(c) / kPortClasses;
@@ -315,12 +332,18 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
     case AttrId::oct1:
     case AttrId::oct2:
     case AttrId::oct3:
-    case AttrId::oct4: o[0] = static_cast<float>(c) / 255.0f; break;
+    case AttrId::oct4:
+      o[0] = static_cast<float>(c) / 255.0f;
+      break;
     case AttrId::flags:
       for (int b = 0; b < 6; ++b) o[b] = (c >> (5 - b)) & 1 ? 1.0f : 0.0f;
       break;
-    case AttrId::tos: o[0] = static_cast<float>(c) / static_cast<float>(std::max<int64_t>(1, a.classes - 1)); break;
-    default: o[0] = static_cast<float>(c); break;  // dir, td_kind
+    case AttrId::tos:
+      o[0] = static_cast<float>(c) / static_cast<float>(std::max<int64_t>(1, a.classes - 1));
+      break;
+    default:
+      o[0] = static_cast<float>(c);
+      break;  // dir, td_kind
   }
 }
 
@@ -345,10 +368,12 @@ uint16_t Encoder::decode_port(int64_t cls, Generator& gen) const {
 }
 
 uint32_t Encoder::remote_ip(const RowValues& row, const std::vector<uint32_t>& peers) const {
-  const int peer = opt_.peer_cache > 0 ? static_cast<int>(row.v[static_cast<int>(AttrId::peer)]) : 0;
+  const int peer =
+      opt_.peer_cache > 0 ? static_cast<int>(row.v[static_cast<int>(AttrId::peer)]) : 0;
   if (peer > 0 && peer <= static_cast<int>(peers.size())) return peers[peer - 1];
   auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
-  return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 | oct(AttrId::oct4);
+  return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 |
+         oct(AttrId::oct4);
 }
 
 void Encoder::update_peers(std::vector<uint32_t>& peers, uint32_t remote) const {
@@ -365,10 +390,12 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const std::vecto
   auto cls = [&](AttrId a) { return static_cast<int64_t>(val(a)); };
   FlowRecord r;
   r.te = day_start_ + std::llround(row.time);
-  const int64_t pc = std::clamp<int64_t>(cls(AttrId::proto), 0, static_cast<int64_t>(protocols_.size()) - 1);
+  const int64_t pc =
+      std::clamp<int64_t>(cls(AttrId::proto), 0, static_cast<int64_t>(protocols_.size()) - 1);
   r.pr = protocols_.empty() ? proto::tcp : protocols_[pc];
   const bool out = cls(AttrId::dir) == 1;
-  uint16_t local = decode_port(cls(AttrId::lport), gen), remote = decode_port(cls(AttrId::rport), gen);
+  uint16_t local = decode_port(cls(AttrId::lport), gen),
+           remote = decode_port(cls(AttrId::rport), gen);
   if (r.pr == proto::icmp) (out ? local : remote) = 0;  // ICMP: source port 0
   const uint32_t rip = remote_ip(row, peers);
   r.sa = out ? host : rip;
@@ -394,7 +421,8 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const std::vecto
   r.td = td;
   if (opt_.flags_tos) {
     r.flg = static_cast<uint8_t>(cls(AttrId::flags) & 63);
-    const int64_t tc = std::clamp<int64_t>(cls(AttrId::tos), 0, static_cast<int64_t>(tos_values_.size()) - 1);
+    const int64_t tc =
+        std::clamp<int64_t>(cls(AttrId::tos), 0, static_cast<int64_t>(tos_values_.size()) - 1);
     r.stos = tos_values_.empty() ? 0 : tos_values_[tc];
   } else {
     r.flg = default_flags_.empty() ? 0 : default_flags_[pc];
@@ -459,8 +487,8 @@ std::string Encoder::describe() const {
   };
   os << "encoding: zero_decisions=" << opt_.zero_decisions << " censor=" << opt_.censor
      << " bytes_per_packet=" << opt_.bytes_per_packet << " flags_tos=" << opt_.flags_tos
-     << " peer_cache=" << opt_.peer_cache << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width
-     << " sigma_floor=" << opt_.sigma_floor << "\n";
+     << " peer_cache=" << opt_.peer_cache << " profiles=" << opt_.profiles
+     << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
   sc("inter-arrival (s)", dt_);
   sc("duration (s)", td_);

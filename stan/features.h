@@ -36,8 +36,24 @@
 namespace stan {
 
 enum class AttrId : int {
-  dt_kind, dt, proto, dir, lport, rport, peer, oct1, oct2, oct3, oct4, pkt, bytes, td_kind, td,
-  flags, tos, count
+  dt_kind,
+  dt,
+  proto,
+  dir,
+  lport,
+  rport,
+  peer,
+  oct1,
+  oct2,
+  oct3,
+  oct4,
+  pkt,
+  bytes,
+  td_kind,
+  td,
+  flags,
+  tos,
+  count
 };
 inline constexpr int kNumAttrIds = static_cast<int>(AttrId::count);
 const char* attr_name(AttrId a);
@@ -46,15 +62,15 @@ inline constexpr int64_t kPortClasses = 1670;
 int64_t port_class(uint16_t port);
 
 struct EncodingOptions {
-  bool zero_decisions = true;    // zero/positive decisions for dt and td, log scales
-  bool censor = true;            // censored edges in the binned loss; clip (not redraw) samples
-  bool bytes_per_packet = true;  // bytes given packets and protocol (rules by construction)
-  bool flags_tos = true;         // model TCP flags and ToS
-  int peer_cache = 8;            // distinct recent peers a host can reuse (0: off)
-  bool profiles = true;          // condition on per-host profiles (drawn from a mixture)
-  int profile_components = 8;    // Gaussian mixture components over profiles
-  int cold_starts = 8;           // extra empty-window examples per host at random clock times
-  double half_width = 1.0 / 400; // bin half-width w of the binned likelihood (scaled units)
+  bool zero_decisions = true;      // zero/positive decisions for dt and td, log scales
+  bool censor = true;              // censored edges in the binned loss; clip (not redraw) samples
+  bool bytes_per_packet = true;    // bytes given packets and protocol (rules by construction)
+  bool flags_tos = true;           // model TCP flags and ToS
+  int peer_cache = 8;              // distinct recent peers a host can reuse (0: off)
+  bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
+  int profile_components = 8;      // Gaussian mixture components over profiles
+  int cold_starts = 8;             // extra empty-window examples per host at random clock times
+  double half_width = 1.0 / 400;   // bin half-width w of the binned likelihood (scaled units)
   double sigma_floor = 0.5 / 400;  // sigma floor (scaled units)
   nlohmann::json to_json() const;
   static EncodingOptions from_json(const nlohmann::json& j);
@@ -74,7 +90,7 @@ struct Scaler {
 struct AttrSpec {
   AttrId id;
   bool continuous = false;
-  int64_t classes = 0;  // categorical only
+  int64_t classes = 0;     // categorical only
   int col = 0, ncols = 0;  // grid columns written by this attribute
 };
 
@@ -98,7 +114,7 @@ class Encoder {
   const EncodingOptions& options() const { return opt_; }
   const std::vector<AttrSpec>& attrs() const { return attrs_; }  // generation order
   const AttrSpec* find(AttrId a) const;
-  int columns() const { return columns_; }      // D
+  int columns() const { return columns_; }  // D
   int clock_col() const { return 0; }
   int time_col() const { return time_col_; }
   int64_t day_start() const { return day_start_; }

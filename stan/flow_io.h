@@ -31,10 +31,10 @@ struct ReadOptions {
 };
 
 struct ReadStats {
-  int64_t rows = 0;          // good rows delivered
-  int64_t bad_rows = 0;      // rows skipped with skip_bad_rows
-  std::string first_error;   // message of the first skipped row, if any
-  std::string format;        // "ugr16" or "nfdump"
+  int64_t rows = 0;         // good rows delivered
+  int64_t bad_rows = 0;     // rows skipped with skip_bad_rows
+  std::string first_error;  // message of the first skipped row, if any
+  std::string format;       // "ugr16" or "nfdump"
 };
 
 // Streams every record of `path` to `on_row`. `table` receives interned label names (the
@@ -69,13 +69,13 @@ class FlowWriter {
 };
 
 // Field formatting and parsing shared by readers, writers and tools.
-std::string format_ipv4(uint32_t ip);                // 42.219.0.1
-bool parse_ipv4(std::string_view s, uint32_t* out);  // false if malformed
-std::string format_time(int64_t unix_seconds);       // "2016-04-11 00:01:38" (UTC)
-bool parse_time(std::string_view s, int64_t* out);   // "YYYY-MM-DD HH:MM:SS" -> Unix seconds
-std::string format_flags(uint8_t flags);             // ".AP.SF"
-bool parse_flags(std::string_view s, uint8_t* out);  // "UAPRSF" with '.' for unset
-std::string protocol_name(uint8_t pr);               // "TCP", "UDP", ... or the number
+std::string format_ipv4(uint32_t ip);                   // 42.219.0.1
+bool parse_ipv4(std::string_view s, uint32_t* out);     // false if malformed
+std::string format_time(int64_t unix_seconds);          // "2016-04-11 00:01:38" (UTC)
+bool parse_time(std::string_view s, int64_t* out);      // "YYYY-MM-DD HH:MM:SS" -> Unix seconds
+std::string format_flags(uint8_t flags);                // ".AP.SF"
+bool parse_flags(std::string_view s, uint8_t* out);     // "UAPRSF" with '.' for unset
+std::string protocol_name(uint8_t pr);                  // "TCP", "UDP", ... or the number
 bool parse_protocol(std::string_view s, uint8_t* out);  // name (any case) or number
 
 }  // namespace stan

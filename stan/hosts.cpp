@@ -1,8 +1,8 @@
 #include "stan/hosts.h"
 
 #include <algorithm>
-#include <fstream>
 #include <charconv>
+#include <fstream>
 #include <unordered_map>
 #include <unordered_set>
 

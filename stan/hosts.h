@@ -13,9 +13,7 @@ namespace stan {
 struct Ipv4Prefix {
   uint32_t addr = 0;
   int len = 0;
-  bool contains(uint32_t ip) const {
-    return len == 0 || ((ip ^ addr) >> (32 - len)) == 0;
-  }
+  bool contains(uint32_t ip) const { return len == 0 || ((ip ^ addr) >> (32 - len)) == 0; }
 };
 // Parses "a.b.c.d/len" (or a bare address as /32); throws stan::Error naming the text.
 Ipv4Prefix parse_prefix(const std::string& text);
@@ -30,13 +28,13 @@ struct OwnerSelector {
 
 // One flow seen from its owner host.
 struct HostFlow {
-  int64_t row = 0;           // index into the FlowTable's rows
-  bool outgoing = false;     // host is the source
-  uint16_t local_port = 0;   // host's port (sp if outgoing, else dp)
+  int64_t row = 0;          // index into the FlowTable's rows
+  bool outgoing = false;    // host is the source
+  uint16_t local_port = 0;  // host's port (sp if outgoing, else dp)
   uint16_t remote_port = 0;
   uint32_t remote_ip = 0;
-  int64_t te = 0;            // record time (FlowRecord::te)
-  int64_t dt = 0;            // seconds since the host's previous flow; 0 for its first flow
+  int64_t te = 0;  // record time (FlowRecord::te)
+  int64_t dt = 0;  // seconds since the host's previous flow; 0 for its first flow
 };
 
 struct HostStream {

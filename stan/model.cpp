@@ -10,9 +10,15 @@
 namespace stan {
 
 nlohmann::json ModelConfig::to_json() const {
-  return {{"arch", arch},     {"window", window},         {"k", k},
-          {"hidden", hidden}, {"cnn_c1", cnn_c1},         {"cnn_c2", cnn_c2},
-          {"lr_mixture", lr_mixture}, {"lr_softmax", lr_softmax}, {"lr_step", lr_step},
+  return {{"arch", arch},
+          {"window", window},
+          {"k", k},
+          {"hidden", hidden},
+          {"cnn_c1", cnn_c1},
+          {"cnn_c2", cnn_c2},
+          {"lr_mixture", lr_mixture},
+          {"lr_softmax", lr_softmax},
+          {"lr_step", lr_step},
           {"lr_gamma", lr_gamma}};
 }
 
@@ -28,7 +34,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.lr_softmax = j.at("lr_softmax").get<double>();
   c.lr_step = j.at("lr_step").get<int>();
   c.lr_gamma = j.at("lr_gamma").get<double>();
-  STAN_CHECK(c.arch == "mlp" || c.arch == "cnn", "unknown architecture '", c.arch, "' (mlp or cnn)");
+  STAN_CHECK(c.arch == "mlp" || c.arch == "cnn", "unknown architecture '", c.arch,
+             "' (mlp or cnn)");
   STAN_CHECK(c.window >= 1 && c.k >= 1 && c.hidden >= 0, "invalid model configuration");
   return c;
 }
@@ -53,7 +60,9 @@ CnnEncoder::CnnEncoder(int rows, int cols, int c1, int c2, Generator& gen) {
   features_ = static_cast<int64_t>(c2) * (rows / 2 / 2) * (cols / 2 / 2);
 }
 
-Tensor CnnEncoder::forward(const Tensor& x) { return seq_->forward(x); }
+Tensor CnnEncoder::forward(const Tensor& x) {
+  return seq_->forward(x);
+}
 
 // ---- attribute network -------------------------------------------------------------------
 
@@ -62,16 +71,18 @@ AttributeNet::AttributeNet(const AttrSpec& spec, const ModelConfig& cfg, int col
     : spec_(spec), grid_rows_(cfg.window + 1), grid_cols_(columns), profile_dim_(profile_dim) {
   int64_t f = static_cast<int64_t>(grid_rows_) * grid_cols_ + profile_dim;
   if (cfg.arch == "cnn") {
-    cnn_ = register_module("cnn", std::make_shared<CnnEncoder>(grid_rows_, grid_cols_, cfg.cnn_c1,
-                                                                cfg.cnn_c2, gen));
+    cnn_ = register_module(
+        "cnn", std::make_shared<CnnEncoder>(grid_rows_, grid_cols_, cfg.cnn_c1, cfg.cnn_c2, gen));
     f = cnn_->features() + profile_dim;
   }
   if (cfg.hidden > 0) {
     hidden_ = register_module("hidden", std::make_shared<nn::Linear>(f, cfg.hidden, gen));
     f = cfg.hidden;
   }
-  if (spec.continuous) head_mdn_ = register_module("head", std::make_shared<nn::MixtureHead>(f, cfg.k, gen));
-  else head_cls_ = register_module("head", std::make_shared<nn::Linear>(f, spec.classes, gen));
+  if (spec.continuous)
+    head_mdn_ = register_module("head", std::make_shared<nn::MixtureHead>(f, cfg.k, gen));
+  else
+    head_cls_ = register_module("head", std::make_shared<nn::Linear>(f, spec.classes, gen));
 }
 
 Tensor AttributeNet::forward(const Tensor& x) {
@@ -88,7 +99,8 @@ Tensor AttributeNet::forward(const Tensor& x) {
   return spec_.continuous ? head_mdn_->forward(h) : head_cls_->forward(h);
 }
 
-Tensor AttributeNet::loss(const Tensor& out, const Tensor& target, const EncodingOptions& enc) const {
+Tensor AttributeNet::loss(const Tensor& out, const Tensor& target,
+                          const EncodingOptions& enc) const {
   if (!spec_.continuous) return cross_entropy(out, target);
   nn::BinnedLossOptions o;
   o.half_width = enc.half_width;
@@ -141,7 +153,8 @@ void StanModel::to(Device d) {
 nn::NamedTensors StanModel::state() const {
   nn::NamedTensors s;
   for (auto& net : nets_)
-    for (auto& [name, t] : net->state()) s.emplace_back(std::string("net.") + attr_name(net->spec().id) + "." + name, t);
+    for (auto& [name, t] : net->state())
+      s.emplace_back(std::string("net.") + attr_name(net->spec().id) + "." + name, t);
   return s;
 }
 
@@ -197,6 +210,8 @@ std::string assets_dir() {
   return STAN_ASSETS_DIR;
 }
 
-std::string bundled_model_path() { return assets_dir() + "/model/stan-ugr16.safetensors"; }
+std::string bundled_model_path() {
+  return assets_dir() + "/model/stan-ugr16.safetensors";
+}
 
 }  // namespace stan

@@ -19,8 +19,11 @@ Prepared prepare_training(const PrepareOptions& opt) {
       r.label = table.label_index(t.labels[r.label]);
       table.rows.push_back(r);
     }
-    data_info.push_back({{"path", path}, {"crc64", file_crc64(path)}, {"rows", st.rows},
-                         {"bad_rows_skipped", st.bad_rows}, {"format", st.format}});
+    data_info.push_back({{"path", path},
+                         {"crc64", file_crc64(path)},
+                         {"rows", st.rows},
+                         {"bad_rows_skipped", st.bad_rows},
+                         {"format", st.format}});
   }
   std::vector<HostStream> all = build_host_streams(table, opt.owners), train, val;
   STAN_CHECK(!all.empty(), "no flow of the training data belongs to an owner host (owners: ",
@@ -48,7 +51,8 @@ Prepared prepare_training(const PrepareOptions& opt) {
     for (const Ipv4Prefix& pr : opt.owners.prefixes) owners.push_back(format_prefix(pr));
   } else {
     // Generation makes up addresses inside the smallest prefix covering the listed hosts' /16s.
-    for (uint32_t h : opt.owners.hosts) owners.push_back(format_prefix(Ipv4Prefix{h & 0xffff0000u, 16}));
+    for (uint32_t h : opt.owners.hosts)
+      owners.push_back(format_prefix(Ipv4Prefix{h & 0xffff0000u, 16}));
   }
   auto& info = p.model.info();
   info["command"] = opt.command;

@@ -26,7 +26,8 @@ double logsumexp(const std::vector<double>& v) {
 }
 
 // log N(x_j; mean, var) summed over the dims where `use` is true.
-double component_log_pdf(const Gmm& g, int c, const std::vector<double>& x, const std::vector<bool>* use) {
+double component_log_pdf(const Gmm& g, int c, const std::vector<double>& x,
+                         const std::vector<bool>* use) {
   double lp = 0;
   for (int j = 0; j < g.d; ++j) {
     if (use && !(*use)[j]) continue;
@@ -95,7 +96,8 @@ Gmm Gmm::fit(const std::vector<std::vector<double>>& data, int k, Generator& gen
     // E step.
     double ll = 0;
     for (int i = 0; i < n; ++i) {
-      for (int c = 0; c < k; ++c) lp[c] = std::log(g.weights[c]) + component_log_pdf(g, c, data[i], nullptr);
+      for (int c = 0; c < k; ++c)
+        lp[c] = std::log(g.weights[c]) + component_log_pdf(g, c, data[i], nullptr);
       const double z = logsumexp(lp);
       ll += z;
       for (int c = 0; c < k; ++c) resp[static_cast<size_t>(i) * k + c] = std::exp(lp[c] - z);
@@ -111,7 +113,8 @@ Gmm Gmm::fit(const std::vector<std::vector<double>>& data, int k, Generator& gen
         for (int i = 0; i < n; ++i) m += resp[static_cast<size_t>(i) * k + c] * data[i][j];
         m /= nk;
         double v = 0;
-        for (int i = 0; i < n; ++i) v += resp[static_cast<size_t>(i) * k + c] * (data[i][j] - m) * (data[i][j] - m);
+        for (int i = 0; i < n; ++i)
+          v += resp[static_cast<size_t>(i) * k + c] * (data[i][j] - m) * (data[i][j] - m);
         g.means[c * d + j] = m;
         g.variances[c * d + j] = std::max(v / nk, var_floor);
       }
@@ -124,7 +127,8 @@ Gmm Gmm::fit(const std::vector<std::vector<double>>& data, int k, Generator& gen
 
 double Gmm::log_likelihood(const std::vector<double>& x) const {
   std::vector<double> lp(k);
-  for (int c = 0; c < k; ++c) lp[c] = std::log(weights[c]) + component_log_pdf(*this, c, x, nullptr);
+  for (int c = 0; c < k; ++c)
+    lp[c] = std::log(weights[c]) + component_log_pdf(*this, c, x, nullptr);
   return logsumexp(lp);
 }
 
@@ -145,7 +149,8 @@ std::vector<double> Gmm::sample(Generator& gen) const {
     u -= weights[i];
   }
   std::vector<double> x(d);
-  for (int j = 0; j < d; ++j) x[j] = means[c * d + j] + std::sqrt(variances[c * d + j]) * gen.normal();
+  for (int j = 0; j < d; ++j)
+    x[j] = means[c * d + j] + std::sqrt(variances[c * d + j]) * gen.normal();
   return x;
 }
 
@@ -170,14 +175,23 @@ Gmm Gmm::from_json(const nlohmann::json& j) {
 // ---- profiles ---------------------------------------------------------------------------
 
 const std::vector<std::string>& ProfileModel::names() {
-  static const std::vector<std::string> n{
-      "log_flows",      "tcp_share",         "udp_share",        "other_share",
-      "inbound_share",  "log_remote_ips",    "log_remote_port_classes",
-      "low_remote_port_share", "median_log_bytes", "first_hour", "last_hour", "active_hours"};
+  static const std::vector<std::string> n{"log_flows",
+                                          "tcp_share",
+                                          "udp_share",
+                                          "other_share",
+                                          "inbound_share",
+                                          "log_remote_ips",
+                                          "log_remote_port_classes",
+                                          "low_remote_port_share",
+                                          "median_log_bytes",
+                                          "first_hour",
+                                          "last_hour",
+                                          "active_hours"};
   return n;
 }
 
-std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& table, int64_t day_start) {
+std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& table,
+                                      int64_t day_start) {
   const double n = static_cast<double>(s.flows.size());
   double tcp = 0, udp = 0, in = 0, low = 0;
   std::set<uint32_t> ips;
@@ -201,8 +215,10 @@ std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& tabl
     median = lb[lb.size() / 2];
   }
   const double nn = std::max(1.0, n);
-  const double first = s.flows.empty() ? 0 : static_cast<double>((s.flows.front().te - day_start) / 3600);
-  const double last = s.flows.empty() ? 0 : static_cast<double>((s.flows.back().te - day_start) / 3600);
+  const double first =
+      s.flows.empty() ? 0 : static_cast<double>((s.flows.front().te - day_start) / 3600);
+  const double last =
+      s.flows.empty() ? 0 : static_cast<double>((s.flows.back().te - day_start) / 3600);
   return {std::log1p(n),
           tcp / nn,
           udp / nn,
@@ -237,7 +253,8 @@ ProfileModel ProfileModel::fit(const std::vector<std::vector<double>>& raw_profi
 }
 
 std::vector<double> ProfileModel::standardise(const std::vector<double>& raw) const {
-  STAN_CHECK(raw.size() == mean_.size(), "[profiles] expected ", mean_.size(), " values, got ", raw.size());
+  STAN_CHECK(raw.size() == mean_.size(), "[profiles] expected ", mean_.size(), " values, got ",
+             raw.size());
   std::vector<double> z(raw.size());
   for (size_t j = 0; j < raw.size(); ++j) z[j] = (raw[j] - mean_[j]) / std_[j];
   return z;
@@ -249,11 +266,15 @@ std::vector<double> ProfileModel::unstandardise(const std::vector<double>& z) co
   return r;
 }
 
-std::vector<double> ProfileModel::sample(Generator& gen) const { return gmm_.sample(gen); }
+std::vector<double> ProfileModel::sample(Generator& gen) const {
+  return gmm_.sample(gen);
+}
 
-std::vector<double> ProfileModel::sample_given(const std::vector<double>& raw, Generator& gen) const {
+std::vector<double> ProfileModel::sample_given(const std::vector<double>& raw,
+                                               Generator& gen) const {
   const int d = dim();
-  STAN_CHECK(static_cast<int>(raw.size()) == d, "[profiles] expected ", d, " values, got ", raw.size());
+  STAN_CHECK(static_cast<int>(raw.size()) == d, "[profiles] expected ", d, " values, got ",
+             raw.size());
   std::vector<double> z(d, 0);
   std::vector<bool> known(d);
   for (int j = 0; j < d; ++j) {
@@ -261,7 +282,8 @@ std::vector<double> ProfileModel::sample_given(const std::vector<double>& raw, G
     if (known[j]) z[j] = (raw[j] - mean_[j]) / std_[j];
   }
   std::vector<double> lp(gmm_.k);
-  for (int c = 0; c < gmm_.k; ++c) lp[c] = std::log(gmm_.weights[c]) + component_log_pdf(gmm_, c, z, &known);
+  for (int c = 0; c < gmm_.k; ++c)
+    lp[c] = std::log(gmm_.weights[c]) + component_log_pdf(gmm_, c, z, &known);
   const double total = logsumexp(lp);
   double u = gen.uniform();
   int pick = gmm_.k - 1;
@@ -274,7 +296,8 @@ std::vector<double> ProfileModel::sample_given(const std::vector<double>& raw, G
     u -= w;
   }
   for (int j = 0; j < d; ++j) {
-    const double draw = gmm_.means[pick * d + j] + std::sqrt(gmm_.variances[pick * d + j]) * gen.normal();
+    const double draw =
+        gmm_.means[pick * d + j] + std::sqrt(gmm_.variances[pick * d + j]) * gen.normal();
     if (!known[j]) z[j] = draw;
   }
   return z;
@@ -301,7 +324,8 @@ std::vector<std::vector<double>> read_profiles(const std::string& path) {
   std::ifstream in(path);
   STAN_CHECK(in, path, ": cannot open profile file");
   std::string line;
-  STAN_CHECK(std::getline(in, line), path, ":1: empty profile file (expected a header naming "
+  STAN_CHECK(std::getline(in, line), path,
+             ":1: empty profile file (expected a header naming "
              "profile fields)");
   auto split = [](const std::string& s) {
     std::vector<std::string> out;

@@ -742,15 +742,21 @@ std::string render_html_report(const EvalResult& r) {
 
   h += "<h2>Train on synthetic, test on real</h2>";
   if (r.tstr.empty()) {
-    h += "<p class='note'>Not computed: the extension point EvalOptions::tstr was not set.</p>";
+    h += "<p class='note'>Not computed (stan eval --no-tstr, or EvalOptions::tstr unset).</p>";
   } else {
-    h += "<table>" +
-         table_head({"task", "metric", "train on real", "train on synthetic", "train on baseline"});
+    h += "<table>" + table_head({"task", "metric", "train on real", "train on synthetic",
+                                 "train on baseline", "synthetic / real", "baseline / real"});
     for (const auto& t : r.tstr) {
-      h += table_row({esc(t.task), esc(t.metric), num(t.train_on_real, 3),
-                      num(t.train_on_synthetic, 3), num(t.train_on_baseline, 3)});
+      h += table_row({esc(t.task), esc(t.metric) + (t.lower_is_better ? " (lower is better)" : ""),
+                      num(t.train_on_real, 3), num(t.train_on_synthetic, 3),
+                      num(t.train_on_baseline, 3), num(t.train_on_synthetic / t.train_on_real, 3),
+                      num(t.train_on_baseline / t.train_on_real, 3)});
     }
     h += "</table>";
+    for (const auto& t : r.tstr) {
+      if (!t.description.empty())
+        h += "<p class='note'>" + esc(t.task + ": " + t.description) + "</p>";
+    }
   }
   return h + "</body></html>\n";
 }

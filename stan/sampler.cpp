@@ -21,7 +21,7 @@ struct HostState {
   std::vector<float> window;   // W rows x D, oldest first
   std::vector<float> profile;  // P standardised values
   std::vector<uint32_t> peers;
-  int64_t clock = 0;           // Unix seconds: the host's last flow (or the start)
+  int64_t clock = 0;  // Unix seconds: the host's last flow (or the start)
   int64_t flows = 0;
   bool done = false;
 };
@@ -41,7 +41,8 @@ int64_t time_of_day(int64_t abs, int64_t day_start) {
   return t < 0 ? t + 86400 : t;
 }
 
-std::vector<uint32_t> make_host_ips(const GenerateOptions& opt, const std::vector<Ipv4Prefix>& prefixes) {
+std::vector<uint32_t> make_host_ips(const GenerateOptions& opt,
+                                    const std::vector<Ipv4Prefix>& prefixes) {
   if (!opt.host_ips.empty()) return opt.host_ips;
   STAN_CHECK(opt.hosts > 0, "--hosts must be positive, got ", opt.hosts);
   Generator g(opt.seed, 0xad);
@@ -53,7 +54,8 @@ std::vector<uint32_t> make_host_ips(const GenerateOptions& opt, const std::vecto
       const uint64_t span = p.len >= 32 ? 1 : (uint64_t{1} << (32 - p.len));
       const uint32_t ip = p.addr + static_cast<uint32_t>(g.next_u64() % span);
       const uint32_t last = ip & 255;
-      STAN_CHECK(tries < 100000, "cannot find ", opt.hosts, " distinct host addresses in the owner prefixes");
+      STAN_CHECK(tries < 100000, "cannot find ", opt.hosts,
+                 " distinct host addresses in the owner prefixes");
       if ((span > 256 && (last == 0 || last == 255)) || !used.insert(ip).second) continue;
       ips.push_back(ip);
       break;
@@ -128,8 +130,9 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
     s.clock = opt.start;
     if (P) {
       Generator pg = s.gen.split(0x9f);
-      std::vector<double> z = opt.profiles.empty() ? prof.sample(pg)
-                                                   : prof.sample_given(opt.profiles[h % opt.profiles.size()], pg);
+      std::vector<double> z = opt.profiles.empty()
+                                  ? prof.sample(pg)
+                                  : prof.sample_given(opt.profiles[h % opt.profiles.size()], pg);
       s.profile.assign(z.begin(), z.end());
     }
   }
@@ -148,7 +151,8 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
     if (active.empty()) break;
     ++st.steps;
     for (size_t c0 = 0; c0 < active.size(); c0 += static_cast<size_t>(opt.batch)) {
-      const int64_t n = static_cast<int64_t>(std::min(active.size() - c0, static_cast<size_t>(opt.batch)));
+      const int64_t n =
+          static_cast<int64_t>(std::min(active.size() - c0, static_cast<size_t>(opt.batch)));
       x.assign(static_cast<size_t>(n) * I, 0.0f);
       std::vector<RowValues> rows(n);
       std::vector<bool> stopped(n, false);
@@ -158,7 +162,8 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
         float* xr = x.data() + r * I;
         std::copy(s.window.begin(), s.window.end(), xr);
         rows[r].clock = static_cast<double>(time_of_day(s.clock, enc.day_start()));
-        xr[static_cast<int64_t>(W) * D + enc.clock_col()] = static_cast<float>(rows[r].clock / 86400.0);
+        xr[static_cast<int64_t>(W) * D + enc.clock_col()] =
+            static_cast<float>(rows[r].clock / 86400.0);
         if (P) std::copy(s.profile.begin(), s.profile.end(), xr + static_cast<int64_t>(W + 1) * D);
       }
       for (size_t a = 0; a < A; ++a) {
@@ -169,11 +174,17 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
           const RowValues& rv = rows[r];
           auto v = [&](AttrId q) { return rv.v[static_cast<int>(q)]; };
           switch (spec.id) {
-            case AttrId::dt: return !zero_dec || v(AttrId::dt_kind) == 1;
-            case AttrId::oct1: case AttrId::oct2: case AttrId::oct3: case AttrId::oct4:
+            case AttrId::dt:
+              return !zero_dec || v(AttrId::dt_kind) == 1;
+            case AttrId::oct1:
+            case AttrId::oct2:
+            case AttrId::oct3:
+            case AttrId::oct4:
               return !enc.find(AttrId::peer) || v(AttrId::peer) == 0;
-            case AttrId::td: return !zero_dec || v(AttrId::td_kind) == 1;
-            default: return true;
+            case AttrId::td:
+              return !zero_dec || v(AttrId::td_kind) == 1;
+            default:
+              return true;
           }
         };
         bool any = false;
@@ -190,10 +201,13 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
             const float* orow = o.data() + r * width;
             // A peer choice can only name a peer the host has: [0, cache size].
             const int64_t classes =
-                spec.id == AttrId::peer ? std::min<int64_t>(width, static_cast<int64_t>(s.peers.size()) + 1) : width;
-            rows[r].v[id] = spec.continuous
-                                ? draw_mixture(orow, k, enc.options().sigma_floor, enc.options().censor, s.gen)
-                                : static_cast<double>(draw_class(orow, classes, s.gen.uniform()));
+                spec.id == AttrId::peer
+                    ? std::min<int64_t>(width, static_cast<int64_t>(s.peers.size()) + 1)
+                    : width;
+            rows[r].v[id] =
+                spec.continuous
+                    ? draw_mixture(orow, k, enc.options().sigma_floor, enc.options().censor, s.gen)
+                    : static_cast<double>(draw_class(orow, classes, s.gen.uniform()));
             rows[r].valid[id] = true;
           }
         }
@@ -246,12 +260,17 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
       pending.erase(pending.begin());
       ++emitted;
     }
-    if (opt.progress && std::chrono::duration<double>(std::chrono::steady_clock::now() - last_print).count() > 0.5) {
-      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::fprintf(stderr, "\rgenerating: %zu/%zu hosts active, %lld flows, at %s, %.0f flows/s   ",
-                   active.size(), hosts.size(), static_cast<long long>(emitted + static_cast<int64_t>(pending.size())),
-                   watermark == INT64_MAX ? "end" : format_time(watermark).c_str(),
-                   static_cast<double>(emitted + static_cast<int64_t>(pending.size())) / std::max(el, 1e-9));
+    if (opt.progress &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_print).count() >
+            0.5) {
+      const double el =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(
+          stderr, "\rgenerating: %zu/%zu hosts active, %lld flows, at %s, %.0f flows/s   ",
+          active.size(), hosts.size(),
+          static_cast<long long>(emitted + static_cast<int64_t>(pending.size())),
+          watermark == INT64_MAX ? "end" : format_time(watermark).c_str(),
+          static_cast<double>(emitted + static_cast<int64_t>(pending.size())) / std::max(el, 1e-9));
       last_print = std::chrono::steady_clock::now();
     }
   }

@@ -37,8 +37,10 @@ AttrBatch attr_batch(const TrainingData& d, const std::vector<int64_t>& idx, con
     const int64_t k = idx[r] * d.attrs + static_cast<int64_t>(a);
     if (!d.valid[k]) continue;
     b.rows.push_back(static_cast<int64_t>(r));
-    if (continuous) tf.push_back(d.targets[k]);
-    else ti.push_back(static_cast<int64_t>(d.targets[k]));
+    if (continuous)
+      tf.push_back(d.targets[k]);
+    else
+      ti.push_back(static_cast<int64_t>(d.targets[k]));
   }
   if (b.rows.empty()) return b;
   const int64_t n = static_cast<int64_t>(b.rows.size());
@@ -69,7 +71,9 @@ void progress_line(int epoch, int epochs, int64_t done, int64_t total, double el
 
 }  // namespace
 
-std::string resume_state_path(const std::string& model_path) { return model_path + ".state"; }
+std::string resume_state_path(const std::string& model_path) {
+  return model_path + ".state";
+}
 
 std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch,
                                   int threads) {
@@ -135,7 +139,8 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     nn::Checkpoint st = nn::load_checkpoint(sp);
     start_epoch = std::stoi(st.meta("epoch"));
     for (size_t a = 0; a < A; ++a) {
-      optims[a]->load_state(st.with_prefix(std::string("opt.") + attr_name(model.nets()[a]->spec().id) + "."));
+      optims[a]->load_state(
+          st.with_prefix(std::string("opt.") + attr_name(model.nets()[a]->spec().id) + "."));
       scheds[a]->set_epoch(start_epoch);
     }
     model.info() = nlohmann::json::parse(mk.meta("info"));
@@ -177,7 +182,8 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       const int64_t s = bi * opt.batch, n = std::min(opt.batch, train.examples() - s);
       std::vector<int64_t> idx(perm.begin() + s, perm.begin() + s + n);
       train.fill_batch(idx.data(), n, xb.data());
-      Tensor x = from_vector<float>(std::vector<float>(xb.begin(), xb.begin() + n * I), {n, I}, dev);
+      Tensor x =
+          from_vector<float>(std::vector<float>(xb.begin(), xb.begin() + n * I), {n, I}, dev);
       // The attribute networks are independent: train them side by side (see tensor/parallel.h).
       parallel_for(static_cast<int64_t>(A), threads, [&](int64_t j) {
         const size_t a = order[j];
@@ -193,8 +199,9 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       });
       windows += n;
       if (opt.progress && (seconds_since(last_print) > 0.5 || bi + 1 == nbatches)) {
-        progress_line(epoch + 1, opt.epochs, windows, std::min(train.examples(), nbatches * opt.batch),
-                      seconds_since(t0), loss_sum, loss_n);
+        progress_line(epoch + 1, opt.epochs, windows,
+                      std::min(train.examples(), nbatches * opt.batch), seconds_since(t0), loss_sum,
+                      loss_n);
         last_print = Clock::now();
       }
     }
@@ -205,18 +212,22 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     rep.windows_per_second = static_cast<double>(windows) / std::max(1e-9, rep.seconds);
     for (size_t a = 0; a < A; ++a)
       rep.train_loss.push_back(loss_n[a] ? loss_sum[a] / static_cast<double>(loss_n[a]) : NAN);
-    rep.val_loss = val.examples() ? evaluate_loss(model, val, 4096, threads) : std::vector<double>(A, NAN);
+    rep.val_loss =
+        val.examples() ? evaluate_loss(model, val, 4096, threads) : std::vector<double>(A, NAN);
     if (opt.progress) std::fprintf(stderr, "\n");
     // Record and checkpoint.
     nlohmann::json losses = nlohmann::json::object();
     for (size_t a = 0; a < A; ++a) {
       const char* name = attr_name(model.nets()[a]->spec().id);
-      losses[name] = {{"train", std::isfinite(rep.train_loss[a]) ? nlohmann::json(rep.train_loss[a]) : nlohmann::json()},
-                      {"val", std::isfinite(rep.val_loss[a]) ? nlohmann::json(rep.val_loss[a]) : nlohmann::json()}};
+      losses[name] = {{"train", std::isfinite(rep.train_loss[a]) ? nlohmann::json(rep.train_loss[a])
+                                                                 : nlohmann::json()},
+                      {"val", std::isfinite(rep.val_loss[a]) ? nlohmann::json(rep.val_loss[a])
+                                                             : nlohmann::json()}};
     }
     model.info()["epochs_done"] = epoch + 1;
     model.info()["losses"] = losses;
-    model.info()["history"].push_back({{"epoch", epoch + 1}, {"seconds", rep.seconds}, {"losses", losses}});
+    model.info()["history"].push_back(
+        {{"epoch", epoch + 1}, {"seconds", rep.seconds}, {"losses", losses}});
     if (!opt.out.empty()) {
       model.save(opt.out);
       nn::NamedTensors st;

@@ -16,16 +16,16 @@ struct TrainOptions {
   int epochs = 10;
   int64_t batch = 512;
   uint64_t seed = 1;
-  std::string out;          // model file written after every epoch (atomic); may be empty
-  bool resume = false;      // continue from out + ".state"
+  std::string out;      // model file written after every epoch (atomic); may be empty
+  bool resume = false;  // continue from out + ".state"
   Device device = Device::cpu();
-  bool progress = true;     // progress bar on stderr
-  int64_t max_batches = -1; // per epoch, for quick runs and benchmarks (-1: all)
-  int threads = 0;          // attribute networks trained side by side (0: default_threads())
+  bool progress = true;      // progress bar on stderr
+  int64_t max_batches = -1;  // per epoch, for quick runs and benchmarks (-1: all)
+  int threads = 0;           // attribute networks trained side by side (0: default_threads())
 };
 
 struct EpochReport {
-  int epoch = 0;  // 1-based
+  int epoch = 0;                             // 1-based
   std::vector<double> train_loss, val_loss;  // per attribute, mean over the epoch's rows
   double seconds = 0, windows_per_second = 0;
 };

@@ -11,9 +11,15 @@ namespace {
 thread_local bool g_grad_enabled = true;
 }
 
-bool grad_enabled() { return g_grad_enabled; }
-NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) { g_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { g_grad_enabled = prev_; }
+bool grad_enabled() {
+  return g_grad_enabled;
+}
+NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) {
+  g_grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  g_grad_enabled = prev_;
+}
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!g_grad_enabled) return false;
@@ -85,8 +91,10 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
              "it was computed under NoGradGuard)");
   Tensor grad = grad_in;
   if (!grad.defined()) {
-    STAN_CHECK(root.numel() == 1, "[backward] grad can be omitted only for a one-element tensor, "
-               "got shape ", shape_str(root.shape()));
+    STAN_CHECK(root.numel() == 1,
+               "[backward] grad can be omitted only for a one-element tensor, "
+               "got shape ",
+               shape_str(root.shape()));
     grad = ones(root.shape(), root.dtype(), root.device());
   }
   STAN_CHECK(grad.shape() == root.shape(), "[backward] grad shape ", shape_str(grad.shape()),
@@ -132,8 +140,8 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
                  "' was modified in place after it was used; gradients would be wrong");
     }
     std::vector<Tensor> grads = node->backward(g);
-    STAN_ASSERT(grads.size() == node->inputs.size(), "backward of ", node->name,
-                " returned ", grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    STAN_ASSERT(grads.size() == node->inputs.size(), "backward of ", node->name, " returned ",
+                grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
       const Tensor& in = node->inputs[i];
       if (!in.defined() || !in.requires_grad() || !grads[i].defined()) continue;
@@ -141,8 +149,10 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
       if (gi.dtype() != in.dtype()) gi = gi.to(in.dtype());
       if (Node* child = in.grad_fn().get()) {
         auto p = pending.find(child);
-        if (p == pending.end()) pending.emplace(child, gi);
-        else p->second = add(p->second, gi);
+        if (p == pending.end())
+          pending.emplace(child, gi);
+        else
+          p->second = add(p->second, gi);
       } else {
         in.set_grad(in.grad().defined() ? add(in.grad(), gi) : gi.clone());
       }

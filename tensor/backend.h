@@ -11,9 +11,30 @@
 namespace stan {
 
 enum class UnaryOp : uint8_t {
-  neg, exp, log, sqrt, abs, sign, relu, elu, elu_grad, erf, norm_cdf, log_norm_cdf,
+  neg,
+  exp,
+  log,
+  sqrt,
+  abs,
+  sign,
+  relu,
+  elu,
+  elu_grad,
+  erf,
+  norm_cdf,
+  log_norm_cdf,
   log_norm_cdf_grad,  // d/dx log Phi(x) = phi(x)/Phi(x), stable in the tails
-  pow, clamp, tanh, sigmoid, log1p, expm1, floor, round, step, square, reciprocal
+  pow,
+  clamp,
+  tanh,
+  sigmoid,
+  log1p,
+  expm1,
+  floor,
+  round,
+  step,
+  square,
+  reciprocal
 };  // `a`, `b`: parameters (elu/elu_grad: a = alpha; pow: a = exponent; clamp: [a, b])
 
 enum class BinaryOp : uint8_t { add, sub, mul, div, maximum, minimum, eq, ne, lt, le, gt, ge };
@@ -115,6 +136,8 @@ Backend& cpu_backend();
 // when none is usable.
 Backend& cuda_backend();
 bool cuda_available();  // a usable device is present (never throws)
-inline Backend& backend_for(Device d) { return d.is_cpu() ? cpu_backend() : cuda_backend(); }
+inline Backend& backend_for(Device d) {
+  return d.is_cpu() ? cpu_backend() : cuda_backend();
+}
 
 }  // namespace stan

@@ -9,20 +9,30 @@ namespace stan {
 
 enum class DType : uint8_t { f32, f64, i64 };
 
-inline size_t dtype_size(DType t) { return t == DType::f32 ? 4 : 8; }
+inline size_t dtype_size(DType t) {
+  return t == DType::f32 ? 4 : 8;
+}
 inline const char* dtype_name(DType t) {
   return t == DType::f32 ? "float32" : t == DType::f64 ? "float64" : "int64";
 }
-inline bool is_floating(DType t) { return t != DType::i64; }
+inline bool is_floating(DType t) {
+  return t != DType::i64;
+}
 
 template <typename T>
 constexpr DType dtype_of();
 template <>
-constexpr DType dtype_of<float>() { return DType::f32; }
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
 template <>
-constexpr DType dtype_of<double>() { return DType::f64; }
+constexpr DType dtype_of<double>() {
+  return DType::f64;
+}
 template <>
-constexpr DType dtype_of<int64_t>() { return DType::i64; }
+constexpr DType dtype_of<int64_t>() {
+  return DType::i64;
+}
 
 enum class DeviceType : uint8_t { cpu, cuda };
 
@@ -41,39 +51,39 @@ struct Device {
 Device parse_device(const std::string& text);
 
 // Calls fn(T{}) with T the C++ type of dtype.
-#define STAN_DISPATCH_DTYPE(dtype, T, ...)            \
-  switch (dtype) {                                    \
-    case ::stan::DType::f32: {                        \
-      using T = float;                                \
-      __VA_ARGS__;                                    \
-      break;                                          \
-    }                                                 \
-    case ::stan::DType::f64: {                        \
-      using T = double;                               \
-      __VA_ARGS__;                                    \
-      break;                                          \
-    }                                                 \
-    case ::stan::DType::i64: {                        \
-      using T = int64_t;                              \
-      __VA_ARGS__;                                    \
-      break;                                          \
-    }                                                 \
+#define STAN_DISPATCH_DTYPE(dtype, T, ...) \
+  switch (dtype) {                         \
+    case ::stan::DType::f32: {             \
+      using T = float;                     \
+      __VA_ARGS__;                         \
+      break;                               \
+    }                                      \
+    case ::stan::DType::f64: {             \
+      using T = double;                    \
+      __VA_ARGS__;                         \
+      break;                               \
+    }                                      \
+    case ::stan::DType::i64: {             \
+      using T = int64_t;                   \
+      __VA_ARGS__;                         \
+      break;                               \
+    }                                      \
   }
 
-#define STAN_DISPATCH_FLOAT(dtype, T, ...)            \
-  switch (dtype) {                                    \
-    case ::stan::DType::f32: {                        \
-      using T = float;                                \
-      __VA_ARGS__;                                    \
-      break;                                          \
-    }                                                 \
-    case ::stan::DType::f64: {                        \
-      using T = double;                               \
-      __VA_ARGS__;                                    \
-      break;                                          \
-    }                                                 \
-    default:                                          \
-      STAN_ASSERT(false, "floating dtype expected");  \
+#define STAN_DISPATCH_FLOAT(dtype, T, ...)           \
+  switch (dtype) {                                   \
+    case ::stan::DType::f32: {                       \
+      using T = float;                               \
+      __VA_ARGS__;                                   \
+      break;                                         \
+    }                                                \
+    case ::stan::DType::f64: {                       \
+      using T = double;                              \
+      __VA_ARGS__;                                   \
+      break;                                         \
+    }                                                \
+    default:                                         \
+      STAN_ASSERT(false, "floating dtype expected"); \
   }
 
 }  // namespace stan

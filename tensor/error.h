@@ -26,13 +26,14 @@ std::string concat(const Args&... args) {
 }  // namespace stan
 
 // STAN_CHECK(cond, "[op] message ", value, ...): throws stan::Error with the concatenated message.
-#define STAN_CHECK(cond, ...) \
-  do {                        \
+#define STAN_CHECK(cond, ...)                                              \
+  do {                                                                     \
     if (!(cond)) throw ::stan::Error(::stan::detail::concat(__VA_ARGS__)); \
   } while (0)
 
 // STAN_ASSERT(cond, ...): an internal invariant; failing it is a bug, reported as such.
-#define STAN_ASSERT(cond, ...) \
-  do {                         \
-    if (!(cond)) ::stan::detail::assert_fail(#cond, __FILE__, __LINE__, ::stan::detail::concat(__VA_ARGS__)); \
+#define STAN_ASSERT(cond, ...)                                                                     \
+  do {                                                                                             \
+    if (!(cond))                                                                                   \
+      ::stan::detail::assert_fail(#cond, __FILE__, __LINE__, ::stan::detail::concat(__VA_ARGS__)); \
   } while (0)

@@ -38,7 +38,7 @@ Tensor neg(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
-Tensor abs(const Tensor& x);  // gradient sign(x) (0 at 0)
+Tensor abs(const Tensor& x);   // gradient sign(x) (0 at 0)
 Tensor sign(const Tensor& x);  // not differentiable (zero gradient)
 Tensor pow(const Tensor& x, double p);
 Tensor square(const Tensor& x);

@@ -103,25 +103,52 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor add(const Tensor& a, double b) { return add(a, scalar(b, a.dtype(), a.device())); }
-Tensor sub(const Tensor& a, double b) { return sub(a, scalar(b, a.dtype(), a.device())); }
-Tensor mul(const Tensor& a, double b) { return mul(a, scalar(b, a.dtype(), a.device())); }
-Tensor div(const Tensor& a, double b) { return div(a, scalar(b, a.dtype(), a.device())); }
-Tensor rsub(double a, const Tensor& b) { return sub(scalar(a, b.dtype(), b.device()), b); }
+Tensor add(const Tensor& a, double b) {
+  return add(a, scalar(b, a.dtype(), a.device()));
+}
+Tensor sub(const Tensor& a, double b) {
+  return sub(a, scalar(b, a.dtype(), a.device()));
+}
+Tensor mul(const Tensor& a, double b) {
+  return mul(a, scalar(b, a.dtype(), a.device()));
+}
+Tensor div(const Tensor& a, double b) {
+  return div(a, scalar(b, a.dtype(), a.device()));
+}
+Tensor rsub(double a, const Tensor& b) {
+  return sub(scalar(a, b.dtype(), b.device()), b);
+}
 
-Tensor eq(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::eq, a, b); }
-Tensor ne(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::ne, a, b); }
-Tensor lt(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::lt, a, b); }
-Tensor le(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::le, a, b); }
-Tensor gt(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::gt, a, b); }
-Tensor ge(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::ge, a, b); }
-Tensor gt(const Tensor& a, double b) { return gt(a, scalar(b, a.dtype(), a.device())); }
-Tensor lt(const Tensor& a, double b) { return lt(a, scalar(b, a.dtype(), a.device())); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::eq, a, b);
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::ne, a, b);
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::lt, a, b);
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::le, a, b);
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::gt, a, b);
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return binary_forward(BinaryOp::ge, a, b);
+}
+Tensor gt(const Tensor& a, double b) {
+  return gt(a, scalar(b, a.dtype(), a.device()));
+}
+Tensor lt(const Tensor& a, double b) {
+  return lt(a, scalar(b, a.dtype(), a.device()));
+}
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same("where", a, b);
   check_same("where", cond, a);
-  Shape s = broadcast_shapes("where", broadcast_shapes("where", cond.shape(), a.shape()), b.shape());
+  Shape s =
+      broadcast_shapes("where", broadcast_shapes("where", cond.shape(), a.shape()), b.shape());
   Tensor out = empty(s, a.dtype(), a.device());
   if (out.numel())
     backend_for(a.device())
@@ -138,25 +165,24 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 
 Tensor neg(const Tensor& x) {
   Tensor out = unary_forward(UnaryOp::neg, "neg", x, 0, 0, false);
-  if (needs_grad({&x})) record(out, "neg", {x}, {}, [](const Tensor& g, auto&) { return Grads{neg(g)}; });
+  if (needs_grad({&x}))
+    record(out, "neg", {x}, {}, [](const Tensor& g, auto&) { return Grads{neg(g)}; });
   return out;
 }
 
 Tensor exp(const Tensor& x) {
   Tensor out = unary_forward(UnaryOp::exp, "exp", x);
   if (needs_grad({&x}))
-    record(out, "exp", {x}, {out}, [](const Tensor& g, const std::vector<Tensor>& s) {
-      return Grads{mul(g, s[0])};
-    });
+    record(out, "exp", {x}, {out},
+           [](const Tensor& g, const std::vector<Tensor>& s) { return Grads{mul(g, s[0])}; });
   return out;
 }
 
 Tensor log(const Tensor& x) {
   Tensor out = unary_forward(UnaryOp::log, "log", x);
   if (needs_grad({&x}))
-    record(out, "log", {x}, {x}, [](const Tensor& g, const std::vector<Tensor>& s) {
-      return Grads{div(g, s[0])};
-    });
+    record(out, "log", {x}, {x},
+           [](const Tensor& g, const std::vector<Tensor>& s) { return Grads{div(g, s[0])}; });
   return out;
 }
 
@@ -169,14 +195,15 @@ Tensor sqrt(const Tensor& x) {
   return out;
 }
 
-Tensor sign(const Tensor& x) { return unary_forward(UnaryOp::sign, "sign", x, 0, 0, false); }
+Tensor sign(const Tensor& x) {
+  return unary_forward(UnaryOp::sign, "sign", x, 0, 0, false);
+}
 
 Tensor abs(const Tensor& x) {
   Tensor out = unary_forward(UnaryOp::abs, "abs", x, 0, 0, false);
   if (needs_grad({&x}))
-    record(out, "abs", {x}, {x}, [](const Tensor& g, const std::vector<Tensor>& s) {
-      return Grads{mul(g, sign(s[0]))};
-    });
+    record(out, "abs", {x}, {x},
+           [](const Tensor& g, const std::vector<Tensor>& s) { return Grads{mul(g, sign(s[0]))}; });
   return out;
 }
 
@@ -293,20 +320,48 @@ Tensor log_norm_cdf(const Tensor& x) {
   return out;
 }
 
-Tensor floor(const Tensor& x) { return unary_forward(UnaryOp::floor, "floor", x, 0, 0, false); }
-Tensor round(const Tensor& x) { return unary_forward(UnaryOp::round, "round", x, 0, 0, false); }
+Tensor floor(const Tensor& x) {
+  return unary_forward(UnaryOp::floor, "floor", x, 0, 0, false);
+}
+Tensor round(const Tensor& x) {
+  return unary_forward(UnaryOp::round, "round", x, 0, 0, false);
+}
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& a) { return neg(a); }
-Tensor operator+(const Tensor& a, double b) { return add(a, b); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, double b) { return div(a, b); }
-Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
-Tensor operator-(double a, const Tensor& b) { return rsub(a, b); }
-Tensor operator+(double a, const Tensor& b) { return add(b, a); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator-(const Tensor& a) {
+  return neg(a);
+}
+Tensor operator+(const Tensor& a, double b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, double b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, double b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, double b) {
+  return div(a, b);
+}
+Tensor operator*(double a, const Tensor& b) {
+  return mul(b, a);
+}
+Tensor operator-(double a, const Tensor& b) {
+  return rsub(a, b);
+}
+Tensor operator+(double a, const Tensor& b) {
+  return add(b, a);
+}
 
 }  // namespace stan

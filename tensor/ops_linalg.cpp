@@ -41,14 +41,16 @@ Tensor matmul_nograd(const Tensor& a, const Tensor& b) {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_same("matmul", a, b);
-  STAN_CHECK(is_floating(a.dtype()), "[matmul] expected floating tensors, got ", dtype_name(a.dtype()));
-  const bool ok_rank = (a.dim() == 2 && b.dim() == 2) || (a.dim() == 3 && (b.dim() == 2 || b.dim() == 3));
+  STAN_CHECK(is_floating(a.dtype()), "[matmul] expected floating tensors, got ",
+             dtype_name(a.dtype()));
+  const bool ok_rank =
+      (a.dim() == 2 && b.dim() == 2) || (a.dim() == 3 && (b.dim() == 2 || b.dim() == 3));
   STAN_CHECK(ok_rank, "[matmul] expected (m,k)@(k,n) or (B,m,k)@(B,k,n)/(k,n), got ",
              shape_str(a.shape()), " @ ", shape_str(b.shape()));
   STAN_CHECK(a.size(-1) == b.size(-2), "[matmul] inner dimensions differ: ", shape_str(a.shape()),
              " @ ", shape_str(b.shape()));
-  STAN_CHECK(b.dim() != 3 || a.size(0) == b.size(0), "[matmul] batch sizes differ: ",
-             shape_str(a.shape()), " @ ", shape_str(b.shape()));
+  STAN_CHECK(b.dim() != 3 || a.size(0) == b.size(0),
+             "[matmul] batch sizes differ: ", shape_str(a.shape()), " @ ", shape_str(b.shape()));
   Tensor out = matmul_nograd(a, b);
   if (needs_grad({&a, &b})) {
     record(out, "matmul", {a, b}, {a, b}, [](const Tensor& g, const std::vector<Tensor>& s) {

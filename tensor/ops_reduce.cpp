@@ -13,8 +13,8 @@ using Grads = std::vector<Tensor>;
 
 int64_t wrap(const char* op, int64_t d, int64_t n) {
   int64_t r = d < 0 ? d + n : d;
-  STAN_CHECK(r >= 0 && r < std::max<int64_t>(n, 1), "[", op, "] dim ", d,
-             " out of range for a ", n, "-d tensor");
+  STAN_CHECK(r >= 0 && r < std::max<int64_t>(n, 1), "[", op, "] dim ", d, " out of range for a ", n,
+             "-d tensor");
   return r;
 }
 
@@ -45,8 +45,7 @@ std::vector<int64_t> normalize_dims(const char* op, const Tensor& x, std::vector
   }
   for (auto& d : dims) d = wrap(op, d, x.dim());
   std::sort(dims.begin(), dims.end());
-  STAN_CHECK(std::adjacent_find(dims.begin(), dims.end()) == dims.end(), "[", op,
-             "] repeated dim");
+  STAN_CHECK(std::adjacent_find(dims.begin(), dims.end()) == dims.end(), "[", op, "] repeated dim");
   return dims;
 }
 
@@ -54,8 +53,10 @@ Shape reduced_shape(const Shape& s, const std::vector<int64_t>& dims, bool keepd
   Shape r;
   for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i) {
     const bool reduced = std::find(dims.begin(), dims.end(), i) != dims.end();
-    if (!reduced) r.push_back(s[i]);
-    else if (keepdim) r.push_back(1);
+    if (!reduced)
+      r.push_back(s[i]);
+    else if (keepdim)
+      r.push_back(1);
   }
   return r;
 }
@@ -71,7 +72,8 @@ Tensor sum(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
   } else if (dims.size() == static_cast<size_t>(x.dim()) && x.dim() > 1) {
     out = reduce_dim(ReduceOp::sum, out.reshape({1, x.numel()}), 1);
   } else {
-    for (auto it = dims.rbegin(); it != dims.rend(); ++it) out = reduce_dim(ReduceOp::sum, out, *it);
+    for (auto it = dims.rbegin(); it != dims.rend(); ++it)
+      out = reduce_dim(ReduceOp::sum, out, *it);
   }
   out = out.reshape(reduced_shape(x.shape(), dims, keepdim));
   if (needs_grad({&x})) {
@@ -84,7 +86,8 @@ Tensor sum(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
 }
 
 Tensor mean(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
-  STAN_CHECK(is_floating(x.dtype()), "[mean] expected a floating tensor, got ", dtype_name(x.dtype()));
+  STAN_CHECK(is_floating(x.dtype()), "[mean] expected a floating tensor, got ",
+             dtype_name(x.dtype()));
   dims = normalize_dims("mean", x, dims);
   int64_t count = 1;
   for (int64_t d : dims) count *= x.dim() ? x.size(d) : 1;
@@ -162,7 +165,11 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log_space) {
 }
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false); }
-Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, true); }
+Tensor softmax(const Tensor& x, int64_t dim) {
+  return softmax_impl(x, dim, false);
+}
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  return softmax_impl(x, dim, true);
+}
 
 }  // namespace stan

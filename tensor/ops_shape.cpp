@@ -39,7 +39,8 @@ Tensor index_add_new(const Shape& shape, int64_t d, const Tensor& idx, const Ten
   int64_t outer, inner;
   outer_inner(shape, d, &outer, &inner);
   if (src.numel())
-    backend_for(src.device()).index_add(src.contiguous(), idx.contiguous(), outer, shape[d], inner, out);
+    backend_for(src.device())
+        .index_add(src.contiguous(), idx.contiguous(), outer, shape[d], inner, out);
   return out;
 }
 
@@ -94,8 +95,10 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& idx) {
-  STAN_CHECK(idx.dtype() == DType::i64 && idx.dim() == 1, "[index_select] index must be a 1-d "
-             "int64 tensor, got ", idx.str());
+  STAN_CHECK(idx.dtype() == DType::i64 && idx.dim() == 1,
+             "[index_select] index must be a 1-d "
+             "int64 tensor, got ",
+             idx.str());
   STAN_CHECK(idx.device() == x.device(), "[index_select] device mismatch: ", x.device().str(),
              " vs ", idx.device().str());
   const int64_t d = wrap("index_select", dim, x.dim());
@@ -109,30 +112,32 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& idx) {
         .index_select(x.detach().contiguous(), idx.contiguous(), outer, x.size(d), inner, out);
   if (needs_grad({&x})) {
     Shape in_shape = x.shape();
-    record(out, "index_select", {x}, {idx}, [in_shape, d](const Tensor& g, const std::vector<Tensor>& saved) {
-      return Grads{index_add_new(in_shape, d, saved[0], g)};
-    });
+    record(out, "index_select", {x}, {idx},
+           [in_shape, d](const Tensor& g, const std::vector<Tensor>& saved) {
+             return Grads{index_add_new(in_shape, d, saved[0], g)};
+           });
   }
   return out;
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& idx) {
-  STAN_CHECK(idx.dtype() == DType::i64, "[gather] index must be int64, got ", dtype_name(idx.dtype()));
+  STAN_CHECK(idx.dtype() == DType::i64, "[gather] index must be int64, got ",
+             dtype_name(idx.dtype()));
   STAN_CHECK(idx.device() == x.device(), "[gather] device mismatch: ", x.device().str(), " vs ",
              idx.device().str());
   STAN_CHECK(idx.dim() == x.dim(), "[gather] index rank ", idx.dim(), " differs from input rank ",
              x.dim(), " (", shape_str(idx.shape()), " vs ", shape_str(x.shape()), ")");
   const int64_t d = wrap("gather", dim, x.dim());
   for (int64_t k = 0; k < x.dim(); ++k)
-    STAN_CHECK(k == d || idx.size(k) == x.size(k), "[gather] index shape ",
-               shape_str(idx.shape()), " must match input shape ", shape_str(x.shape()),
-               " except along dim ", d);
+    STAN_CHECK(k == d || idx.size(k) == x.size(k), "[gather] index shape ", shape_str(idx.shape()),
+               " must match input shape ", shape_str(x.shape()), " except along dim ", d);
   Tensor out = empty(idx.shape(), x.dtype(), x.device());
   int64_t outer, inner;
   outer_inner(x.shape(), d, &outer, &inner);
   if (out.numel())
     backend_for(x.device())
-        .gather(x.detach().contiguous(), idx.contiguous(), outer, x.size(d), inner, idx.size(d), out);
+        .gather(x.detach().contiguous(), idx.contiguous(), outer, x.size(d), inner, idx.size(d),
+                out);
   if (needs_grad({&x})) {
     Shape in_shape = x.shape();
     record(out, "gather", {x}, {idx}, [in_shape, d](const Tensor& g, const std::vector<Tensor>& s) {
@@ -143,7 +148,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& idx) {
 }
 
 Tensor one_hot(const Tensor& idx, int64_t classes, DType t) {
-  STAN_CHECK(idx.dtype() == DType::i64, "[one_hot] index must be int64, got ", dtype_name(idx.dtype()));
+  STAN_CHECK(idx.dtype() == DType::i64, "[one_hot] index must be int64, got ",
+             dtype_name(idx.dtype()));
   STAN_CHECK(classes > 0, "[one_hot] classes must be positive, got ", classes);
   Shape s = idx.shape();
   s.push_back(classes);

@@ -48,7 +48,11 @@ void parallel_for(int64_t n, int threads, const std::function<void(int64_t)>& fn
   if (error) std::rethrow_exception(error);
 }
 
-void set_blas_threads(int n) { openblas_set_num_threads(std::max(1, n)); }
-int blas_threads() { return openblas_get_num_threads(); }
+void set_blas_threads(int n) {
+  openblas_set_num_threads(std::max(1, n));
+}
+int blas_threads() {
+  return openblas_get_num_threads();
+}
 
 }  // namespace stan

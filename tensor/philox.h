@@ -56,7 +56,8 @@ STAN_HD double normal(uint64_t seed, uint64_t stream, uint64_t i) {
   const U4 b = block(seed, stream, i);
   const uint64_t b1 = (static_cast<uint64_t>(b.v[0]) << 21) ^ (b.v[1] >> 11);
   const uint64_t b2 = (static_cast<uint64_t>(b.v[2]) << 21) ^ (b.v[3] >> 11);
-  const double u1 = (static_cast<double>(b1 & ((1ull << 53) - 1)) + 1.0) * (1.0 / 9007199254740993.0);
+  const double u1 =
+      (static_cast<double>(b1 & ((1ull << 53) - 1)) + 1.0) * (1.0 / 9007199254740993.0);
   const double u2 = static_cast<double>(b2 & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }

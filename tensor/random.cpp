@@ -16,8 +16,12 @@ Generator Generator::split(uint64_t k) const {
   return Generator(seed_, mix64(stream_ * 0x100000001B3ull ^ mix64(k + 1)));
 }
 
-double Generator::uniform() { return philox::uniform(seed_, stream_, offset_++); }
-double Generator::normal() { return philox::normal(seed_, stream_, offset_++); }
+double Generator::uniform() {
+  return philox::uniform(seed_, stream_, offset_++);
+}
+double Generator::normal() {
+  return philox::normal(seed_, stream_, offset_++);
+}
 uint64_t Generator::next_u64() {
   const philox::U4 b = philox::block(seed_, stream_, offset_++);
   return (static_cast<uint64_t>(b.v[0]) << 32) | b.v[1];

@@ -19,9 +19,9 @@ class Generator {
   uint64_t offset() const { return offset_; }
   void set_offset(uint64_t o) { offset_ = o; }
 
-  double uniform();         // one value in [0,1), on the host
-  double normal();          // one standard normal, on the host
-  uint64_t next_u64();      // 64 random bits
+  double uniform();            // one value in [0,1), on the host
+  double normal();             // one standard normal, on the host
+  uint64_t next_u64();         // 64 random bits
   int64_t randint(int64_t n);  // uniform in [0, n)
 
   // Tensors of the given shape on device d (floating dtypes).

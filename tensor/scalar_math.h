@@ -11,7 +11,9 @@ constexpr double kSqrt1_2 = 0.70710678118654752440;
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log(sqrt(2*pi))
 
 // Standard normal CDF.
-STAN_HD double norm_cdf(double x) { return 0.5 * erfc(-x * kSqrt1_2); }
+STAN_HD double norm_cdf(double x) {
+  return 0.5 * erfc(-x * kSqrt1_2);
+}
 
 // log Phi(x): erfc is accurate for the lower tail down to x ~ -37; below -20 an asymptotic
 // series (relative error < 1e-12 there) avoids underflow; for x > 0, log1p keeps precision.

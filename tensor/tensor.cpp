@@ -69,11 +69,21 @@ const Shape& Tensor::shape() const {
   STAN_CHECK(impl_, "[tensor] use of an undefined tensor");
   return impl_->shape;
 }
-const Shape& Tensor::strides() const { return impl_->strides; }
-int64_t Tensor::numel() const { return shape_numel(shape()); }
-int64_t Tensor::offset() const { return impl_->offset; }
-DType Tensor::dtype() const { return impl_->dtype; }
-Device Tensor::device() const { return impl_->storage->device; }
+const Shape& Tensor::strides() const {
+  return impl_->strides;
+}
+int64_t Tensor::numel() const {
+  return shape_numel(shape());
+}
+int64_t Tensor::offset() const {
+  return impl_->offset;
+}
+DType Tensor::dtype() const {
+  return impl_->dtype;
+}
+Device Tensor::device() const {
+  return impl_->storage->device;
+}
 
 int64_t Tensor::size(int64_t d) const {
   const int64_t n = dim();
@@ -102,8 +112,8 @@ void* Tensor::raw_data() const {
 
 template <typename T>
 T* Tensor::data() const {
-  STAN_CHECK(dtype() == dtype_of<T>(), "[data] tensor is ", dtype_name(dtype()),
-             ", accessed as ", dtype_name(dtype_of<T>()));
+  STAN_CHECK(dtype() == dtype_of<T>(), "[data] tensor is ", dtype_name(dtype()), ", accessed as ",
+             dtype_name(dtype_of<T>()));
   return static_cast<T*>(raw_data());
 }
 template float* Tensor::data<float>() const;
@@ -131,19 +141,33 @@ template int64_t Tensor::item<int64_t>() const;
 
 // ---- autograd accessors -----------------------------------------------------------------
 
-bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+bool Tensor::requires_grad() const {
+  return impl_ && impl_->requires_grad;
+}
 Tensor& Tensor::requires_grad_(bool on) {
   STAN_CHECK(!impl_->grad_fn, "[requires_grad_] only leaf tensors can change requires_grad");
-  STAN_CHECK(!on || is_floating(dtype()), "[requires_grad_] only floating tensors can require "
-             "grad, got ", dtype_name(dtype()));
+  STAN_CHECK(!on || is_floating(dtype()),
+             "[requires_grad_] only floating tensors can require "
+             "grad, got ",
+             dtype_name(dtype()));
   impl_->requires_grad = on;
   return *this;
 }
-Tensor Tensor::grad() const { return impl_->grad; }
-void Tensor::set_grad(const Tensor& g) const { impl_->grad = g; }
-void Tensor::zero_grad() const { impl_->grad = Tensor(); }
-bool Tensor::is_leaf() const { return !impl_->grad_fn; }
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return impl_->grad_fn; }
+Tensor Tensor::grad() const {
+  return impl_->grad;
+}
+void Tensor::set_grad(const Tensor& g) const {
+  impl_->grad = g;
+}
+void Tensor::zero_grad() const {
+  impl_->grad = Tensor();
+}
+bool Tensor::is_leaf() const {
+  return !impl_->grad_fn;
+}
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+  return impl_->grad_fn;
+}
 void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   run_backward(*this, grad, retain_graph);
 }
@@ -175,12 +199,24 @@ Tensor full(const Shape& s, double v, DType t, Device d) {
   if (r.numel()) backend_for(d).fill(r, v);
   return r;
 }
-Tensor zeros(const Shape& s, DType t, Device d) { return full(s, 0, t, d); }
-Tensor ones(const Shape& s, DType t, Device d) { return full(s, 1, t, d); }
-Tensor scalar(double v, DType t, Device d) { return full({}, v, t, d); }
-Tensor zeros_like(const Tensor& x) { return zeros(x.shape(), x.dtype(), x.device()); }
-Tensor ones_like(const Tensor& x) { return ones(x.shape(), x.dtype(), x.device()); }
-Tensor empty_like(const Tensor& x) { return empty(x.shape(), x.dtype(), x.device()); }
+Tensor zeros(const Shape& s, DType t, Device d) {
+  return full(s, 0, t, d);
+}
+Tensor ones(const Shape& s, DType t, Device d) {
+  return full(s, 1, t, d);
+}
+Tensor scalar(double v, DType t, Device d) {
+  return full({}, v, t, d);
+}
+Tensor zeros_like(const Tensor& x) {
+  return zeros(x.shape(), x.dtype(), x.device());
+}
+Tensor ones_like(const Tensor& x) {
+  return ones(x.shape(), x.dtype(), x.device());
+}
+Tensor empty_like(const Tensor& x) {
+  return empty(x.shape(), x.dtype(), x.device());
+}
 
 Tensor arange(int64_t n, DType t, Device d) {
   std::vector<double> v(n);
@@ -238,14 +274,15 @@ Tensor Tensor::to(Device d) const {
   Tensor r = empty(shape(), dtype(), d);
   const size_t n = numel() * dtype_size(dtype());
   if (n) {
-    if (d.is_cuda()) cuda_backend().memcpy(r.raw_data(), src.raw_data(), n, 0);
-    else cuda_backend().memcpy(r.raw_data(), src.raw_data(), n, 1);
+    if (d.is_cuda())
+      cuda_backend().memcpy(r.raw_data(), src.raw_data(), n, 0);
+    else
+      cuda_backend().memcpy(r.raw_data(), src.raw_data(), n, 1);
   }
   if (needs_grad({this})) {
     Device from = device();
-    record(r, "to_device", {*this}, {}, [from](const Tensor& g, auto&) {
-      return std::vector<Tensor>{g.to(from)};
-    });
+    record(r, "to_device", {*this}, {},
+           [from](const Tensor& g, auto&) { return std::vector<Tensor>{g.to(from)}; });
   }
   return r;
 }
@@ -256,9 +293,8 @@ Tensor Tensor::to(DType t) const {
   if (numel()) backend_for(device()).copy(*this, r);
   if (is_floating(t) && needs_grad({this})) {
     DType from = dtype();
-    record(r, "to_dtype", {*this}, {}, [from](const Tensor& g, auto&) {
-      return std::vector<Tensor>{g.to(from)};
-    });
+    record(r, "to_dtype", {*this}, {},
+           [from](const Tensor& g, auto&) { return std::vector<Tensor>{g.to(from)}; });
   }
   return r;
 }
@@ -417,8 +453,8 @@ Tensor Tensor::squeeze(int64_t d) const {
 }
 
 Tensor Tensor::expand(const Shape& s) const {
-  STAN_CHECK(static_cast<int64_t>(s.size()) >= dim(), "[expand] cannot expand ",
-             shape_str(shape()), " to ", shape_str(s));
+  STAN_CHECK(static_cast<int64_t>(s.size()) >= dim(), "[expand] cannot expand ", shape_str(shape()),
+             " to ", shape_str(s));
   const int64_t lead = static_cast<int64_t>(s.size()) - dim();
   for (int64_t want : s)  // a negative size would make a tensor with a negative extent
     STAN_CHECK(want >= 0, "[expand] cannot expand ", shape_str(shape()), " to ", shape_str(s));
@@ -432,8 +468,7 @@ Tensor Tensor::expand(const Shape& s) const {
   if (s == shape()) return *this;
   Tensor r = make_view(*this, s, st, offset());
   if (needs_grad({this})) {  // the engine sums the gradient back down to our shape
-    record(r, "expand", {*this}, {},
-           [](const Tensor& g, auto&) { return std::vector<Tensor>{g}; });
+    record(r, "expand", {*this}, {}, [](const Tensor& g, auto&) { return std::vector<Tensor>{g}; });
   }
   return r;
 }
@@ -473,7 +508,11 @@ Tensor& Tensor::mul_(double v) {
   return copy_(mul(*this, v));
 }
 
-Tensor Tensor::sum() const { return stan::sum(*this, {}, false); }
-Tensor Tensor::mean() const { return stan::mean(*this, {}, false); }
+Tensor Tensor::sum() const {
+  return stan::sum(*this, {}, false);
+}
+Tensor Tensor::mean() const {
+  return stan::mean(*this, {}, false);
+}
 
 }  // namespace stan

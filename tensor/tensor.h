@@ -69,7 +69,7 @@ class Tensor {
   Tensor& requires_grad_(bool on = true);  // leaves only
   Tensor grad() const;                     // undefined if none accumulated
   void set_grad(const Tensor& g) const;
-  void zero_grad() const;                  // drops the accumulated gradient
+  void zero_grad() const;  // drops the accumulated gradient
   bool is_leaf() const;
   const std::shared_ptr<Node>& grad_fn() const;
   // Backpropagates from this tensor. grad defaults to 1 for a one-element tensor.

@@ -64,26 +64,31 @@ int main(int argc, char** argv) {
   app.add_option("--model", model, "Model for the generation rows")->capture_default_str();
   app.add_option("--data", data, "Flows for the training rows")->capture_default_str();
   app.add_option("--hosts", hosts, "Owner host list for the training rows")->capture_default_str();
-  app.add_option("--mlp-batches", mlp_batches, "Batches of 512 timed for mlp")->capture_default_str();
-  app.add_option("--cnn-batches", cnn_batches, "Batches of 512 timed for cnn")->capture_default_str();
+  app.add_option("--mlp-batches", mlp_batches, "Batches of 512 timed for mlp")
+      ->capture_default_str();
+  app.add_option("--cnn-batches", cnn_batches, "Batches of 512 timed for cnn")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     const char* ct = std::getenv("OPENBLAS_CORETYPE");
-    std::printf("machine: %u hardware threads; OpenBLAS %s, core %s (OPENBLAS_CORETYPE=%s); stan threads %d\n",
-                std::thread::hardware_concurrency(), openblas_get_config(), openblas_get_corename(),
-                ct ? ct : "unset", default_threads());
+    std::printf(
+        "machine: %u hardware threads; OpenBLAS %s, core %s (OPENBLAS_CORETYPE=%s); stan threads "
+        "%d\n",
+        std::thread::hardware_concurrency(), openblas_get_config(), openblas_get_corename(),
+        ct ? ct : "unset", default_threads());
     std::printf("%-34s %14s %12s %12s\n", "what", "rate", "work", "peak RSS MB");
     for (const std::string arch : {"mlp", "cnn"}) {
       int64_t w = 0;
       const double r = train_rate(data, hosts, arch, arch == "mlp" ? mlp_batches : cnn_batches, &w);
-      std::printf("%-34s %10.0f w/s %8lld win %12.0f\n", ("train " + arch + " (batch 512)").c_str(), r,
-                  static_cast<long long>(w), peak_rss_mb());
+      std::printf("%-34s %10.0f w/s %8lld win %12.0f\n", ("train " + arch + " (batch 512)").c_str(),
+                  r, static_cast<long long>(w), peak_rss_mb());
     }
     if (std::filesystem::exists(model)) {
       StanModel m = StanModel::load(model);
       int64_t f = 0;
       double r = gen_rate(m, 1, 6 * 3600, &f);
-      std::printf("%-34s %10.0f f/s %8lld flw %12.0f\n", "generate 1 host (6 h)", r, static_cast<long long>(f), peak_rss_mb());
+      std::printf("%-34s %10.0f f/s %8lld flw %12.0f\n", "generate 1 host (6 h)", r,
+                  static_cast<long long>(f), peak_rss_mb());
       r = gen_rate(m, 1000, 600, &f);
       std::printf("%-34s %10.0f f/s %8lld flw %12.0f\n", "generate 1000 hosts, 1 batch (10 min)", r,
                   static_cast<long long>(f), peak_rss_mb());

@@ -14,7 +14,8 @@ namespace stan::cli {
 
 namespace {
 struct GenArgs {
-  std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles, device = "cpu";
+  std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles,
+                     device = "cpu";
   std::vector<std::string> prefixes;
   int64_t hosts = 20, batch = 64, max_flows = 1000000;
   uint64_t seed = 1;
@@ -24,20 +25,31 @@ struct GenArgs {
 
 void add_generate_command(CLI::App& app) {
   auto a = std::make_shared<GenArgs>();
-  CLI::App* c = app.add_subcommand("generate", "Generate synthetic flows (UGR'16 CSV) with a trained "
-                                               "model; without --model, the bundled one");
+  CLI::App* c = app.add_subcommand("generate",
+                                   "Generate synthetic flows (UGR'16 CSV) with a trained "
+                                   "model; without --model, the bundled one");
   c->add_option("--model", a->model, "Model file (default: the bundled UGR'16 model)");
-  c->add_option("--out", a->out, "Output file (.csv, .csv.xz or .csv.gz); written atomically")->capture_default_str();
-  c->add_option("--hosts", a->hosts, "Number of hosts")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{10000000}));
+  c->add_option("--out", a->out, "Output file (.csv, .csv.xz or .csv.gz); written atomically")
+      ->capture_default_str();
+  c->add_option("--hosts", a->hosts, "Number of hosts")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   c->add_option("--host-ips", a->host_ips, "Exact host addresses instead: a,b,c or @file");
-  c->add_option("--prefix", a->prefixes, "Prefix(es) to make host addresses in (default: the model's owners)");
+  c->add_option("--prefix", a->prefixes,
+                "Prefix(es) to make host addresses in (default: the model's owners)");
   c->add_option("--duration", a->duration, "Time span: 90s, 30m, 24h, 2d")->capture_default_str();
-  c->add_option("--start", a->start, "Start time \"YYYY-MM-DD HH:MM:SS\" (default: the training day's start)");
-  c->add_option("--seed", a->seed, "Random seed: same seed, same flows (whatever the batch size)")->capture_default_str();
-  c->add_option("--batch-size", a->batch, "Hosts per forward pass")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  c->add_option("--profiles", a->profiles, "CSV of host profiles to steer hosts (header: profile field "
+  c->add_option("--start", a->start,
+                "Start time \"YYYY-MM-DD HH:MM:SS\" (default: the training day's start)");
+  c->add_option("--seed", a->seed, "Random seed: same seed, same flows (whatever the batch size)")
+      ->capture_default_str();
+  c->add_option("--batch-size", a->batch, "Hosts per forward pass")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  c->add_option("--profiles", a->profiles,
+                "CSV of host profiles to steer hosts (header: profile field "
                 "names; see `stan info`); missing fields are drawn");
-  c->add_option("--max-flows-per-host", a->max_flows, "Stop a host after this many flows")->capture_default_str();
+  c->add_option("--max-flows-per-host", a->max_flows, "Stop a host after this many flows")
+      ->capture_default_str();
   c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
   c->callback([a]() {
@@ -64,10 +76,11 @@ void add_generate_command(CLI::App& app) {
     FlowWriter w(a->out);
     GenerateStats st = generate_flows(model, o, [&](const FlowRecord& r) { w.write(r); });
     w.commit();
-    std::printf("wrote %lld synthetic flows of %lld hosts (%s from %s) to %s in %.1f s (%.0f flows/s)\n",
-                static_cast<long long>(st.flows), static_cast<long long>(st.hosts), a->duration.c_str(),
-                format_time(o.start).c_str(), a->out.c_str(), st.seconds,
-                static_cast<double>(st.flows) / std::max(st.seconds, 1e-9));
+    std::printf(
+        "wrote %lld synthetic flows of %lld hosts (%s from %s) to %s in %.1f s (%.0f flows/s)\n",
+        static_cast<long long>(st.flows), static_cast<long long>(st.hosts), a->duration.c_str(),
+        format_time(o.start).c_str(), a->out.c_str(), st.seconds,
+        static_cast<double>(st.flows) / std::max(st.seconds, 1e-9));
   });
 }
 

@@ -32,36 +32,55 @@ struct TrainArgs {
 
 void add_train_command(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
-  CLI::App* c = app.add_subcommand("train", "Train a model on NetFlow records (UGR'16 or nfdump CSV, "
-                                            "plain, .xz or .gz)");
+  CLI::App* c = app.add_subcommand("train",
+                                   "Train a model on NetFlow records (UGR'16 or nfdump CSV, "
+                                   "plain, .xz or .gz)");
   c->add_option("--data", a->data, "Flow file(s) to train on")->required();
-  c->add_option("--out", a->out, "Model file to write (after every epoch; atomic)")->capture_default_str();
+  c->add_option("--out", a->out, "Model file to write (after every epoch; atomic)")
+      ->capture_default_str();
   c->add_option("--owners", a->owners, "Owner host prefix(es), e.g. 42.219.0.0/16 (default)");
   c->add_option("--host-list", a->host_list, "Owner hosts instead of prefixes: a,b,c or @file");
-  c->add_option("--arch", a->arch, "Architecture: mlp or cnn")->capture_default_str()->check(CLI::IsMember({"mlp", "cnn"}));
-  c->add_option("--encoding", a->encoding, "full (default) or faithful (the reference STAN "
-                "encoding: linear scales, no zero decisions, no profiles)")->capture_default_str()
+  c->add_option("--arch", a->arch, "Architecture: mlp or cnn")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mlp", "cnn"}));
+  c->add_option("--encoding", a->encoding,
+                "full (default) or faithful (the reference STAN "
+                "encoding: linear scales, no zero decisions, no profiles)")
+      ->capture_default_str()
       ->check(CLI::IsMember({"full", "faithful"}));
-  c->add_flag("--no-zero-decisions", a->no_zero, "Model inter-arrival and duration without zero/"
+  c->add_flag("--no-zero-decisions", a->no_zero,
+              "Model inter-arrival and duration without zero/"
               "non-zero decisions (linear scales)");
   c->add_flag("--no-censor", a->no_censor, "No censored edges in the mixture likelihood");
   c->add_flag("--no-profiles", a->no_profiles, "No per-host profile conditioning");
-  c->add_flag("--no-bytes-per-packet", a->no_bpp, "Model bytes directly (no rules by construction)");
+  c->add_flag("--no-bytes-per-packet", a->no_bpp,
+              "Model bytes directly (no rules by construction)");
   c->add_flag("--no-flags-tos", a->no_flags, "Do not model TCP flags and ToS");
-  c->add_option("--peer-cache", a->peer_cache, "Recent peers a host can reuse (0 = off; default 8, "
+  c->add_option("--peer-cache", a->peer_cache,
+                "Recent peers a host can reuse (0 = off; default 8, "
                 "faithful 0)");
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)");
   c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->batch, "Windows per batch")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
-  c->add_option("--window", a->window, "Previous rows in a window (W)")->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option("--batch", a->batch, "Windows per batch")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  c->add_option("--window", a->window, "Previous rows in a window (W)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   c->add_option("--k", a->k, "Mixture components")->capture_default_str()->check(CLI::Range(1, 64));
-  c->add_option("--hidden", a->hidden, "Hidden layer width (0 = heads on the grid, as the "
-                "reference)")->capture_default_str()->check(CLI::Range(0, 8192));
-  c->add_option("--val-fraction", a->val_fraction, "Share of hosts held back for validation")->capture_default_str()
+  c->add_option("--hidden", a->hidden,
+                "Hidden layer width (0 = heads on the grid, as the "
+                "reference)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 8192));
+  c->add_option("--val-fraction", a->val_fraction, "Share of hosts held back for validation")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
-  c->add_option("--seed", a->seed, "Random seed (initialisation, split, shuffling)")->capture_default_str();
+  c->add_option("--seed", a->seed, "Random seed (initialisation, split, shuffling)")
+      ->capture_default_str();
   c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
-  c->add_option("--max-batches", a->max_batches, "Stop each epoch after this many batches (quick runs)");
+  c->add_option("--max-batches", a->max_batches,
+                "Stop each epoch after this many batches (quick runs)");
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
   c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
   c->add_flag("--quiet", a->quiet, "No progress bar");
@@ -97,14 +116,16 @@ void add_train_command(CLI::App& app) {
     t.max_batches = a->max_batches;
     std::fprintf(stderr, "reading %zu file(s) ...\n", a->data.size());
     Prepared prep = prepare_training(p);
-    std::fprintf(stderr, "%lld flows, %lld training hosts (%lld windows), %lld validation hosts (%lld windows)\n",
-                 static_cast<long long>(prep.flows), static_cast<long long>(prep.train_hosts),
-                 static_cast<long long>(prep.train.examples()), static_cast<long long>(prep.val_hosts),
-                 static_cast<long long>(prep.val.examples()));
+    std::fprintf(
+        stderr,
+        "%lld flows, %lld training hosts (%lld windows), %lld validation hosts (%lld windows)\n",
+        static_cast<long long>(prep.flows), static_cast<long long>(prep.train_hosts),
+        static_cast<long long>(prep.train.examples()), static_cast<long long>(prep.val_hosts),
+        static_cast<long long>(prep.val.examples()));
     std::fprintf(stderr, "%s", prep.model.summary().c_str());
     train_model(prep.model, prep.train, prep.val, t, [&](const EpochReport& r) {
-      std::fprintf(stderr, "epoch %d: %.1f s, %.0f windows/s\n  %-8s %10s %10s\n", r.epoch, r.seconds,
-                   r.windows_per_second, "attr", "train", "val");
+      std::fprintf(stderr, "epoch %d: %.1f s, %.0f windows/s\n  %-8s %10s %10s\n", r.epoch,
+                   r.seconds, r.windows_per_second, "attr", "train", "val");
       for (size_t i = 0; i < r.train_loss.size(); ++i)
         std::fprintf(stderr, "  %-8s %10.4f %10.4f\n", attr_name(prep.model.nets()[i]->spec().id),
                      r.train_loss[i], r.val_loss[i]);

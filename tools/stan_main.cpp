@@ -9,7 +9,9 @@ namespace stan::cli {
 namespace {
 std::string g_invocation;
 }
-const std::string& invocation() { return g_invocation; }
+const std::string& invocation() {
+  return g_invocation;
+}
 void set_invocation(int argc, char** argv) {
   g_invocation.clear();
   for (int i = 0; i < argc; ++i) {
@@ -22,7 +24,8 @@ void set_invocation(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   stan::cli::set_invocation(argc, argv);
-  CLI::App app{"stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline"};
+  CLI::App app{
+      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "stan 0.1.0");
   stan::cli::add_generate_command(app);

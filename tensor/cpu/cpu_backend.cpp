@@ -34,30 +34,54 @@ template <typename T>
 T apply_unary(UnaryOp op, T xv, double a, double b) {
   const double x = static_cast<double>(xv);
   switch (op) {
-    case UnaryOp::neg: return -xv;
-    case UnaryOp::exp: return static_cast<T>(std::exp(x));
-    case UnaryOp::log: return static_cast<T>(std::log(x));
-    case UnaryOp::sqrt: return static_cast<T>(std::sqrt(x));
-    case UnaryOp::abs: return xv < 0 ? -xv : xv;
-    case UnaryOp::sign: return static_cast<T>((x > 0) - (x < 0));
-    case UnaryOp::relu: return xv > 0 ? xv : T(0);
-    case UnaryOp::elu: return x > 0 ? xv : static_cast<T>(a * std::expm1(x));
-    case UnaryOp::elu_grad: return x > 0 ? T(1) : static_cast<T>(a * std::exp(x));
-    case UnaryOp::erf: return static_cast<T>(std::erf(x));
-    case UnaryOp::norm_cdf: return static_cast<T>(math::norm_cdf(x));
-    case UnaryOp::log_norm_cdf: return static_cast<T>(math::log_norm_cdf(x));
-    case UnaryOp::log_norm_cdf_grad: return static_cast<T>(math::log_norm_cdf_grad(x));
-    case UnaryOp::pow: return static_cast<T>(std::pow(x, a));
-    case UnaryOp::clamp: return static_cast<T>(x < a ? a : (x > b ? b : x));
-    case UnaryOp::tanh: return static_cast<T>(std::tanh(x));
-    case UnaryOp::sigmoid: return static_cast<T>(1.0 / (1.0 + std::exp(-x)));
-    case UnaryOp::log1p: return static_cast<T>(std::log1p(x));
-    case UnaryOp::expm1: return static_cast<T>(std::expm1(x));
-    case UnaryOp::floor: return static_cast<T>(std::floor(x));
-    case UnaryOp::round: return static_cast<T>(std::nearbyint(x));
-    case UnaryOp::step: return x > 0 ? T(1) : T(0);
-    case UnaryOp::square: return xv * xv;
-    case UnaryOp::reciprocal: return static_cast<T>(1.0 / x);
+    case UnaryOp::neg:
+      return -xv;
+    case UnaryOp::exp:
+      return static_cast<T>(std::exp(x));
+    case UnaryOp::log:
+      return static_cast<T>(std::log(x));
+    case UnaryOp::sqrt:
+      return static_cast<T>(std::sqrt(x));
+    case UnaryOp::abs:
+      return xv < 0 ? -xv : xv;
+    case UnaryOp::sign:
+      return static_cast<T>((x > 0) - (x < 0));
+    case UnaryOp::relu:
+      return xv > 0 ? xv : T(0);
+    case UnaryOp::elu:
+      return x > 0 ? xv : static_cast<T>(a * std::expm1(x));
+    case UnaryOp::elu_grad:
+      return x > 0 ? T(1) : static_cast<T>(a * std::exp(x));
+    case UnaryOp::erf:
+      return static_cast<T>(std::erf(x));
+    case UnaryOp::norm_cdf:
+      return static_cast<T>(math::norm_cdf(x));
+    case UnaryOp::log_norm_cdf:
+      return static_cast<T>(math::log_norm_cdf(x));
+    case UnaryOp::log_norm_cdf_grad:
+      return static_cast<T>(math::log_norm_cdf_grad(x));
+    case UnaryOp::pow:
+      return static_cast<T>(std::pow(x, a));
+    case UnaryOp::clamp:
+      return static_cast<T>(x < a ? a : (x > b ? b : x));
+    case UnaryOp::tanh:
+      return static_cast<T>(std::tanh(x));
+    case UnaryOp::sigmoid:
+      return static_cast<T>(1.0 / (1.0 + std::exp(-x)));
+    case UnaryOp::log1p:
+      return static_cast<T>(std::log1p(x));
+    case UnaryOp::expm1:
+      return static_cast<T>(std::expm1(x));
+    case UnaryOp::floor:
+      return static_cast<T>(std::floor(x));
+    case UnaryOp::round:
+      return static_cast<T>(std::nearbyint(x));
+    case UnaryOp::step:
+      return x > 0 ? T(1) : T(0);
+    case UnaryOp::square:
+      return xv * xv;
+    case UnaryOp::reciprocal:
+      return static_cast<T>(1.0 / x);
   }
   return xv;
 }
@@ -65,18 +89,30 @@ T apply_unary(UnaryOp op, T xv, double a, double b) {
 template <typename T>
 T apply_binary(BinaryOp op, T x, T y) {
   switch (op) {
-    case BinaryOp::add: return x + y;
-    case BinaryOp::sub: return x - y;
-    case BinaryOp::mul: return x * y;
-    case BinaryOp::div: return x / y;
-    case BinaryOp::maximum: return x >= y ? x : y;
-    case BinaryOp::minimum: return x <= y ? x : y;
-    case BinaryOp::eq: return x == y;
-    case BinaryOp::ne: return x != y;
-    case BinaryOp::lt: return x < y;
-    case BinaryOp::le: return x <= y;
-    case BinaryOp::gt: return x > y;
-    case BinaryOp::ge: return x >= y;
+    case BinaryOp::add:
+      return x + y;
+    case BinaryOp::sub:
+      return x - y;
+    case BinaryOp::mul:
+      return x * y;
+    case BinaryOp::div:
+      return x / y;
+    case BinaryOp::maximum:
+      return x >= y ? x : y;
+    case BinaryOp::minimum:
+      return x <= y ? x : y;
+    case BinaryOp::eq:
+      return x == y;
+    case BinaryOp::ne:
+      return x != y;
+    case BinaryOp::lt:
+      return x < y;
+    case BinaryOp::le:
+      return x <= y;
+    case BinaryOp::gt:
+      return x > y;
+    case BinaryOp::ge:
+      return x >= y;
   }
   return x;
 }
@@ -94,7 +130,8 @@ void copy_typed(const Tensor& src, const Tensor& dst) {
                       [&](const auto& off, int64_t n, const auto& st) {
                         const S* sp = s + off[0];
                         D* dp = d + off[1];
-                        for (int64_t i = 0; i < n; ++i) dp[i * st[1]] = static_cast<D>(sp[i * st[0]]);
+                        for (int64_t i = 0; i < n; ++i)
+                          dp[i * st[1]] = static_cast<D>(sp[i * st[0]]);
                       });
 }
 
@@ -118,10 +155,13 @@ void CpuBackend::deallocate(void* p) {
   unsigned char* q = static_cast<unsigned char*>(p);
   std::free(q - q[-1]);
 }
-void CpuBackend::memcpy(void* dst, const void* src, size_t n, int) { std::memcpy(dst, src, n); }
+void CpuBackend::memcpy(void* dst, const void* src, size_t n, int) {
+  std::memcpy(dst, src, n);
+}
 
 void CpuBackend::copy(const Tensor& src, const Tensor& dst) {
-  STAN_DISPATCH_DTYPE(src.dtype(), S, STAN_DISPATCH_DTYPE(dst.dtype(), D, copy_typed<S, D>(src, dst)));
+  STAN_DISPATCH_DTYPE(src.dtype(), S,
+                      STAN_DISPATCH_DTYPE(dst.dtype(), D, copy_typed<S, D>(src, dst)));
 }
 
 void CpuBackend::fill(const Tensor& out, double v) {
@@ -142,7 +182,8 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double a,
       for_each_strided<2>(out.shape(), {&x.strides(), &out.strides()},
                           [&](const auto& off, int64_t n, const auto& st) {
                             for (int64_t i = 0; i < n; ++i)
-                              op_[off[1] + i * st[1]] = apply_unary<T>(op, xp[off[0] + i * st[0]], a, b);
+                              op_[off[1] + i * st[1]] =
+                                  apply_unary<T>(op, xp[off[0] + i * st[0]], a, b);
                           });
     }
   });
@@ -176,7 +217,8 @@ void binary_loop(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
                           const T xv = *x;
                           for (int64_t i = 0; i < n; ++i) z[i] = f(xv, y[i]);
                         } else {
-                          for (int64_t i = 0; i < n; ++i) z[i * st[2]] = f(x[i * st[0]], y[i * st[1]]);
+                          for (int64_t i = 0; i < n; ++i)
+                            z[i * st[2]] = f(x[i * st[0]], y[i * st[1]]);
                         }
                       });
 }
@@ -184,21 +226,25 @@ void binary_loop(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
 template <typename T>
 void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   switch (op) {
-    case BinaryOp::add: return binary_loop<T>(a, b, out, [](T x, T y) { return x + y; });
-    case BinaryOp::sub: return binary_loop<T>(a, b, out, [](T x, T y) { return x - y; });
-    case BinaryOp::mul: return binary_loop<T>(a, b, out, [](T x, T y) { return x * y; });
+    case BinaryOp::add:
+      return binary_loop<T>(a, b, out, [](T x, T y) { return x + y; });
+    case BinaryOp::sub:
+      return binary_loop<T>(a, b, out, [](T x, T y) { return x - y; });
+    case BinaryOp::mul:
+      return binary_loop<T>(a, b, out, [](T x, T y) { return x * y; });
     case BinaryOp::div:
       if constexpr (std::is_integral_v<T>) {  // would raise SIGFPE and kill the process
         return binary_loop<T>(a, b, out, [](T x, T y) {
           STAN_CHECK(y != 0, "[div] integer division by zero");
-          STAN_CHECK(y != -1 || x != std::numeric_limits<T>::min(), "[div] integer overflow in ",
-                     x, " / -1");
+          STAN_CHECK(y != -1 || x != std::numeric_limits<T>::min(), "[div] integer overflow in ", x,
+                     " / -1");
           return x / y;
         });
       } else {
         return binary_loop<T>(a, b, out, [](T x, T y) { return x / y; });
       }
-    default: return binary_loop<T>(a, b, out, [op](T x, T y) { return apply_binary<T>(op, x, y); });
+    default:
+      return binary_loop<T>(a, b, out, [op](T x, T y) { return apply_binary<T>(op, x, y); });
   }
 }
 
@@ -257,8 +303,10 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, 
               arg = j;
             }
           }
-          if (want_arg) ptr<int64_t>(out)[r * inner + i] = arg;
-          else ptr<T>(out)[r * inner + i] = best;
+          if (want_arg)
+            ptr<int64_t>(out)[r * inner + i] = arg;
+          else
+            ptr<T>(out)[r * inner + i] = best;
         }
       }
     }
@@ -266,8 +314,8 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, 
 }
 
 template <>
-void gemm_raw<float>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float* a, const float* b, float beta, float* c) {
+void gemm_raw<float>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                     const float* b, float beta, float* c) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
               static_cast<int>(ta ? m : k), b, static_cast<int>(tb ? k : n), beta, c,
@@ -292,13 +340,16 @@ void CpuBackend::gemm(const Tensor& a, const Tensor& b, const Tensor& c, int64_t
     const T* bp = ptr<T>(b);
     T* cp = ptr<T>(c);
     if (k == 0) {  // BLAS leaves C untouched; define it as beta * C.
-      for (int64_t i = 0; i < batch * m * n; ++i) cp[i] = beta == 0 ? T(0) : static_cast<T>(beta * cp[i]);
+      for (int64_t i = 0; i < batch * m * n; ++i)
+        cp[i] = beta == 0 ? T(0) : static_cast<T>(beta * cp[i]);
       return;
     }
     const bool rowwise = row_independent_gemm();
     for (int64_t i = 0; i < batch; ++i)
-      (rowwise ? rowwise_gemm<T> : gemm_raw<T>)(trans_a, trans_b, m, n, k, static_cast<T>(alpha), ap + (a_batched ? i * m * k : 0),
-                  bp + (b_batched ? i * k * n : 0), static_cast<T>(beta), cp + i * m * n);
+      (rowwise ? rowwise_gemm<T> : gemm_raw<T>)(trans_a, trans_b, m, n, k, static_cast<T>(alpha),
+                                                ap + (a_batched ? i * m * k : 0),
+                                                bp + (b_batched ? i * k * n : 0),
+                                                static_cast<T>(beta), cp + i * m * n);
   });
 }
 
@@ -332,12 +383,13 @@ void CpuBackend::index_add(const Tensor& src, const Tensor& idx, int64_t outer, 
     T* o = ptr<T>(out);
     for (int64_t r = 0; r < outer; ++r)
       for (int64_t j = 0; j < m; ++j)
-        for (int64_t i = 0; i < inner; ++i) o[(r * n + ip[j]) * inner + i] += s[(r * m + j) * inner + i];
+        for (int64_t i = 0; i < inner; ++i)
+          o[(r * n + ip[j]) * inner + i] += s[(r * m + j) * inner + i];
   });
 }
 
-void CpuBackend::gather(const Tensor& x, const Tensor& idx, int64_t outer, int64_t n,
-                        int64_t inner, int64_t m, const Tensor& out) {
+void CpuBackend::gather(const Tensor& x, const Tensor& idx, int64_t outer, int64_t n, int64_t inner,
+                        int64_t m, const Tensor& out) {
   const int64_t* ip = ptr<int64_t>(idx);
   STAN_DISPATCH_DTYPE(x.dtype(), T, {
     const T* xp = ptr<T>(x);
@@ -386,7 +438,8 @@ void CpuBackend::softmax(const Tensor& x, const Tensor& out, bool log) {
         for (int64_t j = 0; j < n; ++j) orow[j] = static_cast<T>(row[j] - mx - ls);
       } else {
         const double inv = 1.0 / s;
-        for (int64_t j = 0; j < n; ++j) orow[j] = static_cast<T>(std::exp(static_cast<double>(row[j] - mx)) * inv);
+        for (int64_t j = 0; j < n; ++j)
+          orow[j] = static_cast<T>(std::exp(static_cast<double>(row[j] - mx)) * inv);
       }
     }
   });
@@ -455,7 +508,8 @@ void CpuBackend::adam_update(const Tensor& param, const Tensor& grad, const Tens
       mp[i] = static_cast<T>(mi);
       vp[i] = static_cast<T>(vi);
       const double denom = std::sqrt(static_cast<double>(vp[i])) / bc2_sqrt + a.eps;
-      p[i] = static_cast<T>(static_cast<double>(p[i]) - step_size * static_cast<double>(mp[i]) / denom);
+      p[i] = static_cast<T>(static_cast<double>(p[i]) -
+                            step_size * static_cast<double>(mp[i]) / denom);
     }
   });
 }

@@ -44,9 +44,8 @@ class CpuBackend final : public Backend {
                           double momentum, double eps, const Tensor& out, const Tensor& save_mean,
                           const Tensor& save_invstd) override;
   void batch_norm_backward(const Tensor& x, const Tensor& weight, const Tensor& grad_out,
-                           const Tensor& save_mean, const Tensor& save_invstd,
-                           const Tensor& grad_x, const Tensor& grad_w,
-                           const Tensor& grad_b) override;
+                           const Tensor& save_mean, const Tensor& save_invstd, const Tensor& grad_x,
+                           const Tensor& grad_w, const Tensor& grad_b) override;
   void max_pool2d_forward(const Tensor& x, const Pool2dArgs& a, const Tensor& out,
                           const Tensor& indices) override;
   void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices,

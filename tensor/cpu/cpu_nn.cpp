@@ -175,10 +175,10 @@ void CpuBackend::batch_norm_forward(const Tensor& x, const Tensor& weight, const
   });
 }
 
-void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& weight,
-                                     const Tensor& grad_out, const Tensor& save_mean,
-                                     const Tensor& save_invstd, const Tensor& grad_x,
-                                     const Tensor& grad_w, const Tensor& grad_b) {
+void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& weight, const Tensor& grad_out,
+                                     const Tensor& save_mean, const Tensor& save_invstd,
+                                     const Tensor& grad_x, const Tensor& grad_w,
+                                     const Tensor& grad_b) {
   const int64_t n = x.size(0), c = x.size(1), hw = x.numel() / std::max<int64_t>(1, n * c);
   const double count = static_cast<double>(n * hw);
   STAN_DISPATCH_FLOAT(x.dtype(), T, {

@@ -15,32 +15,40 @@ namespace {
 std::atomic<bool> g_row_independent{false};
 }
 
-void set_row_independent_gemm(bool on) { g_row_independent.store(on); }
-bool row_independent_gemm() { return g_row_independent.load(); }
+void set_row_independent_gemm(bool on) {
+  g_row_independent.store(on);
+}
+bool row_independent_gemm() {
+  return g_row_independent.load();
+}
 
 namespace cpu {
 
 namespace {
 
-#define STAN_DOT_BODY(T)                                                                      \
-  T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                        \
-  int64_t i = 0;                                                                              \
-  for (; i + 8 <= k; i += 8)                                                                  \
-    for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];                                \
-  T tail = 0;                                                                                 \
-  for (; i < k; ++i) tail += a[i] * b[i];                                                     \
+#define STAN_DOT_BODY(T)                                       \
+  T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                         \
+  int64_t i = 0;                                               \
+  for (; i + 8 <= k; i += 8)                                   \
+    for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l]; \
+  T tail = 0;                                                  \
+  for (; i < k; ++i) tail += a[i] * b[i];                      \
   return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
 
-__attribute__((target_clones("arch=haswell", "default"))) float dot_f(const float* a, const float* b,
-                                                                     int64_t k) {
+__attribute__((target_clones("arch=haswell", "default"))) float dot_f(const float* a,
+                                                                      const float* b, int64_t k) {
   STAN_DOT_BODY(float)
 }
 __attribute__((target_clones("arch=haswell", "default"))) double dot_d(const double* a,
-                                                                      const double* b, int64_t k) {
+                                                                       const double* b, int64_t k) {
   STAN_DOT_BODY(double)
 }
-float dot(const float* a, const float* b, int64_t k) { return dot_f(a, b, k); }
-double dot(const double* a, const double* b, int64_t k) { return dot_d(a, b, k); }
+float dot(const float* a, const float* b, int64_t k) {
+  return dot_f(a, b, k);
+}
+double dot(const double* a, const double* b, int64_t k) {
+  return dot_d(a, b, k);
+}
 
 }  // namespace
 

@@ -8,11 +8,11 @@
 #include <sstream>
 
 #include "nn/checkpoint.h"
+#include "stan/cli_parse.h"
 #include "stan/flow_io.h"
 #include "stan/pipeline.h"
 #include "stan/sampler.h"
 #include "stan/trainer.h"
-#include "stan/cli_parse.h"
 
 #include <unistd.h>
 #include <cstring>
@@ -22,7 +22,9 @@ using namespace stan;
 
 namespace {
 
-std::string sample_path() { return std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz"; }
+std::string sample_path() {
+  return std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
+}
 
 std::string temp_dir(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("stan_test_" + name + "_" + std::to_string(::getpid()));
@@ -125,7 +127,8 @@ TEST_CASE("stan e2e: train on the sample, generate, read back", "[stan][e2e]") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("stan e2e: same seed gives the same file, whatever the batch size", "[stan][determinism]") {
+TEST_CASE("stan e2e: same seed gives the same file, whatever the batch size",
+          "[stan][determinism]") {
   const std::string dir = temp_dir("det");
   Prepared p = prepare_training(small_options());
   train_model(p.model, p.train, p.val, small_train(dir + "/m.safetensors", 1));
@@ -149,7 +152,8 @@ TEST_CASE("stan e2e: resuming an interrupted run equals the uninterrupted run", 
   }
   {
     Prepared p = prepare_training(small_options());
-    train_model(p.model, p.train, p.val, small_train(dir + "/part.safetensors", 1));  // "interrupted"
+    train_model(p.model, p.train, p.val,
+                small_train(dir + "/part.safetensors", 1));  // "interrupted"
   }
   {
     Prepared p = prepare_training(small_options());
@@ -166,7 +170,8 @@ TEST_CASE("stan e2e: resuming an interrupted run equals the uninterrupted run", 
     INFO(a.tensors[i].first);
     REQUIRE(a.tensors[i].first == b.tensors[i].first);
     const Tensor& x = a.tensors[i].second;
-    REQUIRE(std::memcmp(x.raw_data(), b.tensors[i].second.raw_data(), x.numel() * dtype_size(x.dtype())) == 0);
+    REQUIRE(std::memcmp(x.raw_data(), b.tensors[i].second.raw_data(),
+                        x.numel() * dtype_size(x.dtype())) == 0);
   }
   fs::remove_all(dir);
 }
@@ -195,7 +200,8 @@ TEST_CASE("stan encoding: encode then decode gives the record back", "[stan][enc
       REQUIRE(back.stos == r.stos);
       REQUIRE(back.pkt == r.pkt);
       if (r.byt >= min_bytes_per_packet(r.pr) * r.pkt) REQUIRE(back.byt == r.byt);
-      if (!(enc.one_packet_zero_duration() && r.pkt == 1)) REQUIRE(back.td == Approx(r.td).margin(1e-3));
+      if (!(enc.one_packet_zero_duration() && r.pkt == 1))
+        REQUIRE(back.td == Approx(r.td).margin(1e-3));
       // Ports: exact below 1024, within the 100-port class above; ICMP source port 0.
       const uint16_t lp = f.outgoing ? back.sp : back.dp, rp = f.outgoing ? back.dp : back.sp;
       REQUIRE(port_class(lp) == port_class(f.local_port));
@@ -218,8 +224,10 @@ TEST_CASE("stan encoding: encode then decode gives the record back", "[stan][enc
 TEST_CASE("stan model: a file that is not a model is a clear error", "[stan][errors]") {
   const std::string dir = temp_dir("badmodel");
   std::ofstream(dir + "/notmodel.safetensors") << "te,td,sa\n1,2,3\n";
-  REQUIRE_THROWS_WITH(StanModel::load(dir + "/notmodel.safetensors"), Catch::Contains("notmodel.safetensors"));
-  REQUIRE_THROWS_WITH(StanModel::load(dir + "/missing.safetensors"), Catch::Contains("cannot open"));
+  REQUIRE_THROWS_WITH(StanModel::load(dir + "/notmodel.safetensors"),
+                      Catch::Contains("notmodel.safetensors"));
+  REQUIRE_THROWS_WITH(StanModel::load(dir + "/missing.safetensors"),
+                      Catch::Contains("cannot open"));
   // A safetensors file that is not a stan model.
   nn::save_checkpoint(dir + "/other.safetensors", {{"w", zeros({2})}});
   REQUIRE_THROWS_WITH(StanModel::load(dir + "/other.safetensors"), Catch::Contains("config"));
@@ -236,7 +244,8 @@ TEST_CASE("stan cli: parse_duration and host lists", "[stan][cli]") {
   REQUIRE_THROWS_WITH(parse_duration("-5m"), Catch::Contains("invalid duration"));
   auto ips = parse_host_list("42.219.0.1,42.219.0.2");
   REQUIRE(ips.size() == 2);
-  REQUIRE_THROWS_WITH(parse_host_list("42.219.0.300"), Catch::Contains("invalid host address '42.219.0.300'"));
+  REQUIRE_THROWS_WITH(parse_host_list("42.219.0.300"),
+                      Catch::Contains("invalid host address '42.219.0.300'"));
   auto from_csv = parse_host_list(std::string("@") + STAN_ASSETS_DIR + "/sample/hosts.csv");
   REQUIRE(from_csv.size() == 41);
   REQUIRE_THROWS_WITH(parse_device_checked("gpu"), Catch::Contains("unknown device 'gpu'"));
