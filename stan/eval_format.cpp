@@ -5,32 +5,18 @@
 #include <cstdio>
 
 #include "stan/eval.h"
+#include "stan/text_format.h"
 
 namespace stan {
 
 namespace {
 
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-// printf into a std::string of any length.
-std::string fmt(const char* f, ...) {
-  va_list ap, ap2;
-  va_start(ap, f);
-  va_copy(ap2, ap);
-  const int n = std::vsnprintf(nullptr, 0, f, ap);
-  va_end(ap);
-  std::string out(static_cast<size_t>(std::max(n, 0)), '\0');
-  std::vsnprintf(out.data(), out.size() + 1, f, ap2);
-  va_end(ap2);
-  return out;
-}
-
 std::string num(double v, int prec = 4) {
-  if (!std::isfinite(v)) return "-";
-  return fmt("%.*f", prec, v);
+  return format_number(v, prec);
 }
 
 std::string pct(double v) {
-  return std::isfinite(v) ? fmt("%.3f%%", 100 * v) : "-";
+  return std::isfinite(v) ? strprintf("%.3f%%", 100 * v) : "-";
 }
 
 std::string grouped(int64_t v) {
@@ -51,13 +37,13 @@ std::string row(const std::string& label, const std::vector<std::string>& cells,
                 int cw = 16) {
   std::string s = "  " + label;
   if (static_cast<int>(s.size()) < lw + 2) s.resize(static_cast<size_t>(lw + 2), ' ');
-  for (const auto& c : cells) s += fmt("%*s", cw, c.c_str());
+  for (const auto& c : cells) s += strprintf("%*s", cw, c.c_str());
   return s + "\n";
 }
 
 std::string counts(const CountSummary& c) {
-  return fmt("%lld/%lld/%lld", static_cast<long long>(c.min), static_cast<long long>(c.median),
-             static_cast<long long>(c.max));
+  return strprintf("%lld/%lld/%lld", static_cast<long long>(c.min),
+                   static_cast<long long>(c.median), static_cast<long long>(c.max));
 }
 
 }  // namespace
@@ -108,10 +94,10 @@ std::string format_eval_table(const EvalResult& r) {
   o += row("Pearson, log1p continuous (10 pairs)",
            per_other([](const SideDistance& d) { return num(d.corr_mad); }));
 
-  o +=
-      fmt("\nDomain rules: share of records breaking the rule, over the records it applies to.\n"
-          "Rules broken by over %.1f%% of the real records they apply to are not counted (*).\n",
-          100 * r.rule_real_tolerance);
+  o += strprintf(
+      "\nDomain rules: share of records breaking the rule, over the records it applies to.\n"
+      "Rules broken by over %.1f%% of the real records they apply to are not counted (*).\n",
+      100 * r.rule_real_tolerance);
   std::vector<std::string> rule_head = {"applies(real)"};
   rule_head.insert(rule_head.end(), side_names.begin(), side_names.end());
   o += row("rule", rule_head, 30);
@@ -129,7 +115,7 @@ std::string format_eval_table(const EvalResult& r) {
        "). Autocorrelation of log1p(bytes): pooled over hosts, each centred on its own mean.\n";
   o += row("", side_names);
   for (int k = 0; k < r.max_lag; ++k) {
-    o += row(fmt("acf lag %d", k + 1), per_side([&](const SideSummary& s) {
+    o += row(strprintf("acf lag %d", k + 1), per_side([&](const SideSummary& s) {
                return k < static_cast<int>(s.acf.size()) ? num(s.acf[k], 3) : "-";
              }));
   }

@@ -1,5 +1,6 @@
 // Train-on-synthetic / test-on-real tasks (see eval_tstr.h for the protocol).
 #include "stan/eval_tstr.h"
+#include "stan/text_format.h"
 
 #include <algorithm>
 #include <cmath>
@@ -255,15 +256,10 @@ std::string scored_names(const std::vector<bool>& scored) {
 }
 
 std::string fmt_f3(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
+  return strprintf("%.3f", v);
 }
-
 std::string fmt_g(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
+  return strprintf("%g", v);
 }
 
 }  // namespace

@@ -8,25 +8,12 @@
 #include <numeric>
 
 #include "stan/flow_io.h"
+#include "stan/text_format.h"
 #include "tensor/atomic_file.h"
 
 namespace stan {
 
 namespace {
-
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-// printf into a std::string of any length.
-std::string fmt(const char* f, ...) {
-  va_list ap, ap2;
-  va_start(ap, f);
-  va_copy(ap2, ap);
-  const int n = std::vsnprintf(nullptr, 0, f, ap);
-  va_end(ap);
-  std::string out(static_cast<size_t>(std::max(n, 0)), '\0');
-  std::vsnprintf(out.data(), out.size() + 1, f, ap2);
-  va_end(ap2);
-  return out;
-}
 
 std::string esc(const std::string& s) {
   std::string o;
@@ -52,10 +39,10 @@ std::string esc(const std::string& s) {
 }
 
 std::string num(double v, int prec = 4) {
-  return std::isfinite(v) ? fmt("%.*f", prec, v) : "-";
+  return format_number(v, prec);
 }
 std::string pct(double v, int prec = 2) {
-  return std::isfinite(v) ? fmt("%.*f%%", prec, 100 * v) : "-";
+  return std::isfinite(v) ? strprintf("%.*f%%", prec, 100 * v) : "-";
 }
 std::string grouped(int64_t v) {
   std::string s = std::to_string(v), out;
@@ -80,7 +67,7 @@ std::string seq_color(double t) {
   int c[3];
   for (int i = 0; i < 3; ++i)
     c[i] = static_cast<int>(stops[k][i] + (stops[k + 1][i] - stops[k][i]) * u);
-  return fmt("#%02x%02x%02x", c[0], c[1], c[2]);
+  return strprintf("#%02x%02x%02x", c[0], c[1], c[2]);
 }
 
 // ---- Charts -----------------------------------------------------------------------------
@@ -116,10 +103,10 @@ double to_px(const Axis& a, double v, double p0, double p1) {
 std::string short_num(double v) {
   if (v == 0) return "0";
   const double a = std::abs(v);
-  if (a >= 1e9) return fmt("%gG", v / 1e9);
-  if (a >= 1e6) return fmt("%gM", v / 1e6);
-  if (a >= 1e3) return fmt("%gk", v / 1e3);
-  return fmt("%g", v);
+  if (a >= 1e9) return strprintf("%gG", v / 1e9);
+  if (a >= 1e6) return strprintf("%gM", v / 1e6);
+  if (a >= 1e3) return strprintf("%gk", v / 1e3);
+  return strprintf("%g", v);
 }
 
 std::vector<std::pair<double, std::string>> auto_ticks(const Axis& a) {
@@ -134,7 +121,7 @@ std::vector<std::pair<double, std::string>> auto_ticks(const Axis& a) {
   const double raw = span / 5, mag = std::pow(10, std::floor(std::log10(raw)));
   const double step = raw / mag < 2 ? 2 * mag : raw / mag < 5 ? 5 * mag : 10 * mag;
   for (double v = std::ceil(a.lo / step) * step; v <= a.hi + step * 1e-6; v += step) {
-    t.emplace_back(v, std::abs(v) < step * 1e-6 ? "0" : fmt("%g", v));
+    t.emplace_back(v, std::abs(v) < step * 1e-6 ? "0" : strprintf("%g", v));
   }
   return t;
 }
@@ -150,7 +137,8 @@ std::vector<std::pair<double, std::string>> log1p_ticks(double lo, double hi) {
 }
 
 std::string svg_open(const std::string& title, double w, double h) {
-  return fmt("<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
+  return strprintf(
+             "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
              "viewBox='0 0 %.0f %.0f'><text x='%.0f' y='16' class='t'>",
              w, h, w, h, w / 2) +
          esc(title) + "</text>";
@@ -162,25 +150,29 @@ std::string chart_open(const std::string& title, const Box& b, const Axis& x, co
   std::string s = svg_open(title, b.w, b.h);
   double lx = b.l;
   for (const auto& [name, color] : legend) {
-    s += fmt("<rect x='%.1f' y='25' width='10' height='10' fill='%s'/>", lx, color.c_str());
-    s += fmt("<text x='%.1f' y='34' class='lg'>", lx + 14) + esc(name) + "</text>";
+    s += strprintf("<rect x='%.1f' y='25' width='10' height='10' fill='%s'/>", lx, color.c_str());
+    s += strprintf("<text x='%.1f' y='34' class='lg'>", lx + 14) + esc(name) + "</text>";
     lx += 24 + 6.5 * static_cast<double>(name.size());
   }
-  s += fmt("<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' class='fr'/>", b.x0(), b.y1(),
-           b.x1() - b.x0(), b.y0() - b.y1());
+  s += strprintf("<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' class='fr'/>", b.x0(), b.y1(),
+                 b.x1() - b.x0(), b.y0() - b.y1());
   for (const auto& [v, label] : x.ticks.empty() ? auto_ticks(x) : x.ticks) {
     const double px = to_px(x, v, b.x0(), b.x1());
-    s += fmt("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>", px, b.y1(), px, b.y0());
-    s += fmt("<text x='%.1f' y='%.1f' class='xt'>", px, b.y0() + 14) + esc(label) + "</text>";
+    s += strprintf("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>", px, b.y1(), px,
+                   b.y0());
+    s += strprintf("<text x='%.1f' y='%.1f' class='xt'>", px, b.y0() + 14) + esc(label) + "</text>";
   }
   for (const auto& [v, label] : y.ticks.empty() ? auto_ticks(y) : y.ticks) {
     const double py = to_px(y, v, b.y0(), b.y1());
-    s += fmt("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>", b.x0(), py, b.x1(), py);
-    s += fmt("<text x='%.1f' y='%.1f' class='yt'>", b.x0() - 4, py + 4) + esc(label) + "</text>";
+    s += strprintf("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>", b.x0(), py, b.x1(),
+                   py);
+    s += strprintf("<text x='%.1f' y='%.1f' class='yt'>", b.x0() - 4, py + 4) + esc(label) +
+         "</text>";
   }
-  s += fmt("<text x='%.1f' y='%.1f' class='xl'>", (b.x0() + b.x1()) / 2, b.h - 8) + esc(x.label) +
-       "</text>";
-  s += fmt("<text transform='translate(13,%.1f) rotate(-90)' class='xl'>", (b.y0() + b.y1()) / 2) +
+  s += strprintf("<text x='%.1f' y='%.1f' class='xl'>", (b.x0() + b.x1()) / 2, b.h - 8) +
+       esc(x.label) + "</text>";
+  s += strprintf("<text transform='translate(13,%.1f) rotate(-90)' class='xl'>",
+                 (b.y0() + b.y1()) / 2) +
        esc(y.label) + "</text>";
   return s;
 }
@@ -201,14 +193,14 @@ std::string line_chart(const std::string& title, const Axis& x, const Axis& y,
       }
       const double px = to_px(x, u, b.x0(), b.x1()),
                    py = to_px(y, std::clamp(v, y.lo, y.hi), b.y0(), b.y1());
-      pts += fmt("%.1f,%.1f ", px, py);
+      pts += strprintf("%.1f,%.1f ", px, py);
       if (dots) {
-        s += fmt("<circle cx='%.1f' cy='%.1f' r='2.5' fill='%s'/>", px, py, l.color.c_str());
+        s += strprintf("<circle cx='%.1f' cy='%.1f' r='2.5' fill='%s'/>", px, py, l.color.c_str());
       }
     }
-    s += fmt("<polyline fill='none' stroke-width='%s' %s stroke='%s' points='%s'/>",
-             k == 0 ? "2.2" : "1.6", k > 1 ? "stroke-dasharray='5,3'" : "", l.color.c_str(),
-             pts.c_str());
+    s += strprintf("<polyline fill='none' stroke-width='%s' %s stroke='%s' points='%s'/>",
+                   k == 0 ? "2.2" : "1.6", k > 1 ? "stroke-dasharray='5,3'" : "", l.color.c_str(),
+                   pts.c_str());
   }
   return s + "</svg>";
 }
@@ -242,19 +234,20 @@ std::string bar_chart(const std::string& title, const std::vector<std::string>& 
   for (size_t k = 0; k < series.size(); ++k) {
     for (size_t c = 0; c < cats.size() && c < series[k].y.size(); ++c) {
       const double top = to_px(y, series[k].y[c], b.y0(), b.y1());
-      s += fmt("<rect x='%.2f' y='%.2f' width='%.2f' height='%.2f' fill='%s'/>",
-               b.x0() + slot * (static_cast<double>(c) + 0.1) + bw * static_cast<double>(k), top,
-               bw, b.y0() - top, series[k].color.c_str());
+      s += strprintf("<rect x='%.2f' y='%.2f' width='%.2f' height='%.2f' fill='%s'/>",
+                     b.x0() + slot * (static_cast<double>(c) + 0.1) + bw * static_cast<double>(k),
+                     top, bw, b.y0() - top, series[k].color.c_str());
     }
   }
   for (size_t c = 0; c < cats.size(); ++c) {
     const double cx = b.x0() + slot * (static_cast<double>(c) + 0.5);
     if (rotate) {
-      s += fmt("<text transform='translate(%.1f,%.1f) rotate(-45)' class='xr'>", cx + 3,
-               b.y0() + 8) +
+      s += strprintf("<text transform='translate(%.1f,%.1f) rotate(-45)' class='xr'>", cx + 3,
+                     b.y0() + 8) +
            esc(cats[c]) + "</text>";
     } else {
-      s += fmt("<text x='%.1f' y='%.1f' class='xt'>", cx, b.y0() + 14) + esc(cats[c]) + "</text>";
+      s += strprintf("<text x='%.1f' y='%.1f' class='xt'>", cx, b.y0() + 14) + esc(cats[c]) +
+           "</text>";
     }
   }
   return s + "</svg>";
@@ -283,7 +276,7 @@ std::string div_color(double t) {
   const double far[3] = {t < 0 ? 178.0 : 8.0, t < 0 ? 24.0 : 48.0, t < 0 ? 43.0 : 107.0};
   int c[3];
   for (int i = 0; i < 3; ++i) c[i] = static_cast<int>(255 + (far[i] - 255) * a);
-  return fmt("#%02x%02x%02x", c[0], c[1], c[2]);
+  return strprintf("#%02x%02x%02x", c[0], c[1], c[2]);
 }
 
 std::string heat_map(Heat h) {
@@ -306,44 +299,46 @@ std::string heat_map(Heat h) {
       const std::string color = h.diverging             ? div_color(t)
                                 : v > 0 || !h.log_color ? seq_color(t)
                                                         : std::string("#ffffff");
-      s += fmt("<rect x='%.1f' y='%.1f' width='%.2f' height='%.2f' fill='%s'/>", x, y, h.cell + 0.3,
-               h.cell + 0.3, color.c_str());
+      s += strprintf("<rect x='%.1f' y='%.1f' width='%.2f' height='%.2f' fill='%s'/>", x, y,
+                     h.cell + 0.3, h.cell + 0.3, color.c_str());
       if (h.show_values) {
-        std::string text = std::abs(v) >= 0.995 ? (v < 0 ? "-1" : "1") : fmt("%.2f", std::abs(v));
+        std::string text =
+            std::abs(v) >= 0.995 ? (v < 0 ? "-1" : "1") : strprintf("%.2f", std::abs(v));
         if (std::abs(v) < 0.995) text = (v <= -0.005 ? "-" : "") + text.substr(1);
-        s += fmt("<text x='%.1f' y='%.1f' class='hv' fill='%s'>%s</text>", x + h.cell / 2,
-                 y + h.cell / 2 + 3, std::abs(t) > 0.55 ? "#fff" : "#222", text.c_str());
+        s += strprintf("<text x='%.1f' y='%.1f' class='hv' fill='%s'>%s</text>", x + h.cell / 2,
+                       y + h.cell / 2 + 3, std::abs(t) > 0.55 ? "#fff" : "#222", text.c_str());
       }
     }
   }
   const double y_end = top + h.cell * h.rows;
-  s += fmt("<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' class='fr'/>", h.left, top,
-           h.cell * h.cols, h.cell * h.rows);
+  s += strprintf("<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' class='fr'/>", h.left, top,
+                 h.cell * h.cols, h.cell * h.rows);
   for (size_t r = 0; r < h.row_labels.size(); ++r) {
-    s += fmt("<text x='%.1f' y='%.1f' class='yt'>", h.left - 4,
-             top + (static_cast<double>(r) + 0.5) * h.cell + 4) +
+    s += strprintf("<text x='%.1f' y='%.1f' class='yt'>", h.left - 4,
+                   top + (static_cast<double>(r) + 0.5) * h.cell + 4) +
          esc(h.row_labels[r]) + "</text>";
   }
   for (size_t c = 0; c < h.col_labels.size(); ++c) {
-    s += fmt("<text transform='translate(%.1f,%.1f) rotate(-55)' class='xr'>",
-             h.left + (static_cast<double>(c) + 0.5) * h.cell + 3, y_end + 6) +
+    s += strprintf("<text transform='translate(%.1f,%.1f) rotate(-55)' class='xr'>",
+                   h.left + (static_cast<double>(c) + 0.5) * h.cell + 3, y_end + 6) +
          esc(h.col_labels[c]) + "</text>";
   }
   for (const auto& [pos, label] : h.x_ticks) {
-    s += fmt("<text x='%.1f' y='%.1f' class='xt'>", h.left + pos * h.cell, y_end + 14) +
+    s += strprintf("<text x='%.1f' y='%.1f' class='xt'>", h.left + pos * h.cell, y_end + 14) +
          esc(label) + "</text>";
   }
   for (const auto& [pos, label] : h.y_ticks) {
-    s += fmt("<text x='%.1f' y='%.1f' class='yt'>", h.left - 4, y_end - pos * h.cell + 4) +
+    s += strprintf("<text x='%.1f' y='%.1f' class='yt'>", h.left - 4, y_end - pos * h.cell + 4) +
          esc(label) + "</text>";
   }
   if (!h.x_label.empty()) {
-    s += fmt("<text x='%.1f' y='%.1f' class='xl'>", h.left + h.cell * h.cols / 2, y_end + 34) +
-         esc(h.x_label) + "</text>";
+    s +=
+        strprintf("<text x='%.1f' y='%.1f' class='xl'>", h.left + h.cell * h.cols / 2, y_end + 34) +
+        esc(h.x_label) + "</text>";
   }
   if (!h.y_label.empty()) {
-    s += fmt("<text transform='translate(%.1f,%.1f) rotate(-90)' class='xl'>", h.left - 40,
-             top + h.cell * h.rows / 2) +
+    s += strprintf("<text transform='translate(%.1f,%.1f) rotate(-90)' class='xl'>", h.left - 40,
+                   top + h.cell * h.rows / 2) +
          esc(h.y_label) + "</text>";
   }
   return s + "</svg>";
@@ -365,7 +360,7 @@ std::string category_label(int field, int c) {
       return std::to_string(1024 + (c - 1024) * 100) + "-" +
              std::to_string(std::min(65535, 1024 + (c - 1024) * 100 + 99));
     case EvalField::hour:
-      return fmt("%02d", c);
+      return strprintf("%02d", c);
     default:
       return std::to_string(c);
   }

@@ -40,9 +40,13 @@ std::string temp_dir() {
 }
 
 const char* kHeader = "te,td,sa,da,sp,dp,pr,flg,fwd,stos,pkt,byt,label\n";
-const char* kGood = "2016-04-11 00:01:38,7.0,60.150.71.237,42.219.159.200,32864,80,TCP,....S.,0,0,4,240,background\n";
+const char* kGood =
+    "2016-04-11 "
+    "00:01:38,7.0,60.150.71.237,42.219.159.200,32864,80,TCP,....S.,0,0,4,240,background\n";
 
-void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void write(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 }  // namespace
 
@@ -52,17 +56,26 @@ TEST_CASE("cli: bad training data names file, line and column and writes nothing
     std::string name, body, expect;
   };
   const Case cases[] = {
-      {"bad_ip.csv", std::string(kHeader) + kGood + "2016-04-11 00:01:39,1.0,60.150.71,42.219.159.200,1,80,TCP,....S.,0,0,4,240,background\n",
+      {"bad_ip.csv",
+       std::string(kHeader) + kGood +
+           "2016-04-11 "
+           "00:01:39,1.0,60.150.71,42.219.159.200,1,80,TCP,....S.,0,0,4,240,background\n",
        "bad_ip.csv:3: column 'sa'"},
-      {"neg_bytes.csv", std::string(kHeader) + kGood + "2016-04-11 00:01:39,1.0,60.150.71.1,42.219.159.200,1,80,TCP,....S.,0,0,4,-240,background\n",
+      {"neg_bytes.csv",
+       std::string(kHeader) + kGood +
+           "2016-04-11 "
+           "00:01:39,1.0,60.150.71.1,42.219.159.200,1,80,TCP,....S.,0,0,4,-240,background\n",
        "neg_bytes.csv:3: column 'byt'"},
-      {"missing_col.csv", "te,td,sa,da,sp,dp,pr,flg,fwd,stos,pkt\n2016-04-11 00:01:38,7.0,60.150.71.237,42.219.159.200,32864,80,TCP,....S.,0,0,4\n",
+      {"missing_col.csv",
+       "te,td,sa,da,sp,dp,pr,flg,fwd,stos,pkt\n2016-04-11 "
+       "00:01:38,7.0,60.150.71.237,42.219.159.200,32864,80,TCP,....S.,0,0,4\n",
        "byt"},
   };
   for (const Case& c : cases) {
     INFO(c.name);
     write(d + "/" + c.name, c.body);
-    Run r = run("train --data " + d + "/" + c.name + " --out " + d + "/m.safetensors --epochs 1 --quiet");
+    Run r = run("train --data " + d + "/" + c.name + " --out " + d +
+                "/m.safetensors --epochs 1 --quiet");
     INFO(r.output);
     REQUIRE(r.code != 0);
     REQUIRE_THAT(r.output, Catch::Contains("error: ") && Catch::Contains(c.expect));
@@ -74,7 +87,8 @@ TEST_CASE("cli: bad training data names file, line and column and writes nothing
     std::string bytes(200000, '\0');
     in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     std::ofstream(d + "/cut.csv.xz", std::ios::binary).write(bytes.data(), in.gcount());
-    Run r = run("train --data " + d + "/cut.csv.xz --out " + d + "/m.safetensors --epochs 1 --quiet");
+    Run r =
+        run("train --data " + d + "/cut.csv.xz --out " + d + "/m.safetensors --epochs 1 --quiet");
     INFO(r.output);
     REQUIRE(r.code != 0);
     REQUIRE_THAT(r.output, Catch::Contains("cut.csv.xz") && Catch::Contains("truncated"));
@@ -109,8 +123,10 @@ TEST_CASE("cli: a wrong model file or flag fails cleanly with no output", "[cli]
 
 TEST_CASE("cli: the bundled model generates with the README's flags", "[cli]") {
   const std::string d = temp_dir();
-  Run r = run("generate --hosts 3 --duration 10m --start \"2016-04-11 09:00:00\" --seed 7 --batch-size 2 --out " + d +
-              "/flows.csv --quiet");
+  Run r =
+      run("generate --hosts 3 --duration 10m --start \"2016-04-11 09:00:00\" --seed 7 --batch-size "
+          "2 --out " +
+          d + "/flows.csv --quiet");
   INFO(r.output);
   REQUIRE(r.code == 0);
   REQUIRE_THAT(r.output, Catch::Contains("synthetic flows of 3 hosts"));
@@ -120,6 +136,7 @@ TEST_CASE("cli: the bundled model generates with the README's flags", "[cli]") {
   REQUIRE(header == "te,td,sa,da,sp,dp,pr,flg,fwd,stos,pkt,byt,label");
   r = run("info");
   REQUIRE(r.code == 0);
-  REQUIRE_THAT(r.output, Catch::Contains("architecture: mlp") && Catch::Contains("trained with: stan train"));
+  REQUIRE_THAT(r.output,
+               Catch::Contains("architecture: mlp") && Catch::Contains("trained with: stan train"));
   fs::remove_all(d);
 }

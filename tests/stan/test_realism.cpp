@@ -18,8 +18,10 @@ TEST_CASE("realism: EM recovers a known two-component mixture", "[realism][gmm]"
   std::vector<std::vector<double>> data;
   // 30% around (-4, 0) with sd 0.5; 70% around (3, 2) with sd (1, 0.3).
   for (int i = 0; i < 4000; ++i) {
-    if (g.uniform() < 0.3) data.push_back({-4 + 0.5 * g.normal(), 0 + 0.5 * g.normal()});
-    else data.push_back({3 + 1.0 * g.normal(), 2 + 0.3 * g.normal()});
+    if (g.uniform() < 0.3)
+      data.push_back({-4 + 0.5 * g.normal(), 0 + 0.5 * g.normal()});
+    else
+      data.push_back({3 + 1.0 * g.normal(), 2 + 0.3 * g.normal()});
   }
   Generator fit_gen(7);
   Gmm m = Gmm::fit(data, 2, fit_gen);
@@ -43,7 +45,8 @@ TEST_CASE("realism: EM recovers a known two-component mixture", "[realism][gmm]"
 TEST_CASE("realism: peer-cache targets on a hand-made stream", "[realism][peers]") {
   // One host talks to A, B, A, C, B, B (remote addresses), one flow a second.
   FlowTable t;
-  const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304, B = 0x05060708, C = 0x090a0b0c;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304, B = 0x05060708,
+                 C = 0x090a0b0c;
   int64_t te = 1460332800;  // 2016-04-11 00:00:00
   for (uint32_t remote : {A, B, A, C, B, B}) {
     FlowRecord r;
