@@ -53,6 +53,8 @@ Storage::Storage(size_t n, Device d) : nbytes(n), device(d) {
     STAN_CHECK(data || !n, "[alloc] out of host memory allocating ", n, " bytes");
     deleter = [&be](void* p) { be.deallocate(p); };
   } else {
+    // The backend drives one device; refuse others rather than silently using device 0.
+    STAN_CHECK(d.index == 0, "[cuda] only cuda:0 is supported, got ", d.str());
     Backend& be = cuda_backend();
     data = n ? be.allocate(n) : nullptr;
     deleter = [&be](void* p) { be.deallocate(p); };

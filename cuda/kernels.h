@@ -1,0 +1,116 @@
+// Kernel launchers: plain pointers and sizes in, work queued on stream() out. The backend
+// (cuda_backend.cpp, C++20) turns Tensors into these arguments; the kernels (.cu, C++17) never
+// see a Tensor. Codes mirror tensor/backend.h's enums (checked by static_asserts there).
+#pragma once
+
+#include <cstdint>
+
+namespace stan::cuda {
+
+constexpr int kMaxDims = 8;
+
+// Element types, numbered as stan::DType.
+enum Dt : int { kF32 = 0, kF64 = 1, kI64 = 2 };
+
+enum UnaryCode : int {
+  kUNeg,
+  kUExp,
+  kULog,
+  kUSqrt,
+  kUAbs,
+  kUSign,
+  kURelu,
+  kUElu,
+  kUEluGrad,
+  kUErf,
+  kUNormCdf,
+  kULogNormCdf,
+  kULogNormCdfGrad,
+  kUPow,
+  kUClamp,
+  kUTanh,
+  kUSigmoid,
+  kULog1p,
+  kUExpm1,
+  kUFloor,
+  kURound,
+  kUStep,
+  kUSquare,
+  kUReciprocal,
+  kUnaryCount
+};
+enum BinaryCode : int {
+  kBAdd,
+  kBSub,
+  kBMul,
+  kBDiv,
+  kBMaximum,
+  kBMinimum,
+  kBEq,
+  kBNe,
+  kBLt,
+  kBLe,
+  kBGt,
+  kBGe,
+  kBinaryCount
+};
+enum ReduceCode : int { kRSum, kRMax, kRMin, kRArgmax, kRArgmin, kReduceCount };
+
+// The shared iteration space of K strided operands (element strides), dims merged where all
+// operands allow it. contig: every operand is dense row-major, so offset = linear index.
+template <int K>
+struct Geom {
+  int nd = 0;
+  bool contig = false;
+  int64_t numel = 0;
+  int64_t size[kMaxDims] = {};
+  int64_t stride[K][kMaxDims] = {};
+};
+
+// Elementwise (elementwise.cu). Operand pointers include the tensor's offset.
+void launch_copy(Dt src_t, Dt dst_t, const void* src, void* dst, const Geom<2>& g);
+void launch_fill(Dt t, void* out, int64_t n, double v);
+void launch_scale(Dt t, void* out, int64_t n, double beta);  // out *= beta; beta 0 writes 0
+void launch_unary(int op, Dt t, const void* x, void* out, const Geom<2>& g, double a, double b);
+void launch_binary(int op, Dt t, const void* a, const void* b, void* out, const Geom<3>& g);
+void launch_where(Dt t, const void* cond, const void* a, const void* b, void* out,
+                  const Geom<4>& g);
+
+// Row-independent GEMM (gemm.cu), row-major, batch strides sa / sb (0 broadcasts) and m*n:
+// C = alpha op(A) op(B) + beta C with the CPU's summation order (same bits on both devices).
+void launch_gemm_rowwise(Dt t, bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k,
+                         double alpha, const void* a, int64_t sa, const void* b, int64_t sb,
+                         double beta, void* c);
+
+// Reductions, indexing, softmax, sampling, optimiser, pooling (reduce.cu, index.cu).
+// x (outer, n, inner) -> out (outer, inner); arg ops write int64.
+void launch_reduce(int op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner, void* out);
+void launch_index_select(Dt t, const void* x, const int64_t* idx, int64_t m, int64_t outer,
+                         int64_t n, int64_t inner, void* out);
+void launch_index_add(Dt t, const void* src, const int64_t* idx, int64_t m, int64_t outer,
+                      int64_t n, int64_t inner, void* out);
+void launch_gather(Dt t, const void* x, const int64_t* idx, int64_t outer, int64_t n, int64_t inner,
+                   int64_t m, void* out);
+void launch_scatter_add(Dt t, const void* src, const int64_t* idx, int64_t outer, int64_t n,
+                        int64_t inner, int64_t m, void* out);
+void launch_softmax(Dt t, const void* x, void* out, int64_t rows, int64_t n, bool log);
+void launch_fill_uniform(Dt t, void* out, int64_t n, uint64_t seed, uint64_t rng_stream,
+                         uint64_t offset);
+void launch_fill_normal(Dt t, void* out, int64_t n, uint64_t seed, uint64_t rng_stream,
+                        uint64_t offset);
+void launch_sample_categorical(Dt t, const void* probs, const double* u, int64_t rows, int64_t n,
+                               int64_t* out);
+struct AdamConsts {
+  double lr, beta1, beta2, eps, weight_decay, step_size, bc2_sqrt;
+};
+void launch_adam(Dt t, void* param, const void* grad, void* m, void* v, int64_t n,
+                 const AdamConsts& c);
+struct PoolGeom {
+  int64_t planes, h, w, oh, ow, kh, kw, sh, sw;
+};
+void launch_max_pool2d_forward(Dt t, const void* x, const PoolGeom& g, void* out, int64_t* idx);
+// grad_x (planes, hw) = 0, then += grad_out (planes, ohw) at idx.
+void launch_max_pool2d_backward(Dt t, const void* grad_out, const int64_t* idx, int64_t planes,
+                                int64_t hw, int64_t ohw, void* grad_x);
+
+}  // namespace stan::cuda

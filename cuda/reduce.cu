@@ -1,0 +1,239 @@
+// Reductions over (outer, n, inner) and row-wise softmax / log-softmax.
+// Semantics follow the CPU kernels: float sums accumulate in double; max/min/argmax/argmin take
+// the first index on ties and propagate NaN (the first NaN wins). Long reductions are split
+// into chunks whose partial results a second kernel merges in chunk order.
+#include <algorithm>
+#include <cmath>
+
+#include "cuda/device_utils.cuh"
+
+namespace stan::cuda {
+
+namespace {
+
+template <typename T>
+struct AccOf {
+  using type = double;
+};
+template <>
+struct AccOf<int64_t> {
+  using type = int64_t;
+};
+
+template <typename V>
+__device__ __forceinline__ bool is_nan(V v) {
+  return v != v;
+}
+
+// Whether candidate (v, vi) replaces the current (best, bi) for max (want_max) or min.
+template <typename V>
+__device__ __forceinline__ bool takes(bool want_max, V best, int64_t bi, V v, int64_t vi) {
+  if (vi < 0) return false;
+  if (bi < 0) return true;
+  const bool bn = is_nan(best), vn = is_nan(v);
+  if (bn || vn) return vn && (!bn || vi < bi);
+  if (want_max ? v > best : v < best) return true;
+  return v == best && vi < bi;
+}
+
+// Folds (v, vi) into (acc, ai): a sum, or a max/min with its index.
+template <typename V>
+__device__ __forceinline__ void fold(int op, V& acc, int64_t& ai, V v, int64_t vi) {
+  if (op == kRSum) {
+    acc += v;
+  } else if (takes(op == kRMax || op == kRArgmax, acc, ai, v, vi)) {
+    acc = v;
+    ai = vi;
+  }
+}
+
+// Writes a result: into the final output when `final`, else into the partial buffers.
+template <typename T, typename V>
+__device__ __forceinline__ void store(int op, bool final, int64_t pos, V v, int64_t vi, void* out,
+                                      V* pv, int64_t* pi) {
+  if (!final) {
+    pv[pos] = v;
+    pi[pos] = vi;
+  } else if (op == kRArgmax || op == kRArgmin) {
+    static_cast<int64_t*>(out)[pos] = vi;
+  } else {
+    static_cast<T*>(out)[pos] = static_cast<T>(v);
+  }
+}
+
+// inner == 1: one block per (row, chunk), threads stride over the chunk, tree merge.
+template <typename T, typename V, int THREADS>
+__global__ void reduce_rows_kernel(int op, const T* x, int64_t n, int64_t chunk, int chunks,
+                                   bool final, void* out, V* pv, int64_t* pi) {
+  __shared__ V sv[THREADS];
+  __shared__ int64_t si[THREADS];
+  const int64_t row = blockIdx.x / chunks;
+  const int64_t c = blockIdx.x % chunks;
+  const int64_t begin = c * chunk, end = min(n, begin + chunk);
+  const T* p = x + row * n;
+  V acc = V(0);
+  int64_t ai = -1;
+  for (int64_t j = begin + threadIdx.x; j < end; j += THREADS)
+    fold<V>(op, acc, ai, static_cast<V>(p[j]), j);
+  sv[threadIdx.x] = acc;
+  si[threadIdx.x] = ai;
+  __syncthreads();
+  for (int s = THREADS / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) {
+      V a = sv[threadIdx.x];
+      int64_t ia = si[threadIdx.x];
+      fold<V>(op, a, ia, sv[threadIdx.x + s], si[threadIdx.x + s]);
+      sv[threadIdx.x] = a;
+      si[threadIdx.x] = ia;
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) store<T, V>(op, final, blockIdx.x, sv[0], si[0], out, pv, pi);
+}
+
+// inner > 1: one thread per (row, chunk, column), reading a column (coalesced across threads).
+template <typename T, typename V>
+__global__ void reduce_cols_kernel(int op, const T* x, int64_t outer, int64_t n, int64_t inner,
+                                   int64_t chunk, int chunks, bool final, void* out, V* pv,
+                                   int64_t* pi) {
+  STAN_GRID_STRIDE(t, outer * chunks * inner) {
+    const int64_t i = t % inner, rc = t / inner;
+    const int64_t c = rc % chunks, row = rc / chunks;
+    const int64_t begin = c * chunk, end = min(n, begin + chunk);
+    const T* p = x + row * n * inner + i;
+    V acc = V(0);
+    int64_t ai = -1;
+    for (int64_t j = begin; j < end; ++j) fold<V>(op, acc, ai, static_cast<V>(p[j * inner]), j);
+    store<T, V>(op, final, t, acc, ai, out, pv, pi);
+  }
+}
+
+// Merges the partials (outer, chunks, inner) in chunk order into out (outer, inner).
+template <typename T, typename V>
+__global__ void reduce_merge_kernel(int op, const V* pv, const int64_t* pi, int64_t outer,
+                                    int chunks, int64_t inner, void* out) {
+  STAN_GRID_STRIDE(t, outer * inner) {
+    const int64_t i = t % inner, row = t / inner;
+    V acc = V(0);
+    int64_t ai = -1;
+    for (int c = 0; c < chunks; ++c) {
+      const int64_t pos = (row * chunks + c) * inner + i;
+      fold<V>(op, acc, ai, pv[pos], pi[pos]);
+    }
+    store<T, V>(op, true, t, acc, ai, out, nullptr, nullptr);
+  }
+}
+
+template <typename T, typename V>
+void reduce_typed(int op, const T* x, int64_t outer, int64_t n, int64_t inner, void* out) {
+  constexpr int kRowThreads = 256;
+  int64_t chunks = 1;
+  if (inner == 1) {
+    if (outer < 256) chunks = std::min<int64_t>(256, (n + 16383) / 16384);
+  } else {
+    const int64_t outputs = outer * inner;
+    if (outputs < 16384 && n >= 256)
+      chunks = std::min<int64_t>({1024, (n + 127) / 128, (16384 + outputs - 1) / outputs});
+  }
+  chunks = std::max<int64_t>(chunks, 1);
+  const int64_t chunk = (n + chunks - 1) / chunks;
+  const bool final = chunks == 1;
+  Scratch pv(final ? 0 : outer * chunks * inner * sizeof(V));
+  Scratch pi(final ? 0 : outer * chunks * inner * sizeof(int64_t));
+  if (inner == 1) {
+    const int64_t blocks = outer * chunks;
+    STAN_CHECK(blocks < (int64_t{1} << 31), "[reduce] too many rows for one launch: ", outer);
+    reduce_rows_kernel<T, V, kRowThreads>
+        <<<static_cast<unsigned>(blocks), kRowThreads, 0, stream()>>>(
+            op, x, n, chunk, static_cast<int>(chunks), final, out, pv.as<V>(), pi.as<int64_t>());
+    STAN_CUDA_LAUNCHED("reduce_rows_kernel");
+  } else {
+    reduce_cols_kernel<T, V><<<blocks_for(outer * chunks * inner), kThreads, 0, stream()>>>(
+        op, x, outer, n, inner, chunk, static_cast<int>(chunks), final, out, pv.as<V>(),
+        pi.as<int64_t>());
+    STAN_CUDA_LAUNCHED("reduce_cols_kernel");
+  }
+  if (!final) {
+    reduce_merge_kernel<T, V><<<blocks_for(outer * inner), kThreads, 0, stream()>>>(
+        op, pv.as<V>(), pi.as<int64_t>(), outer, static_cast<int>(chunks), inner, out);
+    STAN_CUDA_LAUNCHED("reduce_merge_kernel");
+  }
+}
+
+// One block per row: max (ignoring NaN, as std::max does on the CPU), sum of exp in double,
+// then the outputs.
+template <typename T, int THREADS>
+__global__ void softmax_kernel(const T* x, T* out, int64_t n, bool log_space) {
+  __shared__ T smax[THREADS];
+  __shared__ double ssum[THREADS];
+  const T* row = x + static_cast<int64_t>(blockIdx.x) * n;
+  T* orow = out + static_cast<int64_t>(blockIdx.x) * n;
+  T mx = static_cast<T>(-HUGE_VAL);
+  for (int64_t j = threadIdx.x; j < n; j += THREADS) {
+    const T v = row[j];
+    mx = mx < v ? v : mx;
+  }
+  smax[threadIdx.x] = mx;
+  __syncthreads();
+  for (int s = THREADS / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) {
+      const T a = smax[threadIdx.x], b = smax[threadIdx.x + s];
+      smax[threadIdx.x] = a < b ? b : a;
+    }
+    __syncthreads();
+  }
+  mx = smax[0];
+  if (!isfinite(mx)) mx = 0;
+  double s = 0;
+  for (int64_t j = threadIdx.x; j < n; j += THREADS) s += ::exp(static_cast<double>(row[j] - mx));
+  ssum[threadIdx.x] = s;
+  __syncthreads();
+  for (int k = THREADS / 2; k > 0; k >>= 1) {
+    if (threadIdx.x < k) ssum[threadIdx.x] += ssum[threadIdx.x + k];
+    __syncthreads();
+  }
+  s = ssum[0];
+  if (log_space) {
+    const double ls = ::log(s);
+    for (int64_t j = threadIdx.x; j < n; j += THREADS)
+      orow[j] = static_cast<T>(static_cast<double>(row[j] - mx) - ls);
+  } else {
+    const double inv = 1.0 / s;
+    for (int64_t j = threadIdx.x; j < n; j += THREADS)
+      orow[j] = static_cast<T>(::exp(static_cast<double>(row[j] - mx)) * inv);
+  }
+}
+
+}  // namespace
+
+void launch_reduce(int op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner,
+                   void* out) {
+  if (outer * inner == 0 || n == 0) return;
+  STAN_CUDA_DISPATCH(t, T, {
+    if (op == kRSum)
+      reduce_typed<T, typename AccOf<T>::type>(op, static_cast<const T*>(x), outer, n, inner, out);
+    else
+      reduce_typed<T, T>(op, static_cast<const T*>(x), outer, n, inner, out);
+  });
+}
+
+void launch_softmax(Dt t, const void* x, void* out, int64_t rows, int64_t n, bool log) {
+  if (rows == 0 || n == 0) return;
+  STAN_CHECK(rows < (int64_t{1} << 31), "[softmax] too many rows for one launch: ", rows);
+  const unsigned grid = static_cast<unsigned>(rows);
+  STAN_CUDA_DISPATCH_FLOAT(t, "softmax", T, {
+    if (n <= 64) {
+      softmax_kernel<T, 32>
+          <<<grid, 32, 0, stream()>>>(static_cast<const T*>(x), static_cast<T*>(out), n, log);
+    } else if (n <= 512) {
+      softmax_kernel<T, 128>
+          <<<grid, 128, 0, stream()>>>(static_cast<const T*>(x), static_cast<T*>(out), n, log);
+    } else {
+      softmax_kernel<T, 256>
+          <<<grid, 256, 0, stream()>>>(static_cast<const T*>(x), static_cast<T*>(out), n, log);
+    }
+  });
+  STAN_CUDA_LAUNCHED("softmax_kernel");
+}
+
+}  // namespace stan::cuda
