@@ -5,28 +5,11 @@
 #include <limits>
 
 #include "tensor/ops.h"
+#include "tests/tensor/forward_util.h"
 
 using namespace stan;
-using V = std::vector<double>;
 
-namespace {
-V vals(const Tensor& t) {
-  return t.to_vector<double>();
-}
-Tensor t64(const V& v, const Shape& s) {
-  return from_vector<double>(v, s);
-}
-// Elementwise approximate comparison (relative 1e-13 unless given).
-void check_close(const Tensor& t, const V& want, double rel = 1e-13) {
-  V got = vals(t);
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    CHECK(got[i] == Approx(want[i]).epsilon(rel).margin(1e-300));
-  }
-}
-const double kInf = std::numeric_limits<double>::infinity();
-}  // namespace
+using namespace stan::forward_test;
 
 TEST_CASE("forward: binary ops with broadcasting") {
   Tensor a = t64({1, 2, 3, 4, 5, 6}, {2, 3}), b = t64({10, 20, 30}, {3});

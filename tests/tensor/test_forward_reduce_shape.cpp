@@ -9,34 +9,11 @@
 #include "tensor/determinism.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
+#include "tests/tensor/forward_util.h"
 
 using namespace stan;
-using V = std::vector<double>;
-using I = std::vector<int64_t>;
 
-namespace {
-V vals(const Tensor& t) {
-  return t.to_vector<double>();
-}
-I ivals(const Tensor& t) {
-  return t.to_vector<int64_t>();
-}
-Tensor t64(const V& v, const Shape& s) {
-  return from_vector<double>(v, s);
-}
-Tensor i64(const I& v, const Shape& s) {
-  return from_vector<int64_t>(v, s);
-}
-void check_close(const Tensor& t, const V& want, double rel = 1e-13) {
-  V got = vals(t);
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    CHECK(got[i] == Approx(want[i]).epsilon(rel).margin(1e-300));
-  }
-}
-const double kInf = std::numeric_limits<double>::infinity();
-}  // namespace
+using namespace stan::forward_test;
 
 TEST_CASE("forward: sum and mean") {
   Tensor x = t64({1, 2, 3, 4, 5, 6}, {2, 3});
