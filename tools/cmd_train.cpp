@@ -22,6 +22,7 @@ struct TrainArgs {
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int64_t batch = 512, max_batches = -1;
+  int threads = 0;
   double val_fraction = 0.1;
   uint64_t seed = 1;
   bool resume = false, skip_bad = false, quiet = false;
@@ -81,6 +82,8 @@ void add_train_command(CLI::App& app) {
   c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   c->add_option("--max-batches", a->max_batches,
                 "Stop each epoch after this many batches (quick runs)");
+  c->add_option("--threads", a->threads, "Attribute networks trained side by side (default: "
+                "STAN_THREADS or all cores; results do not depend on it)");
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
   c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
   c->add_flag("--quiet", a->quiet, "No progress bar");
@@ -114,6 +117,7 @@ void add_train_command(CLI::App& app) {
     t.device = parse_device_checked(a->device);
     t.progress = !a->quiet && isatty(STDERR_FILENO);  // no progress bar in logs
     t.max_batches = a->max_batches;
+    t.threads = a->threads;
     std::fprintf(stderr, "reading %zu file(s) ...\n", a->data.size());
     Prepared prep = prepare_training(p);
     std::fprintf(
