@@ -250,3 +250,23 @@ TEST_CASE("stan cli: parse_duration and host lists", "[stan][cli]") {
   REQUIRE(from_csv.size() == 41);
   REQUIRE_THROWS_WITH(parse_device_checked("gpu"), Catch::Contains("unknown device 'gpu'"));
 }
+
+TEST_CASE("stan e2e: training gives the same model for any thread count", "[stan][determinism]") {
+  const std::string dir = temp_dir("threads");
+  for (int threads : {1, 2}) {
+    Prepared p = prepare_training(small_options());
+    TrainOptions t = small_train(dir + "/t" + std::to_string(threads) + ".safetensors", 1);
+    t.threads = threads;
+    train_model(p.model, p.train, p.val, t);
+  }
+  nn::Checkpoint a = nn::load_checkpoint(dir + "/t1.safetensors");
+  nn::Checkpoint b = nn::load_checkpoint(dir + "/t2.safetensors");
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    INFO(a.tensors[i].first);
+    const Tensor& x = a.tensors[i].second;
+    REQUIRE(std::memcmp(x.raw_data(), b.tensors[i].second.raw_data(),
+                        x.numel() * dtype_size(x.dtype())) == 0);
+  }
+  fs::remove_all(dir);
+}
