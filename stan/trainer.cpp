@@ -155,7 +155,7 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
   });
   const int threads = dev.is_cpu() ? (opt.threads > 0 ? opt.threads : default_threads()) : 1;
   const int blas_before = blas_threads();
-  if (threads > 1) set_blas_threads(1);
+  if (dev.is_cpu()) set_blas_threads(1);  // always: results must not depend on --threads
   struct BlasRestore {
     int n;
     ~BlasRestore() { set_blas_threads(n); }
