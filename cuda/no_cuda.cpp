@@ -7,6 +7,8 @@ Backend& cuda_backend() {
   throw Error("[cuda] built without CUDA: reconfigure with -DSTAN_CUDA=ON on a machine with nvcc");
 }
 
-bool cuda_available() { return false; }
+bool cuda_available() {
+  return false;
+}
 
 }  // namespace stan

@@ -324,7 +324,6 @@ CopyKey copy_key(const FlowRecord& r) {
 
 }  // namespace
 
-
 double copy_share(const FlowTable& candidates, const FlowTable& train) {
   if (candidates.rows.empty()) return 0;
   std::vector<CopyKey> keys;

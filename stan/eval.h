@@ -242,7 +242,6 @@ EvalResult evaluate(const EvalInputs& in, const EvalOptions& opt = {});
 // are ignored. Share of `candidates` records whose key occurs in `train` (0 for an empty table).
 double copy_share(const FlowTable& candidates, const FlowTable& train);
 
-
 // A readable multi-section table (for stdout).
 std::string format_eval_table(const EvalResult& r);
 // Every number of the result plus the definitions used.

@@ -82,7 +82,8 @@ void add_train_command(CLI::App& app) {
   c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   c->add_option("--max-batches", a->max_batches,
                 "Stop each epoch after this many batches (quick runs)");
-  c->add_option("--threads", a->threads, "Attribute networks trained side by side (default: "
+  c->add_option("--threads", a->threads,
+                "Attribute networks trained side by side (default: "
                 "STAN_THREADS or all cores; results do not depend on it)");
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
   c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
