@@ -61,10 +61,10 @@ AtomicFile::AtomicFile(AtomicFile&& other) noexcept
       buf_(std::move(other.buf_)) {}  // the moved-from object has fd_ == -1: nothing to clean up
 
 AtomicFile::~AtomicFile() {
-  if (!committed_) abort();
+  if (!committed_) discard();
 }
 
-void AtomicFile::abort() noexcept {
+void AtomicFile::discard() noexcept {
   if (committed_) return;
   if (fd_ >= 0) {
     ::close(fd_);
@@ -82,7 +82,7 @@ void AtomicFile::flush_buffer() {
 }
 
 void AtomicFile::write(const void* data, size_t n) {
-  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] write to '", path_, "' after commit or abort");
+  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] write to '", path_, "' after commit or discard");
   const char* p = static_cast<const char*>(data);
   written_ += n;
   if (buf_.size() + n <= kBufferBytes) {
@@ -99,7 +99,7 @@ void AtomicFile::write(const void* data, size_t n) {
 }
 
 void AtomicFile::commit() {
-  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] commit of '", path_, "' after commit or abort");
+  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] commit of '", path_, "' after commit or discard");
   try {
     flush_buffer();
     STAN_CHECK(::fsync(fd_) == 0, "cannot write '", path_, "': fsync: ", errno_text(errno));

@@ -29,7 +29,7 @@ class AtomicFile {
   // Calling write() or commit() after commit() is an error.
   void commit();
   // Closes and removes the temporary file now (what the destructor does). Idempotent.
-  void abort() noexcept;
+  void discard() noexcept;
 
   const std::string& path() const { return path_; }       // final name
   const std::string& temp_path() const { return temp_; }  // "<path>.tmp.<pid>"
