@@ -113,6 +113,7 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   const bool zero_dec = enc.options().zero_decisions;
   const int64_t stop_class = zero_dec ? 2 : 1;
   const int64_t k = model.config().k;
+  const bool has_peer = enc.find(AttrId::peer) != nullptr;
 
   std::vector<Ipv4Prefix> prefixes = opt.prefixes;
   if (prefixes.empty()) {
@@ -180,7 +181,7 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
             case AttrId::oct2:
             case AttrId::oct3:
             case AttrId::oct4:
-              return !enc.find(AttrId::peer) || v(AttrId::peer) == 0;
+              return !has_peer || v(AttrId::peer) == 0;
             case AttrId::td:
               return !zero_dec || v(AttrId::td_kind) == 1;
             default:
