@@ -179,7 +179,26 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double a,
     T* op_ = ptr<T>(out);
     if (x.is_contiguous()) {
       const int64_t n = x.numel();
-      for (int64_t i = 0; i < n; ++i) op_[i] = apply_unary<T>(op, xp[i], a, b);
+      // The cheap ops get loops of their own so they vectorise; the rest call libm anyway.
+      auto loop = [&](auto f) {
+        for (int64_t i = 0; i < n; ++i) op_[i] = f(xp[i]);
+      };
+      switch (op) {
+        case UnaryOp::neg:
+          loop([](T v) { return -v; });
+          break;
+        case UnaryOp::relu:
+          loop([](T v) { return v > T(0) ? v : T(0); });
+          break;
+        case UnaryOp::step:
+          loop([](T v) { return v > T(0) ? T(1) : T(0); });
+          break;
+        case UnaryOp::square:
+          loop([](T v) { return v * v; });
+          break;
+        default:
+          for (int64_t i = 0; i < n; ++i) op_[i] = apply_unary<T>(op, xp[i], a, b);
+      }
     } else {
       for_each_strided<2>(out.shape(), {&x.strides(), &out.strides()},
                           [&](const auto& off, int64_t n, const auto& st) {
