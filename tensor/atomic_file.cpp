@@ -82,7 +82,8 @@ void AtomicFile::flush_buffer() {
 }
 
 void AtomicFile::write(const void* data, size_t n) {
-  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] write to '", path_, "' after commit or discard");
+  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] write to '", path_,
+             "' after commit or discard");
   const char* p = static_cast<const char*>(data);
   written_ += n;
   if (buf_.size() + n <= kBufferBytes) {
@@ -99,7 +100,8 @@ void AtomicFile::write(const void* data, size_t n) {
 }
 
 void AtomicFile::commit() {
-  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] commit of '", path_, "' after commit or discard");
+  STAN_CHECK(fd_ >= 0 && !committed_, "[AtomicFile] commit of '", path_,
+             "' after commit or discard");
   try {
     flush_buffer();
     STAN_CHECK(::fsync(fd_) == 0, "cannot write '", path_, "': fsync: ", errno_text(errno));
