@@ -22,6 +22,14 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// The (unmasked) inputs of examples idx, written straight into a host tensor, then moved to dev.
+Tensor batch_inputs(const TrainingData& d, const std::vector<int64_t>& idx, Device dev) {
+  const int64_t n = static_cast<int64_t>(idx.size());
+  Tensor x = empty({n, d.input_dim()});
+  d.fill_batch(idx.data(), n, x.data<float>());
+  return x.to(dev);
+}
+
 // The rows of a batch where attribute a applies, their targets, and the masked inputs.
 struct AttrBatch {
   std::vector<int64_t> rows;
@@ -85,15 +93,11 @@ std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, in
   const Device dev = model.device();
   std::vector<Tensor> masks;
   for (size_t a = 0; a < A; ++a) masks.push_back(model.mask(a, dev));
-  const int64_t I = data.input_dim();
-  std::vector<float> xb;
   for (int64_t s = 0; s < data.examples(); s += batch) {
     const int64_t n = std::min(batch, data.examples() - s);
     std::vector<int64_t> idx(n);
     std::iota(idx.begin(), idx.end(), s);
-    xb.resize(n * I);
-    data.fill_batch(idx.data(), n, xb.data());
-    Tensor x = from_vector<float>(xb, {n, I}, dev);
+    Tensor x = batch_inputs(data, idx, dev);
     parallel_for(static_cast<int64_t>(A), dev.is_cpu() ? threads : 1, [&](int64_t j) {
       const size_t a = static_cast<size_t>(j);
       auto& net = *model.nets()[a];
@@ -161,8 +165,6 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     ~BlasRestore() { set_blas_threads(n); }
   } restore{blas_before};
   std::vector<EpochReport> reports;
-  const int64_t I = train.input_dim();
-  std::vector<float> xb(opt.batch * I);
   for (int epoch = start_epoch; epoch < opt.epochs; ++epoch) {
     model.train(true);
     const auto t0 = Clock::now();
@@ -181,9 +183,7 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     for (int64_t bi = 0; bi < nbatches; ++bi) {
       const int64_t s = bi * opt.batch, n = std::min(opt.batch, train.examples() - s);
       std::vector<int64_t> idx(perm.begin() + s, perm.begin() + s + n);
-      train.fill_batch(idx.data(), n, xb.data());
-      Tensor x =
-          from_vector<float>(std::vector<float>(xb.begin(), xb.begin() + n * I), {n, I}, dev);
+      Tensor x = batch_inputs(train, idx, dev);
       // The attribute networks are independent: train them side by side (see tensor/parallel.h).
       parallel_for(static_cast<int64_t>(A), threads, [&](int64_t j) {
         const size_t a = order[j];
