@@ -1,7 +1,6 @@
 #include "stan/model.h"
 
 #include <cstdlib>
-#include <filesystem>
 #include <sstream>
 
 #include "nn/checkpoint.h"
