@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "stan/compressed_io.h"
-#include "stan/flow_io.h"
+#include "stan/io/compressed_io.h"
+#include "stan/io/flow_io.h"
 #include "tensor/atomic_file.h"
 
 namespace fs = std::filesystem;

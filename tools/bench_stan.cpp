@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <thread>
 
-#include "stan/pipeline.h"
-#include "stan/sampler.h"
-#include "stan/trainer.h"
+#include "stan/generate/generate.h"
+#include "stan/train/prepare.h"
+#include "stan/train/trainer.h"
 #include "tensor/parallel.h"
 
 using namespace stan;

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "stan/baseline.h"
-#include "stan/cli_parse.h"
-#include "stan/eval.h"
-#include "stan/flow_io.h"
+#include "stan/eval/baseline.h"
+#include "stan/eval/eval.h"
+#include "stan/io/cli_parse.h"
+#include "stan/io/flow_io.h"
 #include "tensor/error.h"
 #include "tools/commands.h"
 
@@ -28,7 +28,7 @@ void run_baseline(const BaselineArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   BaselineOptions opt;
   for (const auto& p : a.owners) opt.owners.prefixes.push_back(parse_prefix(p));
-  if (!a.owner_hosts.empty()) opt.owners.hosts = read_host_list(a.owner_hosts);
+  if (!a.owner_hosts.empty()) opt.owners.hosts = parse_host_list(a.owner_hosts);
   opt.hosts = a.hosts;
   opt.duration = parse_duration(a.duration);
   opt.seed = a.seed;
@@ -71,12 +71,12 @@ void add_baseline_command(CLI::App& app) {
       "start time \"YYYY-MM-DD HH:MM:SS\" (default: midnight of the first real record)");
   cmd->add_option("--seed", args->seed, "random seed (same seed, same output)")
       ->capture_default_str();
-  cmd->add_option("--owners", args->owners, "owner host prefixes (default 42.219.0.0/16)")
+  cmd->add_option("--owners", args->owners,
+                  "owner host prefixes (default " + default_owners_text() + ")")
       ->delimiter(',');
   cmd->add_option("--owner-hosts", args->owner_hosts,
-                  "file of owner host addresses (one per line, or a CSV with the address first, "
-                  "e.g. hosts.csv); replaces --owners")
-      ->check(CLI::ExistingFile);
+                  "owner hosts instead of prefixes: a,b,c, @file or a file (one address per "
+                  "line, or a CSV with the address first, e.g. hosts.csv); replaces --owners");
   cmd->callback([args] { run_baseline(*args); });
 }
 

@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "stan/eval.h"
-#include "stan/eval_tstr.h"
-#include "stan/flow_io.h"
-#include "stan/report_html.h"
+#include "stan/eval/eval.h"
+#include "stan/eval/report_html.h"
+#include "stan/eval/tstr.h"
+#include "stan/io/cli_parse.h"
+#include "stan/io/flow_io.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "tools/commands.h"
@@ -43,7 +44,7 @@ void run_eval(const EvalArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
   EvalOptions opt;
   for (const auto& p : a.owners) opt.owners.prefixes.push_back(parse_prefix(p));
-  if (!a.owner_hosts.empty()) opt.owners.hosts = read_host_list(a.owner_hosts);
+  if (!a.owner_hosts.empty()) opt.owners.hosts = parse_host_list(a.owner_hosts);
   opt.max_lag = a.max_lag;
   double tstr_seconds = 0;
   if (!a.no_tstr) {
@@ -123,13 +124,14 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--json", args->json, "write every number and definition as JSON here");
   cmd->add_option("--report", args->report, "write a self-contained HTML report here");
   cmd->add_option("--owners", args->owners,
-                  "owner host prefixes whose streams are compared (default 42.219.0.0/16); every "
-                  "address inside is a host, internal peers included: --owner-hosts is exact")
+                  "owner host prefixes whose streams are compared (default " +
+                      default_owners_text() +
+                      "); every "
+                      "address inside is a host, internal peers included: --owner-hosts is exact")
       ->delimiter(',');
   cmd->add_option("--owner-hosts", args->owner_hosts,
-                  "file of owner host addresses (one per line, or a CSV with the address first, "
-                  "e.g. hosts.csv); replaces --owners")
-      ->check(CLI::ExistingFile);
+                  "owner hosts instead of prefixes: a,b,c, @file or a file (one address per "
+                  "line, or a CSV with the address first, e.g. hosts.csv); replaces --owners");
   cmd->add_option("--max-lag", args->max_lag, "autocorrelation lags 1..N (default 10)")
       ->check(CLI::Range(1, 1000));
   cmd->add_flag("--no-tstr", args->no_tstr,

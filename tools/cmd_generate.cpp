@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <memory>
 
-#include "stan/cli_parse.h"
-#include "stan/flow_io.h"
-#include "stan/profile.h"
-#include "stan/sampler.h"
+#include "stan/generate/generate.h"
+#include "stan/io/cli_parse.h"
+#include "stan/io/flow_io.h"
+#include "stan/model/profile.h"
 #include "tools/commands.h"
 
 namespace stan::cli {
@@ -35,8 +35,9 @@ void add_generate_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   c->add_option("--host-ips", a->host_ips, "Exact host addresses instead: a,b,c or @file");
-  c->add_option("--prefix", a->prefixes,
-                "Prefix(es) to make host addresses in (default: the model's owners)");
+  c->add_option("--owners", a->prefixes,
+                "Owner prefix(es) to make host addresses in (default: the model's owners)");
+  add_hidden_alias(c, "--prefix", a->prefixes);
   c->add_option("--duration", a->duration, "Time span: 90s, 30m, 24h, 2d")->capture_default_str();
   c->add_option("--start", a->start,
                 "Start time \"YYYY-MM-DD HH:MM:SS\" (default: the training day's start)");
@@ -52,6 +53,10 @@ void add_generate_command(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
+  c->footer(
+      "Example (the bundled model: 20 hosts, one hour):\n"
+      "  stan generate --hosts 20 --duration 1h --start \"2016-04-11 00:00:00\" --seed 7 "
+      "--out flows.csv");
   c->callback([a]() {
     GenerateOptions o;
     const std::string path = a->model.empty() ? bundled_model_path() : a->model;

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "stan/model.h"
+#include "stan/model/model.h"
 #include "tools/commands.h"
 
 namespace stan::cli {

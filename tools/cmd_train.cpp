@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <memory>
 
-#include "stan/cli_parse.h"
-#include "stan/pipeline.h"
-#include "stan/trainer.h"
+#include "stan/io/cli_parse.h"
+#include "stan/train/prepare.h"
+#include "stan/train/trainer.h"
 #include "tools/commands.h"
 
 namespace stan::cli {
@@ -16,7 +16,7 @@ struct TrainArgs {
   std::vector<std::string> data;
   std::string out = "model.safetensors";
   std::vector<std::string> owners;
-  std::string host_list;
+  std::string owner_hosts;
   std::string arch = "mlp";
   std::string encoding = "full";
   std::string device = "cpu";
@@ -39,8 +39,12 @@ void add_train_command(CLI::App& app) {
   c->add_option("--data", a->data, "Flow file(s) to train on")->required();
   c->add_option("--out", a->out, "Model file to write (after every epoch; atomic)")
       ->capture_default_str();
-  c->add_option("--owners", a->owners, "Owner host prefix(es), e.g. 42.219.0.0/16 (default)");
-  c->add_option("--host-list", a->host_list, "Owner hosts instead of prefixes: a,b,c or @file");
+  c->add_option("--owners", a->owners,
+                "Owner host prefix(es) (default " + default_owners_text() + ")");
+  c->add_option("--owner-hosts", a->owner_hosts,
+                "Owner hosts instead of prefixes: a,b,c or @file (e.g. a hosts.csv); replaces "
+                "--owners");
+  add_hidden_alias(c, "--host-list", a->owner_hosts);
   c->add_option("--arch", a->arch, "Architecture: mlp or cnn")
       ->capture_default_str()
       ->check(CLI::IsMember({"mlp", "cnn"}));
@@ -62,9 +66,10 @@ void add_train_command(CLI::App& app) {
                 "faithful 0)");
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)");
   c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->batch, "Windows per batch")
+  c->add_option("--batch-size", a->batch, "Windows per batch")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  add_hidden_alias(c, "--batch", a->batch);
   c->add_option("--window", a->window, "Previous rows in a window (W)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -88,11 +93,15 @@ void add_train_command(CLI::App& app) {
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
   c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
   c->add_flag("--quiet", a->quiet, "No progress bar");
+  c->footer(
+      "Example (from the source tree: two quick epochs on the bundled sample):\n"
+      "  stan train --data stan/assets/sample/flows.csv.xz --owner-hosts "
+      "@stan/assets/sample/hosts.csv --epochs 2 --out my-model.safetensors");
   c->callback([a, c]() {
     PrepareOptions p;
     p.data = a->data;
     for (const auto& s : a->owners) p.owners.prefixes.push_back(parse_prefix(s));
-    if (!a->host_list.empty()) p.owners.hosts = parse_host_list(a->host_list);
+    if (!a->owner_hosts.empty()) p.owners.hosts = parse_host_list(a->owner_hosts);
     p.encoding = a->encoding == "faithful" ? EncodingOptions::faithful() : EncodingOptions{};
     if (a->no_zero) p.encoding.zero_decisions = false;
     if (a->no_censor) p.encoding.censor = false;

@@ -3,12 +3,22 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace stan::cli {
 
 // The command line this process was started with (recorded in trained models).
 const std::string& invocation();
 void set_invocation(int argc, char** argv);
+
+// An old spelling of an option, accepted but not shown in --help.
+template <typename T>
+void add_hidden_alias(CLI::App* c, const std::string& name, T& var) {
+  c->add_option(name, var)->group("");
+}
+
+// The default owner network as text, for help strings.
+std::string default_owners_text();
 
 void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);

@@ -9,8 +9,8 @@ cut the list into k strata of equal length and take the host in the middle of ea
 So every size band is represented, including a few of the busiest hosts.
 
   python3 tools/make_sample.py \\
-      --src /work/shared/data/ugr16-apr11-dev/flows.csv.xz \\
-      --hosts /work/shared/data/ugr16-apr11-dev/hosts.csv \\
+      --src ugr16-apr11-dev/flows.csv.xz \\
+      --hosts ugr16-apr11-dev/hosts.csv \\
       --out stan/assets/sample --take both=22,in-only=16,out-only=3
 
 Writes OUT/flows.csv.xz (xz preset 9), OUT/hosts.csv (the picked rows of hosts.csv) and prints

@@ -1,8 +1,10 @@
 // `stan`: train, generate, inspect and evaluate synthetic NetFlow models.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
 
+#include "stan/io/hosts.h"
 #include "tools/commands.h"
 
 namespace stan::cli {
@@ -16,9 +18,18 @@ void set_invocation(int argc, char** argv) {
   g_invocation.clear();
   for (int i = 0; i < argc; ++i) {
     std::string a = i == 0 ? std::string("stan") : std::string(argv[i]);
+    // Files by name only (a model records names and hashes, not the machine's folders).
+    const bool at = !a.empty() && a[0] == '@';
+    const std::filesystem::path p(at ? a.substr(1) : a);
+    if (i > 0 && p.has_parent_path() &&
+        (std::filesystem::exists(p) || std::filesystem::is_directory(p.parent_path())))
+      a = (at ? "@" : "") + p.filename().string();
     const bool quote = a.find_first_of(" \t\"'") != std::string::npos;
     g_invocation += (i ? " " : "") + (quote ? "'" + a + "'" : a);
   }
+}
+std::string default_owners_text() {
+  return format_prefix(kDefaultOwnerPrefix);
 }
 }  // namespace stan::cli
 

@@ -1,0 +1,89 @@
+#include "stan/io/cli_parse.h"
+
+#include <lzma.h>
+
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "stan/io/flow_io.h"
+#include "stan/io/hosts.h"
+#include "tensor/backend.h"
+#include "tensor/error.h"
+
+namespace stan {
+
+int64_t parse_duration(const std::string& text) {
+  int64_t v = 0;
+  const char* b = text.data();
+  const char* e = b + text.size();
+  auto [p, ec] = std::from_chars(b, e, v);
+  int64_t unit = 1;
+  bool ok = ec == std::errc() && v > 0;
+  if (ok && p != e) {
+    const std::string suffix(p, e);
+    if (suffix == "s")
+      unit = 1;
+    else if (suffix == "m")
+      unit = 60;
+    else if (suffix == "h")
+      unit = 3600;
+    else if (suffix == "d")
+      unit = 86400;
+    else
+      ok = false;
+  }
+  STAN_CHECK(ok, "invalid duration '", text,
+             "' (expected a positive number with s, m, h or d, "
+             "e.g. 90s, 30m, 24h)");
+  return v * unit;
+}
+
+Device parse_device_checked(const std::string& text) {
+  Device d = parse_device(text);
+  if (d.is_cuda()) {
+#ifdef STAN_WITH_CUDA
+    const char* why = "no usable GPU was found";
+#else
+    const char* why = "this build has no CUDA backend (reconfigure with -DSTAN_CUDA=ON)";
+#endif
+    STAN_CHECK(cuda_available(), "no CUDA device: '", text, "' was requested but ", why);
+  }
+  return d;
+}
+
+std::vector<uint32_t> parse_host_list(const std::string& text) {
+  if (!text.empty() && text[0] == '@') return read_host_list(text.substr(1));
+  if (std::filesystem::is_regular_file(text)) return read_host_list(text);
+  std::vector<uint32_t> ips;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    uint32_t ip = 0;
+    STAN_CHECK(parse_ipv4(item, &ip), "invalid host address '", item, "' (expected a.b.c.d)");
+    ips.push_back(ip);
+  }
+  STAN_CHECK(!ips.empty(), "empty host list '", text, "'");
+  return ips;
+}
+
+std::string file_crc64(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  STAN_CHECK(in, path, ": cannot open");
+  std::vector<char> buf(1 << 20);
+  uint64_t crc = 0;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = in.gcount();
+    if (got > 0)
+      crc = lzma_crc64(reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(got), crc);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(crc));
+  return hex;
+}
+
+}  // namespace stan

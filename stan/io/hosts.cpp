@@ -1,0 +1,124 @@
+#include "stan/io/hosts.h"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "stan/io/flow_io.h"
+#include "tensor/error.h"
+
+namespace stan {
+
+namespace {
+
+uint32_t prefix_mask(int len) {
+  return len == 0 ? 0 : ~uint32_t{0} << (32 - len);
+}
+
+}  // namespace
+
+Ipv4Prefix parse_prefix(const std::string& text) {
+  std::string_view s = text;
+  size_t slash = s.find('/');
+  Ipv4Prefix p;
+  STAN_CHECK(parse_ipv4(s.substr(0, slash), &p.addr), "bad address prefix '", text,
+             "': expected a.b.c.d/len");
+  p.len = 32;
+  if (slash != std::string_view::npos) {
+    std::string_view l = s.substr(slash + 1);
+    auto [q, ec] = std::from_chars(l.data(), l.data() + l.size(), p.len);
+    STAN_CHECK(
+        !l.empty() && ec == std::errc() && q == l.data() + l.size() && p.len >= 0 && p.len <= 32,
+        "bad address prefix '", text, "': length must be 0-32");
+  }
+  p.addr &= prefix_mask(p.len);  // 42.219.7.1/16 means 42.219.0.0/16
+  return p;
+}
+
+std::string format_prefix(const Ipv4Prefix& p) {
+  return format_ipv4(p.addr) + "/" + std::to_string(p.len);
+}
+
+bool OwnerSelector::is_owner(uint32_t ip) const {
+  if (!hosts.empty()) return std::find(hosts.begin(), hosts.end(), ip) != hosts.end();
+  if (prefixes.empty()) return kDefaultOwnerPrefix.contains(ip);
+  for (const Ipv4Prefix& p : prefixes)
+    if (p.contains(ip)) return true;
+  return false;
+}
+
+std::vector<HostStream> build_host_streams(const FlowTable& table, const OwnerSelector& owners) {
+  // is_owner scans `hosts` linearly; a set makes the per-row test constant time.
+  std::unordered_set<uint32_t> host_set(owners.hosts.begin(), owners.hosts.end());
+  auto owner = [&](uint32_t ip) {
+    return owners.hosts.empty() ? owners.is_owner(ip) : host_set.count(ip) > 0;
+  };
+
+  std::unordered_map<uint32_t, size_t> index;  // host -> position in streams
+  std::vector<HostStream> streams;
+  auto stream_of = [&](uint32_t host) -> HostStream& {
+    auto [it, fresh] = index.emplace(host, streams.size());
+    if (fresh) streams.push_back(HostStream{host, {}});
+    return streams[it->second];
+  };
+
+  const auto& rows = table.rows;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const FlowRecord& r = rows[i];
+    HostFlow f;
+    f.row = static_cast<int64_t>(i);
+    f.te = r.te;
+    if (owner(r.sa)) {
+      f.outgoing = true;
+      f.local_port = r.sp;
+      f.remote_port = r.dp;
+      f.remote_ip = r.da;
+      stream_of(r.sa).flows.push_back(f);
+    }
+    // A flow from a host to itself belongs to its stream once (as outgoing).
+    if (r.da != r.sa && owner(r.da)) {
+      f.outgoing = false;
+      f.local_port = r.dp;
+      f.remote_port = r.sp;
+      f.remote_ip = r.sa;
+      stream_of(r.da).flows.push_back(f);
+    }
+  }
+
+  std::sort(streams.begin(), streams.end(),
+            [](const HostStream& a, const HostStream& b) { return a.host < b.host; });
+  for (HostStream& s : streams) {
+    // Rows were appended in file order, so a stable sort keeps file order among equal times.
+    std::stable_sort(s.flows.begin(), s.flows.end(),
+                     [](const HostFlow& a, const HostFlow& b) { return a.te < b.te; });
+    for (size_t i = 0; i < s.flows.size(); ++i)
+      s.flows[i].dt = i == 0 ? 0 : s.flows[i].te - s.flows[i - 1].te;
+  }
+  return streams;
+}
+
+std::vector<uint32_t> read_host_list(const std::string& path) {
+  std::ifstream in(path);
+  STAN_CHECK(in, "cannot open host list '", path, "'");
+  std::vector<uint32_t> hosts;
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    const std::string first = line.substr(0, line.find(','));
+    uint32_t ip = 0;
+    if (parse_ipv4(first, &ip)) {
+      hosts.push_back(ip);
+    } else {
+      STAN_CHECK(n == 1, path, ":", n, ": '", first, "' is not an IPv4 address");
+    }
+  }
+  STAN_CHECK(!hosts.empty(), "host list '", path, "' has no addresses");
+  std::sort(hosts.begin(), hosts.end());
+  hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+  return hosts;
+}
+
+}  // namespace stan

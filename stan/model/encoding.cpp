@@ -1,0 +1,496 @@
+#include "stan/model/encoding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+
+#include "stan/io/flow_io.h"
+#include "tensor/error.h"
+
+namespace stan {
+
+namespace {
+constexpr int kMaxTos = 32;
+constexpr int kPortTableSize = 8;
+constexpr double kDay = 86400.0;
+
+}  // namespace
+
+const char* attr_name(AttrId a) {
+  static const char* names[] = {"dt_kind", "dt",      "proto", "dir",   "lport", "rport",
+                                "peer",    "oct1",    "oct2",  "oct3",  "oct4",  "pkt",
+                                "bytes",   "td_kind", "td",    "flags", "tos"};
+  return names[static_cast<int>(a)];
+}
+
+// ---- options and scalers ----------------------------------------------------------------
+
+nlohmann::json EncodingOptions::to_json() const {
+  return {{"zero_decisions", zero_decisions},
+          {"censor", censor},
+          {"bytes_per_packet", bytes_per_packet},
+          {"flags_tos", flags_tos},
+          {"peer_cache", peer_cache},
+          {"cold_starts", cold_starts},
+          {"profiles", profiles},
+          {"profile_components", profile_components},
+          {"half_width", half_width},
+          {"sigma_floor", sigma_floor}};
+}
+
+EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
+  EncodingOptions o;
+  o.zero_decisions = j.at("zero_decisions").get<bool>();
+  o.censor = j.at("censor").get<bool>();
+  o.bytes_per_packet = j.at("bytes_per_packet").get<bool>();
+  o.flags_tos = j.at("flags_tos").get<bool>();
+  o.peer_cache = j.at("peer_cache").get<int>();
+  o.cold_starts = j.at("cold_starts").get<int>();
+  o.profiles = j.at("profiles").get<bool>();
+  o.profile_components = j.at("profile_components").get<int>();
+  o.half_width = j.at("half_width").get<double>();
+  o.sigma_floor = j.at("sigma_floor").get<double>();
+  return o;
+}
+
+EncodingOptions EncodingOptions::faithful() {
+  EncodingOptions o;
+  o.zero_decisions = false;
+  o.censor = false;
+  o.bytes_per_packet = false;
+  o.flags_tos = false;
+  o.peer_cache = 0;
+  o.profiles = false;
+  o.sigma_floor = 0;
+  return o;
+}
+
+double Scaler::encode(double x) const {
+  const double v = log ? std::log(std::max(x, 1e-300)) : x;
+  return hi > lo ? (v - lo) / (hi - lo) : 0.0;
+}
+
+double Scaler::decode(double s) const {
+  const double v = lo + s * (hi - lo);
+  return log ? std::exp(v) : v;
+}
+
+nlohmann::json Scaler::to_json() const {
+  return {{"log", log}, {"lo", lo}, {"hi", hi}};
+}
+
+Scaler Scaler::from_json(const nlohmann::json& j) {
+  return Scaler{j.at("log").get<bool>(), j.at("lo").get<double>(), j.at("hi").get<double>()};
+}
+
+// ---- layout -----------------------------------------------------------------------------
+
+Encoder::Encoder(EncodingOptions o) : opt_(o) {}
+
+void Encoder::layout() {
+  attrs_.clear();
+  int col = 1;  // column 0: clock
+  auto add = [&](AttrId id, bool cont, int64_t classes, int ncols) {
+    attrs_.push_back(AttrSpec{id, cont, classes, col, ncols});
+    col += ncols;
+  };
+  const int64_t kinds = opt_.zero_decisions ? 3 : 2;
+  add(AttrId::dt_kind, false, kinds, static_cast<int>(kinds));
+  add(AttrId::dt, true, 0, 1);
+  time_col_ = col++;
+  const int64_t np = std::max<int64_t>(1, static_cast<int64_t>(protocols_.size()));
+  add(AttrId::proto, false, np, static_cast<int>(np));
+  add(AttrId::dir, false, 2, 1);
+  add(AttrId::lport, false, kPortClasses, 2);
+  add(AttrId::rport, false, kPortClasses, 2);
+  if (opt_.peer_cache > 0) add(AttrId::peer, false, opt_.peer_cache + 1, 2);
+  for (AttrId o : {AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4}) add(o, false, 256, 1);
+  add(AttrId::pkt, true, 0, 1);
+  add(AttrId::bytes, true, 0, 1);
+  if (opt_.zero_decisions) add(AttrId::td_kind, false, 2, 1);
+  add(AttrId::td, true, 0, 1);
+  if (opt_.flags_tos) {
+    add(AttrId::flags, false, 64, 6);
+    add(AttrId::tos, false, std::max<int64_t>(1, static_cast<int64_t>(tos_values_.size())), 1);
+  }
+  columns_ = col;
+}
+
+const AttrSpec* Encoder::find(AttrId a) const {
+  for (const AttrSpec& s : attrs_)
+    if (s.id == a) return &s;
+  return nullptr;
+}
+
+// ---- fitting ----------------------------------------------------------------------------
+
+void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams) {
+  STAN_CHECK(!streams.empty(),
+             "cannot fit the encoding: no host streams (no flows of any owner "
+             "host; check --owners)");
+  int64_t min_te = INT64_MAX;
+  for (const HostStream& s : streams)
+    for (const HostFlow& f : s.flows) min_te = std::min(min_te, f.te);
+  day_start_ = static_cast<int64_t>(std::floor(static_cast<double>(min_te) / kDay)) * 86400;
+
+  std::map<uint8_t, int64_t> proto_n, tos_n;
+  std::map<uint8_t, std::map<uint8_t, int64_t>> flags_by_proto;
+  double dt_min = 1e300, dt_max = 0, td_min = 1e300, td_max = 0, pkt_max = 1;
+  double bpp_min = 1e300, bpp_max = 0, byt_min = 1e300, byt_max = 1;
+  int64_t one_pkt = 0, one_pkt_td = 0;
+  std::unordered_map<uint16_t, int64_t> port_n;
+  for (const HostStream& s : streams) {
+    double clock = 0;
+    for (const HostFlow& f : s.flows) {
+      const FlowRecord& r = table.rows[f.row];
+      const double time = static_cast<double>(f.te - day_start_);
+      const double dt = std::max(0.0, time - clock);
+      clock = time;
+      if (dt > 0) dt_min = std::min(dt_min, dt);
+      dt_max = std::max(dt_max, dt);
+      ++proto_n[r.pr];
+      ++tos_n[r.stos];
+      ++flags_by_proto[r.pr][r.flg & 63];
+      if (r.td > 0) td_min = std::min(td_min, r.td);
+      td_max = std::max(td_max, r.td);
+      const double pkt = static_cast<double>(std::max<int64_t>(1, r.pkt));
+      const double byt = static_cast<double>(std::max<int64_t>(1, r.byt));
+      pkt_max = std::max(pkt_max, pkt);
+      byt_min = std::min(byt_min, byt);
+      byt_max = std::max(byt_max, byt);
+      const double bpp = std::clamp(byt / pkt, 1.0, 65535.0);
+      bpp_min = std::min(bpp_min, bpp);
+      bpp_max = std::max(bpp_max, bpp);
+      if (r.pkt == 1) {
+        ++one_pkt;
+        one_pkt_td += r.td > 0;
+      }
+      for (uint16_t p : {f.local_port, f.remote_port})
+        if (p >= 1024) ++port_n[p];
+    }
+  }
+  auto by_count = [](const std::map<uint8_t, int64_t>& m) {
+    std::vector<std::pair<int64_t, uint8_t>> v;
+    for (auto [k, n] : m) v.emplace_back(-n, k);
+    std::sort(v.begin(), v.end());
+    std::vector<uint8_t> r;
+    for (auto [n, k] : v) r.push_back(k);
+    return r;
+  };
+  protocols_ = by_count(proto_n);
+  tos_values_ = by_count(tos_n);
+  if (tos_values_.size() > kMaxTos) tos_values_.resize(kMaxTos);
+  default_flags_.assign(protocols_.size(), 0);
+  for (size_t i = 0; i < protocols_.size(); ++i) {
+    int64_t best = -1;
+    for (auto [fl, n] : flags_by_proto[protocols_[i]])
+      if (n > best) best = n, default_flags_[i] = fl;
+  }
+  if (dt_min > dt_max) dt_min = 1;  // no positive inter-arrival at all
+  if (td_min > td_max || td_max == 0) td_min = 0.001, td_max = std::max(td_max, 0.001);
+  if (opt_.zero_decisions) {
+    dt_ = Scaler{true, std::log(dt_min), std::log(std::max(dt_max, dt_min * 2))};
+    td_ = Scaler{true, std::log(td_min), std::log(std::max(td_max, td_min * 2))};
+  } else {
+    dt_ = Scaler{false, 0, std::max(dt_max, 1.0)};
+    td_ = Scaler{false, 0, std::max(td_max, 0.001)};
+  }
+  pkt_ = Scaler{true, 0, std::log(std::max(pkt_max, 2.0))};
+  if (opt_.bytes_per_packet)
+    bytes_ = Scaler{true, std::log(bpp_min), std::log(std::max(bpp_max, bpp_min * 2))};
+  else
+    bytes_ = Scaler{true, std::log(byt_min), std::log(std::max(byt_max, byt_min * 2))};
+  one_pkt_zero_td_ =
+      one_pkt > 0 && static_cast<double>(one_pkt_td) < 0.005 * static_cast<double>(one_pkt);
+
+  const int64_t nbuckets = kPortClasses - 1024;
+  port_table_.assign(nbuckets, {});
+  port_class_total_.assign(nbuckets, 0);
+  std::vector<std::vector<std::pair<int64_t, uint16_t>>> per(nbuckets);
+  for (auto [p, n] : port_n) {
+    const int64_t b = port_class(p) - 1024;
+    per[b].emplace_back(-n, p);
+    port_class_total_[b] += static_cast<double>(n);
+  }
+  for (int64_t b = 0; b < nbuckets; ++b) {
+    std::sort(per[b].begin(), per[b].end());
+    for (size_t i = 0; i < per[b].size() && i < kPortTableSize; ++i)
+      port_table_[b].emplace_back(per[b][i].second, static_cast<double>(-per[b][i].first));
+  }
+  layout();
+}
+
+// ---- encoding ---------------------------------------------------------------------------
+
+RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
+                          const std::vector<uint32_t>& peers) const {
+  RowValues row;
+  auto set = [&](AttrId a, double v) {
+    row.v[static_cast<int>(a)] = v;
+    row.valid[static_cast<int>(a)] = true;
+  };
+  row.clock = clock;
+  row.time = static_cast<double>(f.te - day_start_);
+  const double dt = std::max(0.0, row.time - clock);
+  if (opt_.zero_decisions) {
+    set(AttrId::dt_kind, dt > 0 ? 1 : 0);
+    if (dt > 0) set(AttrId::dt, std::clamp(dt_.encode(dt), 0.0, 1.0));
+  } else {
+    set(AttrId::dt_kind, 0);
+    set(AttrId::dt, std::clamp(dt_.encode(dt), 0.0, 1.0));
+  }
+  const auto pit = std::find(protocols_.begin(), protocols_.end(), r.pr);
+  set(AttrId::proto, pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin()));
+  set(AttrId::dir, f.outgoing ? 1 : 0);
+  set(AttrId::lport, static_cast<double>(port_class(f.local_port)));
+  set(AttrId::rport, static_cast<double>(port_class(f.remote_port)));
+  int64_t peer = 0;
+  if (opt_.peer_cache > 0) {
+    for (size_t i = 0; i < peers.size() && i < static_cast<size_t>(opt_.peer_cache); ++i)
+      if (peers[i] == f.remote_ip) {
+        peer = static_cast<int64_t>(i) + 1;
+        break;
+      }
+    set(AttrId::peer, static_cast<double>(peer));
+  }
+  if (peer == 0) {
+    set(AttrId::oct1, f.remote_ip >> 24);
+    set(AttrId::oct2, (f.remote_ip >> 16) & 255);
+    set(AttrId::oct3, (f.remote_ip >> 8) & 255);
+    set(AttrId::oct4, f.remote_ip & 255);
+  }
+  const double pkt = static_cast<double>(std::max<int64_t>(1, r.pkt));
+  const double byt = static_cast<double>(std::max<int64_t>(1, r.byt));
+  set(AttrId::pkt, std::clamp(pkt_.encode(pkt), 0.0, 1.0));
+  if (opt_.bytes_per_packet)
+    set(AttrId::bytes, std::clamp(bytes_.encode(std::clamp(byt / pkt, 1.0, 65535.0)), 0.0, 1.0));
+  else
+    set(AttrId::bytes, std::clamp(bytes_.encode(byt), 0.0, 1.0));
+  if (opt_.zero_decisions) {
+    set(AttrId::td_kind, r.td > 0 ? 1 : 0);
+    if (r.td > 0) set(AttrId::td, std::clamp(td_.encode(r.td), 0.0, 1.0));
+  } else {
+    set(AttrId::td, std::clamp(td_.encode(r.td), 0.0, 1.0));
+  }
+  if (opt_.flags_tos) {
+    set(AttrId::flags, r.flg & 63);
+    const auto tit = std::find(tos_values_.begin(), tos_values_.end(), r.stos);
+    set(AttrId::tos, tit == tos_values_.end() ? 0 : static_cast<double>(tit - tos_values_.begin()));
+  }
+  return row;
+}
+
+RowValues Encoder::encode_stop(double clock) const {
+  RowValues row;
+  row.clock = clock;
+  row.time = clock;
+  row.v[static_cast<int>(AttrId::dt_kind)] = opt_.zero_decisions ? 2 : 1;
+  row.valid[static_cast<int>(AttrId::dt_kind)] = true;
+  return row;
+}
+
+void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) const {
+  const int id = static_cast<int>(a.id);
+  if (a.id == AttrId::dt) {
+    const bool stop = row.v[static_cast<int>(AttrId::dt_kind)] == (opt_.zero_decisions ? 2 : 1);
+    out[time_col_] = stop ? 0.0f : static_cast<float>(row.time / kDay);
+  }
+  if (!row.valid[id]) return;
+  const double v = row.v[id];
+  float* o = out + a.col;
+  if (a.continuous) {
+    o[0] = static_cast<float>(v);
+    return;
+  }
+  const int64_t c = static_cast<int64_t>(v);
+  switch (a.id) {
+    case AttrId::dt_kind:
+    case AttrId::proto:
+      o[c] = 1;
+      break;
+    case AttrId::lport:
+    case AttrId::rport:
+      o[0] = static_cast<float>(c) / kPortClasses;
+      o[1] = c < 1024 ? 1.0f : 0.0f;
+      break;
+    case AttrId::peer:
+      o[0] = static_cast<float>(c) / static_cast<float>(opt_.peer_cache);
+      o[1] = c == 0 ? 1.0f : 0.0f;
+      break;
+    case AttrId::oct1:
+    case AttrId::oct2:
+    case AttrId::oct3:
+    case AttrId::oct4:
+      o[0] = static_cast<float>(c) / 255.0f;
+      break;
+    case AttrId::flags:
+      for (int b = 0; b < 6; ++b) o[b] = (c >> (5 - b)) & 1 ? 1.0f : 0.0f;
+      break;
+    case AttrId::tos:
+      o[0] = static_cast<float>(c) / static_cast<float>(std::max<int64_t>(1, a.classes - 1));
+      break;
+    default:
+      o[0] = static_cast<float>(c);
+      break;  // dir, td_kind
+  }
+}
+
+void Encoder::write_features(const RowValues& row, float* out) const {
+  std::fill(out, out + columns_, 0.0f);
+  out[0] = static_cast<float>(row.clock / kDay);
+  for (const AttrSpec& a : attrs_) write_attr(a, row, out);
+}
+
+// ---- decoding ---------------------------------------------------------------------------
+
+uint16_t Encoder::decode_port(int64_t cls, Generator& gen) const {
+  if (cls < 1024) return static_cast<uint16_t>(cls);
+  const int64_t b = cls - 1024;
+  const int64_t base = 1024 + b * 100, width = std::min<int64_t>(100, 65536 - base);
+  double u = gen.uniform() * port_class_total_[b];
+  for (auto [p, n] : port_table_[b]) {
+    if (u < n) return p;
+    u -= n;
+  }
+  return static_cast<uint16_t>(base + gen.randint(width));
+}
+
+uint32_t Encoder::remote_ip(const RowValues& row, const std::vector<uint32_t>& peers) const {
+  const int peer =
+      opt_.peer_cache > 0 ? static_cast<int>(row.v[static_cast<int>(AttrId::peer)]) : 0;
+  if (peer > 0 && peer <= static_cast<int>(peers.size())) return peers[peer - 1];
+  auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
+  return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 |
+         oct(AttrId::oct4);
+}
+
+void Encoder::update_peers(std::vector<uint32_t>& peers, uint32_t remote) const {
+  if (opt_.peer_cache <= 0) return;
+  auto it = std::find(peers.begin(), peers.end(), remote);
+  if (it != peers.end()) peers.erase(it);
+  peers.insert(peers.begin(), remote);
+  if (peers.size() > static_cast<size_t>(opt_.peer_cache)) peers.resize(opt_.peer_cache);
+}
+
+FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const std::vector<uint32_t>& peers,
+                           Generator& gen) const {
+  auto val = [&](AttrId a) { return row.v[static_cast<int>(a)]; };
+  auto cls = [&](AttrId a) { return static_cast<int64_t>(val(a)); };
+  FlowRecord r;
+  r.te = day_start_ + std::llround(row.time);
+  const int64_t pc =
+      std::clamp<int64_t>(cls(AttrId::proto), 0, static_cast<int64_t>(protocols_.size()) - 1);
+  r.pr = protocols_.empty() ? proto::tcp : protocols_[pc];
+  const bool out = cls(AttrId::dir) == 1;
+  uint16_t local = decode_port(cls(AttrId::lport), gen),
+           remote = decode_port(cls(AttrId::rport), gen);
+  if (r.pr == proto::icmp) (out ? local : remote) = 0;  // ICMP: source port 0
+  const uint32_t rip = remote_ip(row, peers);
+  r.sa = out ? host : rip;
+  r.da = out ? rip : host;
+  r.sp = out ? local : remote;
+  r.dp = out ? remote : local;
+  r.pkt = std::max<int64_t>(1, std::llround(pkt_.decode(val(AttrId::pkt))));
+  if (opt_.bytes_per_packet) {
+    const double lo = min_bytes_per_packet(r.pr);
+    const double bpp = std::clamp(bytes_.decode(val(AttrId::bytes)), lo, 65535.0);
+    r.byt = std::clamp<int64_t>(std::llround(static_cast<double>(r.pkt) * bpp),
+                                static_cast<int64_t>(lo) * r.pkt, int64_t{65535} * r.pkt);
+  } else {
+    r.byt = std::max<int64_t>(1, std::llround(bytes_.decode(val(AttrId::bytes))));
+  }
+  double td = 0;
+  if (!opt_.zero_decisions || cls(AttrId::td_kind) == 1) {
+    td = std::max(0.0, td_.decode(val(AttrId::td)));
+    td = std::round(td * 1000.0) / 1000.0;
+    if (opt_.zero_decisions) td = std::max(td, 0.001);
+  }
+  if (one_pkt_zero_td_ && r.pkt == 1) td = 0;
+  r.td = td;
+  if (opt_.flags_tos) {
+    r.flg = static_cast<uint8_t>(cls(AttrId::flags) & 63);
+    const int64_t tc =
+        std::clamp<int64_t>(cls(AttrId::tos), 0, static_cast<int64_t>(tos_values_.size()) - 1);
+    r.stos = tos_values_.empty() ? 0 : tos_values_[tc];
+  } else {
+    r.flg = default_flags_.empty() ? 0 : default_flags_[pc];
+    r.stos = tos_values_.empty() ? 0 : tos_values_[0];
+  }
+  return r;
+}
+
+// ---- serialisation ----------------------------------------------------------------------
+
+nlohmann::json Encoder::to_json() const {
+  nlohmann::json ports = nlohmann::json::array();
+  for (size_t b = 0; b < port_table_.size(); ++b) {
+    if (port_table_[b].empty() && port_class_total_[b] == 0) continue;
+    nlohmann::json top = nlohmann::json::array();
+    for (auto [p, n] : port_table_[b]) top.push_back({p, n});
+    ports.push_back({{"class", 1024 + b}, {"total", port_class_total_[b]}, {"top", top}});
+  }
+  return {{"options", opt_.to_json()},
+          {"day_start", day_start_},
+          {"protocols", protocols_},
+          {"tos_values", tos_values_},
+          {"default_flags", default_flags_},
+          {"dt", dt_.to_json()},
+          {"td", td_.to_json()},
+          {"pkt", pkt_.to_json()},
+          {"bytes", bytes_.to_json()},
+          {"one_packet_zero_duration", one_pkt_zero_td_},
+          {"port_classes", ports}};
+}
+
+Encoder Encoder::from_json(const nlohmann::json& j) {
+  Encoder e(EncodingOptions::from_json(j.at("options")));
+  e.day_start_ = j.at("day_start").get<int64_t>();
+  e.protocols_ = j.at("protocols").get<std::vector<uint8_t>>();
+  e.tos_values_ = j.at("tos_values").get<std::vector<uint8_t>>();
+  e.default_flags_ = j.at("default_flags").get<std::vector<uint8_t>>();
+  e.dt_ = Scaler::from_json(j.at("dt"));
+  e.td_ = Scaler::from_json(j.at("td"));
+  e.pkt_ = Scaler::from_json(j.at("pkt"));
+  e.bytes_ = Scaler::from_json(j.at("bytes"));
+  e.one_pkt_zero_td_ = j.at("one_packet_zero_duration").get<bool>();
+  const int64_t nbuckets = kPortClasses - 1024;
+  e.port_table_.assign(nbuckets, {});
+  e.port_class_total_.assign(nbuckets, 0);
+  for (const auto& c : j.at("port_classes")) {
+    const int64_t b = c.at("class").get<int64_t>() - 1024;
+    STAN_CHECK(b >= 0 && b < nbuckets, "model encoding: bad port class ", b + 1024);
+    e.port_class_total_[b] = c.at("total").get<double>();
+    for (const auto& t : c.at("top"))
+      e.port_table_[b].emplace_back(t.at(0).get<uint16_t>(), t.at(1).get<double>());
+  }
+  e.layout();
+  return e;
+}
+
+std::string Encoder::describe() const {
+  std::ostringstream os;
+  auto sc = [&](const char* n, const Scaler& s) {
+    os << "  " << n << ": " << (s.log ? "log" : "linear") << " scale, [" << s.decode(0) << ", "
+       << s.decode(1) << "]\n";
+  };
+  os << "encoding: zero_decisions=" << opt_.zero_decisions << " censor=" << opt_.censor
+     << " bytes_per_packet=" << opt_.bytes_per_packet << " flags_tos=" << opt_.flags_tos
+     << " peer_cache=" << opt_.peer_cache << " profiles=" << opt_.profiles
+     << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
+  os << "  day start: " << format_time(day_start_) << "\n";
+  sc("inter-arrival (s)", dt_);
+  sc("duration (s)", td_);
+  sc("packets", pkt_);
+  sc(opt_.bytes_per_packet ? "bytes per packet" : "bytes", bytes_);
+  os << "  protocols:";
+  for (uint8_t p : protocols_) os << " " << protocol_name(p);
+  os << "\n  ToS values:";
+  for (uint8_t t : tos_values_) os << " " << static_cast<int>(t);
+  os << "\n  one-packet flows have zero duration: " << (one_pkt_zero_td_ ? "yes" : "no") << "\n";
+  os << "  grid: " << columns_ << " columns per row\n";
+  return os.str();
+}
+
+}  // namespace stan

@@ -1,0 +1,168 @@
+// Encoding of flow records into model attributes and grid features, and back.
+//
+// A host's stream is a sequence of rows. Each row holds, in generation order, the attributes
+// below; each attribute is categorical (a softmax head) or continuous (a mixture head over a
+// [0,1]-scaled value). A row's grid features (D columns) are laid out in the same order, so the
+// mask of "attributes generated before a" is a prefix of the current row.
+//
+//   clock      context: time of day when the row is decided (previous flow's time), /86400
+//   dt_kind    zero / positive / stop (no further flow) [faithful: flow / stop]
+//   dt         inter-arrival (s), positive part on a log scale [faithful: linear, all values]
+//   time       derived: time of day of this flow, /86400
+//   proto      protocol class (the training data's protocol set)
+//   dir        outgoing (host is the source) or incoming
+//   lport, rport  1670 port classes: p < 1024, else 1024 + (p-1024)/100
+//   peer       0 = a new remote address, i = the i-th most recent distinct peer (peer cache)
+//   oct1..oct4 remote IPv4 octets (only for new peers)
+//   pkt        packets, log scale; decoded by rounding
+//   bytes      bytes per packet on a log scale between the protocol's minimum header and
+//              65535 (rules by construction) [faithful: log bytes]
+//   td_kind    zero / positive duration [faithful: absent]
+//   td         duration (s), positive part, log scale [faithful: linear, all values]
+//   flags      TCP flags, 6-bit UAPRSF pattern (64 classes)
+//   tos        type of service class (the training data's ToS values)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "stan/io/flow.h"
+#include "stan/io/hosts.h"
+#include "tensor/random.h"
+
+namespace stan {
+
+enum class AttrId : int {
+  dt_kind,
+  dt,
+  proto,
+  dir,
+  lport,
+  rport,
+  peer,
+  oct1,
+  oct2,
+  oct3,
+  oct4,
+  pkt,
+  bytes,
+  td_kind,
+  td,
+  flags,
+  tos,
+  count
+};
+inline constexpr int kNumAttrIds = static_cast<int>(AttrId::count);
+const char* attr_name(AttrId a);
+
+struct EncodingOptions {
+  bool zero_decisions = true;      // zero/positive decisions for dt and td, log scales
+  bool censor = true;              // censored edges in the binned loss; clip (not redraw) samples
+  bool bytes_per_packet = true;    // bytes given packets and protocol (rules by construction)
+  bool flags_tos = true;           // model TCP flags and ToS
+  int peer_cache = 8;              // distinct recent peers a host can reuse (0: off)
+  bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
+  int profile_components = 8;      // Gaussian mixture components over profiles
+  int cold_starts = 8;             // extra empty-window examples per host at random clock times
+  double half_width = 1.0 / 400;   // bin half-width w of the binned likelihood (scaled units)
+  double sigma_floor = 0.5 / 400;  // sigma floor (scaled units)
+  nlohmann::json to_json() const;
+  static EncodingOptions from_json(const nlohmann::json& j);
+  static EncodingOptions faithful();  // the reference implementation's encoding
+};
+
+// Maps a positive quantity to [0,1]: v = log(x) (or x if linear), s = (v - lo) / (hi - lo).
+struct Scaler {
+  bool log = true;
+  double lo = 0, hi = 1;
+  double encode(double x) const;
+  double decode(double s) const;
+  nlohmann::json to_json() const;
+  static Scaler from_json(const nlohmann::json& j);
+};
+
+struct AttrSpec {
+  AttrId id;
+  bool continuous = false;
+  int64_t classes = 0;     // categorical only
+  int col = 0, ncols = 0;  // grid columns written by this attribute
+};
+
+// The value of every attribute of one row: class index or scaled value; `valid` says whether
+// the attribute applies (e.g. dt only for a positive inter-arrival; nothing after a stop).
+struct RowValues {
+  std::array<double, kNumAttrIds> v{};
+  std::array<bool, kNumAttrIds> valid{};
+  double clock = 0;  // seconds since the day start when the row is decided
+  double time = 0;   // seconds since the day start of the flow itself
+};
+
+class Encoder {
+ public:
+  Encoder() = default;
+  explicit Encoder(EncodingOptions o);
+
+  // Fits scalers, class sets and lookup tables on the training streams.
+  void fit(const FlowTable& table, const std::vector<HostStream>& streams);
+
+  const EncodingOptions& options() const { return opt_; }
+  const std::vector<AttrSpec>& attrs() const { return attrs_; }  // generation order
+  const AttrSpec* find(AttrId a) const;
+  int columns() const { return columns_; }  // D
+  int clock_col() const { return 0; }
+  int time_col() const { return time_col_; }
+  int64_t day_start() const { return day_start_; }
+
+  // The row of a real flow `f` of its host, decided at `clock` (seconds since day start).
+  // `peers`: the host's recent distinct remote addresses, most recent first.
+  RowValues encode(const FlowRecord& r, const HostFlow& f, double clock,
+                   const std::vector<uint32_t>& peers) const;
+  // A stop row decided at `clock`.
+  RowValues encode_stop(double clock) const;
+  // Writes the D grid features of a row (attributes not valid write zeros).
+  void write_features(const RowValues& row, float* out) const;
+  // Writes the columns of one attribute (and of the derived time column after dt).
+  void write_attr(const AttrSpec& a, const RowValues& row, float* out) const;
+
+  // Builds the record of a generated row for `host`. `peers` is the host's cache (for peer
+  // choices). Ports are drawn inside their class from the fitted within-class frequencies.
+  FlowRecord decode(const RowValues& row, uint32_t host, const std::vector<uint32_t>& peers,
+                    Generator& gen) const;
+  // Remote address of a row (from the cache or the octets).
+  uint32_t remote_ip(const RowValues& row, const std::vector<uint32_t>& peers) const;
+  // Updates a host's peer cache after a flow with `remote` (move/insert to the front).
+  void update_peers(std::vector<uint32_t>& peers, uint32_t remote) const;
+
+  // Scaled dt value of an inter-arrival (for clock arithmetic in generation).
+  double decode_dt(double scaled) const { return dt_.decode(scaled); }
+
+  nlohmann::json to_json() const;
+  static Encoder from_json(const nlohmann::json& j);
+  std::string describe() const;  // human-readable scalers and class sets
+
+  // Fitted facts.
+  const std::vector<uint8_t>& protocols() const { return protocols_; }
+  const std::vector<uint8_t>& tos_values() const { return tos_values_; }
+  bool one_packet_zero_duration() const { return one_pkt_zero_td_; }
+
+ private:
+  void layout();
+  uint16_t decode_port(int64_t cls, Generator& gen) const;
+
+  EncodingOptions opt_;
+  std::vector<AttrSpec> attrs_;
+  int columns_ = 0, time_col_ = 0;
+  int64_t day_start_ = 0;
+  std::vector<uint8_t> protocols_, tos_values_, default_flags_;
+  Scaler dt_, td_, pkt_, bytes_;
+  bool one_pkt_zero_td_ = false;
+  // Per port class >= 1024: the most frequent ports inside it and their counts; the rest of
+  // the class's count is spread uniformly.
+  std::vector<std::vector<std::pair<uint16_t, double>>> port_table_;
+  std::vector<double> port_class_total_;
+};
+
+}  // namespace stan

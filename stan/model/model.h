@@ -1,0 +1,108 @@
+// The STAN model: one network per attribute, applied in generation order to a window of the W
+// previous rows plus the current row (masked to the attributes generated before), optionally
+// conditioned on a per-host profile vector.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "nn/checkpoint.h"
+#include "nn/mixture.h"
+#include "nn/module.h"
+#include "stan/model/encoding.h"
+#include "stan/model/profile.h"
+
+namespace stan {
+
+struct ModelConfig {
+  std::string arch = "mlp";  // "mlp": flattened grid (+ hidden layer); "cnn": VGG-style encoder
+  int window = 5;            // W previous rows
+  int k = 10;                // mixture components
+  int hidden = 128;          // mlp: width of the shared hidden layer (0 = heads on the grid)
+  int cnn_c1 = 64, cnn_c2 = 128;
+  double lr_mixture = 1e-3, lr_softmax = 1e-2;
+  int lr_step = 10;
+  double lr_gamma = 0.9;
+  nlohmann::json to_json() const;
+  static ModelConfig from_json(const nlohmann::json& j);
+};
+
+// conv3x3(1->c1)+BN+ReLU, conv3x3(c1->c1)+BN+ReLU, maxpool 2, conv3x3(c1->c2)+BN+ReLU,
+// conv3x3(c2->c2)+BN+ReLU, maxpool 2, flatten. x: (N, 1, W+1, D) -> (N, features()).
+class CnnEncoder : public nn::Module {
+ public:
+  CnnEncoder(int rows, int cols, int c1, int c2, Generator& gen);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "CnnEncoder"; }
+  int64_t features() const { return features_; }
+
+ private:
+  std::shared_ptr<nn::Sequential> seq_;
+  int64_t features_;
+};
+
+class AttributeNet : public nn::Module {
+ public:
+  AttributeNet(const AttrSpec& spec, const ModelConfig& cfg, int columns, int profile_dim,
+               Generator& gen);
+  // x: (N, (W+1)*D + P) -> logits (N, classes) or mixture parameters (N, 3K).
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  // Mean loss over the rows: cross-entropy (target int64 classes) or the binned mixture
+  // likelihood (target scaled values).
+  Tensor loss(const Tensor& out, const Tensor& target, const EncodingOptions& enc) const;
+  const AttrSpec& spec() const { return spec_; }
+  nn::MixtureParams mixture(const Tensor& out) const { return head_mdn_->split(out); }
+
+ private:
+  AttrSpec spec_;
+  int grid_rows_, grid_cols_, profile_dim_;
+  std::shared_ptr<CnnEncoder> cnn_;
+  std::shared_ptr<nn::Linear> hidden_;
+  std::shared_ptr<nn::Linear> head_cls_;
+  std::shared_ptr<nn::MixtureHead> head_mdn_;
+};
+
+class StanModel {
+ public:
+  StanModel(ModelConfig cfg, Encoder enc, ProfileModel profiles, uint64_t seed);
+
+  const ModelConfig& config() const { return cfg_; }
+  const Encoder& encoder() const { return enc_; }
+  const ProfileModel& profiles() const { return profiles_; }
+  std::vector<std::shared_ptr<AttributeNet>>& nets() { return nets_; }
+  const std::vector<std::shared_ptr<AttributeNet>>& nets() const { return nets_; }
+  int grid_inputs() const { return (cfg_.window + 1) * enc_.columns(); }
+  int input_dim() const { return grid_inputs() + profiles_.dim(); }
+  // (input_dim) mask for attribute i: zero on current-row columns from its first column on.
+  Tensor mask(size_t i, Device d) const;
+  int64_t parameter_count() const;
+  void train(bool on);
+  void to(Device d);
+  Device device() const { return device_; }
+
+  nlohmann::json& info() { return info_; }  // training facts (data hash, command, losses)
+  const nlohmann::json& info() const { return info_; }
+  std::string summary() const;
+
+  // Saves weights, buffers and metadata (config, encoding, profiles, info) atomically.
+  void save(const std::string& path) const;
+  static StanModel load(const std::string& path);
+  nn::NamedTensors state() const;  // "net.<attr>.<param>"
+
+ private:
+  ModelConfig cfg_;
+  Encoder enc_;
+  ProfileModel profiles_;
+  std::vector<std::shared_ptr<AttributeNet>> nets_;
+  nlohmann::json info_ = nlohmann::json::object();
+  Device device_ = Device::cpu();
+};
+
+// Where the bundled model lives (the source tree's stan/assets, or STAN_ASSETS_DIR at run time).
+std::string bundled_model_path();
+std::string assets_dir();
+
+}  // namespace stan

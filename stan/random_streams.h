@@ -1,0 +1,27 @@
+// Every random stream stan draws from, by name. A stream is Generator(seed, tag) (see
+// tensor/random.h): streams with different tags are independent, and a draw depends only on
+// (seed, tag, counter), so adding draws to one stream never shifts another. The values are part
+// of the file format of reproducibility (same seed, same model, same flows): never renumber.
+#pragma once
+
+#include <cstdint>
+
+namespace stan::streams {
+
+// Training.
+inline constexpr uint64_t kInit = 0x5eed;        // network initialisation (split per attribute)
+inline constexpr uint64_t kShuffle = 0x5;        // batch order (split per epoch)
+inline constexpr uint64_t kColdStarts = 0xc01d;  // cold-start clock times (split per host)
+inline constexpr uint64_t kProfileFit = 0x9f0f;  // EM initialisation of the profile mixture
+
+// Generation.
+inline constexpr uint64_t kHostAddresses = 0xad;  // made-up owner addresses
+inline constexpr uint64_t kHosts = 0x6e;          // per-host streams (split per host index)
+inline constexpr uint64_t kHostProfile = 0x9f;    // a host's profile draw (split of its stream)
+
+// Evaluation (train-on-synthetic / test-on-real), offset by the task's stream number.
+inline constexpr uint64_t kTstrInit = 0x7517'0000u;
+inline constexpr uint64_t kTstrShuffle = 0x7518'0000u;
+inline constexpr uint64_t kTstrSubset = 0x7519'0000u;
+
+}  // namespace stan::streams

@@ -1,0 +1,33 @@
+// From flow files to a model ready to train: read, split hosts into train/validation, fit the
+// encoding and the profile mixture on the training hosts, encode the examples.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "stan/io/flow_io.h"
+#include "stan/model/dataset.h"
+#include "stan/model/model.h"
+
+namespace stan {
+
+struct PrepareOptions {
+  std::vector<std::string> data;  // flow files
+  OwnerSelector owners;
+  EncodingOptions encoding;
+  ModelConfig config;
+  double val_fraction = 0.1;
+  uint64_t seed = 1;
+  ReadOptions read;
+  std::string command;  // recorded in the model's info
+};
+
+struct Prepared {
+  StanModel model;
+  TrainingData train, val;
+  int64_t flows = 0, train_hosts = 0, val_hosts = 0;
+};
+
+Prepared prepare_training(const PrepareOptions& opt);
+
+}  // namespace stan

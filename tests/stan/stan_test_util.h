@@ -1,0 +1,84 @@
+// Helpers shared by the stan tests: the bundled sample, temporary folders, a small model.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "stan/generate/generate.h"
+#include "stan/io/flow_io.h"
+#include "stan/train/prepare.h"
+#include "stan/train/trainer.h"
+
+namespace stan::testing {
+
+inline std::string sample_path() {
+  return std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
+}
+
+// A fresh, empty folder under the system's temporary directory.
+inline std::string temp_dir(const std::string& name) {
+  namespace fs = std::filesystem;
+  fs::path p = fs::temp_directory_path() / ("stan_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Six real hosts of the sample (busy and quiet ones), a tiny network, a few batches.
+inline PrepareOptions small_options() {
+  PrepareOptions p;
+  p.data = {sample_path()};
+  for (const char* h : {"42.219.155.190", "42.219.147.211", "42.219.146.76", "42.219.20.253",
+                        "42.219.156.132", "42.219.151.98"}) {
+    uint32_t ip = 0;
+    REQUIRE(parse_ipv4(h, &ip));
+    p.owners.hosts.push_back(ip);
+  }
+  p.config.hidden = 16;
+  p.config.k = 3;
+  p.config.window = 3;
+  p.val_fraction = 0.2;
+  p.seed = 5;
+  return p;
+}
+
+inline TrainOptions small_train(const std::string& out, int epochs) {
+  TrainOptions t;
+  t.epochs = epochs;
+  t.batch = 64;
+  t.max_batches = 12;
+  t.seed = 5;
+  t.out = out;
+  t.progress = false;
+  return t;
+}
+
+// Generates 6 hosts x 3 hours from 08:00 of the model's day into `path`; returns the file.
+inline std::string generate_to(StanModel& m, const std::string& path, int64_t batch,
+                               uint64_t seed) {
+  GenerateOptions g;
+  g.hosts = 6;
+  g.duration = 3 * 3600;
+  g.start = m.encoder().day_start() + 8 * 3600;
+  g.seed = seed;
+  g.batch = batch;
+  FlowWriter w(path);
+  generate_flows(m, g, [&](const FlowRecord& r) { w.write(r); });
+  w.commit();
+  return slurp(path);
+}
+
+}  // namespace stan::testing
