@@ -1,5 +1,5 @@
 // Elementwise kernels: copy (with dtype conversion), fill, scale, unary, binary, where, over up
-// to 8 strided dims. The arithmetic mirrors tensor/cpu/cpu_backend.cpp expression by
+// to 8 strided dims. The arithmetic mirrors tensor/cpu/elementwise.cpp expression by
 // expression (transcendental functions in double, rounded once to T) so both devices agree to
 // the last bit or within an ulp of the platform's libm.
 #include <cmath>

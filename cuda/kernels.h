@@ -1,6 +1,7 @@
-// Kernel launchers: plain pointers and sizes in, work queued on stream() out. The backend
-// (cuda_backend.cpp, C++20) turns Tensors into these arguments; the kernels (.cu, C++17) never
-// see a Tensor. Codes mirror tensor/backend.h's enums (checked by static_asserts there).
+// Kernel launchers: plain pointers and sizes in, work queued on stream() out. The backend's
+// host code (cuda/<op>.cpp, C++20) turns Tensors into these arguments; the kernels
+// (cuda/<op>.cu, C++17) never see a Tensor. Codes mirror tensor/backend.h's enums (checked by
+// static_asserts there).
 #pragma once
 
 #include <cstdint>
@@ -82,9 +83,10 @@ void launch_gemm_rowwise(Dt t, bool ta, bool tb, int64_t batch, int64_t m, int64
                          double alpha, const void* a, int64_t sa, const void* b, int64_t sb,
                          double beta, void* c);
 
-// Reductions, indexing, softmax, sampling, optimiser, pooling (reduce.cu, index.cu).
-// x (outer, n, inner) -> out (outer, inner); arg ops write int64.
+// Reductions (reduce.cu): x (outer, n, inner) -> out (outer, inner); arg ops write int64.
 void launch_reduce(int op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner, void* out);
+
+// Indexing (index.cu).
 void launch_index_select(Dt t, const void* x, const int64_t* idx, int64_t m, int64_t outer,
                          int64_t n, int64_t inner, void* out);
 void launch_index_add(Dt t, const void* src, const int64_t* idx, int64_t m, int64_t outer,
@@ -93,18 +95,26 @@ void launch_gather(Dt t, const void* x, const int64_t* idx, int64_t outer, int64
                    int64_t m, void* out);
 void launch_scatter_add(Dt t, const void* src, const int64_t* idx, int64_t outer, int64_t n,
                         int64_t inner, int64_t m, void* out);
+
+// Softmax (softmax.cu): row-wise over contiguous (rows, n).
 void launch_softmax(Dt t, const void* x, void* out, int64_t rows, int64_t n, bool log);
+
+// Sampling (random.cu).
 void launch_fill_uniform(Dt t, void* out, int64_t n, uint64_t seed, uint64_t rng_stream,
                          uint64_t offset);
 void launch_fill_normal(Dt t, void* out, int64_t n, uint64_t seed, uint64_t rng_stream,
                         uint64_t offset);
 void launch_sample_categorical(Dt t, const void* probs, const double* u, int64_t rows, int64_t n,
                                int64_t* out);
+
+// Adam (adam.cu).
 struct AdamConsts {
   double lr, beta1, beta2, eps, weight_decay, step_size, bc2_sqrt;
 };
 void launch_adam(Dt t, void* param, const void* grad, void* m, void* v, int64_t n,
                  const AdamConsts& c);
+
+// Max pooling (pool.cu).
 struct PoolGeom {
   int64_t planes, h, w, oh, ow, kh, kw, sh, sw;
 };
