@@ -66,13 +66,13 @@ void CudaBackend::fill(const Tensor& out, double v) {
 }
 
 void CudaBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double a, double b) {
-  launch_unary(static_cast<int>(op), dt(x), x.raw_data(), out.raw_data(),
+  launch_unary(op, dt(x), x.raw_data(), out.raw_data(),
                make_geom<2>("unary", out.shape(), {&x, &out}), a, b);
   after_op("unary");
 }
 
 void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
-  launch_binary(static_cast<int>(op), dt(out), a.raw_data(), b.raw_data(), out.raw_data(),
+  launch_binary(op, dt(out), a.raw_data(), b.raw_data(), out.raw_data(),
                 make_geom<3>("binary", out.shape(), {&a, &b, &out}));
   after_op("binary");
 }

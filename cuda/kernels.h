@@ -6,56 +6,14 @@
 
 #include <cstdint>
 
+#include "tensor/op_codes.h"
+
 namespace stan::cuda {
 
 constexpr int kMaxDims = 8;
 
 // Element types, numbered as stan::DType.
 enum Dt : int { kF32 = 0, kF64 = 1, kI64 = 2 };
-
-enum UnaryCode : int {
-  kUNeg,
-  kUExp,
-  kULog,
-  kUSqrt,
-  kUAbs,
-  kUSign,
-  kURelu,
-  kUElu,
-  kUEluGrad,
-  kUErf,
-  kUNormCdf,
-  kULogNormCdf,
-  kULogNormCdfGrad,
-  kUPow,
-  kUClamp,
-  kUTanh,
-  kUSigmoid,
-  kULog1p,
-  kUExpm1,
-  kUFloor,
-  kURound,
-  kUStep,
-  kUSquare,
-  kUReciprocal,
-  kUnaryCount
-};
-enum BinaryCode : int {
-  kBAdd,
-  kBSub,
-  kBMul,
-  kBDiv,
-  kBMaximum,
-  kBMinimum,
-  kBEq,
-  kBNe,
-  kBLt,
-  kBLe,
-  kBGt,
-  kBGe,
-  kBinaryCount
-};
-enum ReduceCode : int { kRSum, kRMax, kRMin, kRArgmax, kRArgmin, kReduceCount };
 
 // The shared iteration space of K strided operands (element strides), dims merged where all
 // operands allow it. contig: every operand is dense row-major, so offset = linear index.
@@ -72,8 +30,8 @@ struct Geom {
 void launch_copy(Dt src_t, Dt dst_t, const void* src, void* dst, const Geom<2>& g);
 void launch_fill(Dt t, void* out, int64_t n, double v);
 void launch_scale(Dt t, void* out, int64_t n, double beta);  // out *= beta; beta 0 writes 0
-void launch_unary(int op, Dt t, const void* x, void* out, const Geom<2>& g, double a, double b);
-void launch_binary(int op, Dt t, const void* a, const void* b, void* out, const Geom<3>& g);
+void launch_unary(UnaryOp op, Dt t, const void* x, void* out, const Geom<2>& g, double a, double b);
+void launch_binary(BinaryOp op, Dt t, const void* a, const void* b, void* out, const Geom<3>& g);
 void launch_where(Dt t, const void* cond, const void* a, const void* b, void* out,
                   const Geom<4>& g);
 
@@ -84,7 +42,8 @@ void launch_gemm_rowwise(Dt t, bool ta, bool tb, int64_t batch, int64_t m, int64
                          double beta, void* c);
 
 // Reductions (reduce.cu): x (outer, n, inner) -> out (outer, inner); arg ops write int64.
-void launch_reduce(int op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner, void* out);
+void launch_reduce(ReduceOp op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner,
+                   void* out);
 
 // Indexing (index.cu).
 void launch_index_select(Dt t, const void* x, const int64_t* idx, int64_t m, int64_t outer,

@@ -8,7 +8,7 @@ void CudaBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n,
                          const Tensor& out) {
   check_out("reduce", out);
   const Tensor xc = dense(x);
-  launch_reduce(static_cast<int>(op), dt(xc), xc.raw_data(), outer, n, inner, out.raw_data());
+  launch_reduce(op, dt(xc), xc.raw_data(), outer, n, inner, out.raw_data());
   after_op("reduce");
 }
 

@@ -37,10 +37,10 @@ __device__ __forceinline__ bool takes(bool want_max, V best, int64_t bi, V v, in
 
 // Folds (v, vi) into (acc, ai): a sum, or a max/min with its index.
 template <typename V>
-__device__ __forceinline__ void fold(int op, V& acc, int64_t& ai, V v, int64_t vi) {
-  if (op == kRSum) {
+__device__ __forceinline__ void fold(ReduceOp op, V& acc, int64_t& ai, V v, int64_t vi) {
+  if (op == ReduceOp::sum) {
     acc += v;
-  } else if (takes(op == kRMax || op == kRArgmax, acc, ai, v, vi)) {
+  } else if (takes(op == ReduceOp::max || op == ReduceOp::argmax, acc, ai, v, vi)) {
     acc = v;
     ai = vi;
   }
@@ -48,12 +48,12 @@ __device__ __forceinline__ void fold(int op, V& acc, int64_t& ai, V v, int64_t v
 
 // Writes a result: into the final output when `final`, else into the partial buffers.
 template <typename T, typename V>
-__device__ __forceinline__ void store(int op, bool final, int64_t pos, V v, int64_t vi, void* out,
-                                      V* pv, int64_t* pi) {
+__device__ __forceinline__ void store(ReduceOp op, bool final, int64_t pos, V v, int64_t vi,
+                                      void* out, V* pv, int64_t* pi) {
   if (!final) {
     pv[pos] = v;
     pi[pos] = vi;
-  } else if (op == kRArgmax || op == kRArgmin) {
+  } else if (op == ReduceOp::argmax || op == ReduceOp::argmin) {
     static_cast<int64_t*>(out)[pos] = vi;
   } else {
     static_cast<T*>(out)[pos] = static_cast<T>(v);
@@ -62,7 +62,7 @@ __device__ __forceinline__ void store(int op, bool final, int64_t pos, V v, int6
 
 // inner == 1: one block per (row, chunk), threads stride over the chunk, tree merge.
 template <typename T, typename V, int THREADS>
-__global__ void reduce_rows_kernel(int op, const T* x, int64_t n, int64_t chunk, int chunks,
+__global__ void reduce_rows_kernel(ReduceOp op, const T* x, int64_t n, int64_t chunk, int chunks,
                                    bool final, void* out, V* pv, int64_t* pi) {
   __shared__ V sv[THREADS];
   __shared__ int64_t si[THREADS];
@@ -92,7 +92,7 @@ __global__ void reduce_rows_kernel(int op, const T* x, int64_t n, int64_t chunk,
 
 // inner > 1: one thread per (row, chunk, column), reading a column (coalesced across threads).
 template <typename T, typename V>
-__global__ void reduce_cols_kernel(int op, const T* x, int64_t outer, int64_t n, int64_t inner,
+__global__ void reduce_cols_kernel(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner,
                                    int64_t chunk, int chunks, bool final, void* out, V* pv,
                                    int64_t* pi) {
   STAN_GRID_STRIDE(t, outer * chunks * inner) {
@@ -109,7 +109,7 @@ __global__ void reduce_cols_kernel(int op, const T* x, int64_t outer, int64_t n,
 
 // Merges the partials (outer, chunks, inner) in chunk order into out (outer, inner).
 template <typename T, typename V>
-__global__ void reduce_merge_kernel(int op, const V* pv, const int64_t* pi, int64_t outer,
+__global__ void reduce_merge_kernel(ReduceOp op, const V* pv, const int64_t* pi, int64_t outer,
                                     int chunks, int64_t inner, void* out) {
   STAN_GRID_STRIDE(t, outer * inner) {
     const int64_t i = t % inner, row = t / inner;
@@ -124,7 +124,7 @@ __global__ void reduce_merge_kernel(int op, const V* pv, const int64_t* pi, int6
 }
 
 template <typename T, typename V>
-void reduce_typed(int op, const T* x, int64_t outer, int64_t n, int64_t inner, void* out) {
+void reduce_typed(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, void* out) {
   constexpr int kRowThreads = 256;
   int64_t chunks = 1;
   if (inner == 1) {
@@ -161,11 +161,11 @@ void reduce_typed(int op, const T* x, int64_t outer, int64_t n, int64_t inner, v
 
 }  // namespace
 
-void launch_reduce(int op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner,
+void launch_reduce(ReduceOp op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner,
                    void* out) {
   if (outer * inner == 0 || n == 0) return;
   STAN_CUDA_DISPATCH(t, T, {
-    if (op == kRSum)
+    if (op == ReduceOp::sum)
       reduce_typed<T, typename AccOf<T>::type>(op, static_cast<const T*>(x), outer, n, inner, out);
     else
       reduce_typed<T, T>(op, static_cast<const T*>(x), outer, n, inner, out);

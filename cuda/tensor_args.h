@@ -9,52 +9,11 @@
 
 namespace stan::cuda {
 
-// The launchers' codes are tensor/backend.h's enums, value for value.
+// The launchers' dtype codes are DType's values.
 #define STAN_SAME(a, b) static_assert(static_cast<int>(a) == static_cast<int>(b), #a " != " #b)
 STAN_SAME(DType::f32, kF32);
 STAN_SAME(DType::f64, kF64);
 STAN_SAME(DType::i64, kI64);
-STAN_SAME(UnaryOp::neg, kUNeg);
-STAN_SAME(UnaryOp::exp, kUExp);
-STAN_SAME(UnaryOp::log, kULog);
-STAN_SAME(UnaryOp::sqrt, kUSqrt);
-STAN_SAME(UnaryOp::abs, kUAbs);
-STAN_SAME(UnaryOp::sign, kUSign);
-STAN_SAME(UnaryOp::relu, kURelu);
-STAN_SAME(UnaryOp::elu, kUElu);
-STAN_SAME(UnaryOp::elu_grad, kUEluGrad);
-STAN_SAME(UnaryOp::erf, kUErf);
-STAN_SAME(UnaryOp::norm_cdf, kUNormCdf);
-STAN_SAME(UnaryOp::log_norm_cdf, kULogNormCdf);
-STAN_SAME(UnaryOp::log_norm_cdf_grad, kULogNormCdfGrad);
-STAN_SAME(UnaryOp::pow, kUPow);
-STAN_SAME(UnaryOp::clamp, kUClamp);
-STAN_SAME(UnaryOp::tanh, kUTanh);
-STAN_SAME(UnaryOp::sigmoid, kUSigmoid);
-STAN_SAME(UnaryOp::log1p, kULog1p);
-STAN_SAME(UnaryOp::expm1, kUExpm1);
-STAN_SAME(UnaryOp::floor, kUFloor);
-STAN_SAME(UnaryOp::round, kURound);
-STAN_SAME(UnaryOp::step, kUStep);
-STAN_SAME(UnaryOp::square, kUSquare);
-STAN_SAME(UnaryOp::reciprocal, kUReciprocal);
-STAN_SAME(BinaryOp::add, kBAdd);
-STAN_SAME(BinaryOp::sub, kBSub);
-STAN_SAME(BinaryOp::mul, kBMul);
-STAN_SAME(BinaryOp::div, kBDiv);
-STAN_SAME(BinaryOp::maximum, kBMaximum);
-STAN_SAME(BinaryOp::minimum, kBMinimum);
-STAN_SAME(BinaryOp::eq, kBEq);
-STAN_SAME(BinaryOp::ne, kBNe);
-STAN_SAME(BinaryOp::lt, kBLt);
-STAN_SAME(BinaryOp::le, kBLe);
-STAN_SAME(BinaryOp::gt, kBGt);
-STAN_SAME(BinaryOp::ge, kBGe);
-STAN_SAME(ReduceOp::sum, kRSum);
-STAN_SAME(ReduceOp::max, kRMax);
-STAN_SAME(ReduceOp::min, kRMin);
-STAN_SAME(ReduceOp::argmax, kRArgmax);
-STAN_SAME(ReduceOp::argmin, kRArgmin);
 #undef STAN_SAME
 
 inline Dt dt(const Tensor& t) {

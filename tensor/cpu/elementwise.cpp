@@ -1,7 +1,8 @@
 // CPU elementwise kernels: copy (with dtype conversion), fill, unary, binary, where, over
-// strided views.
+// strided views. The formulas of the unary and binary ops are tensor/scalar_math.h's, shared
+// with the CUDA kernels; exp, log, tanh and the like run in the element's own precision
+// (math::cpu_math_t).
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <type_traits>
 
@@ -12,95 +13,6 @@
 namespace stan::cpu {
 
 namespace {
-
-template <typename T>
-T apply_unary(UnaryOp op, T xv, double a, double b) {
-  const double x = static_cast<double>(xv);
-  switch (op) {
-    case UnaryOp::neg:
-      return -xv;
-    // exp/log/expm1/log1p/tanh in the element's own precision: float math for float tensors
-    // (within 1 ulp; about 3x faster than going through double).
-    case UnaryOp::exp:
-      return std::exp(xv);
-    case UnaryOp::log:
-      return std::log(xv);
-    case UnaryOp::sqrt:
-      return static_cast<T>(std::sqrt(x));
-    case UnaryOp::abs:
-      return xv < 0 ? -xv : xv;
-    case UnaryOp::sign:
-      return static_cast<T>((x > 0) - (x < 0));
-    case UnaryOp::relu:
-      return xv > 0 ? xv : T(0);
-    case UnaryOp::elu:
-      return xv > 0 ? xv : static_cast<T>(a * std::expm1(xv));
-    case UnaryOp::elu_grad:
-      return xv > 0 ? T(1) : static_cast<T>(a * std::exp(xv));
-    case UnaryOp::erf:
-      return static_cast<T>(std::erf(x));
-    case UnaryOp::norm_cdf:
-      return static_cast<T>(math::norm_cdf(x));
-    case UnaryOp::log_norm_cdf:
-      return static_cast<T>(math::log_norm_cdf(x));
-    case UnaryOp::log_norm_cdf_grad:
-      return static_cast<T>(math::log_norm_cdf_grad(x));
-    case UnaryOp::pow:
-      return static_cast<T>(std::pow(x, a));
-    case UnaryOp::clamp:
-      return static_cast<T>(x < a ? a : (x > b ? b : x));
-    case UnaryOp::tanh:
-      return std::tanh(xv);
-    case UnaryOp::sigmoid:
-      return T(1) / (T(1) + std::exp(-xv));
-    case UnaryOp::log1p:
-      return std::log1p(xv);
-    case UnaryOp::expm1:
-      return std::expm1(xv);
-    case UnaryOp::floor:
-      return static_cast<T>(std::floor(x));
-    case UnaryOp::round:
-      return static_cast<T>(std::nearbyint(x));
-    case UnaryOp::step:
-      return x > 0 ? T(1) : T(0);
-    case UnaryOp::square:
-      return xv * xv;
-    case UnaryOp::reciprocal:
-      return static_cast<T>(1.0 / x);
-  }
-  return xv;
-}
-
-template <typename T>
-T apply_binary(BinaryOp op, T x, T y) {
-  switch (op) {
-    case BinaryOp::add:
-      return x + y;
-    case BinaryOp::sub:
-      return x - y;
-    case BinaryOp::mul:
-      return x * y;
-    case BinaryOp::div:
-      return x / y;
-    case BinaryOp::maximum:
-      return x >= y ? x : y;
-    case BinaryOp::minimum:
-      return x <= y ? x : y;
-    case BinaryOp::eq:
-      return x == y;
-    case BinaryOp::ne:
-      return x != y;
-    case BinaryOp::lt:
-      return x < y;
-    case BinaryOp::le:
-      return x <= y;
-    case BinaryOp::gt:
-      return x > y;
-    case BinaryOp::ge:
-      return x >= y;
-  }
-  return x;
-}
 
 template <typename S, typename D>
 void copy_typed(const Tensor& src, const Tensor& dst) {
@@ -136,6 +48,7 @@ void CpuBackend::fill(const Tensor& out, double v) {
 
 void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double a, double b) {
   STAN_DISPATCH_DTYPE(x.dtype(), T, {
+    using M = math::cpu_math_t<T>;
     const T* xp = ptr<T>(x);
     T* op_ = ptr<T>(out);
     if (x.is_contiguous()) {
@@ -146,26 +59,26 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double a,
       };
       switch (op) {
         case UnaryOp::neg:
-          loop([](T v) { return -v; });
+          loop([](T v) { return math::unary<UnaryOp::neg, M>(v, 0, 0); });
           break;
         case UnaryOp::relu:
-          loop([](T v) { return v > T(0) ? v : T(0); });
+          loop([](T v) { return math::unary<UnaryOp::relu, M>(v, 0, 0); });
           break;
         case UnaryOp::step:
-          loop([](T v) { return v > T(0) ? T(1) : T(0); });
+          loop([](T v) { return math::unary<UnaryOp::step, M>(v, 0, 0); });
           break;
         case UnaryOp::square:
-          loop([](T v) { return v * v; });
+          loop([](T v) { return math::unary<UnaryOp::square, M>(v, 0, 0); });
           break;
         default:
-          for (int64_t i = 0; i < n; ++i) op_[i] = apply_unary<T>(op, xp[i], a, b);
+          for (int64_t i = 0; i < n; ++i) op_[i] = math::apply_unary<M>(op, xp[i], a, b);
       }
     } else {
       for_each_strided<2>(out.shape(), {&x.strides(), &out.strides()},
                           [&](const auto& off, int64_t n, const auto& st) {
                             for (int64_t i = 0; i < n; ++i)
                               op_[off[1] + i * st[1]] =
-                                  apply_unary<T>(op, xp[off[0] + i * st[0]], a, b);
+                                  math::apply_unary<M>(op, xp[off[0] + i * st[0]], a, b);
                           });
     }
   });
@@ -207,26 +120,47 @@ void binary_loop(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
 
 template <typename T>
 void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  // One loop per op, each with its formula known at compile time: all of them vectorise (a
+  // switch on `op` inside the loop vectorised only where GCC chose to unswitch it).
+  auto run = [&](auto code) {
+    constexpr BinaryOp kOp = decltype(code)::value;
+    if constexpr (kOp == BinaryOp::div && std::is_integral_v<T>) {
+      // Would raise SIGFPE and kill the process.
+      binary_loop<T>(a, b, out, [](T x, T y) {
+        STAN_CHECK(y != 0, "[div] integer division by zero");
+        STAN_CHECK(y != -1 || x != std::numeric_limits<T>::min(), "[div] integer overflow in ", x,
+                   " / -1");
+        return math::binary<kOp>(x, y);
+      });
+    } else {
+      binary_loop<T>(a, b, out, [](T x, T y) { return math::binary<kOp>(x, y); });
+    }
+  };
   switch (op) {
     case BinaryOp::add:
-      return binary_loop<T>(a, b, out, [](T x, T y) { return x + y; });
+      return run(std::integral_constant<BinaryOp, BinaryOp::add>{});
     case BinaryOp::sub:
-      return binary_loop<T>(a, b, out, [](T x, T y) { return x - y; });
+      return run(std::integral_constant<BinaryOp, BinaryOp::sub>{});
     case BinaryOp::mul:
-      return binary_loop<T>(a, b, out, [](T x, T y) { return x * y; });
+      return run(std::integral_constant<BinaryOp, BinaryOp::mul>{});
     case BinaryOp::div:
-      if constexpr (std::is_integral_v<T>) {  // would raise SIGFPE and kill the process
-        return binary_loop<T>(a, b, out, [](T x, T y) {
-          STAN_CHECK(y != 0, "[div] integer division by zero");
-          STAN_CHECK(y != -1 || x != std::numeric_limits<T>::min(), "[div] integer overflow in ", x,
-                     " / -1");
-          return x / y;
-        });
-      } else {
-        return binary_loop<T>(a, b, out, [](T x, T y) { return x / y; });
-      }
-    default:
-      return binary_loop<T>(a, b, out, [op](T x, T y) { return apply_binary<T>(op, x, y); });
+      return run(std::integral_constant<BinaryOp, BinaryOp::div>{});
+    case BinaryOp::maximum:
+      return run(std::integral_constant<BinaryOp, BinaryOp::maximum>{});
+    case BinaryOp::minimum:
+      return run(std::integral_constant<BinaryOp, BinaryOp::minimum>{});
+    case BinaryOp::eq:
+      return run(std::integral_constant<BinaryOp, BinaryOp::eq>{});
+    case BinaryOp::ne:
+      return run(std::integral_constant<BinaryOp, BinaryOp::ne>{});
+    case BinaryOp::lt:
+      return run(std::integral_constant<BinaryOp, BinaryOp::lt>{});
+    case BinaryOp::le:
+      return run(std::integral_constant<BinaryOp, BinaryOp::le>{});
+    case BinaryOp::gt:
+      return run(std::integral_constant<BinaryOp, BinaryOp::gt>{});
+    case BinaryOp::ge:
+      return run(std::integral_constant<BinaryOp, BinaryOp::ge>{});
   }
 }
 
