@@ -1,15 +1,13 @@
-// The CUDA context: device selection, the stream, the caching allocator, lazily created cuBLAS
-// and cuDNN handles, error reporting, and the entry points stan::cuda_backend() and
-// stan::cuda_available(). The context is created once and never destroyed: tensors that live
-// until exit still free into it, and the CUDA runtime may be unloading by then.
+// The CUDA context: device selection, the stream, lazily created cuBLAS and cuDNN handles,
+// error reporting, and the entry points stan::cuda_backend() and stan::cuda_available() (the
+// caching allocator is in memory.cpp). The context is created once and never destroyed: tensors
+// that live until exit still free into it, and the CUDA runtime may be unloading by then.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "cuda/cuda_backend.h"
 #include "cuda/handles.h"
@@ -21,16 +19,13 @@ namespace cuda {
 namespace {
 
 struct Context {
-  std::mutex mu;  // allocator state and handle creation
+  std::mutex mu;  // handle creation
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;
   DeviceError* dev_err = nullptr;   // device memory kernels write into
   DeviceError* host_err = nullptr;  // pinned mirror, read after each synchronisation
   bool sync_each_op = false;
-  std::unordered_map<void*, size_t> live;  // block -> bucket size
-  std::multimap<size_t, void*> free_blocks;
-  size_t allocated = 0, cached = 0;
 };
 
 Context* g_ctx = nullptr;
@@ -66,22 +61,6 @@ const char* error_op_name(int op) {
       return "max_pool2d_backward";
   }
   return "cuda";
-}
-
-// Bucket sizes: multiples of 512 bytes below 1 MiB, of 2 MiB above.
-size_t bucket_size(size_t n) {
-  constexpr size_t kSmall = size_t{1} << 20, kLarge = size_t{2} << 20;
-  if (n < kSmall) return n < 512 ? 512 : (n + 511) & ~size_t{511};
-  return (n + kLarge - 1) & ~(kLarge - 1);
-}
-
-void release_cached_locked(Context& c) {
-  if (c.free_blocks.empty()) return;
-  // Freed blocks may still be read by queued kernels: let them finish first.
-  STAN_CUDA_CHECK(cudaStreamSynchronize(c.stream));
-  for (auto& [size, p] : c.free_blocks) STAN_CUDA_CHECK(cudaFree(p));
-  c.free_blocks.clear();
-  c.cached = 0;
 }
 
 // After a stream synchronisation that followed a copy of the error slot into host_err: turns a
@@ -155,51 +134,6 @@ cudaStream_t stream() {
   return ctx().stream;
 }
 
-void* device_alloc(size_t nbytes) {
-  if (nbytes == 0) return nullptr;
-  Context& c = ctx();
-  std::lock_guard<std::mutex> lock(c.mu);
-  const size_t size = bucket_size(nbytes);
-  auto it = c.free_blocks.lower_bound(size);
-  if (it != c.free_blocks.end() && it->first <= 2 * size) {  // reuse, wasting at most half
-    void* p = it->second;
-    const size_t got = it->first;
-    c.free_blocks.erase(it);
-    c.cached -= got;
-    c.allocated += got;
-    c.live.emplace(p, got);
-    return p;
-  }
-  void* p = nullptr;
-  cudaError_t e = cudaMalloc(&p, size);
-  if (e == cudaErrorMemoryAllocation) {
-    cudaGetLastError();
-    release_cached_locked(c);
-    e = cudaMalloc(&p, size);
-  }
-  if (e == cudaErrorMemoryAllocation) {
-    cudaGetLastError();
-    throw Error(detail::concat("[cuda] out of device memory allocating ", nbytes, " bytes (",
-                               c.allocated, " bytes in use by tensors)"));
-  }
-  check_cuda(e, "cudaMalloc", __FILE__, __LINE__);
-  c.allocated += size;
-  c.live.emplace(p, size);
-  return p;
-}
-
-void device_free(void* p) {
-  if (!p) return;
-  Context& c = ctx();
-  std::lock_guard<std::mutex> lock(c.mu);
-  auto it = c.live.find(p);
-  STAN_ASSERT(it != c.live.end(), "device_free of a pointer the CUDA allocator did not hand out");
-  c.allocated -= it->second;
-  c.cached += it->second;
-  c.free_blocks.emplace(it->second, p);
-  c.live.erase(it);
-}
-
 DeviceError* device_error_slot() {
   return ctx().dev_err;
 }
@@ -231,24 +165,6 @@ bool allow_tf32() {
   return g_allow_tf32.load();
 }
 
-size_t allocated_bytes() {
-  Context& c = ctx();
-  std::lock_guard<std::mutex> lock(c.mu);
-  return c.allocated;
-}
-
-size_t cached_bytes() {
-  Context& c = ctx();
-  std::lock_guard<std::mutex> lock(c.mu);
-  return c.cached;
-}
-
-void empty_cache() {
-  Context& c = ctx();
-  std::lock_guard<std::mutex> lock(c.mu);
-  release_cached_locked(c);
-}
-
 std::string device_summary() {
   ctx();
   cudaDeviceProp p{};
@@ -270,7 +186,7 @@ std::string device_summary() {
                         ".", (dnn % 10000) / 100, ".", dnn % 100);
 }
 
-// ---- CudaBackend: construction, memory, copies between devices --------------------------
+// ---- CudaBackend: construction, synchronisation -----------------------------------------
 
 CudaBackend::CudaBackend() {
   int count = 0;
@@ -294,33 +210,6 @@ CudaBackend::CudaBackend() {
   const char* sync = std::getenv("STAN_CUDA_SYNC");
   c->sync_each_op = sync && std::string(sync) == "1";
   g_ctx = c;
-}
-
-void* CudaBackend::allocate(size_t nbytes) {
-  return device_alloc(nbytes);
-}
-void CudaBackend::deallocate(void* p) {
-  device_free(p);
-}
-
-void CudaBackend::memcpy(void* dst, const void* src, size_t n, int kind) {
-  if (n == 0) return;
-  Context& c = ctx();
-  switch (kind) {
-    case 0:  // pageable host memory is staged before the call returns: src may go at once
-      STAN_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, c.stream));
-      break;
-    case 1:
-      STAN_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, c.stream));
-      sync_and_check(c);
-      break;
-    case 2:
-      STAN_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, c.stream));
-      break;
-    default:
-      STAN_ASSERT(false, "memcpy kind ", kind);
-  }
-  after_op("memcpy");
 }
 
 void CudaBackend::synchronize() {

@@ -2,6 +2,21 @@
 // GEMM through cuBLAS, convolution, batch norm through cuDNN, the rest our own kernels (.cu).
 // Only in builds with STAN_WITH_CUDA; obtain the instance through stan::cuda_backend().
 //
+// One class; each method is defined in the file named after its op, as in tensor/cpu/ (host
+// code in <op>.cpp, its kernels in <op>.cu, launchers declared in kernels.h):
+//   context.cpp          the context, stream, handles, errors, cuda_backend(), synchronize
+//   memory.cpp           the caching allocator, allocate, deallocate, memcpy
+//   elementwise.cpp/.cu  copy, fill, unary, binary, where (formulas in tensor/scalar_math.h)
+//   reduce.cpp/.cu       reduce
+//   gemm.cpp/.cu         gemm (cuBLAS; the row-independent kernel in gemm.cu)
+//   index.cpp/.cu        index_select, index_add, gather, scatter_add
+//   softmax.cpp/.cu      softmax
+//   random.cpp/.cu       fill_uniform, fill_normal, sample_categorical
+//   conv.cpp             conv2d_forward, conv2d_backward (cuDNN)
+//   batch_norm.cpp       batch_norm_forward, batch_norm_backward (cuDNN)
+//   pool.cpp/.cu         max_pool2d_forward, max_pool2d_backward
+//   adam.cpp/.cu         adam_update
+//
 // Environment: STAN_CUDA_SYNC=1 synchronises after every op (errors then name the op that
 // failed, not a later one); STAN_CUDNN_WORKSPACE_MB caps cuDNN workspaces (default 1024).
 #pragma once

@@ -1,8 +1,7 @@
 // Elementwise kernels: copy (with dtype conversion), fill, scale, unary, binary, where, over up
-// to 8 strided dims. The arithmetic mirrors tensor/cpu/cpu_backend.cpp expression by
-// expression (transcendental functions in double, rounded once to T) so both devices agree to
-// the last bit or within an ulp of the platform's libm.
-#include <cmath>
+// to 8 strided dims. The unary and binary formulas are tensor/scalar_math.h's, the CPU's; the
+// device evaluates exp, log, tanh and the like in double and rounds once to T
+// (math::cuda_math_t), so both devices agree to the last bit or within an ulp of the libm.
 #include <limits>
 #include <type_traits>
 
@@ -12,93 +11,6 @@
 namespace stan::cuda {
 
 namespace {
-
-template <typename T>
-__device__ __forceinline__ T apply_unary(int op, T xv, double a, double b) {
-  const double x = static_cast<double>(xv);
-  switch (op) {
-    case kUNeg:
-      return -xv;
-    case kUExp:
-      return static_cast<T>(::exp(x));
-    case kULog:
-      return static_cast<T>(::log(x));
-    case kUSqrt:
-      return static_cast<T>(::sqrt(x));
-    case kUAbs:
-      return xv < 0 ? -xv : xv;
-    case kUSign:
-      return static_cast<T>((x > 0) - (x < 0));
-    case kURelu:
-      return xv > 0 ? xv : T(0);
-    case kUElu:
-      return x > 0 ? xv : static_cast<T>(a * ::expm1(x));
-    case kUEluGrad:
-      return x > 0 ? T(1) : static_cast<T>(a * ::exp(x));
-    case kUErf:
-      return static_cast<T>(::erf(x));
-    case kUNormCdf:
-      return static_cast<T>(math::norm_cdf(x));
-    case kULogNormCdf:
-      return static_cast<T>(math::log_norm_cdf(x));
-    case kULogNormCdfGrad:
-      return static_cast<T>(math::log_norm_cdf_grad(x));
-    case kUPow:
-      return static_cast<T>(::pow(x, a));
-    case kUClamp:
-      return static_cast<T>(x < a ? a : (x > b ? b : x));
-    case kUTanh:
-      return static_cast<T>(::tanh(x));
-    case kUSigmoid:
-      return static_cast<T>(1.0 / (1.0 + ::exp(-x)));
-    case kULog1p:
-      return static_cast<T>(::log1p(x));
-    case kUExpm1:
-      return static_cast<T>(::expm1(x));
-    case kUFloor:
-      return static_cast<T>(::floor(x));
-    case kURound:
-      return static_cast<T>(::nearbyint(x));
-    case kUStep:
-      return x > 0 ? T(1) : T(0);
-    case kUSquare:
-      return xv * xv;
-    case kUReciprocal:
-      return static_cast<T>(1.0 / x);
-  }
-  return xv;
-}
-
-template <typename T>
-__device__ __forceinline__ T apply_binary(int op, T x, T y) {
-  switch (op) {
-    case kBAdd:
-      return x + y;
-    case kBSub:
-      return x - y;
-    case kBMul:
-      return x * y;
-    case kBDiv:
-      return x / y;
-    case kBMaximum:
-      return x >= y ? x : y;
-    case kBMinimum:
-      return x <= y ? x : y;
-    case kBEq:
-      return x == y;
-    case kBNe:
-      return x != y;
-    case kBLt:
-      return x < y;
-    case kBLe:
-      return x <= y;
-    case kBGt:
-      return x > y;
-    case kBGe:
-      return x >= y;
-  }
-  return x;
-}
 
 template <typename S, typename D>
 __global__ void copy_kernel(const S* src, D* dst, const Geom<2> g) {
@@ -124,29 +36,29 @@ __global__ void scale_kernel(T* out, int64_t n, double beta) {
 }
 
 template <typename T>
-__global__ void unary_kernel(int op, const T* x, T* out, const Geom<2> g, double a, double b) {
+__global__ void unary_kernel(UnaryOp op, const T* x, T* out, const Geom<2> g, double a, double b) {
   STAN_GRID_STRIDE(i, g.numel) {
     int64_t off[2];
     strided_offsets(g, i, off);
-    out[off[1]] = apply_unary<T>(op, x[off[0]], a, b);
+    out[off[1]] = math::apply_unary<math::cuda_math_t>(op, x[off[0]], a, b);
   }
 }
 
 template <typename T>
-__global__ void binary_kernel(int op, const T* a, const T* b, T* out, const Geom<3> g,
+__global__ void binary_kernel(BinaryOp op, const T* a, const T* b, T* out, const Geom<3> g,
                               DeviceError* err) {
   STAN_GRID_STRIDE(i, g.numel) {
     int64_t off[3];
     strided_offsets(g, i, off);
     const T x = a[off[0]], y = b[off[1]];
     if constexpr (std::is_integral_v<T>) {  // the CPU throws; the device would return garbage
-      if (op == kBDiv && (y == 0 || (y == -1 && x == std::numeric_limits<T>::min()))) {
+      if (op == BinaryOp::div && (y == 0 || (y == -1 && x == std::numeric_limits<T>::min()))) {
         report_bad_index(err, y == 0 ? kErrDivByZero : kErrDivOverflow, x, y);
         out[off[2]] = 0;
         continue;
       }
     }
-    out[off[2]] = apply_binary<T>(op, x, y);
+    out[off[2]] = math::apply_binary(op, x, y);
   }
 }
 
@@ -187,7 +99,8 @@ void launch_scale(Dt t, void* out, int64_t n, double beta) {
   STAN_CUDA_LAUNCHED("scale_kernel");
 }
 
-void launch_unary(int op, Dt t, const void* x, void* out, const Geom<2>& g, double a, double b) {
+void launch_unary(UnaryOp op, Dt t, const void* x, void* out, const Geom<2>& g, double a,
+                  double b) {
   if (g.numel == 0) return;
   STAN_CUDA_DISPATCH(t, T, {
     unary_kernel<T><<<blocks_for(g.numel), kThreads, 0, stream()>>>(op, static_cast<const T*>(x),
@@ -196,7 +109,7 @@ void launch_unary(int op, Dt t, const void* x, void* out, const Geom<2>& g, doub
   STAN_CUDA_LAUNCHED("unary_kernel");
 }
 
-void launch_binary(int op, Dt t, const void* a, const void* b, void* out, const Geom<3>& g) {
+void launch_binary(BinaryOp op, Dt t, const void* a, const void* b, void* out, const Geom<3>& g) {
   if (g.numel == 0) return;
   STAN_CUDA_DISPATCH(t, T, {
     binary_kernel<T><<<blocks_for(g.numel), kThreads, 0, stream()>>>(

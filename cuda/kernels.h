@@ -1,9 +1,12 @@
-// Kernel launchers: plain pointers and sizes in, work queued on stream() out. The backend
-// (cuda_backend.cpp, C++20) turns Tensors into these arguments; the kernels (.cu, C++17) never
-// see a Tensor. Codes mirror tensor/backend.h's enums (checked by static_asserts there).
+// Kernel launchers: plain pointers and sizes in, work queued on stream() out. The backend's
+// host code (cuda/<op>.cpp, C++20) turns Tensors into these arguments; the kernels
+// (cuda/<op>.cu, C++17) never see a Tensor. Codes mirror tensor/backend.h's enums (checked by
+// static_asserts there).
 #pragma once
 
 #include <cstdint>
+
+#include "tensor/op_codes.h"
 
 namespace stan::cuda {
 
@@ -11,50 +14,6 @@ constexpr int kMaxDims = 8;
 
 // Element types, numbered as stan::DType.
 enum Dt : int { kF32 = 0, kF64 = 1, kI64 = 2 };
-
-enum UnaryCode : int {
-  kUNeg,
-  kUExp,
-  kULog,
-  kUSqrt,
-  kUAbs,
-  kUSign,
-  kURelu,
-  kUElu,
-  kUEluGrad,
-  kUErf,
-  kUNormCdf,
-  kULogNormCdf,
-  kULogNormCdfGrad,
-  kUPow,
-  kUClamp,
-  kUTanh,
-  kUSigmoid,
-  kULog1p,
-  kUExpm1,
-  kUFloor,
-  kURound,
-  kUStep,
-  kUSquare,
-  kUReciprocal,
-  kUnaryCount
-};
-enum BinaryCode : int {
-  kBAdd,
-  kBSub,
-  kBMul,
-  kBDiv,
-  kBMaximum,
-  kBMinimum,
-  kBEq,
-  kBNe,
-  kBLt,
-  kBLe,
-  kBGt,
-  kBGe,
-  kBinaryCount
-};
-enum ReduceCode : int { kRSum, kRMax, kRMin, kRArgmax, kRArgmin, kReduceCount };
 
 // The shared iteration space of K strided operands (element strides), dims merged where all
 // operands allow it. contig: every operand is dense row-major, so offset = linear index.
@@ -71,8 +30,8 @@ struct Geom {
 void launch_copy(Dt src_t, Dt dst_t, const void* src, void* dst, const Geom<2>& g);
 void launch_fill(Dt t, void* out, int64_t n, double v);
 void launch_scale(Dt t, void* out, int64_t n, double beta);  // out *= beta; beta 0 writes 0
-void launch_unary(int op, Dt t, const void* x, void* out, const Geom<2>& g, double a, double b);
-void launch_binary(int op, Dt t, const void* a, const void* b, void* out, const Geom<3>& g);
+void launch_unary(UnaryOp op, Dt t, const void* x, void* out, const Geom<2>& g, double a, double b);
+void launch_binary(BinaryOp op, Dt t, const void* a, const void* b, void* out, const Geom<3>& g);
 void launch_where(Dt t, const void* cond, const void* a, const void* b, void* out,
                   const Geom<4>& g);
 
@@ -82,9 +41,11 @@ void launch_gemm_rowwise(Dt t, bool ta, bool tb, int64_t batch, int64_t m, int64
                          double alpha, const void* a, int64_t sa, const void* b, int64_t sb,
                          double beta, void* c);
 
-// Reductions, indexing, softmax, sampling, optimiser, pooling (reduce.cu, index.cu).
-// x (outer, n, inner) -> out (outer, inner); arg ops write int64.
-void launch_reduce(int op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner, void* out);
+// Reductions (reduce.cu): x (outer, n, inner) -> out (outer, inner); arg ops write int64.
+void launch_reduce(ReduceOp op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner,
+                   void* out);
+
+// Indexing (index.cu).
 void launch_index_select(Dt t, const void* x, const int64_t* idx, int64_t m, int64_t outer,
                          int64_t n, int64_t inner, void* out);
 void launch_index_add(Dt t, const void* src, const int64_t* idx, int64_t m, int64_t outer,
@@ -93,18 +54,26 @@ void launch_gather(Dt t, const void* x, const int64_t* idx, int64_t outer, int64
                    int64_t m, void* out);
 void launch_scatter_add(Dt t, const void* src, const int64_t* idx, int64_t outer, int64_t n,
                         int64_t inner, int64_t m, void* out);
+
+// Softmax (softmax.cu): row-wise over contiguous (rows, n).
 void launch_softmax(Dt t, const void* x, void* out, int64_t rows, int64_t n, bool log);
+
+// Sampling (random.cu).
 void launch_fill_uniform(Dt t, void* out, int64_t n, uint64_t seed, uint64_t rng_stream,
                          uint64_t offset);
 void launch_fill_normal(Dt t, void* out, int64_t n, uint64_t seed, uint64_t rng_stream,
                         uint64_t offset);
 void launch_sample_categorical(Dt t, const void* probs, const double* u, int64_t rows, int64_t n,
                                int64_t* out);
+
+// Adam (adam.cu).
 struct AdamConsts {
   double lr, beta1, beta2, eps, weight_decay, step_size, bc2_sqrt;
 };
 void launch_adam(Dt t, void* param, const void* grad, void* m, void* v, int64_t n,
                  const AdamConsts& c);
+
+// Max pooling (pool.cu).
 struct PoolGeom {
   int64_t planes, h, w, oh, ow, kh, kw, sh, sw;
 };

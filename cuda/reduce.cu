@@ -1,9 +1,8 @@
-// Reductions over (outer, n, inner) and row-wise softmax / log-softmax.
-// Semantics follow the CPU kernels: float sums accumulate in double; max/min/argmax/argmin take
-// the first index on ties and propagate NaN (the first NaN wins). Long reductions are split
-// into chunks whose partial results a second kernel merges in chunk order.
+// Reductions over (outer, n, inner), following the CPU kernels: float sums accumulate in
+// double; max/min/argmax/argmin take the first index on ties and propagate NaN (the first NaN
+// wins). Long reductions are split into chunks whose partial results a second kernel merges in
+// chunk order.
 #include <algorithm>
-#include <cmath>
 
 #include "cuda/device_utils.cuh"
 
@@ -38,10 +37,10 @@ __device__ __forceinline__ bool takes(bool want_max, V best, int64_t bi, V v, in
 
 // Folds (v, vi) into (acc, ai): a sum, or a max/min with its index.
 template <typename V>
-__device__ __forceinline__ void fold(int op, V& acc, int64_t& ai, V v, int64_t vi) {
-  if (op == kRSum) {
+__device__ __forceinline__ void fold(ReduceOp op, V& acc, int64_t& ai, V v, int64_t vi) {
+  if (op == ReduceOp::sum) {
     acc += v;
-  } else if (takes(op == kRMax || op == kRArgmax, acc, ai, v, vi)) {
+  } else if (takes(op == ReduceOp::max || op == ReduceOp::argmax, acc, ai, v, vi)) {
     acc = v;
     ai = vi;
   }
@@ -49,12 +48,12 @@ __device__ __forceinline__ void fold(int op, V& acc, int64_t& ai, V v, int64_t v
 
 // Writes a result: into the final output when `final`, else into the partial buffers.
 template <typename T, typename V>
-__device__ __forceinline__ void store(int op, bool final, int64_t pos, V v, int64_t vi, void* out,
-                                      V* pv, int64_t* pi) {
+__device__ __forceinline__ void store(ReduceOp op, bool final, int64_t pos, V v, int64_t vi,
+                                      void* out, V* pv, int64_t* pi) {
   if (!final) {
     pv[pos] = v;
     pi[pos] = vi;
-  } else if (op == kRArgmax || op == kRArgmin) {
+  } else if (op == ReduceOp::argmax || op == ReduceOp::argmin) {
     static_cast<int64_t*>(out)[pos] = vi;
   } else {
     static_cast<T*>(out)[pos] = static_cast<T>(v);
@@ -63,7 +62,7 @@ __device__ __forceinline__ void store(int op, bool final, int64_t pos, V v, int6
 
 // inner == 1: one block per (row, chunk), threads stride over the chunk, tree merge.
 template <typename T, typename V, int THREADS>
-__global__ void reduce_rows_kernel(int op, const T* x, int64_t n, int64_t chunk, int chunks,
+__global__ void reduce_rows_kernel(ReduceOp op, const T* x, int64_t n, int64_t chunk, int chunks,
                                    bool final, void* out, V* pv, int64_t* pi) {
   __shared__ V sv[THREADS];
   __shared__ int64_t si[THREADS];
@@ -93,7 +92,7 @@ __global__ void reduce_rows_kernel(int op, const T* x, int64_t n, int64_t chunk,
 
 // inner > 1: one thread per (row, chunk, column), reading a column (coalesced across threads).
 template <typename T, typename V>
-__global__ void reduce_cols_kernel(int op, const T* x, int64_t outer, int64_t n, int64_t inner,
+__global__ void reduce_cols_kernel(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner,
                                    int64_t chunk, int chunks, bool final, void* out, V* pv,
                                    int64_t* pi) {
   STAN_GRID_STRIDE(t, outer * chunks * inner) {
@@ -110,7 +109,7 @@ __global__ void reduce_cols_kernel(int op, const T* x, int64_t outer, int64_t n,
 
 // Merges the partials (outer, chunks, inner) in chunk order into out (outer, inner).
 template <typename T, typename V>
-__global__ void reduce_merge_kernel(int op, const V* pv, const int64_t* pi, int64_t outer,
+__global__ void reduce_merge_kernel(ReduceOp op, const V* pv, const int64_t* pi, int64_t outer,
                                     int chunks, int64_t inner, void* out) {
   STAN_GRID_STRIDE(t, outer * inner) {
     const int64_t i = t % inner, row = t / inner;
@@ -125,7 +124,7 @@ __global__ void reduce_merge_kernel(int op, const V* pv, const int64_t* pi, int6
 }
 
 template <typename T, typename V>
-void reduce_typed(int op, const T* x, int64_t outer, int64_t n, int64_t inner, void* out) {
+void reduce_typed(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, void* out) {
   constexpr int kRowThreads = 256;
   int64_t chunks = 1;
   if (inner == 1) {
@@ -160,80 +159,17 @@ void reduce_typed(int op, const T* x, int64_t outer, int64_t n, int64_t inner, v
   }
 }
 
-// One block per row: max (ignoring NaN, as std::max does on the CPU), sum of exp in double,
-// then the outputs.
-template <typename T, int THREADS>
-__global__ void softmax_kernel(const T* x, T* out, int64_t n, bool log_space) {
-  __shared__ T smax[THREADS];
-  __shared__ double ssum[THREADS];
-  const T* row = x + static_cast<int64_t>(blockIdx.x) * n;
-  T* orow = out + static_cast<int64_t>(blockIdx.x) * n;
-  T mx = static_cast<T>(-HUGE_VAL);
-  for (int64_t j = threadIdx.x; j < n; j += THREADS) {
-    const T v = row[j];
-    mx = mx < v ? v : mx;
-  }
-  smax[threadIdx.x] = mx;
-  __syncthreads();
-  for (int s = THREADS / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) {
-      const T a = smax[threadIdx.x], b = smax[threadIdx.x + s];
-      smax[threadIdx.x] = a < b ? b : a;
-    }
-    __syncthreads();
-  }
-  mx = smax[0];
-  if (!isfinite(mx)) mx = 0;
-  double s = 0;
-  for (int64_t j = threadIdx.x; j < n; j += THREADS) s += ::exp(static_cast<double>(row[j] - mx));
-  ssum[threadIdx.x] = s;
-  __syncthreads();
-  for (int k = THREADS / 2; k > 0; k >>= 1) {
-    if (threadIdx.x < k) ssum[threadIdx.x] += ssum[threadIdx.x + k];
-    __syncthreads();
-  }
-  s = ssum[0];
-  if (log_space) {
-    const double ls = ::log(s);
-    for (int64_t j = threadIdx.x; j < n; j += THREADS)
-      orow[j] = static_cast<T>(static_cast<double>(row[j] - mx) - ls);
-  } else {
-    const double inv = 1.0 / s;
-    for (int64_t j = threadIdx.x; j < n; j += THREADS)
-      orow[j] = static_cast<T>(::exp(static_cast<double>(row[j] - mx)) * inv);
-  }
-}
-
 }  // namespace
 
-void launch_reduce(int op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner,
+void launch_reduce(ReduceOp op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner,
                    void* out) {
   if (outer * inner == 0 || n == 0) return;
   STAN_CUDA_DISPATCH(t, T, {
-    if (op == kRSum)
+    if (op == ReduceOp::sum)
       reduce_typed<T, typename AccOf<T>::type>(op, static_cast<const T*>(x), outer, n, inner, out);
     else
       reduce_typed<T, T>(op, static_cast<const T*>(x), outer, n, inner, out);
   });
-}
-
-void launch_softmax(Dt t, const void* x, void* out, int64_t rows, int64_t n, bool log) {
-  if (rows == 0 || n == 0) return;
-  STAN_CHECK(rows < (int64_t{1} << 31), "[softmax] too many rows for one launch: ", rows);
-  const unsigned grid = static_cast<unsigned>(rows);
-  STAN_CUDA_DISPATCH_FLOAT(t, "softmax", T, {
-    if (n <= 64) {
-      softmax_kernel<T, 32>
-          <<<grid, 32, 0, stream()>>>(static_cast<const T*>(x), static_cast<T*>(out), n, log);
-    } else if (n <= 512) {
-      softmax_kernel<T, 128>
-          <<<grid, 128, 0, stream()>>>(static_cast<const T*>(x), static_cast<T*>(out), n, log);
-    } else {
-      softmax_kernel<T, 256>
-          <<<grid, 256, 0, stream()>>>(static_cast<const T*>(x), static_cast<T*>(out), n, log);
-    }
-  });
-  STAN_CUDA_LAUNCHED("softmax_kernel");
 }
 
 }  // namespace stan::cuda

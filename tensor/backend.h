@@ -6,40 +6,10 @@
 
 #include <cstdint>
 
+#include "tensor/op_codes.h"  // UnaryOp, BinaryOp, ReduceOp
 #include "tensor/tensor.h"
 
 namespace stan {
-
-enum class UnaryOp : uint8_t {
-  neg,
-  exp,
-  log,
-  sqrt,
-  abs,
-  sign,
-  relu,
-  elu,
-  elu_grad,
-  erf,
-  norm_cdf,
-  log_norm_cdf,
-  log_norm_cdf_grad,  // d/dx log Phi(x) = phi(x)/Phi(x), stable in the tails
-  pow,
-  clamp,
-  tanh,
-  sigmoid,
-  log1p,
-  expm1,
-  floor,
-  round,
-  step,
-  square,
-  reciprocal
-};  // `a`, `b`: parameters (elu/elu_grad: a = alpha; pow: a = exponent; clamp: [a, b])
-
-enum class BinaryOp : uint8_t { add, sub, mul, div, maximum, minimum, eq, ne, lt, le, gt, ge };
-
-enum class ReduceOp : uint8_t { sum, max, min, argmax, argmin };
 
 struct Conv2dArgs {
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;

@@ -1,5 +1,19 @@
-// The CPU backend: OpenBLAS for GEMM, plain loops elsewhere. Our kernels are single-threaded;
-// OpenBLAS owns the cores for GEMM (see tensor/threading.h).
+// The CPU backend: OpenBLAS for GEMM, plain loops elsewhere. The kernels here are
+// single-threaded, except the row-independent GEMM (rowwise_gemm.cpp), which splits rows over
+// our threads; who owns the cores when is decided in tensor/parallel.h.
+//
+// One class; each method is defined in the file named after its op, as in cuda/:
+//   memory.cpp       cpu_backend(), allocate, deallocate, memcpy
+//   elementwise.cpp  copy, fill, unary, binary, where (formulas in tensor/scalar_math.h)
+//   reduce.cpp       reduce
+//   gemm.cpp         gemm (and gemm_raw below)
+//   index.cpp        index_select, index_add, gather, scatter_add
+//   softmax.cpp      softmax
+//   random.cpp       fill_uniform, fill_normal, sample_categorical
+//   conv.cpp         conv2d_forward, conv2d_backward (im2col + gemm_raw)
+//   batch_norm.cpp   batch_norm_forward, batch_norm_backward
+//   pool.cpp         max_pool2d_forward, max_pool2d_backward
+//   adam.cpp         adam_update
 #pragma once
 
 #include "tensor/backend.h"
@@ -58,5 +72,12 @@ class CpuBackend final : public Backend {
 template <typename T>
 void gemm_raw(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b,
               T beta, T* c);
+
+// A tensor's elements as T* (the kernels' inputs and outputs); nullptr for an undefined
+// (optional) tensor.
+template <typename T>
+T* ptr(const Tensor& t) {
+  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
+}
 
 }  // namespace stan::cpu

@@ -6,7 +6,8 @@
 //
 // Tolerances (|cuda - cpu| <= atol + rtol |cpu|), float32 unless stated, TF32 off:
 //   exact      integer results, philox uniforms, categorical draws
-//   elem       1e-6 / 1e-6: elementwise math (both devices compute in double, round once)
+//   elem       1e-6 / 1e-6: elementwise math (tensor/scalar_math.h: exp, log, tanh and the like
+//              in float on the CPU for float tensors, in double on the device)
 //   reduce     1e-5 / 1e-5: sums (double accumulation on both, different association)
 //   gemm       1e-4 / 1e-4: cuBLAS vs OpenBLAS summation order
 //   conv       1e-3 / 1e-3: cuDNN's algorithms (Winograd / FFT reorder the arithmetic)

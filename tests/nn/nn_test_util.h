@@ -1,5 +1,6 @@
-// Helpers shared by the nn tests: random float64 tensors and a finite-difference gradient
-// check (DESIGN.md section 7: central differences on sum(out * r) with a random r).
+// Helpers shared by the nn tests: random float64 tensors and the gradient check of
+// tests/gradcheck.h with the layers' conventions (named inputs, r standard normal, tighter
+// tolerances, every input must get a non-zero gradient).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@
 #include "tensor/autograd.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
+#include "tests/gradcheck.h"
 
 namespace stan::nn_test {
 
@@ -39,78 +41,35 @@ struct GradcheckOptions {
   double eps = 1e-6;   // central-difference step
   double atol = 1e-8;  // an element passes if |analytic - numeric| <= atol + rtol * |numeric|
   double rtol = 1e-6;
-  uint64_t seed = 12345;        // for r
+  uint64_t seed = 12345;        // for r (standard normal)
   bool require_nonzero = true;  // every input must get some non-zero gradient
 };
 
-struct GradcheckReport {
-  double worst_ratio = 0;  // max over elements of |a - n| / (atol + rtol |n|); pass if <= 1
-  double max_abs_err = 0;
-  std::string worst;  // "input[i]: analytic a, numeric n"
-  int64_t checked = 0;
-};
+using GradcheckReport = testing::GradcheckResult;
 
-// Checks the gradients that backward() gives every tensor in `inputs` (contiguous CPU float64
-// leaves that f() reads) for L = sum(f() * r), against central differences of L. REQUIREs the
-// check to pass and returns the report (for printing).
+// Checks the gradients that backward() gives every tensor in `inputs` (float64 leaves that f()
+// reads) for L = sum(f() * r), against central differences of L, with the engine of
+// tests/gradcheck.h. REQUIREs the check to pass and returns the result (for printing).
 inline GradcheckReport gradcheck(const std::function<Tensor()>& f, const NamedInputs& inputs,
                                  const GradcheckOptions& o = {}) {
+  testing::GradcheckOptions opt;
+  opt.eps = o.eps;
+  opt.atol = o.atol;
+  opt.rtol = o.rtol;
+  opt.seed = o.seed;
+  opt.weights = testing::Weights::normal;
+  opt.require_nonzero = o.require_nonzero;
+  opt.require_f64_output = true;
+  testing::Inputs tensors;
   for (const auto& [name, t] : inputs) {
     INFO("input " << name << ": " << t.str());
     REQUIRE(t.dtype() == DType::f64);
-    REQUIRE(t.is_contiguous());
     REQUIRE(t.requires_grad());
-    t.zero_grad();
+    tensors.push_back(t);
+    opt.names.push_back(name);
   }
-  Tensor out = f();
-  REQUIRE(out.dtype() == DType::f64);
-  Generator gen(o.seed);
-  const Tensor r = gen.normal(out.shape(), DType::f64);
-  sum(mul(out, r)).backward();
-  auto loss_at = [&]() {
-    NoGradGuard ng;
-    return sum(mul(f(), r)).item<double>();
-  };
-  GradcheckReport rep;
-  for (const auto& [name, t] : inputs) {
-    const Tensor g = t.grad();
-    std::vector<double> analytic =
-        g.defined() ? g.to_vector<double>() : std::vector<double>(t.numel(), 0.0);
-    REQUIRE(static_cast<int64_t>(analytic.size()) == t.numel());
-    double* p = t.data<double>();
-    bool any_nonzero = false;
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      const double orig = p[i];
-      p[i] = orig + o.eps;
-      const double lp = loss_at();
-      p[i] = orig - o.eps;
-      const double lm = loss_at();
-      p[i] = orig;
-      const double numeric = (lp - lm) / (2 * o.eps);
-      const double a = analytic[i];
-      REQUIRE(std::isfinite(a));
-      any_nonzero = any_nonzero || a != 0;
-      const double err = std::abs(a - numeric);
-      const double ratio = err / (o.atol + o.rtol * std::abs(numeric));
-      rep.max_abs_err = std::max(rep.max_abs_err, err);
-      if (ratio > rep.worst_ratio) {
-        rep.worst_ratio = ratio;
-        std::ostringstream os;
-        os.precision(12);
-        os << name << "[" << i << "]: analytic " << a << ", numeric " << numeric;
-        rep.worst = os.str();
-      }
-      ++rep.checked;
-    }
-    if (o.require_nonzero) {
-      INFO("input " << name << " got an all-zero gradient");
-      REQUIRE(any_nonzero);
-    }
-  }
-  INFO("worst element " << rep.worst << " (ratio " << rep.worst_ratio << ", " << rep.checked
-                        << " elements checked)");
-  REQUIRE(rep.worst_ratio <= 1.0);
-  return rep;
+  return testing::require_gradcheck(
+      "f", [&](const testing::Inputs&) { return f(); }, tensors, opt);
 }
 
 // The module's parameters plus extra named inputs, for gradcheck.

@@ -2,7 +2,7 @@
 // broadcasting reduction, and the gradient checker itself (it must catch a wrong formula).
 #include <catch2/catch.hpp>
 
-#include "gradcheck.h"
+#include "tests/gradcheck.h"
 
 using namespace stan;
 using namespace stan::testing;
@@ -185,6 +185,24 @@ TEST_CASE("gradcheck: detects a missing gradient and bad inputs") {
                         {from_vector<float>({1.f}, {1}).requires_grad_()})
                   .ok);
   CHECK_FALSE(gradcheck("none", [](const Inputs& v) { return v[0]; }, {t64({1}, {1})}).ok);
+  // The options the nn tests use: named inputs, non-zero gradients, a float64 output.
+  GradcheckOptions nn;
+  nn.weights = Weights::normal;
+  nn.require_nonzero = true;
+  nn.require_f64_output = true;
+  nn.names = {"w"};
+  auto zero = [](const Inputs& v) { return mul(v[0], 0.0); };
+  CHECK(gradcheck("zero", zero, {uniform_input({3}, 3)}).ok);
+  GradcheckResult z = gradcheck("zero", zero, {uniform_input({3}, 3)}, nn);
+  CHECK_FALSE(z.ok);
+  CHECK_THAT(z.report, Catch::Contains("w got an all-zero gradient"));
+  auto to32 = [](const Inputs& v) { return v[0].to(DType::f32); };
+  GradcheckResult f32 = gradcheck("to32", to32, {uniform_input({3}, 4)}, nn);
+  CHECK_FALSE(f32.ok);
+  CHECK_THAT(f32.report, Catch::Contains("is not float64"));
+  CHECK(gradcheck(
+            "square", [](const Inputs& v) { return square(v[0]); }, {uniform_input({3}, 5)}, nn)
+            .ok);
 }
 
 // Dropping a graph used to recurse once per node (node -> input -> node ...) and overflowed

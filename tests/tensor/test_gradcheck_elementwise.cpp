@@ -2,7 +2,7 @@
 // scalar variants, where, and every differentiable unary op.
 #include <catch2/catch.hpp>
 
-#include "gradcheck.h"
+#include "tests/gradcheck.h"
 
 using namespace stan;
 using namespace stan::testing;

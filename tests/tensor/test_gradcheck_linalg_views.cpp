@@ -1,7 +1,7 @@
 // Gradient checks of matmul, linear, the view ops, clone and dtype conversion.
 #include <catch2/catch.hpp>
 
-#include "gradcheck.h"
+#include "tests/gradcheck.h"
 
 using namespace stan;
 using namespace stan::testing;

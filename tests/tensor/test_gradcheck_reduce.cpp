@@ -1,7 +1,7 @@
 // Gradient checks of the reductions, softmax / log_softmax, joining and indexing ops.
 #include <catch2/catch.hpp>
 
-#include "gradcheck.h"
+#include "tests/gradcheck.h"
 
 using namespace stan;
 using namespace stan::testing;
@@ -108,9 +108,11 @@ TEST_CASE("gradcheck: log_softmax") {
   }
   require_gradcheck("log_softmax transposed", [](const Inputs& v) { return log_softmax(v[0], -1); },
                     {transposed_input({4, 3}, 172)});
+  GradcheckOptions large;
+  large.atol = 1e-5;
   require_gradcheck(
       "log_softmax large", [](const Inputs& v) { return log_softmax(v[0], 1); },
-      {uniform_input({2, 5}, 173, -300, 300)}, GradcheckOptions{1e-6, 1e-5, 1e-5, 20240611, 8});
+      {uniform_input({2, 5}, 173, -300, 300)}, large);
 }
 
 // ---- joining and indexing ---------------------------------------------------------------

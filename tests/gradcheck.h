@@ -1,4 +1,5 @@
-// Finite-difference gradient checks for tests (tests/tensor, tests/nn).
+// The one finite-difference gradient check of the tests: tests/tensor call it directly,
+// tests/nn through nn_test_util.h (named inputs, the layers' tolerances).
 //
 // gradcheck(name, fn, inputs) compares the gradient autograd computes for
 //   L(inputs) = sum(fn(inputs) * r),  r a fixed random tensor of the output's shape,
@@ -7,6 +8,9 @@
 // views (e.g. base.detach().t() followed by requires_grad_()), which the check perturbs
 // element by element through their strides. Draw inputs away from kinks (0 for relu/abs,
 // clamp bounds) and ties (max, maximum): the helpers below do that.
+//
+// An element passes if |analytic - numeric| <= atol + rtol * |numeric| (a NaN or infinite
+// analytic gradient never does).
 //
 // Usage in a Catch2 test:
 //   require_gradcheck("mul", [](const Inputs& x) { return mul(x[0], x[1]); }, {a, b});
@@ -32,19 +36,28 @@ namespace stan::testing {
 using Inputs = std::vector<Tensor>;
 using GradFn = std::function<Tensor(const Inputs&)>;
 
+// The distribution of the weights r.
+enum class Weights { uniform, normal };  // uniform in [-1, 1); standard normal
+
 struct GradcheckOptions {
   double eps = 1e-6;   // finite-difference step
   double atol = 1e-6;  // pass if |analytic - numeric| <= atol + rtol * |numeric|
   double rtol = 1e-5;
   uint64_t seed = 20240611;  // for the random weights r
   int max_reported = 8;      // mismatching elements listed in the report
+  Weights weights = Weights::uniform;
+  bool require_nonzero = false;     // each checked input must get some non-zero gradient
+  bool require_f64_output = false;  // fn must return float64
+  std::vector<std::string> names;   // names of the inputs in the report (default "input k")
 };
 
 struct GradcheckResult {
   bool ok = true;
   double max_abs_err = 0;
   double max_rel_err = 0;
-  int64_t checked = 0;  // elements compared
+  double worst_ratio = 0;  // max over elements of |a - n| / (atol + rtol |n|); ok needs <= 1
+  std::string worst;       // the element with worst_ratio: "x[3]: autograd a, finite difference n"
+  int64_t checked = 0;     // elements compared
   std::string report;
 };
 
@@ -85,44 +98,39 @@ inline GradcheckResult gradcheck(const std::string& name, const GradFn& fn, cons
   GradcheckResult res;
   std::ostringstream rep;
   rep << "gradcheck '" << name << "'";
+  auto input_name = [&](size_t k) {
+    return k < opt.names.size() ? opt.names[k] : "input " + std::to_string(k);
+  };
+  auto fail = [&](const std::string& why) {
+    res.ok = false;
+    rep << ": " << why;
+    res.report = rep.str();
+    return res;
+  };
   std::vector<size_t> checked;
   for (size_t k = 0; k < inputs.size(); ++k) {
     const Tensor& x = inputs[k];
     if (!x.defined() || !x.requires_grad()) continue;
-    if (!x.is_leaf() || x.dtype() != DType::f64) {
-      res.ok = false;
-      rep << ": input " << k << " (" << x.str() << ") must be a float64 leaf";
-      res.report = rep.str();
-      return res;
-    }
-    for (int64_t d = 0; d < x.dim(); ++d) {
-      if (x.strides()[d] == 0 && x.size(d) > 1) {
-        res.ok = false;
-        rep << ": input " << k << " is an expanded view (stride 0); pass a real tensor";
-        res.report = rep.str();
-        return res;
-      }
-    }
+    if (!x.is_leaf() || x.dtype() != DType::f64)
+      return fail(input_name(k) + " (" + x.str() + ") must be a float64 leaf");
+    for (int64_t d = 0; d < x.dim(); ++d)
+      if (x.strides()[d] == 0 && x.size(d) > 1)
+        return fail(input_name(k) + " is an expanded view (stride 0); pass a real tensor");
     checked.push_back(k);
   }
-  if (checked.empty()) {
-    res.ok = false;
-    rep << ": no input requires grad";
-    res.report = rep.str();
-    return res;
-  }
+  if (checked.empty()) return fail("no input requires grad");
 
   // Analytic gradients.
   for (size_t k : checked) inputs[k].zero_grad();
   Tensor out = fn(inputs);
-  if (!out.requires_grad()) {
-    res.ok = false;
-    rep << ": the output " << out.str() << " does not require grad";
-    res.report = rep.str();
-    return res;
-  }
+  if (!out.requires_grad()) return fail("the output " + out.str() + " does not require grad");
+  if (opt.require_f64_output && out.dtype() != DType::f64)
+    return fail("the output " + out.str() + " is not float64");
   Generator gen(opt.seed);
-  const Tensor r = gen.uniform(out.shape(), DType::f64).mul_(2.0).add_(scalar(-1.0, DType::f64));
+  const Tensor r =
+      opt.weights == Weights::normal
+          ? gen.normal(out.shape(), DType::f64)
+          : gen.uniform(out.shape(), DType::f64).mul_(2.0).add_(scalar(-1.0, DType::f64));
   const std::vector<double> rv = r.to_vector<double>();
   out.backward(r.to(out.dtype()));
 
@@ -134,12 +142,13 @@ inline GradcheckResult gradcheck(const std::string& name, const GradFn& fn, cons
     Tensor g = x.grad();
     if (g.defined() && (g.shape() != x.shape() || g.dtype() != x.dtype())) {
       res.ok = false;
-      rep << "\n  input " << k << ": gradient is " << g.str() << ", input is " << x.str();
+      rep << "\n  " << input_name(k) << ": gradient is " << g.str() << ", input is " << x.str();
       continue;
     }
     const std::vector<double> ga =
         g.defined() ? g.to_vector<double>() : std::vector<double>(x.numel(), 0.0);
     double* base = x.data<double>();
+    bool any_nonzero = false;
     for (int64_t i = 0; i < x.numel(); ++i) {
       double* p = base + detail::strided_offset(x, i);
       const double orig = *p;
@@ -151,33 +160,49 @@ inline GradcheckResult gradcheck(const std::string& name, const GradFn& fn, cons
       const double num = (fp - fm) / (2 * opt.eps);
       const double abs_err = std::abs(ga[i] - num);
       const double rel_err = abs_err / std::max(std::abs(num), 1e-12);
+      const double ratio = abs_err / (opt.atol + opt.rtol * std::abs(num));
+      any_nonzero = any_nonzero || ga[i] != 0;
       ++res.checked;
       res.max_abs_err = std::max(res.max_abs_err, abs_err);
       if (std::abs(num) > opt.atol) res.max_rel_err = std::max(res.max_rel_err, rel_err);
-      const bool bad = !(abs_err <= opt.atol + opt.rtol * std::abs(num));  // NaN counts as bad
+      const bool worse = !(ratio <= res.worst_ratio);  // a NaN ratio takes the slot
+      const bool bad = !std::isfinite(ga[i]) ||
+                       !(abs_err <= opt.atol + opt.rtol * std::abs(num));  // NaN counts as bad
+      if (!worse && !bad) continue;
+      std::ostringstream elem;
+      elem.precision(12);
+      elem << input_name(k) << " element " << detail::index_str(x.shape(), i) << ": autograd "
+           << ga[i] << ", finite difference " << num;
+      if (worse) {
+        res.worst_ratio = ratio;
+        res.worst = elem.str();
+      }
       if (bad) {
         res.ok = false;
         if (reported++ < opt.max_reported)
-          rep << "\n  input " << k << " element " << detail::index_str(x.shape(), i)
-              << ": autograd " << ga[i] << ", finite difference " << num << " (abs err " << abs_err
-              << ", rel err " << rel_err << ")"
+          rep << "\n  " << elem.str() << " (abs err " << abs_err << ", rel err " << rel_err << ")"
               << (g.defined() ? "" : " [no gradient reached this input]");
       }
+    }
+    if (opt.require_nonzero && !any_nonzero) {
+      res.ok = false;
+      rep << "\n  " << input_name(k) << " got an all-zero gradient";
     }
   }
   if (reported > opt.max_reported) rep << "\n  ... " << reported - opt.max_reported << " more";
   rep << "\n  " << res.checked << " elements, max abs err " << res.max_abs_err << ", max rel err "
-      << res.max_rel_err << (res.ok ? " (ok)" : " (FAILED)");
+      << res.max_rel_err << ", worst " << res.worst << (res.ok ? " (ok)" : " (FAILED)");
   res.report = rep.str();
   return res;
 }
 
 // The Catch2 assertion: prints the report on failure.
-inline void require_gradcheck(const std::string& name, const GradFn& fn, const Inputs& inputs,
-                              const GradcheckOptions& opt = {}) {
-  const GradcheckResult res = gradcheck(name, fn, inputs, opt);
+inline GradcheckResult require_gradcheck(const std::string& name, const GradFn& fn,
+                                         const Inputs& inputs, const GradcheckOptions& opt = {}) {
+  GradcheckResult res = gradcheck(name, fn, inputs, opt);
   INFO(res.report);
   REQUIRE(res.ok);
+  return res;
 }
 
 // ---- inputs ---------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+// CPU indexing: index_select, index_add, gather, scatter_add; bad indices throw.
+#include <cstring>
+
+#include "tensor/cpu/cpu_backend.h"
+
+namespace stan::cpu {
+
+namespace {
+void check_index(const char* op, int64_t v, int64_t n) {
+  STAN_CHECK(v >= 0 && v < n, "[", op, "] index ", v, " out of range [0, ", n, ")");
+}
+}  // namespace
+
+void CpuBackend::index_select(const Tensor& x, const Tensor& idx, int64_t outer, int64_t n,
+                              int64_t inner, const Tensor& out) {
+  const int64_t* ip = ptr<int64_t>(idx);
+  const int64_t m = idx.numel();
+  for (int64_t j = 0; j < m; ++j) check_index("index_select", ip[j], n);
+  STAN_DISPATCH_DTYPE(x.dtype(), T, {
+    const T* xp = ptr<T>(x);
+    T* o = ptr<T>(out);
+    for (int64_t r = 0; r < outer; ++r)
+      for (int64_t j = 0; j < m; ++j)
+        std::memcpy(o + (r * m + j) * inner, xp + (r * n + ip[j]) * inner, inner * sizeof(T));
+  });
+}
+
+void CpuBackend::index_add(const Tensor& src, const Tensor& idx, int64_t outer, int64_t n,
+                           int64_t inner, const Tensor& out) {
+  const int64_t* ip = ptr<int64_t>(idx);
+  const int64_t m = idx.numel();
+  for (int64_t j = 0; j < m; ++j) check_index("index_add", ip[j], n);
+  STAN_DISPATCH_DTYPE(src.dtype(), T, {
+    const T* s = ptr<T>(src);
+    T* o = ptr<T>(out);
+    for (int64_t r = 0; r < outer; ++r)
+      for (int64_t j = 0; j < m; ++j)
+        for (int64_t i = 0; i < inner; ++i)
+          o[(r * n + ip[j]) * inner + i] += s[(r * m + j) * inner + i];
+  });
+}
+
+void CpuBackend::gather(const Tensor& x, const Tensor& idx, int64_t outer, int64_t n, int64_t inner,
+                        int64_t m, const Tensor& out) {
+  const int64_t* ip = ptr<int64_t>(idx);
+  STAN_DISPATCH_DTYPE(x.dtype(), T, {
+    const T* xp = ptr<T>(x);
+    T* o = ptr<T>(out);
+    for (int64_t r = 0; r < outer; ++r)
+      for (int64_t j = 0; j < m; ++j)
+        for (int64_t i = 0; i < inner; ++i) {
+          const int64_t v = ip[(r * m + j) * inner + i];
+          check_index("gather", v, n);
+          o[(r * m + j) * inner + i] = xp[(r * n + v) * inner + i];
+        }
+  });
+}
+
+void CpuBackend::scatter_add(const Tensor& src, const Tensor& idx, int64_t outer, int64_t n,
+                             int64_t inner, int64_t m, const Tensor& out) {
+  const int64_t* ip = ptr<int64_t>(idx);
+  STAN_DISPATCH_DTYPE(src.dtype(), T, {
+    const T* s = ptr<T>(src);
+    T* o = ptr<T>(out);
+    for (int64_t r = 0; r < outer; ++r)
+      for (int64_t j = 0; j < m; ++j)
+        for (int64_t i = 0; i < inner; ++i) {
+          const int64_t v = ip[(r * m + j) * inner + i];
+          check_index("scatter_add", v, n);
+          o[(r * n + v) * inner + i] += s[(r * m + j) * inner + i];
+        }
+  });
+}
+
+}  // namespace stan::cpu

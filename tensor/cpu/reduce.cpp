@@ -1,0 +1,54 @@
+// CPU reductions over (outer, n, inner): sum (accumulated in double for floating types), max,
+// min, argmax, argmin (first index on ties, NaN propagates).
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
+#include "tensor/cpu/cpu_backend.h"
+
+namespace stan::cpu {
+
+void CpuBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, int64_t inner,
+                        const Tensor& out) {
+  STAN_DISPATCH_DTYPE(x.dtype(), T, {
+    const T* xp = ptr<T>(x);
+    if (op == ReduceOp::sum) {
+      T* o = ptr<T>(out);
+      // Accumulate in double for float inputs: long sums stay accurate.
+      using Acc = std::conditional_t<std::is_same_v<T, int64_t>, int64_t, double>;
+      std::vector<Acc> acc(inner);
+      for (int64_t r = 0; r < outer; ++r) {
+        std::fill(acc.begin(), acc.end(), Acc(0));
+        const T* row = xp + r * n * inner;
+        for (int64_t j = 0; j < n; ++j)
+          for (int64_t i = 0; i < inner; ++i) acc[i] += row[j * inner + i];
+        for (int64_t i = 0; i < inner; ++i) o[r * inner + i] = static_cast<T>(acc[i]);
+      }
+    } else {
+      const bool want_max = op == ReduceOp::max || op == ReduceOp::argmax;
+      const bool want_arg = op == ReduceOp::argmax || op == ReduceOp::argmin;
+      for (int64_t r = 0; r < outer; ++r) {
+        for (int64_t i = 0; i < inner; ++i) {
+          const T* col = xp + r * n * inner + i;
+          T best = col[0];
+          int64_t arg = 0;
+          for (int64_t j = 1; j < n; ++j) {
+            const T v = col[j * inner];
+            // NaN wins (propagates), else strictly better (first index on ties).
+            const bool better = want_max ? (v > best) : (v < best);
+            if ((better || v != v) && best == best) {
+              best = v;
+              arg = j;
+            }
+          }
+          if (want_arg)
+            ptr<int64_t>(out)[r * inner + i] = arg;
+          else
+            ptr<T>(out)[r * inner + i] = best;
+        }
+      }
+    }
+  });
+}
+
+}  // namespace stan::cpu
