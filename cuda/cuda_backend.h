@@ -90,6 +90,18 @@ class CudaBackend final : public Backend {
                            const Tensor& grad_x) override;
   void adam_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
                    const AdamArgs& a) override;
+  void gemm_invariant(const Tensor& a, const Tensor& b, const Tensor& c, GemmInit init,
+                      const Tensor& bias) override;
+  PackedWeight pack_weight(const Tensor& b) override;
+  void gemm_packed(const Tensor& a, const PackedWeight& b, const Tensor& c, GemmInit init,
+                   const Tensor& bias) override;
+  void cross_entropy_rows(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                          const Tensor& loss, const Tensor& grad) override;
+  void mixture_nll_rows(const Tensor& params, const Tensor& y, const Tensor& weight,
+                        const math::BinnedArgs& o, const Tensor& loss, const Tensor& grad) override;
+  void elu_rows(const Tensor& x, const Tensor& y) override;
+  void elu_backward_rows(const Tensor& dy, const Tensor& y, const Tensor& dx) override;
+  void colsum(const Tensor& x, const Tensor& out) override;
 };
 
 // Internal (cuda/*.cpp): called at the end of every backend op; under STAN_CUDA_SYNC=1 it

@@ -82,4 +82,30 @@ void launch_max_pool2d_forward(Dt t, const void* x, const PoolGeom& g, void* out
 void launch_max_pool2d_backward(Dt t, const void* grad_out, const int64_t* idx, int64_t planes,
                                 int64_t hw, int64_t ohw, void* grad_x);
 
+// Batch-invariant GEMM (gemm_invariant.cu): c (m, n) = init + a (m, k) @ b (k, n), element
+// (i, j) of a at a[i * ars + j * acs] (b likewise), c row-major with leading dimension ldc.
+// init: 0 zero, 1 accumulate (start from c), 2 bias (n). Every output is one chain of
+// multiply-adds over k in order, computed by one thread.
+void launch_gemm_invariant(Dt t, int64_t m, int64_t n, int64_t k, const void* a, int64_t ars,
+                           int64_t acs, const void* b, int64_t brs, int64_t bcs, void* c,
+                           int64_t ldc, int init, const void* bias);
+
+// Fused losses (cross_entropy.cu, mixture_nll.cu): per row, loss and gradient in one pass.
+void launch_cross_entropy_rows(Dt t, int64_t n, int64_t c, const void* logits, int64_t ld,
+                               const int64_t* target, const void* weight, void* loss, void* grad,
+                               int64_t ldg);
+struct BinnedConsts {
+  double half_width, sigma_floor, low_edge, high_edge;
+  bool censor;
+};
+void launch_mixture_nll_rows(Dt t, int64_t n, int64_t k, const void* params, int64_t ld,
+                             const void* y, const void* weight, const BinnedConsts& o, void* loss,
+                             void* grad, int64_t ldg);
+
+// ELU over 2-D views and its backward from the output (elu.cu); column sums (reduce.cu).
+void launch_elu_rows(Dt t, int64_t m, int64_t n, const void* x, int64_t lx, void* y, int64_t ly);
+void launch_elu_backward_rows(Dt t, int64_t m, int64_t n, const void* dy, int64_t ld, const void* y,
+                              int64_t ly, void* dx, int64_t lx);
+void launch_colsum(Dt t, int64_t m, int64_t n, const void* x, int64_t lx, void* out);
+
 }  // namespace stan::cuda

@@ -1,4 +1,4 @@
-// CudaBackend::reduce (kernels in reduce.cu).
+// CudaBackend::reduce and colsum (kernels in reduce.cu).
 #include "cuda/cuda_backend.h"
 #include "cuda/tensor_args.h"
 
@@ -10,6 +10,11 @@ void CudaBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n,
   const Tensor xc = dense(x);
   launch_reduce(op, dt(xc), xc.raw_data(), outer, n, inner, out.raw_data());
   after_op("reduce");
+}
+
+void CudaBackend::colsum(const Tensor& x, const Tensor& out) {
+  launch_colsum(dt(x), x.size(0), x.size(1), x.raw_data(), x.strides()[0], out.raw_data());
+  after_op("colsum");
 }
 
 }  // namespace stan::cuda

@@ -173,3 +173,29 @@ void launch_reduce(ReduceOp op, Dt t, const void* x, int64_t outer, int64_t n, i
 }
 
 }  // namespace stan::cuda
+
+// Column sums of a 2-D view: one thread per column, rows in order, accumulated in double (the
+// same order whatever the launch).
+namespace stan::cuda {
+
+namespace {
+template <typename T>
+__global__ void colsum_kernel(int64_t m, int64_t n, const T* x, int64_t lx, T* out) {
+  STAN_GRID_STRIDE(j, n) {
+    double acc = 0;
+    for (int64_t i = 0; i < m; ++i) acc += static_cast<double>(x[i * lx + j]);
+    out[j] = static_cast<T>(acc);
+  }
+}
+}  // namespace
+
+void launch_colsum(Dt t, int64_t m, int64_t n, const void* x, int64_t lx, void* out) {
+  if (n == 0) return;
+  STAN_CUDA_DISPATCH_FLOAT(t, "colsum", T, {
+    colsum_kernel<T><<<blocks_for(n), kThreads, 0, stream()>>>(m, n, static_cast<const T*>(x), lx,
+                                                               static_cast<T*>(out));
+  });
+  STAN_CUDA_LAUNCHED("colsum_kernel");
+}
+
+}  // namespace stan::cuda

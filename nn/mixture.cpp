@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "tensor/autograd.h"
+#include "tensor/ops_fused.h"
 
 namespace stan::nn {
 
@@ -116,6 +117,23 @@ Tensor binned_mixture_log_prob(const MixtureParams& p, const Tensor& y,
 }
 
 Tensor binned_mixture_nll(const MixtureParams& p, const Tensor& y, const BinnedLossOptions& o) {
+  check_params("binned_mixture_nll", p, y);
+  STAN_CHECK(o.half_width > 0, "[binned_mixture_nll] half_width must be positive");
+  check_same("binned_mixture_nll", p.logits, y);
+  math::BinnedArgs a;
+  a.half_width = o.half_width;
+  a.sigma_floor = o.sigma_floor;
+  a.censor = o.censor;
+  a.low_edge = o.low_edge;
+  a.high_edge = o.high_edge;
+  const Tensor yc = y.detach().contiguous();
+  return weighted_rows_loss(cat({p.logits, p.mu, p.log_sigma}, 1),
+                            [&](const Tensor& x, const Tensor& w, const Tensor& loss,
+                                const Tensor& grad) { mixture_nll_rows(x, yc, w, a, loss, grad); });
+}
+
+Tensor binned_mixture_nll_composed(const MixtureParams& p, const Tensor& y,
+                                   const BinnedLossOptions& o) {
   return neg(mean(binned_mixture_log_prob(p, y, o)));
 }
 

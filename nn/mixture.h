@@ -46,10 +46,16 @@ struct BinnedLossOptions {
 
 // Binned likelihood, mean over N of -log sum_k pi_k [Phi((y+w-mu_k)/s_k) - Phi((y-w-mu_k)/s_k)],
 // computed in log space (log Phi, log1mexp, logsumexp): finite and accurate for targets many
-// sigmas away from every component, on either side.
+// sigmas away from every component, on either side. Fused: one pass per row computes the loss
+// and its gradient (tensor/ops_fused.h mixture_nll_rows, in double precision inside).
 Tensor binned_mixture_nll(const MixtureParams& p, const Tensor& y, const BinnedLossOptions& o);
 
-// Per-row log probabilities of the bins (N), without the mean (used by the loss and evaluation).
+// The same loss composed of tensor ops (binned_mixture_log_prob), the reference the fused
+// kernel is tested against.
+Tensor binned_mixture_nll_composed(const MixtureParams& p, const Tensor& y,
+                                   const BinnedLossOptions& o);
+
+// Per-row log probabilities of the bins (N), composed of tensor ops, without the mean.
 Tensor binned_mixture_log_prob(const MixtureParams& p, const Tensor& y, const BinnedLossOptions& o);
 
 // Draws one value per row: a component from softmax(logits), then mu + sigma * N(0,1). (N)

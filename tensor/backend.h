@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "tensor/binned_args.h"
+#include "tensor/gemm_init.h"
 #include "tensor/op_codes.h"  // UnaryOp, BinaryOp, ReduceOp
 #include "tensor/tensor.h"
 
@@ -22,6 +24,13 @@ struct Pool2dArgs {
 struct AdamArgs {
   double lr, beta1, beta2, eps, weight_decay;
   int64_t step;  // 1-based, for bias correction
+};
+
+// A GEMM right-hand side b (k, n) packed once by Backend::pack_weight for gemm_packed (a weight,
+// multiplied every generation step). The layout is the backend's own.
+struct PackedWeight {
+  Tensor data;
+  int64_t k = 0, n = 0;
 };
 
 struct Backend {
@@ -99,6 +108,23 @@ struct Backend {
   // Adam step in place on contiguous param, m, v given grad (PyTorch semantics).
   virtual void adam_update(const Tensor& param, const Tensor& grad, const Tensor& m,
                            const Tensor& v, const AdamArgs& a) = 0;
+
+  // ---- kernels for hand-written passes (tensor/ops_fused.h has the contracts) -------------
+  // "2-D view": unit stride along rows; GEMM operands a and b may instead have it along columns.
+  // c (m, n) = init + a (m, k) @ b (k, n): every output one chain over k in order.
+  virtual void gemm_invariant(const Tensor& a, const Tensor& b, const Tensor& c, GemmInit init,
+                              const Tensor& bias) = 0;
+  virtual PackedWeight pack_weight(const Tensor& b) = 0;
+  virtual void gemm_packed(const Tensor& a, const PackedWeight& b, const Tensor& c, GemmInit init,
+                           const Tensor& bias) = 0;
+  virtual void cross_entropy_rows(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                                  const Tensor& loss, const Tensor& grad) = 0;
+  virtual void mixture_nll_rows(const Tensor& params, const Tensor& y, const Tensor& weight,
+                                const math::BinnedArgs& o, const Tensor& loss,
+                                const Tensor& grad) = 0;
+  virtual void elu_rows(const Tensor& x, const Tensor& y) = 0;
+  virtual void elu_backward_rows(const Tensor& dy, const Tensor& y, const Tensor& dx) = 0;
+  virtual void colsum(const Tensor& x, const Tensor& out) = 0;  // out (n) = sum of x's rows
 };
 
 Backend& cpu_backend();

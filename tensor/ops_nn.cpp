@@ -1,5 +1,7 @@
 #include "tensor/ops_nn.h"
 
+#include "tensor/ops_fused.h"
+
 #include "tensor/autograd.h"
 #include "tensor/backend.h"
 #include "tensor/ops.h"
@@ -132,8 +134,32 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
   STAN_CHECK(target.dtype() == DType::i64 && target.dim() == 1 && target.size(0) == logits.size(0),
              "[cross_entropy] expected int64 targets (", logits.size(0), "), got ", target.str());
   STAN_CHECK(logits.size(0) > 0, "[cross_entropy] empty batch");
-  Tensor lp = log_softmax(logits, 1);
-  return neg(mean(gather(lp, 1, target.unsqueeze(1))));
+  return weighted_rows_loss(
+      logits, [&](const Tensor& x, const Tensor& w, const Tensor& loss, const Tensor& grad) {
+        cross_entropy_rows(x, target.contiguous(), w, loss, grad);
+      });
+}
+
+Tensor weighted_rows_loss(
+    const Tensor& x,
+    const std::function<void(const Tensor&, const Tensor&, const Tensor&, const Tensor&)>& kernel) {
+  // One fused pass gives every row's loss and the gradient of the mean; backward scales it.
+  const int64_t n = x.size(0);
+  Tensor xc = x.detach().contiguous();
+  Tensor w = full({n}, 1.0 / static_cast<double>(n), x.dtype(), x.device());
+  Tensor loss = empty({n}, x.dtype(), x.device());
+  Tensor grad = empty(xc.shape(), x.dtype(), x.device());
+  kernel(xc, w, loss, grad);
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = mean(loss);
+  }
+  if (needs_grad({&x})) {
+    record(out, "fused_rows_loss", {x}, {grad},
+           [](const Tensor& g, const std::vector<Tensor>& s) { return Grads{mul(s[0], g)}; });
+  }
+  return out;
 }
 
 }  // namespace stan

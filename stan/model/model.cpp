@@ -176,12 +176,16 @@ std::string StanModel::summary() const {
 }
 
 void StanModel::save(const std::string& path) const {
+  save(path, state());
+}
+
+void StanModel::save(const std::string& path, const nn::NamedTensors& weights) const {
   std::map<std::string, std::string> meta;
   meta["config"] = cfg_.to_json().dump();
   meta["encoding"] = enc_.to_json().dump();
   meta["profiles"] = profiles_.to_json().dump();
   meta["info"] = info_.dump();
-  nn::save_checkpoint(path, state(), meta);
+  nn::save_checkpoint(path, weights, meta);
 }
 
 StanModel StanModel::load(const std::string& path) {

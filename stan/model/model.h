@@ -89,6 +89,8 @@ class StanModel {
 
   // Saves weights, buffers and metadata (config, encoding, profiles, info) atomically.
   void save(const std::string& path) const;
+  // The same with other values for the weights and buffers (named as in state()).
+  void save(const std::string& path, const nn::NamedTensors& weights) const;
   static StanModel load(const std::string& path);
   nn::NamedTensors state() const;  // "net.<attr>.<param>"
 

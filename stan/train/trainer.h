@@ -1,6 +1,7 @@
-// Training: one Adam optimizer (and StepLR schedule) per attribute network, shuffled batches of
-// windows over all training hosts, per-epoch validation on held-back hosts, an atomic checkpoint
-// after every epoch and exact resumption from it.
+// Training: shuffled batches of windows over all training hosts, one engine step per batch
+// (stan/train/engine.h), per-epoch validation on held-back hosts, model selection on the
+// validation loss, and after every epoch the training state (for --resume) and then the model
+// file, each written atomically.
 #pragma once
 
 #include <functional>
@@ -17,20 +18,28 @@ struct TrainOptions {
   int64_t batch = 512;
   uint64_t seed = 1;
   std::string out;      // model file written after every epoch (atomic); may be empty
-  bool resume = false;  // continue from out + ".state"
+  bool resume = false;  // continue from train_state_path(out)
   Device device = Device::cpu();
   bool progress = true;      // progress bar on stderr
   int64_t max_batches = -1;  // per epoch, for quick runs and benchmarks (-1: all)
-  int threads = 0;           // attribute networks trained side by side (0: default_threads())
+  int threads = 0;           // CPU threads (0: default_threads()); results do not depend on it
+  // Model selection: with held-back hosts, the model file holds the epoch with the lowest
+  // validation loss (the sum over attributes of each one's mean loss); training stops after
+  // `patience` epochs without improvement (0: run every epoch).
+  bool select_best = true;
+  int patience = 0;
 };
 
 struct EpochReport {
   int epoch = 0;                             // 1-based
   std::vector<double> train_loss, val_loss;  // per attribute, mean over the epoch's rows
+  double val_total = 0;                      // sum of val_loss (NaN without validation)
+  bool best = false;                         // the model file now holds this epoch
   double seconds = 0, windows_per_second = 0;
 };
 
-// Trains `model` in place. Returns one report per epoch run in this call.
+// Trains `model` in place; at the end it holds the selected epoch's weights. Returns one report
+// per epoch run in this call.
 std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train,
                                      const TrainingData& val, const TrainOptions& opt,
                                      const std::function<void(const EpochReport&)>& on_epoch = {});
@@ -38,7 +47,5 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
 // Mean loss per attribute over all examples of `data` (eval mode, no gradients).
 std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch,
                                   int threads = 1);
-
-std::string resume_state_path(const std::string& model_path);
 
 }  // namespace stan

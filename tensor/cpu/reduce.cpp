@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
+#include "tensor/parallel.h"
 
 namespace stan::cpu {
 
@@ -48,6 +49,24 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, 
         }
       }
     }
+  });
+}
+
+// Column sums of a 2-D view (hand-written passes): column blocks in parallel, each column summed
+// in row order in double, so the result does not depend on the thread count.
+void CpuBackend::colsum(const Tensor& x, const Tensor& out) {
+  const int64_t m = x.size(0), n = x.size(1), lx = x.strides()[0];
+  STAN_DISPATCH_FLOAT(x.dtype(), T, {
+    const T* xp = x.data<T>();
+    T* o = out.data<T>();
+    constexpr int64_t block = 256;
+    parallel_for((n + block - 1) / block, compute_threads(), [&](int64_t b) {
+      const int64_t j0 = b * block, j1 = std::min(n, j0 + block);
+      double acc[block] = {};
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = j0; j < j1; ++j) acc[j - j0] += static_cast<double>(xp[i * lx + j]);
+      for (int64_t j = j0; j < j1; ++j) o[j] = static_cast<T>(acc[j - j0]);
+    });
   });
 }
 

@@ -469,3 +469,60 @@ TEST_CASE("mixture: binned loss is continuous where it switches to the narrow-bi
     }
   }
 }
+
+TEST_CASE("mixture: the fused binned loss equals the composed one, values and gradients") {
+  // Targets across the range, at the edges, and far from the components; sigmas from below the
+  // bin width (narrow-bin series) to very wide; censored and not; with and without a floor.
+  Tensor y = from_vector<double>(
+      {0.0, 0.0005, 0.0025, 0.003, 0.1, 0.33, 0.5, 0.77, 0.9975, 0.999, 1.0, 0.62}, {12});
+  for (uint64_t seed : {300, 301, 302}) {
+    Leaves l = random_leaves(12, 4, seed);
+    {
+      NoGradGuard ng;  // spread log sigma over [-9, 1]
+      double* p = l.log_sigma.data<double>();
+      for (int64_t i = 0; i < l.log_sigma.numel(); ++i) p[i] = -9.0 + 10.0 * (i % 11) / 10.0;
+    }
+    for (bool censor : {false, true})
+      for (double floor : {0.0, 1.0 / 800}) {
+        BinnedLossOptions o;
+        o.censor = censor;
+        o.sigma_floor = floor;
+        INFO("seed " << seed << " censor " << censor << " floor " << floor);
+        Tensor fused = binned_mixture_nll(l.params(), y, o);
+        fused.backward();
+        std::vector<Tensor> g_fused;
+        for (const Tensor& t : {l.logits, l.mu, l.log_sigma}) {
+          g_fused.push_back(t.grad().clone());
+          t.zero_grad();
+        }
+        Tensor composed = binned_mixture_nll_composed(l.params(), y, o);
+        composed.backward();
+        REQUIRE(fused.item<double>() == Approx(composed.item<double>()).epsilon(1e-12));
+        const char* names[] = {"logits", "mu", "log_sigma"};
+        int i = 0;
+        for (const Tensor& t : {l.logits, l.mu, l.log_sigma}) {
+          const auto a = g_fused[i].to_vector<double>(), b = t.grad().to_vector<double>();
+          for (size_t e = 0; e < a.size(); ++e) {
+            INFO(names[i] << "[" << e << "]");
+            REQUIRE(a[e] == Approx(b[e]).epsilon(1e-7).margin(1e-12));
+          }
+          t.zero_grad();
+          ++i;
+        }
+      }
+  }
+}
+
+TEST_CASE("mixture: fused cross_entropy equals log_softmax + gather, with gradients") {
+  Tensor logits = leaf(randn64({9, 37}, 310));
+  Tensor target = from_vector<int64_t>({0, 36, 5, 5, 17, 2, 30, 11, 8}, {9});
+  Tensor fused = cross_entropy(logits, target);
+  fused.backward();
+  Tensor g = logits.grad().clone();
+  logits.zero_grad();
+  Tensor composed = neg(mean(gather(log_softmax(logits, 1), 1, target.unsqueeze(1))));
+  composed.backward();
+  REQUIRE(fused.item<double>() == Approx(composed.item<double>()).epsilon(1e-13));
+  const auto a = g.to_vector<double>(), b = logits.grad().to_vector<double>();
+  for (size_t e = 0; e < a.size(); ++e) REQUIRE(a[e] == Approx(b[e]).margin(1e-15));
+}

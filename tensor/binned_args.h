@@ -1,0 +1,13 @@
+// Options of the binned mixture likelihood's fused kernel (see tensor/loss_math.h).
+#pragma once
+
+namespace stan::math {
+
+struct BinnedArgs {
+  double half_width = 1.0 / 400;  // w: the bin of y is [y - w, y + w]
+  double sigma_floor = 0;         // sigma = floor + exp(log_sigma)
+  bool censor = false;            // censored edges (see nn::BinnedLossOptions)
+  double low_edge = 0, high_edge = 1;
+};
+
+}  // namespace stan::math
