@@ -67,8 +67,9 @@ enum DeviceErrorOp : int {
   kErrGather,
   kErrScatterAdd,
   kErrMaxPoolBackward,
-  kErrDivByZero,   // integer division: value / 0
-  kErrDivOverflow  // integer division: INT64_MIN / -1
+  kErrDivByZero,    // integer division: value / 0
+  kErrDivOverflow,  // integer division: INT64_MIN / -1
+  kErrLookupRows
 };
 DeviceError* device_error_slot();
 

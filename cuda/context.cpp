@@ -59,6 +59,8 @@ const char* error_op_name(int op) {
       return "scatter_add";
     case kErrMaxPoolBackward:
       return "max_pool2d_backward";
+    case kErrLookupRows:
+      return "lookup_rows";
   }
   return "cuda";
 }

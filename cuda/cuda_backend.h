@@ -102,6 +102,15 @@ class CudaBackend final : public Backend {
   void elu_rows(const Tensor& x, const Tensor& y) override;
   void elu_backward_rows(const Tensor& dy, const Tensor& y, const Tensor& dx) override;
   void colsum(const Tensor& x, const Tensor& out) override;
+  void philox_rows(const Tensor& streams, const Tensor& offsets, uint64_t seed, bool normal,
+                   const Tensor& out) override;
+  void sample_logits_rows(const Tensor& logits, const Tensor& limit, const Tensor& u,
+                          const Tensor& out) override;
+  void sample_mixture_rows(const Tensor& params, const Tensor& u, const Tensor& z,
+                           double sigma_floor, math::MixtureRange range,
+                           const Tensor& out) override;
+  void lookup_rows(const Tensor& table, const Tensor& idx, const Tensor& scale,
+                   const Tensor& out) override;
 };
 
 // Internal (cuda/*.cpp): called at the end of every backend op; under STAN_CUDA_SYNC=1 it

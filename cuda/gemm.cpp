@@ -1,9 +1,8 @@
-// CudaBackend::gemm: cuBLAS (strided batched), or the row-independent kernel (gemm.cu) while
-// row-independent GEMM is on (tensor/determinism.h).
+// CudaBackend::gemm: cuBLAS (strided batched). The batch-invariant GEMM of the hand-written
+// passes is gemm_invariant.{cpp,cu}.
 #include "cuda/cuda_backend.h"
 #include "cuda/handles.h"
 #include "cuda/tensor_args.h"
-#include "tensor/determinism.h"
 
 namespace stan::cuda {
 
@@ -14,13 +13,6 @@ void CudaBackend::gemm(const Tensor& a, const Tensor& b, const Tensor& c, int64_
   if (batch * m * n == 0) return;
   if (k == 0) {  // defined as C = beta * C, as on the CPU
     launch_scale(dt(c), c.raw_data(), batch * m * n, beta);
-    after_op("matmul");
-    return;
-  }
-  if (row_independent_gemm()) {  // generation: rows must not depend on the batch (gemm.cu)
-    launch_gemm_rowwise(dt(c), trans_a, trans_b, batch, m, n, k, alpha, a.raw_data(),
-                        a_batched ? m * k : 0, b.raw_data(), b_batched ? k * n : 0, beta,
-                        c.raw_data());
     after_op("matmul");
     return;
   }

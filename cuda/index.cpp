@@ -38,4 +38,11 @@ void CudaBackend::scatter_add(const Tensor& src, const Tensor& idx, int64_t oute
   after_op("scatter_add");
 }
 
+void CudaBackend::lookup_rows(const Tensor& table, const Tensor& idx, const Tensor& scale,
+                              const Tensor& out) {
+  launch_lookup_rows(dt(out), out.size(0), out.size(1), table.size(0), table.raw_data(),
+                     idx.data<int64_t>(), ptr(scale), out.raw_data(), out.strides()[0]);
+  after_op("lookup_rows");
+}
+
 }  // namespace stan::cuda

@@ -115,3 +115,34 @@ void launch_scatter_add(Dt t, const void* src, const int64_t* idx, int64_t outer
 }
 
 }  // namespace stan::cuda
+
+namespace stan::cuda {
+
+namespace {
+template <typename T>
+__global__ void lookup_rows_kernel(int64_t m, int64_t w, int64_t c, const T* table,
+                                   const int64_t* idx, const T* scale, T* out, int64_t ld,
+                                   DeviceError* err) {
+  STAN_GRID_STRIDE(e, m * w) {
+    const int64_t i = e / w, j = e - i * w, r = idx[i];
+    if (r < 0 || r >= c) {
+      report_bad_index(err, kErrLookupRows, r, c);
+      continue;
+    }
+    out[i * ld + j] = table[r * w + j] * (scale ? scale[i] : T(1));
+  }
+}
+}  // namespace
+
+void launch_lookup_rows(Dt t, int64_t m, int64_t w, int64_t c, const void* table,
+                        const int64_t* idx, const void* scale, void* out, int64_t ld) {
+  if (m * w == 0) return;
+  STAN_CUDA_DISPATCH_FLOAT(t, "lookup_rows", T, {
+    lookup_rows_kernel<T><<<blocks_for(m * w), kThreads, 0, stream()>>>(
+        m, w, c, static_cast<const T*>(table), idx, static_cast<const T*>(scale),
+        static_cast<T*>(out), ld, device_error_slot());
+  });
+  STAN_CUDA_LAUNCHED("lookup_rows_kernel");
+}
+
+}  // namespace stan::cuda

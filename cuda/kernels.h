@@ -35,12 +35,6 @@ void launch_binary(BinaryOp op, Dt t, const void* a, const void* b, void* out, c
 void launch_where(Dt t, const void* cond, const void* a, const void* b, void* out,
                   const Geom<4>& g);
 
-// Row-independent GEMM (gemm.cu), row-major, batch strides sa / sb (0 broadcasts) and m*n:
-// C = alpha op(A) op(B) + beta C with the CPU's summation order (same bits on both devices).
-void launch_gemm_rowwise(Dt t, bool ta, bool tb, int64_t batch, int64_t m, int64_t n, int64_t k,
-                         double alpha, const void* a, int64_t sa, const void* b, int64_t sb,
-                         double beta, void* c);
-
 // Reductions (reduce.cu): x (outer, n, inner) -> out (outer, inner); arg ops write int64.
 void launch_reduce(ReduceOp op, Dt t, const void* x, int64_t outer, int64_t n, int64_t inner,
                    void* out);
@@ -107,5 +101,16 @@ void launch_elu_rows(Dt t, int64_t m, int64_t n, const void* x, int64_t lx, void
 void launch_elu_backward_rows(Dt t, int64_t m, int64_t n, const void* dy, int64_t ld, const void* y,
                               int64_t ly, void* dx, int64_t lx);
 void launch_colsum(Dt t, int64_t m, int64_t n, const void* x, int64_t lx, void* out);
+
+// Generation (random.cu, index.cu): per-row philox draws, sampling, feature lookups.
+void launch_philox_rows(int64_t m, int64_t r, const int64_t* streams, const int64_t* offsets,
+                        uint64_t seed, bool normal, double* out, int64_t ld);
+void launch_sample_logits_rows(int64_t m, int64_t c, const float* x, int64_t ld,
+                               const int64_t* limit, const double* u, int64_t us, int64_t* out);
+void launch_sample_mixture_rows(int64_t m, int64_t k, const float* p, int64_t ld, const double* u,
+                                int64_t lu, int64_t cu, const double* z, int64_t lz, int64_t cz,
+                                int64_t attempts, bool clamp, double floor, float* out);
+void launch_lookup_rows(Dt t, int64_t m, int64_t w, int64_t c, const void* table,
+                        const int64_t* idx, const void* scale, void* out, int64_t ld);
 
 }  // namespace stan::cuda

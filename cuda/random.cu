@@ -113,3 +113,114 @@ void launch_sample_categorical(Dt t, const void* probs, const double* u, int64_t
 }
 
 }  // namespace stan::cuda
+
+// ---- generation: per-row draws and sampling (same algorithms as tensor/cpu/random.cpp) ----
+
+namespace stan::cuda {
+
+namespace {
+
+constexpr int64_t kSampleBlock = 64;
+
+// Softmax of x (n) at u: exponentials in float, sums in double per block of 64 classes in
+// order, then the blocks in order; one thread per row.
+__device__ int64_t draw_from_logits(const float* x, int64_t n, double u) {
+  float m = x[0];
+  for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+  double total = 0;
+  for (int64_t b = 0; b * kSampleBlock < n; ++b) {
+    double s = 0;
+    for (int64_t j = b * kSampleBlock; j < n && j < (b + 1) * kSampleBlock; ++j)
+      s += expf(x[j] - m);
+    total += s;
+  }
+  const double target = u * total;
+  double acc = 0;
+  int64_t pick = n - 1;
+  for (int64_t b = 0; b * kSampleBlock < n; ++b) {
+    double s = 0;
+    const int64_t j1 = (b + 1) * kSampleBlock < n ? (b + 1) * kSampleBlock : n;
+    for (int64_t j = b * kSampleBlock; j < j1; ++j) s += expf(x[j] - m);
+    if (acc + s <= target && j1 < n) {
+      acc += s;
+      continue;
+    }
+    for (int64_t j = b * kSampleBlock; j < j1; ++j) {
+      const float e = expf(x[j] - m);
+      acc += e;
+      if (acc > target && e > 0) {
+        pick = j;
+        break;
+      }
+    }
+    break;
+  }
+  while (pick > 0 && !(expf(x[pick] - m) > 0)) --pick;
+  return pick;
+}
+
+__global__ void philox_rows_kernel(int64_t m, int64_t r, const int64_t* streams,
+                                   const int64_t* offsets, uint64_t seed, bool normal, double* out,
+                                   int64_t ld) {
+  STAN_GRID_STRIDE(e, m * r) {
+    const int64_t i = e / r, j = e - i * r;
+    const uint64_t st = static_cast<uint64_t>(streams[i]),
+                   off = static_cast<uint64_t>(offsets[i]) + j;
+    out[i * ld + j] = normal ? philox::normal(seed, st, off) : philox::uniform(seed, st, off);
+  }
+}
+
+__global__ void sample_logits_kernel(int64_t m, int64_t c, const float* x, int64_t ld,
+                                     const int64_t* limit, const double* u, int64_t us,
+                                     int64_t* out) {
+  STAN_GRID_STRIDE(i, m) {
+    int64_t n = limit ? limit[i] : c;
+    n = n < 1 ? 1 : (n > c ? c : n);
+    out[i] = draw_from_logits(x + i * ld, n, u[i * us]);
+  }
+}
+
+__global__ void sample_mixture_kernel(int64_t m, int64_t k, const float* p, int64_t ld,
+                                      const double* u, int64_t lu, int64_t cu, const double* z,
+                                      int64_t lz, int64_t cz, int64_t attempts, bool clamp,
+                                      double floor, float* out) {
+  STAN_GRID_STRIDE(i, m) {
+    const float* row = p + i * ld;
+    double x = 0;
+    for (int64_t a = 0; a < attempts; ++a) {
+      const int64_t c = draw_from_logits(row, k, u[i * lu + a * cu]);
+      const double s = floor + ::exp(static_cast<double>(row[2 * k + c]));
+      x = row[k + c] + s * z[i * lz + a * cz];
+      if (x >= 0 && x <= 1) break;
+    }
+    out[i] = static_cast<float>(!clamp ? x : (x < 0 ? 0.0 : (x > 1 ? 1.0 : x)));
+  }
+}
+
+}  // namespace
+
+void launch_philox_rows(int64_t m, int64_t r, const int64_t* streams, const int64_t* offsets,
+                        uint64_t seed, bool normal, double* out, int64_t ld) {
+  if (m * r == 0) return;
+  philox_rows_kernel<<<blocks_for(m * r), kThreads, 0, stream()>>>(m, r, streams, offsets, seed,
+                                                                   normal, out, ld);
+  STAN_CUDA_LAUNCHED("philox_rows_kernel");
+}
+
+void launch_sample_logits_rows(int64_t m, int64_t c, const float* x, int64_t ld,
+                               const int64_t* limit, const double* u, int64_t us, int64_t* out) {
+  if (m == 0) return;
+  sample_logits_kernel<<<blocks_for(m, 128), 128, 0, stream()>>>(m, c, x, ld, limit, u, us, out);
+  STAN_CUDA_LAUNCHED("sample_logits_kernel");
+}
+
+void launch_sample_mixture_rows(int64_t m, int64_t k, const float* p, int64_t ld, const double* u,
+                                int64_t lu, int64_t cu, const double* z, int64_t lz, int64_t cz,
+                                int64_t attempts, bool clamp, double floor, float* out) {
+  if (m == 0) return;
+  sample_mixture_kernel<<<blocks_for(m, 128), 128, 0, stream()>>>(m, k, p, ld, u, lu, cu, z, lz, cz,
+                                                                  attempts, clamp, floor, out);
+  STAN_CUDA_LAUNCHED("sample_mixture_kernel");
+}
+
+}  // namespace stan::cuda

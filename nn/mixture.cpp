@@ -137,21 +137,33 @@ Tensor binned_mixture_nll_composed(const MixtureParams& p, const Tensor& y,
   return neg(mean(binned_mixture_log_prob(p, y, o)));
 }
 
+Tensor sample_mixture_rows(const Tensor& params, const Tensor& u, const Tensor& z,
+                           double sigma_floor, math::MixtureRange range) {
+  Tensor out = empty({params.size(0)}, DType::f32, params.device());
+  stan::sample_mixture_rows(out, params, u, z, sigma_floor, range);
+  return out;
+}
+
+Tensor sample_logits_rows(const Tensor& logits, const Tensor& u, const Tensor& limit) {
+  Tensor out = empty({logits.size(0)}, DType::i64, logits.device());
+  stan::sample_logits_rows(out, logits, limit, u);
+  return out;
+}
+
 Tensor sample_mixture(const MixtureParams& p, double sigma_floor, Generator& gen) {
   NoGradGuard ng;
   const int64_t n = p.logits.size(0);
-  Tensor comp = gen.categorical(softmax(p.logits, 1)).unsqueeze(1);  // (N,1)
-  Tensor mu = gather(p.mu, 1, comp).squeeze(1);
-  Tensor s = gather(mixture_sigma(p.log_sigma, sigma_floor), 1, comp).squeeze(1);
-  Tensor eps = gen.normal({n}, p.mu.dtype(), p.mu.device());
-  return add(mu, mul(s, eps));
+  Tensor params = cat({p.logits, p.mu, p.log_sigma}, 1).to(DType::f32).contiguous();
+  Tensor u = gen.uniform({n, 1}, DType::f64, params.device());
+  Tensor z = gen.normal({n, 1}, DType::f64, params.device());
+  return sample_mixture_rows(params, u, z, sigma_floor, math::MixtureRange::none).to(p.mu.dtype());
 }
 
 Tensor sample_logits(const Tensor& logits, Generator& gen, double temperature) {
   NoGradGuard ng;
   STAN_CHECK(temperature > 0, "[sample_logits] temperature must be positive, got ", temperature);
-  Tensor l = temperature == 1.0 ? logits : div(logits, temperature);
-  return gen.categorical(softmax(l, 1));
+  Tensor l = (temperature == 1.0 ? logits : div(logits, temperature)).to(DType::f32).contiguous();
+  return sample_logits_rows(l, gen.uniform({l.size(0)}, DType::f64, l.device()));
 }
 
 }  // namespace stan::nn

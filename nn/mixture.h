@@ -3,6 +3,7 @@
 #pragma once
 
 #include "nn/module.h"
+#include "tensor/binned_args.h"
 
 namespace stan::nn {
 
@@ -58,10 +59,20 @@ Tensor binned_mixture_nll_composed(const MixtureParams& p, const Tensor& y,
 // Per-row log probabilities of the bins (N), composed of tensor ops, without the mean.
 Tensor binned_mixture_log_prob(const MixtureParams& p, const Tensor& y, const BinnedLossOptions& o);
 
-// Draws one value per row: a component from softmax(logits), then mu + sigma * N(0,1). (N)
-Tensor sample_mixture(const MixtureParams& p, double sigma_floor, Generator& gen);
+// Draws over rows, vectorised on the tensors' device; each row from its own random numbers, so a
+// row's draw depends on its own inputs only (see tensor/ops_fused.h for the exact algorithms).
+// params (N, 3K) = [logits | mu | log_sigma]; u, z float64 (N, attempts): a component with u,
+// then mu + sigma z, sigma = floor + exp(log_sigma); values outside [0, 1] as `range` says.
+// -> float32 (N).
+Tensor sample_mixture_rows(const Tensor& params, const Tensor& u, const Tensor& z,
+                           double sigma_floor, math::MixtureRange range);
+// logits (N, C) float32; u float64 (N); limit int64 (N) or undefined: softmax over the first
+// limit[i] classes. -> int64 (N).
+Tensor sample_logits_rows(const Tensor& logits, const Tensor& u, const Tensor& limit = Tensor());
 
-// Draws one class per row from softmax(logits / temperature). logits (N,C) -> int64 (N).
+// One value per row, unrestricted (range none), with the random numbers drawn from `gen`.
+Tensor sample_mixture(const MixtureParams& p, double sigma_floor, Generator& gen);
+// One class per row from softmax(logits / temperature). logits (N,C) -> int64 (N).
 Tensor sample_logits(const Tensor& logits, Generator& gen, double temperature = 1.0);
 
 // log(1 - exp(x)) for x <= 0, stable everywhere (finite gradients on both branches).

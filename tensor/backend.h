@@ -125,6 +125,25 @@ struct Backend {
   virtual void elu_rows(const Tensor& x, const Tensor& y) = 0;
   virtual void elu_backward_rows(const Tensor& dy, const Tensor& y, const Tensor& dx) = 0;
   virtual void colsum(const Tensor& x, const Tensor& out) = 0;  // out (n) = sum of x's rows
+  // out (m, r) f64: row i holds uniform (or normal) draws offsets[i] .. offsets[i] + r - 1 of the
+  // stream (seed, streams[i]) (philox::uniform / philox::normal). streams, offsets: int64 (m).
+  virtual void philox_rows(const Tensor& streams, const Tensor& offsets, uint64_t seed, bool normal,
+                           const Tensor& out) = 0;
+  // One class per row of logits (m, c) from softmax(logits[i, :limit[i]]) with the uniform u[i]
+  // (u: f64 (m), any stride; limit: int64 (m) or undefined = c) -> out int64 (m).
+  virtual void sample_logits_rows(const Tensor& logits, const Tensor& limit, const Tensor& u,
+                                  const Tensor& out) = 0;
+  // One value per row of mixtures params (m, 3k): a component drawn with u[i][a], then
+  // mu + sigma * z[i][a] (sigma = floor + exp(log_sigma)); range: none (the first attempt),
+  // clip (it, clamped to [0, 1]) or redraw (attempts a = 0, 1, ... until one lies in [0, 1], the
+  // last clamped). u, z: f64 (m, attempts) views; out f32 (m).
+  virtual void sample_mixture_rows(const Tensor& params, const Tensor& u, const Tensor& z,
+                                   double sigma_floor, math::MixtureRange range,
+                                   const Tensor& out) = 0;
+  // out (m, w) view = table[idx[i]] * scale[i]; table (c, w) contiguous; idx int64 (m);
+  // scale f32 (m) or undefined (1).
+  virtual void lookup_rows(const Tensor& table, const Tensor& idx, const Tensor& scale,
+                           const Tensor& out) = 0;
 };
 
 Backend& cpu_backend();

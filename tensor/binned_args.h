@@ -10,4 +10,7 @@ struct BinnedArgs {
   double low_edge = 0, high_edge = 1;
 };
 
+// What a mixture draw does with values outside [0, 1] (sample_mixture_rows).
+enum class MixtureRange : int { none, clip, redraw };
+
 }  // namespace stan::math

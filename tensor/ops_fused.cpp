@@ -129,4 +129,60 @@ void colsum_into(const Tensor& out, const Tensor& x) {
   if (out.numel()) backend_for(x.device()).colsum(x, out);
 }
 
+void philox_rows(const Tensor& out, const Tensor& streams, const Tensor& offsets, uint64_t seed,
+                 bool normal) {
+  check_2d("philox_rows", "out", out);
+  STAN_CHECK(out.dtype() == DType::f64, "[philox_rows] out must be float64, got ", out.str());
+  check_vector("philox_rows", "streams", streams, out.size(0), DType::i64);
+  check_vector("philox_rows", "offsets", offsets, out.size(0), DType::i64);
+  check_device("philox_rows", out, streams);
+  check_device("philox_rows", out, offsets);
+  if (out.numel()) backend_for(out.device()).philox_rows(streams, offsets, seed, normal, out);
+}
+
+void sample_logits_rows(const Tensor& out, const Tensor& logits, const Tensor& limit,
+                        const Tensor& u) {
+  check_2d("sample_logits_rows", "logits", logits);
+  STAN_CHECK(logits.dtype() == DType::f32 && logits.size(1) > 0,
+             "[sample_logits_rows] expected float32 logits (m, c > 0), got ", logits.str());
+  const int64_t m = logits.size(0);
+  check_vector("sample_logits_rows", "out", out, m, DType::i64);
+  STAN_CHECK(u.dim() == 1 && u.size(0) == m && u.dtype() == DType::f64,
+             "[sample_logits_rows] u must be float64 (", m, "), got ", u.str());
+  if (limit.defined()) check_vector("sample_logits_rows", "limit", limit, m, DType::i64);
+  for (const Tensor* t : {&out, &u}) check_device("sample_logits_rows", logits, *t);
+  if (limit.defined()) check_device("sample_logits_rows", logits, limit);
+  if (m) backend_for(logits.device()).sample_logits_rows(logits, limit, u, out);
+}
+
+void sample_mixture_rows(const Tensor& out, const Tensor& params, const Tensor& u, const Tensor& z,
+                         double sigma_floor, math::MixtureRange range) {
+  check_2d("sample_mixture_rows", "params", params);
+  STAN_CHECK(params.dtype() == DType::f32 && params.size(1) % 3 == 0 && params.size(1) > 0,
+             "[sample_mixture_rows] expected float32 params (m, 3k), got ", params.str());
+  const int64_t m = params.size(0);
+  check_vector("sample_mixture_rows", "out", out, m, DType::f32);
+  for (const Tensor* t : {&u, &z}) {
+    check_2d("sample_mixture_rows", "draws", *t);
+    STAN_CHECK(t->dtype() == DType::f64 && t->size(0) == m && t->size(1) >= 1,
+               "[sample_mixture_rows] draws must be float64 (", m, ", attempts), got ", t->str());
+    check_device("sample_mixture_rows", params, *t);
+  }
+  STAN_CHECK(u.size(1) == z.size(1), "[sample_mixture_rows] u and z differ in attempts");
+  check_device("sample_mixture_rows", params, out);
+  if (m) backend_for(params.device()).sample_mixture_rows(params, u, z, sigma_floor, range, out);
+}
+
+void lookup_rows(const Tensor& out, const Tensor& table, const Tensor& idx, const Tensor& scale) {
+  check_2d("lookup_rows", "out", out);
+  STAN_CHECK(table.dim() == 2 && table.is_contiguous() && table.dtype() == out.dtype() &&
+                 table.size(1) == out.size(1),
+             "[lookup_rows] table ", table.str(), " does not fit out ", out.str());
+  check_vector("lookup_rows", "idx", idx, out.size(0), DType::i64);
+  if (scale.defined()) check_vector("lookup_rows", "scale", scale, out.size(0), out.dtype());
+  check_device("lookup_rows", out, table);
+  check_device("lookup_rows", out, idx);
+  if (out.numel()) backend_for(out.device()).lookup_rows(table, idx, scale, out);
+}
+
 }  // namespace stan

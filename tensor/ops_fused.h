@@ -47,4 +47,29 @@ void elu_backward_into(const Tensor& dx, const Tensor& dy, const Tensor& y);
 // out (n) = sum over the rows of x (m, n), each column summed in row order.
 void colsum_into(const Tensor& out, const Tensor& x);
 
+// ---- generation: per-row random draws and sampling --------------------------------------
+// out (m, r) float64: row i holds the draws offsets[i] .. offsets[i] + r - 1 of the stream
+// (seed, streams[i]): uniforms in [0, 1), or standard normals (philox::uniform / normal, the
+// same on every device). streams, offsets: int64 (m).
+void philox_rows(const Tensor& out, const Tensor& streams, const Tensor& offsets, uint64_t seed,
+                 bool normal);
+
+// One class per row of logits (m, c): softmax over the first limit[i] classes (limit: int64 (m),
+// or undefined for all), inverse CDF at u[i] (float64 (m), any stride). The exponentials sum in
+// blocks of 64 classes, each in order, so a row's draw depends on its own logits and u only.
+void sample_logits_rows(const Tensor& out, const Tensor& logits, const Tensor& limit,
+                        const Tensor& u);
+
+// One value per row of mixture parameters (m, 3k) = [logits | mu | log_sigma]: a component from
+// softmax(logits) with u[i][a] (as sample_logits_rows), then mu + (floor + e^log_sigma) z[i][a].
+// range none: the first attempt; clip: it, clamped to [0, 1]; redraw: attempts a = 0, 1, ...
+// until one lies in [0, 1] (the last clamped). u, z: float64 (m, attempts). out: float32 (m).
+void sample_mixture_rows(const Tensor& out, const Tensor& params, const Tensor& u, const Tensor& z,
+                         double sigma_floor, math::MixtureRange range);
+
+// out (m, w) = table[idx[i]] * scale[i]: table (c, w) contiguous, idx int64 (m) in [0, c),
+// scale float32 (m) or undefined.
+void lookup_rows(const Tensor& out, const Tensor& table, const Tensor& idx,
+                 const Tensor& scale = Tensor());
+
 }  // namespace stan

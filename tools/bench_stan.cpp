@@ -1,100 +1,338 @@
-// Benchmark: training windows/s per architecture, generated flows/s for 1 host and for 1,000
-// hosts in one batch, peak memory. Prints the machine facts the numbers depend on.
-//   build/bench/bench_stan [--model M] [--data FILE] [--mlp-batches N] [--cnn-batches N]
+// bench_stan: training and generation speed, each next to the limit the machine's SGEMM rate sets
+// and (training, with --pytorch) next to PyTorch on the same windows, interleaved in one run.
+//
+//   bench_stan [--section train|generate|all] [--data FILE --hosts FILE] [--model FILE]
+//              [--batches 100] [--rounds 3] [--threads 1,2] [--pytorch /usr/bin/python3]
+//              [--gen-hosts 1,97,1000,10000] [--cnn-batches 4]
+//
+// Training rows: windows/s of one epoch's first --batches batches of 512 (the bundled sample by
+// default), best of --rounds interleaved rounds (stan 1 thread, PyTorch 1 thread, stan 2, ...),
+// for the reference size (--encoding faithful --hidden 0) and the default model. The SGEMM-bound
+// limit is 6 x parameters FLOP per window at the rate cblas_sgemm reaches, one thread, on the
+// model's own GEMM shapes (forward, input gradient and weight gradient of every layer).
+// Generation rows: flows/s of the bundled model for --gen-hosts hosts in one run, at each thread
+// count, the forward FLOP per flow (every attribute network once) and the share of the limit
+// that cblas_sgemm's rate at the generation shapes (rows = hosts) sets.
 #include <cblas.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "stan/generate/generate.h"
+#include "stan/train/engine.h"
 #include "stan/train/prepare.h"
 #include "stan/train/trainer.h"
+#include "tensor/cpu/gemm_invariant.h"
 #include "tensor/parallel.h"
 
 using namespace stan;
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
 double peak_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-double train_rate(const std::string& data, const std::string& hosts, const std::string& arch,
-                  int64_t batches, int64_t* windows) {
+struct TrainConfig {
+  std::string name, arch = "mlp";
+  bool faithful = false;
+  int hidden = 128;
+};
+
+Prepared prepare(const std::string& data, const std::string& hosts, const TrainConfig& c) {
   PrepareOptions p;
   p.data = {data};
   if (!hosts.empty()) p.owners.hosts = read_host_list(hosts);
-  p.config.arch = arch;
+  p.config.arch = c.arch;
+  p.config.hidden = c.hidden;
+  if (c.faithful) p.encoding = EncodingOptions::faithful();
   p.val_fraction = 0;
-  Prepared prep = prepare_training(p);
+  return prepare_training(p);
+}
+
+// cblas_sgemm's rate (FLOP/s, one thread) on the GEMMs of one training batch of the model.
+double sgemm_rate(const StanModel& m, int64_t batch) {
+  struct Shape {
+    int64_t m, n, k;
+    bool ta, tb;
+  };
+  std::vector<Shape> shapes;
+  for (const auto& net : m.nets())
+    for (const auto& [name, p] : net->named_parameters()) {
+      if (p.dim() != 2) continue;
+      const int64_t out = p.size(0), in = p.size(1);
+      shapes.push_back({batch, out, in, false, true});   // y = x W^T
+      shapes.push_back({batch, in, out, false, false});  // dx = dy W
+      shapes.push_back({out, in, batch, true, false});   // dW = dy^T x
+    }
+  set_blas_threads(1);
+  double flops = 0, seconds = 0;
+  for (const Shape& s : shapes) {
+    std::vector<float> a(static_cast<size_t>(s.m * s.k), 0.5f),
+        b(static_cast<size_t>(s.k * s.n), 0.25f), c(static_cast<size_t>(s.m * s.n));
+    auto run = [&] {
+      cblas_sgemm(CblasRowMajor, s.ta ? CblasTrans : CblasNoTrans, s.tb ? CblasTrans : CblasNoTrans,
+                  static_cast<int>(s.m), static_cast<int>(s.n), static_cast<int>(s.k), 1.0f,
+                  a.data(), static_cast<int>(s.ta ? s.m : s.k), b.data(),
+                  static_cast<int>(s.tb ? s.k : s.n), 0.0f, c.data(), static_cast<int>(s.n));
+    };
+    run();
+    double best = 1e30;
+    for (int r = 0; r < 5; ++r) {
+      const auto t0 = Clock::now();
+      run();
+      best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    flops += 2.0 * static_cast<double>(s.m * s.n * s.k);
+    seconds += best;
+  }
+  return flops / seconds;
+}
+
+// Windows/s of stan training `batches` batches on `threads` threads (a fresh model each time).
+double stan_rate(const std::string& data, const std::string& hosts, const TrainConfig& c,
+                 int64_t batches, int threads) {
+  Prepared prep = prepare(data, hosts, c);
   TrainOptions t;
   t.epochs = 1;
   t.max_batches = batches;
   t.progress = false;
+  t.threads = threads;
   auto rep = train_model(prep.model, prep.train, prep.val, t);
-  *windows = std::min<int64_t>(prep.train.examples(), batches * t.batch);
   return rep.back().windows_per_second;
 }
 
-double gen_rate(StanModel& m, int64_t hosts, int64_t seconds, int64_t* flows) {
-  GenerateOptions g;
-  g.hosts = hosts;
-  g.batch = hosts;
-  g.duration = seconds;
-  g.start = m.encoder().day_start() + 9 * 3600;  // a busy hour
-  int64_t n = 0;
-  GenerateStats st = generate_flows(m, g, [&](const FlowRecord&) { ++n; });
-  *flows = n;
-  return static_cast<double>(n) / std::max(st.seconds, 1e-9);
+// The windows of the first `batches` batches of epoch 0 and the architecture, for PyTorch.
+void export_windows(const Prepared& prep, int64_t batches, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const StanModel& m = prep.model;
+  const int64_t B = 512;
+  const std::vector<int64_t> order = epoch_order(prep.train.examples(), 1, 0);
+  batches = std::min(batches, prep.train.examples() / B);
+  std::ofstream xi(dir + "/inputs.f32", std::ios::binary),
+      ti(dir + "/targets.f32", std::ios::binary), vi(dir + "/valid.u8", std::ios::binary);
+  HostBatch b;
+  for (int64_t i = 0; i < batches; ++i) {
+    fill_batch(prep.train, order.data() + i * B, B, &b);
+    xi.write(reinterpret_cast<const char*>(b.x.data()),
+             static_cast<std::streamsize>(b.x.size() * 4));
+    ti.write(reinterpret_cast<const char*>(b.targets.data()),
+             static_cast<std::streamsize>(b.targets.size() * 4));
+    vi.write(reinterpret_cast<const char*>(b.valid.data()),
+             static_cast<std::streamsize>(b.valid.size()));
+  }
+  nlohmann::json nets = nlohmann::json::array();
+  for (size_t a = 0; a < m.nets().size(); ++a) {
+    const AttrSpec& s = m.nets()[a]->spec();
+    nets.push_back({{"name", attr_name(s.id)},
+                    {"continuous", s.continuous},
+                    {"classes", s.classes},
+                    {"mask", m.mask(a, Device::cpu()).to_vector<float>()}});
+  }
+  const EncodingOptions& eo = m.encoder().options();
+  nlohmann::json arch = {{"inputs", m.input_dim()},
+                         {"batch", B},
+                         {"hidden", m.config().hidden},
+                         {"k", m.config().k},
+                         {"lr_mixture", m.config().lr_mixture},
+                         {"lr_softmax", m.config().lr_softmax},
+                         {"half_width", eo.half_width},
+                         {"sigma_floor", eo.sigma_floor},
+                         {"censor", eo.censor},
+                         {"nets", nets}};
+  std::ofstream(dir + "/arch.json") << arch.dump();
 }
+
+double pytorch_rate(const std::string& python, const std::string& dir, int threads) {
+  const std::string script = std::string(STAN_SOURCE_DIR) + "/tools/bench_pytorch.py";
+  const std::string cmd =
+      python + " " + script + " " + dir + " --threads " + std::to_string(threads) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return NAN;
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  pclose(p);
+  double rate = NAN;
+  if (std::sscanf(out.c_str(), "pytorch %lf", &rate) != 1) {
+    std::fprintf(stderr, "pytorch run failed: %s\n", out.c_str());
+    return NAN;
+  }
+  return rate;
+}
+
+void train_section(const std::string& data, const std::string& hosts, int64_t batches, int rounds,
+                   const std::vector<int>& threads, const std::string& python,
+                   int64_t cnn_batches) {
+  std::printf(
+      "\n== training: windows/s, batch 512, first %lld batches of an epoch, best of %d "
+      "interleaved rounds ==\n",
+      static_cast<long long>(batches), rounds);
+  std::printf("%-34s %8s %12s %12s %8s %14s %9s\n", "model", "threads", "stan", "pytorch", "ratio",
+              "sgemm limit", "of limit");
+  const std::vector<TrainConfig> configs = {{"reference size (faithful, hidden 0)", "mlp", true, 0},
+                                            {"default (full, hidden 128)", "mlp", false, 128}};
+  for (const TrainConfig& c : configs) {
+    Prepared prep = prepare(data, hosts, c);
+    const double params = static_cast<double>(prep.model.parameter_count());
+    const double limit = sgemm_rate(prep.model, 512) / (6.0 * params);
+    const std::string dir = std::filesystem::temp_directory_path().string() + "/stan_bench_" +
+                            std::to_string(::getpid());
+    if (!python.empty()) export_windows(prep, batches, dir);
+    std::vector<double> best_stan(threads.size(), 0), best_torch(threads.size(), 0);
+    for (int r = 0; r < rounds; ++r)
+      for (size_t i = 0; i < threads.size(); ++i) {
+        best_stan[i] = std::max(best_stan[i], stan_rate(data, hosts, c, batches, threads[i]));
+        if (!python.empty())
+          best_torch[i] = std::max(best_torch[i], pytorch_rate(python, dir, threads[i]));
+      }
+    for (size_t i = 0; i < threads.size(); ++i) {
+      const double torch = python.empty() ? NAN : best_torch[i];
+      std::printf("%-34s %8d %12.0f %12.0f %8.2f %14.0f %8.0f%%\n", c.name.c_str(), threads[i],
+                  best_stan[i], torch, best_stan[i] / torch, limit * threads[i],
+                  100.0 * best_stan[i] / (limit * threads[i]));
+    }
+    std::printf(
+        "  (%.0f parameters; SGEMM-bound limit: 6 x parameters FLOP per window at %.1f "
+        "GFLOP/s per thread)\n",
+        params, limit * 6.0 * params / 1e9);
+    if (!python.empty()) std::filesystem::remove_all(dir);
+  }
+  if (cnn_batches > 0) {
+    const TrainConfig cnn{"cnn (full)", "cnn", false, 128};
+    for (int t : threads)
+      std::printf("%-34s %8d %12.0f %12s\n", cnn.name.c_str(), t,
+                  stan_rate(data, hosts, cnn, cnn_batches, t), "-");
+  }
+  std::printf("peak RSS %.0f MB\n", peak_rss_mb());
+}
+
+// Forward FLOP of one generated row: every attribute network once (2 x the weights of its
+// linear layers; every layer of the mlp architecture is linear).
+double forward_flop_per_flow(const StanModel& m) {
+  double f = 0;
+  for (const auto& net : m.nets())
+    for (const auto& [name, p] : net->named_parameters())
+      if (p.dim() == 2) f += 2.0 * static_cast<double>(p.numel());
+  return f;
+}
+
+// cblas_sgemm's rate (FLOP/s, one thread) on the generation GEMMs of `rows` hosts.
+double sgemm_rate_generation(const StanModel& m, int64_t rows) {
+  double flops = 0, seconds = 0;
+  set_blas_threads(1);
+  for (const auto& net : m.nets())
+    for (const auto& [name, p] : net->named_parameters()) {
+      if (p.dim() != 2) continue;
+      const int64_t out = p.size(0), in = p.size(1);
+      std::vector<float> a(static_cast<size_t>(rows * in), 0.5f),
+          w(static_cast<size_t>(out * in), 0.25f), c(static_cast<size_t>(rows * out));
+      auto run = [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
+                    static_cast<int>(out), static_cast<int>(in), 1.0f, a.data(),
+                    static_cast<int>(in), w.data(), static_cast<int>(in), 0.0f, c.data(),
+                    static_cast<int>(out));
+      };
+      run();
+      double best = 1e30;
+      for (int r = 0; r < 5; ++r) {
+        const auto t0 = Clock::now();
+        run();
+        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+      }
+      flops += 2.0 * static_cast<double>(rows * out * in);
+      seconds += best;
+    }
+  return flops / seconds;
+}
+
+void generate_section(const std::string& model_path, const std::vector<int64_t>& host_counts,
+                      const std::vector<int>& threads, int rounds) {
+  StanModel m = StanModel::load(model_path);
+  const double flop = forward_flop_per_flow(m);
+  std::printf("\n== generation: flows/s, the model in %s, best of %d interleaved rounds ==\n",
+              std::filesystem::path(model_path).filename().c_str(), rounds);
+  std::printf("forward work per flow: %.2f MFLOP (every attribute network once)\n", flop / 1e6);
+  std::printf("%8s %8s %10s %10s %12s %14s %9s %12s\n", "hosts", "threads", "span", "flows",
+              "flows/s", "sgemm limit", "of limit", "peak RSS MB");
+  for (int64_t hosts : host_counts) {
+    const int64_t span = hosts <= 1 ? 86400 : hosts <= 100 ? 3 * 3600 : hosts <= 1000 ? 1200 : 120;
+    const double limit = sgemm_rate_generation(m, std::min<int64_t>(hosts, 1024)) / flop;
+    std::vector<double> best(threads.size(), 0);
+    std::vector<int64_t> flows(threads.size(), 0);
+    for (int r = 0; r < rounds; ++r)
+      for (size_t i = 0; i < threads.size(); ++i) {
+        GenerateOptions g;
+        g.hosts = hosts;
+        g.duration = span;
+        g.start = m.encoder().day_start() + 9 * 3600;  // a busy hour
+        g.threads = threads[i];
+        int64_t n = 0;
+        const GenerateStats st = generate_flows(m, g, [&](const FlowRecord&) { ++n; });
+        flows[i] = n;
+        best[i] = std::max(best[i], static_cast<double>(n) / std::max(st.seconds, 1e-9));
+      }
+    for (size_t i = 0; i < threads.size(); ++i)
+      std::printf("%8lld %8d %9llds %10lld %12.0f %14.0f %8.0f%% %12.0f\n",
+                  static_cast<long long>(hosts), threads[i], static_cast<long long>(span),
+                  static_cast<long long>(flows[i]), best[i], limit * threads[i],
+                  100.0 * best[i] / (limit * threads[i]), peak_rss_mb());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"bench_stan: training and generation speed"};
-  std::string model = bundled_model_path();
+  std::string section = "all", model = bundled_model_path(), python;
   std::string data = assets_dir() + "/sample/flows.csv.xz";
   std::string hosts = assets_dir() + "/sample/hosts.csv";
-  int64_t mlp_batches = 100, cnn_batches = 4;
+  int64_t batches = 100, cnn_batches = 4;
+  int rounds = 3;
+  std::vector<int> threads{1, 2};
+  std::vector<int64_t> gen_hosts{1, 97, 1000, 10000};
+  app.add_option("--section", section, "train, generate or all")
+      ->check(CLI::IsMember({"train", "generate", "all"}))
+      ->capture_default_str();
   app.add_option("--model", model, "Model for the generation rows")->capture_default_str();
   app.add_option("--data", data, "Flows for the training rows")->capture_default_str();
   app.add_option("--hosts", hosts, "Owner host list for the training rows")->capture_default_str();
-  app.add_option("--mlp-batches", mlp_batches, "Batches of 512 timed for mlp")
+  app.add_option("--batches", batches, "Batches of 512 timed per training run")
       ->capture_default_str();
-  app.add_option("--cnn-batches", cnn_batches, "Batches of 512 timed for cnn")
+  app.add_option("--rounds", rounds, "Interleaved rounds (best one reported)")
+      ->capture_default_str();
+  app.add_option("--threads", threads, "Thread counts")->delimiter(',')->capture_default_str();
+  app.add_option("--pytorch", python,
+                 "Python with torch (e.g. /usr/bin/python3 with Debian's python3-torch): "
+                 "train the same windows in PyTorch, interleaved");
+  app.add_option("--cnn-batches", cnn_batches, "Batches of 512 timed for cnn (0: skip)")
+      ->capture_default_str();
+  app.add_option("--gen-hosts", gen_hosts, "Host counts for the generation rows")
+      ->delimiter(',')
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     const char* ct = std::getenv("OPENBLAS_CORETYPE");
     std::printf(
-        "machine: %u hardware threads; OpenBLAS %s, core %s (OPENBLAS_CORETYPE=%s); stan threads "
-        "%d\n",
+        "machine: %u hardware threads; OpenBLAS %s, core %s (OPENBLAS_CORETYPE=%s); stan GEMM "
+        "kernel %s\n",
         std::thread::hardware_concurrency(), openblas_get_config(), openblas_get_corename(),
-        ct ? ct : "unset", default_threads());
-    std::printf("%-34s %14s %12s %12s\n", "what", "rate", "work", "peak RSS MB");
-    for (const std::string arch : {"mlp", "cnn"}) {
-      int64_t w = 0;
-      const double r = train_rate(data, hosts, arch, arch == "mlp" ? mlp_batches : cnn_batches, &w);
-      std::printf("%-34s %10.0f w/s %8lld win %12.0f\n", ("train " + arch + " (batch 512)").c_str(),
-                  r, static_cast<long long>(w), peak_rss_mb());
-    }
-    if (std::filesystem::exists(model)) {
-      StanModel m = StanModel::load(model);
-      int64_t f = 0;
-      double r = gen_rate(m, 1, 6 * 3600, &f);
-      std::printf("%-34s %10.0f f/s %8lld flw %12.0f\n", "generate 1 host (6 h)", r,
-                  static_cast<long long>(f), peak_rss_mb());
-      r = gen_rate(m, 1000, 600, &f);
-      std::printf("%-34s %10.0f f/s %8lld flw %12.0f\n", "generate 1000 hosts, 1 batch (10 min)", r,
-                  static_cast<long long>(f), peak_rss_mb());
-    } else {
-      std::printf("(no model at %s: generation rows skipped)\n", model.c_str());
-    }
+        ct ? ct : "unset", cpu::gemm_kernel_name());
+    if (section != "generate")
+      train_section(data, hosts, batches, rounds, threads, python, cnn_batches);
+    if (section != "train") generate_section(model, gen_hosts, threads, rounds);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

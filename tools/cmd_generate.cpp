@@ -17,7 +17,8 @@ struct GenArgs {
   std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles,
                      device = "cpu";
   std::vector<std::string> prefixes;
-  int64_t hosts = 20, batch = 64, max_flows = 1000000;
+  int64_t hosts = 20, batch = 1024, max_flows = 1000000;
+  int threads = 0;
   uint64_t seed = 1;
   bool quiet = false;
 };
@@ -43,7 +44,9 @@ void add_generate_command(CLI::App& app) {
                 "Start time \"YYYY-MM-DD HH:MM:SS\" (default: the training day's start)");
   c->add_option("--seed", a->seed, "Random seed: same seed, same flows (whatever the batch size)")
       ->capture_default_str();
-  c->add_option("--batch-size", a->batch, "Hosts per forward pass")
+  c->add_option("--threads", a->threads,
+                "CPU threads (default: STAN_THREADS or all cores; the flows do not depend on it)");
+  c->add_option("--batch-size", a->batch, "Hosts per forward pass (the flows do not depend on it)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   c->add_option("--profiles", a->profiles,
@@ -72,6 +75,7 @@ void add_generate_command(CLI::App& app) {
                  "' (expected \"YYYY-MM-DD HH:MM:SS\")");
     o.seed = a->seed;
     o.batch = a->batch;
+    o.threads = a->threads;
     o.progress = !a->quiet && isatty(STDERR_FILENO);
     o.max_flows_per_host = a->max_flows;
     if (!a->profiles.empty()) {

@@ -22,7 +22,8 @@ struct TrainArgs {
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int64_t batch = 512, max_batches = -1;
-  int threads = 0;
+  int threads = 0, patience = 0;
+  bool no_select = false;
   double val_fraction = 0.1;
   uint64_t seed = 1;
   bool resume = false, skip_bad = false, quiet = false;
@@ -90,6 +91,13 @@ void add_train_command(CLI::App& app) {
   c->add_option("--threads", a->threads,
                 "Attribute networks trained side by side (default: "
                 "STAN_THREADS or all cores; results do not depend on it)");
+  c->add_option("--patience", a->patience,
+                "Stop after this many epochs without a better validation loss (0: run all epochs)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_flag("--no-select", a->no_select,
+              "Keep the last epoch in the model file (default: the epoch with the lowest "
+              "validation loss)");
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
   c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
   c->add_flag("--quiet", a->quiet, "No progress bar");
@@ -128,6 +136,8 @@ void add_train_command(CLI::App& app) {
     t.progress = !a->quiet && isatty(STDERR_FILENO);  // no progress bar in logs
     t.max_batches = a->max_batches;
     t.threads = a->threads;
+    t.patience = a->patience;
+    t.select_best = !a->no_select;
     std::fprintf(stderr, "reading %zu file(s) ...\n", a->data.size());
     Prepared prep = prepare_training(p);
     std::fprintf(
@@ -138,8 +148,10 @@ void add_train_command(CLI::App& app) {
         static_cast<long long>(prep.val.examples()));
     std::fprintf(stderr, "%s", prep.model.summary().c_str());
     train_model(prep.model, prep.train, prep.val, t, [&](const EpochReport& r) {
-      std::fprintf(stderr, "epoch %d: %.1f s, %.0f windows/s\n  %-8s %10s %10s\n", r.epoch,
-                   r.seconds, r.windows_per_second, "attr", "train", "val");
+      std::fprintf(stderr,
+                   "epoch %d: %.1f s, %.0f windows/s, validation loss %.4f%s\n  %-8s %10s %10s\n",
+                   r.epoch, r.seconds, r.windows_per_second, r.val_total,
+                   r.best ? " (best: kept)" : "", "attr", "train", "val");
       for (size_t i = 0; i < r.train_loss.size(); ++i)
         std::fprintf(stderr, "  %-8s %10.4f %10.4f\n", attr_name(prep.model.nets()[i]->spec().id),
                      r.train_loss[i], r.val_loss[i]);

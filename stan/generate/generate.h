@@ -1,8 +1,12 @@
-// Generation: every host stream advances together, one forward pass per attribute per step for
-// all hosts (in chunks of `batch` rows). Each host draws from its own random stream and the CPU
-// matmuls are row-independent, so the flows depend on the seed, not on the batch size. Output
-// is emitted in (time, host, sequence) order as soon as no host can still produce an earlier
-// flow.
+// Generation: synthetic flows from a trained model for a set of hosts over a time span.
+//
+// Hosts advance step by step (one row each per step, stan/generate/step.h); a step runs the hosts
+// whose clock lies within a moving horizon of the earliest one, so the flows waiting to be
+// written in time order stay few (bounded memory on long runs). The hosts of a step are split
+// over `threads` threads in blocks of up to `batch` rows; each host draws from its own random
+// stream and every GEMM is batch-invariant, so the flows depend on the seed only: not on the
+// batch size, the thread count or the scheduling. Output is emitted in (time, host, sequence)
+// order as soon as no host can still produce an earlier flow.
 #pragma once
 
 #include <functional>
@@ -22,14 +26,18 @@ struct GenerateOptions {
   int64_t start = 0;        // Unix seconds
   int64_t duration = 3600;  // seconds
   uint64_t seed = 1;
-  int64_t batch = 64;
+  int64_t batch = 1024;  // rows per forward pass
+  int threads = 0;       // CPU threads (0: default_threads())
   Device device = Device::cpu();
   bool progress = false;
   int64_t max_flows_per_host = 1000000;
+  // Flows held back for time order (about 80 bytes each): the scheduler keeps them near or
+  // below this many; the output does not depend on it.
+  int64_t max_pending = 1000000;
 };
 
 struct GenerateStats {
-  int64_t flows = 0, hosts = 0, steps = 0;
+  int64_t flows = 0, hosts = 0, steps = 0, max_pending = 0;
   double seconds = 0;
 };
 

@@ -8,6 +8,7 @@
 
 #include "stan/io/flow_io.h"
 #include "tensor/error.h"
+#include "tensor/ops.h"
 
 namespace stan {
 
@@ -341,6 +342,60 @@ void Encoder::write_features(const RowValues& row, float* out) const {
   std::fill(out, out + columns_, 0.0f);
   out[0] = static_cast<float>(row.clock / kDay);
   for (const AttrSpec& a : attrs_) write_attr(a, row, out);
+}
+
+// ---- generation rules as tensors ---------------------------------------------------------
+
+Tensor Encoder::feature_table(const AttrSpec& a, Device d) const {
+  STAN_ASSERT(!a.continuous, "feature_table of a continuous attribute");
+  std::vector<float> table(static_cast<size_t>(a.classes * a.ncols), 0.0f);
+  std::vector<float> row(static_cast<size_t>(columns_), 0.0f);
+  for (int64_t c = 0; c < a.classes; ++c) {
+    RowValues v;
+    v.v[static_cast<int>(a.id)] = static_cast<double>(c);
+    v.valid[static_cast<int>(a.id)] = true;
+    std::fill(row.begin(), row.end(), 0.0f);
+    write_attr(a, v, row.data());
+    std::copy(row.begin() + a.col, row.begin() + a.col + a.ncols, table.begin() + c * a.ncols);
+  }
+  return from_vector<float>(table, {a.classes, static_cast<int64_t>(a.ncols)}, d);
+}
+
+Tensor Encoder::applies(AttrId a, const std::array<Tensor, kNumAttrIds>& drawn) const {
+  // The same rules as encode(): dt and td only when positive, octets only for a new peer.
+  auto is = [&](AttrId by, double v) {
+    const Tensor& t = drawn[static_cast<int>(by)];
+    STAN_ASSERT(t.defined(), attr_name(by), " must be drawn before ", attr_name(a));
+    return eq(t.to(DType::f32), scalar(v, DType::f32, t.device()));
+  };
+  switch (a) {
+    case AttrId::dt:
+      return opt_.zero_decisions ? is(AttrId::dt_kind, 1) : Tensor();
+    case AttrId::td:
+      return opt_.zero_decisions ? is(AttrId::td_kind, 1) : Tensor();
+    case AttrId::oct1:
+    case AttrId::oct2:
+    case AttrId::oct3:
+    case AttrId::oct4:
+      return opt_.peer_cache > 0 ? is(AttrId::peer, 0) : Tensor();
+    default:
+      return Tensor();
+  }
+}
+
+Tensor Encoder::dt_seconds(const Tensor& kind, const Tensor& scaled) const {
+  const Device d = scaled.device();
+  Tensor v = add(mul(scaled.to(DType::f64), dt_.hi - dt_.lo), dt_.lo);
+  if (dt_.log) v = exp(v);
+  v = round(v);
+  Tensor k = kind.to(DType::f64);
+  auto c = [&](double x) { return scalar(x, DType::f64, d); };
+  Tensor secs;
+  if (opt_.zero_decisions)  // zero: 0; positive: at least 1 s
+    secs = where(eq(k, c(1)), maximum(v, c(1)), c(0));
+  else
+    secs = maximum(v, c(0));
+  return where(eq(k, c(static_cast<double>(stop_class()))), c(-1), secs);
 }
 
 // ---- decoding ---------------------------------------------------------------------------

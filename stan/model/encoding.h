@@ -32,6 +32,7 @@
 #include "stan/io/flow.h"
 #include "stan/io/hosts.h"
 #include "tensor/random.h"
+#include "tensor/tensor.h"
 
 namespace stan {
 
@@ -138,6 +139,20 @@ class Encoder {
 
   // Scaled dt value of an inter-arrival (for clock arithmetic in generation).
   double decode_dt(double scaled) const { return dt_.decode(scaled); }
+
+  // ---- the rules of generation, as tensors on the generating device (stan/generate/step) --
+  // The dt_kind class that means "no further flow".
+  int64_t stop_class() const { return opt_.zero_decisions ? 2 : 1; }
+  // The feature columns write_attr writes for each class of categorical attribute a:
+  // (classes, a.ncols) float32.
+  Tensor feature_table(const AttrSpec& a, Device d) const;
+  // The rows attribute a applies to, given the classes drawn before it (`drawn`: int64 (M) per
+  // attribute id, undefined if not drawn): float32 (M) 1/0; undefined when it applies to every
+  // row (the host drops stopped rows itself).
+  Tensor applies(AttrId a, const std::array<Tensor, kNumAttrIds>& drawn) const;
+  // Seconds from the previous flow (float64 (M)): from the dt_kind class (int64 (M)) and the
+  // scaled dt value (float32 (M)), as decode() and the generator's clock use them: -1 for stop.
+  Tensor dt_seconds(const Tensor& kind, const Tensor& scaled) const;
 
   nlohmann::json to_json() const;
   static Encoder from_json(const nlohmann::json& j);

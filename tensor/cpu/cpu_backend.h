@@ -1,6 +1,7 @@
-// The CPU backend: OpenBLAS for GEMM, plain loops elsewhere. The kernels here are
-// single-threaded, except the row-independent GEMM (rowwise_gemm.cpp), which splits rows over
-// our threads; who owns the cores when is decided in tensor/parallel.h.
+// The CPU backend: OpenBLAS for GEMM, plain loops elsewhere. The kernels of the hand-written
+// passes (tensor/ops_fused.h: gemm_invariant.cpp, the fused losses, sampling) split their work
+// over compute_threads(); the others are single-threaded. Who owns the cores when is decided in
+// tensor/parallel.h.
 //
 // One class; each method is defined in the file named after its op, as in cuda/:
 //   memory.cpp       cpu_backend(), allocate, deallocate, memcpy
@@ -78,6 +79,15 @@ class CpuBackend final : public Backend {
   void elu_rows(const Tensor& x, const Tensor& y) override;
   void elu_backward_rows(const Tensor& dy, const Tensor& y, const Tensor& dx) override;
   void colsum(const Tensor& x, const Tensor& out) override;
+  void philox_rows(const Tensor& streams, const Tensor& offsets, uint64_t seed, bool normal,
+                   const Tensor& out) override;
+  void sample_logits_rows(const Tensor& logits, const Tensor& limit, const Tensor& u,
+                          const Tensor& out) override;
+  void sample_mixture_rows(const Tensor& params, const Tensor& u, const Tensor& z,
+                           double sigma_floor, math::MixtureRange range,
+                           const Tensor& out) override;
+  void lookup_rows(const Tensor& table, const Tensor& idx, const Tensor& scale,
+                   const Tensor& out) override;
 };
 
 // GEMM on raw row-major buffers (shared by gemm and the conv kernels).

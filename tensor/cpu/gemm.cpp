@@ -1,9 +1,7 @@
-// CPU GEMM: OpenBLAS, or the row-independent kernel (tensor/determinism.h) while it is on.
+// CPU GEMM: OpenBLAS. The batch-invariant GEMM of the hand-written passes is gemm_invariant.cpp.
 #include <cblas.h>
 
 #include "tensor/cpu/cpu_backend.h"
-#include "tensor/cpu/rowwise_gemm.h"
-#include "tensor/determinism.h"
 
 namespace stan::cpu {
 
@@ -38,12 +36,10 @@ void CpuBackend::gemm(const Tensor& a, const Tensor& b, const Tensor& c, int64_t
         cp[i] = beta == 0 ? T(0) : static_cast<T>(beta * cp[i]);
       return;
     }
-    const bool rowwise = row_independent_gemm();
     for (int64_t i = 0; i < batch; ++i)
-      (rowwise ? rowwise_gemm<T> : gemm_raw<T>)(trans_a, trans_b, m, n, k, static_cast<T>(alpha),
-                                                ap + (a_batched ? i * m * k : 0),
-                                                bp + (b_batched ? i * k * n : 0),
-                                                static_cast<T>(beta), cp + i * m * n);
+      gemm_raw<T>(trans_a, trans_b, m, n, k, static_cast<T>(alpha),
+                  ap + (a_batched ? i * m * k : 0), bp + (b_batched ? i * k * n : 0),
+                  static_cast<T>(beta), cp + i * m * n);
   });
 }
 

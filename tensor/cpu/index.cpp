@@ -73,3 +73,24 @@ void CpuBackend::scatter_add(const Tensor& src, const Tensor& idx, int64_t outer
 }
 
 }  // namespace stan::cpu
+
+namespace stan::cpu {
+
+void CpuBackend::lookup_rows(const Tensor& table, const Tensor& idx, const Tensor& scale,
+                             const Tensor& out) {
+  const int64_t m = out.size(0), w = out.size(1), c = table.size(0), ld = out.strides()[0];
+  const int64_t* ix = idx.data<int64_t>();
+  STAN_DISPATCH_FLOAT(out.dtype(), T, {
+    const T* t = table.data<T>();
+    const T* s = scale.defined() ? scale.data<T>() : nullptr;
+    T* o = out.data<T>();
+    for (int64_t i = 0; i < m; ++i) {
+      STAN_CHECK(ix[i] >= 0 && ix[i] < c, "[lookup_rows] index ", ix[i], " of row ", i,
+                 " is not in [0, ", c, ")");
+      const T f = s ? s[i] : T(1);
+      for (int64_t j = 0; j < w; ++j) o[i * ld + j] = t[ix[i] * w + j] * f;
+    }
+  });
+}
+
+}  // namespace stan::cpu

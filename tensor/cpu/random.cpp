@@ -1,8 +1,13 @@
 // CPU sampling: uniform and normal fills from the counter-based stream (tensor/philox.h, the
 // same numbers as the CUDA kernels), categorical draws from rows of probabilities.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
+#include "tensor/cpu/losses.h"
+#include "tensor/cpu/vec_math.h"
+#include "tensor/parallel.h"
 #include "tensor/philox.h"
 
 namespace stan::cpu {
@@ -49,6 +54,145 @@ void CpuBackend::sample_categorical(const Tensor& probs, const Tensor& u, const 
       o[r] = pick;
     }
   });
+}
+
+}  // namespace stan::cpu
+
+// ---- generation: per-row draws and sampling ----------------------------------------------
+
+namespace stan::cpu {
+
+namespace {
+
+constexpr int64_t kSampleBlock = 64;
+
+// The categorical draw shared by sample_logits_rows and sample_mixture_rows: softmax of x (n)
+// at u; e holds n floats of scratch. Exponentials in float (vmath::exp); the sum of each block of
+// kSampleBlock classes over 16 float lanes (class j in lane j % 16) combined in double, then the
+// blocks in order; the chosen block is scanned class by class in double. Every step has one
+// fixed order, so the draw depends on the row's logits and u only.
+template <bool Vec>
+__attribute__((always_inline)) inline int64_t draw_from_logits(const float* x, int64_t n, double u,
+                                                               float* e) {
+  constexpr int kLanes = 16;
+  float mx[kLanes];
+  for (int l = 0; l < kLanes; ++l) mx[l] = x[0];
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) mx[l] = x[j + l] > mx[l] ? x[j + l] : mx[l];
+  float m = mx[0];
+  for (int l = 1; l < kLanes; ++l) m = mx[l] > m ? mx[l] : m;
+  for (; j < n; ++j) m = x[j] > m ? x[j] : m;
+  const int64_t nb = (n + kSampleBlock - 1) / kSampleBlock;
+  double block[64], total = 0;
+  double* bs = nb <= 64 ? block : new double[nb];
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t j0 = b * kSampleBlock, j1 = std::min(n, j0 + kSampleBlock);
+    float acc[kLanes] = {};
+    int64_t k = j0;
+    for (; k + kLanes <= j1; k += kLanes)
+      for (int l = 0; l < kLanes; ++l) {
+        const float v = vmath::exp(x[k + l] - m);
+        e[k + l] = v;
+        acc[l] += v;
+      }
+    for (; k < j1; ++k) {
+      e[k] = vmath::exp(x[k] - m);
+      acc[k % kLanes] += e[k];
+    }
+    double sb = 0;
+    for (int l = 0; l < kLanes; ++l) sb += static_cast<double>(acc[l]);
+    bs[b] = sb;
+    total += sb;
+  }
+  const double target = u * total;
+  double acc = 0;
+  int64_t b = 0;
+  while (b + 1 < nb && acc + bs[b] <= target) acc += bs[b++];
+  if (bs != block) delete[] bs;
+  // Scan the block; rounding may leave the running sum short of the target: then its last
+  // class with a non-zero probability.
+  const int64_t j0 = b * kSampleBlock, j1 = std::min(n, j0 + kSampleBlock);
+  int64_t pick = -1;
+  for (int64_t k = j0; k < j1; ++k) {
+    acc += e[k];
+    if (acc > target && e[k] > 0) {
+      pick = k;
+      break;
+    }
+  }
+  if (pick < 0) pick = j1 - 1;
+  while (pick > 0 && !(e[pick] > 0)) --pick;  // never a zero-probability class
+  return pick;
+}
+
+__attribute__((target("avx2,fma"))) int64_t draw_avx2(const float* x, int64_t n, double u,
+                                                      float* e) {
+  return draw_from_logits<true>(x, n, u, e);
+}
+int64_t draw_generic(const float* x, int64_t n, double u, float* e) {
+  return draw_from_logits<false>(x, n, u, e);
+}
+int64_t draw(const float* x, int64_t n, double u, float* e) {
+  return vector_isa() ? draw_avx2(x, n, u, e) : draw_generic(x, n, u, e);
+}
+
+}  // namespace
+
+void CpuBackend::philox_rows(const Tensor& streams, const Tensor& offsets, uint64_t seed,
+                             bool normal, const Tensor& out) {
+  const int64_t m = out.size(0), r = out.size(1), ld = out.strides()[0];
+  const int64_t* s = streams.data<int64_t>();
+  const int64_t* o = offsets.data<int64_t>();
+  double* p = out.data<double>();
+  parallel_for(m, m > 64 ? compute_threads() : 1, [&](int64_t i) {
+    const uint64_t st = static_cast<uint64_t>(s[i]), off = static_cast<uint64_t>(o[i]);
+    for (int64_t j = 0; j < r; ++j)
+      p[i * ld + j] =
+          normal ? philox::normal(seed, st, off + j) : philox::uniform(seed, st, off + j);
+  });
+}
+
+void CpuBackend::sample_logits_rows(const Tensor& logits, const Tensor& limit, const Tensor& u,
+                                    const Tensor& out) {
+  const int64_t m = logits.size(0), c = logits.size(1), ld = logits.strides()[0];
+  const float* x = logits.data<float>();
+  const int64_t* lim = limit.defined() ? limit.data<int64_t>() : nullptr;
+  const double* up = u.data<double>();
+  const int64_t us = u.strides()[0];
+  int64_t* o = out.data<int64_t>();
+  const int64_t block = 16;
+  parallel_for((m + block - 1) / block, m > 64 ? compute_threads() : 1, [&](int64_t b) {
+    std::vector<float> e(static_cast<size_t>(c));
+    for (int64_t i = b * block; i < std::min(m, (b + 1) * block); ++i) {
+      const int64_t n = lim ? std::clamp<int64_t>(lim[i], 1, c) : c;
+      o[i] = draw(x + i * ld, n, up[i * us], e.data());
+    }
+  });
+}
+
+void CpuBackend::sample_mixture_rows(const Tensor& params, const Tensor& u, const Tensor& z,
+                                     double sigma_floor, math::MixtureRange range,
+                                     const Tensor& out) {
+  const int64_t m = params.size(0), k = params.size(1) / 3, ld = params.strides()[0];
+  const int64_t attempts = range == math::MixtureRange::redraw ? u.size(1) : 1;
+  const float* p = params.data<float>();
+  const double* up = u.data<double>();
+  const double* zp = z.data<double>();
+  const int64_t lu = u.strides()[0], cu = u.strides()[1], lz = z.strides()[0], cz = z.strides()[1];
+  float* o = out.data<float>();
+  std::vector<float> e(static_cast<size_t>(k));
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = p + i * ld;
+    double x = 0;
+    for (int64_t a = 0; a < attempts; ++a) {
+      const int64_t c = draw(row, k, up[i * lu + a * cu], e.data());
+      const double mu = row[k + c], s = sigma_floor + std::exp(static_cast<double>(row[2 * k + c]));
+      x = mu + s * zp[i * lz + a * cz];
+      if (x >= 0 && x <= 1) break;
+    }
+    o[i] = static_cast<float>(range == math::MixtureRange::none ? x : std::clamp(x, 0.0, 1.0));
+  }
 }
 
 }  // namespace stan::cpu

@@ -28,8 +28,8 @@
 #include "nn/optim.h"
 #include "tensor/autograd.h"
 #include "tensor/backend.h"
-#include "tensor/determinism.h"
 #include "tensor/ops.h"
+#include "tensor/ops_fused.h"
 #include "tensor/ops_nn.h"
 #include "tensor/random.h"
 #ifdef STAN_WITH_CUDA
@@ -281,10 +281,18 @@ const std::vector<Case>& cases() {
       {"linalg", "matmul k = 0", {in({3, 0}).nograd(), in({0, 4}).nograd()}, [](X x, Device) { return matmul(x[0], x[1]); }, kExact},
       {"linalg", "linear", {in({31, 96}), in({11, 96}), in({11})}, [](X x, Device) { return linear(x[0], x[1], x[2]); }, kGemm},
       {"linalg", "linear 3-d, no bias", {in({2, 5, 24}).nc(), in({7, 24})}, [](X x, Device) { return linear(x[0], x[1], Tensor()); }, kGemm},
-      // row-independent GEMM (generation): same summation order, same bits on both devices
-      {"linalg", "row-independent matmul (bitwise)", {in({37, 29}).nc().nograd(), in({29, 43}).nograd(), in({3, 17, 21}).nograd(), in({21, 5}).nc().nograd()}, [](X x, Device) {
-         RowIndependentGemmGuard rowwise;
-         return cat({matmul(x[0], x[1]).flatten(), matmul(x[2], x[3]).flatten()}, 0); }, kExact},
+      // batch-invariant GEMM: one fused multiply-add chain per output on both devices (the same
+      // bits where the CPU kernel has FMA; within float rounding for the portable kernel)
+      {"linalg", "gemm_into (invariant) all inits", {in({37, 300}).nograd(), in({43, 300}).nograd(), in({43}).nograd(), in({37, 43}).nograd()}, [](X x, Device) {
+         Tensor c = x[3].clone(), z = empty_like(x[3]), b = empty_like(x[3]);
+         gemm_into(c, x[0], x[1].t(), GemmInit::accumulate);
+         gemm_into(z, x[0], x[1].t());
+         gemm_into(b, x[0].t().contiguous().t(), x[1].t().contiguous(), GemmInit::bias, x[2]);
+         return cat({c.flatten(), z.flatten(), b.flatten()}, 0); }, kElem},
+      {"linalg", "gemm_packed_into", {in({9, 64}).nograd(), in({64, 1670}).nograd(), in({1670}).nograd()}, [](X x, Device) {
+         Tensor c = empty({9, 1670}, DType::f32, x[0].device());
+         gemm_packed_into(c, x[0], pack_weight(x[1]), GemmInit::bias, x[2]);
+         return c; }, kElem},
       {"linalg", "float64 matmul", {in({13, 11}).f64(), in({11, 9}).f64().nc()}, [](X x, Device) { return matmul(x[0], x[1]); }, kF64},
       // nn ops
       {"nn", "conv2d 3x3 pad 1", {in({5, 3, 7, 9}), in({4, 3, 3, 3}), in({4})}, [](X x, Device) { return conv2d(x[0], x[1], x[2], 1, 1); }, kConv},
@@ -307,6 +315,49 @@ const std::vector<Case>& cases() {
          o.sigma_floor = 1.0 / 800;
          o.censor = true;
          return nn::binned_mixture_nll({x[0], x[1], x[2]}, x[3], o); }, kReduce},
+      {"fused", "cross_entropy_rows, weights and a strided view", {in({11, 1700}).range(-5, 5).nograd(), in({11}).index(1670)}, [](X x, Device d) {
+         Tensor w = from_vector<float>({1, 0, 0.5, 1, 1, 2, 0, 1, 1, 1, 0.25}, {11}, d);
+         Tensor loss = empty({11}, DType::f32, d), g = empty({11, 1670}, DType::f32, d);
+         cross_entropy_rows(x[0].narrow(1, 0, 1670), x[1], w, loss, g);
+         return cat({loss, g.flatten()}, 0); }, kReduce},
+      {"fused", "mixture_nll_rows censored", {in({13, 30}).nograd(), in({13}).range(0, 1).nograd()}, [](X x, Device d) {
+         Tensor p = x[0].clone();
+         p.narrow(1, 20, 10).mul_(2.0).add_(full({13, 10}, -4.0, DType::f32, d));
+         math::BinnedArgs o;
+         o.censor = true;
+         o.sigma_floor = 1.0 / 800;
+         Tensor loss = empty({13}, DType::f32, d), g = empty({13, 30}, DType::f32, d);
+         mixture_nll_rows(p, x[1], ones({13}, DType::f32, d), o, loss, g);
+         return cat({loss, g.flatten()}, 0); }, kReduce},
+      {"fused", "elu_into, elu_backward_into, colsum_into", {in({17, 40}).nograd(), in({17, 33}).nograd()}, [](X x, Device d) {
+         Tensor y = empty({17, 33}, DType::f32, d), dx = empty({17, 33}, DType::f32, d), s = empty({33}, DType::f32, d);
+         elu_into(y, x[0].narrow(1, 2, 33));
+         elu_backward_into(dx, x[1], y);
+         colsum_into(s, x[0].narrow(1, 2, 33));
+         return cat({y.flatten(), dx.flatten(), s}, 0); }, kElem},
+      {"fused", "philox_rows", {}, [](X, Device d) {
+         Tensor st = from_vector<int64_t>({1, 7, 1 << 20, 3}, {4}, d), off = from_vector<int64_t>({0, 5, 100, 1}, {4}, d);
+         Tensor u = empty({4, 9}, DType::f64, d), z = empty({4, 5}, DType::f64, d);
+         philox_rows(u, st, off, 42, false);
+         philox_rows(z, st, off, 42, true);
+         return cat({u.flatten(), z.flatten()}, 0).to(DType::f32); }, kElem},
+      {"fused", "sample_logits_rows and lookup_rows", {in({64, 1670}).range(-3, 3).nograd(), in({64}).range(0, 1).nograd()}, [](X x, Device d) {
+         Tensor u = x[1].to(DType::f64), lim = from_vector<int64_t>(std::vector<int64_t>(64, 700), {64}, d);
+         Tensor a = empty({64}, DType::i64, d), b = empty({64}, DType::i64, d);
+         sample_logits_rows(a, x[0], Tensor(), u);
+         sample_logits_rows(b, x[0], lim, u);
+         Tensor rows = arange(1670 * 2, DType::f32, d).reshape({1670, 2}), picked = empty({64, 2}, DType::f32, d);
+         lookup_rows(picked, rows, a, x[1]);
+         return cat({a.to(DType::f32), b.to(DType::f32), picked.flatten()}, 0); }, kElem},
+      {"fused", "sample_mixture_rows", {in({50, 30}).nograd(), in({50, 3}).range(0, 1).nograd(), in({50, 3}).nograd()}, [](X x, Device d) {
+         Tensor p = x[0].clone();
+         p.narrow(1, 10, 10).mul_(0.2).add_(full({50, 10}, 0.5, DType::f32, d));
+         p.narrow(1, 20, 10).add_(full({50, 10}, -3.0, DType::f32, d));
+         Tensor u = x[1].to(DType::f64), z = x[2].to(DType::f64), o = empty({150}, DType::f32, d);
+         sample_mixture_rows(o.narrow(0, 0, 50), p, u, z, 0.001, math::MixtureRange::none);
+         sample_mixture_rows(o.narrow(0, 50, 50), p, u, z, 0.001, math::MixtureRange::clip);
+         sample_mixture_rows(o.narrow(0, 100, 50), p, u, z, 0.001, math::MixtureRange::redraw);
+         return o; }, kElem},
       {"nn", "adam kernel", {in({257}).nograd(), in({257}).nograd(), in({257}).nograd()}, [](X x, Device) { return adam_case(x, 0.0, 1); }, kElem},
       {"nn", "adam kernel, weight decay, step 7", {in({65}).f64().nograd(), in({65}).f64().nograd(), in({65}).f64().nograd()}, [](X x, Device) { return adam_case(x, 0.01, 7); }, kF64},
       // random streams (element i uses counter offset + i on both devices)

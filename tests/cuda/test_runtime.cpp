@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "tensor/backend.h"
-#include "tensor/determinism.h"
 #include "tensor/ops.h"
+#include "tensor/ops_fused.h"
 #include "tensor/random.h"
 #ifdef STAN_WITH_CUDA
 #include "cuda/cuda_backend.h"
@@ -84,15 +84,19 @@ TEST_CASE("cuda: round trips between host and device keep every bit") {
   CHECK(i.to(Device::cuda()).to_vector<int64_t>() == i.to_vector<int64_t>());
 }
 
-TEST_CASE("cuda: row-independent matmul rows do not depend on the batch") {
+TEST_CASE("cuda: gemm_into rows do not depend on the batch") {
   STAN_REQUIRE_CUDA_DEVICE();
   Generator g(9);
   const Tensor a = g.normal({300, 96}, DType::f32, Device::cuda());
-  const Tensor b = g.normal({96, 1670}, DType::f32, Device::cuda());
-  RowIndependentGemmGuard rowwise;
-  const std::vector<float> all = matmul(a, b).narrow(0, 0, 5).to_vector<float>();
-  const std::vector<float> few = matmul(a.narrow(0, 0, 5), b).to_vector<float>();
-  CHECK(all == few);
+  const Tensor w = g.normal({1670, 96}, DType::f32, Device::cuda());
+  Tensor all = empty({300, 1670}, DType::f32, Device::cuda());
+  Tensor few = empty({5, 1670}, DType::f32, Device::cuda());
+  gemm_into(all, a, w.t());
+  gemm_into(few, a.narrow(0, 70, 5), w.t());
+  CHECK(all.narrow(0, 70, 5).to_vector<float>() == few.to_vector<float>());
+  const PackedWeight p = pack_weight(w.t());
+  gemm_packed_into(few, a.narrow(0, 70, 5), p);
+  CHECK(all.narrow(0, 70, 5).to_vector<float>() == few.to_vector<float>());
 }
 
 #ifdef STAN_WITH_CUDA

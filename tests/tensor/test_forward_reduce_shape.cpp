@@ -6,7 +6,6 @@
 #include <limits>
 
 #include "tensor/autograd.h"
-#include "tensor/determinism.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
 #include "tests/tensor/forward_util.h"
@@ -264,38 +263,6 @@ TEST_CASE("forward: item, to_vector, conversions, factories") {
   const uint64_t v0 = z.impl()->storage->version;
   z.narrow(0, 0, 1).fill_(0);
   CHECK(z.impl()->storage->version > v0);
-}
-
-TEST_CASE("forward: row-independent matmul matches BLAS and does not depend on the batch") {
-  Generator g(11);
-  Tensor a = g.normal({33, 70}), b = g.normal({70, 19});
-  const std::vector<float> blas = matmul(a, b).to_vector<float>();
-  REQUIRE_FALSE(row_independent_gemm());
-  {
-    RowIndependentGemmGuard guard;
-    REQUIRE(row_independent_gemm());
-    const std::vector<float> rows = matmul(a, b).to_vector<float>();
-    for (size_t i = 0; i < rows.size(); ++i)
-      CHECK(rows[i] == Approx(blas[i]).epsilon(1e-4).margin(1e-4));
-    // Each row is bitwise the same alone, in a sub-batch, and in the whole batch.
-    for (int64_t r : {0, 5, 32}) {
-      const std::vector<float> one = matmul(a.narrow(0, r, 1), b).to_vector<float>();
-      for (int64_t j = 0; j < 19; ++j) CHECK(one[j] == rows[r * 19 + j]);
-    }
-    const std::vector<float> sub = matmul(a.narrow(0, 3, 7), b).to_vector<float>();
-    for (size_t i = 0; i < sub.size(); ++i) CHECK(sub[i] == rows[3 * 19 + i]);
-    // Transposed operands, float64 and batched shapes go through it too.
-    CHECK(vals(matmul(t64({1, 2, 3, 4}, {2, 2}).t(), t64({5, 6, 7, 8}, {2, 2}).t())) ==
-          V{23, 31, 34, 46});
-    Tensor ad = a.to(DType::f64), bd = b.to(DType::f64);
-    const V rd = vals(matmul(ad, bd));
-    for (size_t i = 0; i < rd.size(); ++i)
-      CHECK(rd[i] == Approx(blas[i]).epsilon(1e-4).margin(1e-4));
-    Tensor ab = stack({a, a}, 0);
-    const std::vector<float> batched = matmul(ab, b).to_vector<float>();
-    for (size_t i = 0; i < rows.size(); ++i) CHECK(batched[rows.size() + i] == rows[i]);
-  }
-  CHECK_FALSE(row_independent_gemm());
 }
 
 TEST_CASE("forward: 0-d operands everywhere") {

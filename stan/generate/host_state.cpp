@@ -1,0 +1,119 @@
+#include "stan/generate/host_state.h"
+
+#include <unordered_set>
+
+#include "stan/generate/generate.h"
+#include "stan/random_streams.h"
+
+namespace stan {
+
+namespace {
+
+int64_t time_of_day(int64_t abs, int64_t day_start) {
+  int64_t t = (abs - day_start) % 86400;
+  return t < 0 ? t + 86400 : t;
+}
+
+std::vector<uint32_t> host_addresses(const GenerateOptions& opt,
+                                     const std::vector<Ipv4Prefix>& prefixes) {
+  if (!opt.host_ips.empty()) return opt.host_ips;
+  STAN_CHECK(opt.hosts > 0, "--hosts must be positive, got ", opt.hosts);
+  Generator g(opt.seed, streams::kHostAddresses);
+  std::unordered_set<uint32_t> used;
+  std::vector<uint32_t> ips;
+  for (int64_t i = 0; i < opt.hosts; ++i) {
+    for (int tries = 0;; ++tries) {
+      const Ipv4Prefix& p = prefixes[g.randint(static_cast<int64_t>(prefixes.size()))];
+      const uint64_t span = p.len >= 32 ? 1 : (uint64_t{1} << (32 - p.len));
+      const uint32_t ip = p.addr + static_cast<uint32_t>(g.next_u64() % span);
+      const uint32_t last = ip & 255;
+      STAN_CHECK(tries < 100000, "cannot find ", opt.hosts,
+                 " distinct host addresses in the owner prefixes");
+      if ((span > 256 && (last == 0 || last == 255)) || !used.insert(ip).second) continue;
+      ips.push_back(ip);
+      break;
+    }
+  }
+  return ips;
+}
+
+}  // namespace
+
+std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions& opt) {
+  std::vector<Ipv4Prefix> prefixes = opt.prefixes;
+  if (prefixes.empty()) {
+    for (const auto& s :
+         model.info().value("owners", std::vector<std::string>{format_prefix(kDefaultOwnerPrefix)}))
+      prefixes.push_back(parse_prefix(s));
+  }
+  const std::vector<uint32_t> ips = host_addresses(opt, prefixes);
+  const ProfileModel& prof = model.profiles();
+  const int W = model.config().window, D = model.encoder().columns();
+  std::vector<HostState> hosts(ips.size());
+  const Generator root(opt.seed, streams::kHosts);
+  for (size_t h = 0; h < hosts.size(); ++h) {
+    HostState& s = hosts[h];
+    s.ip = ips[h];
+    s.stream = root.split(h).stream();
+    s.input.assign(static_cast<size_t>(W) * D, 0.0f);
+    s.clock = opt.start;
+    if (prof.dim()) {
+      Generator pg = root.split(h).split(streams::kHostProfile);
+      const std::vector<double> z =
+          opt.profiles.empty() ? prof.sample(pg)
+                               : prof.sample_given(opt.profiles[h % opt.profiles.size()], pg);
+      s.input.insert(s.input.end(), z.begin(), z.end());
+    }
+  }
+  return hosts;
+}
+
+void fill_step_row(const StanModel& model, const HostState& h, StepRows& r, int64_t i) {
+  const Encoder& enc = model.encoder();
+  const int64_t I = model.input_dim(), D = enc.columns(), W = model.config().window;
+  float* x = r.x.data() + i * I;
+  std::copy(h.input.begin(), h.input.begin() + W * D, x);
+  std::fill(x + W * D, x + (W + 1) * D, 0.0f);
+  std::copy(h.input.begin() + W * D, h.input.end(), x + (W + 1) * D);
+  const double clock = static_cast<double>(time_of_day(h.clock, enc.day_start()));
+  x[W * D + enc.clock_col()] = static_cast<float>(clock / 86400.0);
+  r.clock[i] = clock;
+  r.stream[i] = static_cast<int64_t>(h.stream);
+  r.offset[i] = static_cast<int64_t>(h.offset);
+  r.peer_limit[i] = static_cast<int64_t>(h.peers.size()) + 1;
+}
+
+bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t seed, int64_t end,
+                  int64_t max_flows, const StepRows& r, int64_t i, HostState& h, FlowRecord* out) {
+  const Encoder& enc = model.encoder();
+  const int64_t m = r.m, D = enc.columns(), W = model.config().window;
+  const uint64_t decode_at = h.offset + static_cast<uint64_t>(packed.uniforms() + packed.normals());
+  h.offset += static_cast<uint64_t>(packed.draws_per_step());
+  const int64_t dt = r.dt[i];
+  if (dt < 0 || h.clock + dt >= end) {
+    h.done = true;
+    return false;
+  }
+  RowValues row;
+  const auto& nets = model.nets();
+  for (size_t a = 0; a < nets.size(); ++a) {
+    const int id = static_cast<int>(nets[a]->spec().id);
+    row.v[id] = r.values[a * m + i];
+    row.valid[id] = r.applies[a * m + i] != 0;
+  }
+  const int64_t when = h.clock + dt;
+  row.time = static_cast<double>(time_of_day(when, enc.day_start()));
+  Generator g(seed, h.stream);
+  g.set_offset(decode_at);
+  *out = enc.decode(row, h.ip, h.peers, g);
+  out->te = when;
+  enc.update_peers(h.peers, h.ip == out->sa ? out->da : out->sa);
+  // Slide the window: drop the oldest row, append this one.
+  std::copy(h.input.begin() + D, h.input.begin() + W * D, h.input.begin());
+  std::copy(r.row.begin() + i * D, r.row.begin() + (i + 1) * D, h.input.begin() + (W - 1) * D);
+  h.clock = when;
+  if (++h.flows >= max_flows) h.done = true;
+  return true;
+}
+
+}  // namespace stan

@@ -1,0 +1,38 @@
+// The generated hosts: each one's address, random stream, window of previous rows, profile,
+// recent peers and clock, and how a step's results advance it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "stan/generate/step.h"
+#include "stan/io/hosts.h"
+
+namespace stan {
+
+struct GenerateOptions;
+
+struct HostState {
+  uint32_t ip = 0;
+  uint64_t stream = 0;       // the host's random stream (seed, stream)
+  uint64_t offset = 0;       // counters used so far
+  std::vector<float> input;  // W rows x D (oldest first), then the P profile values
+  std::vector<uint32_t> peers;
+  int64_t clock = 0;  // Unix seconds: the host's last flow (or the start)
+  int64_t flows = 0;
+  bool done = false;
+};
+
+// The hosts of a run: addresses (given, or made up inside the owner prefixes), streams and
+// profiles (drawn from the model's mixture, or given), all from the seed.
+std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions& opt);
+
+// Writes host h's inputs into row i of a step.
+void fill_step_row(const StanModel& model, const HostState& h, StepRows& r, int64_t i);
+
+// Advances host h by row i of a finished step: the host stops (a stop draw, the end of the run,
+// or its flow cap) or gains a flow. Returns true with *out set when it gained one.
+bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t seed, int64_t end,
+                  int64_t max_flows, const StepRows& r, int64_t i, HostState& h, FlowRecord* out);
+
+}  // namespace stan

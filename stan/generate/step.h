@@ -1,0 +1,89 @@
+// One generation step for a batch of hosts: every host's next row, attribute after attribute in
+// generation order, on the device that holds the model. Per attribute: the network's layers as
+// batch-invariant GEMMs on weights packed once (PackedModel), a draw for every row from the
+// host's own random numbers (nn::sample_*_rows), and the drawn value written into the row's
+// features by the encoder's rules (Encoder::feature_table, applies, dt_seconds). The host sends
+// the step's inputs once and reads its results once: nothing crosses per attribute.
+//
+// Random numbers: host h's step uses counters [offset, offset + draws_per_step()) of its stream
+// (seed, stream_h): uniforms first (one per categorical attribute; per mixture one per attempt),
+// then normals (per mixture one per attempt), then decode_draws() for the host-side decoding of
+// the record (ports inside a class). So a host's rows depend on its stream and its own history
+// only: not on the batch, its position in it, the thread that runs it or the device.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "stan/model/model.h"
+#include "tensor/backend.h"
+
+namespace stan {
+
+// The model's weights packed for the generation GEMMs, on one device; shared by step engines.
+class PackedModel {
+ public:
+  PackedModel(const StanModel& model, Device d);
+  const StanModel& model() const { return model_; }
+  Device device() const { return dev_; }
+
+  struct Layer {
+    PackedWeight w;  // (in, out)
+    Tensor bias;     // (out)
+  };
+  struct Net {
+    std::vector<Layer> trunk;  // the hidden layer, if any (ELU after it)
+    Layer head;                // categorical: the logits layer
+    Layer pi1, ms1, pi2, ms2;  // mixture: Linear-ELU-Linear for pi and for (mu, log sigma)
+    Tensor table;              // categorical: feature rows per class
+    int64_t width = 0;         // logits (classes) or 3K
+    int u_col = 0, z_col = 0;  // first uniform / normal column of its draws
+  };
+  const std::vector<Net>& nets() const { return nets_; }
+  int uniforms() const { return uniforms_; }
+  int normals() const { return normals_; }
+  int attempts() const { return attempts_; }  // draws per mixture value
+  int64_t draws_per_step() const { return uniforms_ + normals_ + kDecodeDraws; }
+  static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
+
+ private:
+  const StanModel& model_;
+  Device dev_;
+  std::vector<Net> nets_;
+  int uniforms_ = 0, normals_ = 0, attempts_ = 1;
+};
+
+// The inputs and results of one step for m hosts, on the host side.
+struct StepRows {
+  int64_t m = 0;
+  // In: (m, I) windows | current row (zeros but its clock column) | profile; per row its random
+  // stream, its counter offset, its clock (seconds since the day start) and how many classes the
+  // peer attribute may take (1 + the host's cached peers).
+  std::vector<float> x;
+  std::vector<int64_t> stream, offset, peer_limit;
+  std::vector<double> clock;
+  // Out: per attribute (model order) and row, the class index or scaled value drawn and whether
+  // the attribute applies; the new row's features (m, D); seconds since the previous flow
+  // (-1: the host stops).
+  std::vector<double> values;
+  std::vector<uint8_t> applies;
+  std::vector<float> row;
+  std::vector<int64_t> dt;
+  void resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns);
+};
+
+class StepEngine {
+ public:
+  StepEngine(std::shared_ptr<const PackedModel> packed, uint64_t seed, int64_t max_rows);
+  void run(StepRows& r);
+
+ private:
+  std::shared_ptr<const PackedModel> p_;
+  uint64_t seed_;
+  int64_t max_rows_;
+  Tensor x_, h_, a_, b_, out_;  // (max_rows, ...) scratch on the device
+};
+
+}  // namespace stan
