@@ -37,6 +37,12 @@ __attribute__((always_inline)) inline void micro_tile(int64_t kc, const float* _
                                                       bool load_c) {
   using V = typename Vec<VW>::type;
   V acc[kMR][2];
+  // The tile's rows of C are written (and maybe read) only after the k loop: fetch them now.
+#pragma GCC unroll 6
+  for (int r = 0; r < kMR; ++r) {
+    __builtin_prefetch(c + r * ldc, 1);
+    __builtin_prefetch(c + r * ldc + 2 * VW - 1, 1);
+  }
 #pragma GCC unroll 6
   for (int r = 0; r < kMR; ++r) {
     if (load_c) {
@@ -119,7 +125,10 @@ void pack_b_panel(int64_t k, int64_t n, MatRef<float> b, int nr, int64_t jp, flo
   const int64_t j0 = jp * nr, w = std::min<int64_t>(nr, n - j0);
   if (w < nr) std::fill(dst, dst + k * nr, 0.0f);
   if (b.cs == 1) {
-    for (int64_t p = 0; p < k; ++p) std::memcpy(dst + p * nr, b.p + p * b.rs + j0, w * 4);
+    for (int64_t p = 0; p < k; ++p) {
+      const float* src = b.p + p * b.rs + j0;
+      for (int64_t j = 0; j < w; ++j) dst[p * nr + j] = src[j];
+    }
   } else if (b.rs == 1 && w == nr) {
     // B stored transposed (weights (n, k)): nr rows read side by side, written contiguously.
     const float* src = b.p + j0 * b.cs;
@@ -136,27 +145,37 @@ void pack_b_panel(int64_t k, int64_t n, MatRef<float> b, int nr, int64_t jp, flo
 // Packs rows i0 .. i0+mc, k range p0 .. p0+kc of A into panels of kMR rows (k-major, padded).
 void pack_a_block(MatRef<float> a, int64_t m, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
                   float* dst) {
-  for (int64_t ip = 0; ip < mc; ip += kMR) {
-    float* panel = dst + ip * kc;
-    if (a.rs == 1 && ip + kMR <= mc && i0 + ip + kMR <= m) {
-      // A stored transposed (rows of the product are columns in memory): read kMR at a time.
-      const float* src = a.p + (i0 + ip) + p0 * a.cs;
-      for (int64_t p = 0; p < kc; ++p)
-        for (int r = 0; r < kMR; ++r) panel[p * kMR + r] = src[p * a.cs + r];
-      continue;
+  const int64_t full = std::min(mc, m - i0) / kMR * kMR;  // rows in complete panels
+  if (a.rs == 1) {
+    // A stored transposed (memory row p holds A[., p]): read each memory row once, left to
+    // right, and hand kMR values at a time to every panel.
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = a.p + i0 + (p0 + p) * a.cs;
+      for (int64_t ip = 0; ip < full; ip += kMR)
+        for (int r = 0; r < kMR; ++r) dst[ip * kc + p * kMR + r] = src[ip + r];
     }
+  } else if (a.cs == 1) {
+    // Row-major A: kMR rows read side by side, each panel written contiguously.
+    for (int64_t ip = 0; ip < full; ip += kMR) {
+      const float* src = a.p + (i0 + ip) * a.rs + p0;
+      float* panel = dst + ip * kc;
+      for (int64_t p = 0; p < kc; ++p)
+        for (int r = 0; r < kMR; ++r) panel[p * kMR + r] = src[r * a.rs + p];
+    }
+  } else {
+    for (int64_t ip = 0; ip < full; ip += kMR)
+      for (int64_t p = 0; p < kc; ++p)
+        for (int r = 0; r < kMR; ++r)
+          dst[ip * kc + p * kMR + r] = a.p[(i0 + ip + r) * a.rs + (p0 + p) * a.cs];
+  }
+  // The last, partial panel: zero-padded rows.
+  for (int64_t ip = full; ip < mc; ip += kMR) {
+    float* panel = dst + ip * kc;
     for (int r = 0; r < kMR; ++r) {
       const int64_t i = i0 + ip + r;
-      if (ip + r >= mc || i >= m) {
-        for (int64_t p = 0; p < kc; ++p) panel[p * kMR + r] = 0.0f;
-        continue;
-      }
-      const float* src = a.p + i * a.rs + p0 * a.cs;
-      if (a.cs == 1) {
-        for (int64_t p = 0; p < kc; ++p) panel[p * kMR + r] = src[p];
-      } else {
-        for (int64_t p = 0; p < kc; ++p) panel[p * kMR + r] = src[p * a.cs];
-      }
+      const bool have = ip + r < mc && i < m;
+      for (int64_t p = 0; p < kc; ++p)
+        panel[p * kMR + r] = have ? a.p[i * a.rs + (p0 + p) * a.cs] : 0.0f;
     }
   }
 }
@@ -225,6 +244,8 @@ void run_packed(int64_t m, int64_t n, int64_t k, MatRef<float> a, const float* b
           const int64_t h = std::min<int64_t>(kMR, mc - ip);
           float* cdst = c + (i0 + ip) * ldc + jc;
           const float* apanel = ablock + ip * kc;
+          if (load_c && ip + kMR < mc)  // the next tile's C, read at its start
+            for (int r = 0; r < kMR; ++r) __builtin_prefetch(cdst + (kMR + r) * ldc);
           if (h == kMR && w == nr) {
             K.micro(kc, apanel, bpanel, cdst, ldc, load_c);
             continue;
