@@ -28,11 +28,20 @@ struct Vec {
   typedef float type __attribute__((vector_size(VW * sizeof(float))));
 };
 
-// One 6 x (2 VW) tile: C = (load_c ? C : 0) + A_panel (6 x kc) @ B_panel (kc x 2 VW), with A and
-// B packed (k-major). Each output is a chain over k in order.
+// Where a tile's operands are: row r of A's 6 rows at a[r][p * ka] for p = 0 .. kc-1 (a packed
+// panel: a[r] = panel + r, ka = 6; or A read in place, row-major or transposed); B's 2 VW columns
+// at b[p * kb .. p * kb + 2 VW) (a packed panel: kb = 2 VW; or a row-major B in place).
+struct Tile {
+  const float* a[6];
+  int64_t ka;
+  const float* b;
+  int64_t kb;
+};
+
+// One 6 x (2 VW) tile: C = (load_c ? C : 0) + A (6 x kc) @ B (kc x 2 VW). Each output is a chain
+// over k in order.
 template <int VW>
-__attribute__((always_inline)) inline void micro_tile(int64_t kc, const float* __restrict a,
-                                                      const float* __restrict b,
+__attribute__((always_inline)) inline void micro_tile(int64_t kc, const Tile& t,
                                                       float* __restrict c, int64_t ldc,
                                                       bool load_c) {
   using V = typename Vec<VW>::type;
@@ -53,13 +62,22 @@ __attribute__((always_inline)) inline void micro_tile(int64_t kc, const float* _
       acc[r][1] = V{};
     }
   }
+  const float* __restrict a0 = t.a[0];
+  const float* __restrict a1 = t.a[1];
+  const float* __restrict a2 = t.a[2];
+  const float* __restrict a3 = t.a[3];
+  const float* __restrict a4 = t.a[4];
+  const float* __restrict a5 = t.a[5];
+  const float* __restrict b = t.b;
+  const int64_t ka = t.ka, kb = t.kb;
   for (int64_t p = 0; p < kc; ++p) {
     V b0, b1;
-    std::memcpy(&b0, b + p * 2 * VW, sizeof(V));
-    std::memcpy(&b1, b + p * 2 * VW + VW, sizeof(V));
+    std::memcpy(&b0, b + p * kb, sizeof(V));
+    std::memcpy(&b1, b + p * kb + VW, sizeof(V));
+    const float av[kMR] = {a0[p * ka], a1[p * ka], a2[p * ka], a3[p * ka], a4[p * ka], a5[p * ka]};
 #pragma GCC unroll 6
     for (int r = 0; r < kMR; ++r) {
-      const V ar = a[p * kMR + r] - V{};  // broadcast
+      const V ar = av[r] - V{};  // broadcast
       acc[r][0] += ar * b0;
       acc[r][1] += ar * b1;
     }
@@ -71,18 +89,18 @@ __attribute__((always_inline)) inline void micro_tile(int64_t kc, const float* _
   }
 }
 
-using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
+using MicroFn = void (*)(int64_t, const Tile&, float*, int64_t, bool);
 
-__attribute__((target("avx512f"))) void micro_avx512(int64_t kc, const float* a, const float* b,
-                                                     float* c, int64_t ldc, bool load_c) {
-  micro_tile<16>(kc, a, b, c, ldc, load_c);
+__attribute__((target("avx512f"))) void micro_avx512(int64_t kc, const Tile& t, float* c,
+                                                     int64_t ldc, bool load_c) {
+  micro_tile<16>(kc, t, c, ldc, load_c);
 }
-__attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, const float* b,
-                                                    float* c, int64_t ldc, bool load_c) {
-  micro_tile<8>(kc, a, b, c, ldc, load_c);
+__attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const Tile& t, float* c,
+                                                    int64_t ldc, bool load_c) {
+  micro_tile<8>(kc, t, c, ldc, load_c);
 }
-void micro_generic(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool load_c) {
-  micro_tile<4>(kc, a, b, c, ldc, load_c);
+void micro_generic(int64_t kc, const Tile& t, float* c, int64_t ldc, bool load_c) {
+  micro_tile<4>(kc, t, c, ldc, load_c);
 }
 
 struct Kernel {
@@ -142,44 +160,6 @@ void pack_b_panel(int64_t k, int64_t n, MatRef<float> b, int nr, int64_t jp, flo
   }
 }
 
-// Packs rows i0 .. i0+mc, k range p0 .. p0+kc of A into panels of kMR rows (k-major, padded).
-void pack_a_block(MatRef<float> a, int64_t m, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
-                  float* dst) {
-  const int64_t full = std::min(mc, m - i0) / kMR * kMR;  // rows in complete panels
-  if (a.rs == 1) {
-    // A stored transposed (memory row p holds A[., p]): read each memory row once, left to
-    // right, and hand kMR values at a time to every panel.
-    for (int64_t p = 0; p < kc; ++p) {
-      const float* src = a.p + i0 + (p0 + p) * a.cs;
-      for (int64_t ip = 0; ip < full; ip += kMR)
-        for (int r = 0; r < kMR; ++r) dst[ip * kc + p * kMR + r] = src[ip + r];
-    }
-  } else if (a.cs == 1) {
-    // Row-major A: kMR rows read side by side, each panel written contiguously.
-    for (int64_t ip = 0; ip < full; ip += kMR) {
-      const float* src = a.p + (i0 + ip) * a.rs + p0;
-      float* panel = dst + ip * kc;
-      for (int64_t p = 0; p < kc; ++p)
-        for (int r = 0; r < kMR; ++r) panel[p * kMR + r] = src[r * a.rs + p];
-    }
-  } else {
-    for (int64_t ip = 0; ip < full; ip += kMR)
-      for (int64_t p = 0; p < kc; ++p)
-        for (int r = 0; r < kMR; ++r)
-          dst[ip * kc + p * kMR + r] = a.p[(i0 + ip + r) * a.rs + (p0 + p) * a.cs];
-  }
-  // The last, partial panel: zero-padded rows.
-  for (int64_t ip = full; ip < mc; ip += kMR) {
-    float* panel = dst + ip * kc;
-    for (int r = 0; r < kMR; ++r) {
-      const int64_t i = i0 + ip + r;
-      const bool have = ip + r < mc && i < m;
-      for (int64_t p = 0; p < kc; ++p)
-        panel[p * kMR + r] = have ? a.p[i * a.rs + (p0 + p) * a.cs] : 0.0f;
-    }
-  }
-}
-
 void apply_init(int64_t m, int64_t n, float* c, int64_t ldc, GemmInit init, const float* bias) {
   if (init == GemmInit::accumulate) return;
   for (int64_t i = 0; i < m; ++i) {
@@ -190,12 +170,21 @@ void apply_init(int64_t m, int64_t n, float* c, int64_t ldc, GemmInit init, cons
   }
 }
 
-// The blocked product with B already packed (panel jp, k-block p0 at bp + jp*k*nr + p0*nr).
-// A is packed once per call (every row block and k block, in parallel), then the output blocks
-// are computed in parallel: tasks are (row block, group of panels), each running its k blocks in
-// order.
-void run_packed(int64_t m, int64_t n, int64_t k, MatRef<float> a, const float* bp, float* c,
-                int64_t ldc, GemmInit init, const float* bias, int threads) {
+// B as the kernel reads it, panel by panel (nr columns each): all panels packed (panel jp at
+// packed + jp*k*nr, rows nr floats apart), or a row-major B read in place (rows b.rs apart) with
+// only its last, partial panel packed into `tail` (k x nr, zero-padded).
+struct BSource {
+  const float* packed = nullptr;
+  MatRef<float> direct;
+  const float* tail = nullptr;
+};
+
+// The blocked product. A row-major A is read in place; a transposed one is copied into panels
+// per row block; other layouts are copied row-major first. Tasks are (row block, group of
+// panels), each running its k blocks in order; rows past m in the last tile repeat row m-1 (their
+// results are dropped), so every tile runs the same kernel.
+void run(int64_t m, int64_t n, int64_t k, MatRef<float> a, const BSource& bs, float* c, int64_t ldc,
+         GemmInit init, const float* bias, int threads) {
   const Kernel& K = kernel();
   const int nr = K.nr;
   if (m <= 0 || n <= 0) return;
@@ -203,22 +192,16 @@ void run_packed(int64_t m, int64_t n, int64_t k, MatRef<float> a, const float* b
     apply_init(m, n, c, ldc, init, bias);
     return;
   }
+  std::vector<float> acopy;
+  if (a.cs != 1 && a.rs != 1) {
+    acopy.resize(static_cast<size_t>(m * k));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t p = 0; p < k; ++p) acopy[i * k + p] = a.p[i * a.rs + p * a.cs];
+    a = {acopy.data(), k, 1};
+  }
+  const bool a_rows = a.cs == 1;  // row i at a.p + i*rs, k stride 1; else A is transposed
   const int64_t panels = (n + nr - 1) / nr;
   const int64_t mblocks = (m + kMC - 1) / kMC, kblocks = (k + kKC - 1) / kKC;
-  const int64_t m_pad = (m + kMR - 1) / kMR * kMR;
-  // Packed A: row block mb, k block kb at abuf + mb*kMC*k + kb*kKC*mc_pad(mb).
-  thread_local std::vector<float> abuf;
-  abuf.resize(static_cast<size_t>(m_pad * k));
-  float* ap = abuf.data();
-  auto a_block = [&](int64_t mb, int64_t kb) {
-    const int64_t mc = std::min(kMC, m - mb * kMC), mc_pad = (mc + kMR - 1) / kMR * kMR;
-    return ap + mb * kMC * k + kb * kKC * mc_pad;
-  };
-  parallel_for(mblocks * kblocks, threads, [&](int64_t t) {
-    const int64_t mb = t / kblocks, kb = t % kblocks;
-    const int64_t i0 = mb * kMC, mc = std::min(kMC, m - i0), p0 = kb * kKC;
-    pack_a_block(a, m, i0, mc, p0, std::min(kKC, k - p0), a_block(mb, kb));
-  });
   const int64_t pgroups = (panels + kPanelsPerTask - 1) / kPanelsPerTask;
   parallel_for(mblocks * pgroups, threads, [&](int64_t task) {
     const int64_t mb = task / pgroups, pg = task % pgroups;
@@ -233,28 +216,54 @@ void run_packed(int64_t m, int64_t n, int64_t k, MatRef<float> a, const float* b
     }
     const bool start_from_c = init != GemmInit::zero;
     alignas(64) float tile[kMR * 32];
+    // A transposed in memory: its tiles' k steps would be a memory row apart each, so the row
+    // block is copied into panels (kMR rows, k-major), reading each memory row once.
+    thread_local std::vector<float> apanels;
+    if (!a_rows) apanels.resize(static_cast<size_t>((mc + kMR - 1) / kMR * kMR * kKC));
     for (int64_t kb = 0; kb < kblocks; ++kb) {
       const int64_t p0 = kb * kKC, kc = std::min(kKC, k - p0);
       const bool load_c = start_from_c || kb > 0;
-      const float* ablock = a_block(mb, kb);
+      if (!a_rows) {
+        const int64_t full = mc / kMR * kMR;
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* src = a.p + i0 + (p0 + p) * a.cs;
+          float* dst = apanels.data() + p * kMR;
+          for (int64_t ip = 0; ip < full; ip += kMR)
+            for (int r = 0; r < kMR; ++r) dst[ip * kc + r] = src[ip + r];
+          for (int64_t r = 0; r < kMR && full < mc; ++r)  // partial: repeat the last row
+            dst[full * kc + r] = src[full + std::min<int64_t>(r, mc - full - 1)];
+        }
+      }
       for (int64_t jp = jp0; jp < jp1; ++jp) {
-        const float* bpanel = bp + jp * k * nr + p0 * nr;
         const int64_t jc = jp * nr, w = std::min<int64_t>(nr, n - jc);
+        Tile t{};
+        if (bs.packed) {
+          t.b = bs.packed + jp * k * nr + p0 * nr;
+          t.kb = nr;
+        } else if (w == nr) {
+          t.b = bs.direct.p + p0 * bs.direct.rs + jc;
+          t.kb = bs.direct.rs;
+        } else {
+          t.b = bs.tail + p0 * nr;
+          t.kb = nr;
+        }
+        t.ka = a_rows ? 1 : kMR;
         for (int64_t ip = 0; ip < mc; ip += kMR) {
           const int64_t h = std::min<int64_t>(kMR, mc - ip);
+          for (int r = 0; r < kMR; ++r)
+            t.a[r] = a_rows ? a.p + (i0 + ip + std::min<int64_t>(r, h - 1)) * a.rs + p0
+                            : apanels.data() + ip * kc + r;
           float* cdst = c + (i0 + ip) * ldc + jc;
-          const float* apanel = ablock + ip * kc;
           if (load_c && ip + kMR < mc)  // the next tile's C, read at its start
             for (int r = 0; r < kMR; ++r) __builtin_prefetch(cdst + (kMR + r) * ldc);
           if (h == kMR && w == nr) {
-            K.micro(kc, apanel, bpanel, cdst, ldc, load_c);
+            K.micro(kc, t, cdst, ldc, load_c);
             continue;
           }
-          // Edge tile: the same kernel on a padded copy.
-          std::fill(tile, tile + kMR * nr, 0.0f);
+          // Edge tile: the same kernel into a scratch tile.
           if (load_c)
             for (int64_t r = 0; r < h; ++r) std::memcpy(tile + r * nr, cdst + r * ldc, w * 4);
-          K.micro(kc, apanel, bpanel, tile, nr, load_c);
+          K.micro(kc, t, tile, nr, load_c);
           for (int64_t r = 0; r < h; ++r) std::memcpy(cdst + r * ldc, tile + r * nr, w * 4);
         }
       }
@@ -285,7 +294,9 @@ void pack_b(int64_t k, int64_t n, MatRef<float> b, float* dst, int threads) {
 
 void gemm_packed(int64_t m, int64_t n, int64_t k, MatRef<float> a, const float* packed, float* c,
                  int64_t ldc, GemmInit init, const float* bias, int threads) {
-  run_packed(m, n, k, a, packed, c, ldc, init, bias, threads);
+  BSource bs;
+  bs.packed = packed;
+  run(m, n, k, a, bs, c, ldc, init, bias, threads);
 }
 
 void gemm_invariant(int64_t m, int64_t n, int64_t k, MatRef<float> a, MatRef<float> b, float* c,
@@ -295,10 +306,24 @@ void gemm_invariant(int64_t m, int64_t n, int64_t k, MatRef<float> a, MatRef<flo
     apply_init(m, n, c, ldc, init, bias);
     return;
   }
+  const int nr = kernel().nr;
   thread_local std::vector<float> bbuf;
-  bbuf.resize(static_cast<size_t>(packed_b_size(k, n)));
-  pack_b(k, n, b, bbuf.data(), threads);
-  run_packed(m, n, k, a, bbuf.data(), c, ldc, init, bias, threads);
+  BSource bs;
+  if (b.cs == 1 && m < 4 * kMR) {
+    // Few rows: a row-major B is read in place (packing would cost more than it saves); only
+    // its last, partial panel is copied (zero-padded).
+    bs.direct = b;
+    if (n % nr) {
+      bbuf.resize(static_cast<size_t>(k * nr));
+      pack_b_panel(k, n, b, nr, n / nr, bbuf.data());
+      bs.tail = bbuf.data();
+    }
+  } else {
+    bbuf.resize(static_cast<size_t>(packed_b_size(k, n)));
+    pack_b(k, n, b, bbuf.data(), threads);
+    bs.packed = bbuf.data();
+  }
+  run(m, n, k, a, bs, c, ldc, init, bias, threads);
 }
 
 void gemm_invariant(int64_t m, int64_t n, int64_t k, MatRef<double> a, MatRef<double> b, double* c,
