@@ -147,8 +147,22 @@ void pack_b_panel(int64_t k, int64_t n, MatRef<float> b, int nr, int64_t jp, flo
       const float* src = b.p + p * b.rs + j0;
       for (int64_t j = 0; j < w; ++j) dst[p * nr + j] = src[j];
     }
+  } else if (b.rs == 1 && w == nr && nr == 16) {
+    // B stored transposed (weights (n, k)): 16 rows read side by side, in 16 x 8 blocks
+    // transposed through a small buffer (the block sizes are constants, so both copies
+    // vectorise), written contiguously.
+    const float* src = b.p + j0 * b.cs;
+    int64_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+      float blk[16][8];
+      for (int j = 0; j < 16; ++j)
+        for (int q = 0; q < 8; ++q) blk[j][q] = src[j * b.cs + p + q];
+      for (int q = 0; q < 8; ++q)
+        for (int j = 0; j < 16; ++j) dst[(p + q) * 16 + j] = blk[j][q];
+    }
+    for (; p < k; ++p)
+      for (int j = 0; j < 16; ++j) dst[p * 16 + j] = src[j * b.cs + p];
   } else if (b.rs == 1 && w == nr) {
-    // B stored transposed (weights (n, k)): nr rows read side by side, written contiguously.
     const float* src = b.p + j0 * b.cs;
     for (int64_t p = 0; p < k; ++p)
       for (int64_t j = 0; j < nr; ++j) dst[p * nr + j] = src[j * b.cs + p];
