@@ -106,7 +106,10 @@ void StepEngine::run(StepRows& r) {
   };
   // In: the rows, their random numbers and their peer limits.
   Tensor x = x_.narrow(0, 0, m);
-  x.copy_(dev(r.x, {m, I}));
+  if (d.is_cpu())  // straight into the engine's buffer
+    std::copy(r.x.begin(), r.x.begin() + m * I, x.data<float>());
+  else
+    x.copy_(dev(r.x, {m, I}));
   const Tensor streams = dev(r.stream, {m}), offsets = dev(r.offset, {m});
   Tensor U = empty({m, p_->uniforms()}, DType::f64, d);
   Tensor Z = empty({m, std::max(1, p_->normals())}, DType::f64, d);
