@@ -21,7 +21,10 @@
 #include <vector>
 
 #include "tensor/autograd.h"
+#include "tensor/cpu/gemm_invariant.h"
 #include "tensor/ops.h"
+#include "tensor/ops_fused.h"
+#include "tensor/parallel.h"
 #include "tensor/random.h"
 
 namespace {
@@ -161,5 +164,75 @@ int main(int argc, char** argv) {
     }
   }
   if (status) std::printf("error: stan::matmul and cblas_sgemm results differ\n");
+
+  // The batch-invariant GEMM of training and generation against cblas_sgemm, one thread each,
+  // at the model's shapes: C (M x N) = op(A) (M x K) op(B) (K x N).
+  std::printf(
+      "\n# batch-invariant GEMM (gemm_into, %s kernel) vs cblas_sgemm, one thread each;\n"
+      "# GFLOP/s of the fastest of the interleaved samples\n",
+      stan::cpu::gemm_kernel_name());
+  std::printf("# %-34s %5s %5s %5s | %7s %7s | %7s | %s\n", "shape", "M", "K", "N", "cblas", "ours",
+              "ours/", "packed weights");
+  std::printf("# %-34s %5s %5s %5s | %7s %7s | %7s |\n", "", "", "", "", "GFLOP/s", "GFLOP/s",
+              "cblas");
+  openblas_set_num_threads(1);
+  stan::ComputeThreads one_thread(1);
+  struct InvCase {
+    const char* name;
+    int64_t m, k, n;
+    bool ta, tb, packed;
+  };
+  const std::vector<InvCase> inv = {
+      {"train: first layers x W1^T", 512, 204, 2176, false, true, false},
+      {"train: port head h W^T", 512, 128, 1670, false, true, false},
+      {"train: port head dW = dL^T h", 1670, 512, 128, true, false, false},
+      {"train: port head dh = dL W", 512, 1670, 128, false, false, false},
+      {"train: first layers dW1 = dZ^T x", 2176, 512, 204, true, false, false},
+      {"generate: first layers, 97 hosts", 97, 219, 2176, false, true, true},
+      {"generate: port head, 97 hosts", 97, 128, 1670, false, true, true},
+      {"generate: first layers, 1000 hosts", 1000, 219, 2176, false, true, true},
+      {"generate: port head, 1000 hosts", 1000, 128, 1670, false, true, true}};
+  for (const InvCase& c : inv) {
+    // Operands stored as the model stores them: A (m,k) or its transpose, B (k,n) or (n,k).
+    const stan::Tensor as = gen.normal(c.ta ? stan::Shape{c.k, c.m} : stan::Shape{c.m, c.k});
+    const stan::Tensor bs = gen.normal(c.tb ? stan::Shape{c.n, c.k} : stan::Shape{c.k, c.n});
+    const stan::Tensor a = c.ta ? as.t() : as, b = c.tb ? bs.t() : bs;
+    stan::Tensor out = stan::empty({c.m, c.n});
+    std::vector<float> cbuf(static_cast<size_t>(c.m * c.n));
+    const stan::PackedWeight pw = c.packed ? stan::pack_weight(b) : stan::PackedWeight{};
+    auto direct = [&] {
+      cblas_sgemm(CblasRowMajor, c.ta ? CblasTrans : CblasNoTrans, c.tb ? CblasTrans : CblasNoTrans,
+                  static_cast<int>(c.m), static_cast<int>(c.n), static_cast<int>(c.k), 1.0f,
+                  as.data<float>(), static_cast<int>(c.ta ? c.m : c.k), bs.data<float>(),
+                  static_cast<int>(c.tb ? c.k : c.n), 0.0f, cbuf.data(), static_cast<int>(c.n));
+    };
+    auto ours = [&] {
+      if (c.packed)
+        stan::gemm_packed_into(out, a, pw);
+      else
+        stan::gemm_into(out, a, b);
+    };
+    for (int i = 0; i < 2; ++i) direct(), ours();
+    const double one = std::max(seconds_for(direct, 1), 1e-7);
+    const int reps = std::max(1, static_cast<int>(min_sample_ms * 1e-3 / one));
+    std::vector<double> t_direct, t_ours;
+    for (int smp = 0; smp < samples; ++smp) {  // interleaved, alternating order
+      if (smp % 2) t_ours.push_back(seconds_for(ours, reps) / reps);
+      t_direct.push_back(seconds_for(direct, reps) / reps);
+      if (smp % 2 == 0) t_ours.push_back(seconds_for(ours, reps) / reps);
+    }
+    const Timing td = summarize(t_direct), to = summarize(t_ours);
+    double max_diff = 0;
+    const float* op = out.data<float>();
+    for (size_t i = 0; i < cbuf.size(); ++i)
+      max_diff = std::max(max_diff, static_cast<double>(std::abs(op[i] - cbuf[i])));
+    if (max_diff > 1e-2) status = 1;
+    const double gflop = 2.0 * static_cast<double>(c.m * c.k * c.n) * 1e-9;
+    std::printf("  %-34s %5lld %5lld %5lld | %7.1f %7.1f | %6.2fx | %s (max|diff| %.1e)\n", c.name,
+                static_cast<long long>(c.m), static_cast<long long>(c.k),
+                static_cast<long long>(c.n), gflop / (td.min_ms * 1e-3), gflop / (to.min_ms * 1e-3),
+                td.min_ms / to.min_ms, c.packed ? "yes" : "no (packed per call)", max_diff);
+    std::fflush(stdout);
+  }
   return status;
 }
