@@ -20,7 +20,7 @@ namespace {
 
 constexpr int kMR = 6;        // rows per tile
 constexpr int64_t kKC = 256;  // k per block: a B micro-panel (kKC x NR) stays in L1
-constexpr int64_t kMC = 120;  // rows per A block (a multiple of kMR): kMC x kKC stays in L2
+constexpr int64_t kMC = 72;  // rows per block (a multiple of kMR): 512 rows make 8 blocks for 2 threads
 constexpr int64_t kPanelsPerTask = 16;
 
 template <int VW>
