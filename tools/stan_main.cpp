@@ -36,7 +36,7 @@ std::string default_owners_text() {
 int main(int argc, char** argv) {
   stan::cli::set_invocation(argc, argv);
   CLI::App app{
-      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline"};
+      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline, export"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "stan 0.1.0");
   stan::cli::add_generate_command(app);
@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   stan::cli::add_info_command(app);
   stan::cli::add_eval_command(app);
   stan::cli::add_baseline_command(app);
+  stan::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
