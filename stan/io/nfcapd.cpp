@@ -259,6 +259,8 @@ void NfcapdFileWriter::commit() {
              " flows sent (collector log: ", nfcapd_->log(), ")");
   fs::rename(src, path_);
   committed_ = true;
+  std::error_code ec;
+  fs::remove_all(tmp_dir_, ec);
 }
 
 }  // namespace stan
