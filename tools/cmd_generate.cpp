@@ -85,9 +85,7 @@ void add_generate_command(CLI::App& app) {
     for (const auto& p : a->prefixes) o.prefixes.push_back(parse_prefix(p));
     o.duration = parse_duration(a->duration);
     o.start = model.encoder().day_start();
-    if (!a->start.empty())
-      STAN_CHECK(parse_time(a->start, &o.start), "invalid --start '", a->start,
-                 "' (expected \"YYYY-MM-DD HH:MM:SS\" or ISO 8601, e.g. 2016-04-11T00:00:00Z)");
+    if (!a->start.empty()) o.start = parse_start_time(a->start);
     o.seed = a->seed;
     o.batch = a->batch;
     o.threads = a->threads;
