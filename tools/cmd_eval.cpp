@@ -20,8 +20,8 @@ namespace stan::cli {
 namespace {
 
 struct EvalArgs {
-  std::string real, synthetic, train, baseline, json, report;
-  std::vector<std::string> owners;
+  std::string real, synthetic, train, baseline, json, report, floor, floor_owner_hosts;
+  std::vector<std::string> owners, floor_owners;
   std::string owner_hosts, biflows = "split";
   int max_lag = 10;
   bool no_tstr = false, skip_bad = false;
@@ -77,8 +77,22 @@ void run_eval(const EvalArgs& a) {
   }
   FlowTable real = read_timed("real", a.real, ro);
   FlowTable syn = read_timed("synthetic", a.synthetic, ro);
-  FlowTable base, train;
-  EvalInputs in{&real, &syn, nullptr, nullptr, a.real, a.synthetic, a.baseline, a.train};
+  FlowTable base, train, floor;
+  EvalInputs in{&real,       &syn,       nullptr, nullptr, a.real,
+                a.synthetic, a.baseline, a.train, nullptr, ""};
+  if (!a.floor.empty()) {
+    if (!a.floor_owners.empty() || !a.floor_owner_hosts.empty()) {
+      std::string note;
+      opt.floor_owners = owners_from_flags(a.floor_owners, a.floor_owner_hosts, a.floor, &note);
+      std::fprintf(stderr, "floor %s\n", note.c_str());
+    }
+    STAN_CHECK(a.floor != a.real || opt.floor_owners,
+               "--floor is the --real file with the same owners: the floor would be 0; give "
+               "--floor-owner-hosts (e.g. the model's training hosts)");
+    floor = read_timed("floor", a.floor, ro);
+    in.floor = &floor;
+    in.floor_path = a.floor;
+  }
   if (!a.baseline.empty()) {
     base = read_timed("baseline", a.baseline, ro);
     in.baseline = &base;
@@ -131,6 +145,15 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--baseline", args->baseline,
                   "a baseline sample (e.g. from `stan baseline`), shown as a third column")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--floor", args->floor,
+                  "a second real sample (other hosts or another day): its distance to --real is "
+                  "the real-vs-real floor each synthetic metric is judged against")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--floor-owner-hosts", args->floor_owner_hosts,
+                  "the floor's owner hosts (a,b,c, @file or a hosts.csv), e.g. the model's "
+                  "training hosts (stan info --list-hosts trained); default: as for --real");
+  cmd->add_option("--floor-owners", args->floor_owners, "the floor's owner prefixes")
+      ->delimiter(',');
   cmd->add_option("--json", args->json, "write every number and definition as JSON here");
   cmd->add_option("--report", args->report, "write a self-contained HTML report here");
   cmd->add_option("--owners", args->owners,
