@@ -10,7 +10,8 @@
 //    container): kRemoteDefaultRate flows/s, said in ExportStats::pacing.
 // Templates are sent in the first message, then again every `template_every_messages` messages
 // and at least every `template_every_seconds` seconds. A message is sent when full, when
-// `flush_seconds` have passed since its first record, and at finish().
+// `flush_seconds` have passed since its first record (checked as records arrive), and at
+// finish().
 #pragma once
 
 #include <cstdint>
