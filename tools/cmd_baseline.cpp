@@ -19,26 +19,33 @@ namespace {
 struct BaselineArgs {
   std::string real, out, duration = "24h", start;
   std::vector<std::string> owners;
-  std::string owner_hosts;
+  std::string owner_hosts, biflows = "split";
   int hosts = 0;
   uint64_t seed = 1;
+  bool skip_bad = false;
 };
 
 void run_baseline(const BaselineArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   BaselineOptions opt;
-  for (const auto& p : a.owners) opt.owners.prefixes.push_back(parse_prefix(p));
-  if (!a.owner_hosts.empty()) opt.owners.hosts = parse_host_list(a.owner_hosts);
+  std::string owners_note;
+  opt.owners = owners_from_flags(a.owners, a.owner_hosts, a.real, &owners_note);
+  std::fprintf(stderr, "%s\n", owners_note.c_str());
+  STAN_CHECK(!opt.owners.ipv6_only(),
+             "only IPv6 owner prefixes given: the baseline samples IPv4 host streams (IPv6 rows "
+             "are skipped); pass an IPv4 --owners prefix or --owner-hosts");
   opt.hosts = a.hosts;
   opt.duration = parse_duration(a.duration);
   opt.seed = a.seed;
-  if (!a.start.empty()) {
-    int64_t t = 0;
-    STAN_CHECK(parse_time(a.start, &t), "bad --start '", a.start,
-               "': expected \"YYYY-MM-DD HH:MM:SS\"");
-    opt.start = t;
-  }
-  const FlowTable real = read_flows(a.real);
+  if (!a.start.empty()) opt.start = parse_start_time(a.start);
+  check_csv_output_name(a.out);
+  ReadOptions ro;
+  ro.skip_bad_rows = a.skip_bad;
+  ro.biflows = parse_biflows(a.biflows);
+  ReadStats st;
+  const FlowTable real = read_flows(a.real, ro, &st);
+  const std::string note = read_summary(a.real, st);
+  if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
   const FlowTable out = sample_independent_baseline(real, opt);
   write_flows(a.out, out);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -66,14 +73,23 @@ void add_baseline_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--duration", args->duration, "traffic span per host: 86400, 3600s, 90m, 24h, 1d")
       ->capture_default_str();
-  cmd->add_option(
-      "--start", args->start,
-      "start time \"YYYY-MM-DD HH:MM:SS\" (default: midnight of the first real record)");
+  cmd->add_option("--start", args->start,
+                  "start time, UTC \"YYYY-MM-DD HH:MM:SS\" or ISO 8601 with a zone (default: "
+                  "midnight UTC of the first real record)");
   cmd->add_option("--seed", args->seed, "random seed (same seed, same output)")
       ->capture_default_str();
   cmd->add_option("--owners", args->owners,
-                  "owner host prefixes (default " + default_owners_text() + ")")
+                  "owner host prefixes (default: the hosts.csv next to --real if there is one, "
+                  "else " +
+                      default_owners_text() + ")")
       ->delimiter(',');
+  cmd->add_flag("--skip-bad-rows", args->skip_bad,
+                "skip malformed rows (counted and reported) instead of stopping");
+  cmd->add_option("--biflows", args->biflows,
+                  "bidirectional nfdump records (-b/-B): split (both directions become flows) "
+                  "or forward")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"split", "forward"}));
   cmd->add_option("--owner-hosts", args->owner_hosts,
                   "owner hosts instead of prefixes: a,b,c, @file or a file (one address per "
                   "line, or a CSV with the address first, e.g. hosts.csv); replaces --owners");

@@ -20,11 +20,11 @@ namespace stan::cli {
 namespace {
 
 struct EvalArgs {
-  std::string real, synthetic, train, baseline, json, report;
-  std::vector<std::string> owners;
-  std::string owner_hosts;
+  std::string real, synthetic, train, baseline, json, report, floor, floor_owner_hosts;
+  std::vector<std::string> owners, floor_owners;
+  std::string owner_hosts, biflows = "split";
   int max_lag = 10;
-  bool no_tstr = false;
+  bool no_tstr = false, skip_bad = false;
   uint64_t tstr_seed = 1;
 };
 
@@ -32,19 +32,29 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-FlowTable read_timed(const std::string& what, const std::string& path) {
+FlowTable read_timed(const std::string& what, const std::string& path, const ReadOptions& ro) {
   const auto t0 = std::chrono::steady_clock::now();
-  FlowTable t = read_flows(path);
+  ReadStats st;
+  FlowTable t = read_flows(path, ro, &st);
   std::fprintf(stderr, "read %s: %zu records from %s in %.1f s\n", what.c_str(), t.rows.size(),
                path.c_str(), seconds_since(t0));
+  const std::string note = read_summary(path, st);
+  if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
   return t;
 }
 
 void run_eval(const EvalArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
   EvalOptions opt;
-  for (const auto& p : a.owners) opt.owners.prefixes.push_back(parse_prefix(p));
-  if (!a.owner_hosts.empty()) opt.owners.hosts = parse_host_list(a.owner_hosts);
+  std::string owners_note;
+  opt.owners = owners_from_flags(a.owners, a.owner_hosts, a.real, &owners_note);
+  std::fprintf(stderr, "%s\n", owners_note.c_str());
+  STAN_CHECK(!opt.owners.ipv6_only(),
+             "only IPv6 owner prefixes given: eval compares IPv4 host streams (IPv6 rows are "
+             "skipped); pass an IPv4 --owners prefix or --owner-hosts");
+  ReadOptions ro;
+  ro.skip_bad_rows = a.skip_bad;
+  ro.biflows = parse_biflows(a.biflows);
   opt.max_lag = a.max_lag;
   double tstr_seconds = 0;
   if (!a.no_tstr) {
@@ -65,16 +75,30 @@ void run_eval(const EvalArgs& a) {
     STAN_CHECK(dir.empty() || std::filesystem::is_directory(dir), "cannot write '", out,
                "': folder '", dir.string(), "' does not exist");
   }
-  FlowTable real = read_timed("real", a.real);
-  FlowTable syn = read_timed("synthetic", a.synthetic);
-  FlowTable base, train;
-  EvalInputs in{&real, &syn, nullptr, nullptr, a.real, a.synthetic, a.baseline, a.train};
+  FlowTable real = read_timed("real", a.real, ro);
+  FlowTable syn = read_timed("synthetic", a.synthetic, ro);
+  FlowTable base, train, floor;
+  EvalInputs in{&real,       &syn,       nullptr, nullptr, a.real,
+                a.synthetic, a.baseline, a.train, nullptr, ""};
+  if (!a.floor.empty()) {
+    if (!a.floor_owners.empty() || !a.floor_owner_hosts.empty()) {
+      std::string note;
+      opt.floor_owners = owners_from_flags(a.floor_owners, a.floor_owner_hosts, a.floor, &note);
+      std::fprintf(stderr, "floor %s\n", note.c_str());
+    }
+    STAN_CHECK(a.floor != a.real || opt.floor_owners,
+               "--floor is the --real file with the same owners: the floor would be 0; give "
+               "--floor-owner-hosts (e.g. the model's training hosts)");
+    floor = read_timed("floor", a.floor, ro);
+    in.floor = &floor;
+    in.floor_path = a.floor;
+  }
   if (!a.baseline.empty()) {
-    base = read_timed("baseline", a.baseline);
+    base = read_timed("baseline", a.baseline, ro);
     in.baseline = &base;
   }
   if (!a.train.empty()) {
-    train = read_timed("train", a.train);
+    train = read_timed("train", a.train, ro);
     in.train = &train;
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -121,13 +145,23 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--baseline", args->baseline,
                   "a baseline sample (e.g. from `stan baseline`), shown as a third column")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--floor", args->floor,
+                  "a second real sample (other hosts or another day): its distance to --real is "
+                  "the real-vs-real floor each synthetic metric is judged against")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--floor-owner-hosts", args->floor_owner_hosts,
+                  "the floor's owner hosts (a,b,c, @file or a hosts.csv), e.g. the model's "
+                  "training hosts (stan info --list-hosts trained); default: as for --real");
+  cmd->add_option("--floor-owners", args->floor_owners, "the floor's owner prefixes")
+      ->delimiter(',');
   cmd->add_option("--json", args->json, "write every number and definition as JSON here");
   cmd->add_option("--report", args->report, "write a self-contained HTML report here");
   cmd->add_option("--owners", args->owners,
-                  "owner host prefixes whose streams are compared (default " +
+                  "owner host prefixes whose streams are compared (default: the hosts.csv next "
+                  "to --real if there is one, else " +
                       default_owners_text() +
-                      "); every "
-                      "address inside is a host, internal peers included: --owner-hosts is exact")
+                      "); every address inside is a host, internal peers included: "
+                      "--owner-hosts is exact. IPv6 prefixes are accepted (IPv6 rows are skipped)")
       ->delimiter(',');
   cmd->add_option("--owner-hosts", args->owner_hosts,
                   "owner hosts instead of prefixes: a,b,c, @file or a file (one address per "
@@ -137,6 +171,13 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--no-tstr", args->no_tstr,
                 "skip the train-on-synthetic / test-on-real tasks (protocol classifier, "
                 "next-bytes regression: small MLPs, about 10 s on 1.4M real flows on 2 cores)");
+  cmd->add_flag("--skip-bad-rows", args->skip_bad,
+                "skip malformed rows (counted and reported) instead of stopping");
+  cmd->add_option("--biflows", args->biflows,
+                  "bidirectional nfdump records (-b/-B): split (both directions become flows) "
+                  "or forward")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"split", "forward"}));
   cmd->add_option("--tstr-seed", args->tstr_seed,
                   "seed of the train-on-synthetic tasks' subsets, init and shuffling (default 1)");
   cmd->callback([args] { run_eval(*args); });

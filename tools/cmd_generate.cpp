@@ -7,6 +7,7 @@
 #include "stan/generate/generate.h"
 #include "stan/io/cli_parse.h"
 #include "stan/io/flow_io.h"
+#include "stan/io/flow_sink.h"
 #include "stan/model/profile.h"
 #include "tools/commands.h"
 
@@ -15,7 +16,8 @@ namespace stan::cli {
 namespace {
 struct GenArgs {
   std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles,
-                     device = "cpu";
+                     device = "cpu", export_to, export_format = "ipfix";
+  double export_rate = 0;
   std::vector<std::string> prefixes;
   int64_t hosts = 20, batch = 1024, max_flows = 1000000;
   int threads = 0;
@@ -30,8 +32,20 @@ void add_generate_command(CLI::App& app) {
                                    "Generate synthetic flows (UGR'16 CSV) with a trained "
                                    "model; without --model, the bundled one");
   c->add_option("--model", a->model, "Model file (default: the bundled UGR'16 model)");
-  c->add_option("--out", a->out, "Output file (.csv, .csv.xz or .csv.gz); written atomically")
-      ->capture_default_str();
+  CLI::Option* out_opt =
+      c->add_option("--out", a->out,
+                    "Output file: .csv, .csv.xz, .csv.gz (written atomically) or .nfcapd "
+                    "(nfdump's format); with --export and no --out, no file")
+          ->capture_default_str();
+  c->add_option("--export", a->export_to,
+                "Also send the flows as they are generated to a collector: udp://HOST:PORT");
+  c->add_option("--format", a->export_format, "--export protocol: ipfix or v9")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ipfix", "v9"}));
+  c->add_option("--rate", a->export_rate,
+                "--export: flows per second (default: as fast as a collector on this machine "
+                "keeps up; 20000 for one elsewhere)")
+      ->check(CLI::NonNegativeNumber);
   c->add_option("--hosts", a->hosts, "Number of hosts")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
@@ -41,7 +55,8 @@ void add_generate_command(CLI::App& app) {
   add_hidden_alias(c, "--prefix", a->prefixes);
   c->add_option("--duration", a->duration, "Time span: 90s, 30m, 24h, 2d")->capture_default_str();
   c->add_option("--start", a->start,
-                "Start time \"YYYY-MM-DD HH:MM:SS\" (default: the training day's start)");
+                "Start time, UTC: \"YYYY-MM-DD HH:MM:SS\" or ISO 8601 (2016-04-11T00:00:00Z, "
+                "+02:00 offsets; default: the training day's start)");
   c->add_option("--seed", a->seed, "Random seed: same seed, same flows (whatever the batch size)")
       ->capture_default_str();
   c->add_option("--threads", a->threads,
@@ -60,7 +75,7 @@ void add_generate_command(CLI::App& app) {
       "Example (the bundled model: 20 hosts, one hour):\n"
       "  stan generate --hosts 20 --duration 1h --start \"2016-04-11 00:00:00\" --seed 7 "
       "--out flows.csv");
-  c->callback([a]() {
+  c->callback([a, out_opt]() {
     GenerateOptions o;
     const std::string path = a->model.empty() ? bundled_model_path() : a->model;
     o.device = parse_device_checked(a->device);
@@ -70,9 +85,7 @@ void add_generate_command(CLI::App& app) {
     for (const auto& p : a->prefixes) o.prefixes.push_back(parse_prefix(p));
     o.duration = parse_duration(a->duration);
     o.start = model.encoder().day_start();
-    if (!a->start.empty())
-      STAN_CHECK(parse_time(a->start, &o.start), "invalid --start '", a->start,
-                 "' (expected \"YYYY-MM-DD HH:MM:SS\")");
+    if (!a->start.empty()) o.start = parse_start_time(a->start);
     o.seed = a->seed;
     o.batch = a->batch;
     o.threads = a->threads;
@@ -82,14 +95,28 @@ void add_generate_command(CLI::App& app) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
       o.profiles = read_profiles(a->profiles);
     }
-    FlowWriter w(a->out);
-    GenerateStats st = generate_flows(model, o, [&](const FlowRecord& r) { w.write(r); });
-    w.commit();
+    // Where the flows go: the file (unless only --export was asked for) and the collector.
+    std::vector<std::unique_ptr<FlowSink>> sinks;
+    const bool file = a->export_to.empty() || out_opt->count() > 0;
+    SinkOptions so;
+    so.exporter.format = parse_export_format(a->export_format);
+    so.exporter.rate = a->export_rate;
+    if (file) sinks.push_back(open_flow_sink(a->out, so));
+    if (!a->export_to.empty()) {
+      STAN_CHECK(a->export_to.rfind("udp://", 0) == 0, "--export '", a->export_to,
+                 "': expected udp://HOST:PORT (files go to --out)");
+      sinks.push_back(open_flow_sink(a->export_to, so));
+    }
+    GenerateStats st = generate_flows(model, o, [&](const FlowRecord& r) {
+      for (auto& s : sinks) s->write(r);
+    });
+    for (auto& s : sinks) s->commit();
     std::printf(
-        "wrote %lld synthetic flows of %lld hosts (%s from %s) to %s in %.1f s (%.0f flows/s)\n",
+        "generated %lld synthetic flows of %lld hosts (%s from %s UTC) in %.1f s (%.0f flows/s)\n",
         static_cast<long long>(st.flows), static_cast<long long>(st.hosts), a->duration.c_str(),
-        format_time(o.start).c_str(), a->out.c_str(), st.seconds,
+        format_time(o.start).c_str(), st.seconds,
         static_cast<double>(st.flows) / std::max(st.seconds, 1e-9));
+    for (auto& s : sinks) std::printf("%s\n", s->summary().c_str());
   });
 }
 

@@ -1,62 +1,126 @@
-// stan info: what a model is, how it was trained, how well it fits.
+// stan info: what a model is, how it was trained, how well it fits, which hosts it never saw.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 
+#include "stan/io/cli_parse.h"
+#include "stan/io/flow_io.h"
 #include "stan/model/model.h"
 #include "tools/commands.h"
 
 namespace stan::cli {
 
+namespace {
+
+struct InfoArgs {
+  std::string model, hosts, only_in;
+  bool json = false;
+};
+
+// The model's held-back ("held-back") or training ("trained") hosts, optionally only those in a
+// host list, sorted by address.
+std::vector<uint32_t> model_hosts(const nlohmann::json& info, const std::string& which,
+                                  const std::string& only_in) {
+  const char* key = which == "held-back" ? "val_host_ips" : "train_host_ips";
+  STAN_CHECK(info.contains(key), "this model does not record its ", which,
+             " hosts (trained before stan recorded them)");
+  std::vector<uint32_t> out;
+  for (const auto& h : info[key]) {
+    uint32_t ip = 0;
+    STAN_CHECK(parse_ipv4(h.get<std::string>(), &ip), "model info: bad host address ", h.dump());
+    out.push_back(ip);
+  }
+  std::sort(out.begin(), out.end());
+  if (!only_in.empty()) {
+    const std::vector<uint32_t> keep = parse_host_list(only_in);  // sorted
+    std::erase_if(out,
+                  [&](uint32_t ip) { return !std::binary_search(keep.begin(), keep.end(), ip); });
+  }
+  return out;
+}
+
+void run_info(const InfoArgs& a) {
+  const std::string path = a.model.empty() ? bundled_model_path() : a.model;
+  StanModel m = StanModel::load(path);
+  const auto& info = m.info();
+  if (!a.hosts.empty()) {
+    for (uint32_t ip : model_hosts(info, a.hosts, a.only_in))
+      std::printf("%s\n", format_ipv4(ip).c_str());
+    return;
+  }
+  STAN_CHECK(a.only_in.empty(), "--only-in goes with --list-hosts");
+  if (a.json) {
+    nlohmann::json j{{"config", m.config().to_json()},
+                     {"encoding", m.encoder().to_json()},
+                     {"profiles", m.profiles().to_json()},
+                     {"info", info},
+                     {"parameters", m.parameter_count()}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("model: %s\n%s%s", path.c_str(), m.summary().c_str(), m.encoder().describe().c_str());
+  if (m.profiles().enabled()) {
+    std::printf("profiles: %d fields, mixture of %d Gaussians:", m.profiles().dim(),
+                m.profiles().gmm().k);
+    for (const auto& n : ProfileModel::names()) std::printf(" %s", n.c_str());
+    std::printf("\n");
+  }
+  if (info.contains("command"))
+    std::printf("trained with: %s\n", info["command"].get<std::string>().c_str());
+  if (info.contains("data"))
+    for (const auto& d : info["data"])
+      std::printf("  data: %s (%lld rows, crc64 %s)\n", d.value("path", "").c_str(),
+                  static_cast<long long>(d.value("rows", 0)), d.value("crc64", "").c_str());
+  if (info.contains("owners")) {
+    std::string owners;
+    for (const auto& o : info["owners"])
+      owners += (owners.empty() ? "" : ", ") + o.get<std::string>();
+    std::printf("  owner prefixes (where generated hosts get addresses): %s\n", owners.c_str());
+  }
+  if (info.contains("train_hosts"))
+    std::printf(
+        "  hosts: %lld training, %lld held back for validation%s; epochs: %lld\n",
+        static_cast<long long>(info.value("train_hosts", 0)),
+        static_cast<long long>(info.value("val_hosts", 0)),
+        info.contains("val_host_ips") ? " (stan info --list-hosts held-back lists them)" : "",
+        static_cast<long long>(info.value("epochs_done", 0)));
+  if (info.contains("losses")) {
+    std::printf("loss per attribute (last epoch):\n  %-8s %10s %10s\n", "attr", "train", "val");
+    for (auto it = info["losses"].begin(); it != info["losses"].end(); ++it) {
+      auto num = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : NAN; };
+      std::printf("  %-8s %10.4f %10.4f\n", it.key().c_str(), num(it.value()["train"]),
+                  num(it.value()["val"]));
+    }
+  }
+}
+
+}  // namespace
+
 void add_info_command(CLI::App& app) {
-  auto model_path = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false);
+  auto a = std::make_shared<InfoArgs>();
   CLI::App* c = app.add_subcommand("info",
                                    "Describe a model: architecture, parameters, scalers, "
-                                   "training data and command, validation losses");
-  c->add_option("--model", *model_path, "Model file (default: the bundled UGR'16 model)");
-  c->add_flag("--json", *json, "Print the model's metadata as JSON");
-  c->callback([model_path, json]() {
-    const std::string path = model_path->empty() ? bundled_model_path() : *model_path;
-    StanModel m = StanModel::load(path);
-    if (*json) {
-      nlohmann::json j{{"config", m.config().to_json()},
-                       {"encoding", m.encoder().to_json()},
-                       {"profiles", m.profiles().to_json()},
-                       {"info", m.info()},
-                       {"parameters", m.parameter_count()}};
-      std::printf("%s\n", j.dump(2).c_str());
-      return;
-    }
-    std::printf("model: %s\n%s%s", path.c_str(), m.summary().c_str(),
-                m.encoder().describe().c_str());
-    if (m.profiles().enabled()) {
-      std::printf("profiles: %d fields, mixture of %d Gaussians:", m.profiles().dim(),
-                  m.profiles().gmm().k);
-      for (const auto& n : ProfileModel::names()) std::printf(" %s", n.c_str());
-      std::printf("\n");
-    }
-    const auto& info = m.info();
-    if (info.contains("command"))
-      std::printf("trained with: %s\n", info["command"].get<std::string>().c_str());
-    if (info.contains("data"))
-      for (const auto& d : info["data"])
-        std::printf("  data: %s (%lld rows, crc64 %s)\n", d.value("path", "").c_str(),
-                    static_cast<long long>(d.value("rows", 0)), d.value("crc64", "").c_str());
-    if (info.contains("train_hosts"))
-      std::printf("  hosts: %lld training, %lld validation; epochs: %lld\n",
-                  static_cast<long long>(info.value("train_hosts", 0)),
-                  static_cast<long long>(info.value("val_hosts", 0)),
-                  static_cast<long long>(info.value("epochs_done", 0)));
-    if (info.contains("losses")) {
-      std::printf("loss per attribute (last epoch):\n  %-8s %10s %10s\n", "attr", "train", "val");
-      for (auto it = info["losses"].begin(); it != info["losses"].end(); ++it) {
-        auto num = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : NAN; };
-        std::printf("  %-8s %10.4f %10.4f\n", it.key().c_str(), num(it.value()["train"]),
-                    num(it.value()["val"]));
-      }
-    }
-  });
+                                   "training data and command, validation losses, held-back hosts");
+  c->add_option("--model", a->model, "Model file (default: the bundled UGR'16 model)");
+  c->add_flag("--json", a->json, "Print the model's metadata as JSON");
+  c->add_option("--list-hosts", a->hosts,
+                "Print the model's held-back (never trained on) or trained hosts, one per line "
+                "(for generate --host-ips and eval --owner-hosts)")
+      ->check(CLI::IsMember({"held-back", "trained"}));
+  c->add_option(
+      "--only-in", a->only_in,
+      "With --list-hosts: only the hosts also in this list (a,b,c, @file or a hosts.csv)");
+  c->footer(
+      "Evaluating the bundled model honestly, on real hosts it never saw (from the source tree):\n"
+      "  stan info --list-hosts held-back --only-in stan/assets/sample/hosts.csv > held_back.txt\n"
+      "  stan info --list-hosts trained --only-in stan/assets/sample/hosts.csv > trained.txt\n"
+      "  stan generate --host-ips @held_back.txt --duration 24h --start 2016-04-11T00:00:00Z "
+      "--out held_back_synthetic.csv\n"
+      "  stan eval --real stan/assets/sample/flows.csv.xz --owner-hosts held_back.txt "
+      "--synthetic held_back_synthetic.csv --floor stan/assets/sample/flows.csv.xz "
+      "--floor-owner-hosts trained.txt --report report.html");
+  c->callback([a]() { run_info(*a); });
 }
 
 }  // namespace stan::cli

@@ -16,7 +16,7 @@ struct TrainArgs {
   std::vector<std::string> data;
   std::string out = "model.safetensors";
   std::vector<std::string> owners;
-  std::string owner_hosts;
+  std::string owner_hosts, biflows = "split";
   std::string arch = "mlp";
   std::string encoding = "full";
   std::string device = "cpu";
@@ -41,7 +41,9 @@ void add_train_command(CLI::App& app) {
   c->add_option("--out", a->out, "Model file to write (after every epoch; atomic)")
       ->capture_default_str();
   c->add_option("--owners", a->owners,
-                "Owner host prefix(es) (default " + default_owners_text() + ")");
+                "Owner host prefix(es) (default: the hosts.csv next to the first --data file if "
+                "there is one, else " +
+                    default_owners_text() + "); IPv6 prefixes are accepted, IPv6 rows skipped");
   c->add_option("--owner-hosts", a->owner_hosts,
                 "Owner hosts instead of prefixes: a,b,c or @file (e.g. a hosts.csv); replaces "
                 "--owners");
@@ -100,6 +102,11 @@ void add_train_command(CLI::App& app) {
               "validation loss)");
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
   c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
+  c->add_option("--biflows", a->biflows,
+                "Bidirectional nfdump records (-b/-B): split (both directions become flows) or "
+                "forward")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"split", "forward"}));
   c->add_flag("--quiet", a->quiet, "No progress bar");
   c->footer(
       "Example (from the source tree: two quick epochs on the bundled sample):\n"
@@ -108,8 +115,9 @@ void add_train_command(CLI::App& app) {
   c->callback([a, c]() {
     PrepareOptions p;
     p.data = a->data;
-    for (const auto& s : a->owners) p.owners.prefixes.push_back(parse_prefix(s));
-    if (!a->owner_hosts.empty()) p.owners.hosts = parse_host_list(a->owner_hosts);
+    std::string owners_note;
+    p.owners = owners_from_flags(a->owners, a->owner_hosts, a->data.front(), &owners_note);
+    std::fprintf(stderr, "%s\n", owners_note.c_str());
     p.encoding = a->encoding == "faithful" ? EncodingOptions::faithful() : EncodingOptions{};
     if (a->no_zero) p.encoding.zero_decisions = false;
     if (a->no_censor) p.encoding.censor = false;
@@ -125,6 +133,7 @@ void add_train_command(CLI::App& app) {
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;
     p.read.skip_bad_rows = a->skip_bad;
+    p.read.biflows = parse_biflows(a->biflows);
     p.command = invocation();
     TrainOptions t;
     t.epochs = a->epochs;
@@ -140,6 +149,7 @@ void add_train_command(CLI::App& app) {
     t.select_best = !a->no_select;
     std::fprintf(stderr, "reading %zu file(s) ...\n", a->data.size());
     Prepared prep = prepare_training(p);
+    for (const std::string& note : prep.read_notes) std::fprintf(stderr, "%s\n", note.c_str());
     std::fprintf(
         stderr,
         "%lld flows, %lld training hosts (%lld windows), %lld validation hosts (%lld windows)\n",

@@ -25,5 +25,6 @@ void add_generate_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_baseline_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace stan::cli

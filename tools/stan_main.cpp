@@ -1,5 +1,6 @@
 // `stan`: train, generate, inspect and evaluate synthetic NetFlow models.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <string>
@@ -31,12 +32,26 @@ void set_invocation(int argc, char** argv) {
 std::string default_owners_text() {
   return format_prefix(kDefaultOwnerPrefix);
 }
+
+// Where the bundled model and sample are: $STAN_ASSETS_DIR if set; else the assets installed
+// next to this program (PREFIX/share/stan/assets for PREFIX/bin/stan, by cmake --install); else
+// the source tree this program was built from (the library's compiled-in default).
+void locate_assets() {
+  if (std::getenv("STAN_ASSETS_DIR")) return;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return;
+  const std::filesystem::path installed = exe.parent_path() / STAN_INSTALL_ASSETS_RELATIVE;
+  if (std::filesystem::is_regular_file(installed / "model" / "stan-ugr16.safetensors", ec))
+    setenv("STAN_ASSETS_DIR", installed.lexically_normal().c_str(), 1);
+}
 }  // namespace stan::cli
 
 int main(int argc, char** argv) {
   stan::cli::set_invocation(argc, argv);
+  stan::cli::locate_assets();
   CLI::App app{
-      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline"};
+      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline, export"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "stan 0.1.0");
   stan::cli::add_generate_command(app);
@@ -44,6 +59,7 @@ int main(int argc, char** argv) {
   stan::cli::add_info_command(app);
   stan::cli::add_eval_command(app);
   stan::cli::add_baseline_command(app);
+  stan::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,6 +23,7 @@ constexpr int kPackets = static_cast<int>(EvalField::packets) - kEvalCategorical
 // The raw per-host-flow columns of one side, before any comparison.
 struct SideData {
   int64_t records = 0;
+  int64_t first_te = std::numeric_limits<int64_t>::max(), last_te = 0;
   int64_t outside = 0;  // records in no owner's stream
   std::array<std::vector<uint16_t>, kEvalCategorical> cat;
   std::array<std::vector<double>, kEvalContinuous> val;     // log1p values; first flows have dt 0
@@ -40,10 +41,10 @@ double finite_nonneg(double v) {
   return std::isfinite(v) && v > 0 ? v : 0.0;
 }
 
-SideData collect(const FlowTable& t, const EvalOptions& opt) {
+SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOptions& opt) {
   SideData d;
   d.records = static_cast<int64_t>(t.rows.size());
-  const std::vector<HostStream> streams = build_host_streams(t, opt.owners);
+  const std::vector<HostStream> streams = build_host_streams(t, owners);
   size_t n = 0;
   for (const HostStream& s : streams) n += s.flows.size();
   for (auto& c : d.cat) c.reserve(n);
@@ -63,6 +64,8 @@ SideData collect(const FlowTable& t, const EvalOptions& opt) {
       const HostFlow& hf = s.flows[i];
       const FlowRecord& r = t.rows[static_cast<size_t>(hf.row)];
       in_stream[static_cast<size_t>(hf.row)] = 1;
+      d.first_te = std::min(d.first_te, r.te);
+      d.last_te = std::max(d.last_te, r.te);
       const int64_t sec_of_day = ((r.te % 86400) + 86400) % 86400;
       d.cat[0].push_back(r.pr);
       d.cat[1].push_back(r.flg);
@@ -177,6 +180,8 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   s.hosts = static_cast<int64_t>(d.flows_per_host.size());
   s.records = d.records;
   s.records_outside_owners = d.outside;
+  s.first_te = d.host_flows() > 0 ? d.first_te : 0;
+  s.last_te = d.last_te;
   const size_t n = d.host_flows();
   // Histograms with shared bins.
   s.hist.assign(kEvalFields, {});
@@ -294,20 +299,6 @@ SideDistance distance_to_real(const SideData& real, const SideSummary& rs, const
   return dist;
 }
 
-std::string owners_text(const OwnerSelector& o) {
-  if (!o.hosts.empty()) {
-    return std::to_string(o.hosts.size()) + " listed hosts (" + format_ipv4(o.hosts.front()) +
-           (o.hosts.size() > 1 ? ", ...)" : ")");
-  }
-  if (o.prefixes.empty()) return format_prefix(kDefaultOwnerPrefix);
-  std::string out;
-  for (const auto& p : o.prefixes) {
-    if (!out.empty()) out += ',';
-    out += format_prefix(p);
-  }
-  return out;
-}
-
 struct CopyKey {
   uint64_t td_bits;
   uint32_t sa, da;
@@ -345,7 +336,7 @@ EvalResult evaluate(const EvalInputs& in, const EvalOptions& opt) {
   STAN_CHECK(opt.hist_bins >= 2 && opt.hist_bins <= 1000,
              "[eval] hist_bins must be in [2,1000], got ", opt.hist_bins);
   EvalResult res;
-  res.owners = owners_text(opt.owners);
+  res.owners = describe_owners(opt.owners);
   res.max_lag = opt.max_lag;
   res.rule_real_tolerance = opt.rule_real_tolerance;
   res.has_train = in.train != nullptr;
@@ -357,12 +348,24 @@ EvalResult evaluate(const EvalInputs& in, const EvalOptions& opt) {
     labels.push_back("baseline");
     paths.push_back(in.baseline_path);
   }
+  if (in.floor) {
+    tables.push_back(in.floor);
+    labels.push_back("floor");
+    paths.push_back(in.floor_path);
+  }
+  auto owners_of = [&](size_t i) -> const OwnerSelector& {
+    return labels[i] == "floor" && opt.floor_owners ? *opt.floor_owners : opt.owners;
+  };
   std::vector<SideData> data;
   for (size_t i = 0; i < tables.size(); ++i) {
-    data.push_back(collect(*tables[i], opt));
+    data.push_back(collect(*tables[i], owners_of(i), opt));
     STAN_CHECK(data.back().host_flows() > 0, "[eval] ", labels[i], " data",
                paths[i].empty() ? "" : " (" + paths[i] + ")",
-               " has no flow touching an owner host (owners ", res.owners, "): check --owners");
+               " has no flow touching an owner host (owners ", describe_owners(owners_of(i)),
+               "): check --owners / --owner-hosts",
+               labels[i] == "synthetic" && !opt.owners.hosts.empty()
+                   ? " (with a host list, generate those hosts: stan generate --host-ips @LIST)"
+                   : "");
   }
   // Shared bins. W1 normaliser and NMI bins come from the real side; plot bins cover all sides.
   const SideData& real = data[0];
@@ -393,7 +396,8 @@ EvalResult evaluate(const EvalInputs& in, const EvalOptions& opt) {
   for (size_t i = 0; i < data.size(); ++i) {
     res.sides[i].label = labels[i];
     res.sides[i].path = paths[i];
-    res.sides[i].rules = count_rule_violations(*tables[i], opt.owners, &data[i].rule_patterns);
+    res.sides[i].owners = describe_owners(owners_of(i));
+    res.sides[i].rules = count_rule_violations(*tables[i], owners_of(i), &data[i].rule_patterns);
     summarize_side(data[i], res, opt, res.sides[i]);
   }
   // Rules: counted only where the real data keeps them.

@@ -148,6 +148,9 @@ struct EvalOptions {
   int nmi_bins = 16;                   // continuous fields: real-data quantile bins for NMI
   int hist_bins = 40;                  // continuous fields: equal-width log1p bins for plots
   TstrHook tstr;                       // optional, see TstrHook
+  // The floor side's owners (EvalInputs::floor), when they differ from `owners` (e.g. the
+  // training hosts while `owners` are the held-back ones); default: `owners`.
+  std::optional<OwnerSelector> floor_owners;
 };
 
 // Summaries of a host-count distribution (flows per host, distinct remote IPs per host).
@@ -158,9 +161,11 @@ struct CountSummary {
 
 // Everything measured on one side (real, synthetic or baseline).
 struct SideSummary {
-  std::string label;  // "real", "synthetic", "baseline"
+  std::string label;  // "real", "synthetic", "baseline", "floor"
   std::string path;
+  std::string owners;  // the owner hosts of this side, in words
   int64_t records = 0;
+  int64_t first_te = 0, last_te = 0;  // earliest and latest te of the host flows
   int64_t host_flows = 0;
   int64_t hosts = 0;
   int64_t records_outside_owners = 0;  // records touching no owner (not in field metrics)
@@ -206,7 +211,8 @@ struct SideDistance {
 };
 
 struct EvalResult {
-  std::vector<SideSummary> sides;     // [0] real, [1] synthetic, [2] baseline (optional)
+  // [0] real, [1] synthetic, then "baseline" and "floor" when given (find them by label).
+  std::vector<SideSummary> sides;
   std::vector<SideDistance> vs_real;  // [i] = distance of sides[i] to real; [0] is all 0
   std::vector<bool> rule_counted;     // per rule: real rate <= rule_real_tolerance
   std::array<double, kEvalContinuous> w1_scale{};  // real range of log1p values (normaliser)
@@ -221,16 +227,27 @@ struct EvalResult {
 
   const SideSummary& real() const { return sides[0]; }
   const SideSummary& synthetic() const { return sides[1]; }
-  bool has_baseline() const { return sides.size() > 2; }
+  // Index of the side with this label, or -1.
+  int side_index(const std::string& label) const {
+    for (size_t i = 0; i < sides.size(); ++i)
+      if (sides[i].label == label) return static_cast<int>(i);
+    return -1;
+  }
+  bool has_baseline() const { return side_index("baseline") >= 0; }
+  bool has_floor() const { return side_index("floor") >= 0; }
 };
 
 // Inputs of one evaluation: tables plus the paths shown in reports.
+// floor: a second real sample (other hosts, or another time) whose distance to `real` is the
+// real-vs-real floor the synthetic distances are judged against (see verdict.h).
 struct EvalInputs {
   const FlowTable* real = nullptr;
   const FlowTable* synthetic = nullptr;
   const FlowTable* baseline = nullptr;  // optional
   const FlowTable* train = nullptr;     // optional: enables copy shares
   std::string real_path, synthetic_path, baseline_path, train_path;
+  const FlowTable* floor = nullptr;  // optional
+  std::string floor_path = {};
 };
 
 // Runs every metric. Throws stan::Error if the real or synthetic table has no host flows

@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "stan/eval/eval.h"
+#include "stan/eval/verdict.h"
+#include "stan/io/flow_io.h"
 #include "stan/io/text_format.h"
 
 namespace stan {
@@ -64,14 +66,26 @@ std::string format_eval_table(const EvalResult& r) {
     return v;
   };
   std::string o;
-  o += "stan eval: owners " + r.owners + "\n\n";
-  o += row("side", {"records", "host flows", "hosts", "outside owners"}, 12, 16);
+  const Verdict verdict = judge(r);
+  o += "verdict: " + verdict.summary + "\n";
+  for (const auto& w : verdict.warnings) o += "  warning: " + w + "\n";
+  o += "  judged against " + verdict.basis + "\n";
+  for (const auto& m : verdict.headline) {
+    o += strprintf("  %-4s %-58s %10s  (%s %s %s, warn %s)\n", grade_name(m.grade), m.label.c_str(),
+                   num(m.value).c_str(), m.basis.c_str(),
+                   m.higher_is_better ? "pass >=" : "pass <=", num(m.pass_at).c_str(),
+                   num(m.warn_at).c_str());
+  }
+  o += "\nstan eval: owners " + r.owners + "\n\n";
+  o += row("side", {"records", "host flows", "hosts", "outside owners", "hours"}, 12, 16);
   for (const auto& s : r.sides) {
     o += row(s.label,
              {grouped(s.records), grouped(s.host_flows), grouped(s.hosts),
-              grouped(s.records_outside_owners)},
+              grouped(s.records_outside_owners),
+              strprintf("%.1f", static_cast<double>(s.last_te - s.first_te) / 3600.0)},
              12, 16);
-    if (!s.path.empty()) o += "      " + s.path + "\n";
+    if (!s.path.empty())
+      o += "      " + s.path + (s.label == "floor" ? ", owners " + s.owners : "") + "\n";
   }
 
   o += "\nMarginals: distance to real (0 = same). JS: Jensen-Shannon, base 2, in [0,1].\n"
@@ -218,6 +232,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
     return a;
   };
   json j;
+  j["verdict"] = verdict_to_json(judge(r));
   j["definitions"] = {
       {"unit",
        "host flow: a record seen from its owner host (a record between two owners "
@@ -275,7 +290,10 @@ nlohmann::json eval_to_json(const EvalResult& r) {
     };
     sides[s.label] = {
         {"path", s.path},
+        {"owners", s.owners},
         {"records", s.records},
+        {"first_te", format_time(s.first_te)},
+        {"last_te", format_time(s.last_te)},
         {"host_flows", s.host_flows},
         {"hosts", s.hosts},
         {"records_outside_owners", s.records_outside_owners},

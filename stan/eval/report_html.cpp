@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include "stan/eval/report_charts.h"
+#include "stan/eval/verdict.h"
 #include "stan/io/flow_io.h"
 #include "stan/io/text_format.h"
 #include "tensor/atomic_file.h"
@@ -15,334 +17,7 @@ namespace stan {
 
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        o += "&amp;";
-        break;
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
-
-std::string num(double v, int prec = 4) {
-  return format_number(v, prec);
-}
-std::string pct(double v, int prec = 2) {
-  return std::isfinite(v) ? strprintf("%.*f%%", prec, 100 * v) : "-";
-}
-std::string grouped(int64_t v) {
-  std::string s = std::to_string(v), out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i > 0 && s[i - 1] != '-' && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return out;
-}
-
-const char* side_color(size_t i) {
-  static const char* const kColors[] = {"#3b6fb6", "#e07b39", "#4a9a5b"};
-  return kColors[std::min<size_t>(i, 2)];
-}
-
-// Sequential colour for t in [0,1]: white -> blue -> navy.
-std::string seq_color(double t) {
-  t = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0);
-  const double stops[3][3] = {{247, 251, 255}, {66, 146, 198}, {8, 48, 107}};
-  const int k = t < 0.5 ? 0 : 1;
-  const double u = t < 0.5 ? t * 2 : (t - 0.5) * 2;
-  int c[3];
-  for (int i = 0; i < 3; ++i)
-    c[i] = static_cast<int>(stops[k][i] + (stops[k + 1][i] - stops[k][i]) * u);
-  return strprintf("#%02x%02x%02x", c[0], c[1], c[2]);
-}
-
-// ---- Charts -----------------------------------------------------------------------------
-
-struct Axis {
-  double lo = 0, hi = 1;
-  bool log = false;                                   // log10 scale (values must be > 0)
-  std::vector<std::pair<double, std::string>> ticks;  // empty: automatic
-  std::string label;
-};
-
-struct Line {
-  std::string name, color;
-  std::vector<std::pair<double, double>> pts;
-};
-
-// Chart geometry: the SVG is w x h; the plot area leaves margins l, r, t (title and legend
-// above it) and b (tick labels and axis label below it).
-struct Box {
-  double w = 430, h = 260, l = 58, r = 12, t = 44, b = 46;
-  double x0() const { return l; }
-  double x1() const { return w - r; }
-  double y0() const { return h - b; }  // bottom of the plot area
-  double y1() const { return t; }      // top of the plot area
-};
-
-double to_px(const Axis& a, double v, double p0, double p1) {
-  const double lo = a.log ? std::log10(a.lo) : a.lo, hi = a.log ? std::log10(a.hi) : a.hi;
-  const double x = a.log ? std::log10(std::max(v, a.lo)) : v;
-  return p0 + (p1 - p0) * (x - lo) / (hi - lo);
-}
-
-std::string short_num(double v) {
-  if (v == 0) return "0";
-  const double a = std::abs(v);
-  if (a >= 1e9) return strprintf("%gG", v / 1e9);
-  if (a >= 1e6) return strprintf("%gM", v / 1e6);
-  if (a >= 1e3) return strprintf("%gk", v / 1e3);
-  return strprintf("%g", v);
-}
-
-std::vector<std::pair<double, std::string>> auto_ticks(const Axis& a) {
-  std::vector<std::pair<double, std::string>> t;
-  if (a.log) {
-    for (double p = std::pow(10, std::floor(std::log10(a.lo))); p <= a.hi * 1.0001; p *= 10) {
-      if (p >= a.lo * 0.9999) t.emplace_back(p, short_num(p));
-    }
-    return t;
-  }
-  const double span = a.hi - a.lo;
-  const double raw = span / 5, mag = std::pow(10, std::floor(std::log10(raw)));
-  const double step = raw / mag < 2 ? 2 * mag : raw / mag < 5 ? 5 * mag : 10 * mag;
-  for (double v = std::ceil(a.lo / step) * step; v <= a.hi + step * 1e-6; v += step) {
-    t.emplace_back(v, std::abs(v) < step * 1e-6 ? "0" : strprintf("%g", v));
-  }
-  return t;
-}
-
-// Ticks for a log1p-scaled axis, labelled in original units (0, 1, 10, 100, ...).
-std::vector<std::pair<double, std::string>> log1p_ticks(double lo, double hi) {
-  std::vector<std::pair<double, std::string>> t;
-  for (double v : {0.0, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}) {
-    const double x = std::log1p(v);
-    if (x >= lo - 1e-9 && x <= hi + 1e-9) t.emplace_back(x, short_num(v));
-  }
-  return t;
-}
-
-std::string svg_open(const std::string& title, double w, double h) {
-  return strprintf(
-             "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
-             "viewBox='0 0 %.0f %.0f'><text x='%.0f' y='16' class='t'>",
-             w, h, w, h, w / 2) +
-         esc(title) + "</text>";
-}
-
-// Title, legend (one entry per series, under the title), plot frame, grid, ticks, axis labels.
-std::string chart_open(const std::string& title, const Box& b, const Axis& x, const Axis& y,
-                       const std::vector<std::pair<std::string, std::string>>& legend) {
-  std::string s = svg_open(title, b.w, b.h);
-  double lx = b.l;
-  for (const auto& [name, color] : legend) {
-    s += strprintf("<rect x='%.1f' y='25' width='10' height='10' fill='%s'/>", lx, color.c_str());
-    s += strprintf("<text x='%.1f' y='34' class='lg'>", lx + 14) + esc(name) + "</text>";
-    lx += 24 + 6.5 * static_cast<double>(name.size());
-  }
-  s += strprintf("<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' class='fr'/>", b.x0(), b.y1(),
-                 b.x1() - b.x0(), b.y0() - b.y1());
-  for (const auto& [v, label] : x.ticks.empty() ? auto_ticks(x) : x.ticks) {
-    const double px = to_px(x, v, b.x0(), b.x1());
-    s += strprintf("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>", px, b.y1(), px,
-                   b.y0());
-    s += strprintf("<text x='%.1f' y='%.1f' class='xt'>", px, b.y0() + 14) + esc(label) + "</text>";
-  }
-  for (const auto& [v, label] : y.ticks.empty() ? auto_ticks(y) : y.ticks) {
-    const double py = to_px(y, v, b.y0(), b.y1());
-    s += strprintf("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>", b.x0(), py, b.x1(),
-                   py);
-    s += strprintf("<text x='%.1f' y='%.1f' class='yt'>", b.x0() - 4, py + 4) + esc(label) +
-         "</text>";
-  }
-  s += strprintf("<text x='%.1f' y='%.1f' class='xl'>", (b.x0() + b.x1()) / 2, b.h - 8) +
-       esc(x.label) + "</text>";
-  s += strprintf("<text transform='translate(13,%.1f) rotate(-90)' class='xl'>",
-                 (b.y0() + b.y1()) / 2) +
-       esc(y.label) + "</text>";
-  return s;
-}
-
-// Series k > 1 (the baseline) is dashed so a series under it stays visible.
-std::string line_chart(const std::string& title, const Axis& x, const Axis& y,
-                       const std::vector<Line>& lines, bool dots = false) {
-  const Box b;
-  std::vector<std::pair<std::string, std::string>> items;
-  for (const Line& l : lines) items.emplace_back(l.name, l.color);
-  std::string s = chart_open(title, b, x, y, items);
-  for (size_t k = 0; k < lines.size(); ++k) {
-    const Line& l = lines[k];
-    std::string pts;
-    for (const auto& [u, v] : l.pts) {
-      if (!std::isfinite(u) || !std::isfinite(v) || (x.log && u <= 0) || (y.log && v <= 0)) {
-        continue;
-      }
-      const double px = to_px(x, u, b.x0(), b.x1()),
-                   py = to_px(y, std::clamp(v, y.lo, y.hi), b.y0(), b.y1());
-      pts += strprintf("%.1f,%.1f ", px, py);
-      if (dots) {
-        s += strprintf("<circle cx='%.1f' cy='%.1f' r='2.5' fill='%s'/>", px, py, l.color.c_str());
-      }
-    }
-    s += strprintf("<polyline fill='none' stroke-width='%s' %s stroke='%s' points='%s'/>",
-                   k == 0 ? "2.2" : "1.6", k > 1 ? "stroke-dasharray='5,3'" : "", l.color.c_str(),
-                   pts.c_str());
-  }
-  return s + "</svg>";
-}
-
-struct Bars {
-  std::string name, color;
-  std::vector<double> y;
-};
-
-std::string bar_chart(const std::string& title, const std::vector<std::string>& cats,
-                      const std::vector<Bars>& series, const std::string& ylabel) {
-  double ymax = 0;
-  size_t longest = 0;
-  for (const auto& s : series) {
-    for (double v : s.y) ymax = std::max(ymax, v);
-  }
-  for (const auto& c : cats) longest = std::max(longest, c.size());
-  const bool rotate = cats.size() > 8;
-  Box b;
-  if (rotate) {  // room for labels at -45 degrees (about 4 px down per character)
-    b.b = 16 + 4.2 * static_cast<double>(longest);
-    b.h += b.b - 46;
-  }
-  Axis y{0, ymax > 0 ? ymax * 1.1 : 1, false, {}, ylabel};
-  Axis x{0, 1, false, {{-1, ""}}, ""};
-  std::vector<std::pair<std::string, std::string>> items;
-  for (const auto& s : series) items.emplace_back(s.name, s.color);
-  std::string s = chart_open(title, b, x, y, items);
-  const double slot = (b.x1() - b.x0()) / static_cast<double>(std::max<size_t>(cats.size(), 1));
-  const double bw = slot * 0.8 / static_cast<double>(series.size());
-  for (size_t k = 0; k < series.size(); ++k) {
-    for (size_t c = 0; c < cats.size() && c < series[k].y.size(); ++c) {
-      const double top = to_px(y, series[k].y[c], b.y0(), b.y1());
-      s += strprintf("<rect x='%.2f' y='%.2f' width='%.2f' height='%.2f' fill='%s'/>",
-                     b.x0() + slot * (static_cast<double>(c) + 0.1) + bw * static_cast<double>(k),
-                     top, bw, b.y0() - top, series[k].color.c_str());
-    }
-  }
-  for (size_t c = 0; c < cats.size(); ++c) {
-    const double cx = b.x0() + slot * (static_cast<double>(c) + 0.5);
-    if (rotate) {
-      s += strprintf("<text transform='translate(%.1f,%.1f) rotate(-45)' class='xr'>", cx + 3,
-                     b.y0() + 8) +
-           esc(cats[c]) + "</text>";
-    } else {
-      s += strprintf("<text x='%.1f' y='%.1f' class='xt'>", cx, b.y0() + 14) + esc(cats[c]) +
-           "</text>";
-    }
-  }
-  return s + "</svg>";
-}
-
-// Heat map of a rows x cols matrix; row 0 at the top unless bottom_up.
-struct Heat {
-  std::string title;
-  int rows = 0, cols = 0;
-  std::vector<double> v;                            // rows*cols values
-  std::vector<std::string> row_labels, col_labels;  // one per row/col (matrices), or ticks:
-  std::vector<std::pair<double, std::string>> x_ticks, y_ticks;  // positions in [0,cols]/[0,rows]
-  std::string x_label, y_label;
-  double vmax = 1;         // colour scale [0, vmax] (diverging: [-vmax, vmax])
-  bool log_color = false;  // colour by log1p(v) / log1p(vmax)
-  bool diverging = false;  // signed values: red (negative) - white - blue (positive)
-  bool show_values = false;
-  bool bottom_up = false;
-  double cell = 16, left = 60, bottom = 50;  // left/bottom grow to fit row/col labels
-};
-
-// Red - white - blue for t in [-1, 1].
-std::string div_color(double t) {
-  t = std::clamp(std::isfinite(t) ? t : 0.0, -1.0, 1.0);
-  const double a = std::abs(t);
-  const double far[3] = {t < 0 ? 178.0 : 8.0, t < 0 ? 24.0 : 48.0, t < 0 ? 43.0 : 107.0};
-  int c[3];
-  for (int i = 0; i < 3; ++i) c[i] = static_cast<int>(255 + (far[i] - 255) * a);
-  return strprintf("#%02x%02x%02x", c[0], c[1], c[2]);
-}
-
-std::string heat_map(Heat h) {
-  constexpr double top = 30;
-  size_t longest = 0;
-  for (const auto& l : h.row_labels) longest = std::max(longest, l.size());
-  if (!h.row_labels.empty()) h.left = std::max(h.left, 12 + 6.0 * static_cast<double>(longest));
-  longest = 0;
-  for (const auto& l : h.col_labels) longest = std::max(longest, l.size());
-  if (!h.col_labels.empty()) h.bottom = std::max(h.bottom, 16 + 5.0 * static_cast<double>(longest));
-  const double w = h.left + h.cell * h.cols + 20, ht = top + h.cell * h.rows + h.bottom;
-  std::string s = svg_open(h.title, w, ht);
-  const double scale = std::max(h.vmax, 1e-12);
-  for (int r = 0; r < h.rows; ++r) {
-    const int vr = h.bottom_up ? h.rows - 1 - r : r;
-    for (int c = 0; c < h.cols; ++c) {
-      const double v = h.v[static_cast<size_t>(vr * h.cols + c)];
-      const double t = h.log_color ? std::log1p(v) / std::log1p(scale) : v / scale;
-      const double x = h.left + c * h.cell, y = top + r * h.cell;
-      const std::string color = h.diverging             ? div_color(t)
-                                : v > 0 || !h.log_color ? seq_color(t)
-                                                        : std::string("#ffffff");
-      s += strprintf("<rect x='%.1f' y='%.1f' width='%.2f' height='%.2f' fill='%s'/>", x, y,
-                     h.cell + 0.3, h.cell + 0.3, color.c_str());
-      if (h.show_values) {
-        std::string text =
-            std::abs(v) >= 0.995 ? (v < 0 ? "-1" : "1") : strprintf("%.2f", std::abs(v));
-        if (std::abs(v) < 0.995) text = (v <= -0.005 ? "-" : "") + text.substr(1);
-        s += strprintf("<text x='%.1f' y='%.1f' class='hv' fill='%s'>%s</text>", x + h.cell / 2,
-                       y + h.cell / 2 + 3, std::abs(t) > 0.55 ? "#fff" : "#222", text.c_str());
-      }
-    }
-  }
-  const double y_end = top + h.cell * h.rows;
-  s += strprintf("<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' class='fr'/>", h.left, top,
-                 h.cell * h.cols, h.cell * h.rows);
-  for (size_t r = 0; r < h.row_labels.size(); ++r) {
-    s += strprintf("<text x='%.1f' y='%.1f' class='yt'>", h.left - 4,
-                   top + (static_cast<double>(r) + 0.5) * h.cell + 4) +
-         esc(h.row_labels[r]) + "</text>";
-  }
-  for (size_t c = 0; c < h.col_labels.size(); ++c) {
-    s += strprintf("<text transform='translate(%.1f,%.1f) rotate(-55)' class='xr'>",
-                   h.left + (static_cast<double>(c) + 0.5) * h.cell + 3, y_end + 6) +
-         esc(h.col_labels[c]) + "</text>";
-  }
-  for (const auto& [pos, label] : h.x_ticks) {
-    s += strprintf("<text x='%.1f' y='%.1f' class='xt'>", h.left + pos * h.cell, y_end + 14) +
-         esc(label) + "</text>";
-  }
-  for (const auto& [pos, label] : h.y_ticks) {
-    s += strprintf("<text x='%.1f' y='%.1f' class='yt'>", h.left - 4, y_end - pos * h.cell + 4) +
-         esc(label) + "</text>";
-  }
-  if (!h.x_label.empty()) {
-    s +=
-        strprintf("<text x='%.1f' y='%.1f' class='xl'>", h.left + h.cell * h.cols / 2, y_end + 34) +
-        esc(h.x_label) + "</text>";
-  }
-  if (!h.y_label.empty()) {
-    s += strprintf("<text transform='translate(%.1f,%.1f) rotate(-90)' class='xl'>", h.left - 40,
-                   top + h.cell * h.rows / 2) +
-         esc(h.y_label) + "</text>";
-  }
-  return s + "</svg>";
-}
+using namespace report;
 
 // ---- Report sections --------------------------------------------------------------------
 
@@ -374,13 +49,16 @@ std::vector<double> shares(const std::vector<double>& counts) {
 }
 
 // "protocol: JS synthetic 0.017, baseline 0.020"
-std::string field_title(const EvalResult& r, int f) {
-  std::string t = eval_field_name(f);
-  t += f < kEvalCategorical ? ": JS" : ": W1";
-  for (size_t k = 1; k < r.sides.size(); ++k) {
-    t += (k > 1 ? ", " : " ") + r.sides[k].label + " " + num(r.vs_real[k].field[f], 3);
-  }
-  return t;
+// "local_port_class (JS to real)"; the legend carries each side's distance.
+std::string field_title(int f) {
+  return std::string(eval_field_name(f)) +
+         (f < kEvalCategorical ? " (JS to real)" : " (W1 to real)");
+}
+
+// "synthetic 0.441" (the side's distance to real in field f), "real" for the real side.
+std::string legend_name(const EvalResult& r, size_t k, int f) {
+  if (k == 0) return r.sides[0].label;
+  return r.sides[k].label + " " + num(r.vs_real[k].field[static_cast<size_t>(f)], 3);
 }
 
 std::string categorical_chart(const EvalResult& r, int f) {
@@ -404,7 +82,8 @@ std::string categorical_chart(const EvalResult& r, int f) {
   }
   std::vector<std::string> cats;
   std::vector<Bars> bars;
-  for (size_t k = 0; k < r.sides.size(); ++k) bars.push_back({r.sides[k].label, side_color(k), {}});
+  for (size_t k = 0; k < r.sides.size(); ++k)
+    bars.push_back({legend_name(r, k, f), side_color(r.sides[k].label), {}});
   for (size_t i = 0; i < keep; ++i) cats.push_back(category_label(f, static_cast<int>(order[i])));
   for (size_t k = 0; k < p.size(); ++k) {
     double shown = 0;
@@ -415,8 +94,7 @@ std::string categorical_chart(const EvalResult& r, int f) {
     if (keep < n) bars[k].y.push_back(std::max(0.0, 1 - shown));
   }
   if (keep < n) cats.push_back("other");
-  const std::string title = field_title(r, f);
-  return bar_chart(title, cats, bars, "share of host flows");
+  return bar_chart(field_title(f), cats, bars, "share of host flows");
 }
 
 std::string continuous_chart(const EvalResult& r, int f) {
@@ -426,7 +104,7 @@ std::string continuous_chart(const EvalResult& r, int f) {
   double ymax = 0;
   for (size_t k = 0; k < r.sides.size(); ++k) {
     const auto p = shares(r.sides[k].hist[f]);
-    Line l{r.sides[k].label, side_color(k), {}};
+    Line l{legend_name(r, k, f), side_color(r.sides[k].label), {}};
     for (size_t i = 0; i < p.size(); ++i) {
       l.pts.emplace_back(e[i], p[i]);
       l.pts.emplace_back(e[i + 1], p[i]);
@@ -441,8 +119,7 @@ std::string continuous_chart(const EvalResult& r, int f) {
   Axis x{e.front(), e.back(), false, log1p_ticks(e.front(), e.back()),
          std::string(eval_field_name(f)) + unit + ", log1p scale"};
   Axis y{0, ymax > 0 ? ymax * 1.1 : 1, false, {}, "share"};
-  const std::string title = field_title(r, f);
-  return line_chart(title, x, y, lines);
+  return line_chart(field_title(f), x, y, lines);
 }
 
 std::string bytes_packets_maps(const EvalResult& r) {
@@ -460,6 +137,7 @@ std::string bytes_packets_maps(const EvalResult& r) {
   for (const auto& side : r.sides) {
     Heat h;
     h.title = side.label + ": packets vs bytes (share, log colour)";
+    h.scale_label = "per mille of host flows";
     h.rows = h.cols = n;
     h.v = shares(side.bytes_packets);
     h.vmax = *std::max_element(h.v.begin(), h.v.end());
@@ -494,12 +172,14 @@ std::string matrix_maps(const EvalResult& r, bool nmi) {
   };
   for (const auto& side : r.sides) {
     Heat h = base(side.label + (nmi ? ": normalised mutual information" : ": Pearson r, log1p"));
+    h.scale_label = nmi ? "NMI" : "Pearson r";
     h.v = nmi ? side.nmi : side.corr;
     h.diverging = !nmi;
     s += heat_map(h);
   }
   for (size_t k = 1; k < r.sides.size(); ++k) {
     Heat h = base("|" + r.sides[k].label + " - real|" + (nmi ? " NMI" : " correlation"));
+    h.scale_label = "|difference|";
     const auto& a = nmi ? r.sides[k].nmi : r.sides[k].corr;
     const auto& b = nmi ? r.real().nmi : r.real().corr;
     for (size_t i = 0; i < a.size(); ++i) h.v.push_back(std::abs(a[i] - b[i]));
@@ -515,7 +195,7 @@ std::string temporal_charts(const EvalResult& r) {
   double hmax = 0;
   for (size_t k = 0; k < r.sides.size(); ++k) {
     const auto p = shares(r.sides[k].hist[static_cast<int>(EvalField::hour)]);
-    Line l{r.sides[k].label, side_color(k), {}};
+    Line l{r.sides[k].label, side_color(r.sides[k].label), {}};
     for (size_t h = 0; h < p.size(); ++h) {
       l.pts.emplace_back(static_cast<double>(h), p[h]);
       hmax = std::max(hmax, p[h]);
@@ -528,7 +208,7 @@ std::string temporal_charts(const EvalResult& r) {
   std::vector<Line> acf;
   double lo = 0, hi = 0.2;
   for (size_t k = 0; k < r.sides.size(); ++k) {
-    Line l{r.sides[k].label, side_color(k), {}};
+    Line l{r.sides[k].label, side_color(r.sides[k].label), {}};
     for (size_t i = 0; i < r.sides[k].acf.size(); ++i) {
       const double v = r.sides[k].acf[i];
       l.pts.emplace_back(static_cast<double>(i + 1), v);
@@ -545,7 +225,7 @@ std::string temporal_charts(const EvalResult& r) {
     std::vector<Line> lines;
     double xmax = 10, ymax = 10;
     for (size_t k = 0; k < r.sides.size(); ++k) {
-      Line l{r.sides[k].label, side_color(k), get(r.sides[k])};
+      Line l{r.sides[k].label, side_color(r.sides[k].label), get(r.sides[k])};
       for (const auto& [a, b] : l.pts) xmax = std::max(xmax, a), ymax = std::max(ymax, b);
       lines.push_back(l);
     }
@@ -581,11 +261,88 @@ std::string table_row(const std::vector<std::string>& cells, const std::string& 
   return s + "</tr>";
 }
 
-// Cell shaded by a distance (0 white .. 0.3 and above dark).
-std::string dist_cell(double v) {
-  if (!std::isfinite(v)) return "-";
-  return "<span class='d' style='background:" + seq_color(std::min(v / 0.3, 1.0) * 0.6) + "'>" +
-         num(v) + "</span>";
+const char* grade_color(Grade g) {
+  return g == Grade::pass ? "#cdebc5" : g == Grade::warn ? "#fbe3a4" : "#f4b8b8";
+}
+
+// A value on the background of its grade, the grade written out for readers without colour.
+std::string graded_cell(const MetricVerdict& m) {
+  return strprintf("<span class='d' style='background:%s' title='%s: pass %s %s, warn %s %s'>",
+                   grade_color(m.grade), m.basis.c_str(), m.higher_is_better ? "&ge;" : "&le;",
+                   num(m.pass_at).c_str(), m.higher_is_better ? "&ge;" : "&le;",
+                   num(m.warn_at).c_str()) +
+         num(m.value) + " " + grade_name(m.grade) + "</span>";
+}
+
+std::string verdict_section(const EvalResult& r, const Verdict& v) {
+  std::string h =
+      strprintf("<div class='verdict' style='background:%s'><b>", grade_color(v.overall));
+  std::string grade = grade_name(v.overall);
+  for (char& c : grade) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  h += grade + "</b> " + esc(v.summary.substr(v.summary.find(':') + 1)) + "</div>";
+  if (!v.warnings.empty()) {
+    h += "<div class='warnings'><b>Warnings</b><ul>";
+    for (const auto& w : v.warnings) h += "<li>" + esc(w) + "</li>";
+    h += "</ul></div>";
+  }
+  h += "<p class='note'>Judged against " + esc(v.basis) + ". Key: ";
+  for (Grade g : {Grade::pass, Grade::warn, Grade::fail}) {
+    h += strprintf("<span class='d' style='background:%s'>%s</span> ", grade_color(g),
+                   grade_name(g));
+  }
+  h += "&mdash; against a floor: pass within max(1.5&times;, +half the band) of it, warn within "
+       "max(3&times;, +the band); against the baseline: pass at or below half of it, warn at or "
+       "below it; bands otherwise. Each threshold is in the table.</p>";
+  if (r.has_baseline()) {
+    h += "<p class='note'><b>The baseline</b> (stan baseline) draws every field of every flow "
+         "independently from the real data's own distributions. It matches the marginals by "
+         "construction, so beating it there means nothing and its marginal distances are no bar; "
+         "it has no dependence between fields and no structure in time, so for those metrics it "
+         "is the bar a model must clear.</p>";
+  }
+  return h;
+}
+
+std::string headline_table(const EvalResult& r, const Verdict& v) {
+  const int fi = r.side_index("floor"), bi = r.side_index("baseline");
+  std::vector<std::string> head = {"metric", "synthetic"};
+  if (fi >= 0) head.push_back("floor (real vs real)");
+  if (bi >= 0) head.push_back("baseline");
+  head.insert(head.end(), {"judged against", "pass", "warn"});
+  std::string h = "<table>" + table_head(head);
+  auto other = [&](int side, const std::string& key) -> std::string {
+    const SideDistance& d = r.vs_real[static_cast<size_t>(side)];
+    const SideSummary& s = r.sides[static_cast<size_t>(side)];
+    if (key == "js_mean") return num(d.js_mean);
+    if (key == "w1_mean") return num(d.w1_mean);
+    if (key == "nmi_mad") return num(d.nmi_mad);
+    if (key == "corr_mad") return num(d.corr_mad);
+    if (key == "acf_mad") return num(d.acf_mad);
+    if (key == "flows_per_host_w1") return num(d.flows_per_host_w1);
+    if (key == "remotes_per_host_w1") return num(d.remotes_per_host_w1);
+    if (key == "any_rule_rate") return pct(s.any_rule_rate, 3);
+    if (key == "copy_share") return s.copy_share ? pct(*s.copy_share, 3) : "-";
+    if (key.rfind("tstr:", 0) == 0 && side == bi) {
+      for (const auto& t : r.tstr)
+        if ("tstr:" + t.task == key) return num(t.train_on_baseline / t.train_on_real, 3);
+    }
+    return "-";
+  };
+  for (const auto& m : v.headline) {
+    const bool rate = m.key == "any_rule_rate" || m.key == "copy_share";
+    auto shown = [&](double x) { return rate ? pct(x, 3) : num(x); };
+    std::string ref = m.basis;
+    if (std::isfinite(m.reference)) ref += " " + shown(m.reference);
+    std::vector<std::string> cells = {
+        esc(m.label), strprintf("<span class='d' style='background:%s'>", grade_color(m.grade)) +
+                          shown(m.value) + " " + grade_name(m.grade) + "</span>"};
+    if (fi >= 0) cells.push_back(other(fi, m.key));
+    if (bi >= 0) cells.push_back(other(bi, m.key));
+    const char* cmp = m.higher_is_better ? "&ge; " : "&le; ";
+    cells.insert(cells.end(), {esc(ref), cmp + shown(m.pass_at), cmp + shown(m.warn_at)});
+    h += table_row(cells);
+  }
+  return h + "</table>";
 }
 
 const char* kCss =
@@ -598,7 +355,8 @@ svg{background:#fff;border:1px solid #eee}.t{font-size:13px;font-weight:bold;tex
 .xt{font-size:10px;text-anchor:middle;fill:#444}.yt{font-size:10px;text-anchor:end;fill:#444}
 .xr{font-size:10px;text-anchor:end;fill:#444}.xl{font-size:11px;text-anchor:middle;fill:#333}
 .lg{font-size:11px;fill:#333}.hv{font-size:9px;text-anchor:middle}.fr{fill:none;stroke:#999}
-.g{stroke:#eee}
+.g{stroke:#eee}.verdict{font-size:16px;padding:10px 14px;border-radius:4px;margin:8px 0;max-width:1100px}
+.warnings{background:#fff6dd;border-left:4px solid #e0a800;padding:4px 12px;font-size:13px;max-width:1100px}
 )";
 
 }  // namespace
@@ -608,50 +366,41 @@ std::string render_html_report(const EvalResult& r) {
       "<!DOCTYPE html><html><head><meta charset='utf-8'><title>stan eval report</title><style>";
   h += kCss;
   h += "</style></head><body><h1>stan eval: synthetic vs real NetFlow</h1>";
-  h += "<p class='note'>Owner hosts " + esc(r.owners) +
-       ". Distances are to the real data (0 = same). Field metrics use host flows: a record seen "
-       "from its owner host; rules and copies use records.</p>";
-  h += "<table>" + table_head({"side", "records", "host flows", "hosts", "outside owners", "file"});
+  const Verdict v = judge(r);
+  h += verdict_section(r, v);
+  h += "<table>" + table_head({"side", "records", "host flows", "hosts", "time span (UTC)",
+                               "outside owners", "owners", "file"});
   for (const auto& s : r.sides) {
     h += table_row({esc(s.label), grouped(s.records), grouped(s.host_flows), grouped(s.hosts),
+                    esc(format_time(s.first_te) + " to " + format_time(s.last_te)),
                     grouped(s.records_outside_owners),
+                    "<span class='l'>" + esc(s.owners) + "</span>",
                     "<span class='l'>" + esc(s.path) + "</span>"});
   }
-  h += "</table>";
+  h += "</table><p class='note'>Distances are to the real data (0 = same). Field metrics use host "
+       "flows: a record seen from its owner host; rules and copies use records.</p>";
 
   std::vector<std::string> others;
   for (size_t k = 1; k < r.sides.size(); ++k) others.push_back(r.sides[k].label);
   auto head_with = [&](const std::string& first, const std::vector<std::string>& cols) {
-    std::vector<std::string> v = {first};
-    v.insert(v.end(), cols.begin(), cols.end());
-    return table_head(v);
+    std::vector<std::string> all_cols = {first};
+    all_cols.insert(all_cols.end(), cols.begin(), cols.end());
+    return table_head(all_cols);
   };
-  auto dist_row = [&](const std::string& label, auto get) {
-    std::vector<std::string> cells = {esc(label)};
-    for (size_t k = 1; k < r.sides.size(); ++k) cells.push_back(dist_cell(get(r.vs_real[k])));
-    return table_row(cells);
-  };
-  h += "<h2>Headline distances to real</h2><table>" + head_with("metric", others);
-  h += dist_row("mean JS, 8 categorical fields", [](const SideDistance& d) { return d.js_mean; });
-  h += dist_row("mean normalised W1, 5 continuous fields",
-                [](const SideDistance& d) { return d.w1_mean; });
-  h += dist_row("NMI matrix, mean |diff|", [](const SideDistance& d) { return d.nmi_mad; });
-  h += dist_row("Pearson (log1p), mean |diff|", [](const SideDistance& d) { return d.corr_mad; });
-  h += dist_row("autocorrelation, mean |diff|", [](const SideDistance& d) { return d.acf_mad; });
-  h += dist_row("flows per host, normalised W1",
-                [](const SideDistance& d) { return d.flows_per_host_w1; });
-  h += dist_row("remote IPs per host, normalised W1",
-                [](const SideDistance& d) { return d.remotes_per_host_w1; });
-  std::vector<std::string> any = {"records breaking any counted rule"};
-  for (size_t k = 1; k < r.sides.size(); ++k)
-    any.push_back(pct(r.sides[k].any_rule_rate, 3) + " (real " + pct(r.real().any_rule_rate, 3) +
-                  ")");
-  h += table_row(any) + "</table>";
+  h += "<h2>Headline metrics</h2>" + headline_table(r, v);
 
   h += "<h2>Marginals</h2><table>" + head_with("field", others);
   for (int f = 0; f < kEvalFields; ++f) {
-    h += dist_row(std::string(eval_field_name(f)) + (f < kEvalCategorical ? " (JS)" : " (W1)"),
-                  [f](const SideDistance& d) { return d.field[f]; });
+    std::vector<std::string> cells = {
+        esc(std::string(eval_field_name(f)) + (f < kEvalCategorical ? " (JS)" : " (W1)"))};
+    for (size_t k = 1; k < r.sides.size(); ++k) {
+      const double d = r.vs_real[k].field[static_cast<size_t>(f)];
+      const MetricVerdict* m = nullptr;
+      for (const auto& x : v.fields)
+        if (x.key == std::string("field:") + eval_field_name(f)) m = &x;
+      cells.push_back(k == 1 && m ? graded_cell(*m) : num(d));
+    }
+    h += table_row(cells);
   }
   h += "</table><p class='note'>JS: Jensen-Shannon divergence, base 2, in [0,1]. W1: Wasserstein-1 "
        "of "

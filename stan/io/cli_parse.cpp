@@ -70,6 +70,38 @@ std::vector<uint32_t> parse_host_list(const std::string& text) {
   return ips;
 }
 
+OwnerSelector owners_from_flags(const std::vector<std::string>& prefixes,
+                                const std::string& owner_hosts, const std::string& data_path,
+                                std::string* note) {
+  OwnerSelector o;
+  for (const std::string& p : prefixes) add_owner_prefix(o, p);
+  if (!owner_hosts.empty()) o.hosts = parse_host_list(owner_hosts);
+  std::string why;
+  if (!owner_hosts.empty()) {
+    why = "the " + std::to_string(o.hosts.size()) + " hosts of --owner-hosts";
+  } else if (!prefixes.empty()) {
+    why = describe_owners(o) + " (--owners)";
+  } else if (const std::string list = sibling_host_list(data_path); !list.empty()) {
+    o.hosts = read_host_list(list);
+    why = "the " + std::to_string(o.hosts.size()) + " hosts listed in " + list +
+          " (next to the data; --owners or --owner-hosts to change)";
+  } else {
+    why = describe_owners(o) + " (the default; --owners or --owner-hosts to change)";
+  }
+  if (o.ipv6_only())
+    why += "; IPv6 prefixes select IPv6 flows, which are skipped: the model covers IPv4";
+  if (note) *note = "owners: " + why;
+  return o;
+}
+
+int64_t parse_start_time(const std::string& text) {
+  int64_t t = 0;
+  STAN_CHECK(parse_time(text, &t), "invalid --start '", text,
+             "' (expected UTC \"YYYY-MM-DD HH:MM:SS\" or ISO 8601 such as "
+             "2016-04-11T00:00:00Z or 2016-04-11T02:00:00+02:00)");
+  return t;
+}
+
 std::string file_crc64(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   STAN_CHECK(in, path, ": cannot open");

@@ -15,4 +15,10 @@ uint8_t FlowTable::label_index(std::string_view name) {
   return static_cast<uint8_t>(labels.size() - 1);
 }
 
+uint32_t FlowTable::add_ip6(const Ip6Pair& p) {
+  STAN_CHECK(ip6.size() < UINT32_MAX, "too many IPv6 records in one table");
+  ip6.push_back(p);
+  return static_cast<uint32_t>(ip6.size());
+}
+
 }  // namespace stan

@@ -1,6 +1,7 @@
 // A NetFlow record as read from / written to UGR'16-style CSV, and small helpers on it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -32,8 +33,19 @@ struct FlowRecord {
   int64_t pkt = 0;    // packets
   int64_t byt = 0;    // bytes
   uint8_t label = 0;  // index into FlowTable::labels (0 = "background")
+  // 0: an IPv4 record (sa, da). Otherwise an IPv6 record: its addresses are
+  // FlowTable::ip6[ip6 - 1], and sa, da are 0. The model and the metrics cover IPv4 only; readers
+  // deliver IPv6 records only when asked to (ReadOptions::ipv6).
+  uint32_t ip6 = 0;
 
   bool operator==(const FlowRecord&) const = default;
+  bool is_ipv6() const { return ip6 != 0; }
+};
+
+// The two addresses of an IPv6 record, network byte order.
+struct Ip6Pair {
+  std::array<uint8_t, 16> sa{}, da{};
+  bool operator==(const Ip6Pair&) const = default;
 };
 
 // STAN's port classes: p if p < 1024, else 1024 + (p - 1024) / 100 (1670 classes in all).
@@ -54,7 +66,12 @@ inline int min_bytes_per_packet(uint8_t pr) {
 struct FlowTable {
   std::vector<FlowRecord> rows;
   std::vector<std::string> labels{"background"};
+  std::vector<Ip6Pair> ip6;  // addresses of the IPv6 records (FlowRecord::ip6 - 1 indexes them)
   uint8_t label_index(std::string_view name);  // interns name
+  // Stores an IPv6 address pair; returns the value for FlowRecord::ip6.
+  uint32_t add_ip6(const Ip6Pair& p);
+  // The addresses of record r if it is an IPv6 record, else nullptr.
+  const Ip6Pair* ip6_of(const FlowRecord& r) const { return r.ip6 ? &ip6[r.ip6 - 1] : nullptr; }
 };
 
 }  // namespace stan

@@ -63,7 +63,8 @@ inline bool parse_date10(const char* p, int64_t* out) {
 }
 
 // "YYYY-MM-DD HH:MM:SS" (a 'T' also separates date and time), optionally followed by a
-// fraction ".fff" that is dropped (nfdump 1.7 prints milliseconds). Remembers the last date,
+// fraction ".fff" that is dropped (nfdump 1.7 prints milliseconds) and a zone: "Z", " UTC",
+// "+HH:MM", "+HHMM" or "+HH" (or '-'); without a zone the time is UTC. Remembers the last date,
 // since consecutive flow records almost always share it.
 class TimeParser {
  public:
@@ -80,16 +81,40 @@ class TimeParser {
       if (!is_digit(p[i])) return false;
     const unsigned hh = two_digits(p + 11), mm = two_digits(p + 14), ss = two_digits(p + 17);
     if (hh > 23 || mm > 59 || ss > 59) return false;
-    if (s.size() > 19) {
-      if (p[19] != '.' || s.size() == 20) return false;
-      for (size_t i = 20; i < s.size(); ++i)
-        if (!is_digit(p[i])) return false;
-    }
-    *out = last_midnight_ + hh * 3600 + mm * 60 + ss;
+    int64_t offset = 0;
+    if (s.size() > 19 && !zone_and_fraction(s.substr(19), &offset)) return false;
+    *out = last_midnight_ + hh * 3600 + mm * 60 + ss - offset;
     return true;
   }
 
  private:
+  // What may follow the seconds: ".fff" (dropped), then "Z", " UTC", "UTC" or +HH[[:]MM] / -...
+  // Sets the zone's offset east of UTC in seconds.
+  static bool zone_and_fraction(std::string_view t, int64_t* offset) {
+    if (!t.empty() && t[0] == '.') {
+      size_t i = 1;
+      while (i < t.size() && is_digit(t[i])) ++i;
+      if (i == 1) return false;
+      t.remove_prefix(i);
+    }
+    if (t.empty() || t == "Z" || t == "z" || t == " UTC" || t == "UTC") return true;
+    if (t[0] != '+' && t[0] != '-') return false;
+    const int64_t sign = t[0] == '-' ? -1 : 1;
+    t.remove_prefix(1);
+    if (t.size() < 2 || !is_digit(t[0]) || !is_digit(t[1])) return false;
+    const unsigned h = two_digits(t.data());
+    unsigned m = 0;
+    t.remove_prefix(2);
+    if (!t.empty() && t[0] == ':') t.remove_prefix(1);
+    if (!t.empty()) {
+      if (t.size() != 2 || !is_digit(t[0]) || !is_digit(t[1])) return false;
+      m = two_digits(t.data());
+    }
+    if (h > 23 || m > 59) return false;
+    *offset = sign * static_cast<int64_t>(h * 3600 + m * 60);
+    return true;
+  }
+
   char last_date_[10] = {};
   bool have_date_ = false;
   int64_t last_midnight_ = 0;

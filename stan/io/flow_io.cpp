@@ -1,8 +1,11 @@
 // The field formatting and parsing helpers declared in flow_io.h (the reader lives in
 // flow_read.cpp, the writer in flow_write.cpp, byte streams in compressed_io.cpp).
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 #include "stan/io/flow_fields.h"
 #include "stan/io/flow_io.h"
@@ -15,27 +18,44 @@ struct ProtoName {
   const char* name;
   uint8_t number;
 };
-// The names nfdump prints for the protocols one meets in practice; others print as numbers.
+// The names nfdump prints (its spelling) for the protocols one meets in practice; others are
+// written as numbers and read from numbers (nfdump -N prints numbers).
 constexpr ProtoName kProtocols[] = {
     {"ICMP", proto::icmp},
     {"IGMP", 2},
+    {"GGP", 3},
     {"IPIP", proto::ipip},
+    {"ST", 5},
     {"TCP", proto::tcp},
     {"EGP", 8},
     {"IGP", 9},
     {"UDP", proto::udp},
+    {"DCCP", 33},
     {"IPv6", proto::ipv6},
+    {"Rte6", 43},
+    {"Frag6", 44},
+    {"IDRP", 45},
     {"RSVP", 46},
     {"GRE", proto::gre},
     {"ESP", proto::esp},
     {"AH", 51},
+    {"MOBIL", 55},
     {"ICMP6", 58},
+    {"NOHE6", 59},
+    {"OPTS6", 60},
     {"EIGRP", 88},
     {"OSPF", 89},
+    {"ETHIP", 97},
+    {"ENCAP", 98},
     {"PIM", 103},
+    {"IPcmp", 108},
     {"VRRP", 112},
+    {"PGM", 113},
     {"L2TP", 115},
+    {"ISIS4", 124},
     {"SCTP", 132},
+    {"UDP-L", 136},
+    {"MPLS", 137},
 };
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -57,6 +77,20 @@ std::string format_ipv4(uint32_t ip) {
 
 bool parse_ipv4(std::string_view s, uint32_t* out) {
   return detail::parse_ipv4_fast(s, out);
+}
+
+std::string format_ipv6(const std::array<uint8_t, 16>& a) {
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, a.data(), text, sizeof text);
+  return text;
+}
+
+bool parse_ipv6(std::string_view s, std::array<uint8_t, 16>* out) {
+  char buf[64];
+  if (s.empty() || s.size() >= sizeof buf || s.find(':') == std::string_view::npos) return false;
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = 0;
+  return inet_pton(AF_INET6, buf, out->data()) == 1;
 }
 
 std::string format_time(int64_t unix_seconds) {

@@ -1,5 +1,7 @@
 // The flow writer: rows formatted by hand into a buffer, passed to a (compressing) ByteSink
 // that writes a temporary file and renames it on commit.
+#include <arpa/inet.h>
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -15,7 +17,7 @@ namespace stan {
 namespace {
 
 constexpr size_t kBuffer = size_t{1} << 20;
-// Longest row without its label: te 19, td <= 313 ("%.3f" of DBL_MAX), IPs 2*15, ports 2*5,
+// Longest row without its label: te 19, td <= 313 ("%.3f" of DBL_MAX), IPs 2*45 (IPv6), ports 2*5,
 // protocol 3, flags 8, fwd/stos 2*3, pkt/byt 2*20, 13 separators; rounded up.
 constexpr size_t kMaxRowNoLabel = 512;
 constexpr size_t kMaxLabel = 4096;
@@ -38,7 +40,29 @@ inline char* put_int(char* p, T v) {
   return p;
 }
 
+char* format_ipv6(const std::array<uint8_t, 16>& a, char* p) {
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, a.data(), text, sizeof text);
+  const size_t n = std::strlen(text);
+  std::memcpy(p, text, n);
+  return p + n;
+}
+
 }  // namespace
+
+void check_csv_output_name(const std::string& path) {
+  for (const char* ext : {".csv", ".csv.gz", ".csv.xz"}) {
+    const std::string_view e(ext);
+    if (path.size() > e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) return;
+  }
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find('.', slash == std::string::npos ? 0 : slash + 1);
+  throw Error(detail::concat("cannot write '", path, "': ",
+                             dot == std::string::npos
+                                 ? std::string("no file extension")
+                                 : "unknown extension '" + path.substr(dot) + "'",
+                             " (flow files are written as .csv, .csv.gz or .csv.xz)"));
+}
 
 struct FlowWriter::Impl {
   ByteSink sink;
@@ -63,6 +87,7 @@ struct FlowWriter::Impl {
 };
 
 FlowWriter::FlowWriter(const std::string& path, std::vector<std::string> labels) {
+  check_csv_output_name(path);
   STAN_CHECK(!labels.empty() && labels.size() <= 256, "[FlowWriter] ", path,
              ": need 1 to 256 label names, got ", labels.size());
   for (const std::string& l : labels) {
@@ -77,7 +102,7 @@ FlowWriter::FlowWriter(const std::string& path, std::vector<std::string> labels)
 
 FlowWriter::~FlowWriter() = default;
 
-void FlowWriter::write(const FlowRecord& r) {
+void FlowWriter::write(const FlowRecord& r, const Ip6Pair* ip6) {
   Impl& s = *impl_;
   STAN_CHECK(!s.committed, "[FlowWriter] ", s.sink.path(), ": write after commit");
   if (!(std::isfinite(r.td) && r.td >= 0)) s.bad(r, detail::concat("td ", r.td, " is not >= 0"));
@@ -96,9 +121,16 @@ void FlowWriter::write(const FlowRecord& r) {
   *p++ = ',';
   p = detail::format_duration(r.td, p, p + 320);
   *p++ = ',';
-  p = detail::format_ipv4_fast(r.sa, p);
-  *p++ = ',';
-  p = detail::format_ipv4_fast(r.da, p);
+  if (r.is_ipv6()) {
+    if (!ip6) s.bad(r, "an IPv6 record without its addresses");
+    p = format_ipv6(ip6->sa, p);
+    *p++ = ',';
+    p = format_ipv6(ip6->da, p);
+  } else {
+    p = detail::format_ipv4_fast(r.sa, p);
+    *p++ = ',';
+    p = detail::format_ipv4_fast(r.da, p);
+  }
   *p++ = ',';
   p = put_int(p, r.sp);
   p = put_int(p, r.dp);
@@ -133,7 +165,7 @@ int64_t FlowWriter::rows() const {
 
 void write_flows(const std::string& path, const FlowTable& table) {
   FlowWriter w(path, table.labels);
-  for (const FlowRecord& r : table.rows) w.write(r);
+  for (const FlowRecord& r : table.rows) w.write(r, table.ip6_of(r));
   w.commit();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -41,9 +42,78 @@ std::string format_prefix(const Ipv4Prefix& p) {
   return format_ipv4(p.addr) + "/" + std::to_string(p.len);
 }
 
+bool Ipv6Prefix::contains(const std::array<uint8_t, 16>& ip) const {
+  for (int i = 0; i < 16; ++i) {
+    const int bits = std::clamp(len - 8 * i, 0, 8);
+    if (bits == 0) return true;
+    const auto mask = static_cast<uint8_t>(0xFF << (8 - bits));
+    if ((ip[i] & mask) != (addr[i] & mask)) return false;
+  }
+  return true;
+}
+
+std::string format_prefix(const Ipv6Prefix& p) {
+  return format_ipv6(p.addr) + "/" + std::to_string(p.len);
+}
+
+void add_owner_prefix(OwnerSelector& owners, const std::string& text) {
+  if (text.find(':') == std::string::npos) {
+    owners.prefixes.push_back(parse_prefix(text));
+    return;
+  }
+  const size_t slash = text.find('/');
+  Ipv6Prefix p;
+  STAN_CHECK(parse_ipv6(std::string_view(text).substr(0, slash), &p.addr), "bad address prefix '",
+             text, "': expected a.b.c.d/len or an IPv6 prefix such as 2001:db8::/32");
+  p.len = 128;
+  if (slash != std::string::npos) {
+    std::string_view l = std::string_view(text).substr(slash + 1);
+    auto [q, ec] = std::from_chars(l.data(), l.data() + l.size(), p.len);
+    STAN_CHECK(
+        !l.empty() && ec == std::errc() && q == l.data() + l.size() && p.len >= 0 && p.len <= 128,
+        "bad address prefix '", text, "': length must be 0-128");
+  }
+  for (int i = 0; i < 16; ++i) {  // 2001:db8::1/32 means 2001:db8::/32
+    const int bits = std::clamp(p.len - 8 * i, 0, 8);
+    p.addr[i] &= static_cast<uint8_t>(bits == 0 ? 0 : 0xFF << (8 - bits));
+  }
+  owners.prefixes6.push_back(p);
+}
+
+std::string describe_owners(const OwnerSelector& o) {
+  if (!o.hosts.empty()) {
+    std::string out = std::to_string(o.hosts.size());
+    out += " listed hosts (";
+    out += format_ipv4(o.hosts.front());
+    out += o.hosts.size() > 1 ? ", ...)" : ")";
+    return out;
+  }
+  std::string out;
+  auto add = [&](const std::string& p) {
+    if (!out.empty()) out += ',';
+    out += p;
+  };
+  for (const auto& p : o.prefixes) add(format_prefix(p));
+  for (const auto& p : o.prefixes6) add(format_prefix(p));
+  return out.empty() ? format_prefix(kDefaultOwnerPrefix) : out;
+}
+
+std::string sibling_host_list(const std::string& data_path) {
+  namespace fs = std::filesystem;
+  const fs::path p = fs::path(data_path).parent_path() / "hosts.csv";
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) && p != fs::path(data_path) ? p.string() : "";
+}
+
+bool OwnerSelector::is_owner6(const std::array<uint8_t, 16>& ip) const {
+  for (const Ipv6Prefix& p : prefixes6)
+    if (p.contains(ip)) return true;
+  return false;
+}
+
 bool OwnerSelector::is_owner(uint32_t ip) const {
   if (!hosts.empty()) return std::find(hosts.begin(), hosts.end(), ip) != hosts.end();
-  if (prefixes.empty()) return kDefaultOwnerPrefix.contains(ip);
+  if (prefixes.empty()) return prefixes6.empty() && kDefaultOwnerPrefix.contains(ip);
   for (const Ipv4Prefix& p : prefixes)
     if (p.contains(ip)) return true;
   return false;

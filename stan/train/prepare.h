@@ -26,6 +26,7 @@ struct Prepared {
   StanModel model;
   TrainingData train, val;
   int64_t flows = 0, train_hosts = 0, val_hosts = 0;
+  std::vector<std::string> read_notes;  // per file, what reading skipped (read_summary), if any
 };
 
 Prepared prepare_training(const PrepareOptions& opt);

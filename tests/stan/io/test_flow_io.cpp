@@ -270,20 +270,25 @@ TEST_CASE("flow_io: tolerant of CRLF, BOM, blank lines, spaces, 12 columns, 'lab
 }
 
 TEST_CASE("flow_io: reads nfdump -o csv by column name and stops at the summary", "[flow_io]") {
-  const FlowTable want = expected_fixture();
+  // nfdump_csv.csv: real `nfdump -o csv` output (see fixtures/make_nfdump_fixtures.sh) of the
+  // records of nfdump_source.csv; its first rows are those of ugr16_header.csv.
+  FlowTable want = expected_fixture();
+  want.rows[3].fwd = 2;  // nfdump_source.csv gives this row a forwarding status
   stan::ReadStats st;
-  FlowTable got = stan::read_flows(kFixtures + "nfdump.csv", {}, &st);
+  FlowTable got = stan::read_flows(kFixtures + "nfdump_csv.csv", {}, &st);
   CHECK(st.format == "nfdump");
-  REQUIRE(got.rows.size() == 3);
-  CHECK(got.rows[0] == want.rows[0]);  // pkt/byt come from ipkt/ibyt, not opkt/obyt
-  CHECK(got.rows[1] == want.rows[1]);
-  CHECK(got.rows[2] == want.rows[3]);
+  CHECK(st.ipv6_rows == 2);  // IPv6 rows are skipped unless asked for
+  REQUIRE(got.rows.size() == 10);
+  for (int i = 0; i < 5; ++i) CHECK(got.rows[i] == want.rows[i]);
+  FlowRecord icmp = want.rows[5];
+  icmp.label = 0;  // nfdump has no labels
+  CHECK(got.rows[5] == icmp);
 
   // A blank line also ends the records.
   TempDir d;
-  std::string text = read_bytes(kFixtures + "nfdump.csv");
+  std::string text = read_bytes(kFixtures + "nfdump_csv.csv");
   text.insert(text.find("Summary"), "\n");
-  CHECK(stan::read_flows(d.write("blank.csv", text)).rows.size() == 3);
+  CHECK(stan::read_flows(d.write("blank.csv", text)).rows.size() == 10);
 
   std::string no_ibyt = text;
   no_ibyt.replace(no_ibyt.find(",ibyt,"), 6, ",xbyt,");
@@ -422,8 +427,8 @@ TEST_CASE("flow_io: every bad field is an error naming file, line, column", "[fl
       {10, "-1", "column 'pkt': '-1' is negative"},
       {10, "1.5", "column 'pkt': '1.5' is not an integer"},
       {10, "99999999999999999999", "column 'pkt': '99999999999999999999' is out of range"},
-      {2, "45.202.195", "column 'sa': '45.202.195' is not an IPv4 address"},
-      {3, "42.219.256.1", "column 'da': '42.219.256.1' is not an IPv4 address"},
+      {2, "45.202.195", "column 'sa': '45.202.195' is not an IP address"},
+      {3, "42.219.256.1", "column 'da': '42.219.256.1' is not an IP address"},
       {0, "2016-13-11 00:01:39", "column 'te': '2016-13-11 00:01:39' is not a time"},
       {0, "2016-04-11 25:01:39", "column 'te': '2016-04-11 25:01:39' is not a time"},
       {1, "abc", "column 'td': 'abc' is not a number"},

@@ -1,0 +1,132 @@
+// stan export: flows from any file stan reads to a NetFlow v9 / IPFIX collector, an nfcapd file
+// or CSV.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stan/io/flow_io.h"
+#include "stan/io/flow_sink.h"
+#include "tensor/error.h"
+#include "tools/commands.h"
+
+namespace stan::cli {
+
+namespace {
+
+struct ExportArgs {
+  std::vector<std::string> in, to;
+  std::string format = "ipfix", compression, biflows = "split";
+  double rate = 0;
+  int template_messages = 64;
+  double template_seconds = 10;
+  size_t max_message = 1400;
+  uint32_t domain = 0;
+  bool labels_in_interface = false, skip_bad = false;
+};
+
+void run_export(const ExportArgs& a) {
+  SinkOptions so;
+  so.exporter.format = parse_export_format(a.format);
+  so.exporter.rate = a.rate;
+  so.exporter.template_every_messages = a.template_messages;
+  so.exporter.template_every_seconds = a.template_seconds;
+  so.exporter.max_message = a.max_message;
+  so.exporter.domain = a.domain;
+  so.nfcapd_compression = a.compression;
+  so.labels_in_interface = a.labels_in_interface;
+  for (const std::string& out : a.to)
+    STAN_CHECK(is_flow_sink_name(out), "cannot write '", out, "': expected ", kOutputForms);
+  ReadOptions ro;
+  ro.ipv6 = true;
+  ro.skip_bad_rows = a.skip_bad;
+  ro.biflows = parse_biflows(a.biflows);
+  FlowTable table;
+  for (const std::string& path : a.in) {
+    ReadStats st;
+    FlowTable t = read_flows(path, ro, &st);
+    for (FlowRecord r : t.rows) {
+      r.label = table.label_index(t.labels[r.label]);
+      if (const Ip6Pair* p = t.ip6_of(r)) r.ip6 = table.add_ip6(*p);
+      table.rows.push_back(r);
+    }
+    std::fprintf(stderr, "read %lld flows from %s (%s)\n", static_cast<long long>(st.rows),
+                 path.c_str(), st.format.c_str());
+    const std::string note = read_summary(path, st);
+    if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
+  }
+  so.labels = table.labels;
+  if (a.labels_in_interface) {
+    std::fprintf(stderr, "labels as ingressInterface:");
+    for (size_t i = 0; i < table.labels.size(); ++i)
+      std::fprintf(stderr, " %zu=%s", i, table.labels[i].c_str());
+    std::fprintf(stderr, "\n");
+  }
+  for (const std::string& out : a.to) {
+    std::unique_ptr<FlowSink> sink = open_flow_sink(out, so);
+    for (const FlowRecord& r : table.rows) sink->write(r, table.ip6_of(r));
+    sink->commit();
+    std::printf("%s\n", sink->summary().c_str());
+  }
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app) {
+  auto a = std::make_shared<ExportArgs>();
+  CLI::App* c = app.add_subcommand(
+      "export",
+      "Send flows to a NetFlow v9 / IPFIX collector (e.g. nfcapd), or write them as an nfcapd "
+      "file or CSV");
+  c->add_option("--in", a->in,
+                "Flow file(s) in any form stan reads (UGR'16 CSV, nfdump CSV or fmt: output; "
+                "plain, .xz, .gz); IPv4 and IPv6")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("--to,--out", a->to,
+                "Where to: udp://HOST:PORT (a collector), FILE.nfcapd (nfdump's format, "
+                "written by a private nfcapd), FILE.csv[.gz|.xz]; repeat for several")
+      ->required();
+  c->add_option("--format", a->format, "Collector protocol: ipfix or v9")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ipfix", "v9"}));
+  c->add_option("--rate", a->rate,
+                "Flows per second (default 0: as fast as a collector on this machine keeps up, "
+                "watching its receive queue; 20000 for one elsewhere)")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--template-refresh", a->template_messages,
+                "Send the templates again every N messages (and at least every "
+                "--template-refresh-seconds)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  c->add_option("--template-refresh-seconds", a->template_seconds, "Seconds between templates")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--max-message", a->max_message, "UDP payload bytes per message (256-65000)")
+      ->capture_default_str()
+      ->check(CLI::Range(256, 65000));
+  c->add_option("--domain", a->domain, "IPFIX observation domain id / v9 source id")
+      ->capture_default_str();
+  c->add_flag("--labels-as-interface", a->labels_in_interface,
+              "Carry each flow's label as its ingress interface number (the label's index, "
+              "printed at the start); nfdump shows it in the 'in' column");
+  c->add_option("--compress", a->compression, ".nfcapd output: lz4, lzo, bz2 (default: none)")
+      ->check(CLI::IsMember({"", "none", "lz4", "lzo", "bz2"}));
+  c->add_option("--biflows", a->biflows,
+                "Bidirectional nfdump records (-b/-B): split (both directions become flows) or "
+                "forward (the forward direction only)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"split", "forward"}));
+  c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
+  c->footer(
+      "Times are sent as they are in the file (flowStart/EndMilliseconds, UTC), counters as 64-bit "
+      "values.\nExamples:\n"
+      "  nfcapd -w /tmp/nfcapd -b 127.0.0.1 -p 9995 &\n"
+      "  stan export --in synthetic.csv --to udp://127.0.0.1:9995 --format ipfix\n"
+      "  stan export --in synthetic.csv --out synthetic.nfcapd && TZ=UTC nfdump -r "
+      "synthetic.nfcapd -o csv");
+  c->callback([a] { run_export(*a); });
+}
+
+}  // namespace stan::cli
