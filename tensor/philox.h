@@ -59,7 +59,8 @@ STAN_HD double normal(uint64_t seed, uint64_t stream, uint64_t i) {
   const double u1 =
       (static_cast<double>(b1 & ((1ull << 53) - 1)) + 1.0) * (1.0 / 9007199254740993.0);
   const double u2 = static_cast<double>(b2 & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+  // Qualified: in namespace stan, unqualified log would find the tensor op first.
+  return ::sqrt(-2.0 * ::log(u1)) * ::cos(6.283185307179586 * u2);
 }
 
 }  // namespace stan::philox
