@@ -91,8 +91,9 @@ void add_train_command(CLI::App& app) {
   c->add_option("--max-batches", a->max_batches,
                 "Stop each epoch after this many batches (quick runs)");
   c->add_option("--threads", a->threads,
-                "Attribute networks trained side by side (default: "
-                "STAN_THREADS or all cores; results do not depend on it)");
+                "CPU threads: mlp splits each batch's rows over them, cnn trains "
+                "networks side by side (default: STAN_THREADS or all cores; results do not "
+                "depend on it)");
   c->add_option("--patience", a->patience,
                 "Stop after this many epochs without a better validation loss (0: run all epochs)")
       ->capture_default_str()
