@@ -85,6 +85,7 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
     else if (static_cast<int64_t>(active.size()) > 2 * target && span > 1)
       span /= 2;
     ++st.steps;
+    st.rows += static_cast<int64_t>(active.size());
     // Lanes: one per thread, each a contiguous share of the active hosts in blocks of `block`
     // rows; with few hosts, one lane whose GEMMs use every thread.
     const int64_t na = static_cast<int64_t>(active.size());

@@ -37,7 +37,10 @@ struct GenerateOptions {
 };
 
 struct GenerateStats {
-  int64_t flows = 0, hosts = 0, steps = 0, max_pending = 0;
+  // rows: host-steps through the attribute networks (flows, stops and flows past the end);
+  // rows / steps is the mean batch of the step's GEMMs. A step can only hold hosts near the
+  // earliest clock, so the busiest host's flow count bounds the steps from below.
+  int64_t flows = 0, hosts = 0, steps = 0, rows = 0, max_pending = 0;
   double seconds = 0;
 };
 

@@ -45,6 +45,9 @@ TEST_CASE(
     std::vector<FlowRecord> out;
     const GenerateStats st = generate_flows(m, g, [&](const FlowRecord& r) { out.push_back(r); });
     REQUIRE(st.flows == static_cast<int64_t>(out.size()));
+    // Every flow came out of a row of some step, and no step holds more rows than hosts.
+    REQUIRE(st.rows >= st.flows);
+    REQUIRE(st.rows <= st.steps * g.hosts);
     return out;
   };
   const std::vector<FlowRecord> ref = run(64, 1);
