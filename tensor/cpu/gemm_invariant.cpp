@@ -20,8 +20,10 @@ namespace {
 
 constexpr int kMR = 6;        // rows per tile
 constexpr int64_t kKC = 256;  // k per block: a B micro-panel (kKC x NR) stays in L1
-constexpr int64_t kMC = 72;  // rows per block (a multiple of kMR): 512 rows make 8 blocks for 2 threads
+constexpr int64_t kMC =
+    72;  // rows per block (a multiple of kMR): 512 rows make 8 blocks for 2 threads
 constexpr int64_t kPanelsPerTask = 16;
+constexpr double kMinFlopPerThread = 4e6;  // about 70 us of one core's work
 
 template <int VW>
 struct Vec {
@@ -217,6 +219,12 @@ void run(int64_t m, int64_t n, int64_t k, MatRef<float> a, const BSource& bs, fl
   const int64_t panels = (n + nr - 1) / nr;
   const int64_t mblocks = (m + kMC - 1) / kMC, kblocks = (k + kKC - 1) / kKC;
   const int64_t pgroups = (panels + kPanelsPerTask - 1) / kPanelsPerTask;
+  // A thread gets at least kMinFlopPerThread of work: waking one for less costs more than it
+  // saves (generation's steps are often a few rows). The result does not depend on it.
+  const double flop =
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  threads =
+      static_cast<int>(std::clamp<double>(flop / kMinFlopPerThread, 1.0, std::max(threads, 1)));
   parallel_for(mblocks * pgroups, threads, [&](int64_t task) {
     const int64_t mb = task / pgroups, pg = task % pgroups;
     const int64_t i0 = mb * kMC, mc = std::min(kMC, m - i0);

@@ -68,7 +68,8 @@ TEST_CASE("gemm_invariant: a row's result does not depend on the batch, its posi
   const int64_t n = 75, k = 300;       // k > one block of 256: the chain continues through C
   const Tensor w = randn({n, k}, 11);  // a layer's weight: c = x w^T
   const Tensor bias = randn({n}, 12);
-  const Tensor x = randn({130, k}, 13);
+  // 600 rows: enough work (27 MFLOP) for the product to split over two threads.
+  const Tensor x = randn({600, k}, 13);
   // Each row alone.
   std::vector<Tensor> alone;
   for (int64_t i = 0; i < x.size(0); ++i) {
@@ -77,8 +78,8 @@ TEST_CASE("gemm_invariant: a row's result does not depend on the batch, its posi
     alone.push_back(c);
   }
   const PackedWeight packed = pack_weight(w.t());
-  for (int64_t m : {2, 5, 6, 7, 13, 97, 130}) {
-    for (int64_t start : {int64_t{0}, 130 - m}) {
+  for (int64_t m : {2, 5, 6, 7, 13, 97, 130, 600}) {
+    for (int64_t start : {int64_t{0}, 600 - m}) {
       for (int threads : {1, 2}) {
         ComputeThreads ct(threads);
         Tensor c = empty({m, n}), cp = empty({m, n});
