@@ -142,7 +142,6 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
     STAN_CHECK(fd_ >= 0, "cannot write '", path_, "': no unused temporary file name in '", dir,
                "'");
   }
-  buf_.reserve(kBufferBytes);
 }
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept

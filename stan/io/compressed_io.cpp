@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -219,7 +220,8 @@ ByteSource::ByteSource(std::string name, std::string_view bytes) : impl_(std::ma
 void ByteSource::detect() {
   Impl& s = *impl_;
   const std::string& path = s.path;
-  s.in.resize(kChunk);
+  // Memory input is small in practice (tests, fuzzing): no need to zero a whole chunk for it.
+  s.in.resize(s.fd >= 0 ? kChunk : std::clamp<size_t>(s.mem_len, 64, kChunk));
   // Read until the magic bytes can be told (or the file ends).
   while (s.in_end < 6 && !s.file_eof) s.refill();
   const uint8_t* m = s.in.data();

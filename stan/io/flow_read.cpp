@@ -62,7 +62,7 @@ constexpr const char* kFmtTokens[kNumCols] = {"%te", "%td",  "%sa",   "%da",   "
                                               "%pr", "%flg", "%fwd",  "%stos", "%ipkt", "%ibyt",
                                               "",    "%ts",  "%opkt", "%obyt"};
 constexpr size_t kMaxFields = 256;
-constexpr size_t kInitialBuffer = size_t{1} << 20;
+constexpr size_t kInitialBuffer = size_t{1} << 16;  // grows (doubling) for long lines
 constexpr size_t kMaxLine = size_t{1} << 24;
 
 // Why a field failed to parse; the message is only built when it is needed.
