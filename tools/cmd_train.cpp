@@ -7,6 +7,7 @@
 
 #include "stan/io/cli_parse.h"
 #include "stan/train/prepare.h"
+#include "stan/train/train_state.h"
 #include "stan/train/trainer.h"
 #include "tools/commands.h"
 
@@ -130,7 +131,7 @@ void add_train_command(CLI::App& app) {
     if (!a->data.empty())
       inputs.emplace_back("the host list next to --data", sibling_host_list(a->data.front()));
     check_output_not_input(a->out, "--out", inputs);
-    check_output_not_input(resume_state_path(a->out), "--out's state file", inputs);
+    check_output_not_input(train_state_path(a->out), "--out's state file", inputs);
     PrepareOptions p;
     p.data = a->data;
     std::string owners_note;

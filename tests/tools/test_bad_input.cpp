@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <lzma.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -453,6 +455,41 @@ TEST_CASE("bad input: every case fails cleanly, names the problem, leaves no fil
     INFO(g.output);
     CHECK(g.code == 0);
     CHECK(fs::exists(d + "/ok.csv"));
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("bad input: SIGINT or SIGTERM during a run leaves no file", "[cli]") {
+  const fs::path dir = fs::temp_directory_path() / ("stan_interrupt_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (int sig : {SIGINT, SIGTERM}) {
+    INFO("signal " << sig);
+    // Long enough to be interrupted while writing: 2,000 hosts for a day.
+    const std::string out = (dir / "flows.csv").string();
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::execl(STAN_BINARY, "stan", "generate", "--quiet", "--hosts", "2000", "--duration", "1d",
+              "--out", out.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Wait until it has its (temporary) output open in the folder, then interrupt.
+    bool open = false;
+    for (int i = 0; i < 1200 && !open; ++i) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+        const std::string target = fs::read_symlink(e.path(), ec).string();
+        if (target.rfind(dir.string(), 0) == 0) open = true;
+      }
+      if (!open) ::usleep(50 * 1000);
+    }
+    CHECK(open);
+    ::kill(pid, sig);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));  // interrupted, not finished
+    CHECK(fs::is_empty(dir));    // no output and no temporary file
   }
   fs::remove_all(dir);
 }
