@@ -209,7 +209,10 @@ TEST_CASE("checkpoint: broken files fail with a message naming the problem") {
   save_checkpoint(good, {{"w", from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3})},
                          {"b", from_vector<float>({7, 8}, {2})}});
   const std::string bytes = read_bytes(good);
-  auto [header, data] = split_file(bytes);
+  // Not a structured binding: clang 14 cannot capture those in the lambdas below.
+  const auto split = split_file(bytes);
+  const nlohmann::ordered_json& header = split.first;
+  const std::string& data = split.second;
   REQUIRE(data.size() == 32);
   const std::string p = dir.file("bad.safetensors");
   auto expect_bad = [&](const std::string& content, const std::vector<std::string>& parts) {
