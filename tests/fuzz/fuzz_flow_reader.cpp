@@ -1,4 +1,5 @@
-// Fuzzes the flow reader over memory (plain, gzip and xz input), strict and skipping bad rows.
+// Fuzzes the flow reader over memory (plain, gzip and xz input; every UGR'16 and nfdump form,
+// IPv4 and IPv6), strict and skipping bad rows.
 // Whatever it accepts must survive a write-read round trip unchanged. A stan::Error is a
 // correct answer to bad input; anything else (a crash, a sanitizer report, another exception,
 // a round trip that changes a record) is a finding.
@@ -53,7 +54,9 @@ void round_trip(const stan::FlowTable& table) {
   stan::FlowTable back;
   try {
     stan::ByteSource src("roundtrip.csv", bytes);
-    back = stan::read_flows(src);
+    stan::ReadOptions opt;
+    opt.ipv6 = true;
+    back = stan::read_flows(src, opt);
   } catch (const stan::Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     finding("the reader refused what the writer wrote");
@@ -63,6 +66,10 @@ void round_trip(const stan::FlowTable& table) {
     stan::FlowRecord a = table.rows[i], b = back.rows[i];
     if (table.labels[a.label] != back.labels[b.label]) finding("round trip changed a label");
     a.label = b.label = 0;
+    const stan::Ip6Pair *pa = table.ip6_of(a), *pb = back.ip6_of(b);
+    if ((pa == nullptr) != (pb == nullptr) || (pa && !(*pa == *pb)))
+      finding("round trip changed an IPv6 address");
+    a.ip6 = b.ip6 = 0;
     if (!(a == b)) finding("round trip changed a record");
   }
 }
@@ -75,6 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     stan::ReadOptions opt;
     opt.skip_bad_rows = skip;
     opt.row_limit = 100000;
+    opt.ipv6 = true;  // IPv6 rows read too (IPv4 files read the same either way)
     stan::FlowTable t;
     try {
       stan::ByteSource src("fuzz.csv", bytes);
