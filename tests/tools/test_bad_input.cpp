@@ -218,6 +218,21 @@ TEST_CASE("bad input: every case fails cleanly, names the problem, leaves no fil
     put("big.csv.gz", gzip(big));
   }
   put("profiles_bad.csv", "log_flows,tcp_share\n2.0,abc\n");
+  // nfdump -o csv with IPv6 addresses (read by export), one row dated 9999.
+  put("v6_year9999.csv",
+      "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt\n"
+      "2016-04-11 00:01:31,2016-04-11 00:01:38,7.000,2001:db8::1,2001:db8::2,1,80,TCP,....S.,0,0,"
+      "4,240,0,0\n"
+      "9999-12-31 23:59:50,9999-12-31 23:59:59,9.000,2001:db8::1,2001:db8::2,1,80,TCP,....S.,0,0,"
+      "4,240,0,0\n");
+  put("v6_only.csv",
+      "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt\n"
+      "2016-04-11 00:01:31,2016-04-11 00:01:38,7.000,2001:db8::1,2001:db8::2,1,80,TCP,....S.,0,0,"
+      "4,240,0,0\n");
+  // Data with its host list next to it (the owners by default).
+  fs::create_directories(dir / "with_hosts");
+  put("with_hosts/flows.csv", good);
+  put("with_hosts/hosts.csv", "42.219.159.200\n");
 
   // Models: the bundled one, and copies with one thing broken each.
   const std::string bundled =
@@ -419,6 +434,21 @@ TEST_CASE("bad input: every case fails cleanly, names the problem, leaves no fil
       {"eval JSON over its input",
        "eval --no-tstr --real {d}/good.csv --synthetic {d}/many.csv --json {d}/many.csv", 1,
        "--json '" + d + "/many.csv' is the input given with --synthetic"},
+      {"baseline over the host list next to its data",
+       "baseline --real {d}/with_hosts/flows.csv --out {d}/with_hosts/hosts.csv", 1,
+       "is the input given with the host list next to --real"},
+      {"export over its input", "export --in {d}/good.csv --out {d}/./good.csv", 1,
+       "--out '" + d + "/./good.csv' is the input given with --in"},
+      {"export row limit", "export --in {d}/many.csv --out {d}/out.csv --max-rows 3", 1,
+       "more than 3 flow records, the row limit (--max-rows raises it)"},
+      {"export IPv6 row dated 9999", "export --in {d}/v6_year9999.csv --out {d}/out.csv", 1,
+       "v6_year9999.csv:3: column 'te': '9999-12-31 23:59:59' is outside the supported years"},
+      {"training data with IPv6 rows only", train + "{d}/v6_only.csv", 1,
+       "v6_only.csv: no flow records of IPv4 (its IPv6 rows are skipped"},
+      {"generate threads -4", gen + "--threads -4", 105, "--threads"},
+      {"start with a zone after 2099", gen + "--start 2099-12-31T23:00:00-05:00", 1,
+       "invalid --start '2099-12-31T23:00:00-05:00' (flow times must lie in the years "
+       "1970-2099)"},
       {"output is a folder", "generate --quiet --out {d}/folder.csv", 1,
        "folder.csv': it is a folder"},
       {"output folder missing", "generate --quiet --out {d}/no/such/out.csv", 1,
