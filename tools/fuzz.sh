@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan+UBSan, -DSTAN_FUZZ=ON) and runs each one.
-#   bash tools/fuzz.sh                               # 60 s per target, one after the other (CI)
+#   bash tools/fuzz.sh                               # 60 s per target, one after the other
 #   FUZZ_SECONDS=3600 FUZZ_PARALLEL=1 nice -n 10 bash tools/fuzz.sh   # long runs, side by side
 #   FUZZ_TARGETS=fuzz_checkpoint bash tools/fuzz.sh  # one target
 # Working corpora grow in <build>/fuzz-corpus/<target> (seeded from tests/fuzz/corpus/<target>,
