@@ -52,10 +52,12 @@ failed=0
 printf '%-18s %12s %10s %8s %8s  %s\n' target execs "execs/s" cov ft result
 for t in "${targets[@]}"; do
   log="$build/fuzz-logs/$t.log"
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  # libFuzzer pads its final stats with spaces; a missing line (a crash before them) prints "?".
+  last_stat() { { grep -Eo "$1 *[0-9]+" "$log" || true; } | tail -1 | awk '{print $NF}'; }
+  execs=$(last_stat 'stat::number_of_executed_units:')
+  rate=$(last_stat 'stat::average_exec_per_sec:')
+  cov=$(last_stat 'cov:')
+  ft=$(last_stat 'ft:')
   result=ok
   if [[ ${status[$t]} != 0 ]]; then
     result="FAILED (exit ${status[$t]}; see $log and $build/fuzz-artifacts/)"
