@@ -1,7 +1,10 @@
 #include "nn/checkpoint.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -28,6 +31,38 @@ bool parse_st_dtype(const std::string& s, DType* t) {
   else
     return false;
   return true;
+}
+
+// Limits that no real model comes near; anything beyond is a corrupt or hostile file.
+constexpr uint64_t kMaxHeaderBytes = uint64_t{100} << 20;  // as the safetensors format
+constexpr uint64_t kMaxFileBytes = uint64_t{16} << 30;
+constexpr size_t kMaxRank = 8;
+constexpr uint64_t kMaxElements = uint64_t{1} << 40;
+
+// The first non-finite value of a float tensor: its index, or -1 if all are finite.
+template <typename T>
+int64_t first_non_finite(const Tensor& x) {
+  const T* p = static_cast<const T*>(x.raw_data());
+  const int64_t n = x.numel();
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return i;
+  return -1;
+}
+
+// Throws naming the tensor if a float tensor holds NaN or +-Inf.
+void check_finite(const std::string& where, const std::string& name, const Tensor& x) {
+  int64_t i = -1;
+  double v = 0;
+  if (x.dtype() == DType::f32 && (i = first_non_finite<float>(x)) >= 0)
+    v = static_cast<const float*>(x.raw_data())[i];
+  else if (x.dtype() == DType::f64 && (i = first_non_finite<double>(x)) >= 0)
+    v = static_cast<const double*>(x.raw_data())[i];
+  if (i < 0) return;
+  throw Error(detail::concat(where, ": tensor '", name, "' holds a non-finite value (",
+                             std::isnan(v) ? "nan"
+                             : v > 0       ? "inf"
+                                           : "-inf",
+                             " at element ", i, " of ", x.numel(), ")"));
 }
 
 }  // namespace
@@ -69,6 +104,8 @@ void save_checkpoint(const std::string& path, const NamedTensors& tensors,
   for (auto& [name, t] : tensors) {
     STAN_CHECK(names.insert(name).second, "[save_checkpoint] duplicate tensor name '", name, "'");
     Tensor c = t.detach().to(Device::cpu()).contiguous();
+    // A model with NaN or Inf weights is useless and would load as garbage: never write one.
+    check_finite("[save_checkpoint] " + path, name, c);
     const size_t bytes = c.numel() * dtype_size(c.dtype());
     header[name] = {{"dtype", st_dtype(c.dtype())},
                     {"shape", c.shape()},
@@ -90,14 +127,27 @@ void save_checkpoint(const std::string& path, const NamedTensors& tensors,
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
+  std::error_code ec;
+  STAN_CHECK(!std::filesystem::is_directory(path, ec), path,
+             ": is a folder, not a model file (name the .safetensors file inside)");
   std::ifstream in(path, std::ios::binary);
   STAN_CHECK(in, path, ": cannot open checkpoint (", std::strerror(errno), ")");
+  const auto size = std::filesystem::file_size(path, ec);
+  STAN_CHECK(ec || size <= kMaxFileBytes, path, ": ", size, " bytes is larger than any model (",
+             kMaxFileBytes, " bytes at most): not a checkpoint");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  STAN_CHECK(!in.bad(), path, ": cannot read checkpoint (", std::strerror(errno), ")");
+  return parse_checkpoint(path, bytes);
+}
+
+Checkpoint parse_checkpoint(const std::string& path, std::string_view bytes) {
   STAN_CHECK(bytes.size() >= 8, path, ": not a checkpoint: ", bytes.size(),
              " bytes is too short for a safetensors header");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i)
     n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  STAN_CHECK(n <= kMaxHeaderBytes, path, ": not a safetensors file (header length ", n,
+             " is over the format's limit of ", kMaxHeaderBytes, ")");
   STAN_CHECK(n <= bytes.size() - 8, path, ": truncated or not a safetensors file (header length ",
              n, " exceeds the file's ", bytes.size() - 8, " remaining bytes)");
   nlohmann::ordered_json header;  // ordered: tensors come back in file order
@@ -115,17 +165,39 @@ Checkpoint load_checkpoint(const std::string& path) {
   try {
     for (auto it = header.begin(); it != header.end(); ++it) {
       if (it.key() == "__metadata__") {
-        for (auto m = it->begin(); m != it->end(); ++m)
+        STAN_CHECK(it->is_object(), path,
+                   ": corrupted checkpoint header ('__metadata__' is not an object)");
+        for (auto m = it->begin(); m != it->end(); ++m) {
+          STAN_CHECK(m->is_string(), path, ": corrupted checkpoint header (metadata '", m.key(),
+                     "' is not a string)");
           ck.metadata[m.key()] = m->get<std::string>();
+        }
         continue;
       }
       const auto& e = it.value();
+      STAN_CHECK(e.is_object(), path, ": corrupted checkpoint header (entry '", it.key(),
+                 "' is not an object)");
       DType t;
       STAN_CHECK(parse_st_dtype(e.at("dtype").get<std::string>(), &t), path, ": tensor '", it.key(),
                  "' has unsupported dtype ", e.at("dtype").dump());
-      Shape s = e.at("shape").get<Shape>();
-      for (int64_t d : s)
+      STAN_CHECK(e.at("shape").is_array() && e.at("shape").size() <= kMaxRank, path,
+                 ": corrupted checkpoint header (tensor '", it.key(),
+                 "': the shape is not a list of at most ", kMaxRank, " dimensions)");
+      Shape s;
+      for (const auto& dim : e.at("shape")) {
+        STAN_CHECK(dim.is_number_integer(), path, ": corrupted checkpoint header (tensor '",
+                   it.key(), "': a dimension is not an integer: ", dim.dump(), ")");
+        s.push_back(dim.get<int64_t>());
+      }
+      // Every dimension counts, even next to a zero: strides are products of the later ones.
+      uint64_t elements = 1;
+      for (int64_t d : s) {
         STAN_CHECK(d >= 0, path, ": tensor '", it.key(), "' has a negative dimension");
+        const uint64_t m = std::max<uint64_t>(1, static_cast<uint64_t>(d));
+        STAN_CHECK(m <= kMaxElements / elements, path, ": tensor '", it.key(), "' of shape ",
+                   shape_str(s), " is larger than any model's (over ", kMaxElements, " elements)");
+        elements *= m;
+      }
       auto off = e.at("data_offsets").get<std::vector<uint64_t>>();
       STAN_CHECK(off.size() == 2 && off[0] <= off[1], path, ": tensor '", it.key(),
                  "' has bad data_offsets");
@@ -144,6 +216,7 @@ Checkpoint load_checkpoint(const std::string& path) {
                  off[1], " of a data block of ", data_len, " bytes");
       Tensor x = empty(s, t);
       if (want) std::memcpy(x.raw_data(), bytes.data() + data_start + off[0], want);
+      check_finite(path, it.key(), x);
       ck.tensors.emplace_back(it.key(), x);
       extents.emplace_back(off[0], off[1]);
     }
@@ -164,7 +237,10 @@ Checkpoint load_checkpoint(const std::string& path) {
   STAN_CHECK(fmt != ck.metadata.end() && fmt->second == kCheckpointFormat, path,
              ": a safetensors file, but not a stan model (metadata 'format' is missing or not '",
              kCheckpointFormat, "')");
-  const int version = std::atoi(ck.metadata["format_version"].c_str());
+  const std::string& vtext = ck.metadata["format_version"];
+  int version = 0;
+  const auto [vend, verr] = std::from_chars(vtext.data(), vtext.data() + vtext.size(), version);
+  if (verr != std::errc() || vend != vtext.data() + vtext.size()) version = 0;
   STAN_CHECK(version >= 1 && version <= kCheckpointVersion, path, ": checkpoint format version ",
              ck.metadata["format_version"], " is not supported (this build reads 1..",
              kCheckpointVersion, ")");

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,12 +30,16 @@ struct Checkpoint {
 };
 
 // Writes atomically (temporary file + rename). Metadata gains "format" and "format_version".
+// A tensor holding NaN or Inf is refused (stan::Error naming it) before anything is written.
 void save_checkpoint(const std::string& path, const NamedTensors& tensors,
                      std::map<std::string, std::string> metadata = {});
 
-// Reads and validates the whole file: a truncated, corrupted or foreign file is a stan::Error
-// naming the file and the problem, never a crash or a partial load.
+// Reads and validates the whole file: a truncated, corrupted or foreign file, or one holding a
+// NaN or Inf value, is a stan::Error naming the file (and tensor) and the problem, never a
+// crash or a partial load.
 Checkpoint load_checkpoint(const std::string& path);
+// The same over the file's bytes in memory; `path` names it in messages. For tests and fuzzing.
+Checkpoint parse_checkpoint(const std::string& path, std::string_view bytes);
 
 // Copies values into `state` (e.g. module.state()), in place. Every name must be present with
 // the same shape and dtype, and the checkpoint must hold nothing else under `prefix`; all

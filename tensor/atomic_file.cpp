@@ -1,9 +1,14 @@
 #include "tensor/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -15,6 +20,8 @@ namespace stan {
 namespace {
 
 constexpr size_t kBufferBytes = size_t{1} << 18;
+
+std::atomic<bool> g_anonymous{true};
 
 std::string errno_text(int err) {
   return std::strerror(err);
@@ -41,27 +48,121 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// "<path>.tmp.<pid>.<16 hex digits>": unpredictable, so nobody can plant a file in its way.
+std::string unique_temp_name(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  uint64_t r = 0;
+  if (::getrandom(&r, sizeof r, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof r)) {
+    r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  r ^= counter.fetch_add(0x9E3779B97F4A7C15ull);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(r));
+  return path + ".tmp." + std::to_string(::getpid()) + "." + hex;
+}
+
+// ---- removal of named temporary files on SIGINT / SIGTERM / SIGHUP --------------------------
+// A fixed table the signal handler can walk without allocating or locking. A slot is free (0),
+// being written (1) or holds a live temporary file's name (2).
+constexpr int kSlots = 64;
+struct Slot {
+  std::atomic<int> state{0};
+  char path[4096];
+};
+Slot g_slots[kSlots];
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+extern "C" void remove_temps_and_reraise(int sig) {
+  for (Slot& s : g_slots)
+    if (s.state.load() == 2) ::unlink(s.path);
+  // SA_RESETHAND restored the previous (default) action: die of the signal as usual.
+  ::raise(sig);
+}
+
+// Checked at every registration (a few system calls), since a program may reset its handlers.
+void install_signal_handlers() {
+  for (int sig : kSignals) {
+    struct sigaction old {};
+    if (::sigaction(sig, nullptr, &old) != 0) continue;
+    // Only where the default action (terminate) applies: never replace a program's own
+    // handler, nor an ignored signal (nohup).
+    if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa {};
+    sa.sa_handler = remove_temps_and_reraise;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    ::sigaction(sig, &sa, nullptr);
+  }
+}
+
+int register_temp(const std::string& path) {
+  install_signal_handlers();
+  if (path.size() >= sizeof(Slot::path)) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    int expected = 0;
+    if (g_slots[i].state.compare_exchange_strong(expected, 1)) {
+      std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
+      g_slots[i].state.store(2);
+      return i;
+    }
+  }
+  return -1;  // table full: still removed on failure and by the destructor, not on a signal
+}
+
+void unregister_temp(int slot) {
+  if (slot >= 0) g_slots[slot].state.store(0);
+}
+
 }  // namespace
+
+bool AtomicFile::use_anonymous_temp(bool on) {
+  return g_anonymous.exchange(on);
+}
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   STAN_CHECK(!path_.empty(), "[AtomicFile] empty output path");
-  temp_ = path_ + ".tmp." + std::to_string(::getpid());
-  fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  STAN_CHECK(fd_ >= 0, "cannot write '", path_, "': cannot create temporary file '", temp_,
-             "': ", errno_text(errno));
-  buf_.reserve(kBufferBytes);
+  struct stat st {};
+  STAN_CHECK(!(::lstat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)), "cannot write '", path_,
+             "': it is a folder");
+  const std::string dir = parent_dir(path_);
+  if (g_anonymous.load()) fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  if (fd_ < 0) {
+    // No O_TMPFILE here (or turned off): a named file that must not exist yet.
+    for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
+      temp_ = unique_temp_name(path_);
+      signal_slot_ = register_temp(temp_);
+      fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+      if (fd_ < 0) {
+        const int err = errno;
+        unregister_temp(std::exchange(signal_slot_, -1));
+        STAN_CHECK(err == EEXIST, "cannot write '", path_, "': cannot create a temporary file in '",
+                   dir, "': ", errno_text(err));
+      }
+    }
+    STAN_CHECK(fd_ >= 0, "cannot write '", path_, "': no unused temporary file name in '", dir,
+               "'");
+  }
 }
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept
     : path_(std::move(other.path_)),
       temp_(std::move(other.temp_)),
       fd_(std::exchange(other.fd_, -1)),
+      signal_slot_(std::exchange(other.signal_slot_, -1)),
       committed_(other.committed_),
       written_(other.written_),
-      buf_(std::move(other.buf_)) {}  // the moved-from object has fd_ == -1: nothing to clean up
+      buf_(std::move(other.buf_)) {
+  other.temp_.clear();  // the moved-from object owns nothing to clean up
+}
 
 AtomicFile::~AtomicFile() {
   if (!committed_) discard();
+}
+
+void AtomicFile::remove_temp() noexcept {
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+  unregister_temp(std::exchange(signal_slot_, -1));
+  temp_.clear();
 }
 
 void AtomicFile::discard() noexcept {
@@ -69,8 +170,8 @@ void AtomicFile::discard() noexcept {
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
-    ::unlink(temp_.c_str());
   }
+  remove_temp();  // an anonymous file vanishes with its descriptor
   buf_.clear();
 }
 
@@ -105,6 +206,26 @@ void AtomicFile::commit() {
   try {
     flush_buffer();
     STAN_CHECK(::fsync(fd_) == 0, "cannot write '", path_, "': fsync: ", errno_text(errno));
+    if (temp_.empty()) {
+      // Anonymous: give it a fresh name (link never follows or replaces an existing name),
+      // then rename that over the destination as usual.
+      char self[64];
+      std::snprintf(self, sizeof self, "/proc/self/fd/%d", fd_);
+      int err = EEXIST;
+      for (int attempt = 0; attempt < 100 && err == EEXIST; ++attempt) {
+        temp_ = unique_temp_name(path_);
+        signal_slot_ = register_temp(temp_);
+        err = ::linkat(AT_FDCWD, self, AT_FDCWD, temp_.c_str(), AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
+        if (err == ENOENT)  // no /proc: the same with the descriptor (needs CAP_DAC_READ_SEARCH)
+          err = ::linkat(fd_, "", AT_FDCWD, temp_.c_str(), AT_EMPTY_PATH) == 0 ? 0 : errno;
+        if (err) {
+          unregister_temp(std::exchange(signal_slot_, -1));
+          temp_.clear();
+        }
+      }
+      STAN_CHECK(err == 0, "cannot write '", path_,
+                 "': cannot name the temporary file: ", errno_text(err));
+    }
     int rc = ::close(fd_);
     fd_ = -1;
     STAN_CHECK(rc == 0, "cannot write '", path_, "': close: ", errno_text(errno));
@@ -113,9 +234,10 @@ void AtomicFile::commit() {
   } catch (...) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
-    ::unlink(temp_.c_str());
+    remove_temp();
     throw;
   }
+  unregister_temp(std::exchange(signal_slot_, -1));
   committed_ = true;
   // Make the rename itself durable; failure here does not undo the (already visible) file.
   int dir = ::open(parent_dir(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1,6 +1,8 @@
 // `stan baseline`: an independent-marginals sample of real flows (the "no structure" reference).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +23,7 @@ struct BaselineArgs {
   std::vector<std::string> owners;
   std::string owner_hosts, biflows = "split";
   int hosts = 0;
+  int64_t max_rows = kDefaultMaxRows;
   uint64_t seed = 1;
   bool skip_bad = false;
 };
@@ -35,17 +38,30 @@ void run_baseline(const BaselineArgs& a) {
              "only IPv6 owner prefixes given: the baseline samples IPv4 host streams (IPv6 rows "
              "are skipped); pass an IPv4 --owners prefix or --owner-hosts");
   opt.hosts = a.hosts;
+  check_output_not_input(a.out, "--out",
+                         {{"--real", a.real},
+                          {"--owner-hosts", a.owner_hosts},
+                          {"the host list next to --real", sibling_host_list(a.real)}});
   opt.duration = parse_duration(a.duration);
   opt.seed = a.seed;
-  if (!a.start.empty()) opt.start = parse_start_time(a.start);
+  if (!a.start.empty()) {
+    opt.start = parse_start_time(a.start, "--start");
+    check_time_span(*opt.start, opt.duration, "--start and --duration");
+  }
   check_csv_output_name(a.out);
   ReadOptions ro;
   ro.skip_bad_rows = a.skip_bad;
   ro.biflows = parse_biflows(a.biflows);
+  ro.row_limit = a.max_rows;
   ReadStats st;
   const FlowTable real = read_flows(a.real, ro, &st);
   const std::string note = read_summary(a.real, st);
   if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
+  if (!opt.start && !real.rows.empty()) {
+    int64_t first = real.rows.front().te;
+    for (const FlowRecord& r : real.rows) first = std::min(first, r.te);
+    check_time_span(first - first % 86400, opt.duration, "--duration from the real data's day");
+  }
   const FlowTable out = sample_independent_baseline(real, opt);
   write_flows(a.out, out);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -70,7 +86,7 @@ void add_baseline_command(CLI::App& app) {
   cmd->add_option("--hosts", args->hosts,
                   "hosts to generate (default: as many as the real data has; more are made up "
                   "inside the owner prefix)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 10000000));
   cmd->add_option("--duration", args->duration, "traffic span per host: 86400, 3600s, 90m, 24h, 1d")
       ->capture_default_str();
   cmd->add_option("--start", args->start,
@@ -78,6 +94,10 @@ void add_baseline_command(CLI::App& app) {
                   "midnight UTC of the first real record)");
   cmd->add_option("--seed", args->seed, "random seed (same seed, same output)")
       ->capture_default_str();
+  cmd->add_option("--max-rows", args->max_rows,
+                  "refuse real data with more flow records than this (default " +
+                      std::to_string(kDefaultMaxRows) + ")")
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   cmd->add_option("--owners", args->owners,
                   "owner host prefixes (default: the hosts.csv next to --real if there is one, "
                   "else " +

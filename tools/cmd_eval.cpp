@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ struct EvalArgs {
   std::vector<std::string> owners, floor_owners;
   std::string owner_hosts, biflows = "split";
   int max_lag = 10;
+  int64_t max_rows = kDefaultMaxRows;
   bool no_tstr = false, skip_bad = false;
   uint64_t tstr_seed = 1;
 };
@@ -55,6 +57,7 @@ void run_eval(const EvalArgs& a) {
   ReadOptions ro;
   ro.skip_bad_rows = a.skip_bad;
   ro.biflows = parse_biflows(a.biflows);
+  ro.row_limit = a.max_rows;
   opt.max_lag = a.max_lag;
   double tstr_seconds = 0;
   if (!a.no_tstr) {
@@ -68,6 +71,17 @@ void run_eval(const EvalArgs& a) {
       return scores;
     };
   }
+  const std::vector<std::pair<std::string, std::string>> inputs{
+      {"--real", a.real},
+      {"--synthetic", a.synthetic},
+      {"--train", a.train},
+      {"--baseline", a.baseline},
+      {"--floor", a.floor},
+      {"--owner-hosts", a.owner_hosts},
+      {"--floor-owner-hosts", a.floor_owner_hosts}};
+  check_output_not_input(a.json, "--json", inputs);
+  check_output_not_input(a.report, "--report", inputs);
+  check_output_not_input(a.report, "--report", {{"--json", a.json}});
   // Output folders are checked before the long work starts.
   for (const std::string& out : {a.json, a.report}) {
     if (out.empty()) continue;
@@ -168,6 +182,10 @@ void add_eval_command(CLI::App& app) {
                   "line, or a CSV with the address first, e.g. hosts.csv); replaces --owners");
   cmd->add_option("--max-lag", args->max_lag, "autocorrelation lags 1..N (default 10)")
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--max-rows", args->max_rows,
+                  "refuse an input file with more flow records than this (default " +
+                      std::to_string(kDefaultMaxRows) + ")")
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   cmd->add_flag("--no-tstr", args->no_tstr,
                 "skip the train-on-synthetic / test-on-real tasks (protocol classifier, "
                 "next-bytes regression: small MLPs, about 10 s on 1.4M real flows on 2 cores)");

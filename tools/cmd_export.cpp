@@ -2,10 +2,12 @@
 // or CSV.
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "stan/io/cli_parse.h"
 #include "stan/io/flow_io.h"
 #include "stan/io/flow_sink.h"
 #include "tensor/error.h"
@@ -23,6 +25,7 @@ struct ExportArgs {
   double template_seconds = 10;
   size_t max_message = 1400;
   uint32_t domain = 0;
+  int64_t max_rows = kDefaultMaxRows;
   bool labels_in_interface = false, skip_bad = false;
 };
 
@@ -36,21 +39,29 @@ void run_export(const ExportArgs& a) {
   so.exporter.domain = a.domain;
   so.nfcapd_compression = a.compression;
   so.labels_in_interface = a.labels_in_interface;
-  for (const std::string& out : a.to)
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const std::string& path : a.in) inputs.emplace_back("--in", path);
+  for (const std::string& out : a.to) {
     STAN_CHECK(is_flow_sink_name(out), "cannot write '", out, "': expected ", kOutputForms);
+    if (out.rfind("udp://", 0) != 0) check_output_not_input(out, "--out", inputs);
+  }
   ReadOptions ro;
   ro.ipv6 = true;
   ro.skip_bad_rows = a.skip_bad;
   ro.biflows = parse_biflows(a.biflows);
+  // Straight into one table (labels and IPv6 addresses interned there); the row limit counts
+  // all files together.
   FlowTable table;
   for (const std::string& path : a.in) {
-    ReadStats st;
-    FlowTable t = read_flows(path, ro, &st);
-    for (FlowRecord r : t.rows) {
-      r.label = table.label_index(t.labels[r.label]);
-      if (const Ip6Pair* p = t.ip6_of(r)) r.ip6 = table.add_ip6(*p);
-      table.rows.push_back(r);
-    }
+    const ReadStats st = for_each_flow(
+        path, table,
+        [&](const FlowRecord& r) {
+          STAN_CHECK(static_cast<int64_t>(table.rows.size()) < a.max_rows, path, ": more than ",
+                     a.max_rows, " flow records", a.in.size() > 1 ? " in all files together" : "",
+                     ", the row limit (--max-rows raises it)");
+          table.rows.push_back(r);
+        },
+        ro);
     std::fprintf(stderr, "read %lld flows from %s (%s)\n", static_cast<long long>(st.rows),
                  path.c_str(), st.format.c_str());
     const std::string note = read_summary(path, st);
@@ -119,6 +130,10 @@ void add_export_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"split", "forward"}));
   c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
+  c->add_option("--max-rows", a->max_rows,
+                "Refuse input with more flow records than this, in all files together")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   c->footer(
       "Times are sent as they are in the file (flowStart/EndMilliseconds, UTC), counters as 64-bit "
       "values.\nExamples:\n"

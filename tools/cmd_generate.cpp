@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <limits>
 #include <memory>
 
 #include "stan/generate/generate.h"
@@ -60,7 +61,8 @@ void add_generate_command(CLI::App& app) {
   c->add_option("--seed", a->seed, "Random seed: same seed, same flows (whatever the batch size)")
       ->capture_default_str();
   c->add_option("--threads", a->threads,
-                "CPU threads (default: STAN_THREADS or all cores; the flows do not depend on it)");
+                "CPU threads (default: STAN_THREADS or all cores; the flows do not depend on it)")
+      ->check(CLI::Range(1, 1024));
   c->add_option("--batch-size", a->batch, "Hosts per forward pass (the flows do not depend on it)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
@@ -68,7 +70,8 @@ void add_generate_command(CLI::App& app) {
                 "CSV of host profiles to steer hosts (header: profile field "
                 "names; see `stan info`); missing fields are drawn");
   c->add_option("--max-flows-per-host", a->max_flows, "Stop a host after this many flows")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
   c->footer(
@@ -78,14 +81,18 @@ void add_generate_command(CLI::App& app) {
   c->callback([a, out_opt]() {
     GenerateOptions o;
     const std::string path = a->model.empty() ? bundled_model_path() : a->model;
+    check_output_not_input(
+        a->out, "--out",
+        {{"--model", path}, {"--profiles", a->profiles}, {"--host-ips", a->host_ips}});
     o.device = parse_device_checked(a->device);
+    o.duration = parse_duration(a->duration);
+    if (!a->start.empty()) o.start = parse_start_time(a->start, "--start");
     StanModel model = StanModel::load(path);
     o.hosts = a->hosts;
     if (!a->host_ips.empty()) o.host_ips = parse_host_list(a->host_ips);
     for (const auto& p : a->prefixes) o.prefixes.push_back(parse_prefix(p));
-    o.duration = parse_duration(a->duration);
-    o.start = model.encoder().day_start();
-    if (!a->start.empty()) o.start = parse_start_time(a->start);
+    if (a->start.empty()) o.start = model.encoder().day_start();
+    check_time_span(o.start, o.duration, "--start and --duration");
     o.seed = a->seed;
     o.batch = a->batch;
     o.threads = a->threads;

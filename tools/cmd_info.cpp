@@ -25,10 +25,12 @@ std::vector<uint32_t> model_hosts(const nlohmann::json& info, const std::string&
   const char* key = which == "held-back" ? "val_host_ips" : "train_host_ips";
   STAN_CHECK(info.contains(key), "this model does not record its ", which,
              " hosts (trained before stan recorded them)");
+  STAN_CHECK(info[key].is_array(), "model info: '", key, "' is not a list of host addresses");
   std::vector<uint32_t> out;
   for (const auto& h : info[key]) {
     uint32_t ip = 0;
-    STAN_CHECK(parse_ipv4(h.get<std::string>(), &ip), "model info: bad host address ", h.dump());
+    STAN_CHECK(h.is_string() && parse_ipv4(h.get<std::string>(), &ip),
+               "model info: bad host address ", h.dump());
     out.push_back(ip);
   }
   std::sort(out.begin(), out.end());
@@ -66,31 +68,43 @@ void run_info(const InfoArgs& a) {
     for (const auto& n : ProfileModel::names()) std::printf(" %s", n.c_str());
     std::printf("\n");
   }
-  if (info.contains("command"))
-    std::printf("trained with: %s\n", info["command"].get<std::string>().c_str());
-  if (info.contains("data"))
+  // The training record is free-form JSON: print what has the expected shape, skip the rest.
+  auto text = [](const nlohmann::json& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto integer = [](const nlohmann::json& o, const char* key) -> long long {
+    auto it = o.find(key);
+    return it != o.end() && it->is_number_integer() ? it->get<long long>() : 0;
+  };
+  auto number = [](const nlohmann::json& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->is_number() ? it->get<double>() : NAN;
+  };
+  if (info.contains("command")) std::printf("trained with: %s\n", text(info, "command").c_str());
+  if (info.contains("data") && info["data"].is_array())
     for (const auto& d : info["data"])
-      std::printf("  data: %s (%lld rows, crc64 %s)\n", d.value("path", "").c_str(),
-                  static_cast<long long>(d.value("rows", 0)), d.value("crc64", "").c_str());
-  if (info.contains("owners")) {
+      if (d.is_object())
+        std::printf("  data: %s (%lld rows, crc64 %s)\n", text(d, "path").c_str(),
+                    integer(d, "rows"), text(d, "crc64").c_str());
+  if (info.contains("owners") && info["owners"].is_array()) {
     std::string owners;
     for (const auto& o : info["owners"])
-      owners += (owners.empty() ? "" : ", ") + o.get<std::string>();
+      if (o.is_string()) owners += (owners.empty() ? "" : ", ") + o.get<std::string>();
     std::printf("  owner prefixes (where generated hosts get addresses): %s\n", owners.c_str());
   }
   if (info.contains("train_hosts"))
     std::printf(
         "  hosts: %lld training, %lld held back for validation%s; epochs: %lld\n",
-        static_cast<long long>(info.value("train_hosts", 0)),
-        static_cast<long long>(info.value("val_hosts", 0)),
+        integer(info, "train_hosts"), integer(info, "val_hosts"),
         info.contains("val_host_ips") ? " (stan info --list-hosts held-back lists them)" : "",
-        static_cast<long long>(info.value("epochs_done", 0)));
-  if (info.contains("losses")) {
+        integer(info, "epochs_done"));
+  if (info.contains("losses") && info["losses"].is_object()) {
     std::printf("loss per attribute (last epoch):\n  %-8s %10s %10s\n", "attr", "train", "val");
     for (auto it = info["losses"].begin(); it != info["losses"].end(); ++it) {
-      auto num = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : NAN; };
-      std::printf("  %-8s %10.4f %10.4f\n", it.key().c_str(), num(it.value()["train"]),
-                  num(it.value()["val"]));
+      if (!it.value().is_object()) continue;
+      std::printf("  %-8s %10.4f %10.4f\n", it.key().c_str(), number(it.value(), "train"),
+                  number(it.value(), "val"));
     }
   }
 }

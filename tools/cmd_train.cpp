@@ -2,10 +2,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <limits>
 #include <memory>
 
 #include "stan/io/cli_parse.h"
 #include "stan/train/prepare.h"
+#include "stan/train/train_state.h"
 #include "stan/train/trainer.h"
 #include "tools/commands.h"
 
@@ -21,7 +23,7 @@ struct TrainArgs {
   std::string encoding = "full";
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
-  int64_t batch = 512, max_batches = -1;
+  int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   bool no_select = false;
   double val_fraction = 0.1;
@@ -66,8 +68,10 @@ void add_train_command(CLI::App& app) {
   c->add_flag("--no-flags-tos", a->no_flags, "Do not model TCP flags and ToS");
   c->add_option("--peer-cache", a->peer_cache,
                 "Recent peers a host can reuse (0 = off; default 8, "
-                "faithful 0)");
-  c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)");
+                "faithful 0)")
+      ->check(CLI::Range(0, kMaxPeerCache));
+  c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)")
+      ->check(CLI::Range(0, kMaxColdStarts));
   c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--batch-size", a->batch, "Windows per batch")
       ->capture_default_str()
@@ -89,11 +93,13 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   c->add_option("--max-batches", a->max_batches,
-                "Stop each epoch after this many batches (quick runs)");
+                "Stop each epoch after this many batches (quick runs; default: all)")
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   c->add_option("--threads", a->threads,
                 "CPU threads: mlp splits each batch's rows over them, cnn trains "
                 "networks side by side (default: STAN_THREADS or all cores; results do not "
-                "depend on it)");
+                "depend on it)")
+      ->check(CLI::Range(1, 1024));
   c->add_option("--patience", a->patience,
                 "Stop after this many epochs without a better validation loss (0: run all epochs)")
       ->capture_default_str()
@@ -101,6 +107,11 @@ void add_train_command(CLI::App& app) {
   c->add_flag("--no-select", a->no_select,
               "Keep the last epoch in the model file (default: the epoch with the lowest "
               "validation loss)");
+  c->add_option("--max-rows", a->max_rows,
+                "Refuse input with more flow records than this, in all files together (memory: "
+                "about 0.5 KB per record)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
   c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
   c->add_option("--biflows", a->biflows,
@@ -114,6 +125,13 @@ void add_train_command(CLI::App& app) {
       "  stan train --data stan/assets/sample/flows.csv.xz --owner-hosts "
       "@stan/assets/sample/hosts.csv --epochs 2 --out my-model.safetensors");
   c->callback([a, c]() {
+    std::vector<std::pair<std::string, std::string>> inputs;
+    for (const auto& d : a->data) inputs.emplace_back("--data", d);
+    inputs.emplace_back("--owner-hosts", a->owner_hosts);
+    if (!a->data.empty())
+      inputs.emplace_back("the host list next to --data", sibling_host_list(a->data.front()));
+    check_output_not_input(a->out, "--out", inputs);
+    check_output_not_input(train_state_path(a->out), "--out's state file", inputs);
     PrepareOptions p;
     p.data = a->data;
     std::string owners_note;
@@ -135,6 +153,7 @@ void add_train_command(CLI::App& app) {
     p.seed = a->seed;
     p.read.skip_bad_rows = a->skip_bad;
     p.read.biflows = parse_biflows(a->biflows);
+    p.read.row_limit = a->max_rows;
     p.command = invocation();
     TrainOptions t;
     t.epochs = a->epochs;

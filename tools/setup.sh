@@ -4,6 +4,9 @@
 #   bash tools/setup.sh                 # everything: packages for building and testing, all targets
 #   bash tools/setup.sh stan            # only what the `stan` program needs, only that target
 #   STAN_CUDA=OFF bash tools/setup.sh   # build without the CUDA backend
+#   STAN_WITH_CLANG=1 STAN_SETUP_BUILD=0 bash tools/setup.sh
+#                                  # also clang + its sanitizer/libFuzzer runtimes, no build
+#                                  # (what tools/sanitize.sh and tools/fuzz.sh need)
 # The tests also need nfdump (Debian's nfcapd and nfdump, for the NetFlow round trips). Debian's
 # package starts a collector service on UDP port 2055; when this script installs the package, it
 # stops and disables that service again (`systemctl enable --now nfdump` brings it back).
@@ -15,6 +18,7 @@ targets=("$@")
 packages=(build-essential cmake pkg-config libopenblas-dev liblzma-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev xz-utils)
 if ((${#targets[@]} == 0)); then packages+=(catch2 nfdump); fi
+if [[ "${STAN_WITH_CLANG:-0}" == 1 ]]; then packages+=(clang libclang-rt-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,6 +34,8 @@ if ((${#missing[@]})); then
     echo "setup: stopped and disabled the nfdump collector service Debian started (port 2055)"
   fi
 fi
+
+[[ "${STAN_SETUP_BUILD:-1}" == 0 ]] && exit 0
 
 jobs=$(nproc 2>/dev/null || echo 2)
 tests=ON

@@ -29,8 +29,13 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
                              const std::function<void(const FlowRecord&)>& emit) {
   STAN_CHECK(opt.duration > 0, "duration must be positive, got ", opt.duration, " s");
   STAN_CHECK(opt.batch >= 1, "batch size must be at least 1, got ", opt.batch);
-  STAN_CHECK(opt.start <= std::numeric_limits<int64_t>::max() - opt.duration,
-             "start + duration overflows the time range");
+  STAN_CHECK(opt.start >= kMinFlowTime && opt.start < kMaxFlowTime &&
+                 opt.duration <= kMaxFlowTime - opt.start,
+             "start ", opt.start, " plus duration ", opt.duration,
+             " s leaves the years 1970-2099 (the flow times stan reads)");
+  STAN_CHECK(opt.max_flows_per_host >= 1, "max flows per host must be at least 1, got ",
+             opt.max_flows_per_host);
+  STAN_CHECK(opt.threads >= 0, "threads must not be negative, got ", opt.threads);
   const auto t0 = Clock::now();
   NoGradGuard ng;
   model.train(false);

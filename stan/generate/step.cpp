@@ -10,6 +10,9 @@ namespace stan {
 
 namespace {
 
+// More than the longest span generation accepts (flow times lie in 1970-2099).
+constexpr double kMaxStepSeconds = 1e10;
+
 // A Linear module's weight (out, in) packed as the right-hand side (in, out), with its bias.
 PackedModel::Layer pack(const Tensor& weight, const Tensor& bias, Device d) {
   PackedModel::Layer l;
@@ -193,7 +196,13 @@ void StepEngine::run(StepRows& r) {
   const std::vector<double> ap = stack(aps, 0).to_vector<double>();
   std::copy(v.begin(), v.begin() + A * m, r.values.begin());
   for (int64_t i = 0; i < A * m; ++i) r.applies[i] = ap[i] != 0;
-  for (int64_t i = 0; i < m; ++i) r.dt[i] = static_cast<int64_t>(v[A * m + i]);
+  // Seconds to the next flow, -1 to stop. A value that is not a number (a model whose finite
+  // weights still overflow float32) stops the host; a huge one is cut to a span past any end,
+  // so the conversion stays defined.
+  for (int64_t i = 0; i < m; ++i) {
+    const double secs = v[A * m + i];
+    r.dt[i] = secs >= 0 ? static_cast<int64_t>(std::min(secs, kMaxStepSeconds)) : -1;
+  }
   const std::vector<float> row = cur.contiguous().to_vector<float>();
   std::copy(row.begin(), row.end(), r.row.begin());
 }

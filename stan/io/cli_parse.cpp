@@ -38,7 +38,56 @@ int64_t parse_duration(const std::string& text) {
   STAN_CHECK(ok, "invalid duration '", text,
              "' (expected a positive number with s, m, h or d, "
              "e.g. 90s, 30m, 24h)");
+  // No span is longer than the supported years; this also keeps v * unit from overflowing.
+  constexpr int64_t kMaxSpan = kMaxFlowTime - kMinFlowTime;
+  STAN_CHECK(v <= kMaxSpan / unit, "invalid duration '", text, "' (at most ", kMaxSpan / 86400,
+             " days: flow times end with the year 2099)");
   return v * unit;
+}
+
+int64_t parse_start_time(const std::string& text, const std::string& flag) {
+  int64_t t = 0;
+  STAN_CHECK(parse_time(text, &t), "invalid ", flag, " '", text,
+             "' (expected UTC \"YYYY-MM-DD HH:MM:SS\" or ISO 8601 such as "
+             "2016-04-11T00:00:00Z or 2016-04-11T02:00:00+02:00)");
+  STAN_CHECK(t >= kMinFlowTime && t < kMaxFlowTime, "invalid ", flag, " '", text,
+             "' (flow times must lie in the years 1970-2099)");
+  return t;
+}
+
+void check_time_span(int64_t start, int64_t duration, const std::string& what) {
+  STAN_CHECK(start >= kMinFlowTime && duration >= 0 && start < kMaxFlowTime &&
+                 duration <= kMaxFlowTime - start,
+             what, ": ", format_time(start), " plus ", duration,
+             " s ends after 2099 (flow times must lie in the years 1970-2099)");
+}
+
+namespace {
+
+// The file a command-line path names ("@file" for lists), for comparisons.
+std::string file_of(const std::string& arg) {
+  return !arg.empty() && arg[0] == '@' ? arg.substr(1) : arg;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  const fs::path ca = fs::weakly_canonical(a, ec), cb = fs::weakly_canonical(b, ec);
+  return !ca.empty() && ca == cb;
+}
+
+}  // namespace
+
+void check_output_not_input(const std::string& out, const std::string& out_flag,
+                            const std::vector<std::pair<std::string, std::string>>& inputs) {
+  if (out.empty()) return;
+  for (const auto& [flag, arg] : inputs) {
+    const std::string in = file_of(arg);
+    if (in.empty()) continue;
+    STAN_CHECK(!same_file(out, in), out_flag, " '", out, "' is the input given with ", flag,
+               ": it would be overwritten; write somewhere else");
+  }
 }
 
 Device parse_device_checked(const std::string& text) {
@@ -92,14 +141,6 @@ OwnerSelector owners_from_flags(const std::vector<std::string>& prefixes,
     why += "; IPv6 prefixes select IPv6 flows, which are skipped: the model covers IPv4";
   if (note) *note = "owners: " + why;
   return o;
-}
-
-int64_t parse_start_time(const std::string& text) {
-  int64_t t = 0;
-  STAN_CHECK(parse_time(text, &t), "invalid --start '", text,
-             "' (expected UTC \"YYYY-MM-DD HH:MM:SS\" or ISO 8601 such as "
-             "2016-04-11T00:00:00Z or 2016-04-11T02:00:00+02:00)");
-  return t;
 }
 
 std::string file_crc64(const std::string& path) {

@@ -11,8 +11,22 @@
 
 namespace stan {
 
-// "90s", "30m", "24h", "2d", or plain seconds ("3600"). Throws naming the text.
+// Rows a command reads from its input files unless told otherwise (--max-rows): more is a
+// clear error, not an exhausted memory (training holds about 0.5 KB per row: 5 GB).
+inline constexpr int64_t kDefaultMaxRows = 10000000;
+
+// "90s", "30m", "24h", "2d", or plain seconds ("3600"). Throws naming the text, also for a span
+// longer than the supported years (1970-2099).
 int64_t parse_duration(const std::string& text);
+// A --start value: UTC "YYYY-MM-DD HH:MM:SS" or ISO 8601 with a zone, in the years 1970-2099;
+// throws naming the text (`flag` names the option).
+int64_t parse_start_time(const std::string& text, const std::string& flag = "--start");
+// Throws (prefixed with `what`) unless [start, start + duration] lies in the years 1970-2099.
+void check_time_span(int64_t start, int64_t duration, const std::string& what);
+// Throws if `out` names the same file as one of the inputs ({flag, path}; "@file" allowed):
+// by path, or for existing files by identity (links included).
+void check_output_not_input(const std::string& out, const std::string& out_flag,
+                            const std::vector<std::pair<std::string, std::string>>& inputs);
 // "cpu", "cuda", "cuda:N"; for CUDA, throws "no CUDA device ..." when none is usable.
 Device parse_device_checked(const std::string& text);
 // Comma-separated IPv4 addresses, or "@file" (or the name of an existing file) with one address per
@@ -28,8 +42,5 @@ std::string file_crc64(const std::string& path);
 OwnerSelector owners_from_flags(const std::vector<std::string>& prefixes,
                                 const std::string& owner_hosts, const std::string& data_path,
                                 std::string* note);
-
-// A --start value: UTC "YYYY-MM-DD HH:MM:SS" or ISO 8601 with a zone; throws naming the text.
-int64_t parse_start_time(const std::string& text);
 
 }  // namespace stan

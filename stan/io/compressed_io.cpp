@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <lzma.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -17,6 +19,9 @@ namespace stan {
 namespace {
 
 constexpr size_t kChunk = size_t{1} << 18;
+// The xz decoder's memory limit: xz -9 needs 65 MiB; a crafted header asking for more is refused
+// rather than allocated.
+constexpr uint64_t kXzMemLimit = uint64_t{256} << 20;
 
 const char* lzma_ret_text(lzma_ret r) {
   switch (r) {
@@ -64,6 +69,8 @@ Compression compression_from_extension(std::string_view path) {
 struct ByteSource::Impl {
   std::string path;
   int fd = -1;
+  const char* mem = nullptr;  // in-memory source: [mem, mem + mem_len), read up to mem_pos
+  size_t mem_len = 0, mem_pos = 0;
   Compression comp = Compression::none;
   std::vector<uint8_t> in;  // raw file bytes not yet consumed: [in_pos, in_end)
   size_t in_pos = 0, in_end = 0;
@@ -81,6 +88,15 @@ struct ByteSource::Impl {
     if (fd >= 0) ::close(fd);
   }
 
+  // ::read on the file, or a copy from the memory buffer.
+  ssize_t raw_read(void* dst, size_t n) {
+    if (fd >= 0) return ::read(fd, dst, n);
+    const size_t k = std::min(n, mem_len - mem_pos);
+    if (k) std::memcpy(dst, mem + mem_pos, k);
+    mem_pos += k;
+    return static_cast<ssize_t>(k);
+  }
+
   // Reads more raw bytes after the unconsumed ones; sets file_eof at the end of the file.
   void refill() {
     if (in_pos > 0) {
@@ -89,7 +105,7 @@ struct ByteSource::Impl {
       in_pos = 0;
     }
     while (in_end < in.size()) {
-      ssize_t k = ::read(fd, in.data() + in_end, in.size() - in_end);
+      ssize_t k = raw_read(in.data() + in_end, in.size() - in_end);
       if (k < 0) {
         if (errno == EINTR) continue;
         throw Error(detail::concat("cannot read '", path, "': ", std::strerror(errno)));
@@ -117,7 +133,7 @@ struct ByteSource::Impl {
       return k;
     }
     while (!file_eof) {
-      ssize_t k = ::read(fd, buf, n);
+      ssize_t k = raw_read(buf, n);
       if (k < 0) {
         if (errno == EINTR) continue;
         throw Error(detail::concat("cannot read '", path, "': ", std::strerror(errno)));
@@ -171,6 +187,9 @@ struct ByteSource::Impl {
       in_pos = in_end - lz.avail_in;
       if (rc == LZMA_STREAM_END) {
         stream_end = true;
+      } else if (rc == LZMA_MEMLIMIT_ERROR) {
+        throw Error(detail::concat(path, ": the xz stream needs more than ", kXzMemLimit >> 20,
+                                   " MiB of memory to decode (not made by this tool or xz -9)"));
       } else if (rc != LZMA_OK) {
         corrupt("xz", lzma_ret_text(rc));
       }
@@ -184,14 +203,32 @@ ByteSource::ByteSource(const std::string& path) : impl_(std::make_unique<Impl>()
   s.path = path;
   s.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   STAN_CHECK(s.fd >= 0, "cannot open '", path, "': ", std::strerror(errno));
-  s.in.resize(kChunk);
+  struct stat st {};
+  STAN_CHECK(::fstat(s.fd, &st) == 0 && !S_ISDIR(st.st_mode), "cannot open '", path,
+             "': is a folder, not a file");
+  detect();
+}
+
+ByteSource::ByteSource(std::string name, std::string_view bytes) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.path = std::move(name);
+  s.mem = bytes.data();
+  s.mem_len = bytes.size();
+  detect();
+}
+
+void ByteSource::detect() {
+  Impl& s = *impl_;
+  const std::string& path = s.path;
+  // Memory input is small in practice (tests, fuzzing): no need to zero a whole chunk for it.
+  s.in.resize(s.fd >= 0 ? kChunk : std::clamp<size_t>(s.mem_len, 64, kChunk));
   // Read until the magic bytes can be told (or the file ends).
   while (s.in_end < 6 && !s.file_eof) s.refill();
   const uint8_t* m = s.in.data();
   static const uint8_t kXzMagic[6] = {0xFD, '7', 'z', 'X', 'Z', 0x00};
   if (s.in_end >= 6 && std::memcmp(m, kXzMagic, 6) == 0) {
     s.comp = Compression::xz;
-    lzma_ret rc = lzma_stream_decoder(&s.lz, UINT64_MAX, LZMA_CONCATENATED);
+    lzma_ret rc = lzma_stream_decoder(&s.lz, kXzMemLimit, LZMA_CONCATENATED);
     STAN_CHECK(rc == LZMA_OK, "cannot read '", path, "': ", lzma_ret_text(rc));
     s.lz_init = true;
   } else if (s.in_end >= 2 && m[0] == 0x1F && m[1] == 0x8B) {
@@ -221,6 +258,9 @@ Compression ByteSource::compression() const {
 }
 uint64_t ByteSource::file_bytes_read() const {
   return impl_->file_bytes;
+}
+const std::string& ByteSource::name() const {
+  return impl_->path;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ class ByteSource {
  public:
   // Opens `path`; throws stan::Error "cannot open 'PATH': <reason>" if it cannot be read.
   explicit ByteSource(const std::string& path);
+  // Reads `bytes` (plain, gzip or xz, detected the same way), which must outlive the source;
+  // `name` stands for the file name in messages. For tests and fuzzing.
+  ByteSource(std::string name, std::string_view bytes);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
@@ -31,8 +34,10 @@ class ByteSource {
   size_t read(char* buf, size_t n);
   Compression compression() const;
   uint64_t file_bytes_read() const;  // bytes read from the file itself (compressed size)
+  const std::string& name() const;   // the path (or the name given with the bytes)
 
  private:
+  void detect();  // reads the magic bytes and sets up the decoder
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

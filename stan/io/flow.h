@@ -48,6 +48,11 @@ struct Ip6Pair {
   bool operator==(const Ip6Pair&) const = default;
 };
 
+// Flow times the readers accept: years 1970-2099 (Unix seconds [0, 4102444800)). Anything
+// else is a corrupt record, and one such row would stretch a model's day over centuries.
+inline constexpr int64_t kMinFlowTime = 0;
+inline constexpr int64_t kMaxFlowTime = 4102444800;
+
 // STAN's port classes: p if p < 1024, else 1024 + (p - 1024) / 100 (1670 classes in all).
 inline constexpr int64_t kPortClasses = 1670;
 inline int64_t port_class(uint16_t p) {

@@ -37,6 +37,8 @@
 
 namespace stan {
 
+class ByteSource;
+
 // What to make of a bidirectional record (nfdump -b/-B: out packets or bytes are not 0):
 //  split: two records, the forward one (sa -> da, ipkt, ibyt) and the reverse one (da -> sa,
 //         ports swapped, opkt, obyt; ICMP keeps its type/code), both with the record's te, td,
@@ -47,6 +49,7 @@ enum class Biflows { split, forward };
 struct ReadOptions {
   bool skip_bad_rows = false;  // skip malformed rows (counted in ReadStats) instead of throwing
   int64_t max_rows = -1;       // stop after this many records delivered (-1: all)
+  int64_t row_limit = -1;      // more records delivered than this is an error naming it (-1: none)
   bool ipv6 = false;           // deliver IPv6 records (else skip and count them)
   Biflows biflows = Biflows::split;
 };
@@ -80,6 +83,13 @@ ReadStats for_each_flow(const std::string& path, FlowTable& table,
 // Reads the whole file into a table (rows in file order).
 FlowTable read_flows(const std::string& path, const ReadOptions& opt = {},
                      ReadStats* stats = nullptr);
+
+// The same over any byte stream (e.g. ByteSource(name, bytes) over memory, for tests and
+// fuzzing); messages name src.name().
+ReadStats for_each_flow(ByteSource& src, FlowTable& table,
+                        const std::function<void(const FlowRecord&)>& on_row,
+                        const ReadOptions& opt = {});
+FlowTable read_flows(ByteSource& src, const ReadOptions& opt = {}, ReadStats* stats = nullptr);
 
 // Writes UGR'16 CSV with a header line, atomically (temporary file in the same folder, renamed
 // when complete). The name must end in .csv, .csv.gz or .csv.xz (compressed accordingly).

@@ -62,7 +62,7 @@ constexpr const char* kFmtTokens[kNumCols] = {"%te", "%td",  "%sa",   "%da",   "
                                               "%pr", "%flg", "%fwd",  "%stos", "%ipkt", "%ibyt",
                                               "",    "%ts",  "%opkt", "%obyt"};
 constexpr size_t kMaxFields = 256;
-constexpr size_t kInitialBuffer = size_t{1} << 20;
+constexpr size_t kInitialBuffer = size_t{1} << 16;  // grows (doubling) for long lines
 constexpr size_t kMaxLine = size_t{1} << 24;
 
 // Why a field failed to parse; the message is only built when it is needed.
@@ -79,6 +79,7 @@ enum class Bad {
   mixed_family,
   scaled,
   time,
+  time_range,
   flags,
   protocol,
   empty_label,
@@ -125,6 +126,9 @@ std::string describe(Bad bad, std::string_view text) {
       break;
     case Bad::time:
       what = " is not a time (YYYY-MM-DD HH:MM:SS)";
+      break;
+    case Bad::time_range:
+      what = " is outside the supported years 1970-2099";
       break;
     case Bad::flags:
       what = " is not a TCP flag string (UAPRSF, '.' for unset)";
@@ -215,9 +219,8 @@ class Reader {
          const std::function<void(const FlowRecord&)>& on_row, const ReadOptions& opt)
       : path_(path), table_(table), on_row_(on_row), opt_(opt) {}
 
-  ReadStats run() {
+  ReadStats run(ByteSource& src) {
     stats_.format = "ugr16";
-    ByteSource src(path_);
     size_t cap = kInitialBuffer;
     std::unique_ptr<char[]> buf(new char[cap]);
     size_t begin = 0, end = 0;
@@ -485,6 +488,9 @@ class Reader {
       if (reverse) std::swap(p.sa, p.da);
       r.ip6 = table_.add_ip6(p);
     }
+    if (opt_.row_limit >= 0 && stats_.rows >= opt_.row_limit)
+      fail(detail::concat("more than ", opt_.row_limit,
+                          " flow records, the row limit (--max-rows raises it)"));
     ++stats_.rows;
     on_row_(r);
   }
@@ -522,6 +528,7 @@ class Reader {
     int64_t v;
     Bad b;
     if (!time_.parse(field(kTe), &r.te)) return bad(kTe, Bad::time);
+    if (r.te < kMinFlowTime || r.te >= kMaxFlowTime) return bad(kTe, Bad::time_range);
     if ((b = parse_td(field(kTd), &r.td)) != Bad::none) return bad(kTd, b);
     bool sa6 = false, da6 = false;
     if ((b = address(field(kSa), &r.sa, &ip6_.sa, &sa6)) != Bad::none) return bad(kSa, b);
@@ -620,19 +627,31 @@ class Reader {
 
 }  // namespace
 
+ReadStats for_each_flow(ByteSource& src, FlowTable& table,
+                        const std::function<void(const FlowRecord&)>& on_row,
+                        const ReadOptions& opt) {
+  Reader reader(src.name(), table, on_row, opt);
+  return reader.run(src);
+}
+
 ReadStats for_each_flow(const std::string& path, FlowTable& table,
                         const std::function<void(const FlowRecord&)>& on_row,
                         const ReadOptions& opt) {
-  Reader reader(path, table, on_row, opt);
-  return reader.run();
+  ByteSource src(path);
+  return for_each_flow(src, table, on_row, opt);
+}
+
+FlowTable read_flows(ByteSource& src, const ReadOptions& opt, ReadStats* stats) {
+  FlowTable table;
+  ReadStats s = for_each_flow(
+      src, table, [&](const FlowRecord& r) { table.rows.push_back(r); }, opt);
+  if (stats) *stats = std::move(s);
+  return table;
 }
 
 FlowTable read_flows(const std::string& path, const ReadOptions& opt, ReadStats* stats) {
-  FlowTable table;
-  ReadStats s = for_each_flow(
-      path, table, [&](const FlowRecord& r) { table.rows.push_back(r); }, opt);
-  if (stats) *stats = std::move(s);
-  return table;
+  ByteSource src(path);
+  return read_flows(src, opt, stats);
 }
 
 std::string read_summary(const std::string& path, const ReadStats& s) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -213,15 +214,26 @@ NfcapdFileWriter::NfcapdFileWriter(const std::string& path, const std::string& c
   const fs::path parent = fs::path(path).parent_path();
   STAN_CHECK(parent.empty() || fs::is_directory(parent), "cannot write '", path, "': folder '",
              parent.string(), "' does not exist");
-  tmp_dir_ = path + ".tmp." + std::to_string(::getpid()) + ".d";
-  fs::remove_all(tmp_dir_);
-  nfcapd_ = std::make_unique<NfcapdProcess>(tmp_dir_, args);
-  ExportOptions o;
-  o.to = nfcapd_->url();
-  // v9, not IPFIX: nfcapd 1.7.1 keeps forwardingStatus (89) from v9 but not from IPFIX.
-  o.format = ExportFormat::v9;
-  o.labels_in_interface = labels_in_interface;
-  exporter_ = std::make_unique<FlowExporter>(o);
+  // A fresh folder of our own next to the target (mkdtemp: a new name, mode 0700, never an
+  // existing folder or a planted link), removed when done.
+  std::string tmpl = path + ".tmp.XXXXXX";
+  STAN_CHECK(::mkdtemp(tmpl.data()) != nullptr, "cannot write '", path,
+             "': cannot create a temporary folder next to it: ", std::strerror(errno));
+  tmp_dir_ = tmpl;
+  try {
+    nfcapd_ = std::make_unique<NfcapdProcess>(tmp_dir_, args);
+    ExportOptions o;
+    o.to = nfcapd_->url();
+    // v9, not IPFIX: nfcapd 1.7.1 keeps forwardingStatus (89) from v9 but not from IPFIX.
+    o.format = ExportFormat::v9;
+    o.labels_in_interface = labels_in_interface;
+    exporter_ = std::make_unique<FlowExporter>(o);
+  } catch (...) {
+    nfcapd_.reset();
+    std::error_code ec;
+    fs::remove_all(tmp_dir_, ec);
+    throw;
+  }
 }
 
 NfcapdFileWriter::~NfcapdFileWriter() {

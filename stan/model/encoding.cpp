@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "stan/io/flow_io.h"
+#include "stan/model/json_fields.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -42,17 +43,20 @@ nlohmann::json EncodingOptions::to_json() const {
 }
 
 EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
+  using namespace json_fields;
+  const std::string part = "model encoding: options";
   EncodingOptions o;
-  o.zero_decisions = j.at("zero_decisions").get<bool>();
-  o.censor = j.at("censor").get<bool>();
-  o.bytes_per_packet = j.at("bytes_per_packet").get<bool>();
-  o.flags_tos = j.at("flags_tos").get<bool>();
-  o.peer_cache = j.at("peer_cache").get<int>();
-  o.cold_starts = j.at("cold_starts").get<int>();
-  o.profiles = j.at("profiles").get<bool>();
-  o.profile_components = j.at("profile_components").get<int>();
-  o.half_width = j.at("half_width").get<double>();
-  o.sigma_floor = j.at("sigma_floor").get<double>();
+  o.zero_decisions = get_bool(j, part, "zero_decisions");
+  o.censor = get_bool(j, part, "censor");
+  o.bytes_per_packet = get_bool(j, part, "bytes_per_packet");
+  o.flags_tos = get_bool(j, part, "flags_tos");
+  o.peer_cache = static_cast<int>(get_int(j, part, "peer_cache", 0, kMaxPeerCache));
+  o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
+  o.profiles = get_bool(j, part, "profiles");
+  o.profile_components =
+      static_cast<int>(get_int(j, part, "profile_components", 1, kMaxGmmComponentsOption));
+  o.half_width = get_double(j, part, "half_width", 1e-9, 1);
+  o.sigma_floor = get_double(j, part, "sigma_floor", 0, 1);
   return o;
 }
 
@@ -82,8 +86,18 @@ nlohmann::json Scaler::to_json() const {
   return {{"log", log}, {"lo", lo}, {"hi", hi}};
 }
 
-Scaler Scaler::from_json(const nlohmann::json& j) {
-  return Scaler{j.at("log").get<bool>(), j.at("lo").get<double>(), j.at("hi").get<double>()};
+Scaler Scaler::from_json(const nlohmann::json& j, const std::string& part, double max_value) {
+  using namespace json_fields;
+  Scaler sc;
+  sc.log = get_bool(j, part, "log");
+  // Decoded values stay within [-max_value, max_value] (log scales: (0, 2 max_value], as
+  // fitting puts hi at twice the smallest value at least), so every integer made from them
+  // (packets, bytes, seconds added to a time) fits in 64 bits.
+  const double bound = sc.log ? std::log(2 * max_value) : max_value;
+  sc.lo = get_double(j, part, "lo", sc.log ? std::log(1e-12) : -bound, bound);
+  sc.hi = get_double(j, part, "hi", sc.log ? std::log(1e-12) : -bound, bound);
+  STAN_CHECK(sc.lo < sc.hi, part, ": 'lo' ", sc.lo, " is not below 'hi' ", sc.hi);
+  return sc;
 }
 
 // ---- layout -----------------------------------------------------------------------------
@@ -147,17 +161,19 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
     for (const HostFlow& f : s.flows) {
       const FlowRecord& r = table.rows[f.row];
       const double time = static_cast<double>(f.te - day_start_);
-      const double dt = std::max(0.0, time - clock);
+      const double dt = std::min(std::max(0.0, time - clock), kMaxSeconds);
       clock = time;
       if (dt > 0) dt_min = std::min(dt_min, dt);
       dt_max = std::max(dt_max, dt);
       ++proto_n[r.pr];
       ++tos_n[r.stos];
       ++flags_by_proto[r.pr][r.flg & 63];
-      if (r.td > 0) td_min = std::min(td_min, r.td);
-      td_max = std::max(td_max, r.td);
-      const double pkt = static_cast<double>(std::max<int64_t>(1, r.pkt));
-      const double byt = static_cast<double>(std::max<int64_t>(1, r.byt));
+      // Values beyond the scalers' limits (corrupt records) count as the limit.
+      const double td = std::min(r.td, kMaxSeconds);
+      if (td > 0) td_min = std::min(td_min, td);
+      td_max = std::max(td_max, td);
+      const double pkt = std::min(static_cast<double>(std::max<int64_t>(1, r.pkt)), kMaxPackets);
+      const double byt = std::min(static_cast<double>(std::max<int64_t>(1, r.byt)), kMaxBytes);
       pkt_max = std::max(pkt_max, pkt);
       byt_min = std::min(byt_min, byt);
       byt_max = std::max(byt_max, byt);
@@ -500,25 +516,58 @@ nlohmann::json Encoder::to_json() const {
 }
 
 Encoder Encoder::from_json(const nlohmann::json& j) {
-  Encoder e(EncodingOptions::from_json(j.at("options")));
-  e.day_start_ = j.at("day_start").get<int64_t>();
-  e.protocols_ = j.at("protocols").get<std::vector<uint8_t>>();
-  e.tos_values_ = j.at("tos_values").get<std::vector<uint8_t>>();
-  e.default_flags_ = j.at("default_flags").get<std::vector<uint8_t>>();
-  e.dt_ = Scaler::from_json(j.at("dt"));
-  e.td_ = Scaler::from_json(j.at("td"));
-  e.pkt_ = Scaler::from_json(j.at("pkt"));
-  e.bytes_ = Scaler::from_json(j.at("bytes"));
-  e.one_pkt_zero_td_ = j.at("one_packet_zero_duration").get<bool>();
+  using namespace json_fields;
+  const std::string part = "model encoding";
+  Encoder e(EncodingOptions::from_json(field(j, part, "options")));
+  e.day_start_ = get_int(j, part, "day_start", kMinFlowTime, kMaxFlowTime - 1);
+  auto bytes = [&](const char* key, size_t max_size, int64_t hi) {
+    std::vector<uint8_t> v;
+    for (int64_t x : get_int_array(j, part, key, max_size, 0, hi))
+      v.push_back(static_cast<uint8_t>(x));
+    return v;
+  };
+  auto unique = [&](const char* key, std::vector<uint8_t> v) {
+    std::vector<uint8_t> sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    STAN_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), part, ": '", key,
+               "' lists a value twice");
+    return v;
+  };
+  e.protocols_ = unique("protocols", bytes("protocols", 256, 255));
+  e.tos_values_ = unique("tos_values", bytes("tos_values", kMaxTos, 255));
+  e.default_flags_ = bytes("default_flags", 256, 63);
+  STAN_CHECK(e.default_flags_.size() == e.protocols_.size(), part, ": ", e.protocols_.size(),
+             " protocols but ", e.default_flags_.size(), " default flags");
+  e.dt_ = Scaler::from_json(field(j, part, "dt"), part + ": dt", kMaxSeconds);
+  e.td_ = Scaler::from_json(field(j, part, "td"), part + ": td", kMaxSeconds);
+  e.pkt_ = Scaler::from_json(field(j, part, "pkt"), part + ": pkt", kMaxPackets);
+  e.bytes_ = Scaler::from_json(field(j, part, "bytes"), part + ": bytes", kMaxBytes);
+  e.one_pkt_zero_td_ = get_bool(j, part, "one_packet_zero_duration");
   const int64_t nbuckets = kPortClasses - 1024;
   e.port_table_.assign(nbuckets, {});
   e.port_class_total_.assign(nbuckets, 0);
-  for (const auto& c : j.at("port_classes")) {
-    const int64_t b = c.at("class").get<int64_t>() - 1024;
-    STAN_CHECK(b >= 0 && b < nbuckets, "model encoding: bad port class ", b + 1024);
-    e.port_class_total_[b] = c.at("total").get<double>();
-    for (const auto& t : c.at("top"))
-      e.port_table_[b].emplace_back(t.at(0).get<uint16_t>(), t.at(1).get<double>());
+  const auto& classes = field(j, part, "port_classes");
+  STAN_CHECK(classes.is_array() && classes.size() <= static_cast<size_t>(nbuckets), part,
+             ": 'port_classes' is not a list of at most ", nbuckets, " classes");
+  std::vector<bool> seen(nbuckets, false);
+  for (size_t i = 0; i < classes.size(); ++i) {
+    const auto& c = classes[i];
+    const std::string where = detail::concat(part, ": port class entry ", i);
+    const int64_t cls = get_int(c, where, "class", 1024, kPortClasses - 1);
+    const int64_t b = cls - 1024;
+    STAN_CHECK(!seen[b], where, ": class ", cls, " appears twice");
+    seen[b] = true;
+    e.port_class_total_[b] = get_double(c, where, "total", 0, 1e18);
+    const int64_t base = 1024 + b * 100, last = std::min<int64_t>(base + 99, 65535);
+    const auto& top = field(c, where, "top");
+    STAN_CHECK(top.is_array() && top.size() <= 100, where, ": 'top' is not a list of ports");
+    for (size_t t = 0; t < top.size(); ++t) {
+      const std::string what = detail::concat(where, ": 'top'[", t, "]");
+      STAN_CHECK(top[t].is_array() && top[t].size() == 2, what, " is not a [port, count] pair");
+      const int64_t port = as_int(top[t][0], what, base, last);
+      e.port_table_[b].emplace_back(static_cast<uint16_t>(port),
+                                    as_double(top[t][1], what, 0, 1e18));
+    }
   }
   e.layout();
   return e;

@@ -59,6 +59,11 @@ enum class AttrId : int {
 inline constexpr int kNumAttrIds = static_cast<int>(AttrId::count);
 const char* attr_name(AttrId a);
 
+// Bounds checked when a model is loaded: beyond them, sizes or decoded values overflow.
+inline constexpr int kMaxPeerCache = 1024, kMaxColdStarts = 10000, kMaxGmmComponentsOption = 1024;
+inline constexpr double kMaxSeconds = 1e10;  // inter-arrival, duration (317 years)
+inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
+
 struct EncodingOptions {
   bool zero_decisions = true;      // zero/positive decisions for dt and td, log scales
   bool censor = true;              // censored edges in the binned loss; clip (not redraw) samples
@@ -71,7 +76,7 @@ struct EncodingOptions {
   double half_width = 1.0 / 400;   // bin half-width w of the binned likelihood (scaled units)
   double sigma_floor = 0.5 / 400;  // sigma floor (scaled units)
   nlohmann::json to_json() const;
-  static EncodingOptions from_json(const nlohmann::json& j);
+  static EncodingOptions from_json(const nlohmann::json& j);  // checks every field's bounds
   static EncodingOptions faithful();  // the reference implementation's encoding
 };
 
@@ -82,7 +87,8 @@ struct Scaler {
   double encode(double x) const;
   double decode(double s) const;
   nlohmann::json to_json() const;
-  static Scaler from_json(const nlohmann::json& j);
+  // Checks finite lo < hi with decoded values within max_value; `part` names it in messages.
+  static Scaler from_json(const nlohmann::json& j, const std::string& part, double max_value);
 };
 
 struct AttrSpec {
@@ -155,6 +161,7 @@ class Encoder {
   Tensor dt_seconds(const Tensor& kind, const Tensor& scaled) const;
 
   nlohmann::json to_json() const;
+  // Checks every field (bounds, sizes, duplicates) and throws stan::Error naming it.
   static Encoder from_json(const nlohmann::json& j);
   std::string describe() const;  // human-readable scalers and class sets
 

@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "nn/checkpoint.h"
+#include "stan/io/hosts.h"
+#include "stan/model/json_fields.h"
 #include "tensor/autograd.h"
 
 namespace stan {
@@ -23,20 +25,22 @@ nlohmann::json ModelConfig::to_json() const {
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
+  using namespace json_fields;
+  const std::string part = "model config";
   ModelConfig c;
-  c.arch = j.at("arch").get<std::string>();
-  c.window = j.at("window").get<int>();
-  c.k = j.at("k").get<int>();
-  c.hidden = j.at("hidden").get<int>();
-  c.cnn_c1 = j.at("cnn_c1").get<int>();
-  c.cnn_c2 = j.at("cnn_c2").get<int>();
-  c.lr_mixture = j.at("lr_mixture").get<double>();
-  c.lr_softmax = j.at("lr_softmax").get<double>();
-  c.lr_step = j.at("lr_step").get<int>();
-  c.lr_gamma = j.at("lr_gamma").get<double>();
-  STAN_CHECK(c.arch == "mlp" || c.arch == "cnn", "unknown architecture '", c.arch,
+  c.arch = get_string(j, part, "arch");
+  STAN_CHECK(c.arch == "mlp" || c.arch == "cnn", part, ": unknown architecture '", c.arch,
              "' (mlp or cnn)");
-  STAN_CHECK(c.window >= 1 && c.k >= 1 && c.hidden >= 0, "invalid model configuration");
+  // The bounds `stan train` accepts (window, k, hidden) or wider; beyond them sizes overflow.
+  c.window = static_cast<int>(get_int(j, part, "window", 1, kMaxWindow));
+  c.k = static_cast<int>(get_int(j, part, "k", 1, kMaxComponents));
+  c.hidden = static_cast<int>(get_int(j, part, "hidden", 0, kMaxHidden));
+  c.cnn_c1 = static_cast<int>(get_int(j, part, "cnn_c1", 1, kMaxCnnChannels));
+  c.cnn_c2 = static_cast<int>(get_int(j, part, "cnn_c2", 1, kMaxCnnChannels));
+  c.lr_mixture = get_double(j, part, "lr_mixture", 0, 1e3);
+  c.lr_softmax = get_double(j, part, "lr_softmax", 0, 1e3);
+  c.lr_step = static_cast<int>(get_int(j, part, "lr_step", 1, 1000000000));
+  c.lr_gamma = get_double(j, part, "lr_gamma", 0, 1e3);
   return c;
 }
 
@@ -188,23 +192,82 @@ void StanModel::save(const std::string& path, const nn::NamedTensors& weights) c
   nn::save_checkpoint(path, weights, meta);
 }
 
-StanModel StanModel::load(const std::string& path) {
-  nn::Checkpoint ck = nn::load_checkpoint(path);
-  ModelConfig cfg;
-  Encoder enc;
-  ProfileModel prof;
-  nlohmann::json info;
-  try {
-    cfg = ModelConfig::from_json(nlohmann::json::parse(ck.meta("config")));
-    enc = Encoder::from_json(nlohmann::json::parse(ck.meta("encoding")));
-    prof = ProfileModel::from_json(nlohmann::json::parse(ck.meta("profiles")));
-    info = nlohmann::json::parse(ck.meta("info"));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": model metadata is corrupted (" + e.what() + ")");
+int64_t weight_lower_bound(const ModelMeta& m) {
+  const ModelConfig& cfg = m.config;
+  const int64_t rows = cfg.window + 1, cols = m.encoder.columns(), pdim = m.profiles.dim();
+  int64_t total = 0;
+  for (const AttrSpec& a : m.encoder.attrs()) {
+    int64_t f = rows * cols + pdim;
+    if (cfg.arch == "cnn") {
+      const int64_t c1 = cfg.cnn_c1, c2 = cfg.cnn_c2;
+      total += 9 * (c1 + c1 * c1 + c1 * c2 + c2 * c2);
+      f = c2 * (rows / 4) * (cols / 4) + pdim;
+    }
+    if (cfg.hidden > 0) {
+      total += f * cfg.hidden;
+      f = cfg.hidden;
+    }
+    total += f * (a.continuous ? 3 * cfg.k : a.classes);
   }
-  StanModel m(cfg, enc, prof, 0);
+  return total;
+}
+
+ModelMeta parse_model_metadata(const std::map<std::string, std::string>& metadata) {
+  auto parse = [&](const char* key) {
+    auto it = metadata.find(key);
+    STAN_CHECK(it != metadata.end(), "metadata lacks '", key, "'");
+    try {
+      return nlohmann::json::parse(it->second);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(detail::concat("metadata '", key, "' is not valid JSON (", e.what(), ")"));
+    }
+  };
+  ModelMeta m;
+  try {
+    m.config = ModelConfig::from_json(parse("config"));
+    m.encoder = Encoder::from_json(parse("encoding"));
+    m.profiles = ProfileModel::from_json(parse("profiles"));
+    m.info = parse("info");
+  } catch (const nlohmann::json::exception& e) {  // from_json's checks leave none; a safety net
+    throw Error(detail::concat("metadata does not have the expected form (", e.what(), ")"));
+  }
+  STAN_CHECK(m.encoder.options().profiles == m.profiles.enabled(),
+             "the encoding says profiles are ", m.encoder.options().profiles ? "on" : "off",
+             " but the model ", m.profiles.enabled() ? "has" : "has no", " profile mixture");
+  STAN_CHECK(!(m.config.arch == "cnn" && (m.config.window + 1 < 4 || m.encoder.columns() < 4)),
+             "model config: a cnn needs a window of at least 3");
+  STAN_CHECK(m.info.is_object(), "model info: expected a JSON object");
+  if (m.info.contains("owners")) {
+    const auto& owners = m.info["owners"];
+    STAN_CHECK(owners.is_array(), "model info: 'owners' is not a list of prefixes");
+    for (const auto& o : owners) {
+      STAN_CHECK(o.is_string(), "model info: 'owners' holds ",
+                 o.is_structured() ? "a list" : o.dump(), ", not a prefix");
+      parse_prefix(o.get<std::string>());
+    }
+  }
+  return m;
+}
+
+StanModel StanModel::load(const std::string& path) {
+  return from_checkpoint(nn::load_checkpoint(path));
+}
+
+StanModel StanModel::from_checkpoint(const nn::Checkpoint& ck) {
+  ModelMeta meta;
+  try {
+    meta = parse_model_metadata(ck.metadata);
+  } catch (const Error& e) {
+    throw Error(ck.path + ": bad model metadata: " + e.what());
+  }
+  int64_t values = 0;
+  for (const auto& [name, t] : ck.tensors) values += t.numel();
+  const int64_t need = weight_lower_bound(meta);
+  STAN_CHECK(need <= values, ck.path, ": the metadata describes a model of at least ", need,
+             " weights, but the file holds ", values, " values");
+  StanModel m(meta.config, meta.encoder, meta.profiles, 0);
   nn::load_state(m.state(), ck);
-  m.info_ = info;
+  m.info_ = std::move(meta.info);
   m.train(false);
   return m;
 }

@@ -3,6 +3,7 @@
 // conditioned on a per-host profile vector.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,6 +17,9 @@
 
 namespace stan {
 
+// Bounds on a model's configuration (`stan train` and model loading check them).
+inline constexpr int kMaxWindow = 64, kMaxComponents = 64, kMaxHidden = 8192, kMaxCnnChannels = 512;
+
 struct ModelConfig {
   std::string arch = "mlp";  // "mlp": flattened grid (+ hidden layer); "cnn": VGG-style encoder
   int window = 5;            // W previous rows
@@ -26,6 +30,7 @@ struct ModelConfig {
   int lr_step = 10;
   double lr_gamma = 0.9;
   nlohmann::json to_json() const;
+  // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);
 };
 
@@ -91,7 +96,10 @@ class StanModel {
   void save(const std::string& path) const;
   // The same with other values for the weights and buffers (named as in state()).
   void save(const std::string& path, const nn::NamedTensors& weights) const;
+  // Loads and validates: bad metadata (any field outside its bounds, inconsistent parts), a
+  // tensor that does not match the model, or a NaN/Inf value is a stan::Error naming the file.
   static StanModel load(const std::string& path);
+  static StanModel from_checkpoint(const nn::Checkpoint& ck);
   nn::NamedTensors state() const;  // "net.<attr>.<param>"
 
  private:
@@ -102,6 +110,19 @@ class StanModel {
   nlohmann::json info_ = nlohmann::json::object();
   Device device_ = Device::cpu();
 };
+
+// What a model file's metadata describes, every field checked against its bounds and the
+// parts against each other (profiles on in the encoding iff a mixture is present, a cnn's
+// minimum grid, the recorded owner prefixes). Throws stan::Error naming the field.
+struct ModelMeta {
+  ModelConfig config;
+  Encoder encoder;
+  ProfileModel profiles;
+  nlohmann::json info = nlohmann::json::object();
+};
+ModelMeta parse_model_metadata(const std::map<std::string, std::string>& metadata);
+// A lower bound on the values (weights) such a model holds, computed without building it.
+int64_t weight_lower_bound(const ModelMeta& m);
 
 // Where the bundled model lives (the source tree's stan/assets, or STAN_ASSETS_DIR at run time).
 std::string bundled_model_path();

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "stan/model/encoding.h"
+#include "stan/model/json_fields.h"
 #include "tensor/error.h"
 
 namespace stan {
@@ -159,16 +160,23 @@ nlohmann::json Gmm::to_json() const {
 }
 
 Gmm Gmm::from_json(const nlohmann::json& j) {
+  using namespace json_fields;
+  const std::string part = "model profiles: mixture";
   Gmm g;
-  g.k = j.at("k").get<int>();
-  g.d = j.at("d").get<int>();
-  g.weights = j.at("weights").get<std::vector<double>>();
-  g.means = j.at("means").get<std::vector<double>>();
-  g.variances = j.at("variances").get<std::vector<double>>();
-  STAN_CHECK(static_cast<int>(g.weights.size()) == g.k &&
-                 static_cast<int>(g.means.size()) == g.k * g.d &&
-                 static_cast<int>(g.variances.size()) == g.k * g.d,
-             "model profiles: inconsistent mixture sizes");
+  g.k = static_cast<int>(get_int(j, part, "k", 1, kMaxGmmComponents));
+  g.d = static_cast<int>(get_int(j, part, "d", 1, kMaxGmmDims));
+  const size_t kd = static_cast<size_t>(g.k) * static_cast<size_t>(g.d);
+  // Standardised profiles: means and spreads far beyond these are no fit of real hosts.
+  g.weights = get_double_array(j, part, "weights", static_cast<size_t>(g.k), 0, 1);
+  g.means = get_double_array(j, part, "means", kd, -1e6, 1e6);
+  g.variances = get_double_array(j, part, "variances", kd, 1e-12, 1e12);
+  STAN_CHECK(g.weights.size() == static_cast<size_t>(g.k) && g.means.size() == kd &&
+                 g.variances.size() == kd,
+             part, ": inconsistent sizes (k=", g.k, ", d=", g.d, ": ", g.weights.size(),
+             " weights, ", g.means.size(), " means, ", g.variances.size(), " variances)");
+  double total = 0;
+  for (double w : g.weights) total += w;
+  STAN_CHECK(std::abs(total - 1) <= 1e-3, part, ": the weights sum to ", total, ", not 1");
   return g;
 }
 
@@ -309,14 +317,24 @@ nlohmann::json ProfileModel::to_json() const {
 }
 
 ProfileModel ProfileModel::from_json(const nlohmann::json& j) {
+  using namespace json_fields;
+  const std::string part = "model profiles";
   ProfileModel m;
   if (j.is_null()) return m;
-  m.mean_ = j.at("mean").get<std::vector<double>>();
-  m.std_ = j.at("std").get<std::vector<double>>();
-  m.gmm_ = Gmm::from_json(j.at("gmm"));
-  STAN_CHECK(m.mean_.size() == names().size() && m.std_.size() == m.mean_.size() &&
-                 m.gmm_.d == static_cast<int>(m.mean_.size()),
-             "model profiles: expected ", names().size(), " fields");
+  const size_t d = names().size();
+  if (j.is_object() && j.contains("names")) {
+    const auto& n = j["names"];
+    STAN_CHECK(n.is_array() && n == nlohmann::json(names()), part,
+               ": the fields are not the ones this build knows (", names().size(),
+               " fields from log_flows to active_hours)");
+  }
+  m.mean_ = get_double_array(j, part, "mean", d, -1e9, 1e9);
+  m.std_ = get_double_array(j, part, "std", d, 1e-9, 1e9);
+  STAN_CHECK(m.mean_.size() == d && m.std_.size() == d, part, ": expected ", d, " fields, got ",
+             m.mean_.size(), " means and ", m.std_.size(), " spreads");
+  m.gmm_ = Gmm::from_json(field(j, part, "gmm"));
+  STAN_CHECK(m.gmm_.d == static_cast<int>(d), part, ": the mixture has ", m.gmm_.d,
+             " dimensions, expected ", d);
   return m;
 }
 

@@ -14,6 +14,9 @@
 
 namespace stan {
 
+// Bounds checked when a mixture is read from a model file.
+inline constexpr int kMaxGmmComponents = 1024, kMaxGmmDims = 1024;
+
 // Diagonal-covariance Gaussian mixture.
 struct Gmm {
   int k = 0, d = 0;
@@ -27,6 +30,7 @@ struct Gmm {
   double mean_log_likelihood(const std::vector<std::vector<double>>& data) const;
   std::vector<double> sample(Generator& gen) const;
   nlohmann::json to_json() const;
+  // Checks k >= 1, sizes, finite values, positive variances, weights summing to 1.
   static Gmm from_json(const nlohmann::json& j);
 };
 
@@ -52,6 +56,7 @@ class ProfileModel {
   const Gmm& gmm() const { return gmm_; }
 
   nlohmann::json to_json() const;
+  // null: disabled. Otherwise every field is checked (see Gmm::from_json).
   static ProfileModel from_json(const nlohmann::json& j);
 
  private:

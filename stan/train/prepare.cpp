@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "stan/io/cli_parse.h"
+#include "stan/io/time_check.h"
 
 namespace stan {
 
@@ -16,14 +17,27 @@ Prepared prepare_training(const PrepareOptions& opt) {
   nlohmann::json data_info = nlohmann::json::array();
   std::vector<std::string> notes;
   for (const std::string& path : opt.data) {
-    ReadStats st;
-    FlowTable t = read_flows(path, opt.read, &st);
+    // Straight into the combined table (labels interned there): no second copy of the rows.
+    // The row limit counts all files together.
+    ReadOptions ro = opt.read;
+    ro.row_limit = -1;
+    const int64_t limit = opt.read.row_limit;
+    const ReadStats st = for_each_flow(
+        path, table,
+        [&](const FlowRecord& r) {
+          STAN_CHECK(limit < 0 || static_cast<int64_t>(table.rows.size()) < limit, path,
+                     ": more than ", limit, " flow records",
+                     opt.data.size() > 1 ? " in all files together" : "",
+                     ", the row limit (--max-rows raises it)");
+          table.rows.push_back(r);
+        },
+        ro);
     if (std::string note = read_summary(path, st); !note.empty()) notes.push_back(note);
-    // Re-intern labels into the combined table.
-    for (FlowRecord r : t.rows) {
-      r.label = table.label_index(t.labels[r.label]);
-      table.rows.push_back(r);
-    }
+    const char* why = st.ipv6_rows > 0
+                          ? " of IPv4 (its IPv6 rows are skipped: the model covers IPv4)"
+                      : st.bad_rows > 0 ? " (all rows were malformed and skipped)"
+                                        : " (an empty file?)";
+    STAN_CHECK(st.rows > 0, path, ": no flow records", why);
     // The file name and its hash identify the data; the folder is the training machine's own.
     data_info.push_back({{"path", std::filesystem::path(path).filename().string()},
                          {"crc64", file_crc64(path)},
@@ -31,6 +45,15 @@ Prepared prepare_training(const PrepareOptions& opt) {
                          {"bad_rows_skipped", st.bad_rows},
                          {"ipv6_rows_skipped", st.ipv6_rows},
                          {"format", st.format}});
+  }
+  const TimeOutliers outliers = find_time_outliers(table);
+  if (outliers.count > 0) {
+    STAN_CHECK(opt.read.skip_bad_rows, outliers.count, " of ", table.rows.size(),
+               " records lie far from the others in time (e.g. ", format_time(outliers.example_te),
+               "; the rest lie within ", format_time(outliers.lo), " .. ", format_time(outliers.hi),
+               "): they would stretch the model's day; remove them, or pass --skip-bad-rows to "
+               "drop them");
+    remove_time_outliers(table, outliers);
   }
   std::vector<HostStream> all = build_host_streams(table, opt.owners), train, val;
   STAN_CHECK(!all.empty(), "no flow of the training data belongs to an owner host (owners: ",
@@ -72,6 +95,7 @@ Prepared prepare_training(const PrepareOptions& opt) {
   auto& info = p.model.info();
   info["command"] = opt.command;
   info["data"] = data_info;
+  if (outliers.count > 0) info["time_outliers_dropped"] = outliers.count;
   info["owners"] = owners;
   if (!opt.owners.hosts.empty()) info["owner_hosts"] = opt.owners.hosts.size();
   info["seed"] = opt.seed;

@@ -28,7 +28,9 @@ inline uint32_t as_bits(float f) {
 // e^x. Below -87.33 the result would be subnormal: 0 is returned (relative error 1 there).
 inline float exp(float x) {
   const float hi = 88.7228f, lo = -87.3365f;
-  const float xc = x > hi ? hi : (x < lo ? lo : x);
+  // NaN takes the low end here (every comparison with it is false), so that the conversion of
+  // n below stays defined; the NaN itself is returned at the end.
+  const float xc = x > hi ? hi : (x >= lo ? x : lo);
   // n = round(x / ln 2); r = x - n ln 2 in two parts (exact products).
   const float fn = __builtin_floorf(xc * 1.44269504088896341f + 0.5f);
   float r = xc - fn * 0.693359375f;

@@ -3,9 +3,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -206,7 +209,10 @@ TEST_CASE("checkpoint: broken files fail with a message naming the problem") {
   save_checkpoint(good, {{"w", from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3})},
                          {"b", from_vector<float>({7, 8}, {2})}});
   const std::string bytes = read_bytes(good);
-  auto [header, data] = split_file(bytes);
+  // Not a structured binding: clang 14 cannot capture those in the lambdas below.
+  const auto split = split_file(bytes);
+  const nlohmann::ordered_json& header = split.first;
+  const std::string& data = split.second;
   REQUIRE(data.size() == 32);
   const std::string p = dir.file("bad.safetensors");
   auto expect_bad = [&](const std::string& content, const std::vector<std::string>& parts) {
@@ -313,4 +319,80 @@ TEST_CASE("checkpoint: a failed save leaves no file") {
       {"[save_checkpoint]", "duplicate", "'w'"});
   REQUIRE(read_bytes(path) == before);
   REQUIRE(dir.entries() == 1);
+}
+
+TEST_CASE("checkpoint: non-finite values are refused on save and on load, naming the tensor") {
+  TempDir dir("nonfinite");
+  const std::string p = dir.file("m.safetensors");
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  // Saving: nothing is written, an existing file is kept.
+  save_checkpoint(p, {{"w", ones({3})}});
+  const std::string before = read_bytes(p);
+  require_error(
+      [&] {
+        save_checkpoint(p, {{"ok", ones({2})}, {"w", from_vector<float>({1, nan, 3}, {3})}});
+      },
+      {"[save_checkpoint]", "tensor 'w'", "non-finite value (nan at element 1 of 3)"});
+  require_error(
+      [&] {
+        save_checkpoint(p, {{"d", from_vector<double>({-HUGE_VAL}, {1})}});
+      },
+      {"tensor 'd'", "(-inf at element 0 of 1)"});
+  REQUIRE(read_bytes(p) == before);
+  REQUIRE(dir.entries() == 1);
+  // Loading a file that holds them (written by someone else).
+  auto [header, data] = split_file(before);
+  for (float bad : {nan, inf, -inf}) {
+    std::string d = data;
+    std::memcpy(d.data() + 4, &bad, sizeof bad);
+    write_bytes(p, st_file(header.dump(), d));
+    require_error([&] { load_checkpoint(p); },
+                  {p, "tensor 'w' holds a non-finite value", "at element 1 of 3"});
+  }
+  // Integer tensors have no such values; they load.
+  save_checkpoint(p, {{"i", from_vector<int64_t>({-1, 0, 9}, {3})}});
+  REQUIRE(load_checkpoint(p).get("i").to_vector<int64_t>() == std::vector<int64_t>{-1, 0, 9});
+}
+
+TEST_CASE("checkpoint: hostile shapes and sizes fail before any allocation") {
+  TempDir dir("hostile");
+  const std::string p = dir.file("bad.safetensors");
+  auto expect_bad = [&](const std::string& content, const std::vector<std::string>& parts) {
+    write_bytes(p, content);
+    std::vector<std::string> all{p};
+    all.insert(all.end(), parts.begin(), parts.end());
+    require_error([&] { load_checkpoint(p); }, all);
+  };
+  // A zero next to huge dimensions: no data, but the strides would overflow.
+  expect_bad(
+      st_file(
+          std::string("{") + kMeta +
+              R"(,"w":{"dtype":"F32","shape":[0,4611686018427387904,4611686018427387904],"data_offsets":[0,0]}})",
+          ""),
+      {"'w'", "[0,4611686018427387904,4611686018427387904]", "larger than any model"});
+  expect_bad(
+      st_file(std::string("{") + kMeta +
+                  R"(,"w":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,4]}})",
+              std::string(4, '\0')),
+      {"'w'", "not a list of at most 8 dimensions"});
+  expect_bad(st_file(std::string("{") + kMeta +
+                         R"(,"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})",
+                     std::string(8, '\0')),
+             {"'w'", "a dimension is not an integer: 2.5"});
+  expect_bad(st_file(std::string("{") + kMeta + R"(,"w":[1,2]})", ""), {"'w' is not an object"});
+  expect_bad(st_file(R"({"__metadata__":{"format":7}})", ""),
+             {"metadata 'format' is not a string"});
+  expect_bad(st_file(R"({"__metadata__":[1]})", ""), {"'__metadata__' is not an object"});
+  // A header length over the format's 100 MB limit.
+  std::string big(64, ' ');
+  const uint64_t n = (uint64_t{100} << 20) + 8;
+  for (int i = 0; i < 8; ++i) big[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  expect_bad(big, {"header length", "over the format's limit"});
+  // A folder.
+  fs::create_directory(dir.file("sub"));
+  require_error([&] { load_checkpoint(dir.file("sub")); },
+                {"sub", "is a folder, not a model file"});
+  // The same checks over memory.
+  require_error([&] { parse_checkpoint("in-memory", "short"); }, {"in-memory", "too short"});
 }

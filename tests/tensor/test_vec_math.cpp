@@ -81,6 +81,8 @@ TEST_CASE("vec_math: exp, log, log1p, expm1 within their stated ulp bounds of li
     CHECK(e(-100.0f) == 0.0f);
     CHECK(std::isinf(e(100.0f)));
     CHECK(std::isnan(e(NAN)));
+    CHECK(std::isnan(e(-NAN)));
+    CHECK(std::isnan(em(NAN)));
     CHECK(e(0.0f) == 1.0f);
     CHECK(std::isinf(l(0.0f)));
     CHECK(l(0.0f) < 0);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <limits>
 
 #include "stan/model/profile.h"
 #include "stan/stan_test_util.h"
@@ -107,4 +109,28 @@ TEST_CASE("generate: a profile file steers the hosts (quiet vs busy)", "[realism
   const int64_t quiet = flows_with(std::log1p(3.0)), busy = flows_with(std::log1p(15000.0));
   INFO("quiet " << quiet << " busy " << busy);
   REQUIRE(busy > 5 * std::max<int64_t>(quiet, 1));
+}
+
+TEST_CASE("generate: options outside the supported years or counts are refused", "[stan]") {
+  StanModel m = StanModel::load(bundled_model_path());
+  auto attempt = [&](const std::function<void(GenerateOptions&)>& edit) {
+    GenerateOptions g;
+    g.hosts = 2;
+    g.duration = 600;
+    g.start = m.encoder().day_start();
+    edit(g);
+    generate_flows(m, g, [](const FlowRecord&) {});
+  };
+  REQUIRE_THROWS_WITH(attempt([](GenerateOptions& g) { g.start = kMaxFlowTime - 10; }),
+                      Catch::Contains("leaves the years 1970-2099"));
+  REQUIRE_THROWS_WITH(attempt([](GenerateOptions& g) { g.start = -86400; }),
+                      Catch::Contains("leaves the years 1970-2099"));
+  REQUIRE_THROWS_WITH(
+      attempt([](GenerateOptions& g) { g.duration = std::numeric_limits<int64_t>::max(); }),
+      Catch::Contains("leaves the years 1970-2099"));
+  REQUIRE_THROWS_WITH(attempt([](GenerateOptions& g) { g.max_flows_per_host = 0; }),
+                      Catch::Contains("max flows per host must be at least 1, got 0"));
+  REQUIRE_THROWS_WITH(attempt([](GenerateOptions& g) { g.threads = -4; }),
+                      Catch::Contains("threads must not be negative, got -4"));
+  REQUIRE_NOTHROW(attempt([](GenerateOptions&) {}));
 }

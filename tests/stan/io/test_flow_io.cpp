@@ -482,7 +482,8 @@ TEST_CASE("flow_io: header problems and missing files are clear errors", "[flow_
   REQUIRE_THROWS_WITH(
       stan::read_flows(d.path("nope.csv")),
       Contains("cannot open '" + d.path("nope.csv") + "'") && Contains("No such file"));
-  REQUIRE_THROWS_WITH(stan::read_flows(d.dir.string()), Contains("cannot read '" + d.dir.string()));
+  REQUIRE_THROWS_WITH(stan::read_flows(d.dir.string()),
+                      Contains("cannot open '" + d.dir.string() + "': is a folder"));
 }
 
 TEST_CASE("flow_io: skip_bad_rows skips and counts; max_rows stops", "[flow_io]") {
@@ -526,7 +527,7 @@ TEST_CASE("flow_io: FlowWriter publishes on commit only", "[flow_io]") {
       stan::FlowWriter w(d.path(name), tab.labels);
       for (const FlowRecord& r : tab.rows) w.write(r);
       CHECK(w.rows() == 7);
-      CHECK(d.files().size() == 1);  // only the temporary file exists
+      CHECK(d.files().size() <= 1);  // at most the temporary file (none while anonymous)
       CHECK_FALSE(fs::exists(d.path(name)));
     }  // destroyed without commit
     CHECK(d.files().empty());
@@ -553,42 +554,6 @@ TEST_CASE("flow_io: FlowWriter publishes on commit only", "[flow_io]") {
   REQUIRE_THROWS_WITH(stan::FlowWriter(d.path("l.csv"), {"a,b"}), Contains("label 'a,b'"));
   REQUIRE_THROWS_WITH(stan::write_flows(d.path("missing/dir/out.csv"), tab),
                       Contains("cannot write '" + d.path("missing/dir/out.csv") + "'"));
-}
-
-TEST_CASE("flow_io: AtomicFile commits by rename and cleans up otherwise", "[flow_io]") {
-  TempDir d;
-  const std::string path = d.path("state.bin");
-  {
-    stan::AtomicFile f(path);
-    CHECK(f.temp_path() == path + ".tmp." + std::to_string(::getpid()));
-    f.write("partial");
-    CHECK(fs::exists(f.temp_path()));
-    CHECK_FALSE(fs::exists(path));
-  }
-  CHECK(d.files().empty());
-
-  stan::write_file_atomic(path, "old");
-  {
-    stan::AtomicFile f(path);
-    f.write(std::string(1 << 20, 'x'));  // larger than the internal buffer
-    f.write("tail");
-    CHECK(read_bytes(path) == "old");  // the old content stays until commit
-    f.commit();
-    CHECK(f.committed());
-    CHECK(f.bytes_written() == (1u << 20) + 4);
-    REQUIRE_THROWS_WITH(f.write("more"), Contains("after commit"));
-  }
-  CHECK(read_bytes(path) == std::string(1 << 20, 'x') + "tail");
-  CHECK(d.files() == std::vector<std::string>{"state.bin"});
-
-  stan::AtomicFile moved_from(d.path("m.bin"));
-  stan::AtomicFile moved(std::move(moved_from));
-  moved.write("m");
-  moved.commit();
-  CHECK(read_bytes(d.path("m.bin")) == "m");
-
-  REQUIRE_THROWS_WITH(stan::write_file_atomic(d.path("no/such/dir/x"), "x"),
-                      Contains("cannot write '" + d.path("no/such/dir/x") + "'"));
 }
 
 TEST_CASE("flow_io: the bundled sample reads with its documented row count", "[flow_io]") {
