@@ -21,6 +21,8 @@ struct TrainArgs {
   std::string encoding = "full";
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
+  int popular_peers = -1;
+  double weight_decay = 0, profile_noise = 0;
   int64_t batch = 512, max_batches = -1;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -67,7 +69,20 @@ void add_train_command(CLI::App& app) {
   c->add_option("--peer-cache", a->peer_cache,
                 "Recent peers a host can reuse (0 = off; default 8, "
                 "faithful 0)");
+  c->add_option("--popular-peers", a->popular_peers,
+                "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
+                "default 0): the remotes most training hosts talk to")
+      ->check(CLI::Range(0, 65536));
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)");
+  c->add_option("--weight-decay", a->weight_decay,
+                "Decoupled weight decay per step, as AdamW (default 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--profile-noise", a->profile_noise,
+                "Standard deviation of Gaussian noise on each training window's standardised "
+                "profile (regularisation; default 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
   c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--batch-size", a->batch, "Windows per batch")
       ->capture_default_str()
@@ -127,10 +142,13 @@ void add_train_command(CLI::App& app) {
     if (a->no_flags) p.encoding.flags_tos = false;
     if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
+    if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     p.config.arch = a->arch;
     p.config.window = a->window;
     p.config.k = a->k;
     p.config.hidden = a->hidden;
+    p.config.weight_decay = a->weight_decay;
+    p.config.profile_noise = a->profile_noise;
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;
     p.read.skip_bad_rows = a->skip_bad;

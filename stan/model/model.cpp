@@ -19,7 +19,9 @@ nlohmann::json ModelConfig::to_json() const {
           {"lr_mixture", lr_mixture},
           {"lr_softmax", lr_softmax},
           {"lr_step", lr_step},
-          {"lr_gamma", lr_gamma}};
+          {"lr_gamma", lr_gamma},
+          {"weight_decay", weight_decay},
+          {"profile_noise", profile_noise}};
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
@@ -34,9 +36,13 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.lr_softmax = j.at("lr_softmax").get<double>();
   c.lr_step = j.at("lr_step").get<int>();
   c.lr_gamma = j.at("lr_gamma").get<double>();
+  c.weight_decay = j.value("weight_decay", 0.0);  // absent in older model files
+  c.profile_noise = j.value("profile_noise", 0.0);
   STAN_CHECK(c.arch == "mlp" || c.arch == "cnn", "unknown architecture '", c.arch,
              "' (mlp or cnn)");
-  STAN_CHECK(c.window >= 1 && c.k >= 1 && c.hidden >= 0, "invalid model configuration");
+  STAN_CHECK(
+      c.window >= 1 && c.k >= 1 && c.hidden >= 0 && c.weight_decay >= 0 && c.profile_noise >= 0,
+      "invalid model configuration");
   return c;
 }
 

@@ -25,6 +25,8 @@ struct ModelConfig {
   double lr_mixture = 1e-3, lr_softmax = 1e-2;
   int lr_step = 10;
   double lr_gamma = 0.9;
+  double weight_decay = 0;   // decoupled (AdamW-style): w -= lr * weight_decay * w per step
+  double profile_noise = 0;  // training only: N(0, s^2) added to each window's standardised profile
   nlohmann::json to_json() const;
   static ModelConfig from_json(const nlohmann::json& j);
 };
