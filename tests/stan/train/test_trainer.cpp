@@ -104,6 +104,7 @@ TEST_CASE("trainer: profile noise changes training, only training, and is a func
   // training (the held-back hosts) do not see the noise.
   const std::string dir = temp_dir("noise");
   PrepareOptions po = small_options();
+  po.config.profile_noise = 0;
   TrainOptions t = small_train(dir + "/plain.safetensors", 1);
   t.max_batches = 4;
   std::vector<EpochReport> plain, noisy, again;
@@ -113,7 +114,9 @@ TEST_CASE("trainer: profile noise changes training, only training, and is a func
   }
   po.config.profile_noise = 1.0;
   {
-    Prepared a = prepare_training(small_options()), b = prepare_training(po);
+    PrepareOptions plain = small_options();
+    plain.config.profile_noise = 0;
+    Prepared a = prepare_training(plain), b = prepare_training(po);
     REQUIRE(evaluate_loss(a.model, a.val, 64) == evaluate_loss(b.model, b.val, 64));
   }
   for (auto* out : {&noisy, &again}) {
