@@ -22,7 +22,7 @@ struct TrainArgs {
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int popular_peers = -1;
-  double weight_decay = 0, profile_noise = 0;
+  double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise;
   int64_t batch = 512, max_batches = -1;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -80,7 +80,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   c->add_option("--profile-noise", a->profile_noise,
                 "Standard deviation of Gaussian noise on each training window's standardised "
-                "profile (regularisation; default 0)")
+                "profile (regularisation against learning the training hosts by heart; 0 = off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
   c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);

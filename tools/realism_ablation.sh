@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Realism ablation (developer tool; needs the full UGR'16 extract, not shipped): trains one model
-# per row on the same training hosts (rows 1-7: from the faithful STAN encoding to the full one;
-# rows 8-11: today's defaults plus one change each: popular peers, weight decay, profile noise,
-# hidden 64); generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates
+# per row on the same training hosts (rows 1-7: from the faithful STAN encoding to the full one,
+# without profile noise; rows 8-11: row 7 plus one change each: popular peers, weight decay,
+# profile noise 0.5 (today's default), hidden 64); generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates
 # each run against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
 # independent baseline and, with BUNDLED=MODEL, an existing model. One JSON summary line per row
@@ -25,14 +25,14 @@ declare -A steps=(
   [1-faithful]="--encoding faithful"
   [2-zero]="--no-censor --no-profiles --peer-cache 0 --no-bytes-per-packet --no-flags-tos"
   [3-censor]="--no-profiles --peer-cache 0 --no-bytes-per-packet --no-flags-tos"
-  [4-profiles]="--peer-cache 0 --no-bytes-per-packet --no-flags-tos"
-  [5-peers]="--no-bytes-per-packet --no-flags-tos"
-  [6-rules]="--no-flags-tos"
-  [7-flags-tos]=""
-  [8-popular-peers]="--popular-peers 1024"
-  [9-weight-decay]="--weight-decay 1e-3"
+  [4-profiles]="--peer-cache 0 --no-bytes-per-packet --no-flags-tos --profile-noise 0"
+  [5-peers]="--no-bytes-per-packet --no-flags-tos --profile-noise 0"
+  [6-rules]="--no-flags-tos --profile-noise 0"
+  [7-flags-tos]="--profile-noise 0"
+  [8-popular-peers]="--popular-peers 1024 --profile-noise 0"
+  [9-weight-decay]="--weight-decay 1e-3 --profile-noise 0"
   [10-profile-noise]="--profile-noise 0.5"
-  [11-hidden-64]="--hidden 64"
+  [11-hidden-64]="--hidden 64 --profile-noise 0"
 )
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'
