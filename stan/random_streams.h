@@ -9,10 +9,11 @@
 namespace stan::streams {
 
 // Training.
-inline constexpr uint64_t kInit = 0x5eed;        // network initialisation (split per attribute)
-inline constexpr uint64_t kShuffle = 0x5;        // batch order (split per epoch)
-inline constexpr uint64_t kColdStarts = 0xc01d;  // cold-start clock times (split per host)
-inline constexpr uint64_t kProfileFit = 0x9f0f;  // EM initialisation of the profile mixture
+inline constexpr uint64_t kInit = 0x5eed;          // network initialisation (split per attribute)
+inline constexpr uint64_t kShuffle = 0x5;          // batch order (split per epoch)
+inline constexpr uint64_t kColdStarts = 0xc01d;    // cold-start clock times (split per host)
+inline constexpr uint64_t kProfileFit = 0x9f0f;    // EM initialisation of the profile mixture
+inline constexpr uint64_t kProfileNoise = 0x9f0e;  // profile noise (split per epoch, batch)
 
 // Generation.
 inline constexpr uint64_t kHostAddresses = 0xad;  // made-up owner addresses

@@ -23,6 +23,8 @@ struct TrainArgs {
   std::string encoding = "full";
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
+  int popular_peers = -1;
+  double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise;
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -70,8 +72,21 @@ void add_train_command(CLI::App& app) {
                 "Recent peers a host can reuse (0 = off; default 8, "
                 "faithful 0)")
       ->check(CLI::Range(0, kMaxPeerCache));
+  c->add_option("--popular-peers", a->popular_peers,
+                "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
+                "default 0): the remotes most training hosts talk to")
+      ->check(CLI::Range(0, kMaxPopularPeers));
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)")
       ->check(CLI::Range(0, kMaxColdStarts));
+  c->add_option("--weight-decay", a->weight_decay,
+                "Decoupled weight decay per step, as AdamW (default 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--profile-noise", a->profile_noise,
+                "Standard deviation of Gaussian noise on each training window's standardised "
+                "profile (regularisation against learning the training hosts by heart; 0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
   c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--batch-size", a->batch, "Windows per batch")
       ->capture_default_str()
@@ -145,10 +160,13 @@ void add_train_command(CLI::App& app) {
     if (a->no_flags) p.encoding.flags_tos = false;
     if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
+    if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     p.config.arch = a->arch;
     p.config.window = a->window;
     p.config.k = a->k;
     p.config.hidden = a->hidden;
+    p.config.weight_decay = a->weight_decay;
+    p.config.profile_noise = a->profile_noise;
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;
     p.read.skip_bad_rows = a->skip_bad;

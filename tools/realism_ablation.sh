@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
 # Realism ablation (developer tool; needs the full UGR'16 extract, not shipped): trains one model
-# per step of the encoding, from the faithful STAN encoding to the full one, on the same training
-# hosts; generates the held-back hosts (same addresses, 24 h); evaluates each against the
-# held-back hosts' real flows; also evaluates real held-back vs real training hosts (the floor)
-# and the independent baseline. Prints one JSON summary line per row into $out/summary.jsonl.
+# per row on the same training hosts (rows 1-7: from the faithful STAN encoding to the full one,
+# without profile noise; rows 8-11: row 7 plus one change each: popular peers, weight decay,
+# profile noise 0.5 (today's default), hidden 64); generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates
+# each run against the held-back hosts' real flows and prints mean and spread over the seeds
+# (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
+# independent baseline and, with BUNDLED=MODEL, an existing model. One JSON summary line per row
+# goes into $out/summary.jsonl.
 #   bash tools/realism_ablation.sh DATA.csv.xz HOSTS.csv OUT_DIR [MAX_BATCHES] [EPOCHS]
+# Environment: SEEDS (default 1,2,3), STEPS (the rows to run, default all, e.g. "7-flags-tos
+# 8-popular-peers"), TRAIN_FLAGS (added to every training, e.g. "--threads 1"), BUNDLED.
 set -euo pipefail
 data=$1 hosts=$2 out=$3 batches=${4:-1200} epochs=${5:-1}
+seeds=${SEEDS:-1,2,3}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 stan=${STAN_BIN:-$root/build/bin/stan}
+export STAN_BIN=$stan
 mkdir -p "$out"
-common=(--data "$data" --host-list "@$hosts" --val-fraction 0.2 --seed 1 --epochs "$epochs" --quiet)
+common=(--data "$data" --owner-hosts "@$hosts" --val-fraction 0.2 --seed 1 --epochs "$epochs" --quiet)
 [[ $batches -gt 0 ]] && common+=(--max-batches "$batches")
+# shellcheck disable=SC2206
+common+=(${TRAIN_FLAGS:-})
 declare -A steps=(
   [1-faithful]="--encoding faithful"
   [2-zero]="--no-censor --no-profiles --peer-cache 0 --no-bytes-per-packet --no-flags-tos"
   [3-censor]="--no-profiles --peer-cache 0 --no-bytes-per-packet --no-flags-tos"
-  [4-profiles]="--peer-cache 0 --no-bytes-per-packet --no-flags-tos"
-  [5-peers]="--no-bytes-per-packet --no-flags-tos"
-  [6-rules]="--no-flags-tos"
-  [7-flags-tos]=""
+  [4-profiles]="--peer-cache 0 --no-bytes-per-packet --no-flags-tos --profile-noise 0"
+  [5-peers]="--no-bytes-per-packet --no-flags-tos --profile-noise 0"
+  [6-rules]="--no-flags-tos --profile-noise 0"
+  [7-flags-tos]="--profile-noise 0"
+  [8-popular-peers]="--popular-peers 1024 --profile-noise 0"
+  [9-weight-decay]="--weight-decay 1e-3 --profile-noise 0"
+  [10-profile-noise]="--profile-noise 0.5"
+  [11-hidden-64]="--hidden 64 --profile-noise 0"
 )
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'
@@ -34,7 +47,9 @@ with op(src, 'rt') as f, open(dst, 'w') as o:
         if p[2] in hs or p[3] in hs: o.write(line)
 PY
 }
-for name in $(printf '%s\n' "${!steps[@]}" | sort); do
+run_steps=${STEPS:-$(printf '%s\n' "${!steps[@]}" | sort -V)}
+for name in $run_steps; do
+  [[ -v "steps[$name]" ]] || { echo "unknown step '$name' (known: ${!steps[*]})" >&2; exit 2; }
   model=$out/$name.safetensors
   if [[ ! -f $model ]]; then
     echo "== $name: train"
@@ -48,17 +63,20 @@ for name in $(printf '%s\n' "${!steps[@]}" | sort); do
     split "$data" "$out/val_hosts.txt" "$out/real_val.csv"
     split "$data" "$out/train_hosts.txt" "$out/real_train.csv"
   fi
-  echo "== $name: generate + eval"
-  "$stan" generate --model "$model" --host-ips "@$out/val_hosts.txt" --duration 24h \
-    --start "2016-04-11 00:00:00" --seed 1 --quiet --out "$out/$name.csv" > "$out/$name.gen.log"
-  "$stan" eval --real "$out/real_val.csv" --synthetic "$out/$name.csv" --train "$out/real_train.csv" \
-    --owner-hosts "$out/val_hosts.txt" --json "$out/$name.json" > "$out/$name.eval.txt"
+  echo "== $name: generate + eval at seeds $seeds"
+  bash "$root/tools/eval_seeds.sh" "$model" "$out/real_val.csv" "$out/val_hosts.txt" "$out" "$name" \
+    "$seeds" -- --train "$out/real_train.csv"
 done
+if [[ -n ${BUNDLED:-} ]]; then
+  echo "== bundled model $BUNDLED"
+  bash "$root/tools/eval_seeds.sh" "$BUNDLED" "$out/real_val.csv" "$out/val_hosts.txt" "$out" \
+    bundled "$seeds" -- --train "$out/real_train.csv"
+fi
 echo "== floor (real held-back vs real training hosts) and baseline"
-"$stan" eval --real "$out/real_val.csv" --synthetic "$out/real_train.csv" --owner-hosts "$hosts" \
-  --json "$out/floor.json" > "$out/floor.eval.txt"
+OWNERS=$hosts bash "$root/tools/eval_seeds.sh" "real:$out/real_train.csv" "$out/real_val.csv" \
+  "$out/val_hosts.txt" "$out" floor
 "$stan" baseline --real "$out/real_train.csv" --owner-hosts "$out/train_hosts.txt" \
   --hosts "$(wc -l < "$out/val_hosts.txt")" --duration 24h --seed 1 --out "$out/baseline.csv" > /dev/null
-"$stan" eval --real "$out/real_val.csv" --synthetic "$out/baseline.csv" --owner-hosts "$hosts" \
-  --train "$out/real_train.csv" --json "$out/baseline.json" > "$out/baseline.eval.txt"
-echo "done: $out/*.eval.txt, $out/*.json"
+OWNERS=$hosts bash "$root/tools/eval_seeds.sh" "real:$out/baseline.csv" "$out/real_val.csv" \
+  "$out/val_hosts.txt" "$out" baseline 1 -- --train "$out/real_train.csv"
+echo "done: $out/summary.jsonl (python3 tools/eval_summary.py --table $out/summary.jsonl)"

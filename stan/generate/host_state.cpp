@@ -80,7 +80,7 @@ void fill_step_row(const StanModel& model, const HostState& h, StepRows& r, int6
   r.clock[i] = clock;
   r.stream[i] = static_cast<int64_t>(h.stream);
   r.offset[i] = static_cast<int64_t>(h.offset);
-  r.peer_limit[i] = static_cast<int64_t>(h.peers.size()) + 1;
+  r.peer_limit[i] = enc.peer_limit(h.peers.size());
 }
 
 bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t seed, int64_t end,

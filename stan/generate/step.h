@@ -60,7 +60,7 @@ struct StepRows {
   int64_t m = 0;
   // In: (m, I) windows | current row (zeros but its clock column) | profile; per row its random
   // stream, its counter offset, its clock (seconds since the day start) and how many classes the
-  // peer attribute may take (1 + the host's cached peers).
+  // peer attribute may take (Encoder::peer_limit: new, popular, the host's cached peers).
   std::vector<float> x;
   std::vector<int64_t> stream, offset, peer_limit;
   std::vector<double> clock;

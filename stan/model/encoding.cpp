@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 
 #include "stan/io/flow_io.h"
@@ -35,6 +36,8 @@ nlohmann::json EncodingOptions::to_json() const {
           {"bytes_per_packet", bytes_per_packet},
           {"flags_tos", flags_tos},
           {"peer_cache", peer_cache},
+          {"popular_peers", popular_peers},
+          {"popular_min_hosts", popular_min_hosts},
           {"cold_starts", cold_starts},
           {"profiles", profiles},
           {"profile_components", profile_components},
@@ -51,6 +54,13 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.bytes_per_packet = get_bool(j, part, "bytes_per_packet");
   o.flags_tos = get_bool(j, part, "flags_tos");
   o.peer_cache = static_cast<int>(get_int(j, part, "peer_cache", 0, kMaxPeerCache));
+  // Absent in model files written before popular peers existed: off.
+  o.popular_peers = j.contains("popular_peers")
+                        ? static_cast<int>(get_int(j, part, "popular_peers", 0, kMaxPopularPeers))
+                        : 0;
+  o.popular_min_hosts = j.contains("popular_min_hosts")
+                            ? static_cast<int>(get_int(j, part, "popular_min_hosts", 1, 1000000000))
+                            : 3;
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -67,6 +77,7 @@ EncodingOptions EncodingOptions::faithful() {
   o.bytes_per_packet = false;
   o.flags_tos = false;
   o.peer_cache = 0;
+  o.popular_peers = 0;
   o.profiles = false;
   o.sigma_floor = 0;
   return o;
@@ -120,7 +131,10 @@ void Encoder::layout() {
   add(AttrId::dir, false, 2, 1);
   add(AttrId::lport, false, kPortClasses, 2);
   add(AttrId::rport, false, kPortClasses, 2);
-  if (opt_.peer_cache > 0) add(AttrId::peer, false, opt_.peer_cache + 1, 2);
+  // Peer features: the cache position (scaled), "new peer", and with popular peers "popular".
+  const int64_t npop = static_cast<int64_t>(popular_.size());
+  if (opt_.peer_cache > 0 || opt_.popular_peers > 0)
+    add(AttrId::peer, false, 1 + npop + opt_.peer_cache, opt_.popular_peers > 0 ? 3 : 2);
   for (AttrId o : {AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4}) add(o, false, 256, 1);
   add(AttrId::pkt, true, 0, 1);
   add(AttrId::bytes, true, 0, 1);
@@ -222,6 +236,7 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
   one_pkt_zero_td_ =
       one_pkt > 0 && static_cast<double>(one_pkt_td) < 0.005 * static_cast<double>(one_pkt);
 
+  fit_popular(streams);
   const int64_t nbuckets = kPortClasses - 1024;
   port_table_.assign(nbuckets, {});
   port_class_total_.assign(nbuckets, 0);
@@ -237,6 +252,34 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
       port_table_[b].emplace_back(per[b][i].second, static_cast<double>(-per[b][i].first));
   }
   layout();
+}
+
+void Encoder::fit_popular(const std::vector<HostStream>& streams) {
+  popular_.clear();
+  popular_rank_.clear();
+  if (opt_.popular_peers <= 0) return;
+  // Per remote address: the training hosts that talk to it, and its flows.
+  struct Count {
+    int64_t hosts = 0, flows = 0;
+    uint32_t last_host = 0;
+    bool seen = false;
+  };
+  std::unordered_map<uint32_t, Count> by_remote;
+  for (const HostStream& s : streams)
+    for (const HostFlow& f : s.flows) {
+      Count& c = by_remote[f.remote_ip];
+      ++c.flows;
+      if (!c.seen || c.last_host != s.host) ++c.hosts;  // streams hold one host each
+      c.seen = true;
+      c.last_host = s.host;
+    }
+  std::vector<std::tuple<int64_t, int64_t, uint32_t>> rank;
+  for (const auto& [ip, c] : by_remote)
+    if (c.hosts >= std::max(1, opt_.popular_min_hosts)) rank.emplace_back(-c.hosts, -c.flows, ip);
+  std::sort(rank.begin(), rank.end());
+  if (rank.size() > static_cast<size_t>(opt_.popular_peers)) rank.resize(opt_.popular_peers);
+  for (const auto& [h, n, ip] : rank) popular_.push_back(ip);
+  for (size_t i = 0; i < popular_.size(); ++i) popular_rank_[popular_[i]] = static_cast<int64_t>(i);
 }
 
 // ---- encoding ---------------------------------------------------------------------------
@@ -263,13 +306,19 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
   set(AttrId::dir, f.outgoing ? 1 : 0);
   set(AttrId::lport, static_cast<double>(port_class(f.local_port)));
   set(AttrId::rport, static_cast<double>(port_class(f.remote_port)));
+  // The host's own recent peers first, then the popular remotes, else a new address.
   int64_t peer = 0;
-  if (opt_.peer_cache > 0) {
+  if (find(AttrId::peer)) {
+    const int64_t npop = static_cast<int64_t>(popular_.size());
     for (size_t i = 0; i < peers.size() && i < static_cast<size_t>(opt_.peer_cache); ++i)
       if (peers[i] == f.remote_ip) {
-        peer = static_cast<int64_t>(i) + 1;
+        peer = npop + static_cast<int64_t>(i) + 1;
         break;
       }
+    if (peer == 0) {
+      const auto it = popular_rank_.find(f.remote_ip);
+      if (it != popular_rank_.end()) peer = it->second + 1;
+    }
     set(AttrId::peer, static_cast<double>(peer));
   }
   if (peer == 0) {
@@ -332,10 +381,19 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
       o[0] = static_cast<float>(c) / kPortClasses;
       o[1] = c < 1024 ? 1.0f : 0.0f;
       break;
-    case AttrId::peer:
-      o[0] = static_cast<float>(c) / static_cast<float>(opt_.peer_cache);
+    case AttrId::peer: {
+      const int64_t npop = static_cast<int64_t>(popular_.size());
+      if (opt_.popular_peers <= 0) {
+        o[0] = static_cast<float>(c) / static_cast<float>(opt_.peer_cache);
+        o[1] = c == 0 ? 1.0f : 0.0f;
+        break;
+      }
+      if (c > npop && opt_.peer_cache > 0)
+        o[0] = static_cast<float>(c - npop) / static_cast<float>(opt_.peer_cache);
       o[1] = c == 0 ? 1.0f : 0.0f;
+      o[2] = c >= 1 && c <= npop ? 1.0f : 0.0f;
       break;
+    }
     case AttrId::oct1:
     case AttrId::oct2:
     case AttrId::oct3:
@@ -393,7 +451,7 @@ Tensor Encoder::applies(AttrId a, const std::array<Tensor, kNumAttrIds>& drawn) 
     case AttrId::oct2:
     case AttrId::oct3:
     case AttrId::oct4:
-      return opt_.peer_cache > 0 ? is(AttrId::peer, 0) : Tensor();
+      return find(AttrId::peer) ? is(AttrId::peer, 0) : Tensor();
     default:
       return Tensor();
   }
@@ -429,9 +487,12 @@ uint16_t Encoder::decode_port(int64_t cls, Generator& gen) const {
 }
 
 uint32_t Encoder::remote_ip(const RowValues& row, const std::vector<uint32_t>& peers) const {
-  const int peer =
-      opt_.peer_cache > 0 ? static_cast<int>(row.v[static_cast<int>(AttrId::peer)]) : 0;
-  if (peer > 0 && peer <= static_cast<int>(peers.size())) return peers[peer - 1];
+  const int64_t peer =
+      find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
+  const int64_t npop = static_cast<int64_t>(popular_.size());
+  if (peer >= 1 && peer <= npop) return popular_[peer - 1];
+  if (peer > npop && peer - npop <= static_cast<int64_t>(peers.size()))
+    return peers[peer - npop - 1];
   auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
   return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 |
          oct(AttrId::oct4);
@@ -495,6 +556,8 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const std::vecto
 // ---- serialisation ----------------------------------------------------------------------
 
 nlohmann::json Encoder::to_json() const {
+  nlohmann::json popular = nlohmann::json::array();
+  for (uint32_t ip : popular_) popular.push_back(format_ipv4(ip));
   nlohmann::json ports = nlohmann::json::array();
   for (size_t b = 0; b < port_table_.size(); ++b) {
     if (port_table_[b].empty() && port_class_total_[b] == 0) continue;
@@ -512,6 +575,7 @@ nlohmann::json Encoder::to_json() const {
           {"pkt", pkt_.to_json()},
           {"bytes", bytes_.to_json()},
           {"one_packet_zero_duration", one_pkt_zero_td_},
+          {"popular_peers", popular},
           {"port_classes", ports}};
 }
 
@@ -543,6 +607,22 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
   e.pkt_ = Scaler::from_json(field(j, part, "pkt"), part + ": pkt", kMaxPackets);
   e.bytes_ = Scaler::from_json(field(j, part, "bytes"), part + ": bytes", kMaxBytes);
   e.one_pkt_zero_td_ = get_bool(j, part, "one_packet_zero_duration");
+  if (j.contains("popular_peers")) {
+    const nlohmann::json& list = field(j, part, "popular_peers");
+    STAN_CHECK(list.is_array() && list.size() <= static_cast<size_t>(kMaxPopularPeers), part,
+               ": 'popular_peers' must be an array of at most ", kMaxPopularPeers, " addresses");
+    for (const auto& a : list) {
+      STAN_CHECK(a.is_string(), part, ": 'popular_peers' holds a non-string");
+      const Ipv4Prefix p = parse_prefix(a.get<std::string>());
+      STAN_CHECK(p.len == 32, "model encoding: popular peer '", a.get<std::string>(),
+                 "' is not an address");
+      e.popular_rank_[p.addr] = static_cast<int64_t>(e.popular_.size());
+      e.popular_.push_back(p.addr);
+    }
+  }
+  STAN_CHECK(static_cast<int64_t>(e.popular_.size()) <= std::max(0, e.opt_.popular_peers),
+             "model encoding: ", e.popular_.size(), " popular peers, the options allow ",
+             e.opt_.popular_peers);
   const int64_t nbuckets = kPortClasses - 1024;
   e.port_table_.assign(nbuckets, {});
   e.port_class_total_.assign(nbuckets, 0);
@@ -581,8 +661,9 @@ std::string Encoder::describe() const {
   };
   os << "encoding: zero_decisions=" << opt_.zero_decisions << " censor=" << opt_.censor
      << " bytes_per_packet=" << opt_.bytes_per_packet << " flags_tos=" << opt_.flags_tos
-     << " peer_cache=" << opt_.peer_cache << " profiles=" << opt_.profiles
-     << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
+     << " peer_cache=" << opt_.peer_cache << " popular_peers=" << popular_.size()
+     << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width
+     << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
   sc("inter-arrival (s)", dt_);
   sc("duration (s)", td_);

@@ -12,7 +12,9 @@
 //   proto      protocol class (the training data's protocol set)
 //   dir        outgoing (host is the source) or incoming
 //   lport, rport  1670 port classes: p < 1024, else 1024 + (p-1024)/100
-//   peer       0 = a new remote address, i = the i-th most recent distinct peer (peer cache)
+//   peer       0 = a new remote address; 1..P = the j-th popular remote (shared across hosts,
+//              fitted: the remotes most training hosts talk to); P+i = the i-th most recent
+//              distinct peer of the host (peer cache)
 //   oct1..oct4 remote IPv4 octets (only for new peers)
 //   pkt        packets, log scale; decoded by rounding
 //   bytes      bytes per packet on a log scale between the protocol's minimum header and
@@ -27,6 +29,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "stan/io/flow.h"
@@ -61,7 +64,8 @@ const char* attr_name(AttrId a);
 
 // Bounds checked when a model is loaded: beyond them, sizes or decoded values overflow.
 inline constexpr int kMaxPeerCache = 1024, kMaxColdStarts = 10000, kMaxGmmComponentsOption = 1024;
-inline constexpr double kMaxSeconds = 1e10;  // inter-arrival, duration (317 years)
+inline constexpr int kMaxPopularPeers = 65536;  // train --popular-peers accepts 0..65536
+inline constexpr double kMaxSeconds = 1e10;     // inter-arrival, duration (317 years)
 inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 
 struct EncodingOptions {
@@ -70,6 +74,8 @@ struct EncodingOptions {
   bool bytes_per_packet = true;    // bytes given packets and protocol (rules by construction)
   bool flags_tos = true;           // model TCP flags and ToS
   int peer_cache = 8;              // distinct recent peers a host can reuse (0: off)
+  int popular_peers = 0;           // popular remotes shared across hosts, at most (0: off)
+  int popular_min_hosts = 3;       // a popular remote talks to at least this many training hosts
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
@@ -142,6 +148,12 @@ class Encoder {
   uint32_t remote_ip(const RowValues& row, const std::vector<uint32_t>& peers) const;
   // Updates a host's peer cache after a flow with `remote` (move/insert to the front).
   void update_peers(std::vector<uint32_t>& peers, uint32_t remote) const;
+  // The peer classes a host with `cached` peers in its cache may draw: [0, peer_limit).
+  int64_t peer_limit(size_t cached) const {
+    return 1 + static_cast<int64_t>(popular_.size()) + static_cast<int64_t>(cached);
+  }
+  // The popular remotes (peer classes 1..P), most popular first.
+  const std::vector<uint32_t>& popular_peers() const { return popular_; }
 
   // Scaled dt value of an inter-arrival (for clock arithmetic in generation).
   double decode_dt(double scaled) const { return dt_.decode(scaled); }
@@ -172,6 +184,7 @@ class Encoder {
 
  private:
   void layout();
+  void fit_popular(const std::vector<HostStream>& streams);
   uint16_t decode_port(int64_t cls, Generator& gen) const;
 
   EncodingOptions opt_;
@@ -179,6 +192,8 @@ class Encoder {
   int columns_ = 0, time_col_ = 0;
   int64_t day_start_ = 0;
   std::vector<uint8_t> protocols_, tos_values_, default_flags_;
+  std::vector<uint32_t> popular_;
+  std::unordered_map<uint32_t, int64_t> popular_rank_;  // address -> 0-based rank
   Scaler dt_, td_, pkt_, bytes_;
   bool one_pkt_zero_td_ = false;
   // Per port class >= 1024: the most frequent ports inside it and their counts; the rest of

@@ -21,7 +21,9 @@ nlohmann::json ModelConfig::to_json() const {
           {"lr_mixture", lr_mixture},
           {"lr_softmax", lr_softmax},
           {"lr_step", lr_step},
-          {"lr_gamma", lr_gamma}};
+          {"lr_gamma", lr_gamma},
+          {"weight_decay", weight_decay},
+          {"profile_noise", profile_noise}};
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
@@ -41,6 +43,9 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.lr_softmax = get_double(j, part, "lr_softmax", 0, 1e3);
   c.lr_step = static_cast<int>(get_int(j, part, "lr_step", 1, 1000000000));
   c.lr_gamma = get_double(j, part, "lr_gamma", 0, 1e3);
+  // Absent in model files written before they existed: 0.
+  c.weight_decay = j.contains("weight_decay") ? get_double(j, part, "weight_decay", 0, 1) : 0.0;
+  c.profile_noise = j.contains("profile_noise") ? get_double(j, part, "profile_noise", 0, 10) : 0.0;
   return c;
 }
 

@@ -29,6 +29,10 @@ struct ModelConfig {
   double lr_mixture = 1e-3, lr_softmax = 1e-2;
   int lr_step = 10;
   double lr_gamma = 0.9;
+  double weight_decay = 0;  // decoupled (AdamW-style): w -= lr * weight_decay * w per step
+  // Training only: N(0, s^2) added to each window's standardised profile. 0.5 lowers the loss on
+  // held-back hosts (README, realism at three seeds); model files without the field load as 0.
+  double profile_noise = 0.5;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);

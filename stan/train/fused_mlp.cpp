@@ -314,7 +314,15 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
 
 void FusedMlp::step(const HostBatch& b) {
   forward_backward(b, true);
-  for (auto& g : groups_) g->adam->step();
+  const double wd = model_.config().weight_decay;
+  for (auto& g : groups_) {
+    if (wd > 0) {  // decoupled weight decay, before the Adam update (as AdamW)
+      NoGradGuard ng;
+      Tensor p = g->flat.data().detach();
+      p.mul_(1.0 - g->adam->lr() * wd);
+    }
+    g->adam->step();
+  }
 }
 
 void FusedMlp::evaluate(const HostBatch& b) {

@@ -64,6 +64,10 @@ void PerNetwork::run(const HostBatch& b, bool train) {
     Tensor loss = net.loss(net.forward(mul(xs, masks_[a])), target, model_.encoder().options());
     if (train) {
       loss.backward();
+      if (const double wd = model_.config().weight_decay; wd > 0) {  // decoupled, as AdamW
+        NoGradGuard decay;
+        for (Tensor& p : net.parameters()) p.detach().mul_(1.0 - optims_[a]->lr() * wd);
+      }
       optims_[a]->step();
     }
     loss_sum_[a] = loss.item<double>() * static_cast<double>(m);

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "nn/checkpoint.h"
+#include "stan/random_streams.h"
 #include "stan/train/engine.h"
 #include "stan/train/train_state.h"
 #include "tensor/autograd.h"
@@ -59,6 +60,23 @@ std::vector<double> mean_losses(TrainEngine& engine, const TrainingData& data, i
   }
   for (size_t a = 0; a < A; ++a) sum[a] = count[a] ? sum[a] / static_cast<double>(count[a]) : NAN;
   return sum;
+}
+
+// Regularisation: N(0, s^2) noise on the standardised profile of every training window, so the
+// networks cannot tell the training hosts apart by their exact profile (they would learn each
+// host's services by heart and replay them for new hosts). A function of (seed, epoch, batch).
+void add_profile_noise(const StanModel& model, const TrainingData& data, uint64_t seed, int epoch,
+                       int64_t batch_index, HostBatch* b) {
+  const double s = model.config().profile_noise;
+  const int64_t P = data.profile_dim, I = data.input_dim();
+  if (s <= 0 || P == 0) return;
+  Generator g = Generator(seed, streams::kProfileNoise)
+                    .split(static_cast<uint64_t>(epoch))
+                    .split(static_cast<uint64_t>(batch_index));
+  for (int64_t i = 0; i < b->n; ++i) {
+    float* p = b->x.data() + i * I + (I - P);
+    for (int64_t j = 0; j < P; ++j) p[j] += static_cast<float>(s * g.normal());
+  }
 }
 
 nlohmann::json losses_json(const StanModel& model, const EpochReport& rep) {
@@ -145,6 +163,7 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     for (int64_t bi = 0; bi < nbatches; ++bi) {
       const int64_t s = bi * opt.batch, n = std::min(opt.batch, train.examples() - s);
       fill_batch(train, perm.data() + s, n, &batch);
+      add_profile_noise(model, train, opt.seed, epoch, bi, &batch);
       engine->step(batch);
       for (size_t a = 0; a < A; ++a) {
         loss_sum[a] += engine->loss_sum()[a];

@@ -124,7 +124,7 @@ TEST_CASE("cli toolchain: generate --export sends what it writes", "[cli][nfcapd
   const std::string d = temp_dir("genexport");
   stan::NfcapdProcess nfcapd(d + "/col");
   const Run r = stan_run(
-      "generate --hosts 3 --duration 20m --start 2016-04-11T08:00:00Z --seed 3 "
+      "generate --hosts 6 --duration 1h --start 2016-04-11T08:00:00Z --seed 3 "
       "--out " +
       d + "/gen.csv --export " + nfcapd.url() + " --format v9 --quiet");
   INFO(r.output);

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "stan/model/profile.h"
 #include "stan/stan_test_util.h"
@@ -133,4 +135,40 @@ TEST_CASE("generate: options outside the supported years or counts are refused",
   REQUIRE_THROWS_WITH(attempt([](GenerateOptions& g) { g.threads = -4; }),
                       Catch::Contains("threads must not be negative, got -4"));
   REQUIRE_NOTHROW(attempt([](GenerateOptions&) {}));
+}
+
+TEST_CASE("generate: popular peers are drawn as shared addresses, the same at any batch size",
+          "[realism][peers][determinism]") {
+  const std::string dir = temp_dir("popular");
+  PrepareOptions po = small_options();
+  po.encoding.popular_peers = 64;
+  po.encoding.popular_min_hosts = 2;
+  Prepared p = prepare_training(po);
+  const std::vector<uint32_t> popular = p.model.encoder().popular_peers();
+  REQUIRE(!popular.empty());
+  REQUIRE(p.model.encoder().find(AttrId::peer)->classes ==
+          1 + static_cast<int64_t>(popular.size()) + po.encoding.peer_cache);
+  train_model(p.model, p.train, p.val, small_train(dir + "/m.safetensors", 1));
+  StanModel m = StanModel::load(dir + "/m.safetensors");
+  REQUIRE(m.encoder().popular_peers() == popular);
+  const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
+  REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
+  // Popular classes decode to the popular addresses: some generated remotes are among them, and
+  // the popular remotes reach more than one generated host.
+  FlowTable t = read_flows(dir + "/a.csv", ReadOptions{});
+  std::map<uint32_t, std::set<uint32_t>> hosts_of;  // popular remote -> generated hosts
+  int64_t hits = 0;
+  for (const FlowRecord& r : t.rows)
+    for (auto [local, remote] : {std::pair{r.sa, r.da}, {r.da, r.sa}})
+      if (std::find(popular.begin(), popular.end(), remote) != popular.end()) {
+        ++hits;
+        hosts_of[remote].insert(local);
+        break;
+      }
+  INFO(hits << " of " << t.rows.size() << " flows with a popular remote");
+  REQUIRE(hits > 0);
+  size_t widest = 0;
+  for (const auto& [ip, hs] : hosts_of) widest = std::max(widest, hs.size());
+  REQUIRE(widest >= 2);
+  fs::remove_all(dir);
 }

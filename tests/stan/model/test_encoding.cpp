@@ -95,3 +95,111 @@ TEST_CASE("encoding: peer-cache targets on a hand-made stream", "[realism][peers
   REQUIRE(octets_valid == std::vector<bool>{true, true, false, true, false, false});
   REQUIRE(peers == std::vector<uint32_t>{B, C, A});
 }
+
+TEST_CASE("encoding: popular peers are shared across hosts, after the host's own cache",
+          "[realism][peers]") {
+  // Four hosts; X talks to all four, Y to two of them (below the 3-host threshold), each host
+  // also has a private peer. Host h: X, P_h, X, Y (hosts 0 and 1 only).
+  FlowTable t;
+  const uint32_t X = 0x08080808, Y = 0x01010101;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto flow = [&](uint32_t host, uint32_t remote) {
+    FlowRecord r;
+    r.te = ++te;
+    r.sa = host;
+    r.da = remote;
+    r.sp = 40000;
+    r.dp = 53;
+    r.pr = proto::udp;
+    r.pkt = 1;
+    r.byt = 80;
+    t.rows.push_back(r);
+  };
+  for (uint32_t h = 1; h <= 4; ++h) {
+    const uint32_t host = (42u << 24) | (219u << 16) | h;
+    flow(host, X);
+    flow(host, 0x0a000000u + h);
+    flow(host, X);
+    if (h <= 2) flow(host, Y);
+  }
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  REQUIRE(streams.size() == 4);
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.popular_peers = 16;
+  o.popular_min_hosts = 3;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  REQUIRE(enc.popular_peers() == std::vector<uint32_t>{X});
+  const AttrSpec* peer = enc.find(AttrId::peer);
+  REQUIRE(peer != nullptr);
+  REQUIRE(peer->classes == 1 + 1 + 4);  // new, X, 4 cache slots
+  REQUIRE(peer->ncols == 3);
+  REQUIRE(enc.peer_limit(0) == 2);
+  REQUIRE(enc.peer_limit(3) == 5);
+  for (const HostStream& s : streams) {
+    std::vector<uint32_t> peers;
+    std::vector<int> targets;
+    for (const HostFlow& f : s.flows) {
+      RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+      targets.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+      REQUIRE(row.valid[static_cast<int>(AttrId::oct1)] == (targets.back() == 0));
+      REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
+      Generator g(1);
+      const FlowRecord back = enc.decode(row, s.host, peers, g);
+      REQUIRE(back.da == f.remote_ip);
+      enc.update_peers(peers, f.remote_ip);
+    }
+    // X first: popular (class 1); the private peer: new; X again: 2nd in the cache (1 + 2);
+    // Y (hosts 1 and 2): new.
+    std::vector<int> want{1, 0, 3};
+    if (s.flows.size() == 4) want.push_back(0);
+    REQUIRE(targets == want);
+  }
+  // Features: cache position, new, popular.
+  std::vector<float> f(enc.columns(), 0.0f);
+  RowValues row;
+  row.v[static_cast<int>(AttrId::peer)] = 1;
+  row.valid[static_cast<int>(AttrId::peer)] = true;
+  enc.write_attr(*peer, row, f.data());
+  REQUIRE(f[peer->col] == 0.0f);
+  REQUIRE(f[peer->col + 1] == 0.0f);
+  REQUIRE(f[peer->col + 2] == 1.0f);
+  Encoder again = Encoder::from_json(enc.to_json());
+  REQUIRE(again.popular_peers() == enc.popular_peers());
+  REQUIRE(again.to_json() == enc.to_json());
+  // A model file's list is checked: addresses only, no more than its options allow.
+  nlohmann::json bad = enc.to_json();
+  bad["popular_peers"] = {"10.0.0.0/8"};
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("is not an address"));
+  bad["popular_peers"] = {7};
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("holds a non-string"));
+  bad["popular_peers"] = nlohmann::json::array();
+  for (int i = 0; i < 17; ++i) bad["popular_peers"].push_back("8.8.8." + std::to_string(i));
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad),
+                      Catch::Contains("17 popular peers, the options allow 16"));
+  bad = enc.to_json();
+  bad["options"]["popular_peers"] = -1;
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("'popular_peers' is -1"));
+}
+
+TEST_CASE("encoding: a model file without popular peers keeps the old peer layout",
+          "[realism][peers]") {
+  FlowTable table = read_flows(sample_path(), ReadOptions{false, 5000});
+  auto streams = build_host_streams(table, OwnerSelector{});
+  EncodingOptions o;
+  o.popular_peers = 0;
+  Encoder enc(o);
+  enc.fit(table, streams);
+  nlohmann::json j = enc.to_json();
+  j["options"].erase("popular_peers");
+  j["options"].erase("popular_min_hosts");
+  j.erase("popular_peers");
+  Encoder old = Encoder::from_json(j);
+  REQUIRE(old.options().popular_peers == 0);
+  REQUIRE(old.find(AttrId::peer)->classes == 1 + o.peer_cache);
+  REQUIRE(old.find(AttrId::peer)->ncols == 2);
+  REQUIRE(old.columns() == enc.columns());
+  REQUIRE(old.peer_limit(3) == 4);
+}
