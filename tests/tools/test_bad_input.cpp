@@ -22,27 +22,17 @@
 #include <string>
 #include <vector>
 
+#include "run_command.h"
+
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 namespace {
 
-struct Run {
-  int code = 0;
-  std::string output;  // stdout and stderr
-};
+using Run = stan::testing::CommandRun;
 
 Run run(const std::string& args) {
-  const std::string cmd = std::string(STAN_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  Run r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+  return stan::testing::run_command(std::string(STAN_BINARY) + " " + args);
 }
 
 std::string read_file(const std::string& path) {

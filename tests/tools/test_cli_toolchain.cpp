@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "run_command.h"
 #include "stan/io/flow_io.h"
 #include "stan/io/nfcapd.h"
 
@@ -20,21 +21,11 @@ using Catch::Contains;
 
 namespace {
 
-struct Run {
-  int code = 0;
-  std::string output;  // stdout and stderr
-};
+using Run = stan::testing::CommandRun;
+using stan::testing::run_command;
 
 Run sh(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  Run r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(cmd);
 }
 
 Run stan_run(const std::string& args) {
