@@ -103,13 +103,7 @@ void add_baseline_command(CLI::App& app) {
                   "else " +
                       default_owners_text() + ")")
       ->delimiter(',');
-  cmd->add_flag("--skip-bad-rows", args->skip_bad,
-                "skip malformed rows (counted and reported) instead of stopping");
-  cmd->add_option("--biflows", args->biflows,
-                  "bidirectional nfdump records (-b/-B): split (both directions become flows) "
-                  "or forward")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"split", "forward"}));
+  add_read_options(cmd, args->skip_bad, args->biflows);
   cmd->add_option("--owner-hosts", args->owner_hosts,
                   "owner hosts instead of prefixes: a,b,c, @file or a file (one address per "
                   "line, or a CSV with the address first, e.g. hosts.csv); replaces --owners");

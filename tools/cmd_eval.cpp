@@ -189,13 +189,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--no-tstr", args->no_tstr,
                 "skip the train-on-synthetic / test-on-real tasks (protocol classifier, "
                 "next-bytes regression: small MLPs, about 10 s on 1.4M real flows on 2 cores)");
-  cmd->add_flag("--skip-bad-rows", args->skip_bad,
-                "skip malformed rows (counted and reported) instead of stopping");
-  cmd->add_option("--biflows", args->biflows,
-                  "bidirectional nfdump records (-b/-B): split (both directions become flows) "
-                  "or forward")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"split", "forward"}));
+  add_read_options(cmd, args->skip_bad, args->biflows);
   cmd->add_option("--tstr-seed", args->tstr_seed,
                   "seed of the train-on-synthetic tasks' subsets, init and shuffling (default 1)");
   cmd->callback([args] { run_eval(*args); });

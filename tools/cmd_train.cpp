@@ -128,12 +128,7 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
-  c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
-  c->add_option("--biflows", a->biflows,
-                "Bidirectional nfdump records (-b/-B): split (both directions become flows) or "
-                "forward")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"split", "forward"}));
+  add_read_options(c, a->skip_bad, a->biflows);
   c->add_flag("--quiet", a->quiet, "No progress bar");
   c->footer(
       "Example (from the source tree: two quick epochs on the bundled sample):\n"

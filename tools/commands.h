@@ -17,6 +17,9 @@ void add_hidden_alias(CLI::App* c, const std::string& name, T& var) {
   c->add_option(name, var)->group("");
 }
 
+// --skip-bad-rows and --biflows, the same on every command that reads flows.
+void add_read_options(CLI::App* c, bool& skip_bad, std::string& biflows);
+
 // The default owner network as text, for help strings.
 std::string default_owners_text();
 

@@ -30,6 +30,16 @@ void set_invocation(int argc, char** argv) {
     g_invocation += (i ? " " : "") + (quote ? "'" + a + "'" : a);
   }
 }
+void add_read_options(CLI::App* c, bool& skip_bad, std::string& biflows) {
+  c->add_flag("--skip-bad-rows", skip_bad,
+              "Skip malformed rows (counted and reported, with the first error) instead of "
+              "stopping");
+  c->add_option("--biflows", biflows,
+                "Bidirectional nfdump records (-b/-B): split (both directions become flows) or "
+                "forward")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"split", "forward"}));
+}
 std::string default_owners_text() {
   return format_prefix(kDefaultOwnerPrefix);
 }
