@@ -22,12 +22,16 @@
 #include <string>
 #include <vector>
 
+#include "compress_text.h"
 #include "run_command.h"
 
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 namespace {
+
+using stan::testing::gzip;
+using stan::testing::xz;
 
 using Run = stan::testing::CommandRun;
 
@@ -56,32 +60,6 @@ std::map<std::string, std::string> snapshot(const std::string& dir) {
   return s;
 }
 
-std::string gzip(const std::string& text) {
-  z_stream z{};
-  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, text.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-std::string xz(const std::string& text) {
-  std::string out(lzma_stream_buffer_bound(text.size()), '\0');
-  size_t pos = 0;
-  REQUIRE(lzma_easy_buffer_encode(
-              1, LZMA_CHECK_CRC64, nullptr, reinterpret_cast<const uint8_t*>(text.data()),
-              text.size(), reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()) == LZMA_OK);
-  out.resize(pos);
-  return out;
-}
-
-// An xz file whose block header asks for a 4 GiB dictionary (LZMA2 property 40): a decoder
-// without a memory limit would try to allocate it.
 std::string xz_huge_dictionary(const std::string& text) {
   std::string f = xz(text);
   const size_t h = 12;  // after the stream header: the block header

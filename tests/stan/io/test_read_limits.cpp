@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "compress_text.h"
 #include "stan/io/compressed_io.h"
 #include "stan/io/flow_io.h"
 #include "stan/io/time_check.h"
@@ -13,22 +14,13 @@
 
 using Catch::Contains;
 using namespace stan;
+using stan::testing::xz;
 
 namespace {
 
 const std::string kHeader = "te,td,sa,da,sp,dp,pr,flg,fwd,stos,pkt,byt,label\n";
 std::string row(const std::string& te) {
   return te + ",7.0,60.150.71.237,42.219.159.200,32864,80,TCP,....S.,0,0,4,240,background\n";
-}
-
-std::string xz(const std::string& text) {
-  std::string out(lzma_stream_buffer_bound(text.size()), '\0');
-  size_t pos = 0;
-  REQUIRE(lzma_easy_buffer_encode(
-              1, LZMA_CHECK_CRC64, nullptr, reinterpret_cast<const uint8_t*>(text.data()),
-              text.size(), reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()) == LZMA_OK);
-  out.resize(pos);
-  return out;
 }
 
 }  // namespace
