@@ -75,11 +75,18 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   auto last_print = Clock::now();
   std::vector<int64_t> active;
   std::vector<std::vector<Produced>> produced(threads);
-  while (true) {
-    int64_t min_clock = std::numeric_limits<int64_t>::max(), alive = 0;
+  // The running hosts' earliest clock and their count, after each step: where the next step
+  // starts, and up to where the output may be released (no running host can make an earlier
+  // flow).
+  int64_t min_clock = 0, alive = 0;
+  auto scan = [&] {
+    min_clock = std::numeric_limits<int64_t>::max();
+    alive = 0;
     for (const HostState& h : hosts)
       if (!h.done) min_clock = std::min(min_clock, h.clock), ++alive;
-    if (!alive) break;
+  };
+  scan();
+  while (alive > 0) {
     if (out.pending() > opt.max_pending / 2 && span > 1) span /= 2;
     active.clear();
     for (int64_t h = 0; h < nh; ++h)
@@ -117,19 +124,17 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
     });
     for (auto& p : produced)
       for (const Produced& f : p) out.add(f.host, f.seq, f.rec);
-    int64_t watermark = std::numeric_limits<int64_t>::max();
-    for (const HostState& h : hosts)
-      if (!h.done) watermark = std::min(watermark, h.clock);
+    scan();
     st.max_pending = std::max(st.max_pending, out.pending());
-    out.release(watermark);
+    out.release(min_clock);
     if (opt.progress && std::chrono::duration<double>(Clock::now() - last_print).count() > 0.5) {
       const double el = std::chrono::duration<double>(Clock::now() - t0).count();
       const int64_t n = out.emitted() + out.pending();
-      std::fprintf(
-          stderr, "\rgenerating: %lld/%lld hosts running, %lld flows, at %s, %.0f flows/s   ",
-          static_cast<long long>(alive), static_cast<long long>(nh), static_cast<long long>(n),
-          watermark == std::numeric_limits<int64_t>::max() ? "end" : format_time(watermark).c_str(),
-          static_cast<double>(n) / std::max(el, 1e-9));
+      std::fprintf(stderr,
+                   "\rgenerating: %lld/%lld hosts running, %lld flows, at %s, %.0f flows/s   ",
+                   static_cast<long long>(alive), static_cast<long long>(nh),
+                   static_cast<long long>(n), alive == 0 ? "end" : format_time(min_clock).c_str(),
+                   static_cast<double>(n) / std::max(el, 1e-9));
       last_print = Clock::now();
     }
   }
