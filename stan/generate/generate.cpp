@@ -18,6 +18,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The fewest hosts a lane (one thread's share of a step) is given. Measured on 2 cores, 1,000
+// hosts for 20 minutes: 16 rows per lane ran 1.2x faster than 64.
+constexpr int64_t kLaneRows = 16;
+
 struct Produced {
   int64_t host, seq;
   FlowRecord rec;
@@ -99,9 +103,10 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
     ++st.steps;
     st.rows += static_cast<int64_t>(active.size());
     // Lanes: one per thread, each a contiguous share of the active hosts in blocks of `block`
-    // rows; with few hosts, one lane whose GEMMs use every thread.
+    // rows; with fewer than 2 x kLaneRows hosts, one lane whose GEMMs use every thread. Lanes of
+    // a few rows pay off: a step's GEMMs are too small to split, and most steps hold few hosts.
     const int64_t na = static_cast<int64_t>(active.size());
-    const int lanes = static_cast<int>(std::clamp<int64_t>((na + 63) / 64, 1, threads));
+    const int lanes = static_cast<int>(std::clamp<int64_t>(na / kLaneRows, 1, threads));
     const int64_t share = (na + lanes - 1) / lanes;
     ComputeThreads ct(std::max(1, threads / lanes));
     for (auto& p : produced) p.clear();

@@ -27,6 +27,24 @@ std::map<std::string, Tensor> params_of(const AttributeNet& net) {
   return m;
 }
 
+// v (n) scattered to rows sel (ascending) of a length-m vector of zeros, on the CPU.
+Tensor scatter_rows(const Tensor& v, const std::vector<int64_t>& sel, int64_t m) {
+  Tensor full = zeros({m}, v.dtype(), v.device());
+  const Tensor c = v.contiguous();
+  const int64_t n = static_cast<int64_t>(sel.size());
+  if (v.dtype() == DType::i64) {
+    const int64_t* src = c.data<int64_t>();
+    int64_t* dst = full.data<int64_t>();
+    for (int64_t i = 0; i < n; ++i) dst[sel[i]] = src[i];
+  } else {
+    STAN_CHECK(v.dtype() == DType::f32, "[generate] scatter_rows: int64 or float32 values");
+    const float* src = c.data<float>();
+    float* dst = full.data<float>();
+    for (int64_t i = 0; i < n; ++i) dst[sel[i]] = src[i];
+  }
+  return full;
+}
+
 }  // namespace
 
 PackedModel::PackedModel(const StanModel& model, Device d) : model_(model), dev_(d) {
@@ -80,18 +98,62 @@ void StepRows::resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t colum
   dt.assign(rows, 0);
 }
 
-StepEngine::StepEngine(std::shared_ptr<const PackedModel> packed, uint64_t seed, int64_t max_rows)
-    : p_(std::move(packed)), seed_(seed), max_rows_(max_rows) {
+StepEngine::StepEngine(std::shared_ptr<const PackedModel> packed, uint64_t seed, int64_t max_rows,
+                       bool skip_rows)
+    : p_(std::move(packed)), seed_(seed), max_rows_(max_rows), skip_rows_(skip_rows) {
   const StanModel& m = p_->model();
   const Device d = p_->device();
   int64_t widest = m.input_dim();
   for (const auto& n : p_->nets()) widest = std::max(widest, n.width);
   const int64_t hidden = std::max<int64_t>(m.config().hidden, m.input_dim());
   x_ = empty({max_rows, m.input_dim()}, DType::f32, d);
+  xc_ = empty({max_rows, m.input_dim()}, DType::f32, d);
   h_ = empty({max_rows, hidden}, DType::f32, d);
   a_ = empty({max_rows, hidden}, DType::f32, d);
   b_ = empty({max_rows, hidden}, DType::f32, d);
   out_ = empty({max_rows, widest}, DType::f32, d);
+}
+
+void StepEngine::forward(size_t a, const Tensor& x, Tensor out) {
+  const int64_t m = x.size(0);
+  if (p_->model().config().arch != "mlp") {
+    out.copy_(p_->model().nets()[a]->forward(x));  // eval mode; the module's own layers
+    return;
+  }
+  const PackedModel::Net& n = p_->nets()[a];
+  Tensor h = x;
+  for (const PackedModel::Layer& l : n.trunk) {
+    Tensor t = h_.narrow(0, 0, m).narrow(1, 0, l.w.n);
+    gemm_packed_into(t, h, l.w, GemmInit::bias, l.bias);
+    elu_into(t, t);
+    h = t;
+  }
+  if (p_->model().nets()[a]->spec().continuous) {
+    const int64_t K = n.width / 3;
+    Tensor ta = a_.narrow(0, 0, m).narrow(1, 0, n.pi1.w.n);
+    Tensor tb = b_.narrow(0, 0, m).narrow(1, 0, n.ms1.w.n);
+    gemm_packed_into(ta, h, n.pi1.w, GemmInit::bias, n.pi1.bias);
+    elu_into(ta, ta);
+    gemm_packed_into(tb, h, n.ms1.w, GemmInit::bias, n.ms1.bias);
+    elu_into(tb, tb);
+    gemm_packed_into(out.narrow(1, 0, K), ta, n.pi2.w, GemmInit::bias, n.pi2.bias);
+    gemm_packed_into(out.narrow(1, K, 2 * K), tb, n.ms2.w, GemmInit::bias, n.ms2.bias);
+  } else {
+    gemm_packed_into(out, h, n.head.w, GemmInit::bias, n.head.bias);
+  }
+}
+
+Tensor StepEngine::draw(size_t a, const Tensor& x, const Tensor& u, const Tensor& z,
+                        const Tensor& limit) {
+  const int64_t m = x.size(0);
+  const bool continuous = p_->model().nets()[a]->spec().continuous;
+  if (m == 0) return zeros({0}, continuous ? DType::f32 : DType::i64, p_->device());
+  Tensor out = out_.narrow(0, 0, m).narrow(1, 0, p_->nets()[a].width);
+  forward(a, x, out);
+  if (!continuous) return nn::sample_logits_rows(out, u, limit);
+  const EncodingOptions& eo = p_->model().encoder().options();
+  return nn::sample_mixture_rows(out, u, z, eo.sigma_floor,
+                                 eo.censor ? math::MixtureRange::clip : math::MixtureRange::redraw);
 }
 
 void StepEngine::run(StepRows& r) {
@@ -122,47 +184,45 @@ void StepEngine::run(StepRows& r) {
                 add(offsets, scalar(p_->uniforms(), DType::i64, d)), seed_, true);
   const Tensor peer_limit = dev(r.peer_limit, {m});
   const Tensor cur = x.narrow(1, W * D, D);
-  const EncodingOptions& eo = enc.options();
-  const math::MixtureRange range =
-      eo.censor ? math::MixtureRange::clip : math::MixtureRange::redraw;
   std::array<Tensor, kNumAttrIds> drawn;
   std::vector<Tensor> values(model.nets().size()), applies(model.nets().size());
   Tensor dt;
+  const bool mlp = model.config().arch == "mlp";
   for (size_t a = 0; a < model.nets().size(); ++a) {
     const AttrSpec& spec = model.nets()[a]->spec();
     const PackedModel::Net& n = p_->nets()[a];
-    Tensor out = out_.narrow(0, 0, m).narrow(1, 0, n.width);
-    if (model.config().arch != "mlp") {
-      out.copy_(model.nets()[a]->forward(x));  // eval mode; the module's own layers
-    } else {
-      Tensor h = x;
-      for (const PackedModel::Layer& l : n.trunk) {
-        Tensor t = h_.narrow(0, 0, m).narrow(1, 0, l.w.n);
-        gemm_packed_into(t, h, l.w, GemmInit::bias, l.bias);
-        elu_into(t, t);
-        h = t;
-      }
-      if (spec.continuous) {
-        const int64_t K = n.width / 3;
-        Tensor ta = a_.narrow(0, 0, m).narrow(1, 0, n.pi1.w.n);
-        Tensor tb = b_.narrow(0, 0, m).narrow(1, 0, n.ms1.w.n);
-        gemm_packed_into(ta, h, n.pi1.w, GemmInit::bias, n.pi1.bias);
-        elu_into(ta, ta);
-        gemm_packed_into(tb, h, n.ms1.w, GemmInit::bias, n.ms1.bias);
-        elu_into(tb, tb);
-        gemm_packed_into(out.narrow(1, 0, K), ta, n.pi2.w, GemmInit::bias, n.pi2.bias);
-        gemm_packed_into(out.narrow(1, K, 2 * K), tb, n.ms2.w, GemmInit::bias, n.ms2.bias);
-      } else {
-        gemm_packed_into(out, h, n.head.w, GemmInit::bias, n.head.bias);
-      }
-    }
-    // Draw, then write the value into the row where the attribute applies.
     const Tensor ap = enc.applies(spec.id, drawn);
+    // On the CPU, an attribute that applies to some rows only (octets: new peers; dt, td: a
+    // positive kind) runs its network and draw on those rows alone, gathered into a compact
+    // block: a row's result does not depend on the other rows (batch-invariant GEMMs, its own
+    // random numbers), and the rows left out get 0, which `ap` masks out of the features and
+    // the decoder ignores. On a GPU the whole batch runs (no copy back of the mask).
+    int64_t mc = m;
+    if (skip_rows_ && d.is_cpu() && mlp && ap.defined()) {
+      const Tensor apf = ap.to(DType::f32).contiguous();
+      const float* q = apf.data<float>();
+      sel_.clear();
+      for (int64_t i = 0; i < m; ++i)
+        if (q[i] != 0) sel_.push_back(i);
+      mc = static_cast<int64_t>(sel_.size());
+    }
+    Tensor in = x, rows;
+    if (mc < m) {
+      in = xc_.narrow(0, 0, mc);
+      const float* src = x.data<float>();
+      float* dst = in.data<float>();
+      for (int64_t i = 0; i < mc; ++i)
+        std::copy(src + sel_[i] * I, src + (sel_[i] + 1) * I, dst + i * I);
+      rows = from_vector<int64_t>(sel_, {mc}, d);
+    }
+    // The rows' draws, and a drawn value per row of the step (0 where left out).
+    auto pick = [&](const Tensor& t) { return mc < m ? index_select(t, 0, rows) : t; };
+    auto spread = [&](const Tensor& v) { return mc < m ? scatter_rows(v, sel_, m) : v; };
+    // Draw, then write the value into the row where the attribute applies.
     Tensor column = cur.narrow(1, spec.col, spec.ncols);
     if (spec.continuous) {
-      const Tensor v =
-          nn::sample_mixture_rows(out, U.narrow(1, n.u_col, p_->attempts()),
-                                  Z.narrow(1, n.z_col, p_->attempts()), eo.sigma_floor, range);
+      const Tensor v = spread(draw(a, in, pick(U.narrow(1, n.u_col, p_->attempts())),
+                                   pick(Z.narrow(1, n.z_col, p_->attempts())), Tensor()));
       values[a] = v;
       column.copy_((ap.defined() ? mul(v, ap) : v).unsqueeze(1));
       if (spec.id == AttrId::dt) {
@@ -176,8 +236,8 @@ void StepEngine::run(StepRows& r) {
         time_col.copy_(t.unsqueeze(1));
       }
     } else {
-      const Tensor c = nn::sample_logits_rows(out, U.select(1, n.u_col),
-                                              spec.id == AttrId::peer ? peer_limit : Tensor());
+      const Tensor c = spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
+                                   spec.id == AttrId::peer ? pick(peer_limit) : Tensor()));
       drawn[static_cast<int>(spec.id)] = c;
       values[a] = c;
       lookup_rows(column, n.table, c, ap);

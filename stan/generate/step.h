@@ -2,7 +2,8 @@
 // generation order, on the device that holds the model. Per attribute: the network's layers as
 // batch-invariant GEMMs on weights packed once (PackedModel), a draw for every row from the
 // host's own random numbers (nn::sample_*_rows), and the drawn value written into the row's
-// features by the encoder's rules (Encoder::feature_table, applies, dt_seconds). The host sends
+// features by the encoder's rules (Encoder::feature_table, applies, dt_seconds). On the CPU an
+// attribute that applies to some rows only (octets, dt, td) runs on those rows alone. The host sends
 // the step's inputs once and reads its results once: nothing crosses per attribute.
 //
 // Random numbers: host h's step uses counters [offset, offset + draws_per_step()) of its stream
@@ -76,14 +77,24 @@ struct StepRows {
 
 class StepEngine {
  public:
-  StepEngine(std::shared_ptr<const PackedModel> packed, uint64_t seed, int64_t max_rows);
+  // skip_rows (CPU only): an attribute that applies to some rows only runs its network and draw
+  // on those rows (the others get 0, which nothing reads); false runs every row, as on a GPU.
+  StepEngine(std::shared_ptr<const PackedModel> packed, uint64_t seed, int64_t max_rows,
+             bool skip_rows = true);
   void run(StepRows& r);
 
  private:
+  // Attribute a's network on x (rows, I) into out (rows, width), on the engine's scratch.
+  void forward(size_t a, const Tensor& x, Tensor out);
+  // Attribute a's network and draw for the rows of x: class indices (int64, u (rows), limit
+  // (rows) or undefined) or scaled values (float32, u and z (rows, attempts)).
+  Tensor draw(size_t a, const Tensor& x, const Tensor& u, const Tensor& z, const Tensor& limit);
   std::shared_ptr<const PackedModel> p_;
   uint64_t seed_;
   int64_t max_rows_;
-  Tensor x_, h_, a_, b_, out_;  // (max_rows, ...) scratch on the device
+  bool skip_rows_;
+  Tensor x_, xc_, h_, a_, b_, out_;  // (max_rows, ...) scratch on the device
+  std::vector<int64_t> sel_;         // the rows an attribute applies to (CPU)
 };
 
 }  // namespace stan

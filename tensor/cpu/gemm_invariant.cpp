@@ -40,12 +40,13 @@ struct Tile {
   int64_t kb;
 };
 
-// One 6 x (2 VW) tile: C = (load_c ? C : 0) + A (6 x kc) @ B (kc x 2 VW). Each output is a chain
-// over k in order.
+// One 6 x (2 VW) tile: C = start + A (6 x kc) @ B (kc x 2 VW), start = C if load_c, else the
+// row vector `bias` (2 VW columns) in every row if given, else 0. Each output is a chain over k
+// in order, from its start.
 template <int VW>
 __attribute__((always_inline)) inline void micro_tile(int64_t kc, const Tile& t,
-                                                      float* __restrict c, int64_t ldc,
-                                                      bool load_c) {
+                                                      float* __restrict c, int64_t ldc, bool load_c,
+                                                      const float* bias) {
   using V = typename Vec<VW>::type;
   V acc[kMR][2];
   // The tile's rows of C are written (and maybe read) only after the k loop: fetch them now.
@@ -59,6 +60,9 @@ __attribute__((always_inline)) inline void micro_tile(int64_t kc, const Tile& t,
     if (load_c) {
       std::memcpy(&acc[r][0], c + r * ldc, sizeof(V));
       std::memcpy(&acc[r][1], c + r * ldc + VW, sizeof(V));
+    } else if (bias) {
+      std::memcpy(&acc[r][0], bias, sizeof(V));
+      std::memcpy(&acc[r][1], bias + VW, sizeof(V));
     } else {
       acc[r][0] = V{};
       acc[r][1] = V{};
@@ -91,18 +95,19 @@ __attribute__((always_inline)) inline void micro_tile(int64_t kc, const Tile& t,
   }
 }
 
-using MicroFn = void (*)(int64_t, const Tile&, float*, int64_t, bool);
+using MicroFn = void (*)(int64_t, const Tile&, float*, int64_t, bool, const float*);
 
 __attribute__((target("avx512f"))) void micro_avx512(int64_t kc, const Tile& t, float* c,
-                                                     int64_t ldc, bool load_c) {
-  micro_tile<16>(kc, t, c, ldc, load_c);
+                                                     int64_t ldc, bool load_c, const float* bias) {
+  micro_tile<16>(kc, t, c, ldc, load_c, bias);
 }
 __attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const Tile& t, float* c,
-                                                    int64_t ldc, bool load_c) {
-  micro_tile<8>(kc, t, c, ldc, load_c);
+                                                    int64_t ldc, bool load_c, const float* bias) {
+  micro_tile<8>(kc, t, c, ldc, load_c, bias);
 }
-void micro_generic(int64_t kc, const Tile& t, float* c, int64_t ldc, bool load_c) {
-  micro_tile<4>(kc, t, c, ldc, load_c);
+void micro_generic(int64_t kc, const Tile& t, float* c, int64_t ldc, bool load_c,
+                   const float* bias) {
+  micro_tile<4>(kc, t, c, ldc, load_c, bias);
 }
 
 struct Kernel {
@@ -229,14 +234,10 @@ void run(int64_t m, int64_t n, int64_t k, MatRef<float> a, const BSource& bs, fl
     const int64_t mb = task / pgroups, pg = task % pgroups;
     const int64_t i0 = mb * kMC, mc = std::min(kMC, m - i0);
     const int64_t jp0 = pg * kPanelsPerTask, jp1 = std::min(panels, jp0 + kPanelsPerTask);
-    const int64_t j0 = jp0 * nr, j1 = std::min(n, jp1 * nr);
-    // This task owns C[i0:i0+mc, j0:j1]. Bias: C starts as the bias, so every chain below
-    // continues from C.
-    if (init == GemmInit::bias) {
-      for (int64_t i = i0; i < i0 + mc; ++i)
-        std::memcpy(c + i * ldc + j0, bias + j0, (j1 - j0) * sizeof(float));
-    }
-    const bool start_from_c = init != GemmInit::zero;
+    // This task owns C[i0:i0+mc, jp0*nr:min(n, jp1*nr)]. Its first k block starts from C
+    // (accumulate), the bias (loaded by the kernel) or 0; the later ones continue from C.
+    const bool start_from_c = init == GemmInit::accumulate;
+    const bool from_bias = init == GemmInit::bias;
     alignas(64) float tile[kMR * 32];
     // A transposed in memory: its tiles' k steps would be a memory row apart each, so the row
     // block is copied into panels (kMR rows, k-major), reading each memory row once.
@@ -258,6 +259,17 @@ void run(int64_t m, int64_t n, int64_t k, MatRef<float> a, const BSource& bs, fl
       }
       for (int64_t jp = jp0; jp < jp1; ++jp) {
         const int64_t jc = jp * nr, w = std::min<int64_t>(nr, n - jc);
+        // The panel's bias, padded to nr columns for a partial panel (those columns are dropped).
+        alignas(64) float bias_pad[32];
+        const float* bias_p = nullptr;
+        if (from_bias && kb == 0) {
+          bias_p = bias + jc;
+          if (w < nr) {
+            std::fill(bias_pad, bias_pad + nr, 0.0f);
+            std::copy(bias + jc, bias + jc + w, bias_pad);
+            bias_p = bias_pad;
+          }
+        }
         Tile t{};
         if (bs.packed) {
           t.b = bs.packed + jp * k * nr + p0 * nr;
@@ -279,13 +291,13 @@ void run(int64_t m, int64_t n, int64_t k, MatRef<float> a, const BSource& bs, fl
           if (load_c && ip + kMR < mc)  // the next tile's C, read at its start
             for (int r = 0; r < kMR; ++r) __builtin_prefetch(cdst + (kMR + r) * ldc);
           if (h == kMR && w == nr) {
-            K.micro(kc, t, cdst, ldc, load_c);
+            K.micro(kc, t, cdst, ldc, load_c, bias_p);
             continue;
           }
           // Edge tile: the same kernel into a scratch tile.
           if (load_c)
             for (int64_t r = 0; r < h; ++r) std::memcpy(tile + r * nr, cdst + r * ldc, w * 4);
-          K.micro(kc, t, tile, nr, load_c);
+          K.micro(kc, t, tile, nr, load_c, bias_p);
           for (int64_t r = 0; r < h; ++r) std::memcpy(cdst + r * ldc, tile + r * nr, w * 4);
         }
       }

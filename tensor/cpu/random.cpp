@@ -2,6 +2,7 @@
 // same numbers as the CUDA kernels), categorical draws from rows of probabilities.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
@@ -64,46 +65,86 @@ namespace stan::cpu {
 
 namespace {
 
-constexpr int64_t kSampleBlock = 64;
+constexpr int64_t kSampleBlock = 64;  // classes per block: 8 vectors of 8
+
+typedef float F8 __attribute__((vector_size(32)));
+typedef int32_t I8 __attribute__((vector_size(32)));
+typedef float F4 __attribute__((vector_size(16)));
+typedef double D4 __attribute__((vector_size(32)));
+
+// e^x for x <= 0, 8 at a time: 0 below -87.3 (where the result would be subnormal) and for NaN,
+// so that such classes have probability 0. The method of vmath::exp (Cody-Waite reduction, the
+// Cephes polynomial), with 2^n in one step: n lies in [-126, 0] here.
+__attribute__((always_inline)) inline F8 exp_nonpositive(F8 x) {
+  const F8 lo = -87.3365f - F8{};
+  const I8 keep = x >= lo;  // false for NaN
+  const F8 xc = keep ? x : lo;
+  const F8 t = xc * 1.44269504088896341f + 0.5f;
+  F8 fn = __builtin_convertvector(__builtin_convertvector(t, I8), F8);  // toward 0
+  fn = fn > t ? fn - 1.0f : fn;                                         // floor
+  F8 r = xc - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  F8 p = 1.9875691500e-4f - F8{};
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const I8 bits = (__builtin_convertvector(fn, I8) + 127) << 23;
+  F8 scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const F8 y = p * scale;
+  return keep ? y : F8{};
+}
+
+// The sum of 8 floats in double, in one fixed order.
+__attribute__((always_inline)) inline double sum8(F8 v) {
+  const F4 lo = __builtin_shufflevector(v, v, 0, 1, 2, 3);
+  const F4 hi = __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  const D4 d = __builtin_convertvector(lo, D4) + __builtin_convertvector(hi, D4);
+  return (d[0] + d[1]) + (d[2] + d[3]);
+}
 
 // The categorical draw shared by sample_logits_rows and sample_mixture_rows: softmax of x (n)
-// at u; e holds n floats of scratch. Exponentials in float (vmath::exp); the sum of each block of
-// kSampleBlock classes over 16 float lanes (class j in lane j % 16) combined in double, then the
-// blocks in order; the chosen block is scanned class by class in double. Every step has one
-// fixed order, so the draw depends on the row's logits and u only.
-template <bool Vec>
+// at u, by inverse CDF; e holds n + 8 floats of scratch. The maximum, then the exponentials of
+// x - max in float, 8 classes at a time (the last vector padded with classes of probability 0);
+// each block of kSampleBlock classes summed over 8 float lanes (class j in lane j % 8) and the
+// lanes in double, the blocks in order; the chosen block is scanned class by class in double.
+// Every step has one fixed order, so the draw depends on the row's logits and u only.
 __attribute__((always_inline)) inline int64_t draw_from_logits(const float* x, int64_t n, double u,
                                                                float* e) {
-  constexpr int kLanes = 16;
-  float mx[kLanes];
-  for (int l = 0; l < kLanes; ++l) mx[l] = x[0];
+  // The maximum (exact: any order gives it). A NaN class never wins it.
+  F8 mv = x[0] - F8{};
   int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) mx[l] = x[j + l] > mx[l] ? x[j + l] : mx[l];
-  float m = mx[0];
-  for (int l = 1; l < kLanes; ++l) m = mx[l] > m ? mx[l] : m;
+  for (; j + 8 <= n; j += 8) {
+    F8 a;
+    std::memcpy(&a, x + j, sizeof a);
+    mv = a > mv ? a : mv;
+  }
+  float m = mv[0];
+  for (int l = 1; l < 8; ++l) m = mv[l] > m ? mv[l] : m;
   for (; j < n; ++j) m = x[j] > m ? x[j] : m;
   const int64_t nb = (n + kSampleBlock - 1) / kSampleBlock;
   double block[64], total = 0;
   double* bs = nb <= 64 ? block : new double[nb];
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t j0 = b * kSampleBlock, j1 = std::min(n, j0 + kSampleBlock);
-    float acc[kLanes] = {};
-    int64_t k = j0;
-    for (; k + kLanes <= j1; k += kLanes)
-      for (int l = 0; l < kLanes; ++l) {
-        const float v = vmath::exp(x[k + l] - m);
-        e[k + l] = v;
-        acc[l] += v;
+    F8 s{};
+    for (int64_t k = j0; k < j1; k += 8) {
+      F8 v;
+      if (k + 8 <= j1) {
+        std::memcpy(&v, x + k, sizeof v);
+      } else {
+        v = -__builtin_inff() - F8{};  // probability 0
+        for (int64_t l = 0; l < j1 - k; ++l) v[l] = x[k + l];
       }
-    for (; k < j1; ++k) {
-      e[k] = vmath::exp(x[k] - m);
-      acc[k % kLanes] += e[k];
+      const F8 ev = exp_nonpositive(v - m);
+      std::memcpy(e + k, &ev, sizeof ev);
+      s += ev;
     }
-    double sb = 0;
-    for (int l = 0; l < kLanes; ++l) sb += static_cast<double>(acc[l]);
-    bs[b] = sb;
-    total += sb;
+    bs[b] = sum8(s);
+    total += bs[b];
   }
   const double target = u * total;
   double acc = 0;
@@ -128,10 +169,10 @@ __attribute__((always_inline)) inline int64_t draw_from_logits(const float* x, i
 
 __attribute__((target("avx2,fma"))) int64_t draw_avx2(const float* x, int64_t n, double u,
                                                       float* e) {
-  return draw_from_logits<true>(x, n, u, e);
+  return draw_from_logits(x, n, u, e);
 }
 int64_t draw_generic(const float* x, int64_t n, double u, float* e) {
-  return draw_from_logits<false>(x, n, u, e);
+  return draw_from_logits(x, n, u, e);
 }
 int64_t draw(const float* x, int64_t n, double u, float* e) {
   return vector_isa() ? draw_avx2(x, n, u, e) : draw_generic(x, n, u, e);
@@ -163,7 +204,8 @@ void CpuBackend::sample_logits_rows(const Tensor& logits, const Tensor& limit, c
   int64_t* o = out.data<int64_t>();
   const int64_t block = 16;
   parallel_for((m + block - 1) / block, m > 64 ? compute_threads() : 1, [&](int64_t b) {
-    std::vector<float> e(static_cast<size_t>(c));
+    thread_local std::vector<float> e;
+    e.resize(static_cast<size_t>(c + 8));
     for (int64_t i = b * block; i < std::min(m, (b + 1) * block); ++i) {
       const int64_t n = lim ? std::clamp<int64_t>(lim[i], 1, c) : c;
       o[i] = draw(x + i * ld, n, up[i * us], e.data());
@@ -181,7 +223,8 @@ void CpuBackend::sample_mixture_rows(const Tensor& params, const Tensor& u, cons
   const double* zp = z.data<double>();
   const int64_t lu = u.strides()[0], cu = u.strides()[1], lz = z.strides()[0], cz = z.strides()[1];
   float* o = out.data<float>();
-  std::vector<float> e(static_cast<size_t>(k));
+  thread_local std::vector<float> e;
+  e.resize(static_cast<size_t>(k + 8));
   for (int64_t i = 0; i < m; ++i) {
     const float* row = p + i * ld;
     double x = 0;
