@@ -148,6 +148,17 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       best_state.emplace_back(name, t.to(Device::cpu()).clone());
   };
   if (select && start_epoch > 0 && best_epoch == start_epoch) snapshot();
+  // The model file: the selected epoch's weights (the latest without selection), with the whole
+  // history in its info.
+  auto export_model = [&] {
+    if (!select || best_epoch == static_cast<int>(model.info().value("epochs_done", 0)))
+      model.save(opt.out);
+    else
+      model.save(opt.out, best_state);
+  };
+  // A run killed between its last state and model writes left a model file one epoch behind:
+  // with no epoch left to run, export it again from the state.
+  if (opt.resume && start_epoch >= opt.epochs) export_model();
   std::vector<EpochReport> reports;
   HostBatch batch;
   int since_best = 0;
@@ -170,6 +181,7 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
         loss_n[a] += engine->loss_count()[a];
       }
       windows += n;
+      if (opt.crash_point) opt.crash_point("batch", epoch + 1, bi + 1);
       if (opt.progress && (seconds_since(last_print) > 0.5 || bi + 1 == nbatches)) {
         progress_line(epoch + 1, opt.epochs, windows,
                       std::min(train.examples(), nbatches * opt.batch), seconds_since(t0), loss_sum,
@@ -210,13 +222,12 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       ++since_best;
     }
     if (!opt.out.empty()) {
+      if (opt.crash_point) opt.crash_point("saving", epoch + 1, nbatches);
       // The state first (the latest weights: resume continues from here), then the model.
       save_train_state(train_state_path(opt.out), model, *engine, epoch + 1, fingerprint);
-      // The model file: the selected epoch's weights, with the whole history in its info.
-      if (rep.best || !select)
-        model.save(opt.out);
-      else
-        model.save(opt.out, best_state);
+      if (opt.crash_point) opt.crash_point("state", epoch + 1, nbatches);
+      export_model();
+      if (opt.crash_point) opt.crash_point("model", epoch + 1, nbatches);
     }
     reports.push_back(rep);
     if (on_epoch) on_epoch(rep);

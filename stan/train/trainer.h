@@ -28,6 +28,10 @@ struct TrainOptions {
   // `patience` epochs without improvement (0: run every epoch).
   bool select_best = true;
   int patience = 0;
+  // For crash tests only (empty in use): called where a run may be killed. point: "batch" (after
+  // batch `batch` of `epoch`, 1-based), "saving" (the epoch done, nothing written yet), "state"
+  // (the training state written, the model file not yet), "model" (both written).
+  std::function<void(const char* point, int epoch, int64_t batch)> crash_point;
 };
 
 struct EpochReport {

@@ -1,6 +1,10 @@
 // Training: exact resumption and independence from the thread count.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 
@@ -70,7 +74,77 @@ void check_threads(const PrepareOptions& po, const std::string& dir) {
   REQUIRE(same_tensors(dir + "/t1.safetensors", dir + "/t2.safetensors"));
 }
 
+// Trains 3 epochs into `out` in a child process that is killed (SIGKILL) at `point` of `epoch`
+// (TrainOptions::crash_point; for "batch", after batch `batch`).
+void train_killed(const PrepareOptions& po, const std::string& out, const std::string& point,
+                  int epoch, int64_t batch) {
+  Prepared p = prepare_training(po);
+  TrainOptions t = small_train(out, 3);
+  t.threads = 1;  // the child has no pool workers (fork copies one thread)
+  t.crash_point = [&](const char* at, int e, int64_t b) {
+    if (point == at && e == epoch && (point != "batch" || b == batch)) ::raise(SIGKILL);
+  };
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    try {
+      train_model(p.model, p.train, p.val, t);
+    } catch (...) {
+    }
+    ::_exit(0);  // not killed: the caller's check fails
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(WTERMSIG(status) == SIGKILL);
+}
+
 }  // namespace
+
+TEST_CASE("trainer: a run killed at any point of an epoch resumes to the uninterrupted weights",
+          "[stan][resume]") {
+  // Mid-epoch, after the epoch before anything is written, between the state and the model
+  // file, after both; in the middle epoch and in the last one (where nothing is left to run and
+  // the model file must still come out right).
+  const std::string dir = temp_dir("killed");
+  const PrepareOptions po = small_options();
+  {
+    Prepared p = prepare_training(po);
+    train_model(p.model, p.train, p.val, small_train(dir + "/full.safetensors", 3));
+  }
+  struct Kill {
+    const char* point;
+    int epoch;
+    int64_t batch;
+  };
+  for (const Kill k :
+       {Kill{"batch", 2, 5}, Kill{"saving", 2, 0}, Kill{"state", 2, 0}, Kill{"model", 2, 0},
+        Kill{"batch", 3, 12}, Kill{"state", 3, 0}, Kill{"model", 3, 0}}) {
+    INFO("killed at " << k.point << " of epoch " << k.epoch);
+    const std::string out = dir + "/" + k.point + std::to_string(k.epoch) + ".safetensors";
+    train_killed(po, out, k.point, k.epoch, k.batch);
+    Prepared p = prepare_training(po);
+    TrainOptions t = small_train(out, 3);
+    t.resume = true;
+    const auto reps = train_model(p.model, p.train, p.val, t);
+    // The epoch the state records is the last one done: killed before its state, it runs again.
+    const bool saved = std::string(k.point) == "state" || std::string(k.point) == "model";
+    REQUIRE(static_cast<int>(reps.size()) == 3 - (saved ? k.epoch : k.epoch - 1));
+    REQUIRE(same_tensors(dir + "/full.safetensors", out));
+    // The model file's history lists each epoch once.
+    const nlohmann::json hist = StanModel::load(out).info().at("history");
+    REQUIRE(hist.size() == 3);
+    for (int e = 0; e < 3; ++e) REQUIRE(hist[e].at("epoch") == e + 1);
+  }
+  // Killed before the first state: resume refuses, saying why.
+  train_killed(po, dir + "/early.safetensors", "batch", 1, 3);
+  Prepared p = prepare_training(po);
+  TrainOptions t = small_train(dir + "/early.safetensors", 3);
+  t.resume = true;
+  REQUIRE_THROWS_WITH(train_model(p.model, p.train, p.val, t),
+                      Catch::Contains("no training state"));
+  fs::remove_all(dir);
+}
 
 TEST_CASE("trainer: resuming an interrupted run equals the uninterrupted run", "[stan][resume]") {
   const std::string dir = temp_dir("resume");
@@ -114,9 +188,9 @@ TEST_CASE("trainer: profile noise changes training, only training, and is a func
   }
   po.config.profile_noise = 1.0;
   {
-    PrepareOptions plain = small_options();
-    plain.config.profile_noise = 0;
-    Prepared a = prepare_training(plain), b = prepare_training(po);
+    PrepareOptions quiet = small_options();
+    quiet.config.profile_noise = 0;
+    Prepared a = prepare_training(quiet), b = prepare_training(po);
     REQUIRE(evaluate_loss(a.model, a.val, 64) == evaluate_loss(b.model, b.val, 64));
   }
   for (auto* out : {&noisy, &again}) {
