@@ -1,14 +1,18 @@
 #include "tensor/atomic_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -61,20 +65,77 @@ std::string unique_temp_name(const std::string& path) {
   return path + ".tmp." + std::to_string(::getpid()) + "." + hex;
 }
 
-// ---- removal of named temporary files on SIGINT / SIGTERM / SIGHUP --------------------------
+// ---- removal of named temporary files and folders on SIGINT / SIGTERM / SIGHUP -------------
 // A fixed table the signal handler can walk without allocating or locking. A slot is free (0),
-// being written (1) or holds a live temporary file's name (2).
+// being written (1) or holds a live temporary file's or folder's name (2).
 constexpr int kSlots = 64;
 struct Slot {
   std::atomic<int> state{0};
+  bool folder = false;
+  pid_t pid = -1;  // a folder's writer, killed before the folder is removed
   char path[4096];
 };
 Slot g_slots[kSlots];
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
+// Removes what the folder open at `dirfd` holds (and, `depth` levels down, what its folders
+// hold), with async-signal-safe calls only (getdents64, openat, unlinkat).
+void remove_entries(int dirfd, int depth) {
+  struct Dirent64 {
+    uint64_t ino;
+    int64_t off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[1];
+  };
+  alignas(8) char buf[4096];
+  for (int pass = 0; pass < 4; ++pass) {  // entries removed while listing may hide others
+    ::lseek(dirfd, 0, SEEK_SET);
+    bool removed = false;
+    for (;;) {
+      const long n = ::syscall(SYS_getdents64, dirfd, buf, sizeof buf);
+      if (n <= 0) break;
+      for (long off = 0; off < n;) {
+        const auto* d = reinterpret_cast<const Dirent64*>(buf + off);
+        off += d->reclen;
+        const char* name = d->name;
+        if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+        if (d->type == DT_DIR) {
+          if (depth <= 0) continue;
+          const int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (fd >= 0) {
+            remove_entries(fd, depth - 1);
+            ::close(fd);
+          }
+          removed |= ::unlinkat(dirfd, name, AT_REMOVEDIR) == 0;
+        } else {
+          removed |= ::unlinkat(dirfd, name, 0) == 0;
+        }
+      }
+    }
+    if (!removed) break;
+  }
+}
+
 extern "C" void remove_temps_and_reraise(int sig) {
-  for (Slot& s : g_slots)
-    if (s.state.load() == 2) ::unlink(s.path);
+  for (Slot& s : g_slots) {
+    if (s.state.load() != 2) continue;
+    if (!s.folder) {
+      ::unlink(s.path);
+      continue;
+    }
+    if (s.pid > 0) {  // no more writes into the folder
+      ::kill(s.pid, SIGKILL);
+      while (::waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    const int fd = ::open(s.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      remove_entries(fd, 2);
+      ::close(fd);
+    }
+    ::rmdir(s.path);
+  }
   // SA_RESETHAND restored the previous (default) action: die of the signal as usual.
   ::raise(sig);
 }
@@ -95,13 +156,15 @@ void install_signal_handlers() {
   }
 }
 
-int register_temp(const std::string& path) {
+int register_slot(const std::string& path, bool folder, pid_t pid) {
   install_signal_handlers();
   if (path.size() >= sizeof(Slot::path)) return -1;
   for (int i = 0; i < kSlots; ++i) {
     int expected = 0;
     if (g_slots[i].state.compare_exchange_strong(expected, 1)) {
       std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
+      g_slots[i].folder = folder;
+      g_slots[i].pid = pid;
       g_slots[i].state.store(2);
       return i;
     }
@@ -109,11 +172,23 @@ int register_temp(const std::string& path) {
   return -1;  // table full: still removed on failure and by the destructor, not on a signal
 }
 
+int register_temp(const std::string& path) {
+  return register_slot(path, false, -1);
+}
+
 void unregister_temp(int slot) {
   if (slot >= 0) g_slots[slot].state.store(0);
 }
 
 }  // namespace
+
+int register_temp_folder(const std::string& path, pid_t writer) {
+  return register_slot(path, true, writer);
+}
+
+void unregister_temp_folder(int slot) {
+  unregister_temp(slot);
+}
 
 bool AtomicFile::use_anonymous_temp(bool on) {
   return g_anonymous.exchange(on);

@@ -9,6 +9,8 @@
 // removed on SIGINT, SIGTERM and SIGHUP as well as on failure.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -62,5 +64,12 @@ class AtomicFile {
 
 // Writes `bytes` to `path` atomically (AtomicFile + commit).
 void write_file_atomic(const std::string& path, std::string_view bytes);
+
+// A temporary folder (with what it holds, two levels deep) to remove on SIGINT, SIGTERM and
+// SIGHUP, after killing the process `writer` (if > 0) that writes into it; the owner removes it
+// otherwise. Returns a slot for unregister_temp_folder, or -1 (no room, or a path too long: then
+// it is not removed on a signal).
+int register_temp_folder(const std::string& path, pid_t writer);
+void unregister_temp_folder(int slot);
 
 }  // namespace stan

@@ -1,11 +1,11 @@
-// Child processes of nfdump's tools (posix_spawn, no shell) and the nfcapd file writer.
+// Child processes of nfdump's tools (fork and exec, no shell) and the nfcapd file writer.
 #include "stan/io/nfcapd.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,7 +19,9 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 extern char** environ;
@@ -40,20 +42,25 @@ std::string read_text(const std::string& path) {
 }
 
 // Starts argv[0] (a full path) with stdout and stderr into `log` (or /dev/null); returns its pid.
+// The child is killed when stan ends, however it ends (PR_SET_PDEATHSIG): no collector is left
+// running after a crash or kill -9. Between fork and exec only async-signal-safe calls.
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
   const std::string out = log.empty() ? "/dev/null" : log;
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  STAN_CHECK(rc == 0, "cannot start ", argv[0], ": ", std::strerror(rc));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  STAN_CHECK(pid >= 0, "cannot start ", argv[0], ": ", std::strerror(errno));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // stan ended before the line above
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || o < 0 || ::dup2(in, 0) < 0 || ::dup2(o, 1) < 0 || ::dup2(o, 2) < 0) ::_exit(127);
+    ::execve(args[0], args.data(), environ);
+    ::_exit(127);
+  }
   return pid;
 }
 
@@ -220,8 +227,12 @@ NfcapdFileWriter::NfcapdFileWriter(const std::string& path, const std::string& c
   STAN_CHECK(::mkdtemp(tmpl.data()) != nullptr, "cannot write '", path,
              "': cannot create a temporary folder next to it: ", std::strerror(errno));
   tmp_dir_ = tmpl;
+  // Removed on SIGINT / SIGTERM / SIGHUP too, nfcapd killed first (tensor/atomic_file.h).
+  signal_slot_ = register_temp_folder(tmp_dir_, -1);
   try {
     nfcapd_ = std::make_unique<NfcapdProcess>(tmp_dir_, args);
+    unregister_temp_folder(signal_slot_);
+    signal_slot_ = register_temp_folder(tmp_dir_, nfcapd_->pid());
     ExportOptions o;
     o.to = nfcapd_->url();
     // v9, not IPFIX: nfcapd 1.7.1 keeps forwardingStatus (89) from v9 but not from IPFIX.
@@ -230,8 +241,7 @@ NfcapdFileWriter::NfcapdFileWriter(const std::string& path, const std::string& c
     exporter_ = std::make_unique<FlowExporter>(o);
   } catch (...) {
     nfcapd_.reset();
-    std::error_code ec;
-    fs::remove_all(tmp_dir_, ec);
+    remove_tmp_dir();
     throw;
   }
 }
@@ -239,6 +249,11 @@ NfcapdFileWriter::NfcapdFileWriter(const std::string& path, const std::string& c
 NfcapdFileWriter::~NfcapdFileWriter() {
   exporter_.reset();
   nfcapd_.reset();
+  remove_tmp_dir();
+}
+
+void NfcapdFileWriter::remove_tmp_dir() noexcept {
+  unregister_temp_folder(std::exchange(signal_slot_, -1));
   std::error_code ec;
   fs::remove_all(tmp_dir_, ec);
 }
@@ -271,8 +286,7 @@ void NfcapdFileWriter::commit() {
              " flows sent (collector log: ", nfcapd_->log(), ")");
   fs::rename(src, path_);
   committed_ = true;
-  std::error_code ec;
-  fs::remove_all(tmp_dir_, ec);
+  remove_tmp_dir();
 }
 
 }  // namespace stan

@@ -39,7 +39,8 @@ class NfcapdProcess {
   NfcapdProcess& operator=(const NfcapdProcess&) = delete;
 
   uint16_t port() const { return port_; }
-  std::string url() const;  // "udp://127.0.0.1:PORT"
+  pid_t pid() const { return pid_; }  // -1 once stopped
+  std::string url() const;            // "udp://127.0.0.1:PORT"
   // Stops nfcapd (SIGTERM, which makes it close its current file) and returns the flow files
   // it wrote, sorted by name. Returns the same list if called again.
   std::vector<std::string> stop();
@@ -73,7 +74,10 @@ class NfcapdFileWriter {
   int64_t rows() const;
 
  private:
+  void remove_tmp_dir() noexcept;
+
   std::string path_, tmp_dir_;
+  int signal_slot_ = -1;  // tmp_dir_ registered for removal on a fatal signal
   std::unique_ptr<NfcapdProcess> nfcapd_;
   std::unique_ptr<FlowExporter> exporter_;
   bool committed_ = false;

@@ -179,6 +179,38 @@ TEST_CASE("atomic_file: SIGINT and SIGTERM remove the temporary file", "[atomic_
   }
 }
 
+TEST_CASE("atomic_file: SIGTERM kills a temporary folder's writer and removes the folder",
+          "[atomic_file]") {
+  TempDir d;
+  const std::string folder = d.path("out.tmp.1");
+  pid_t writer = -1;
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const int status = run_and_kill(
+      [&] {
+        ::signal(SIGTERM, SIG_DFL);
+        fs::create_directories(folder + "/flows/sub");
+        for (const char* f : {"/log", "/flows/a", "/flows/b", "/flows/sub/c"})
+          std::ofstream(folder + f) << "data";
+        // A writer that would outlive us (a long sleep), registered with the folder.
+        const pid_t w = ::fork();
+        if (w == 0) {
+          ::execl("/bin/sleep", "sleep", "100", static_cast<char*>(nullptr));
+          ::_exit(127);
+        }
+        if (::write(fds[1], &w, sizeof w) != sizeof w) ::_exit(6);
+        if (stan::register_temp_folder(folder, w) < 0) ::_exit(7);
+      },
+      SIGTERM);
+  REQUIRE(::read(fds[0], &writer, sizeof writer) == sizeof writer);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+  CHECK(d.files().empty());       // the folder and all it held
+  CHECK(::kill(writer, 0) != 0);  // the writer is gone (killed and reaped)
+}
+
 TEST_CASE("atomic_file: an anonymous temporary file leaves nothing even after SIGKILL",
           "[atomic_file]") {
   TempDir d;

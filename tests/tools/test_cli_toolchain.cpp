@@ -3,6 +3,8 @@
 // times, held-back hosts, and the installed program finding its model.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -262,4 +264,66 @@ TEST_CASE("cli toolchain: cmake --install puts the program and its model togethe
   CHECK(r.code != 0);
   CHECK_THAT(r.output, Contains("/nonexistent/model/stan-ugr16.safetensors"));
   fs::remove_all(d);
+}
+
+namespace {
+
+// Whether a running process has `text` in its command line (e.g. nfcapd's -w folder).
+bool process_running_with(const std::string& text) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("cli toolchain: an interrupted .nfcapd output leaves no folder and no collector",
+          "[cli][nfcapd]") {
+  if (!nfcapd_required()) return;
+  const std::string dir = temp_dir("nfcapd_interrupt");
+  for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
+    INFO("signal " << sig);
+    const std::string out = dir + "/flows.nfcapd";
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::execl(STAN_BINARY, "stan", "generate", "--quiet", "--hosts", "2000", "--duration", "1d",
+              "--out", out.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Wait until the private collector runs (its log in the temporary folder), then interrupt.
+    std::string tmp;
+    for (int i = 0; i < 1200 && tmp.empty(); ++i) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().filename().string().find(".tmp.") != std::string::npos &&
+            fs::exists(e.path() / "nfcapd.log", ec))
+          tmp = e.path().string();
+      if (tmp.empty()) ::usleep(50 * 1000);
+    }
+    REQUIRE(!tmp.empty());
+    REQUIRE(process_running_with(tmp));  // the collector, writing into the folder
+    ::usleep(300 * 1000);                // flows on their way to it
+    ::kill(pid, sig);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));  // interrupted, not finished
+    // The collector dies with stan, even on SIGKILL (which no handler sees: then the folder stays).
+    bool collector = true;
+    for (int i = 0; i < 100 && collector; ++i) {
+      collector = process_running_with(tmp);
+      if (collector) ::usleep(20 * 1000);
+    }
+    CHECK_FALSE(collector);
+    if (sig == SIGKILL) {
+      CHECK(fs::exists(tmp));
+      fs::remove_all(tmp);
+    }
+    CHECK(fs::is_empty(dir));  // no output, no temporary folder
+  }
+  fs::remove_all(dir);
 }
