@@ -1,7 +1,9 @@
-// Runs a shell command from a test: its exit code and its stdout and stderr together.
+// Runs a shell command from a test: its exit code and its stdout and stderr together; starts a
+// long generation to interrupt.
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <catch2/catch.hpp>
@@ -25,6 +27,19 @@ inline CommandRun run_command(const std::string& cmd) {
   const int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+// Starts `stan generate --quiet --hosts 2000 --duration 1d --out OUT` (long enough to be
+// interrupted while it writes) in a child process; returns its pid.
+inline pid_t start_long_generate(const std::string& out) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::execl(STAN_BINARY, "stan", "generate", "--quiet", "--hosts", "2000", "--duration", "1d",
+            "--out", out.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
 }
 
 }  // namespace stan::testing

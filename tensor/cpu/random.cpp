@@ -1,5 +1,11 @@
 // CPU sampling: uniform and normal fills from the counter-based stream (tensor/philox.h, the
 // same numbers as the CUDA kernels), categorical draws from rows of probabilities.
+// The 8-float vector helpers below (and vmath::exp_reduced on them) are inlined into their
+// callers, so no call passes a vector across the ABI that -Wpsabi warns about.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -67,6 +73,8 @@ namespace {
 
 constexpr int64_t kSampleBlock = 64;  // classes per block: 8 vectors of 8
 
+// 8-float vectors (GCC's vector extension): AVX registers in the AVX2 clone, pairs of SSE
+// registers in the portable one (see the -Wpsabi note at the top).
 typedef float F8 __attribute__((vector_size(32)));
 typedef int32_t I8 __attribute__((vector_size(32)));
 typedef float F4 __attribute__((vector_size(16)));
@@ -75,31 +83,23 @@ typedef double D4 __attribute__((vector_size(32)));
 // e^x for x <= 0, 8 at a time: 0 below -87.3 (where the result would be subnormal) and for NaN,
 // so that such classes have probability 0. The method of vmath::exp (Cody-Waite reduction, the
 // Cephes polynomial), with 2^n in one step: n lies in [-126, 0] here.
-__attribute__((always_inline)) inline F8 exp_nonpositive(F8 x) {
+__attribute__((always_inline)) inline void exp_nonpositive(const F8& x, F8* out) {
   const F8 lo = -87.3365f - F8{};
   const I8 keep = x >= lo;  // false for NaN
   const F8 xc = keep ? x : lo;
   const F8 t = xc * 1.44269504088896341f + 0.5f;
   F8 fn = __builtin_convertvector(__builtin_convertvector(t, I8), F8);  // toward 0
   fn = fn > t ? fn - 1.0f : fn;                                         // floor
-  F8 r = xc - fn * 0.693359375f;
-  r = r - fn * -2.12194440e-4f;
-  F8 p = 1.9875691500e-4f - F8{};
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
+  const F8 p = vmath::exp_reduced(xc, fn);
   const I8 bits = (__builtin_convertvector(fn, I8) + 127) << 23;
   F8 scale;
   std::memcpy(&scale, &bits, sizeof scale);
   const F8 y = p * scale;
-  return keep ? y : F8{};
+  *out = keep ? y : F8{};
 }
 
 // The sum of 8 floats in double, in one fixed order.
-__attribute__((always_inline)) inline double sum8(F8 v) {
+__attribute__((always_inline)) inline double sum8(const F8& v) {
   const F4 lo = __builtin_shufflevector(v, v, 0, 1, 2, 3);
   const F4 hi = __builtin_shufflevector(v, v, 4, 5, 6, 7);
   const D4 d = __builtin_convertvector(lo, D4) + __builtin_convertvector(hi, D4);
@@ -139,7 +139,8 @@ __attribute__((always_inline)) inline int64_t draw_from_logits(const float* x, i
         v = -__builtin_inff() - F8{};  // probability 0
         for (int64_t l = 0; l < j1 - k; ++l) v[l] = x[k + l];
       }
-      const F8 ev = exp_nonpositive(v - m);
+      F8 ev;
+      exp_nonpositive(v - m, &ev);
       std::memcpy(e + k, &ev, sizeof ev);
       s += ev;
     }

@@ -25,23 +25,28 @@ inline uint32_t as_bits(float f) {
   return u;
 }
 
+// e^(x - n ln 2) for n = round(x / ln 2) given as fn: r = x - n ln 2 in two parts (exact
+// products), then the Cephes polynomial. T: float or a GCC vector of floats.
+template <typename T>
+inline T exp_reduced(T x, T fn) {
+  T r = x - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  T p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  return p * r * r + r + 1.0f;
+}
+
 // e^x. Below -87.33 the result would be subnormal: 0 is returned (relative error 1 there).
 inline float exp(float x) {
   const float hi = 88.7228f, lo = -87.3365f;
   // NaN takes the low end here (every comparison with it is false), so that the conversion of
   // n below stays defined; the NaN itself is returned at the end.
   const float xc = x > hi ? hi : (x >= lo ? x : lo);
-  // n = round(x / ln 2); r = x - n ln 2 in two parts (exact products).
   const float fn = __builtin_floorf(xc * 1.44269504088896341f + 0.5f);
-  float r = xc - fn * 0.693359375f;
-  r = r - fn * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
+  const float p = exp_reduced(xc, fn);
   // 2^n in two steps so that n = 128 (x near 88.72) does not overflow the exponent field.
   const int32_t n = static_cast<int32_t>(fn);
   const int32_t n1 = n >> 1, n2 = n - n1;

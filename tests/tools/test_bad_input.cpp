@@ -463,15 +463,8 @@ TEST_CASE("bad input: SIGINT or SIGTERM during a run leaves no file", "[cli]") {
   fs::create_directories(dir);
   for (int sig : {SIGINT, SIGTERM}) {
     INFO("signal " << sig);
-    // Long enough to be interrupted while writing: 2,000 hosts for a day.
     const std::string out = (dir / "flows.csv").string();
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::execl(STAN_BINARY, "stan", "generate", "--quiet", "--hosts", "2000", "--duration", "1d",
-              "--out", out.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    const pid_t pid = stan::testing::start_long_generate(out);
     // Wait until it has its (temporary) output open in the folder, then interrupt.
     bool open = false;
     for (int i = 0; i < 1200 && !open; ++i) {

@@ -288,13 +288,7 @@ TEST_CASE("cli toolchain: an interrupted .nfcapd output leaves no folder and no 
   for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
     INFO("signal " << sig);
     const std::string out = dir + "/flows.nfcapd";
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::execl(STAN_BINARY, "stan", "generate", "--quiet", "--hosts", "2000", "--duration", "1d",
-              "--out", out.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    const pid_t pid = stan::testing::start_long_generate(out);
     // Wait until the private collector runs (its log in the temporary folder), then interrupt.
     std::string tmp;
     for (int i = 0; i < 1200 && tmp.empty(); ++i) {
