@@ -198,7 +198,18 @@ Checkpoint parse_checkpoint(const std::string& path, std::string_view bytes) {
                    shape_str(s), " is larger than any model's (over ", kMaxElements, " elements)");
         elements *= m;
       }
-      auto off = e.at("data_offsets").get<std::vector<uint64_t>>();
+      const nlohmann::json& offsets = e.at("data_offsets");
+      std::vector<uint64_t> off;
+      if (offsets.is_array())
+        for (const auto& o : offsets) {
+          // Whole numbers only: a float or a negative number is no offset (converting one
+          // would be undefined).
+          if (!o.is_number_unsigned()) {
+            off.clear();
+            break;
+          }
+          off.push_back(o.get<uint64_t>());
+        }
       STAN_CHECK(off.size() == 2 && off[0] <= off[1], path, ": tensor '", it.key(),
                  "' has bad data_offsets");
       // Bytes the shape needs, without overflow: never more than the data block holds.

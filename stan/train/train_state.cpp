@@ -3,9 +3,16 @@
 #include <filesystem>
 
 #include "nn/checkpoint.h"
+#include "stan/model/json_fields.h"
 #include "tensor/error.h"
 
 namespace stan {
+
+namespace {
+
+constexpr int64_t kMaxEpochs = 1000000;  // more than any run makes
+
+}  // namespace
 
 std::string train_state_path(const std::string& model_path) {
   return model_path + ".state";
@@ -58,6 +65,18 @@ int load_train_state(const std::string& path, StanModel& model, TrainEngine& eng
       differs += (differs.empty() ? "" : ", ") + it.key();
   STAN_CHECK(differs.empty(), "cannot resume from ", path, ": this run differs in ", differs,
              " (resume with the same data, owners, flags, batch size and seed, or start afresh)");
+  // What the trainer reads back from the info: checked here, so that a damaged state is an
+  // error naming it rather than a wrong epoch (or an undefined conversion).
+  const std::string part = path + ": training state info";
+  json_fields::require_object(info, part);
+  STAN_CHECK(epoch >= 1 && epoch <= kMaxEpochs, path, ": the epoch ", epoch, " is out of range");
+  STAN_CHECK(json_fields::get_int(info, part, "epochs_done", 1, kMaxEpochs) == epoch, path,
+             ": the epochs done disagree with the epoch");
+  if (info.contains("best_epoch")) json_fields::get_int(info, part, "best_epoch", 0, epoch);
+  if (info.contains("best_val_total")) {
+    const nlohmann::json& v = info["best_val_total"];
+    STAN_CHECK(v.is_number() || v.is_null(), part, ": 'best_val_total' is not a number");
+  }
   nn::load_state(model.state(), ck, "model.");
   engine.load_optimizer_state(ck.tensors);
   model.info() = info;

@@ -25,10 +25,11 @@ inline uint32_t as_bits(float f) {
   return u;
 }
 
-// e^(x - n ln 2) for n = round(x / ln 2) given as fn: r = x - n ln 2 in two parts (exact
-// products), then the Cephes polynomial. T: float or a GCC vector of floats.
+// e^r - 1 for r = x - n ln 2, n = round(x / ln 2) given as fn (|r| <= ln 2 / 2): r in two parts
+// (exact products), then the Cephes polynomial of e^r less its constant term, so that it keeps
+// full relative accuracy for small r. T: float or a GCC vector of floats.
 template <typename T>
-inline T exp_reduced(T x, T fn) {
+inline T expm1_reduced(T x, T fn) {
   T r = x - fn * 0.693359375f;
   r = r - fn * -2.12194440e-4f;
   T p = r * 1.9875691500e-4f + 1.3981999507e-3f;
@@ -36,7 +37,11 @@ inline T exp_reduced(T x, T fn) {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  return p * r * r + r + 1.0f;
+  return p * r * r + r;
+}
+template <typename T>
+inline T exp_reduced(T x, T fn) {
+  return expm1_reduced(x, fn) + 1.0f;
 }
 
 // e^x. Below -87.33 the result would be subnormal: 0 is returned (relative error 1 there).
@@ -97,21 +102,19 @@ inline float log1p(float x) {
   return d == 0.0f ? x : corrected;
 }
 
-// e^x - 1, accurate for small x: a Taylor polynomial for |x| < 0.5, exp(x) - 1 elsewhere.
+// e^x - 1 = 2^n (e^r - 1) + (2^n - 1) with the reduction of exp: one polynomial, exact for
+// n = 0 (|x| < 0.35) up to the polynomial's own error. -1 below -87.3; +inf above 88 (where
+// 2^n would need two steps; the true value overflows from 88.72 on).
 inline float expm1(float x) {
-  const float ax = x < 0 ? -x : x;
-  // Horner form of x + x^2/2 + ... + x^9/9!: relative truncation error < 3e-9 for |x| < 0.5.
-  float p = 2.7557319224e-6f;
-  p = p * x + 2.4801587302e-5f;
-  p = p * x + 1.9841269841e-4f;
-  p = p * x + 1.3888888889e-3f;
-  p = p * x + 8.3333333333e-3f;
-  p = p * x + 4.1666666667e-2f;
-  p = p * x + 1.6666666667e-1f;
-  p = p * x + 0.5f;
-  p = p * x * x + x;
-  const float big = exp(x) - 1.0f;
-  return ax < 0.5f ? p : big;
+  const float hi = 88.0f, lo = -87.3365f;
+  const float xc = x > hi ? hi : (x >= lo ? x : lo);  // NaN takes the low end, as in exp
+  const float fn = __builtin_floorf(xc * 1.44269504088896341f + 0.5f);
+  const float q = expm1_reduced(xc, fn);
+  const float s = as_float(static_cast<uint32_t>(static_cast<int32_t>(fn) + 127) << 23);
+  float y = q * s + (s - 1.0f);
+  y = x > hi ? __builtin_inff() : y;
+  y = x < lo ? -1.0f : y;
+  return x != x ? x : y;
 }
 
 }  // namespace stan::vmath

@@ -263,6 +263,11 @@ TEST_CASE("checkpoint: broken files fail with a message naming the problem") {
     expect_bad(with("w", {0, 20}), {"'w'", "20 bytes of data for shape [2,3]", "24 expected"});
     expect_bad(with("b", {28, 36}), {"'b'", "truncated", "ends at byte 36"});
     expect_bad(with("w", {0, 24, 48}), {"'w'", "bad data_offsets"});
+    // Not whole non-negative numbers (found by fuzzing: converting 1e308 was undefined).
+    expect_bad(with("w", {0, 1e308}), {"'w'", "bad data_offsets"});
+    expect_bad(with("w", {0.0, 24.0}), {"'w'", "bad data_offsets"});
+    expect_bad(with("w", {-24, 0}), {"'w'", "bad data_offsets"});
+    expect_bad(with("w", "0,24"), {"'w'", "bad data_offsets"});
   }
   SECTION("overlapping offsets, holes, extra bytes") {
     auto h = header;
