@@ -3,8 +3,8 @@
 // batch-invariant GEMMs on weights packed once (PackedModel), a draw for every row from the
 // host's own random numbers (nn::sample_*_rows), and the drawn value written into the row's
 // features by the encoder's rules (Encoder::feature_table, applies, dt_seconds). On the CPU an
-// attribute that applies to some rows only (octets, dt, td) runs on those rows alone. The host sends
-// the step's inputs once and reads its results once: nothing crosses per attribute.
+// attribute that applies to some rows only (octets, dt, td) runs on those rows alone. The host
+// sends the step's inputs once and reads its results once: nothing crosses per attribute.
 //
 // Random numbers: host h's step uses counters [offset, offset + draws_per_step()) of its stream
 // (seed, stream_h): uniforms first (one per categorical attribute; per mixture one per attempt),
