@@ -15,41 +15,26 @@
 #include "nn/checkpoint.h"
 #include "nn/mixture.h"
 #include "nn_test_util.h"
+#include "temp_dir.h"
 
 using namespace stan;
 using namespace stan::nn;
 using nn_test::require_error;
+using stan::testing::read_bytes;
+using stan::testing::TempDir;
+using stan::testing::write_bytes;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh, empty folder per test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("stan_nn_ckpt_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  size_t entries() const {
-    return static_cast<size_t>(
-        std::distance(fs::directory_iterator(path), fs::directory_iterator()));
-  }
-};
-
-std::string read_bytes(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const std::string& p, const std::string& b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(b.data(), static_cast<std::streamsize>(b.size()));
+// Writes `content` to `path` and requires loading it to fail with an error naming the file and
+// holding every one of `parts`.
+void expect_bad_checkpoint(const std::string& path, const std::string& content,
+                           const std::vector<std::string>& parts) {
+  write_bytes(path, content);
+  std::vector<std::string> all{path};
+  all.insert(all.end(), parts.begin(), parts.end());
+  require_error([&] { load_checkpoint(path); }, all);
 }
 
 // A safetensors file from a header and a data block (header padded like save_checkpoint).
@@ -98,9 +83,9 @@ TEST_CASE("checkpoint: round trip keeps values dtypes order and metadata") {
   tensors.emplace_back("extra.f64", f64);
   tensors.emplace_back("extra.empty", empty_t);
   tensors.emplace_back("extra.scalar", scalar(7, DType::i64));
-  const std::string path = dir.file("model.safetensors");
+  const std::string path = dir.path("model.safetensors");
   save_checkpoint(path, tensors, {{"epoch", "3"}, {"note", "hello \"quoted\" \xc3\xa9"}});
-  REQUIRE(dir.entries() == 1);  // no temporary file left behind
+  REQUIRE(dir.files().size() == 1);  // no temporary file left behind
 
   Checkpoint ck = load_checkpoint(path);
   REQUIRE(ck.path == path);
@@ -142,7 +127,7 @@ TEST_CASE("checkpoint: round trip keeps values dtypes order and metadata") {
       [&] { load_state(other.state(), ck); },
       {"(3 problems)", "unexpected tensor 'extra.f64'", "unexpected tensor 'extra.scalar'"});
   // ...and a checkpoint of the model alone loads.
-  const std::string model_path = dir.file("model_only.safetensors");
+  const std::string model_path = dir.path("model_only.safetensors");
   save_checkpoint(model_path, net.state());
   load_state(other.state(), load_checkpoint(model_path));
   REQUIRE(other(x).to_vector<float>() == net(x).to_vector<float>());
@@ -158,7 +143,7 @@ TEST_CASE("checkpoint: load_state copies in place with a prefix and reports ever
   TempDir dir("state");
   Generator gen(210);
   Net net(gen);
-  const std::string path = dir.file("m.safetensors");
+  const std::string path = dir.path("m.safetensors");
   NamedTensors prefixed;
   for (auto& [n, t] : net.state()) prefixed.emplace_back("attr.bytes." + n, t);
   prefixed.emplace_back("other.x", zeros({2}));
@@ -184,7 +169,7 @@ TEST_CASE("checkpoint: load_state copies in place with a prefix and reports ever
   NamedTensors missing = ck.with_prefix("attr.bytes.");
   missing.erase(missing.begin() + 1);  // a.bias
   missing.emplace_back("surplus", zeros({1}));
-  const std::string p2 = dir.file("m2.safetensors");
+  const std::string p2 = dir.path("m2.safetensors");
   save_checkpoint(p2, missing);
   Checkpoint ck2 = load_checkpoint(p2);
   Generator gen4(213);
@@ -197,7 +182,7 @@ TEST_CASE("checkpoint: load_state copies in place with a prefix and reports ever
   NamedTensors as_f64;
   for (auto& [n, t] : ck.with_prefix("attr.bytes."))
     as_f64.emplace_back(n, t.dtype() == DType::f32 ? t.to(DType::f64) : t);
-  const std::string p3 = dir.file("m3.safetensors");
+  const std::string p3 = dir.path("m3.safetensors");
   save_checkpoint(p3, as_f64);
   require_error([&] { load_state(target.state(), load_checkpoint(p3)); },
                 {"tensor 'a.weight': file has float64[4,3], model expects float32[4,3]"});
@@ -205,7 +190,7 @@ TEST_CASE("checkpoint: load_state copies in place with a prefix and reports ever
 
 TEST_CASE("checkpoint: broken files fail with a message naming the problem") {
   TempDir dir("broken");
-  const std::string good = dir.file("good.safetensors");
+  const std::string good = dir.path("good.safetensors");
   save_checkpoint(good, {{"w", from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3})},
                          {"b", from_vector<float>({7, 8}, {2})}});
   const std::string bytes = read_bytes(good);
@@ -214,16 +199,13 @@ TEST_CASE("checkpoint: broken files fail with a message naming the problem") {
   const nlohmann::ordered_json& header = split.first;
   const std::string& data = split.second;
   REQUIRE(data.size() == 32);
-  const std::string p = dir.file("bad.safetensors");
+  const std::string p = dir.path("bad.safetensors");
   auto expect_bad = [&](const std::string& content, const std::vector<std::string>& parts) {
-    write_bytes(p, content);
-    std::vector<std::string> all{p};
-    all.insert(all.end(), parts.begin(), parts.end());
-    require_error([&] { load_checkpoint(p); }, all);
+    expect_bad_checkpoint(p, content, parts);
   };
 
   SECTION("missing file") {
-    require_error([&] { load_checkpoint(dir.file("none.safetensors")); },
+    require_error([&] { load_checkpoint(dir.path("none.safetensors")); },
                   {"none.safetensors", "cannot open"});
   }
   SECTION("truncated") {
@@ -305,16 +287,16 @@ TEST_CASE("checkpoint: broken files fail with a message naming the problem") {
 
 TEST_CASE("checkpoint: a failed save leaves no file") {
   TempDir dir("failsave");
-  const std::string nowhere = dir.file("no/such/folder/model.safetensors");
+  const std::string nowhere = dir.path("no/such/folder/model.safetensors");
   require_error(
       [&] {
         save_checkpoint(nowhere, {{"w", zeros({2})}});
       },
       {"no/such/folder/model.safetensors"});
   REQUIRE_FALSE(fs::exists(nowhere));
-  REQUIRE(dir.entries() == 0);
+  REQUIRE(dir.files().size() == 0);
   // Duplicate names are refused before anything is written; an existing file is kept.
-  const std::string path = dir.file("m.safetensors");
+  const std::string path = dir.path("m.safetensors");
   save_checkpoint(path, {{"w", ones({2})}});
   const std::string before = read_bytes(path);
   require_error(
@@ -323,12 +305,12 @@ TEST_CASE("checkpoint: a failed save leaves no file") {
       },
       {"[save_checkpoint]", "duplicate", "'w'"});
   REQUIRE(read_bytes(path) == before);
-  REQUIRE(dir.entries() == 1);
+  REQUIRE(dir.files().size() == 1);
 }
 
 TEST_CASE("checkpoint: non-finite values are refused on save and on load, naming the tensor") {
   TempDir dir("nonfinite");
-  const std::string p = dir.file("m.safetensors");
+  const std::string p = dir.path("m.safetensors");
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   // Saving: nothing is written, an existing file is kept.
@@ -345,7 +327,7 @@ TEST_CASE("checkpoint: non-finite values are refused on save and on load, naming
       },
       {"tensor 'd'", "(-inf at element 0 of 1)"});
   REQUIRE(read_bytes(p) == before);
-  REQUIRE(dir.entries() == 1);
+  REQUIRE(dir.files().size() == 1);
   // Loading a file that holds them (written by someone else).
   auto [header, data] = split_file(before);
   for (float bad : {nan, inf, -inf}) {
@@ -362,12 +344,9 @@ TEST_CASE("checkpoint: non-finite values are refused on save and on load, naming
 
 TEST_CASE("checkpoint: hostile shapes and sizes fail before any allocation") {
   TempDir dir("hostile");
-  const std::string p = dir.file("bad.safetensors");
+  const std::string p = dir.path("bad.safetensors");
   auto expect_bad = [&](const std::string& content, const std::vector<std::string>& parts) {
-    write_bytes(p, content);
-    std::vector<std::string> all{p};
-    all.insert(all.end(), parts.begin(), parts.end());
-    require_error([&] { load_checkpoint(p); }, all);
+    expect_bad_checkpoint(p, content, parts);
   };
   // A zero next to huge dimensions: no data, but the strides would overflow.
   expect_bad(
@@ -395,8 +374,8 @@ TEST_CASE("checkpoint: hostile shapes and sizes fail before any allocation") {
   for (int i = 0; i < 8; ++i) big[i] = static_cast<char>((n >> (8 * i)) & 0xff);
   expect_bad(big, {"header length", "over the format's limit"});
   // A folder.
-  fs::create_directory(dir.file("sub"));
-  require_error([&] { load_checkpoint(dir.file("sub")); },
+  fs::create_directory(dir.path("sub"));
+  require_error([&] { load_checkpoint(dir.path("sub")); },
                 {"sub", "is a folder, not a model file"});
   // The same checks over memory.
   require_error([&] { parse_checkpoint("in-memory", "short"); }, {"in-memory", "too short"});

@@ -11,6 +11,7 @@
 
 #include "stan/io/compressed_io.h"
 #include "stan/io/flow_io.h"
+#include "temp_dir.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
@@ -18,6 +19,8 @@ namespace fs = std::filesystem;
 using Catch::Contains;
 using stan::FlowRecord;
 using stan::FlowTable;
+using stan::testing::read_bytes;
+using stan::testing::TempDir;
 
 namespace {
 
@@ -26,39 +29,6 @@ const std::string kGoodRow =
     "2016-04-11 00:01:39,22.052,45.202.195.102,42.219.156.227,17784,22,TCP,.AP.S.,0,0,35,3928,"
     "background";
 const std::string kHeader = "te,td,sa,da,sp,dp,pr,flg,fwd,stos,pkt,byt,label";
-
-// A fresh folder per test case, removed at the end.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() /
-          ("stan_test_flow_io_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path(name), std::ios::binary) << bytes;
-    return path(name);
-  }
-  std::vector<std::string> files() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
-    return names;
-  }
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 int64_t t(const char* text) {
   int64_t v = 0;
