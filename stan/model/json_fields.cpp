@@ -16,6 +16,19 @@ std::string shown(const nlohmann::json& v) {
   return s;
 }
 
+// The array j[key] of at most max_size elements, each read by convert(element, its name).
+template <typename T, typename Convert>
+std::vector<T> get_array(const nlohmann::json& j, const std::string& part, const char* key,
+                         size_t max_size, const char* elements, Convert convert) {
+  const nlohmann::json& v = field(j, part, key);
+  STAN_CHECK(v.is_array() && v.size() <= max_size, part, ": '", key, "' is ", shown(v),
+             " (expected a list of at most ", max_size, " ", elements, ")");
+  std::vector<T> out;
+  for (size_t i = 0; i < v.size(); ++i)
+    out.push_back(convert(v[i], detail::concat(part, ": '", key, "'[", i, "]")));
+  return out;
+}
+
 }  // namespace
 
 void require_object(const nlohmann::json& j, const std::string& part) {
@@ -73,24 +86,16 @@ std::string get_string(const nlohmann::json& j, const std::string& part, const c
 
 std::vector<int64_t> get_int_array(const nlohmann::json& j, const std::string& part,
                                    const char* key, size_t max_size, int64_t lo, int64_t hi) {
-  const nlohmann::json& v = field(j, part, key);
-  STAN_CHECK(v.is_array() && v.size() <= max_size, part, ": '", key, "' is ", shown(v),
-             " (expected a list of at most ", max_size, " integers)");
-  std::vector<int64_t> out;
-  for (size_t i = 0; i < v.size(); ++i)
-    out.push_back(as_int(v[i], detail::concat(part, ": '", key, "'[", i, "]"), lo, hi));
-  return out;
+  return get_array<int64_t>(
+      j, part, key, max_size, "integers",
+      [&](const nlohmann::json& e, const std::string& what) { return as_int(e, what, lo, hi); });
 }
 
 std::vector<double> get_double_array(const nlohmann::json& j, const std::string& part,
                                      const char* key, size_t max_size, double lo, double hi) {
-  const nlohmann::json& v = field(j, part, key);
-  STAN_CHECK(v.is_array() && v.size() <= max_size, part, ": '", key, "' is ", shown(v),
-             " (expected a list of at most ", max_size, " numbers)");
-  std::vector<double> out;
-  for (size_t i = 0; i < v.size(); ++i)
-    out.push_back(as_double(v[i], detail::concat(part, ": '", key, "'[", i, "]"), lo, hi));
-  return out;
+  return get_array<double>(
+      j, part, key, max_size, "numbers",
+      [&](const nlohmann::json& e, const std::string& what) { return as_double(e, what, lo, hi); });
 }
 
 }  // namespace stan::json_fields
