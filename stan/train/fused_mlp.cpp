@@ -1,9 +1,12 @@
 #include "stan/train/fused_mlp.h"
 
+#include <algorithm>
 #include <map>
+#include <numeric>
 
 #include "tensor/autograd.h"
 #include "tensor/ops_fused.h"
+#include "tensor/parallel.h"
 
 namespace stan {
 
@@ -44,6 +47,7 @@ struct FusedMlp::Net {
 struct FusedMlp::Group {
   std::string name;  // "softmax" or "mixture"
   std::vector<Net> nets;
+  std::vector<size_t> by_size;  // nets' indices, the most parameters above the first layer first
   nn::FlatParameters flat;
   bool all_elu = true;  // hidden layers: ELU on all of Z
   int64_t s = 0;        // first-layer output width
@@ -182,6 +186,16 @@ FusedMlp::FusedMlp(StanModel& model, Device dev, int64_t max_batch)
     g->flat.data().set_grad(g->flat.grad());
     g->adam = std::make_unique<nn::Adam>(std::vector<Tensor>{g->flat.data()}, ao);
     g->sched = std::make_unique<nn::StepLR>(*g->adam, cfg.lr_step, cfg.lr_gamma);
+    // Work above the first layer, per row: the head's multiply-adds (the loss's own for a
+    // categorical network without a hidden layer).
+    std::vector<int64_t> work;
+    for (const Net& n : g->nets)
+      work.push_back(n.continuous ? (n.w2 >= 0 ? 4 * hd * hd : 0) + 3 * K * n.f
+                                  : n.out * std::max<int64_t>(hd, 1));
+    g->by_size.resize(g->nets.size());
+    std::iota(g->by_size.begin(), g->by_size.end(), size_t{0});
+    std::stable_sort(g->by_size.begin(), g->by_size.end(),
+                     [&](size_t a, size_t b) { return work[a] > work[b]; });
     groups_.push_back(std::move(g));
   }
 }
@@ -237,7 +251,9 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
       for (Net& net : g.nets)
         if (net.continuous) elu_into(cols(g.z, n, net.z0, net.zw), cols(g.z, n, net.z0, net.zw));
     }
-    for (Net& net : g.nets) {
+    // The layers above the first, per network: each reads and writes only its own columns of
+    // Z / dA, its own buffers and its own slices of the flat parameters and gradients.
+    auto upper = [&](Net& net) {
       const Tensor a = cols(g.z, n, net.z0, net.zw), da = cols(g.dz, n, net.z0, net.zw);
       const Tensor loss = rows(net.loss, n), weight = rows(net.weight, n),
                    target = rows(net.target, n);
@@ -254,7 +270,7 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
           colsum_into(fp.slice(G, net.w_head + 1), dlogits);
           gemm_into(da, dlogits, fp.slice(P, net.w_head));
         }
-        continue;
+        return;
       }
       // Mixture: g_in (n, 2f) = [pi input | musig input] -> params (n, 3K).
       const int64_t K = net.out, f = net.f;
@@ -273,7 +289,7 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
       gemm_into(p.narrow(1, K, 2 * K), gms, fp.slice(P, net.w_ms).t(), GemmInit::bias,
                 fp.slice(P, net.w_ms + 1));
       mixture_nll_rows(p, target, weight, bo, loss, dp);
-      if (!backward) continue;
+      if (!backward) return;
       const Tensor dpi = dp.narrow(1, 0, K), dms = dp.narrow(1, K, 2 * K);
       gemm_into(fp.slice(G, net.w_pi), dpi.t(), gpi);
       colsum_into(fp.slice(G, net.w_pi + 1), dpi);
@@ -287,6 +303,19 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
         colsum_into(fp.range(G, net.w2 + 2, net.w2 + 4), dgin);
         gemm_into(da, dgin, fp.stack(P, net.w2, net.w2 + 2));
       }
+    };
+    // On the CPU the networks run side by side, the largest first (their kernels then run on
+    // the thread that took them: a call inside a parallel region runs inline), which the
+    // measurement preferred to splitting each small GEMM over the threads; either way every
+    // result is the same, bit for bit. On a GPU they run in order on the stream.
+    const int threads = dev_.is_cpu() ? compute_threads() : 1;
+    if (threads > 1) {
+      parallel_for(static_cast<int64_t>(g.by_size.size()), threads, [&](int64_t i) {
+        NoGradGuard ng_worker;
+        upper(g.nets[g.by_size[i]]);
+      });
+    } else {
+      for (Net& net : g.nets) upper(net);
     }
     if (backward) {
       // dA -> dZ through the ELU, then the first layer's gradients (masked entries stay 0).

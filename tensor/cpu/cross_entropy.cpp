@@ -1,8 +1,13 @@
 // Fused cross-entropy: one pass computes the row's log-sum-exp, its loss and its gradient.
 // Reductions over the classes use 16 lanes combined in a fixed order (vectorised, and the same
-// for every row and thread count); exp is vmath::exp.
+// for every row and thread count); exp is vmath::exp. The 8-float vector helpers are inlined
+// into their callers, so no call passes a vector across the ABI that -Wpsabi warns about.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string_view>
 
 #include "tensor/cpu/cpu_backend.h"
@@ -86,11 +91,71 @@ __attribute__((always_inline)) inline void ce_block(int64_t r0, int64_t r1, int6
   }
 }
 
+// ce_row for float written with 8-float vectors: lane l of the 16 is lane l % 8 of vector l / 8,
+// so the sums and the result are those of ce_row (exp_nonpositive gives vmath::exp's bits for
+// x - max <= 0; a NaN stays NaN, as in vmath::exp).
+__attribute__((always_inline)) inline void ce_row_f8(int64_t c, const float* x, int64_t t, float w,
+                                                     float* loss, float* g) {
+  using vmath::F8;
+  static_assert(kLanes == 16, "two vectors of 8 lanes");
+  F8 m0 = -__builtin_inff() - F8{}, m1 = m0;
+  int64_t j = 0;
+  for (; j + kLanes <= c; j += kLanes) {
+    F8 a, b;
+    std::memcpy(&a, x + j, sizeof a);
+    std::memcpy(&b, x + j + 8, sizeof b);
+    m0 = a > m0 ? a : m0;
+    m1 = b > m1 ? b : m1;
+  }
+  float m = -INFINITY;
+  for (int l = 0; l < 8; ++l) m = m0[l] > m ? m0[l] : m;
+  for (int l = 0; l < 8; ++l) m = m1[l] > m ? m1[l] : m;
+  for (; j < c; ++j) m = x[j] > m ? x[j] : m;
+  const F8 mv = m - F8{};
+  F8 s0{}, s1{};
+  j = 0;
+  for (; j + kLanes <= c; j += kLanes) {
+    F8 a, b, ea, eb;
+    std::memcpy(&a, x + j, sizeof a);
+    std::memcpy(&b, x + j + 8, sizeof b);
+    a -= mv;
+    b -= mv;
+    vmath::exp_nonpositive(a, &ea);
+    vmath::exp_nonpositive(b, &eb);
+    ea = a != a ? a : ea;
+    eb = b != b ? b : eb;
+    std::memcpy(g + j, &ea, sizeof ea);
+    std::memcpy(g + j + 8, &eb, sizeof eb);
+    s0 += ea;
+    s1 += eb;
+  }
+  float sum = 0;
+  for (int l = 0; l < 8; ++l) sum += s0[l];
+  for (int l = 0; l < 8; ++l) sum += s1[l];
+  for (; j < c; ++j) {
+    g[j] = vmath::exp(x[j] - m);
+    sum += g[j];
+  }
+  const float lse = m + vmath::log(sum);
+  *loss = lse - x[t];
+  const float scale = w / sum;
+  for (j = 0; j < c; ++j) g[j] *= scale;
+  g[t] -= w;
+}
+
 __attribute__((target("avx2,fma"))) void ce_block_avx2(int64_t r0, int64_t r1, int64_t c,
                                                        const float* logits, int64_t ld,
                                                        const int64_t* target, const float* weight,
                                                        float* loss, float* grad, int64_t ldg) {
-  ce_block(r0, r1, c, logits, ld, target, weight, loss, grad, ldg);
+  for (int64_t i = r0; i < r1; ++i) {
+    float* g = grad + i * ldg;
+    if (weight[i] == 0.0f) {
+      std::fill(g, g + c, 0.0f);
+      loss[i] = 0;
+      continue;
+    }
+    ce_row_f8(c, logits + i * ld, target[i], weight[i], loss + i, g);
+  }
 }
 void ce_block_generic(int64_t r0, int64_t r1, int64_t c, const float* logits, int64_t ld,
                       const int64_t* target, const float* weight, float* loss, float* grad,

@@ -75,28 +75,10 @@ constexpr int64_t kSampleBlock = 64;  // classes per block: 8 vectors of 8
 
 // 8-float vectors (GCC's vector extension): AVX registers in the AVX2 clone, pairs of SSE
 // registers in the portable one (see the -Wpsabi note at the top).
-typedef float F8 __attribute__((vector_size(32)));
-typedef int32_t I8 __attribute__((vector_size(32)));
+using vmath::F8;
+using vmath::I8;
 typedef float F4 __attribute__((vector_size(16)));
 typedef double D4 __attribute__((vector_size(32)));
-
-// e^x for x <= 0, 8 at a time: 0 below -87.3 (where the result would be subnormal) and for NaN,
-// so that such classes have probability 0. The method of vmath::exp (Cody-Waite reduction, the
-// Cephes polynomial), with 2^n in one step: n lies in [-126, 0] here.
-__attribute__((always_inline)) inline void exp_nonpositive(const F8& x, F8* out) {
-  const F8 lo = -87.3365f - F8{};
-  const I8 keep = x >= lo;  // false for NaN
-  const F8 xc = keep ? x : lo;
-  const F8 t = xc * 1.44269504088896341f + 0.5f;
-  F8 fn = __builtin_convertvector(__builtin_convertvector(t, I8), F8);  // toward 0
-  fn = fn > t ? fn - 1.0f : fn;                                         // floor
-  const F8 p = vmath::exp_reduced(xc, fn);
-  const I8 bits = (__builtin_convertvector(fn, I8) + 127) << 23;
-  F8 scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const F8 y = p * scale;
-  *out = keep ? y : F8{};
-}
 
 // The sum of 8 floats in double, in one fixed order.
 __attribute__((always_inline)) inline double sum8(const F8& v) {
@@ -140,7 +122,7 @@ __attribute__((always_inline)) inline int64_t draw_from_logits(const float* x, i
         for (int64_t l = 0; l < j1 - k; ++l) v[l] = x[k + l];
       }
       F8 ev;
-      exp_nonpositive(v - m, &ev);
+      vmath::exp_nonpositive(v - m, &ev);
       std::memcpy(e + k, &ev, sizeof ev);
       s += ev;
     }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
+#include "tensor/cpu/losses.h"
 #include "tensor/parallel.h"
 
 namespace stan::cpu {
@@ -53,19 +54,46 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, 
 }
 
 // Column sums of a 2-D view (hand-written passes): column blocks in parallel, each column summed
-// in row order in double, so the result does not depend on the thread count.
+// in row order in double, so the result does not depend on the thread count (nor on the ISA: the
+// AVX2 clone only sums more columns at once).
+namespace {
+
+constexpr int64_t kColBlock = 256;
+
+template <typename T>
+__attribute__((always_inline)) inline void colsum_block(const T* xp, int64_t m, int64_t lx,
+                                                        int64_t j0, int64_t j1, T* o) {
+  double acc[kColBlock] = {};
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = j0; j < j1; ++j) acc[j - j0] += static_cast<double>(xp[i * lx + j]);
+  for (int64_t j = j0; j < j1; ++j) o[j] = static_cast<T>(acc[j - j0]);
+}
+
+__attribute__((target("avx2"))) void colsum_block_avx2(const float* xp, int64_t m, int64_t lx,
+                                                       int64_t j0, int64_t j1, float* o) {
+  colsum_block(xp, m, lx, j0, j1, o);
+}
+
+void colsum_block_any(const float* xp, int64_t m, int64_t lx, int64_t j0, int64_t j1, float* o) {
+  if (vector_isa())
+    colsum_block_avx2(xp, m, lx, j0, j1, o);
+  else
+    colsum_block(xp, m, lx, j0, j1, o);
+}
+void colsum_block_any(const double* xp, int64_t m, int64_t lx, int64_t j0, int64_t j1, double* o) {
+  colsum_block(xp, m, lx, j0, j1, o);
+}
+
+}  // namespace
+
 void CpuBackend::colsum(const Tensor& x, const Tensor& out) {
   const int64_t m = x.size(0), n = x.size(1), lx = x.strides()[0];
   STAN_DISPATCH_FLOAT(x.dtype(), T, {
     const T* xp = x.data<T>();
     T* o = out.data<T>();
-    constexpr int64_t block = 256;
-    parallel_for((n + block - 1) / block, compute_threads(), [&](int64_t b) {
-      const int64_t j0 = b * block, j1 = std::min(n, j0 + block);
-      double acc[block] = {};
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = j0; j < j1; ++j) acc[j - j0] += static_cast<double>(xp[i * lx + j]);
-      for (int64_t j = j0; j < j1; ++j) o[j] = static_cast<T>(acc[j - j0]);
+    parallel_for((n + kColBlock - 1) / kColBlock, compute_threads(), [&](int64_t b) {
+      const int64_t j0 = b * kColBlock;
+      colsum_block_any(xp, m, lx, j0, std::min(n, j0 + kColBlock), o);
     });
   });
 }

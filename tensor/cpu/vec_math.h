@@ -62,6 +62,33 @@ inline float exp(float x) {
   return x != x ? x : y;  // NaN in, NaN out
 }
 
+// 8-float vectors (GCC's vector extension): AVX registers in the kernels' AVX2 clones, pairs of
+// SSE registers in the portable ones. Pass them by reference (inlined): a vector passed by
+// value across a call changes with the ISA (-Wpsabi).
+typedef float F8 __attribute__((vector_size(32)));
+typedef int32_t I8 __attribute__((vector_size(32)));
+
+// e^x for x <= 0, 8 at a time: 0 below -87.3 (where the result would be subnormal) and for NaN.
+// The operations of exp() lane by lane, with 2^n in one step (n lies in [-126, 0] here, where
+// one exact scaling equals exp's two), so it gives exp's bits for x in [-87.3, 0]. (A template,
+// V = F8, so that only the files that call it compile it; they silence -Wpsabi.)
+template <typename V>
+__attribute__((always_inline)) inline void exp_nonpositive(const V& x, V* out) {
+  static_assert(sizeof(V) == sizeof(F8), "8 floats");
+  const V lo = -87.3365f - V{};
+  const I8 keep = x >= lo;  // false for NaN
+  const V xc = keep ? x : lo;
+  const V t = xc * 1.44269504088896341f + 0.5f;
+  V fn = __builtin_convertvector(__builtin_convertvector(t, I8), V);  // toward 0
+  fn = fn > t ? fn - 1.0f : fn;                                       // floor
+  const V p = exp_reduced(xc, fn);
+  const I8 bits = (__builtin_convertvector(fn, I8) + 127) << 23;
+  V scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const V y = p * scale;
+  *out = keep ? y : V{};
+}
+
 // Natural log.
 inline float log(float x) {
   const uint32_t bits = as_bits(x);

@@ -3,6 +3,7 @@
 // helpers, and their errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -62,6 +63,36 @@ TEST_CASE("fused: cross_entropy_rows on a strided view, with zero-weight rows", 
   Tensor bad = from_vector<int64_t>({0, 300, 7, 0, 1, 2, 3}, {n});
   REQUIRE_THROWS_WITH(cross_entropy_rows(logits, bad, weight, loss, grad),
                       Catch::Contains("target 300 of row 1"));
+}
+
+TEST_CASE("fused: cross_entropy_rows in float32 keeps NaN and gives -inf logits probability 0",
+          "[fused]") {
+  // 40 classes: two 16-lane vector blocks and a scalar tail, with the special values in each.
+  const int64_t n = 3, c = 40;
+  std::vector<float> x(n * c);
+  for (int64_t i = 0; i < n * c; ++i) x[i] = static_cast<float>((i * 7) % 11) * 0.5f - 2.0f;
+  x[0 * c + 5] = NAN;                 // row 0: a NaN in the first vector block
+  x[0 * c + 37] = NAN;                // and in the tail
+  x[1 * c + 20] = -INFINITY;          // row 1: -inf in the second block ...
+  x[1 * c + 39] = -INFINITY;          // ... and in the tail
+  for (int64_t j = 0; j < c; ++j) x[2 * c + j] = -INFINITY;  // row 2: every class -inf
+  Tensor logits = from_vector<float>(x, {n, c});
+  Tensor target = from_vector<int64_t>({1, 3, 0}, {n});
+  Tensor weight = from_vector<float>({1, 1, 1}, {n});
+  Tensor loss = empty({n}), grad = empty({n, c});
+  cross_entropy_rows(logits, target, weight, loss, grad);
+  const auto l = loss.to_vector<float>();
+  const auto g = grad.to_vector<float>();
+  REQUIRE(std::isnan(l[0]));
+  // Row 1: the -inf classes drop out of the softmax: the loss and gradient of the other 38.
+  double mx = -INFINITY, se = 0;
+  for (int64_t j = 0; j < c; ++j) mx = std::max(mx, static_cast<double>(x[c + j]));
+  for (int64_t j = 0; j < c; ++j) se += std::exp(static_cast<double>(x[c + j]) - mx);
+  REQUIRE(l[1] == Approx(mx + std::log(se) - x[c + 3]).epsilon(1e-6));
+  REQUIRE(g[c + 20] == 0.0f);
+  REQUIRE(g[c + 39] == 0.0f);
+  REQUIRE(g[c + 3] == Approx(std::exp(x[c + 3] - mx) / se - 1).margin(1e-6));
+  REQUIRE(std::isnan(l[2]));  // no class has any probability
 }
 
 TEST_CASE("fused: mixture_nll_rows gradient by finite differences, weights and threads",
