@@ -71,10 +71,10 @@ TEST_CASE("fused: cross_entropy_rows in float32 keeps NaN and gives -inf logits 
   const int64_t n = 3, c = 40;
   std::vector<float> x(n * c);
   for (int64_t i = 0; i < n * c; ++i) x[i] = static_cast<float>((i * 7) % 11) * 0.5f - 2.0f;
-  x[0 * c + 5] = NAN;                 // row 0: a NaN in the first vector block
-  x[0 * c + 37] = NAN;                // and in the tail
-  x[1 * c + 20] = -INFINITY;          // row 1: -inf in the second block ...
-  x[1 * c + 39] = -INFINITY;          // ... and in the tail
+  x[0 * c + 5] = NAN;         // row 0: a NaN in the first vector block
+  x[0 * c + 37] = NAN;        // and in the tail
+  x[1 * c + 20] = -INFINITY;  // row 1: -inf in the second block ...
+  x[1 * c + 39] = -INFINITY;  // ... and in the tail
   for (int64_t j = 0; j < c; ++j) x[2 * c + j] = -INFINITY;  // row 2: every class -inf
   Tensor logits = from_vector<float>(x, {n, c});
   Tensor target = from_vector<int64_t>({1, 3, 0}, {n});
