@@ -24,6 +24,7 @@ struct TrainArgs {
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int popular_peers = -1;
+  std::string peer_order;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise;
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
@@ -72,6 +73,11 @@ void add_train_command(CLI::App& app) {
                 "Recent peers a host can reuse (0 = off; default 8, "
                 "faithful 0)")
       ->check(CLI::Range(0, kMaxPeerCache));
+  c->add_option("--peer-order", a->peer_order,
+                "Order of a host's cached peers, the classes the model draws: recency (most "
+                "recent first; the default) or uses (most used first, so a host's favourite "
+                "remotes keep their class)")
+      ->check(CLI::IsMember({"recency", "uses"}));
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 0): the remotes most training hosts talk to")
@@ -154,6 +160,7 @@ void add_train_command(CLI::App& app) {
     if (a->no_bpp) p.encoding.bytes_per_packet = false;
     if (a->no_flags) p.encoding.flags_tos = false;
     if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;
+    if (!a->peer_order.empty()) p.encoding.peer_by_uses = a->peer_order == "uses";
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     p.config.arch = a->arch;

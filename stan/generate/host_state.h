@@ -17,7 +17,7 @@ struct HostState {
   uint64_t stream = 0;       // the host's random stream (seed, stream)
   uint64_t offset = 0;       // counters used so far
   std::vector<float> input;  // W rows x D (oldest first), then the P profile values
-  std::vector<uint32_t> peers;
+  PeerCache peers;
   int64_t clock = 0;  // Unix seconds: the host's last flow (or the start)
   int64_t flows = 0;
   bool done = false;

@@ -61,7 +61,7 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
       for (double v : z) d.profiles.push_back(static_cast<float>(v));
     }
     const int64_t base = static_cast<int64_t>(d.history.size()) / D;
-    std::vector<uint32_t> peers;
+    PeerCache peers;
     std::vector<double> times;
     double clock = 0;
     for (size_t t = 0; t < s.flows.size(); ++t) {

@@ -36,6 +36,7 @@ nlohmann::json EncodingOptions::to_json() const {
           {"bytes_per_packet", bytes_per_packet},
           {"flags_tos", flags_tos},
           {"peer_cache", peer_cache},
+          {"peer_order", peer_by_uses ? "uses" : "recency"},
           {"popular_peers", popular_peers},
           {"popular_min_hosts", popular_min_hosts},
           {"cold_starts", cold_starts},
@@ -54,6 +55,13 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.bytes_per_packet = get_bool(j, part, "bytes_per_packet");
   o.flags_tos = get_bool(j, part, "flags_tos");
   o.peer_cache = static_cast<int>(get_int(j, part, "peer_cache", 0, kMaxPeerCache));
+  // Absent in model files written before the order could be chosen: recency.
+  if (j.contains("peer_order")) {
+    const std::string order = get_string(j, part, "peer_order");
+    STAN_CHECK(order == "recency" || order == "uses", part, ": 'peer_order' is '", order,
+               "' (expected 'recency' or 'uses')");
+    o.peer_by_uses = order == "uses";
+  }
   // Absent in model files written before popular peers existed: off.
   o.popular_peers = j.contains("popular_peers")
                         ? static_cast<int>(get_int(j, part, "popular_peers", 0, kMaxPopularPeers))
@@ -285,7 +293,7 @@ void Encoder::fit_popular(const std::vector<HostStream>& streams) {
 // ---- encoding ---------------------------------------------------------------------------
 
 RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
-                          const std::vector<uint32_t>& peers) const {
+                          const PeerCache& peers) const {
   RowValues row;
   auto set = [&](AttrId a, double v) {
     row.v[static_cast<int>(a)] = v;
@@ -486,7 +494,7 @@ uint16_t Encoder::decode_port(int64_t cls, Generator& gen) const {
   return static_cast<uint16_t>(base + gen.randint(width));
 }
 
-uint32_t Encoder::remote_ip(const RowValues& row, const std::vector<uint32_t>& peers) const {
+uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const {
   const int64_t peer =
       find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
   const int64_t npop = static_cast<int64_t>(popular_.size());
@@ -498,15 +506,29 @@ uint32_t Encoder::remote_ip(const RowValues& row, const std::vector<uint32_t>& p
          oct(AttrId::oct4);
 }
 
-void Encoder::update_peers(std::vector<uint32_t>& peers, uint32_t remote) const {
+void Encoder::update_peers(PeerCache& peers, uint32_t remote) const {
   if (opt_.peer_cache <= 0) return;
-  auto it = std::find(peers.begin(), peers.end(), remote);
-  if (it != peers.end()) peers.erase(it);
-  peers.insert(peers.begin(), remote);
-  if (peers.size() > static_cast<size_t>(opt_.peer_cache)) peers.resize(opt_.peer_cache);
+  auto& ips = peers.ips;
+  auto& uses = peers.uses;
+  const size_t cap = static_cast<size_t>(opt_.peer_cache);
+  const size_t at = static_cast<size_t>(std::find(ips.begin(), ips.end(), remote) - ips.begin());
+  uint32_t n = 1;
+  if (at < ips.size()) {
+    n = uses[at] == UINT32_MAX ? UINT32_MAX : uses[at] + 1;
+    ips.erase(ips.begin() + static_cast<std::ptrdiff_t>(at));
+    uses.erase(uses.begin() + static_cast<std::ptrdiff_t>(at));
+  } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
+    ips.resize(cap - 1);
+    uses.resize(cap - 1);
+  }
+  size_t pos = 0;
+  if (opt_.peer_by_uses)
+    while (pos < uses.size() && uses[pos] > n) ++pos;
+  ips.insert(ips.begin() + static_cast<std::ptrdiff_t>(pos), remote);
+  uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);
 }
 
-FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const std::vector<uint32_t>& peers,
+FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache& peers,
                            Generator& gen) const {
   auto val = [&](AttrId a) { return row.v[static_cast<int>(a)]; };
   auto cls = [&](AttrId a) { return static_cast<int64_t>(val(a)); };
@@ -661,9 +683,9 @@ std::string Encoder::describe() const {
   };
   os << "encoding: zero_decisions=" << opt_.zero_decisions << " censor=" << opt_.censor
      << " bytes_per_packet=" << opt_.bytes_per_packet << " flags_tos=" << opt_.flags_tos
-     << " peer_cache=" << opt_.peer_cache << " popular_peers=" << popular_.size()
-     << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width
-     << " sigma_floor=" << opt_.sigma_floor << "\n";
+     << " peer_cache=" << opt_.peer_cache << (opt_.peer_by_uses ? " (by uses)" : "")
+     << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
+     << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
   sc("inter-arrival (s)", dt_);
   sc("duration (s)", td_);

@@ -27,6 +27,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -68,12 +69,26 @@ inline constexpr int kMaxPopularPeers = 65536;  // train --popular-peers accepts
 inline constexpr double kMaxSeconds = 1e10;     // inter-arrival, duration (317 years)
 inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 
+// A host's peer cache: its distinct remotes in the order of the peer classes, with how many
+// flows each has had since it entered the cache. Order (EncodingOptions::peer_by_uses): most
+// recent first; or most used first, ties most recent first, so that a host's favourite remotes
+// keep their classes whatever it does in between.
+struct PeerCache {
+  std::vector<uint32_t> ips;
+  std::vector<uint32_t> uses;
+  PeerCache() = default;
+  PeerCache(std::initializer_list<uint32_t> l) : ips(l), uses(l.size(), 1) {}
+  size_t size() const { return ips.size(); }
+  uint32_t operator[](size_t i) const { return ips[i]; }
+};
+
 struct EncodingOptions {
   bool zero_decisions = true;      // zero/positive decisions for dt and td, log scales
   bool censor = true;              // censored edges in the binned loss; clip (not redraw) samples
   bool bytes_per_packet = true;    // bytes given packets and protocol (rules by construction)
   bool flags_tos = true;           // model TCP flags and ToS
   int peer_cache = 8;              // distinct recent peers a host can reuse (0: off)
+  bool peer_by_uses = false;       // cache order: most used first (else most recent first)
   int popular_peers = 0;           // popular remotes shared across hosts, at most (0: off)
   int popular_min_hosts = 3;       // a popular remote talks to at least this many training hosts
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
@@ -130,9 +145,9 @@ class Encoder {
   int64_t day_start() const { return day_start_; }
 
   // The row of a real flow `f` of its host, decided at `clock` (seconds since day start).
-  // `peers`: the host's recent distinct remote addresses, most recent first.
+  // `peers`: the host's peer cache.
   RowValues encode(const FlowRecord& r, const HostFlow& f, double clock,
-                   const std::vector<uint32_t>& peers) const;
+                   const PeerCache& peers) const;
   // A stop row decided at `clock`.
   RowValues encode_stop(double clock) const;
   // Writes the D grid features of a row (attributes not valid write zeros).
@@ -142,12 +157,14 @@ class Encoder {
 
   // Builds the record of a generated row for `host`. `peers` is the host's cache (for peer
   // choices). Ports are drawn inside their class from the fitted within-class frequencies.
-  FlowRecord decode(const RowValues& row, uint32_t host, const std::vector<uint32_t>& peers,
+  FlowRecord decode(const RowValues& row, uint32_t host, const PeerCache& peers,
                     Generator& gen) const;
   // Remote address of a row (from the cache or the octets).
-  uint32_t remote_ip(const RowValues& row, const std::vector<uint32_t>& peers) const;
-  // Updates a host's peer cache after a flow with `remote` (move/insert to the front).
-  void update_peers(std::vector<uint32_t>& peers, uint32_t remote) const;
+  uint32_t remote_ip(const RowValues& row, const PeerCache& peers) const;
+  // Updates a host's peer cache after a flow with `remote`: one more use, then moved to the front
+  // (or ahead of the peers used less often); a new remote first evicts the last peer of a full
+  // cache.
+  void update_peers(PeerCache& peers, uint32_t remote) const;
   // The peer classes a host with `cached` peers in its cache may draw: [0, peer_limit).
   int64_t peer_limit(size_t cached) const {
     return 1 + static_cast<int64_t>(popular_.size()) + static_cast<int64_t>(cached);

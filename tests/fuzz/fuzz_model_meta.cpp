@@ -41,7 +41,7 @@ void exercise(const stan::ModelMeta& m, uint64_t seed) {
                                : static_cast<double>(gen.randint(static_cast<uint64_t>(a.classes)));
       row.valid[id] = true;
     }
-    std::vector<uint32_t> peers{0x2ADB0001u, 0x08080808u};
+    PeerCache peers{0x2ADB0001u, 0x08080808u};
     FlowRecord r = enc.decode(row, 0x2ADB0002u, peers, gen);
     if (!(r.td >= 0) || !std::isfinite(r.td) || r.pkt < 1 || r.byt < 0)
       finding("bad decoded record");

@@ -1,7 +1,9 @@
 // The encoding: record -> attributes -> record round trips, peer-cache targets.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include "stan/model/encoding.h"
 #include "stan/stan_test_util.h"
@@ -18,7 +20,7 @@ TEST_CASE("encoding: encode then decode gives the record back", "[stan][encoding
   enc.fit(table, streams);
   int64_t checked = 0;
   for (const HostStream& s : streams) {
-    std::vector<uint32_t> peers;
+    PeerCache peers;
     double clock = 0;
     for (const HostFlow& f : s.flows) {
       const FlowRecord& r = table.rows[f.row];
@@ -79,7 +81,7 @@ TEST_CASE("encoding: peer-cache targets on a hand-made stream", "[realism][peers
   Encoder enc;
   enc.fit(t, streams);
   REQUIRE(enc.find(AttrId::peer) != nullptr);
-  std::vector<uint32_t> peers;
+  PeerCache peers;
   std::vector<int> targets;
   std::vector<bool> octets_valid;
   for (const HostFlow& f : streams[0].flows) {
@@ -93,7 +95,74 @@ TEST_CASE("encoding: peer-cache targets on a hand-made stream", "[realism][peers
   // new, new, A is 2nd most recent, new, B is 3rd ([C, A, B]), B is the most recent.
   REQUIRE(targets == std::vector<int>{0, 0, 2, 0, 3, 1});
   REQUIRE(octets_valid == std::vector<bool>{true, true, false, true, false, false});
-  REQUIRE(peers == std::vector<uint32_t>{B, C, A});
+  REQUIRE(peers.ips == std::vector<uint32_t>{B, C, A});
+  REQUIRE(peers.uses == std::vector<uint32_t>{3, 1, 2});
+}
+
+TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in front",
+          "[realism][peers]") {
+  const uint32_t A = 0x01010101, B = 0x02020202, C = 0x03030303, D = 0x04040404;
+  auto run = [](bool by_uses, int cap, const std::vector<uint32_t>& remotes) {
+    EncodingOptions o;
+    o.peer_cache = cap;
+    o.peer_by_uses = by_uses;
+    Encoder enc(o);
+    PeerCache peers;
+    for (uint32_t r : remotes) enc.update_peers(peers, r);
+    return peers;
+  };
+  // A three times, B twice, C once, C last: by uses [A, B, C]; by recency [C, B, A].
+  const std::vector<uint32_t> seq{A, B, A, B, A, C};
+  PeerCache u = run(true, 8, seq);
+  REQUIRE(u.ips == std::vector<uint32_t>{A, B, C});
+  REQUIRE(u.uses == std::vector<uint32_t>{3, 2, 1});
+  REQUIRE(run(false, 8, seq).ips == std::vector<uint32_t>{C, A, B});
+  // Ties: the most recent first. C then B once each after A: [A, B, C].
+  REQUIRE(run(true, 8, {A, A, C, B}).ips == std::vector<uint32_t>{A, B, C});
+  // A full cache: a new remote evicts the least used (the oldest of them), not itself, even when
+  // every cached peer has been used more often than it.
+  // (A and B twice each: B, the more recent, stays.)
+  REQUIRE(run(true, 2, {A, A, B, B, C}).ips == std::vector<uint32_t>{B, C});
+  REQUIRE(run(true, 2, {A, A, B, C, D}).ips == std::vector<uint32_t>{A, D});
+  // A peer that passes another moves ahead of it: B used 3 times, A twice.
+  REQUIRE(run(true, 8, {A, A, B, B, B}).ips == std::vector<uint32_t>{B, A});
+
+  // Real streams: every remote comes back from the uses-ordered cache or the octets.
+  {
+    FlowTable table = read_flows(sample_path(), ReadOptions{false, 5000});
+    OwnerSelector owners;
+    auto streams = build_host_streams(table, owners);
+    EncodingOptions o;
+    o.peer_cache = 4;
+    o.peer_by_uses = true;
+    Encoder enc(o);
+    enc.fit(table, streams);
+    int64_t hits = 0, rows = 0;
+    for (const HostStream& st : streams) {
+      PeerCache peers;
+      for (const HostFlow& f : st.flows) {
+        RowValues row = enc.encode(table.rows[f.row], f, 0, peers);
+        REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
+        hits += row.v[static_cast<int>(AttrId::peer)] > 0;
+        ++rows;
+        enc.update_peers(peers, f.remote_ip);
+        REQUIRE(peers.size() <= 4);
+        REQUIRE(std::is_sorted(peers.uses.begin(), peers.uses.end(), std::greater<>()));
+      }
+    }
+    REQUIRE(hits > rows / 4);  // the sample's hosts reuse peers
+  }
+
+  // The order is stored with the model; files without it (older) mean recency; others are refused.
+  EncodingOptions o;
+  o.peer_by_uses = true;
+  nlohmann::json j = o.to_json();
+  REQUIRE(j.at("peer_order") == "uses");
+  REQUIRE(EncodingOptions::from_json(j).peer_by_uses);
+  j.erase("peer_order");
+  REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_uses);
+  j["peer_order"] = "lru";
+  REQUIRE_THROWS_WITH(EncodingOptions::from_json(j), Catch::Contains("'peer_order' is 'lru'"));
 }
 
 TEST_CASE("encoding: popular peers are shared across hosts, after the host's own cache",
@@ -139,7 +208,7 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
   REQUIRE(enc.peer_limit(0) == 2);
   REQUIRE(enc.peer_limit(3) == 5);
   for (const HostStream& s : streams) {
-    std::vector<uint32_t> peers;
+    PeerCache peers;
     std::vector<int> targets;
     for (const HostFlow& f : s.flows) {
       RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
