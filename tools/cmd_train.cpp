@@ -70,17 +70,17 @@ void add_train_command(CLI::App& app) {
               "Model bytes directly (no rules by construction)");
   c->add_flag("--no-flags-tos", a->no_flags, "Do not model TCP flags and ToS");
   c->add_option("--peer-cache", a->peer_cache,
-                "Recent peers a host can reuse (0 = off; default 8, "
+                "Peers a host can reuse (0 = off; default 256, "
                 "faithful 0)")
       ->check(CLI::Range(0, kMaxPeerCache));
   c->add_option("--peer-order", a->peer_order,
-                "Order of a host's cached peers, the classes the model draws: recency (most "
-                "recent first; the default) or uses (most used first, so a host's favourite "
-                "remotes keep their class)")
+                "Order of a host's cached peers, the classes the model draws: uses (most used "
+                "first, so a host's favourite remotes keep their class; the default) or recency "
+                "(most recent first)")
       ->check(CLI::IsMember({"recency", "uses"}));
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
-                "default 0): the remotes most training hosts talk to")
+                "default 1024, faithful 0): the remotes most training hosts talk to")
       ->check(CLI::Range(0, kMaxPopularPeers));
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)")
       ->check(CLI::Range(0, kMaxColdStarts));
@@ -153,7 +153,8 @@ void add_train_command(CLI::App& app) {
     std::string owners_note;
     p.owners = owners_from_flags(a->owners, a->owner_hosts, a->data.front(), &owners_note);
     std::fprintf(stderr, "%s\n", owners_note.c_str());
-    p.encoding = a->encoding == "faithful" ? EncodingOptions::faithful() : EncodingOptions{};
+    p.encoding = a->encoding == "faithful" ? EncodingOptions::faithful()
+                                           : EncodingOptions::recommended();
     if (a->no_zero) p.encoding.zero_decisions = false;
     if (a->no_censor) p.encoding.censor = false;
     if (a->no_profiles) p.encoding.profiles = false;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Realism ablation (developer tool; needs the full UGR'16 extract, not shipped): trains one model
 # per row on the same training hosts (rows 1-7: from the faithful STAN encoding to the full one,
-# without profile noise; rows 8-11: row 7 plus one change each: popular peers, weight decay,
-# profile noise 0.5 (today's default), hidden 64); generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates
-# each run against the held-back hosts' real flows and prints mean and spread over the seeds
-# (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
-# independent baseline and, with BUNDLED=MODEL, an existing model. One JSON summary line per row
+# without profile noise, with the former peer choice: the 8 most recent peers; rows 8-12: row 7
+# plus one change each: popular peers, weight decay, profile noise 0.5, hidden 64, a 256-peer
+# cache ordered by uses; row 13: today's defaults, that cache with popular peers); generates the
+# held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
+# hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
+# evaluates real held-back vs real training hosts (the floor), the independent baseline and,
+# with BUNDLED=MODEL, an existing model. One JSON summary line per row
 # goes into $out/summary.jsonl.
 #   bash tools/realism_ablation.sh DATA.csv.xz HOSTS.csv OUT_DIR [MAX_BATCHES] [EPOCHS]
 # Environment: SEEDS (default 1,2,3), STEPS (the rows to run, default all, e.g. "7-flags-tos
@@ -21,18 +23,22 @@ common=(--data "$data" --owner-hosts "@$hosts" --val-fraction 0.2 --seed 1 --epo
 [[ $batches -gt 0 ]] && common+=(--max-batches "$batches")
 # shellcheck disable=SC2206
 common+=(${TRAIN_FLAGS:-})
+# The peer choice before today's default (rows 5-11 keep it, so that each row adds one change).
+old_peers="--peer-order recency --peer-cache 8 --popular-peers 0"
 declare -A steps=(
   [1-faithful]="--encoding faithful"
-  [2-zero]="--no-censor --no-profiles --peer-cache 0 --no-bytes-per-packet --no-flags-tos"
-  [3-censor]="--no-profiles --peer-cache 0 --no-bytes-per-packet --no-flags-tos"
-  [4-profiles]="--peer-cache 0 --no-bytes-per-packet --no-flags-tos --profile-noise 0"
-  [5-peers]="--no-bytes-per-packet --no-flags-tos --profile-noise 0"
-  [6-rules]="--no-flags-tos --profile-noise 0"
-  [7-flags-tos]="--profile-noise 0"
-  [8-popular-peers]="--popular-peers 1024 --profile-noise 0"
-  [9-weight-decay]="--weight-decay 1e-3 --profile-noise 0"
-  [10-profile-noise]="--profile-noise 0.5"
-  [11-hidden-64]="--hidden 64 --profile-noise 0"
+  [2-zero]="--no-censor --no-profiles --peer-cache 0 --popular-peers 0 --no-bytes-per-packet --no-flags-tos"
+  [3-censor]="--no-profiles --peer-cache 0 --popular-peers 0 --no-bytes-per-packet --no-flags-tos"
+  [4-profiles]="--peer-cache 0 --popular-peers 0 --no-bytes-per-packet --no-flags-tos --profile-noise 0"
+  [5-peers]="$old_peers --no-bytes-per-packet --no-flags-tos --profile-noise 0"
+  [6-rules]="$old_peers --no-flags-tos --profile-noise 0"
+  [7-flags-tos]="$old_peers --profile-noise 0"
+  [8-popular-peers]="--peer-order recency --peer-cache 8 --popular-peers 1024 --profile-noise 0"
+  [9-weight-decay]="$old_peers --weight-decay 1e-3 --profile-noise 0"
+  [10-profile-noise]="$old_peers --profile-noise 0.5"
+  [11-hidden-64]="$old_peers --hidden 64 --profile-noise 0"
+  [12-peer-order-uses]="--peer-order uses --peer-cache 256 --popular-peers 0 --profile-noise 0"
+  [13-defaults]=""
 )
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'

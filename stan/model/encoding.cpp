@@ -91,6 +91,14 @@ EncodingOptions EncodingOptions::faithful() {
   return o;
 }
 
+EncodingOptions EncodingOptions::recommended() {
+  EncodingOptions o;
+  o.peer_cache = 256;
+  o.peer_by_uses = true;
+  o.popular_peers = 1024;
+  return o;
+}
+
 double Scaler::encode(double x) const {
   const double v = log ? std::log(std::max(x, 1e-300)) : x;
   return hi > lo ? (v - lo) / (hi - lo) : 0.0;

@@ -99,6 +99,9 @@ struct EncodingOptions {
   nlohmann::json to_json() const;
   static EncodingOptions from_json(const nlohmann::json& j);  // checks every field's bounds
   static EncodingOptions faithful();  // the reference implementation's encoding
+  // `stan train`'s default: the full encoding with the bundled model's peer choice (a cache of
+  // 256 ordered by uses, 1024 popular remotes; README: Realism).
+  static EncodingOptions recommended();
 };
 
 // Maps a positive quantity to [0,1]: v = log(x) (or x if linear), s = (v - lo) / (hi - lo).
