@@ -153,8 +153,8 @@ void add_train_command(CLI::App& app) {
     std::string owners_note;
     p.owners = owners_from_flags(a->owners, a->owner_hosts, a->data.front(), &owners_note);
     std::fprintf(stderr, "%s\n", owners_note.c_str());
-    p.encoding = a->encoding == "faithful" ? EncodingOptions::faithful()
-                                           : EncodingOptions::recommended();
+    p.encoding =
+        a->encoding == "faithful" ? EncodingOptions::faithful() : EncodingOptions::recommended();
     if (a->no_zero) p.encoding.zero_decisions = false;
     if (a->no_censor) p.encoding.censor = false;
     if (a->no_profiles) p.encoding.profiles = false;
