@@ -58,7 +58,8 @@ Prepared prepare(const std::string& data, const std::string& hosts, const TrainC
   if (!hosts.empty()) p.owners.hosts = read_host_list(hosts);
   p.config.arch = c.arch;
   p.config.hidden = c.hidden;
-  if (c.faithful) p.encoding = EncodingOptions::faithful();
+  // `stan train`'s encodings: --encoding faithful, or the default.
+  p.encoding = c.faithful ? EncodingOptions::faithful() : EncodingOptions::recommended();
   p.val_fraction = 0;
   return prepare_training(p);
 }
