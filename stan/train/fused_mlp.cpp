@@ -47,7 +47,7 @@ struct FusedMlp::Net {
 struct FusedMlp::Group {
   std::string name;  // "softmax" or "mixture"
   std::vector<Net> nets;
-  std::vector<size_t> by_size;  // nets' indices, the most parameters above the first layer first
+  std::vector<size_t> by_size;  // nets' indices, the most work above the first layer first
   nn::FlatParameters flat;
   bool all_elu = true;  // hidden layers: ELU on all of Z
   int64_t s = 0;        // first-layer output width
@@ -307,16 +307,12 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
     // On the CPU the networks run side by side, the largest first (their kernels then run on
     // the thread that took them: a call inside a parallel region runs inline), which the
     // measurement preferred to splitting each small GEMM over the threads; either way every
-    // result is the same, bit for bit. On a GPU they run in order on the stream.
-    const int threads = dev_.is_cpu() ? compute_threads() : 1;
-    if (threads > 1) {
-      parallel_for(static_cast<int64_t>(g.by_size.size()), threads, [&](int64_t i) {
-        NoGradGuard ng_worker;
-        upper(g.nets[g.by_size[i]]);
-      });
-    } else {
-      for (Net& net : g.nets) upper(net);
-    }
+    // result is the same, bit for bit. On a GPU they run one after another on the stream.
+    parallel_for(static_cast<int64_t>(g.by_size.size()), dev_.is_cpu() ? compute_threads() : 1,
+                 [&](int64_t i) {
+                   NoGradGuard ng_worker;
+                   upper(g.nets[g.by_size[i]]);
+                 });
     if (backward) {
       // dA -> dZ through the ELU, then the first layer's gradients (masked entries stay 0).
       if (g.all_elu) {

@@ -42,6 +42,18 @@ inline double vlog(double x) {
   return std::log(x);
 }
 
+// The row's loss and gradient from its maximum m and the sum of e_j = exp(x_j - m), which g
+// holds: loss = m + log(sum) - x_t, g_j = w e_j / sum - w [j = t].
+template <typename T>
+__attribute__((always_inline)) inline void ce_finish(int64_t c, const T* x, int64_t t, T w, T m,
+                                                     T sum, T* loss, T* g) {
+  const T lse = m + vlog(sum);
+  *loss = lse - x[t];
+  const T scale = w / sum;
+  for (int64_t j = 0; j < c; ++j) g[j] *= scale;
+  g[t] -= w;
+}
+
 template <typename T>
 __attribute__((always_inline)) inline void ce_row(int64_t c, const T* x, int64_t t, T w, T* loss,
                                                   T* g) {
@@ -68,27 +80,7 @@ __attribute__((always_inline)) inline void ce_row(int64_t c, const T* x, int64_t
     g[j] = vexp(x[j] - m);
     sum += g[j];
   }
-  const T lse = m + vlog(sum);
-  *loss = lse - x[t];
-  const T scale = w / sum;
-  for (j = 0; j < c; ++j) g[j] *= scale;
-  g[t] -= w;
-}
-
-template <typename T>
-__attribute__((always_inline)) inline void ce_block(int64_t r0, int64_t r1, int64_t c,
-                                                    const T* logits, int64_t ld,
-                                                    const int64_t* target, const T* weight, T* loss,
-                                                    T* grad, int64_t ldg) {
-  for (int64_t i = r0; i < r1; ++i) {
-    T* g = grad + i * ldg;
-    if (weight[i] == T(0)) {
-      std::fill(g, g + c, T(0));
-      loss[i] = 0;
-      continue;
-    }
-    ce_row(c, logits + i * ld, target[i], weight[i], loss + i, g);
-  }
+  ce_finish(c, x, t, w, m, sum, loss, g);
 }
 
 // ce_row for float written with 8-float vectors: lane l of the 16 is lane l % 8 of vector l / 8,
@@ -136,31 +128,40 @@ __attribute__((always_inline)) inline void ce_row_f8(int64_t c, const float* x, 
     g[j] = vmath::exp(x[j] - m);
     sum += g[j];
   }
-  const float lse = m + vmath::log(sum);
-  *loss = lse - x[t];
-  const float scale = w / sum;
-  for (j = 0; j < c; ++j) g[j] *= scale;
-  g[t] -= w;
+  ce_finish(c, x, t, w, m, sum, loss, g);
+}
+
+// Rows [r0, r1): a row of weight 0 gets loss and gradient 0; the others ce_row, or with kVec
+// (float, in the AVX2 clone) ce_row_f8.
+template <bool kVec, typename T>
+__attribute__((always_inline)) inline void ce_block(int64_t r0, int64_t r1, int64_t c,
+                                                    const T* logits, int64_t ld,
+                                                    const int64_t* target, const T* weight, T* loss,
+                                                    T* grad, int64_t ldg) {
+  for (int64_t i = r0; i < r1; ++i) {
+    T* g = grad + i * ldg;
+    if (weight[i] == T(0)) {
+      std::fill(g, g + c, T(0));
+      loss[i] = 0;
+      continue;
+    }
+    if constexpr (kVec)
+      ce_row_f8(c, logits + i * ld, target[i], weight[i], loss + i, g);
+    else
+      ce_row(c, logits + i * ld, target[i], weight[i], loss + i, g);
+  }
 }
 
 __attribute__((target("avx2,fma"))) void ce_block_avx2(int64_t r0, int64_t r1, int64_t c,
                                                        const float* logits, int64_t ld,
                                                        const int64_t* target, const float* weight,
                                                        float* loss, float* grad, int64_t ldg) {
-  for (int64_t i = r0; i < r1; ++i) {
-    float* g = grad + i * ldg;
-    if (weight[i] == 0.0f) {
-      std::fill(g, g + c, 0.0f);
-      loss[i] = 0;
-      continue;
-    }
-    ce_row_f8(c, logits + i * ld, target[i], weight[i], loss + i, g);
-  }
+  ce_block<true>(r0, r1, c, logits, ld, target, weight, loss, grad, ldg);
 }
 void ce_block_generic(int64_t r0, int64_t r1, int64_t c, const float* logits, int64_t ld,
                       const int64_t* target, const float* weight, float* loss, float* grad,
                       int64_t ldg) {
-  ce_block(r0, r1, c, logits, ld, target, weight, loss, grad, ldg);
+  ce_block<false>(r0, r1, c, logits, ld, target, weight, loss, grad, ldg);
 }
 void ce_block_any(int64_t r0, int64_t r1, int64_t c, const float* logits, int64_t ld,
                   const int64_t* target, const float* weight, float* loss, float* grad,
@@ -171,7 +172,7 @@ void ce_block_any(int64_t r0, int64_t r1, int64_t c, const float* logits, int64_
 void ce_block_any(int64_t r0, int64_t r1, int64_t c, const double* logits, int64_t ld,
                   const int64_t* target, const double* weight, double* loss, double* grad,
                   int64_t ldg) {
-  ce_block(r0, r1, c, logits, ld, target, weight, loss, grad, ldg);
+  ce_block<false>(r0, r1, c, logits, ld, target, weight, loss, grad, ldg);
 }
 
 }  // namespace
