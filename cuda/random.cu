@@ -123,15 +123,15 @@ namespace {
 constexpr int64_t kSampleBlock = 64;
 
 // Softmax of x (n) at u: exponentials in float, sums in double per block of 64 classes in
-// order, then the blocks in order; one thread per row.
+// order, then the blocks in order; one thread per row. A NaN class has probability 0.
 __device__ int64_t draw_from_logits(const float* x, int64_t n, double u) {
-  float m = x[0];
-  for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+  float m = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
+  auto p = [&](int64_t j) { return x[j] == x[j] ? expf(x[j] - m) : 0.0f; };
   double total = 0;
   for (int64_t b = 0; b * kSampleBlock < n; ++b) {
     double s = 0;
-    for (int64_t j = b * kSampleBlock; j < n && j < (b + 1) * kSampleBlock; ++j)
-      s += expf(x[j] - m);
+    for (int64_t j = b * kSampleBlock; j < n && j < (b + 1) * kSampleBlock; ++j) s += p(j);
     total += s;
   }
   const double target = u * total;
@@ -140,13 +140,13 @@ __device__ int64_t draw_from_logits(const float* x, int64_t n, double u) {
   for (int64_t b = 0; b * kSampleBlock < n; ++b) {
     double s = 0;
     const int64_t j1 = (b + 1) * kSampleBlock < n ? (b + 1) * kSampleBlock : n;
-    for (int64_t j = b * kSampleBlock; j < j1; ++j) s += expf(x[j] - m);
+    for (int64_t j = b * kSampleBlock; j < j1; ++j) s += p(j);
     if (acc + s <= target && j1 < n) {
       acc += s;
       continue;
     }
     for (int64_t j = b * kSampleBlock; j < j1; ++j) {
-      const float e = expf(x[j] - m);
+      const float e = p(j);
       acc += e;
       if (acc > target && e > 0) {
         pick = j;
@@ -155,7 +155,7 @@ __device__ int64_t draw_from_logits(const float* x, int64_t n, double u) {
     }
     break;
   }
-  while (pick > 0 && !(expf(x[pick] - m) > 0)) --pick;
+  while (pick > 0 && !(p(pick) > 0)) --pick;
   return pick;
 }
 

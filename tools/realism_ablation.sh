@@ -3,7 +3,8 @@
 # per row on the same training hosts (rows 1-7: from the faithful STAN encoding to the full one,
 # without profile noise, with the former peer choice: the 8 most recent peers; rows 8-12: row 7
 # plus one change each: popular peers, weight decay, profile noise 0.5, hidden 64, a 256-peer
-# cache ordered by uses; row 13: today's defaults, that cache with popular peers); generates the
+# cache ordered by uses; row 13: today's defaults, that cache with popular peers; row 14: row 13
+# with popular remotes looked up before the cache, --peer-lookup popular); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -39,6 +40,7 @@ declare -A steps=(
   [11-hidden-64]="$old_peers --hidden 64 --profile-noise 0"
   [12-peer-order-uses]="--peer-order uses --peer-cache 256 --popular-peers 0 --profile-noise 0"
   [13-defaults]=""
+  [14-peer-lookup-popular]="--peer-lookup popular"
 )
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'

@@ -39,6 +39,7 @@ nlohmann::json EncodingOptions::to_json() const {
           {"peer_order", peer_by_uses ? "uses" : "recency"},
           {"popular_peers", popular_peers},
           {"popular_min_hosts", popular_min_hosts},
+          {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
           {"cold_starts", cold_starts},
           {"profiles", profiles},
           {"profile_components", profile_components},
@@ -69,6 +70,13 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.popular_min_hosts = j.contains("popular_min_hosts")
                             ? static_cast<int>(get_int(j, part, "popular_min_hosts", 1, 1000000000))
                             : 3;
+  // Absent in model files written before the lookup could be chosen: the cache first.
+  if (j.contains("peer_lookup")) {
+    const std::string lookup = get_string(j, part, "peer_lookup");
+    STAN_CHECK(lookup == "cache_first" || lookup == "popular_first", part, ": 'peer_lookup' is '",
+               lookup, "' (expected 'cache_first' or 'popular_first')");
+    o.popular_first = lookup == "popular_first";
+  }
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -147,7 +155,8 @@ void Encoder::layout() {
   add(AttrId::dir, false, 2, 1);
   add(AttrId::lport, false, kPortClasses, 2);
   add(AttrId::rport, false, kPortClasses, 2);
-  // Peer features: the cache position (scaled), "new peer", and with popular peers "popular".
+  // Peer features: the cache position (scaled; with the popular lookup first, minus the popular
+  // rank for a popular remote), "new peer", and with popular peers "popular".
   const int64_t npop = static_cast<int64_t>(popular_.size());
   if (opt_.peer_cache > 0 || opt_.popular_peers > 0)
     add(AttrId::peer, false, 1 + npop + opt_.peer_cache, opt_.popular_peers > 0 ? 3 : 2);
@@ -326,15 +335,12 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
   int64_t peer = 0;
   if (find(AttrId::peer)) {
     const int64_t npop = static_cast<int64_t>(popular_.size());
-    for (size_t i = 0; i < peers.size() && i < static_cast<size_t>(opt_.peer_cache); ++i)
-      if (peers[i] == f.remote_ip) {
-        peer = npop + static_cast<int64_t>(i) + 1;
-        break;
-      }
-    if (peer == 0) {
-      const auto it = popular_rank_.find(f.remote_ip);
-      if (it != popular_rank_.end()) peer = it->second + 1;
-    }
+    const auto popular = popular_rank_.find(f.remote_ip);
+    if (opt_.popular_first && popular != popular_rank_.end()) peer = popular->second + 1;
+    for (size_t i = 0; peer == 0 && i < peers.size() && i < static_cast<size_t>(opt_.peer_cache);
+         ++i)
+      if (peers[i] == f.remote_ip) peer = npop + static_cast<int64_t>(i) + 1;
+    if (peer == 0 && popular != popular_rank_.end()) peer = popular->second + 1;
     set(AttrId::peer, static_cast<double>(peer));
   }
   if (peer == 0) {
@@ -408,6 +414,9 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
         o[0] = static_cast<float>(c - npop) / static_cast<float>(opt_.peer_cache);
       o[1] = c == 0 ? 1.0f : 0.0f;
       o[2] = c >= 1 && c <= npop ? 1.0f : 0.0f;
+      // Looked up popular first, a popular remote is never in the cache: its place in the
+      // popular list (negative, apart from the cache positions) tells which one it was.
+      if (o[2] != 0 && opt_.popular_first) o[0] = -static_cast<float>(c) / static_cast<float>(npop);
       break;
     }
     case AttrId::oct1:
@@ -516,6 +525,7 @@ uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const 
 
 void Encoder::update_peers(PeerCache& peers, uint32_t remote) const {
   if (opt_.peer_cache <= 0) return;
+  if (opt_.popular_first && popular_rank_.count(remote)) return;  // drawn by its popular class
   auto& ips = peers.ips;
   auto& uses = peers.uses;
   const size_t cap = static_cast<size_t>(opt_.peer_cache);

@@ -91,6 +91,7 @@ struct EncodingOptions {
   bool peer_by_uses = false;       // cache order: most used first (else most recent first)
   int popular_peers = 0;           // popular remotes shared across hosts, at most (0: off)
   int popular_min_hosts = 3;       // a popular remote talks to at least this many training hosts
+  bool popular_first = false;      // a popular remote always has its popular class (never cached)
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles
   int cold_starts = 8;             // extra empty-window examples per host at random clock times

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <string_view>
 
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/gemm_invariant.h"
@@ -19,11 +18,6 @@
 #include "tensor/parallel.h"
 
 namespace stan::cpu {
-
-bool vector_isa() {
-  static const bool v = std::string_view(gemm_kernel_name()) != "generic";
-  return v;
-}
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <type_traits>
 
 #include "tensor/cpu/cpu_backend.h"
-#include "tensor/cpu/losses.h"
+#include "tensor/cpu/gemm_invariant.h"
 #include "tensor/cpu/vec_math.h"
 #include "tensor/dtype.h"
 #include "tensor/parallel.h"

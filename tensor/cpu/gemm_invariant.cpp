@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tensor/error.h"
@@ -310,6 +311,11 @@ void run(int64_t m, int64_t n, int64_t k, MatRef<float> a, const BSource& bs, fl
 }
 
 }  // namespace
+
+bool vector_isa() {
+  static const bool v = std::string_view(gemm_kernel_name()) != "generic";
+  return v;
+}
 
 const char* gemm_kernel_name() {
   return kernel().name;

@@ -27,6 +27,9 @@ struct MatRef {
 // STAN_CPU_KERNEL=avx512|avx2|generic forces one (it must be supported). Different kernels
 // may round differently (FMA or not); one process always uses one.
 const char* gemm_kernel_name();
+// True where the vector kernels (Adam, ELU, losses, reductions, draws) use AVX2+FMA: the kernel
+// in use is avx2 or avx512, so STAN_CPU_KERNEL=generic turns them off too.
+bool vector_isa();
 int gemm_panel_width();  // NR: columns per packed panel of the kernel in use
 
 // B (k, n) packed into panels of NR columns, each k x NR (zero-padded), for the kernel in use:

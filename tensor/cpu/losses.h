@@ -7,9 +7,6 @@
 
 namespace stan::cpu {
 
-// True where the vector kernels use AVX2+FMA (the kernel in use is avx2 or avx512).
-bool vector_isa();
-
 // Cross-entropy per row: logits (n, c) at row stride ld; target (n) class indices; weight (n).
 // loss[i] = logsumexp(logits[i]) - logits[i][target[i]] (0 where weight[i] == 0);
 // grad[i] (row stride ldg) = weight[i] * (softmax(logits[i]) - onehot(target[i])).

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
-#include "tensor/cpu/losses.h"
+#include "tensor/cpu/gemm_invariant.h"
 #include "tensor/cpu/vec_math.h"
 #include "tensor/parallel.h"
 #include "tensor/philox.h"
@@ -96,8 +96,8 @@ __attribute__((always_inline)) inline double sum8(const F8& v) {
 // Every step has one fixed order, so the draw depends on the row's logits and u only.
 __attribute__((always_inline)) inline int64_t draw_from_logits(const float* x, int64_t n, double u,
                                                                float* e) {
-  // The maximum (exact: any order gives it). A NaN class never wins it.
-  F8 mv = x[0] - F8{};
+  // The maximum (exact: any order gives it). A NaN class never wins it, the first one included.
+  F8 mv = -__builtin_inff() - F8{};
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) {
     F8 a;
@@ -121,6 +121,7 @@ __attribute__((always_inline)) inline int64_t draw_from_logits(const float* x, i
         v = -__builtin_inff() - F8{};  // probability 0
         for (int64_t l = 0; l < j1 - k; ++l) v[l] = x[k + l];
       }
+      v = v == v ? v : -__builtin_inff() - F8{};  // a NaN class: probability 0
       F8 ev;
       vmath::exp_nonpositive(v - m, &ev);
       std::memcpy(e + k, &ev, sizeof ev);

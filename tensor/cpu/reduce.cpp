@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
-#include "tensor/cpu/losses.h"
+#include "tensor/cpu/gemm_invariant.h"
 #include "tensor/parallel.h"
 
 namespace stan::cpu {

@@ -4,6 +4,7 @@
 // (the CUDA side is checked against the CPU in tests/cuda/test_parity.cpp).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "nn/mixture.h"
@@ -99,6 +100,25 @@ TEST_CASE("sampling rows: sample_logits_rows is the inverse CDF of each row's so
     Tensor d =
         nn::sample_logits_rows(logits_of(z), from_vector<double>({0.0, 0.5, 1.0 - 1e-16}, {3}));
     REQUIRE(d.to_vector<int64_t>() == std::vector<int64_t>{1, 2, 2});
+  }
+  SECTION("a NaN logit has probability 0, the first one included") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (int64_t c : {4, 20}) {  // within the first vector of 8 classes, and across vectors
+      std::vector<float> v(static_cast<size_t>(2 * c), -1e30f);
+      v[0] = nan;  // row 0: NaN, 0, 0 (then nothing)
+      v[1] = v[2] = 0;
+      v[c + 1] = v[c + c - 1] = 0;  // row 1: ..., 0 at 1, NaN at 2, 0 at c - 1
+      v[c + 2] = nan;
+      Tensor x = from_vector<float>(v, {2, c});
+      for (double u : {0.0, 0.25, 0.49}) {
+        const auto d = nn::sample_logits_rows(x, from_vector<double>({u, u}, {2}));
+        REQUIRE(d.to_vector<int64_t>() == std::vector<int64_t>{1, 1});
+      }
+      for (double u : {0.51, 0.75, 1.0 - 1e-12}) {
+        const auto d = nn::sample_logits_rows(x, from_vector<double>({u, u}, {2}));
+        REQUIRE(d.to_vector<int64_t>() == std::vector<int64_t>{2, c - 1});
+      }
+    }
   }
 }
 

@@ -226,6 +226,48 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
     if (s.flows.size() == 4) want.push_back(0);
     REQUIRE(targets == want);
   }
+  SECTION("looked up popular first, a popular remote keeps its class and stays out of the cache") {
+    o.popular_first = true;
+    Encoder pf(o);
+    pf.fit(t, streams);
+    REQUIRE(pf.popular_peers() == std::vector<uint32_t>{X});
+    for (const HostStream& s : streams) {
+      PeerCache peers;
+      std::vector<int> targets;
+      for (const HostFlow& f : s.flows) {
+        RowValues row = pf.encode(t.rows[f.row], f, 0, peers);
+        targets.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+        REQUIRE(pf.remote_ip(row, peers) == f.remote_ip);
+        pf.update_peers(peers, f.remote_ip);
+        REQUIRE(std::find(peers.ips.begin(), peers.ips.end(), X) == peers.ips.end());
+      }
+      // X: popular (1) both times; the private peer: new; Y (hosts 1 and 2): new.
+      std::vector<int> want{1, 0, 1};
+      if (s.flows.size() == 4) want.push_back(0);
+      REQUIRE(targets == want);
+    }
+    // Features: minus the popular rank (never a cache position), new, popular.
+    const AttrSpec* pp = pf.find(AttrId::peer);
+    std::vector<float> feat(pf.columns(), 0.0f);
+    RowValues prow;
+    prow.v[static_cast<int>(AttrId::peer)] = 1;
+    prow.valid[static_cast<int>(AttrId::peer)] = true;
+    pf.write_attr(*pp, prow, feat.data());
+    REQUIRE(feat[pp->col] == -1.0f);
+    REQUIRE(feat[pp->col + 1] == 0.0f);
+    REQUIRE(feat[pp->col + 2] == 1.0f);
+    // The lookup is stored with the model; files without it (older) mean the cache first.
+    nlohmann::json j = o.to_json();
+    REQUIRE(j.at("peer_lookup") == "popular_first");
+    REQUIRE(EncodingOptions::from_json(j).popular_first);
+    REQUIRE(Encoder::from_json(pf.to_json()).to_json() == pf.to_json());
+    j.erase("peer_lookup");
+    REQUIRE_FALSE(EncodingOptions::from_json(j).popular_first);
+    j["peer_lookup"] = "popular";
+    REQUIRE_THROWS_WITH(EncodingOptions::from_json(j),
+                        Catch::Contains("'peer_lookup' is 'popular' (expected 'cache_first' or "
+                                        "'popular_first')"));
+  }
   // Features: cache position, new, popular.
   std::vector<float> f(enc.columns(), 0.0f);
   RowValues row;
