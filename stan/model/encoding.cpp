@@ -335,12 +335,17 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
   int64_t peer = 0;
   if (find(AttrId::peer)) {
     const int64_t npop = static_cast<int64_t>(popular_.size());
-    const auto popular = popular_rank_.find(f.remote_ip);
-    if (opt_.popular_first && popular != popular_rank_.end()) peer = popular->second + 1;
-    for (size_t i = 0; peer == 0 && i < peers.size() && i < static_cast<size_t>(opt_.peer_cache);
-         ++i)
-      if (peers[i] == f.remote_ip) peer = npop + static_cast<int64_t>(i) + 1;
-    if (peer == 0 && popular != popular_rank_.end()) peer = popular->second + 1;
+    // With the popular lookup first, update_peers keeps popular remotes out of the cache, so
+    // the cache misses them and they get their popular class every time.
+    for (size_t i = 0; i < peers.size() && i < static_cast<size_t>(opt_.peer_cache); ++i)
+      if (peers[i] == f.remote_ip) {
+        peer = npop + static_cast<int64_t>(i) + 1;
+        break;
+      }
+    if (peer == 0) {
+      const auto it = popular_rank_.find(f.remote_ip);
+      if (it != popular_rank_.end()) peer = it->second + 1;
+    }
     set(AttrId::peer, static_cast<double>(peer));
   }
   if (peer == 0) {
