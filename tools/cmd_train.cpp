@@ -25,7 +25,7 @@ struct TrainArgs {
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int popular_peers = -1;
   std::string peer_order, peer_lookup;
-  double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise;
+  double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -97,6 +97,11 @@ void add_train_command(CLI::App& app) {
                 "profile (regularisation against learning the training hosts by heart; 0 = off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
+  c->add_option("--dropout", a->dropout,
+                "Probability of dropping a unit of the hidden layer in training (mlp with "
+                "--hidden > 0; default 0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9));
   c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--batch-size", a->batch, "Windows per batch")
       ->capture_default_str()
@@ -175,6 +180,7 @@ void add_train_command(CLI::App& app) {
     p.config.hidden = a->hidden;
     p.config.weight_decay = a->weight_decay;
     p.config.profile_noise = a->profile_noise;
+    p.config.dropout = a->dropout;
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;
     p.read.skip_bad_rows = a->skip_bad;

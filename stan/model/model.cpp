@@ -12,18 +12,20 @@
 namespace stan {
 
 nlohmann::json ModelConfig::to_json() const {
-  return {{"arch", arch},
-          {"window", window},
-          {"k", k},
-          {"hidden", hidden},
-          {"cnn_c1", cnn_c1},
-          {"cnn_c2", cnn_c2},
-          {"lr_mixture", lr_mixture},
-          {"lr_softmax", lr_softmax},
-          {"lr_step", lr_step},
-          {"lr_gamma", lr_gamma},
-          {"weight_decay", weight_decay},
-          {"profile_noise", profile_noise}};
+  nlohmann::json j = {{"arch", arch},
+                      {"window", window},
+                      {"k", k},
+                      {"hidden", hidden},
+                      {"cnn_c1", cnn_c1},
+                      {"cnn_c2", cnn_c2},
+                      {"lr_mixture", lr_mixture},
+                      {"lr_softmax", lr_softmax},
+                      {"lr_step", lr_step},
+                      {"lr_gamma", lr_gamma},
+                      {"weight_decay", weight_decay},
+                      {"profile_noise", profile_noise}};
+  if (dropout > 0) j["dropout"] = dropout;  // absent when 0: older readers load the file
+  return j;
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
@@ -46,6 +48,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   // Absent in model files written before they existed: 0.
   c.weight_decay = j.contains("weight_decay") ? get_double(j, part, "weight_decay", 0, 1) : 0.0;
   c.profile_noise = j.contains("profile_noise") ? get_double(j, part, "profile_noise", 0, 10) : 0.0;
+  c.dropout = j.contains("dropout") ? get_double(j, part, "dropout", 0, 0.99) : 0.0;
   return c;
 }
 
@@ -95,6 +98,10 @@ AttributeNet::AttributeNet(const AttrSpec& spec, const ModelConfig& cfg, int col
 }
 
 Tensor AttributeNet::forward(const Tensor& x) {
+  return forward(x, Tensor());
+}
+
+Tensor AttributeNet::forward(const Tensor& x, const Tensor& hidden_mask) {
   const int64_t g = static_cast<int64_t>(grid_rows_) * grid_cols_;
   STAN_CHECK(x.dim() == 2 && x.size(1) == g + profile_dim_, "[", attr_name(spec_.id),
              "] expected input (N, ", g + profile_dim_, "), got ", shape_str(x.shape()));
@@ -105,6 +112,11 @@ Tensor AttributeNet::forward(const Tensor& x) {
     if (profile_dim_ > 0) h = cat({h, x.narrow(1, g, profile_dim_)}, 1);
   }
   if (hidden_) h = elu(hidden_->forward(h));
+  if (hidden_mask.defined()) {
+    STAN_CHECK(hidden_ && hidden_mask.shape() == h.shape(), "[", attr_name(spec_.id),
+               "] a dropout mask needs a hidden layer of its shape ", shape_str(h.shape()));
+    h = mul(h, hidden_mask);
+  }
   return spec_.continuous ? head_mdn_->forward(h) : head_cls_->forward(h);
 }
 

@@ -33,6 +33,9 @@ struct ModelConfig {
   // Training only: N(0, s^2) added to each window's standardised profile. 0.5 lowers the loss on
   // held-back hosts (README, realism at three seeds); model files without the field load as 0.
   double profile_noise = 0.5;
+  // Training only: the probability that a unit of the mlp hidden layer is dropped (inverted
+  // dropout, nn/dropout.h); 0 = none. Model files without the field load as 0.
+  double dropout = 0;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);
@@ -58,6 +61,9 @@ class AttributeNet : public nn::Module {
                Generator& gen);
   // x: (N, (W+1)*D + P) -> logits (N, classes) or mixture parameters (N, 3K).
   Tensor forward(const Tensor& x) override;
+  // The same with the hidden layer's output multiplied by hidden_mask (N, hidden): dropout
+  // (nn/dropout.h) in training; an undefined mask is none.
+  Tensor forward(const Tensor& x, const Tensor& hidden_mask);
   std::string describe() const override;
   // Mean loss over the rows: cross-entropy (target int64 classes) or the binned mixture
   // likelihood (target scaled values).

@@ -22,6 +22,11 @@ struct HostBatch {
   std::vector<float> x;
   std::vector<float> targets;
   std::vector<uint8_t> valid;
+  // Where a training batch is in the run: its dropout masks are drawn from
+  // Generator(seed, streams::kDropout).split(epoch).split(index) (split again per network), a
+  // function of the batch, not of the thread count or of a resume.
+  uint64_t seed = 0;
+  int64_t epoch = 0, index = 0;
 };
 
 // The examples idx[0..n) of d.

@@ -4,6 +4,8 @@
 #include <map>
 #include <numeric>
 
+#include "nn/dropout.h"
+#include "stan/random_streams.h"
 #include "tensor/autograd.h"
 #include "tensor/ops_fused.h"
 #include "tensor/parallel.h"
@@ -53,6 +55,10 @@ struct FusedMlp::Group {
   int64_t s = 0;        // first-layer output width
   Tensor w1, b1, dw1, db1, mask;
   Tensor z, dz;  // (max_batch, S): Z, then ELU(Z) in place; dA, then dZ in place
+  // Dropout (training with cfg.dropout > 0): the mask (max_batch, S) and A = ELU(Z) * mask, which
+  // the layers above read (then dA is the gradient of that product).
+  Tensor drop_mask, zd;
+  std::vector<float> drop_host;
   std::unique_ptr<nn::Adam> adam;
   std::unique_ptr<nn::StepLR> sched;
 };
@@ -63,6 +69,8 @@ FusedMlp::FusedMlp(StanModel& model, Device dev, int64_t max_batch)
   STAN_CHECK(cfg.arch == "mlp", "[fused] the fused engine trains the mlp architecture, not ",
              cfg.arch);
   const bool hidden = cfg.hidden > 0;
+  STAN_CHECK(cfg.dropout == 0 || hidden,
+             "[fused] dropout acts on the hidden layer: it needs --hidden > 0");
   const int64_t hd = cfg.hidden, K = cfg.k, I = in_, N = max_batch;
   const auto& nets = model.nets();
   loss_sum_.assign(nets.size(), 0);
@@ -164,6 +172,10 @@ FusedMlp::FusedMlp(StanModel& model, Device dev, int64_t max_batch)
     }
     g->z = empty({N, g->s}, DType::f32, dev);
     g->dz = empty({N, g->s}, DType::f32, dev);
+    if (cfg.dropout > 0) {
+      g->drop_mask = empty({N, g->s}, DType::f32, dev);
+      g->zd = empty({N, g->s}, DType::f32, dev);
+    }
     for (Net& n : g->nets) {
       n.loss = empty({N}, DType::f32, dev);
       n.weight = empty({N}, DType::f32, dev);
@@ -251,10 +263,28 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
       for (Net& net : g.nets)
         if (net.continuous) elu_into(cols(g.z, n, net.z0, net.zw), cols(g.z, n, net.z0, net.zw));
     }
+    // Dropout in training: each network's columns of the mask from its own stream.
+    const bool drop = backward && model_.config().dropout > 0;
+    if (drop) {
+      const nn::DropoutRate rate(model_.config().dropout);
+      const Generator gb = Generator(b.seed, streams::kDropout)
+                               .split(static_cast<uint64_t>(b.epoch))
+                               .split(static_cast<uint64_t>(b.index));
+      g.drop_host.resize(static_cast<size_t>(n * g.s));
+      parallel_for(static_cast<int64_t>(g.nets.size()), dev_.is_cpu() ? compute_threads() : 1,
+                   [&](int64_t i) {
+                     const Net& net = g.nets[i];
+                     nn::dropout_mask(g.drop_host.data() + net.z0, n, net.zw, g.s, rate,
+                                      gb.split(net.index));
+                   });
+      put(rows(g.drop_mask, n), g.drop_host);
+      backend_for(dev_).binary(BinaryOp::mul, z, rows(g.drop_mask, n), rows(g.zd, n));
+    }
+    const Tensor& za = drop ? g.zd : g.z;  // what the layers above read
     // The layers above the first, per network: each reads and writes only its own columns of
     // Z / dA, its own buffers and its own slices of the flat parameters and gradients.
     auto upper = [&](Net& net) {
-      const Tensor a = cols(g.z, n, net.z0, net.zw), da = cols(g.dz, n, net.z0, net.zw);
+      const Tensor a = cols(za, n, net.z0, net.zw), da = cols(g.dz, n, net.z0, net.zw);
       const Tensor loss = rows(net.loss, n), weight = rows(net.weight, n),
                    target = rows(net.target, n);
       if (!net.continuous) {
@@ -314,7 +344,9 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
                    upper(g.nets[g.by_size[i]]);
                  });
     if (backward) {
-      // dA -> dZ through the ELU, then the first layer's gradients (masked entries stay 0).
+      // dA -> dZ through the dropout mask and the ELU, then the first layer's gradients (masked
+      // entries stay 0).
+      if (drop) backend_for(dev_).binary(BinaryOp::mul, dz, rows(g.drop_mask, n), dz);
       if (g.all_elu) {
         elu_backward_into(dz, dz, z);
       } else {

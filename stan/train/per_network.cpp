@@ -14,6 +14,8 @@ PerNetwork::PerNetwork(StanModel& model, Device dev, int threads)
     : model_(model), dev_(dev), threads_(dev.is_cpu() ? std::max(1, threads) : 1) {
   model.to(dev);
   const ModelConfig& cfg = model.config();
+  STAN_CHECK(cfg.dropout == 0, "dropout is implemented for the mlp architecture (its fused ",
+             "training), not for ", cfg.arch);
   const size_t A = model.nets().size();
   for (size_t a = 0; a < A; ++a) {
     auto& net = model.nets()[a];

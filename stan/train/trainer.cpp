@@ -175,6 +175,9 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       const int64_t s = bi * opt.batch, n = std::min(opt.batch, train.examples() - s);
       fill_batch(train, perm.data() + s, n, &batch);
       add_profile_noise(model, train, opt.seed, epoch, bi, &batch);
+      batch.seed = opt.seed;
+      batch.epoch = epoch;
+      batch.index = bi;
       engine->step(batch);
       for (size_t a = 0; a < A; ++a) {
         loss_sum[a] += engine->loss_sum()[a];

@@ -25,19 +25,27 @@ TEST_CASE("model: a file that is not a model is a clear error", "[stan][errors]"
   fs::remove_all(dir);
 }
 
-TEST_CASE("model: configurations without weight decay or profile noise load as zero",
+TEST_CASE("model: configurations without weight decay, profile noise or dropout load as zero",
           "[stan][compat]") {
   ModelConfig c;
+  REQUIRE_FALSE(c.to_json().contains("dropout"));  // files of models without it stay as they were
   c.weight_decay = 1e-3;
   c.profile_noise = 0.25;
+  c.dropout = 0.3;
   nlohmann::json j = c.to_json();
   REQUIRE(ModelConfig::from_json(j).weight_decay == 1e-3);
   REQUIRE(ModelConfig::from_json(j).profile_noise == 0.25);
+  REQUIRE(ModelConfig::from_json(j).dropout == 0.3);
+  j["dropout"] = 1.0;
+  REQUIRE_THROWS_WITH(ModelConfig::from_json(j),
+                      Catch::Contains("model config: 'dropout' is 1.0 (expected 0..0.99)"));
   j.erase("weight_decay");
   j.erase("profile_noise");
+  j.erase("dropout");
   const ModelConfig old = ModelConfig::from_json(j);
   REQUIRE(old.weight_decay == 0);
   REQUIRE(old.profile_noise == 0);
+  REQUIRE(old.dropout == 0);
   j["weight_decay"] = -1;
   REQUIRE_THROWS_WITH(ModelConfig::from_json(j),
                       Catch::Contains("model config: 'weight_decay' is -1 (expected 0..1)"));

@@ -6,6 +6,8 @@
 #include <map>
 #include <numeric>
 
+#include "nn/dropout.h"
+#include "stan/random_streams.h"
 #include "stan/stan_test_util.h"
 #include "stan/train/engine.h"
 #include "stan/train/fused_mlp.h"
@@ -22,7 +24,9 @@ struct Reference {
   std::map<std::string, Tensor> grads;
 };
 
-Reference per_network(StanModel& m, const HostBatch& b) {
+// dropout > 0: each network's hidden layer times its mask, drawn as the trainer documents it
+// (stan/train/engine.h) for the whole batch, then the rows where the attribute applies.
+Reference per_network(StanModel& m, const HostBatch& b, double dropout = 0) {
   Reference r;
   const int64_t n = b.n, I = m.input_dim();
   const Tensor x = from_vector<float>(b.x, {n, I});
@@ -45,7 +49,16 @@ Reference per_network(StanModel& m, const HostBatch& b) {
     Tensor xs = mul(index_select(x, 0, from_vector<int64_t>(rows, {k})), m.mask(a, Device::cpu()));
     Tensor target =
         net.spec().continuous ? from_vector<float>(tf, {k}) : from_vector<int64_t>(ti, {k});
-    Tensor loss = net.loss(net.forward(xs), target, m.encoder().options());
+    Tensor mask;
+    if (dropout > 0) {
+      const Generator g = Generator(b.seed, streams::kDropout)
+                              .split(static_cast<uint64_t>(b.epoch))
+                              .split(static_cast<uint64_t>(b.index))
+                              .split(a);
+      mask = index_select(nn::dropout_mask(n, m.config().hidden, dropout, g), 0,
+                          from_vector<int64_t>(rows, {k}));
+    }
+    Tensor loss = net.loss(net.forward(xs, mask), target, m.encoder().options());
     loss.backward();
     r.loss_sum.push_back(loss.item<double>() * static_cast<double>(k));
     const std::string prefix = std::string("net.") + attr_name(net.spec().id) + ".";
@@ -55,16 +68,25 @@ Reference per_network(StanModel& m, const HostBatch& b) {
   return r;
 }
 
-void check_engine_matches(int hidden) {
+void check_engine_matches(int hidden, double dropout = 0) {
   PrepareOptions po = small_options();
   po.config.hidden = hidden;
+  po.config.dropout = dropout;
   Prepared a = prepare_training(po), b = prepare_training(po);
   const int64_t n = 96;
   std::vector<int64_t> idx(n);
   std::iota(idx.begin(), idx.end(), 40);
   HostBatch batch;
   fill_batch(a.train, idx.data(), n, &batch);
-  Reference ref = per_network(b.model, batch);
+  batch.seed = 3;
+  batch.epoch = 1;
+  batch.index = 2;
+  Reference ref = per_network(b.model, batch, dropout);
+  if (dropout > 0) {  // the masks matter: without them every network's loss is another
+    const Reference plain = per_network(b.model, batch);
+    for (size_t i = 0; i < ref.loss_sum.size(); ++i)
+      if (ref.loss_sum[i] != 0) REQUIRE(std::abs(ref.loss_sum[i] - plain.loss_sum[i]) > 1e-4);
+  }
   FusedMlp engine(a.model, Device::cpu(), n);
   engine.step(batch);
   const auto grads = engine.gradients();
@@ -98,6 +120,39 @@ TEST_CASE("fused_mlp: losses and gradients equal the per-network ones (hidden la
 TEST_CASE("fused_mlp: losses and gradients equal the per-network ones (heads on the grid)",
           "[fused]") {
   check_engine_matches(0);
+}
+
+TEST_CASE(
+    "fused_mlp: with dropout, losses and gradients equal the per-network ones under the "
+    "same masks",
+    "[fused]") {
+  check_engine_matches(16, 0.3);
+}
+
+TEST_CASE("fused_mlp: dropout acts in training only and needs a hidden layer", "[fused]") {
+  PrepareOptions po = small_options();
+  po.config.hidden = 16;
+  Prepared plain = prepare_training(po);
+  po.config.dropout = 0.5;
+  Prepared dropped = prepare_training(po);
+  const int64_t n = 64;
+  std::vector<int64_t> idx(n);
+  std::iota(idx.begin(), idx.end(), 10);
+  HostBatch batch;
+  fill_batch(plain.train, idx.data(), n, &batch);
+  FusedMlp e1(plain.model, Device::cpu(), n), e2(dropped.model, Device::cpu(), n);
+  e1.evaluate(batch);
+  e2.evaluate(batch);
+  REQUIRE(e1.loss_sum() == e2.loss_sum());  // same weights, no masks: the same bits
+  po.config.hidden = 0;
+  Prepared flat = prepare_training(po);
+  REQUIRE_THROWS_WITH(FusedMlp(flat.model, Device::cpu(), n),
+                      Catch::Contains("dropout acts on the hidden layer"));
+  po.config.arch = "cnn";
+  po.config.hidden = 16;
+  Prepared cnn = prepare_training(po);
+  REQUIRE_THROWS_WITH(make_train_engine(cnn.model, Device::cpu(), n, 1),
+                      Catch::Contains("dropout is implemented for the mlp architecture"));
 }
 
 TEST_CASE("fused_mlp: decoupled weight decay shrinks every parameter before the Adam update",

@@ -25,6 +25,7 @@ PrepareOptions regularised_options() {
   p.encoding.popular_min_hosts = 2;
   p.config.weight_decay = 1e-2;
   p.config.profile_noise = 0.5;
+  p.config.dropout = 0.2;
   return p;
 }
 
@@ -183,7 +184,7 @@ TEST_CASE("trainer: resuming an interrupted run equals the uninterrupted run", "
   fs::remove_all(dir);
 }
 
-TEST_CASE("trainer: resuming is exact with popular peers, weight decay and profile noise",
+TEST_CASE("trainer: resuming is exact with popular peers, weight decay, profile noise and dropout",
           "[stan][resume][realism]") {
   const std::string dir = temp_dir("resume_reg");
   check_resume(regularised_options(), dir);
