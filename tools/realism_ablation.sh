@@ -41,6 +41,8 @@ declare -A steps=(
   [12-peer-order-uses]="--peer-order uses --peer-cache 256 --popular-peers 0 --profile-noise 0"
   [13-defaults]=""
   [14-peer-lookup-popular]="--peer-lookup popular"
+  [15-dropout-0.2]="--dropout 0.2"
+  [16-dropout-0.4]="--dropout 0.4"
 )
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'
