@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <numeric>
 
@@ -68,16 +69,43 @@ Reference per_network(StanModel& m, const HostBatch& b, double dropout = 0) {
   return r;
 }
 
+// The examples first .. first + n - 1 of d as one batch.
+HostBatch consecutive_batch(const TrainingData& d, int64_t first, int64_t n) {
+  std::vector<int64_t> idx(n);
+  std::iota(idx.begin(), idx.end(), first);
+  HostBatch b;
+  fill_batch(d, idx.data(), n, &b);
+  return b;
+}
+
+// Two models prepared alike (hidden 16) but for `change` to the second one's configuration, and
+// a batch of 64 of the first one's training examples.
+PrepareOptions hidden16(const std::function<void(ModelConfig&)>& change = nullptr) {
+  PrepareOptions po = small_options();
+  po.config.hidden = 16;
+  if (change) change(po.config);
+  return po;
+}
+
+struct TwoModels {
+  static constexpr int64_t n = 64;
+  PrepareOptions po;
+  Prepared plain, changed;
+  HostBatch batch;
+  explicit TwoModels(const std::function<void(ModelConfig&)>& change)
+      : po(hidden16(change)),
+        plain(prepare_training(hidden16())),
+        changed(prepare_training(po)),
+        batch(consecutive_batch(plain.train, 10, n)) {}
+};
+
 void check_engine_matches(int hidden, double dropout = 0) {
   PrepareOptions po = small_options();
   po.config.hidden = hidden;
   po.config.dropout = dropout;
   Prepared a = prepare_training(po), b = prepare_training(po);
   const int64_t n = 96;
-  std::vector<int64_t> idx(n);
-  std::iota(idx.begin(), idx.end(), 40);
-  HostBatch batch;
-  fill_batch(a.train, idx.data(), n, &batch);
+  HostBatch batch = consecutive_batch(a.train, 40, n);
   batch.seed = 3;
   batch.epoch = 1;
   batch.index = 2;
@@ -130,19 +158,12 @@ TEST_CASE(
 }
 
 TEST_CASE("fused_mlp: dropout acts in training only and needs a hidden layer", "[fused]") {
-  PrepareOptions po = small_options();
-  po.config.hidden = 16;
-  Prepared plain = prepare_training(po);
-  po.config.dropout = 0.5;
-  Prepared dropped = prepare_training(po);
-  const int64_t n = 64;
-  std::vector<int64_t> idx(n);
-  std::iota(idx.begin(), idx.end(), 10);
-  HostBatch batch;
-  fill_batch(plain.train, idx.data(), n, &batch);
-  FusedMlp e1(plain.model, Device::cpu(), n), e2(dropped.model, Device::cpu(), n);
-  e1.evaluate(batch);
-  e2.evaluate(batch);
+  TwoModels t([](ModelConfig& c) { c.dropout = 0.5; });
+  const int64_t n = t.n;
+  PrepareOptions po = t.po;
+  FusedMlp e1(t.plain.model, Device::cpu(), n), e2(t.changed.model, Device::cpu(), n);
+  e1.evaluate(t.batch);
+  e2.evaluate(t.batch);
   REQUIRE(e1.loss_sum() == e2.loss_sum());  // same weights, no masks: the same bits
   po.config.hidden = 0;
   Prepared flat = prepare_training(po);
@@ -159,17 +180,10 @@ TEST_CASE("fused_mlp: decoupled weight decay shrinks every parameter before the 
           "[fused]") {
   // Two identical models, one with weight decay: after one step on the same batch the
   // difference is exactly -lr * wd * (the parameter before the step), lr of its optimizer group.
-  PrepareOptions po = small_options();
-  po.config.hidden = 16;
-  Prepared plain = prepare_training(po);
-  po.config.weight_decay = 0.05;
-  Prepared decayed = prepare_training(po);
-  const int64_t n = 64;
-  std::vector<int64_t> idx(n);
-  std::iota(idx.begin(), idx.end(), 10);
-  HostBatch batch;
-  fill_batch(plain.train, idx.data(), n, &batch);
-  FusedMlp e1(plain.model, Device::cpu(), n), e2(decayed.model, Device::cpu(), n);
+  TwoModels t([](ModelConfig& c) { c.weight_decay = 0.05; });
+  Prepared &plain = t.plain, &decayed = t.changed;
+  const HostBatch& batch = t.batch;
+  FusedMlp e1(plain.model, Device::cpu(), t.n), e2(decayed.model, Device::cpu(), t.n);
   std::vector<Tensor> p0;  // after the engines zeroed the masked first-layer weights
   for (auto& [name, t] : plain.model.state()) p0.push_back(t.clone());
   e1.step(batch);
