@@ -25,6 +25,12 @@ void fill_batch(const TrainingData& d, const int64_t* idx, int64_t n, HostBatch*
   }
 }
 
+Generator dropout_generator(const HostBatch& b) {
+  return Generator(b.seed, streams::kDropout)
+      .split(static_cast<uint64_t>(b.epoch))
+      .split(static_cast<uint64_t>(b.index));
+}
+
 std::vector<int64_t> epoch_order(int64_t examples, uint64_t seed, int epoch) {
   std::vector<int64_t> perm(examples);
   std::iota(perm.begin(), perm.end(), 0);

@@ -22,12 +22,15 @@ struct HostBatch {
   std::vector<float> x;
   std::vector<float> targets;
   std::vector<uint8_t> valid;
-  // Where a training batch is in the run: its dropout masks are drawn from
-  // Generator(seed, streams::kDropout).split(epoch).split(index) (split again per network), a
-  // function of the batch, not of the thread count or of a resume.
+  // Where a training batch is in the run (seed, epoch, batch index): its dropout masks come from
+  // dropout_generator(), a function of the batch, not of the thread count or of a resume.
   uint64_t seed = 0;
   int64_t epoch = 0, index = 0;
 };
+
+// The batch's dropout stream: Generator(seed, streams::kDropout).split(epoch).split(index);
+// network a's mask (nn::dropout_mask over the whole batch) uses its split(a).
+Generator dropout_generator(const HostBatch& b);
 
 // The examples idx[0..n) of d.
 void fill_batch(const TrainingData& d, const int64_t* idx, int64_t n, HostBatch* b);

@@ -5,7 +5,6 @@
 #include <numeric>
 
 #include "nn/dropout.h"
-#include "stan/random_streams.h"
 #include "tensor/autograd.h"
 #include "tensor/ops_fused.h"
 #include "tensor/parallel.h"
@@ -58,7 +57,7 @@ struct FusedMlp::Group {
   // Dropout (training with cfg.dropout > 0): the mask (max_batch, S) and A = ELU(Z) * mask, which
   // the layers above read (then dA is the gradient of that product).
   Tensor drop_mask, zd;
-  std::vector<float> drop_host;
+  std::vector<float> drop_host;  // the mask on the host, for a device
   std::unique_ptr<nn::Adam> adam;
   std::unique_ptr<nn::StepLR> sched;
 };
@@ -267,17 +266,16 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
     const bool drop = backward && model_.config().dropout > 0;
     if (drop) {
       const nn::DropoutRate rate(model_.config().dropout);
-      const Generator gb = Generator(b.seed, streams::kDropout)
-                               .split(static_cast<uint64_t>(b.epoch))
-                               .split(static_cast<uint64_t>(b.index));
-      g.drop_host.resize(static_cast<size_t>(n * g.s));
+      const Generator gb = dropout_generator(b);
+      // On the CPU straight into the engine's buffer; for a device through a host copy.
+      if (!dev_.is_cpu()) g.drop_host.resize(static_cast<size_t>(n * g.s));
+      float* mask = dev_.is_cpu() ? g.drop_mask.data<float>() : g.drop_host.data();
       parallel_for(static_cast<int64_t>(g.nets.size()), dev_.is_cpu() ? compute_threads() : 1,
                    [&](int64_t i) {
                      const Net& net = g.nets[i];
-                     nn::dropout_mask(g.drop_host.data() + net.z0, n, net.zw, g.s, rate,
-                                      gb.split(net.index));
+                     nn::dropout_mask(mask + net.z0, n, net.zw, g.s, rate, gb.split(net.index));
                    });
-      put(rows(g.drop_mask, n), g.drop_host);
+      if (!dev_.is_cpu()) put(rows(g.drop_mask, n), g.drop_host);
       backend_for(dev_).binary(BinaryOp::mul, z, rows(g.drop_mask, n), rows(g.zd, n));
     }
     const Tensor& za = drop ? g.zd : g.z;  // what the layers above read

@@ -8,7 +8,6 @@
 #include <numeric>
 
 #include "nn/dropout.h"
-#include "stan/random_streams.h"
 #include "stan/stan_test_util.h"
 #include "stan/train/engine.h"
 #include "stan/train/fused_mlp.h"
@@ -25,8 +24,8 @@ struct Reference {
   std::map<std::string, Tensor> grads;
 };
 
-// dropout > 0: each network's hidden layer times its mask, drawn as the trainer documents it
-// (stan/train/engine.h) for the whole batch, then the rows where the attribute applies.
+// dropout > 0: each network's hidden layer times its mask, drawn as the engines draw it
+// (dropout_generator) for the whole batch, then the rows where the attribute applies.
 Reference per_network(StanModel& m, const HostBatch& b, double dropout = 0) {
   Reference r;
   const int64_t n = b.n, I = m.input_dim();
@@ -52,10 +51,7 @@ Reference per_network(StanModel& m, const HostBatch& b, double dropout = 0) {
         net.spec().continuous ? from_vector<float>(tf, {k}) : from_vector<int64_t>(ti, {k});
     Tensor mask;
     if (dropout > 0) {
-      const Generator g = Generator(b.seed, streams::kDropout)
-                              .split(static_cast<uint64_t>(b.epoch))
-                              .split(static_cast<uint64_t>(b.index))
-                              .split(a);
+      const Generator g = dropout_generator(b).split(a);
       mask = index_select(nn::dropout_mask(n, m.config().hidden, dropout, g), 0,
                           from_vector<int64_t>(rows, {k}));
     }
