@@ -1,5 +1,7 @@
 #include "tensor/random.h"
 
+#include <numeric>
+
 #include "tensor/backend.h"
 #include "tensor/philox.h"
 
@@ -55,6 +57,14 @@ Tensor Generator::categorical(const Tensor& probs) {
   Tensor out = empty({probs.size(0)}, DType::i64, probs.device());
   if (out.numel()) backend_for(probs.device()).sample_categorical(probs.contiguous(), u, out);
   return out;
+}
+
+std::vector<int64_t> shuffled_order(int64_t n, Generator g) {
+  STAN_CHECK(n >= 0, "[shuffled_order] n must not be negative, got ", n);
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  std::iota(perm.begin(), perm.end(), 0);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[g.randint(i + 1)]);
+  return perm;
 }
 
 }  // namespace stan

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "tensor/tensor.h"
 
@@ -35,5 +36,9 @@ class Generator {
 };
 
 uint64_t mix64(uint64_t x);  // splitmix64 finaliser
+
+// 0..n-1 in the order of a Fisher-Yates shuffle drawn from g (from the last position down, each
+// swapped with g.randint(i + 1)): the one shuffle of training epochs and of eval's TSTR.
+std::vector<int64_t> shuffled_order(int64_t n, Generator g);
 
 }  // namespace stan

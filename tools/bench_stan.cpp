@@ -28,10 +28,12 @@
 #include <thread>
 
 #include "stan/generate/generate.h"
+#include "stan/generate/step.h"
 #include "stan/train/engine.h"
 #include "stan/train/prepare.h"
 #include "stan/train/trainer.h"
 #include "tensor/cpu/gemm_invariant.h"
+#include "tensor/ops_fused.h"
 #include "tensor/parallel.h"
 
 using namespace stan;
@@ -260,10 +262,52 @@ double sgemm_rate_generation(const StanModel& m, int64_t rows) {
   return flops / seconds;
 }
 
+// Flows/s the model's forward GEMMs alone reach (gemm_packed_into, the kernel of generation's
+// steps, every network once per row), `threads` threads each running its own share of a step of
+// `rows` rows at the same time, as generation's lanes do: at 1 thread the kernel's rate, at more
+// the ceiling the machine sets for splitting a step's hosts over threads (shared caches and
+// memory, the other jobs of a shared machine).
+double packed_forward_rate(const PackedModel& pm, int64_t rows, int threads) {
+  const int64_t share = std::max<int64_t>(1, (rows + threads - 1) / threads);
+  int64_t widest = 1;
+  std::vector<std::vector<const PackedModel::Layer*>> layers;
+  for (const PackedModel::Net& n : pm.nets()) {
+    std::vector<const PackedModel::Layer*> ls;
+    for (const auto& l : n.trunk) ls.push_back(&l);
+    for (const PackedModel::Layer* l : {&n.head, &n.pi1, &n.ms1, &n.pi2, &n.ms2})
+      if (l->w.n > 0) ls.push_back(l);
+    for (const auto* l : ls) widest = std::max({widest, l->w.k, l->w.n});
+    layers.push_back(std::move(ls));
+  }
+  std::vector<Tensor> in, out;
+  for (int t = 0; t < threads; ++t) {
+    in.push_back(full({share, widest}, 0.01, DType::f32));
+    out.push_back(empty({share, widest}, DType::f32));
+  }
+  auto pass = [&](int t) {
+    for (const auto& ls : layers)
+      for (const PackedModel::Layer* l : ls)
+        gemm_packed_into(out[t].narrow(1, 0, l->w.n), in[t].narrow(1, 0, l->w.k), l->w,
+                         GemmInit::bias, l->bias);
+  };
+  ComputeThreads ct(1);
+  const int reps = static_cast<int>(std::clamp<int64_t>(4096 / share, 4, 256));
+  double best = 1e30;
+  for (int r = 0; r < 3; ++r) {
+    const auto t0 = Clock::now();
+    parallel_for(threads, threads, [&](int64_t t) {
+      for (int i = 0; i < reps; ++i) pass(static_cast<int>(t));
+    });
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return static_cast<double>(share * threads * reps) / best;
+}
+
 void generate_section(const std::string& model_path, const std::vector<int64_t>& host_counts,
                       const std::vector<int>& threads, int rounds) {
   StanModel m = StanModel::load(model_path);
   const double flop = forward_flop_per_flow(m);
+  const PackedModel pm(m, Device::cpu());
   std::printf("\n== generation: flows/s, the model in %s, best of %d interleaved rounds ==\n",
               std::filesystem::path(model_path).filename().c_str(), rounds);
   std::printf(
@@ -275,16 +319,20 @@ void generate_section(const std::string& model_path, const std::vector<int64_t>&
       "sgemm limit: flows/s at cblas_sgemm's one-thread rate on batches of min(hosts,\n"
       "1024) rows, times threads; at rows/step: the same at the mean rows per step (a\n"
       "step holds only hosts near the earliest clock: the busiest host bounds the steps).\n"
-      "Both rates are measured in every round, between the generation runs (best kept)\n");
-  std::printf("%8s %8s %10s %10s %12s %14s %9s %10s %14s %9s %12s\n", "hosts", "threads", "span",
-              "flows", "flows/s", "sgemm limit", "of limit", "rows/step", "limit at rows",
-              "of that", "peak RSS MB");
+      "Both rates are measured in every round, between the generation runs (best kept).\n"
+      "kernel: rows/s of the forward GEMMs alone (gemm_packed_into, every network once),\n"
+      "each thread on its share of a step's rows at once, as the lanes run; xN: the rate at\n"
+      "N threads over the rate at 1 thread, of generation and of the kernel alone (the\n"
+      "ceiling this machine sets for splitting a step's hosts over threads)\n");
+  std::printf("%8s %8s %10s %10s %12s %14s %9s %10s %14s %9s %12s %12s %7s %7s\n", "hosts",
+              "threads", "span", "flows", "flows/s", "sgemm limit", "of limit", "rows/step",
+              "limit at rows", "of that", "peak RSS MB", "kernel", "xN", "kern xN");
   for (int64_t hosts : host_counts) {
     // Spans long enough that each host's last row (a stop or past the end: no flow) is a small
     // share of the rows.
     const int64_t span = hosts <= 1 ? 86400 : hosts <= 100 ? 3 * 3600 : hosts <= 1000 ? 1200 : 600;
     double limit = 0, step_limit = 0;
-    std::vector<double> best(threads.size(), 0);
+    std::vector<double> best(threads.size(), 0), kernel(threads.size(), 0);
     std::vector<int64_t> flows(threads.size(), 0);
     double rows_per_step = 0;
     for (int r = 0; r < rounds; ++r)
@@ -300,6 +348,9 @@ void generate_section(const std::string& model_path, const std::vector<int64_t>&
         rows_per_step =
             static_cast<double>(st.rows) / static_cast<double>(std::max<int64_t>(st.steps, 1));
         best[i] = std::max(best[i], static_cast<double>(n) / std::max(st.seconds, 1e-9));
+        kernel[i] = std::max(
+            kernel[i],
+            packed_forward_rate(pm, std::llround(std::max(rows_per_step, 1.0)), threads[i]));
         if (i + 1 == threads.size()) {
           limit = std::max(limit, sgemm_rate_generation(m, std::min<int64_t>(hosts, 1024)) / flop);
           step_limit = std::max(
@@ -308,11 +359,14 @@ void generate_section(const std::string& model_path, const std::vector<int64_t>&
         }
       }
     for (size_t i = 0; i < threads.size(); ++i)
-      std::printf("%8lld %8d %9llds %10lld %12.0f %14.0f %8.0f%% %10.1f %14.0f %8.0f%% %12.0f\n",
-                  static_cast<long long>(hosts), threads[i], static_cast<long long>(span),
-                  static_cast<long long>(flows[i]), best[i], limit * threads[i],
-                  100.0 * best[i] / (limit * threads[i]), rows_per_step, step_limit * threads[i],
-                  100.0 * best[i] / (step_limit * threads[i]), peak_rss_mb());
+      std::printf(
+          "%8lld %8d %9llds %10lld %12.0f %14.0f %8.0f%% %10.1f %14.0f %8.0f%% %12.0f %12.0f "
+          "%6.2fx %6.2fx\n",
+          static_cast<long long>(hosts), threads[i], static_cast<long long>(span),
+          static_cast<long long>(flows[i]), best[i], limit * threads[i],
+          100.0 * best[i] / (limit * threads[i]), rows_per_step, step_limit * threads[i],
+          100.0 * best[i] / (step_limit * threads[i]), peak_rss_mb(), kernel[i], best[i] / best[0],
+          kernel[i] / kernel[0]);
   }
 }
 

@@ -9,10 +9,11 @@
 # .{csv,json,eval.txt} and appends the summary to OUT_DIR/summary.jsonl. Environment: STAN_BIN
 # (default build/bin/stan), STAN_START (default 2016-04-11 00:00:00), STAN_DURATION (default 24h;
 # a shorter window needs REAL.csv cut to the same window), OWNERS (the owner-host list
-# for `stan eval`, default HOSTS.txt; the floor needs every owner host, training ones included).
+# for `stan eval`, default HOSTS.txt; the floor needs every owner host, training ones included),
+# GENERATE_FLAGS (more `stan generate` flags, e.g. "--temperature 1.2").
 set -euo pipefail
 if [[ $# -lt 5 ]]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 model=$1 real=$2 hosts=$3 out=$4 name=$5
@@ -38,7 +39,7 @@ for s in ${seeds//,/ }; do
   else
     syn=$base.csv
     [[ -f $syn ]] || "$stan" generate --model "$model" --host-ips "@$hosts" --duration "$duration" \
-      --start "$start" --seed "$s" --quiet --out "$syn" > "$base.gen.log" 2>&1
+      --start "$start" --seed "$s" --quiet --out "$syn" ${GENERATE_FLAGS:-} > "$base.gen.log" 2>&1
   fi
   [[ -f $base.json ]] || "$stan" eval --real "$real" --synthetic "$syn" --owner-hosts "$owners" \
     --tstr-seed "$s" --json "$base.json" "$@" > "$base.eval.txt" 2> "$base.eval.log"

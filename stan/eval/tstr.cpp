@@ -140,15 +140,13 @@ std::vector<float> train_and_predict(const TstrExamples& train, const TstrExampl
   nn::Adam adam(net.parameters(), ao);
 
   const int64_t n = train.rows, F = train.cols, B = std::max<int64_t>(opt.batch, 1);
-  std::vector<int64_t> perm(static_cast<size_t>(n));
   std::vector<float> xb;
   std::vector<int64_t> lb;
   std::vector<float> yb;
   for (int epoch = 0; epoch < opt.epochs; ++epoch) {
-    std::iota(perm.begin(), perm.end(), 0);
-    Generator g = Generator(opt.seed, streams::kTstrShuffle + spec.stream)
-                      .split(static_cast<uint64_t>(epoch));
-    for (int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[g.randint(i + 1)]);
+    const std::vector<int64_t> perm =
+        shuffled_order(n, Generator(opt.seed, streams::kTstrShuffle + spec.stream)
+                              .split(static_cast<uint64_t>(epoch)));
     for (int64_t s = 0; s < n; s += B) {
       const int64_t m = std::min(B, n - s);
       xb.resize(static_cast<size_t>(m * F));

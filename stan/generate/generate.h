@@ -31,6 +31,9 @@ struct GenerateOptions {
   Device device = Device::cpu();
   bool progress = false;
   int64_t max_flows_per_host = 1000000;
+  // Sampling temperature of the flow's categorical fields (PackedModel): above 1 flattens the
+  // model's distributions, below 1 sharpens them; 1 samples the model as trained.
+  double temperature = 1.0;
   // Flows held back for time order (about 80 bytes each): the scheduler keeps them near or
   // below this many; the output does not depend on it.
   int64_t max_pending = 1000000;

@@ -1,6 +1,7 @@
 #include "stan/generate/step.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "nn/mixture.h"
 #include "tensor/autograd.h"
@@ -45,9 +46,31 @@ Tensor scatter_rows(const Tensor& v, const std::vector<int64_t>& sel, int64_t m)
   return full;
 }
 
+// The attributes a temperature applies to: the flow's own categorical fields.
+bool tempered(AttrId id) {
+  switch (id) {
+    case AttrId::proto:
+    case AttrId::dir:
+    case AttrId::lport:
+    case AttrId::rport:
+    case AttrId::oct1:
+    case AttrId::oct2:
+    case AttrId::oct3:
+    case AttrId::oct4:
+    case AttrId::flags:
+    case AttrId::tos:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
-PackedModel::PackedModel(const StanModel& model, Device d) : model_(model), dev_(d) {
+PackedModel::PackedModel(const StanModel& model, Device d, double temperature)
+    : model_(model), dev_(d) {
+  STAN_CHECK(std::isfinite(temperature) && temperature >= 0.05 && temperature <= 20,
+             "temperature must be in [0.05, 20], got ", temperature);
   NoGradGuard ng;
   const bool mlp = model.config().arch == "mlp";
   const int64_t K = model.config().k;
@@ -79,6 +102,7 @@ PackedModel::PackedModel(const StanModel& model, Device d) : model_(model), dev_
     } else {
       n.width = an.spec().classes;
       n.table = model.encoder().feature_table(an.spec(), d);
+      if (tempered(an.spec().id)) n.temperature = temperature;
       n.u_col = uniforms_++;
     }
     nets_.push_back(std::move(n));
@@ -150,7 +174,11 @@ Tensor StepEngine::draw(size_t a, const Tensor& x, const Tensor& u, const Tensor
   if (m == 0) return zeros({0}, continuous ? DType::f32 : DType::i64, p_->device());
   Tensor out = out_.narrow(0, 0, m).narrow(1, 0, p_->nets()[a].width);
   forward(a, x, out);
-  if (!continuous) return nn::sample_logits_rows(out, u, limit);
+  if (!continuous) {
+    const double t = p_->nets()[a].temperature;
+    if (t != 1.0) out.mul_(1.0 / t);  // per element: the row's draw still depends on its row only
+    return nn::sample_logits_rows(out, u, limit);
+  }
   const EncodingOptions& eo = p_->model().encoder().options();
   return nn::sample_mixture_rows(out, u, z, eo.sigma_floor,
                                  eo.censor ? math::MixtureRange::clip : math::MixtureRange::redraw);

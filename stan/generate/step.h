@@ -26,7 +26,10 @@ namespace stan {
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.
 class PackedModel {
  public:
-  PackedModel(const StanModel& model, Device d);
+  // temperature: the logits of the flow's categorical fields (protocol, direction, ports,
+  // remote octets, flags, ToS; not the stop, peer or zero decisions) are divided by it before
+  // the draw; 1 samples the model as trained.
+  PackedModel(const StanModel& model, Device d, double temperature = 1.0);
   const StanModel& model() const { return model_; }
   Device device() const { return dev_; }
 
@@ -41,6 +44,7 @@ class PackedModel {
     Tensor table;              // categorical: feature rows per class
     int64_t width = 0;         // logits (classes) or 3K
     int u_col = 0, z_col = 0;  // first uniform / normal column of its draws
+    double temperature = 1;    // categorical: logits / temperature before the draw
   };
   const std::vector<Net>& nets() const { return nets_; }
   int uniforms() const { return uniforms_; }

@@ -112,6 +112,8 @@ std::vector<uint32_t> parse_host_list(const std::string& text) {
   while (std::getline(ss, item, ',')) {
     if (item.empty()) continue;
     uint32_t ip = 0;
+    STAN_CHECK(item.find(':') == std::string::npos, "host address '", item,
+               "' is IPv6: hosts here are IPv4 (the model covers IPv4 only)");
     STAN_CHECK(parse_ipv4(item, &ip), "invalid host address '", item, "' (expected a.b.c.d)");
     ips.push_back(ip);
   }

@@ -225,6 +225,11 @@ void ByteSource::detect() {
   // Read until the magic bytes can be told (or the file ends).
   while (s.in_end < 6 && !s.file_eof) s.refill();
   const uint8_t* m = s.in.data();
+  // nfdump's binary file (its layout magic 0xA50C, little-endian), not flows as text.
+  STAN_CHECK(!(s.in_end >= 2 && m[0] == 0x0C && m[1] == 0xA5), "cannot read '", path,
+             "': it is an nfcapd file (nfdump's binary format); stan reads flows as CSV: "
+             "convert it with `nfdump -r ",
+             path, " -o csv > flows.csv`");
   static const uint8_t kXzMagic[6] = {0xFD, '7', 'z', 'X', 'Z', 0x00};
   if (s.in_end >= 6 && std::memcmp(m, kXzMagic, 6) == 0) {
     s.comp = Compression::xz;

@@ -33,6 +33,9 @@ struct FlowRecord {
   int64_t pkt = 0;    // packets
   int64_t byt = 0;    // bytes
   uint8_t label = 0;  // index into FlowTable::labels (0 = "background")
+  // Milliseconds of the end time, 0-999 (nfdump and NetFlow collectors keep them; UGR'16 and
+  // the model have whole seconds): read, written and exported with te.
+  uint16_t te_ms = 0;
   // 0: an IPv4 record (sa, da). Otherwise an IPv6 record: its addresses are
   // FlowTable::ip6[ip6 - 1], and sa, da are 0. The model and the metrics cover IPv4 only; readers
   // deliver IPv6 records only when asked to (ReadOptions::ipv6).

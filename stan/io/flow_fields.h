@@ -63,12 +63,14 @@ inline bool parse_date10(const char* p, int64_t* out) {
 }
 
 // "YYYY-MM-DD HH:MM:SS" (a 'T' also separates date and time), optionally followed by a
-// fraction ".fff" that is dropped (nfdump 1.7 prints milliseconds) and a zone: "Z", " UTC",
-// "+HH:MM", "+HHMM" or "+HH" (or '-'); without a zone the time is UTC. Remembers the last date,
-// since consecutive flow records almost always share it.
+// fraction ".fff" (nfdump 1.7 prints milliseconds: kept in *ms when asked for, digits past the
+// third dropped) and a zone: "Z", " UTC", "+HH:MM", "+HHMM" or "+HH" (or '-'); without a zone
+// the time is UTC. Remembers the last date, since consecutive flow records almost always share
+// it.
 class TimeParser {
  public:
-  bool parse(std::string_view s, int64_t* out) {
+  bool parse(std::string_view s, int64_t* out, uint16_t* ms = nullptr) {
+    if (ms) *ms = 0;
     if (s.size() < 19) return false;
     const char* p = s.data();
     if (!have_date_ || std::memcmp(p, last_date_, 10) != 0) {
@@ -82,19 +84,25 @@ class TimeParser {
     const unsigned hh = two_digits(p + 11), mm = two_digits(p + 14), ss = two_digits(p + 17);
     if (hh > 23 || mm > 59 || ss > 59) return false;
     int64_t offset = 0;
-    if (s.size() > 19 && !zone_and_fraction(s.substr(19), &offset)) return false;
+    if (s.size() > 19 && !zone_and_fraction(s.substr(19), &offset, ms)) return false;
     *out = last_midnight_ + hh * 3600 + mm * 60 + ss - offset;
     return true;
   }
 
  private:
-  // What may follow the seconds: ".fff" (dropped), then "Z", " UTC", "UTC" or +HH[[:]MM] / -...
-  // Sets the zone's offset east of UTC in seconds.
-  static bool zone_and_fraction(std::string_view t, int64_t* offset) {
+  // What may follow the seconds: ".fff" (milliseconds into *ms if given), then "Z", " UTC",
+  // "UTC" or +HH[[:]MM] / -... Sets the zone's offset east of UTC in seconds.
+  static bool zone_and_fraction(std::string_view t, int64_t* offset, uint16_t* ms) {
     if (!t.empty() && t[0] == '.') {
       size_t i = 1;
-      while (i < t.size() && is_digit(t[i])) ++i;
+      unsigned v = 0;
+      while (i < t.size() && is_digit(t[i])) {
+        if (i <= 3) v = v * 10 + static_cast<unsigned>(t[i] - '0');
+        ++i;
+      }
       if (i == 1) return false;
+      for (size_t k = i; k <= 3; ++k) v *= 10;  // ".5" is 500 ms
+      if (ms) *ms = static_cast<uint16_t>(v);
       t.remove_prefix(i);
     }
     if (t.empty() || t == "Z" || t == "z" || t == " UTC" || t == "UTC") return true;

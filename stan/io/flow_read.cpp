@@ -527,7 +527,7 @@ class Reader {
     };
     int64_t v;
     Bad b;
-    if (!time_.parse(field(kTe), &r.te)) return bad(kTe, Bad::time);
+    if (!time_.parse(field(kTe), &r.te, &r.te_ms)) return bad(kTe, Bad::time);
     if (r.te < kMinFlowTime || r.te >= kMaxFlowTime) return bad(kTe, Bad::time_range);
     if ((b = parse_td(field(kTd), &r.td)) != Bad::none) return bad(kTd, b);
     bool sa6 = false, da6 = false;

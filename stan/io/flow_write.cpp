@@ -19,7 +19,7 @@ namespace {
 constexpr size_t kBuffer = size_t{1} << 20;
 // Longest row without its label: te 19, td <= 313 ("%.3f" of DBL_MAX), IPs 2*45 (IPv6), ports 2*5,
 // protocol 3, flags 8, fwd/stos 2*3, pkt/byt 2*20, 13 separators; rounded up.
-constexpr size_t kMaxRowNoLabel = 512;
+constexpr size_t kMaxRowNoLabel = 576;
 constexpr size_t kMaxLabel = 4096;
 constexpr const char kHeader[] = "te,td,sa,da,sp,dp,pr,flg,fwd,stos,pkt,byt,label\n";
 
@@ -118,6 +118,13 @@ void FlowWriter::write(const FlowRecord& r, const Ip6Pair* ip6) {
   char* p = start;
   if (!detail::format_time19(r.te, p)) s.bad(r, "te is outside years 0-9999");
   p += 19;
+  if (r.te_ms != 0) {  // nfdump's form, which the readers take back
+    if (r.te_ms > 999) s.bad(r, detail::concat("te_ms ", r.te_ms, " is not 0-999"));
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + r.te_ms / 100);
+    *p++ = static_cast<char>('0' + r.te_ms / 10 % 10);
+    *p++ = static_cast<char>('0' + r.te_ms % 10);
+  }
   *p++ = ',';
   p = detail::format_duration(r.td, p, p + 320);
   *p++ = ',';

@@ -24,6 +24,8 @@ Ipv4Prefix parse_prefix(const std::string& text) {
   std::string_view s = text;
   size_t slash = s.find('/');
   Ipv4Prefix p;
+  STAN_CHECK(s.find(':') == std::string_view::npos, "address prefix '", text,
+             "' is IPv6: hosts here are IPv4 (the model covers IPv4 only)");
   STAN_CHECK(parse_ipv4(s.substr(0, slash), &p.addr), "bad address prefix '", text,
              "': expected a.b.c.d/len");
   p.len = 32;

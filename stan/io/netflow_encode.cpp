@@ -167,7 +167,7 @@ void NetflowEncoder::add(const FlowRecord& r, const Ip6Pair* ip6) {
     put16(buf_, 0);
     set_template_ = t;
   }
-  const int64_t end_ms = r.te * 1000;
+  const int64_t end_ms = r.te * 1000 + r.te_ms;
   const int64_t dur_ms = std::isfinite(r.td) && r.td > 0 ? std::llround(r.td * 1000.0) : 0;
   for (const auto& [id, len] : templates_[t].fields) {
     switch (id) {

@@ -319,13 +319,8 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
   row.clock = clock;
   row.time = static_cast<double>(f.te - day_start_);
   const double dt = std::max(0.0, row.time - clock);
-  if (opt_.zero_decisions) {
-    set(AttrId::dt_kind, dt > 0 ? 1 : 0);
-    if (dt > 0) set(AttrId::dt, std::clamp(dt_.encode(dt), 0.0, 1.0));
-  } else {
-    set(AttrId::dt_kind, 0);
-    set(AttrId::dt, std::clamp(dt_.encode(dt), 0.0, 1.0));
-  }
+  set(AttrId::dt_kind, opt_.zero_decisions && dt > 0 ? 1 : 0);
+  if (applies(AttrId::dt, row)) set(AttrId::dt, std::clamp(dt_.encode(dt), 0.0, 1.0));
   const auto pit = std::find(protocols_.begin(), protocols_.end(), r.pr);
   set(AttrId::proto, pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin()));
   set(AttrId::dir, f.outgoing ? 1 : 0);
@@ -348,7 +343,7 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
     }
     set(AttrId::peer, static_cast<double>(peer));
   }
-  if (peer == 0) {
+  if (applies(AttrId::oct1, row)) {
     set(AttrId::oct1, f.remote_ip >> 24);
     set(AttrId::oct2, (f.remote_ip >> 16) & 255);
     set(AttrId::oct3, (f.remote_ip >> 8) & 255);
@@ -361,12 +356,8 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
     set(AttrId::bytes, std::clamp(bytes_.encode(std::clamp(byt / pkt, 1.0, 65535.0)), 0.0, 1.0));
   else
     set(AttrId::bytes, std::clamp(bytes_.encode(byt), 0.0, 1.0));
-  if (opt_.zero_decisions) {
-    set(AttrId::td_kind, r.td > 0 ? 1 : 0);
-    if (r.td > 0) set(AttrId::td, std::clamp(td_.encode(r.td), 0.0, 1.0));
-  } else {
-    set(AttrId::td, std::clamp(td_.encode(r.td), 0.0, 1.0));
-  }
+  if (opt_.zero_decisions) set(AttrId::td_kind, r.td > 0 ? 1 : 0);
+  if (applies(AttrId::td, row)) set(AttrId::td, std::clamp(td_.encode(r.td), 0.0, 1.0));
   if (opt_.flags_tos) {
     set(AttrId::flags, r.flg & 63);
     const auto tit = std::find(tos_values_.begin(), tos_values_.end(), r.stos);
@@ -379,7 +370,7 @@ RowValues Encoder::encode_stop(double clock) const {
   RowValues row;
   row.clock = clock;
   row.time = clock;
-  row.v[static_cast<int>(AttrId::dt_kind)] = opt_.zero_decisions ? 2 : 1;
+  row.v[static_cast<int>(AttrId::dt_kind)] = static_cast<double>(stop_class());
   row.valid[static_cast<int>(AttrId::dt_kind)] = true;
   return row;
 }
@@ -387,7 +378,7 @@ RowValues Encoder::encode_stop(double clock) const {
 void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) const {
   const int id = static_cast<int>(a.id);
   if (a.id == AttrId::dt) {
-    const bool stop = row.v[static_cast<int>(AttrId::dt_kind)] == (opt_.zero_decisions ? 2 : 1);
+    const bool stop = row.v[static_cast<int>(AttrId::dt_kind)] == static_cast<double>(stop_class());
     out[time_col_] = stop ? 0.0f : static_cast<float>(row.time / kDay);
   }
   if (!row.valid[id]) return;
@@ -465,26 +456,37 @@ Tensor Encoder::feature_table(const AttrSpec& a, Device d) const {
   return from_vector<float>(table, {a.classes, static_cast<int64_t>(a.ncols)}, d);
 }
 
-Tensor Encoder::applies(AttrId a, const std::array<Tensor, kNumAttrIds>& drawn) const {
-  // The same rules as encode(): dt and td only when positive, octets only for a new peer.
-  auto is = [&](AttrId by, double v) {
-    const Tensor& t = drawn[static_cast<int>(by)];
-    STAN_ASSERT(t.defined(), attr_name(by), " must be drawn before ", attr_name(a));
-    return eq(t.to(DType::f32), scalar(v, DType::f32, t.device()));
-  };
+Encoder::AppliesRule Encoder::applies_rule(AttrId a) const {
+  // dt and td only when positive (with zero decisions), octets only for a new peer.
   switch (a) {
     case AttrId::dt:
-      return opt_.zero_decisions ? is(AttrId::dt_kind, 1) : Tensor();
+      return opt_.zero_decisions ? AppliesRule{AttrId::dt_kind, 1} : AppliesRule{};
     case AttrId::td:
-      return opt_.zero_decisions ? is(AttrId::td_kind, 1) : Tensor();
+      return opt_.zero_decisions ? AppliesRule{AttrId::td_kind, 1} : AppliesRule{};
     case AttrId::oct1:
     case AttrId::oct2:
     case AttrId::oct3:
     case AttrId::oct4:
-      return find(AttrId::peer) ? is(AttrId::peer, 0) : Tensor();
+      return find(AttrId::peer) ? AppliesRule{AttrId::peer, 0} : AppliesRule{};
     default:
-      return Tensor();
+      return {};
   }
+}
+
+Tensor Encoder::applies(AttrId a, const std::array<Tensor, kNumAttrIds>& drawn) const {
+  const AppliesRule r = applies_rule(a);
+  if (r.by == AttrId::count) return Tensor();
+  const Tensor& t = drawn[static_cast<int>(r.by)];
+  STAN_ASSERT(t.defined(), attr_name(r.by), " must be drawn before ", attr_name(a));
+  return eq(t.to(DType::f32), scalar(r.value, DType::f32, t.device()));
+}
+
+bool Encoder::applies(AttrId a, const RowValues& row) const {
+  const AppliesRule r = applies_rule(a);
+  if (r.by == AttrId::count) return true;
+  const int by = static_cast<int>(r.by);
+  STAN_ASSERT(row.valid[by], attr_name(r.by), " must be set before ", attr_name(a));
+  return row.v[by] == r.value;
 }
 
 Tensor Encoder::dt_seconds(const Tensor& kind, const Tensor& scaled) const {

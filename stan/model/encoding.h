@@ -189,6 +189,8 @@ class Encoder {
   // attribute id, undefined if not drawn): float32 (M) 1/0; undefined when it applies to every
   // row (the host drops stopped rows itself).
   Tensor applies(AttrId a, const std::array<Tensor, kNumAttrIds>& drawn) const;
+  // The same rule for one row whose earlier attributes are set (encode() follows it).
+  bool applies(AttrId a, const RowValues& row) const;
   // Seconds from the previous flow (float64 (M)): from the dt_kind class (int64 (M)) and the
   // scaled dt value (float32 (M)), as decode() and the generator's clock use them: -1 for stop.
   Tensor dt_seconds(const Tensor& kind, const Tensor& scaled) const;
@@ -204,6 +206,13 @@ class Encoder {
   bool one_packet_zero_duration() const { return one_pkt_zero_td_; }
 
  private:
+  // Attribute a applies where attribute `by` has class `value`; by == AttrId::count: always.
+  // The one statement of these rules, read by both applies().
+  struct AppliesRule {
+    AttrId by = AttrId::count;
+    double value = 0;
+  };
+  AppliesRule applies_rule(AttrId a) const;
   void layout();
   void fit_popular(const std::vector<HostStream>& streams);
   uint16_t decode_port(int64_t cls, Generator& gen) const;

@@ -32,11 +32,8 @@ Generator dropout_generator(const HostBatch& b) {
 }
 
 std::vector<int64_t> epoch_order(int64_t examples, uint64_t seed, int epoch) {
-  std::vector<int64_t> perm(examples);
-  std::iota(perm.begin(), perm.end(), 0);
-  Generator g = Generator(seed, streams::kShuffle).split(static_cast<uint64_t>(epoch));
-  for (int64_t i = examples - 1; i > 0; --i) std::swap(perm[i], perm[g.randint(i + 1)]);
-  return perm;
+  return shuffled_order(examples,
+                        Generator(seed, streams::kShuffle).split(static_cast<uint64_t>(epoch)));
 }
 
 std::unique_ptr<TrainEngine> make_train_engine(StanModel& model, Device dev, int64_t max_batch,

@@ -2,6 +2,7 @@
 // to (octets for new peers, dt and td for a positive kind); the step's results must equal those
 // of running every network on every row (the GPU's way), wherever they are used.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "stan/generate/generate.h"
 #include "stan/generate/host_state.h"
@@ -67,4 +68,58 @@ TEST_CASE("step: rows an attribute does not apply to skip its network, with the 
                        id == AttrId::oct2 || id == AttrId::oct3 || id == AttrId::oct4;
     if (gated) REQUIRE(partial[at] > 0);
   }
+}
+
+TEST_CASE("step: a temperature tempers the flow's categorical fields and nothing before them",
+          "[stan][generate]") {
+  StanModel m = StanModel::load(bundled_model_path());
+  m.train(false);
+  GenerateOptions g;
+  g.hosts = 256;
+  g.seed = 9;
+  g.start = m.encoder().day_start() + 10 * 3600;
+  const auto hosts = make_hosts(m, g);
+  const int64_t n = g.hosts, I = m.input_dim(), D = m.encoder().columns();
+  const int64_t A = static_cast<int64_t>(m.nets().size());
+  StepRows base;
+  base.resize(n, I, A, D);
+  for (int64_t i = 0; i < n; ++i) fill_step_row(m, hosts[i], base, i);
+  // One step of the same rows at temperature t.
+  auto step = [&](double t) {
+    StepRows r = base;
+    StepEngine(std::make_shared<PackedModel>(m, Device::cpu(), t), g.seed, n).run(r);
+    return r;
+  };
+  const StepRows plain = step(1.0), same = step(1.0), sharp = step(0.05), flat = step(20.0);
+  REQUIRE(plain.values == same.values);
+  REQUIRE(plain.row == same.row);
+  // Attributes drawn before the first tempered one (the stop decision, the inter-arrival) see
+  // the same logits and random numbers: the same values.
+  const auto attr = [&](AttrId id) {
+    for (int64_t a = 0; a < A; ++a)
+      if (m.nets()[a]->spec().id == id) return a;
+    FAIL("no attribute " << attr_name(id));
+    return int64_t{-1};
+  };
+  for (AttrId id : {AttrId::dt_kind, AttrId::dt}) {
+    const int64_t a = attr(id);
+    INFO(attr_name(id));
+    for (const StepRows* r : {&sharp, &flat})
+      REQUIRE(std::equal(plain.values.begin() + a * n, plain.values.begin() + (a + 1) * n,
+                         r->values.begin() + a * n));
+  }
+  // The remote port's draws over 256 rows: sharpened they gather on fewer classes than the
+  // model's own draws; flattened they take most of the distinct values those left out.
+  const auto distinct = [&](const StepRows& r) {
+    const int64_t a = attr(AttrId::rport);
+    std::set<double> s(r.values.begin() + a * n, r.values.begin() + (a + 1) * n);
+    return s.size();
+  };
+  INFO("distinct remote port classes at 0.05 / 1 / 20: "
+       << distinct(sharp) << " / " << distinct(plain) << " / " << distinct(flat));
+  REQUIRE(distinct(sharp) < distinct(plain));
+  const auto left_out = static_cast<size_t>(n) - distinct(plain);
+  REQUIRE(distinct(flat) > distinct(plain) + left_out / 2);
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), 0.0),
+                      Catch::Contains("temperature must be in [0.05, 20], got 0"));
 }
