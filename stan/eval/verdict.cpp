@@ -83,7 +83,9 @@ std::string hours(int64_t seconds) {
 
 void add_warnings(const EvalResult& r, Verdict& v) {
   const SideSummary& real = r.real();
-  auto compare = [&](const SideSummary& s, const std::string& what) {
+  // what: the command that made side s, to name its fix ("" for real flows, which cannot be
+  // made again); hosts_flag: how that command takes the real hosts.
+  auto compare = [&](const SideSummary& s, const std::string& what, const std::string& hosts_flag) {
     const int64_t rs = real.last_te - real.first_te, ss = s.last_te - s.first_te;
     const double span_ratio =
         static_cast<double>(std::max(rs, ss) + 1) / static_cast<double>(std::min(rs, ss) + 1);
@@ -99,12 +101,15 @@ void add_warnings(const EvalResult& r, Verdict& v) {
     if (std::abs(rh - sh) > std::max<int64_t>(2, std::max(rh, sh) / 4)) {
       v.warnings.push_back("host counts differ: real " + std::to_string(rh) + ", " + s.label + " " +
                            std::to_string(sh) + " (per-host metrics compare different populations" +
-                           (what.empty() ? "" : "; " + what + " --host-ips of the real hosts") +
-                           ")");
+                           (what.empty() ? "" : "; " + what + " " + hosts_flag) + ")");
     }
   };
-  compare(r.synthetic(), "generate with");
-  if (const int f = r.side_index("floor"); f >= 0) compare(r.sides[f], "");
+  compare(r.synthetic(), "generate with", "--host-ips of the real hosts");
+  if (const int f = r.side_index("floor"); f >= 0) compare(r.sides[f], "", "");
+  // The baseline is a bar the model is graded against: a bar over another span or population
+  // is no bar.
+  if (const int b = r.side_index("baseline"); b >= 0)
+    compare(r.sides[b], "make the baseline with", "--hosts " + std::to_string(real.hosts));
   const SideSummary& syn = r.synthetic();
   if (syn.records > 0 && syn.records_outside_owners * 2 > syn.records) {
     v.warnings.push_back(strprintf(

@@ -148,6 +148,19 @@ TEST_CASE("verdict: warnings when spans, host counts or owners do not match", "[
   CHECK(stan::judge(result({{"real", 0}, {"synthetic", 0.01}})).warnings.empty());
 }
 
+TEST_CASE("verdict: a baseline over another span or population is warned about", "[verdict]") {
+  EvalResult r = result({{"real", 0}, {"synthetic", 0.01}, {"baseline", 0.3}});
+  r.sides[0].last_te = r.sides[0].first_te + 2 * 3600 + 1200;  // 2.3 h of real flows
+  r.sides[1].last_te = r.sides[0].last_te;
+  r.sides[2].hosts = 40;  // the baseline's 24 h over 40 hosts
+  const stan::Verdict v = stan::judge(r);
+  REQUIRE(v.warnings.size() == 2);
+  CHECK_THAT(v.warnings[0], Contains("time spans differ: real 2.3 h, baseline 24.0 h") &&
+                                Contains("make the baseline with --duration 2h"));
+  CHECK_THAT(v.warnings[1], Contains("host counts differ: real 10, baseline 40") &&
+                                Contains("make the baseline with --hosts 10"));
+}
+
 TEST_CASE("verdict: end to end on real data, with a floor of other real hosts", "[verdict]") {
   // Real: 9 hosts of the sample; "synthetic": the same flows (a perfect generator); floor: 8
   // other hosts of the sample. Everything passes; the report shows the verdict.
