@@ -3,6 +3,7 @@
 #include <set>
 
 #include "stan/eval/baseline.h"
+#include "stan/eval/eval_test_util.h"
 #include "stan/io/cli_parse.h"
 #include "stan/io/flow_io.h"
 #include "stan/io/hosts.h"
@@ -12,9 +13,9 @@ using Catch::Contains;
 using stan::FlowRecord;
 using stan::FlowTable;
 
-// Defined in test_eval.cpp: hand-made traffic of `hosts` hosts in 42.219.1.0/24 with strong
-// dependencies between fields, starting 2016-04-11 00:00:00 UTC.
-FlowTable make_dependent_flows(int hosts, int flows_per_host, uint64_t seed);
+// Hand-made traffic of `hosts` hosts in 42.219.1.0/24 with strong dependencies between fields,
+// starting 2016-04-11 00:00:00 UTC.
+using stan::eval_test::make_dependent_flows;
 
 namespace {
 

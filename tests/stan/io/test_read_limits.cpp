@@ -1,5 +1,5 @@
-// Reading over memory (what the fuzz targets use), the row limit, the supported years, the xz
-// decoder's memory limit, and time outliers.
+// Limits of reading, across the reader and its byte streams: input from memory (what the fuzz
+// targets use), the row limit, the supported years and the xz decoder's memory limit.
 #include <catch2/catch.hpp>
 
 #include <lzma.h>
@@ -9,7 +9,6 @@
 #include "compress_text.h"
 #include "stan/io/compressed_io.h"
 #include "stan/io/flow_io.h"
-#include "stan/io/time_check.h"
 #include "tensor/error.h"
 
 using Catch::Contains;
@@ -95,27 +94,4 @@ TEST_CASE("read limits: an xz header asking for a huge dictionary is refused", "
   ByteSource src("bomb.csv.xz", f);
   REQUIRE_THROWS_WITH(read_flows(src),
                       Contains("bomb.csv.xz: the xz stream needs more than 256 MiB"));
-}
-
-TEST_CASE("read limits: time outliers are found by distance from the bulk", "[flow_io]") {
-  FlowTable t;
-  const int64_t day = 1460332800;  // 2016-04-11
-  for (int i = 0; i < 1000; ++i) t.rows.push_back(FlowRecord{.te = day + i * 80});
-  CHECK(find_time_outliers(t).count == 0);
-  t.rows.push_back(FlowRecord{.te = 0});                 // 1970
-  t.rows.push_back(FlowRecord{.te = day + 29 * 86400});  // a month later: still plausible
-  t.rows.push_back(FlowRecord{.te = kMaxFlowTime - 1});  // 2099
-  const TimeOutliers o = find_time_outliers(t);
-  CHECK(o.count == 2);
-  CHECK(o.example_te == 0);
-  CHECK(o.lo <= day);
-  CHECK(o.hi >= day + 29 * 86400);
-  remove_time_outliers(t, o);
-  CHECK(t.rows.size() == 1001);
-  CHECK(t.rows.back().te == day + 29 * 86400);
-  // Data that really spans months has no outliers.
-  FlowTable months;
-  for (int i = 0; i < 200; ++i) months.rows.push_back(FlowRecord{.te = day + i * 86400});
-  CHECK(find_time_outliers(months).count == 0);
-  CHECK(find_time_outliers(FlowTable{}).count == 0);
 }

@@ -1,75 +1,133 @@
-// Gradient checks of matmul, linear, the view ops, clone and dtype conversion.
+// The tensor itself (tensor/tensor.cpp): views that share storage, element access, conversions
+// and factories, 0-d tensors, and gradient checks of the view ops, clone and dtype conversion.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+
+#include "tensor/autograd.h"
+#include "tensor/ops.h"
+#include "tensor/random.h"
 #include "tests/gradcheck.h"
+#include "tests/tensor/forward_util.h"
 
 using namespace stan;
+using namespace stan::forward_test;
 using namespace stan::testing;
 
-namespace {
-Tensor mm(const Inputs& v) {
-  return matmul(v[0], v[1]);
-}
-}  // namespace
-
-// ---- linear algebra ---------------------------------------------------------------------
-
-TEST_CASE("gradcheck: matmul") {
-  SECTION("2-d") {
-    require_gradcheck("matmul 2-d", mm, {uniform_input({3, 4}, 301), uniform_input({4, 5}, 302)});
-    require_gradcheck("matmul vector-like", mm,
-                      {uniform_input({1, 4}, 303), uniform_input({4, 1}, 304)});
-  }
-  SECTION("2-d non-contiguous: transposed and narrowed operands") {
-    require_gradcheck("matmul a^T", mm,
-                      {transposed_input({3, 4}, 305), uniform_input({4, 5}, 306)});
-    require_gradcheck("matmul b^T", mm,
-                      {uniform_input({3, 4}, 307), transposed_input({4, 5}, 308)});
-    require_gradcheck("matmul a^T b^T", mm,
-                      {transposed_input({3, 4}, 309), transposed_input({4, 5}, 310)});
-    require_gradcheck("matmul narrowed", mm,
-                      {narrowed_input({3, 4}, 311), narrowed_input({4, 5}, 312, 0)});
-  }
-  SECTION("batched") {
-    require_gradcheck("matmul batched", mm,
-                      {uniform_input({2, 3, 4}, 313), uniform_input({2, 4, 5}, 314)});
-    require_gradcheck("matmul batched transposed", mm,
-                      {transposed_input({2, 3, 4}, 315), transposed_input({2, 4, 5}, 316)});
-    // Batch dim not outermost in memory: a permuted view (neither it nor its transpose is
-    // contiguous).
-    Tensor p = uniform_input({3, 2, 4}, 317).detach().permute({1, 0, 2}).requires_grad_();
-    require_gradcheck("matmul batched permuted", mm, {p, uniform_input({2, 4, 5}, 318)});
-  }
-  SECTION("batched @ 2-d") {
-    require_gradcheck("matmul batched@2-d", mm,
-                      {uniform_input({2, 3, 4}, 319), uniform_input({4, 5}, 320)});
-    require_gradcheck("matmul batched@2-d transposed", mm,
-                      {transposed_input({2, 3, 4}, 321), transposed_input({4, 5}, 322)});
-    require_gradcheck("matmul batched@2-d narrowed", mm,
-                      {narrowed_input({2, 3, 4}, 323, 1), narrowed_input({4, 5}, 324)});
-  }
-  SECTION("only one operand requires grad") {
-    require_gradcheck("matmul a only", mm,
-                      {uniform_input({3, 4}, 325), uniform_input({4, 5}, 326).detach()});
-    require_gradcheck("matmul b only", mm,
-                      {uniform_input({2, 3, 4}, 327).detach(), uniform_input({4, 5}, 328)});
-  }
+TEST_CASE("forward: views share storage") {
+  Tensor x = t64({1, 2, 3, 4, 5, 6}, {2, 3});
+  auto same = [&](const Tensor& v) { return v.impl()->storage == x.impl()->storage; };
+  Tensor r = x.reshape({3, 2}), v = x.view({6}), t = x.t(), p = x.unsqueeze(0).permute({2, 0, 1});
+  Tensor n = x.narrow(1, 1, 2), s = x.select(0, 1), e = x.unsqueeze(1).expand({2, 4, 3});
+  Tensor f = x.flatten(), q = x.unsqueeze(0).squeeze(0);
+  for (const Tensor& view : {r, v, t, p, n, s, e, f, q}) CHECK(same(view));
+  CHECK(vals(t) == V{1, 4, 2, 5, 3, 6});
+  CHECK(t.strides() == Shape{1, 3});
+  CHECK(p.shape() == Shape{3, 1, 2});
+  CHECK(vals(p) == V{1, 4, 2, 5, 3, 6});
+  CHECK(vals(n) == V{2, 3, 5, 6});
+  CHECK(n.offset() == 1);
+  CHECK(vals(s) == V{4, 5, 6});
+  CHECK(s.shape() == Shape{3});
+  CHECK(e.strides()[1] == 0);
+  CHECK(vals(e.select(1, 3)) == vals(x));
+  CHECK(vals(x.select(1, -1)) == V{3, 6});
+  CHECK(x.unsqueeze(-1).shape() == Shape{2, 3, 1});
+  CHECK(x.flatten(0, 0).shape() == Shape{2, 3});
+  CHECK(zeros({2, 3, 4}).flatten(1).shape() == Shape{2, 12});
+  CHECK(scalar(3).flatten().shape() == Shape{1});
+  CHECK(x.reshape({-1}).shape() == Shape{6});
+  // A write through a view is seen by every alias.
+  n.detach().fill_(0);
+  CHECK(vals(x) == V{1, 0, 0, 4, 0, 0});
+  t.detach().select(0, 0).copy_(t64({7, 8}, {2}));
+  CHECK(vals(x) == V{7, 0, 0, 8, 0, 0});
+  // Non-viewable reshape copies; contiguous() copies only when needed.
+  Tensor rc = t.reshape({6});
+  CHECK_FALSE(rc.impl()->storage == x.impl()->storage);
+  CHECK(vals(rc) == V{7, 8, 0, 0, 0, 0});
+  CHECK(x.contiguous().impl() == x.impl());
+  Tensor tc = t.contiguous();
+  CHECK(tc.is_contiguous());
+  CHECK_FALSE(tc.impl()->storage == x.impl()->storage);
+  CHECK(vals(tc) == vals(t));
+  Tensor cl = x.clone();
+  CHECK_FALSE(cl.impl()->storage == x.impl()->storage);
+  CHECK(vals(cl) == vals(x));
+  CHECK(x.is_contiguous());
+  CHECK_FALSE(n.is_contiguous());
+  CHECK(x.narrow(0, 1, 1).is_contiguous());
 }
 
-TEST_CASE("gradcheck: linear") {
-  auto lin = [](const Inputs& v) { return linear(v[0], v[1], v[2]); };
-  auto lin_nobias = [](const Inputs& v) { return linear(v[0], v[1], Tensor()); };
-  Tensor w = uniform_input({5, 4}, 331), b = uniform_input({5}, 332);
-  require_gradcheck("linear", lin, {uniform_input({3, 4}, 333), w, b});
-  require_gradcheck("linear no bias", lin_nobias, {uniform_input({3, 4}, 334), w});
-  require_gradcheck("linear 3-d input", lin, {uniform_input({2, 3, 4}, 335), w, b});
-  require_gradcheck("linear 1-d input", lin, {uniform_input({4}, 336), w, b});
-  require_gradcheck("linear transposed x and w", lin,
-                    {transposed_input({3, 4}, 337), transposed_input({5, 4}, 338), b});
-  require_gradcheck("linear narrowed x", lin, {narrowed_input({3, 4}, 339), w, b});
+TEST_CASE("forward: item, to_vector, conversions, factories") {
+  CHECK(scalar(2.5).item<float>() == 2.5f);
+  CHECK(t64({7}, {1, 1}).item<double>() == 7);
+  CHECK(i64({-4}, {1}).item<int64_t>() == -4);
+  CHECK(t64({3.75}, {1}).item<int64_t>() == 3);
+  Tensor x = t64({1, 2, 3, 4, 5, 6}, {2, 3});
+  CHECK(x.t().to_vector<float>() == std::vector<float>{1, 4, 2, 5, 3, 6});  // logical order
+  CHECK(x.narrow(1, 2, 1).to_vector<int64_t>() == I{3, 6});
+  Tensor c = t64({2.7, -2.7, 0.5}, {3}).to(DType::i64);
+  CHECK(c.dtype() == DType::i64);
+  CHECK(ivals(c) == I{2, -2, 0});  // truncation toward zero
+  CHECK(x.to(DType::f32).dtype() == DType::f32);
+  CHECK(x.to(DType::f64).impl() == x.impl());
+  CHECK(x.to(Device::cpu()).impl() == x.impl());
+  CHECK(x.str() == "float64[2,3] cpu");
+  CHECK(Tensor().str() == "undefined");
+  CHECK(x.numel() == 6);
+  CHECK(x.size(-1) == 3);
+  CHECK(x.dim() == 2);
+  CHECK(vals(zeros({2}, DType::f64)) == V{0, 0});
+  CHECK(vals(ones({2})) == V{1, 1});
+  CHECK(vals(full({2}, -3.5, DType::f64)) == V{-3.5, -3.5});
+  CHECK(ivals(arange(4)) == I{0, 1, 2, 3});
+  CHECK(arange(3, DType::f32).dtype() == DType::f32);
+  CHECK(vals(tensor({1.5, 2})) == V{1.5, 2});
+  CHECK(tensor({1.5, 2}).dtype() == DType::f32);
+  CHECK(zeros_like(x).shape() == x.shape());
+  CHECK(vals(ones_like(x.t())) == V(6, 1.0));
+  CHECK(empty_like(x.t()).is_contiguous());
+  CHECK(scalar(1).shape() == Shape{});
+  CHECK(scalar(1).numel() == 1);
+  CHECK(zeros({0, 4}).numel() == 0);
+  CHECK(shape_str({8, 3, 5}) == "[8,3,5]");
+  CHECK(shape_str({}) == "[]");
+  CHECK(contiguous_strides({2, 3, 4}) == Shape{12, 4, 1});
+  CHECK(parse_device("cpu") == Device::cpu());
+  CHECK(parse_device("cuda") == Device::cuda(0));
+  CHECK(parse_device("cuda:1") == Device::cuda(1));
+  // In-place ops outside the graph.
+  Tensor y = t64({1, 2}, {2});
+  y.add_(t64({10, 20}, {2}), 0.5).mul_(2);
+  CHECK(vals(y) == V{12, 24});
+  y.zero_();
+  CHECK(vals(y) == V{0, 0});
+  Tensor z = zeros({2, 3}, DType::f64);
+  z.t().fill_(1);
+  CHECK(vals(z) == V(6, 1.0));
+  z.copy_(t64({1, 2, 3}, {3}));  // broadcasts
+  CHECK(vals(z) == V{1, 2, 3, 1, 2, 3});
+  z.copy_(i64({1, 2, 3, 4, 5, 6}, {2, 3}));  // converts
+  CHECK(vals(z) == V{1, 2, 3, 4, 5, 6});
+  // Every in-place write bumps the storage version that autograd checks.
+  const uint64_t v0 = z.impl()->storage->version;
+  z.narrow(0, 0, 1).fill_(0);
+  CHECK(z.impl()->storage->version > v0);
 }
 
-// ---- views ------------------------------------------------------------------------------
+TEST_CASE("forward: 0-d operands everywhere") {
+  Tensor c = t64({0}, {}), a = t64({2}, {}), b = t64({3}, {});
+  CHECK(vals(where(c, a, b)) == V{3});
+  CHECK(where(c, a, b).shape() == Shape{});
+  CHECK(vals(add(a, b)) == V{5});
+  CHECK(vals(exp(t64({0}, {}))) == V{1});
+  CHECK(vals(sum(a, {0})) == V{2});
+  CHECK(vals(stack({a, b}, 0)) == V{2, 3});
+  CHECK(vals(a.unsqueeze(0)) == V{2});
+  CHECK(vals(a.expand({2, 2})) == V{2, 2, 2, 2});
+}
 
 TEST_CASE("gradcheck: reshape") {
   auto fn = [](const Inputs& v) { return v[0].reshape({3, -1}); };

@@ -1,6 +1,6 @@
-// Layers (Linear, Conv2d, BatchNorm2d, MaxPool2d, ELU, ReLU, Flatten, Sequential): gradient
-// checks in float64, batch-norm statistics, and Module bookkeeping (names, counts, summary,
-// train/eval, zero_grad).
+// nn/module.cpp: the layers (Linear, Conv2d, BatchNorm2d, MaxPool2d, ELU, ReLU, Flatten,
+// Sequential), with gradient checks in float64 and batch-norm statistics, and Module
+// bookkeeping (names, counts, summary, train/eval, zero_grad).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <memory>

@@ -1,12 +1,103 @@
-// Gradient checks of the reductions, softmax / log_softmax, joining and indexing ops.
+// The reductions and softmax (tensor/ops_reduce.cpp): forward values by hand, first index on
+// ties, and gradient checks.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+
+#include "tensor/autograd.h"
+#include "tensor/ops.h"
 #include "tests/gradcheck.h"
+#include "tests/tensor/forward_util.h"
 
 using namespace stan;
+using namespace stan::forward_test;
 using namespace stan::testing;
 
-// ---- reductions -------------------------------------------------------------------------
+TEST_CASE("forward: sum and mean") {
+  Tensor x = t64({1, 2, 3, 4, 5, 6}, {2, 3});
+  CHECK(vals(sum(x)) == V{21});
+  CHECK(sum(x).shape() == Shape{});
+  CHECK(sum(x, {}, true).shape() == Shape{1, 1});
+  CHECK(vals(sum(x, {0})) == V{5, 7, 9});
+  CHECK(vals(sum(x, {1})) == V{6, 15});
+  CHECK(vals(sum(x, {-1}, true)) == V{6, 15});
+  CHECK(sum(x, {-1}, true).shape() == Shape{2, 1});
+  CHECK(vals(x.sum()) == V{21});
+  CHECK(vals(mean(x)) == V{3.5});
+  CHECK(vals(mean(x, {0})) == V{2.5, 3.5, 4.5});
+  CHECK(vals(x.mean()) == V{3.5});
+  Tensor y = t64({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2});
+  CHECK(vals(sum(y, {0, 2})) == V{1 + 2 + 5 + 6, 3 + 4 + 7 + 8});
+  CHECK(vals(sum(y, {2, 0}, true)) == V{14, 22});
+  CHECK(sum(y, {2, 0}, true).shape() == Shape{1, 2, 1});
+  CHECK(vals(sum(y.permute({2, 0, 1}), {1})) == V{1 + 5, 3 + 7, 2 + 6, 4 + 8});
+  // int64 sums stay exact; float32 sums accumulate in double.
+  CHECK(ivals(sum(i64({1, 2, 3}, {3}))) == I{6});
+  Tensor many = full({1000003}, 0.1, DType::f32);
+  CHECK(sum(many).item<float>() == Approx(100000.3).epsilon(1e-7));
+  // Empty and 0-d.
+  CHECK(vals(sum(zeros({0, 3}, DType::f64), {0})) == V{0, 0, 0});
+  CHECK(vals(sum(scalar(4, DType::f64))) == V{4});
+  CHECK(vals(mean(scalar(4, DType::f64))) == V{4});
+}
+
+TEST_CASE("forward: var") {
+  Tensor x = t64({1, 2, 3, 4}, {4});
+  CHECK(vals(var(x, {}, true)) == V{5.0 / 3.0});
+  CHECK(vals(var(x, {}, false)) == V{1.25});
+  Tensor y = t64({1, 3, 2, 2, 0, 10}, {2, 3});
+  check_close(var(y, {1}, true), {1, 28});
+  check_close(var(y, {0}, false), {0.25, 2.25, 16});
+  CHECK(var(y, {0}, true, true).shape() == Shape{1, 3});
+}
+
+TEST_CASE("forward: max, min, argmax, argmin (first index on ties)") {
+  Tensor x = t64({3, 7, 7, 1, 1, 0, 9, 0}, {2, 4});
+  CHECK(vals(max(x, 1)) == V{7, 9});
+  CHECK(vals(min(x, 1)) == V{1, 0});
+  CHECK(vals(max(x, 0)) == V{3, 7, 9, 1});
+  CHECK(ivals(argmax(x, 1)) == I{1, 2});  // 7 at 1 and 2: first
+  CHECK(ivals(argmin(x, 1)) == I{3, 1});  // 0 at 1 and 3: first
+  CHECK(ivals(argmax(x, 0)) == I{0, 0, 1, 0});
+  CHECK(ivals(argmin(x, 0)) == I{1, 1, 0, 1});
+  CHECK(argmax(x, 1).dtype() == DType::i64);
+  CHECK(argmax(x, 1, true).shape() == Shape{2, 1});
+  CHECK(max(x, -1, true).shape() == Shape{2, 1});
+  CHECK(ivals(argmax(t64({2, 2, 2}, {3}), 0)) == I{0});
+  CHECK(ivals(argmin(t64({-kInf, 5, -kInf}, {3}), 0)) == I{0});
+  CHECK(ivals(argmax(i64({4, 9, 9}, {3}), 0)) == I{1});
+  // Non-contiguous input.
+  CHECK(vals(max(x.t(), 1)) == V{3, 7, 9, 1});
+  CHECK(ivals(argmax(x.t(), 0)) == I{1, 2});
+  // The gradient goes to the first maximum only.
+  Tensor w = t64({5, 5, 1}, {3}).requires_grad_();
+  max(w, 0).backward();
+  CHECK(vals(w.grad()) == V{1, 0, 0});
+}
+
+TEST_CASE("forward: logsumexp, softmax, log_softmax") {
+  Tensor x = t64({0, std::log(3.0), 1000, 1000}, {2, 2});
+  check_close(logsumexp(x, 1), {std::log(4.0), 1000 + std::log(2.0)});
+  check_close(softmax(x, 1), {0.25, 0.75, 0.5, 0.5});
+  check_close(log_softmax(x, 1), {std::log(0.25), std::log(0.75), -std::log(2.0), -std::log(2.0)});
+  // Along dim 0 (the non-last path).
+  Tensor y = t64({0, 1, std::log(3.0), 1}, {2, 2});
+  check_close(softmax(y, 0), {0.25, 0.5, 0.75, 0.5});
+  check_close(logsumexp(y, 0, true), {std::log(4.0), 1 + std::log(2.0)});
+  CHECK(logsumexp(y, 0, true).shape() == Shape{1, 2});
+  // -inf entries get probability 0; an all -inf row has logsumexp -inf (not NaN).
+  Tensor z = t64({-kInf, 0, -kInf, -kInf}, {2, 2});
+  CHECK(vals(softmax(z, 1)).at(0) == 0);
+  CHECK(vals(softmax(z, 1)).at(1) == 1);
+  CHECK(vals(logsumexp(z, 1)) == V{0, -kInf});
+  // Rows sum to one for float32 and large inputs.
+  Tensor f = from_vector<float>({100.f, 101.f, 102.f, -50.f, 0.f, 50.f}, {2, 3});
+  std::vector<float> p = softmax(f, -1).to_vector<float>();
+  CHECK(p[0] + p[1] + p[2] == Approx(1.0f));
+  CHECK(p[5] == Approx(1.0f));
+  CHECK(std::isfinite(log_softmax(f, -1).to_vector<float>()[3]));
+}
 
 TEST_CASE("gradcheck: sum") {
   Tensor x = uniform_input({2, 3, 4}, 101);
@@ -113,76 +204,4 @@ TEST_CASE("gradcheck: log_softmax") {
   require_gradcheck(
       "log_softmax large", [](const Inputs& v) { return log_softmax(v[0], 1); },
       {uniform_input({2, 5}, 173, -300, 300)}, large);
-}
-
-// ---- joining and indexing ---------------------------------------------------------------
-
-TEST_CASE("gradcheck: cat") {
-  Tensor a = uniform_input({2, 3}, 181), b = uniform_input({4, 3}, 182),
-         c = uniform_input({1, 3}, 183);
-  require_gradcheck("cat dim 0",
-                    [](const Inputs& v) {
-                      return cat({v[0], v[1], v[2]}, 0);
-                    },
-                    {a, b, c});
-  Tensor d = uniform_input({2, 5}, 184);
-  require_gradcheck("cat dim 1", [](const Inputs& v) { return cat({v[0], v[1]}, 1); }, {a, d});
-  require_gradcheck("cat dim -1", [](const Inputs& v) { return cat({v[0], v[1]}, -1); }, {d, a});
-  // Non-contiguous pieces and a piece that does not require grad.
-  Tensor at = transposed_input({2, 3}, 185), bn = narrowed_input({4, 3}, 186, 0);
-  require_gradcheck("cat non-contiguous",
-                    [](const Inputs& v) {
-                      return cat({v[0], v[1], v[2]}, 0);
-                    },
-                    {at, bn, c.detach()});
-  require_gradcheck("cat single", [](const Inputs& v) { return cat({v[0]}, 1); }, {a});
-}
-
-TEST_CASE("gradcheck: stack") {
-  Tensor a = uniform_input({2, 3}, 191), b = uniform_input({2, 3}, 192);
-  for (int64_t d : {0, 1, 2, -1}) {
-    INFO("dim " << d);
-    require_gradcheck("stack", [d](const Inputs& v) { return stack({v[0], v[1]}, d); }, {a, b});
-  }
-  require_gradcheck("stack non-contiguous",
-                    [](const Inputs& v) {
-                      return stack({v[0], v[1]}, 1);
-                    },
-                    {transposed_input({2, 3}, 193), narrowed_input({2, 3}, 194)});
-}
-
-TEST_CASE("gradcheck: index_select") {
-  Tensor x = uniform_input({4, 3, 2}, 201);
-  Tensor idx = from_vector<int64_t>({2, 0, 2, 3, 2}, {5});  // repeats accumulate
-  for (int64_t d : {0, 1, 2}) {
-    INFO("dim " << d);
-    Tensor i = d == 0 ? idx : from_vector<int64_t>({1, 1, 0}, {3});
-    require_gradcheck("index_select", [d, i](const Inputs& v) { return index_select(v[0], d, i); },
-                      {x});
-  }
-  require_gradcheck("index_select transposed",
-                    [idx](const Inputs& v) { return index_select(v[0], 1, idx); },
-                    {transposed_input({3, 4}, 202)});
-  require_gradcheck("index_select transposed",
-                    [idx](const Inputs& v) { return index_select(v[0], 0, idx); },
-                    {transposed_input({5, 3}, 203)});
-  require_gradcheck("index_select empty index",
-                    [](const Inputs& v) {
-                      return add(index_select(v[0], 0, empty({0}, DType::i64)).sum(), v[0].sum());
-                    },
-                    {uniform_input({3, 2}, 204)});
-}
-
-TEST_CASE("gradcheck: gather") {
-  Tensor x = uniform_input({3, 4}, 211);
-  Tensor i1 = from_vector<int64_t>({3, 3, 0, 1, 2, 1, 0, 0, 2}, {3, 3});  // along dim 1, repeats
-  require_gradcheck("gather dim 1", [i1](const Inputs& v) { return gather(v[0], 1, i1); }, {x});
-  Tensor i0 = from_vector<int64_t>({2, 0, 1, 2, 1, 1, 0, 0}, {2, 4});  // along dim 0
-  require_gradcheck("gather dim 0", [i0](const Inputs& v) { return gather(v[0], 0, i0); }, {x});
-  require_gradcheck("gather transposed", [i1](const Inputs& v) { return gather(v[0], 1, i1); },
-                    {transposed_input({3, 4}, 212)});
-  Tensor x3 = uniform_input({2, 3, 2}, 213);
-  Tensor i3 = from_vector<int64_t>({0, 2, 2, 1, 1, 0, 0, 0}, {2, 2, 2});
-  require_gradcheck("gather 3-d dim 1", [i3](const Inputs& v) { return gather(v[0], 1, i3); },
-                    {x3});
 }
