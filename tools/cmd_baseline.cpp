@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,35 +77,36 @@ void add_baseline_command(CLI::App& app) {
       "baseline",
       "Sample flows whose fields are drawn independently from the real data's marginals "
       "(per-host times from sampled inter-arrivals); the reference `stan eval` compares against");
-  cmd->add_option("--real", args->real, "real flows (UGR'16 or nfdump CSV, plain/xz/gz)")
+  cmd->add_option("--real", args->real, "Real flows (UGR'16 or nfdump CSV, plain/xz/gz)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--out", args->out, "output CSV (.xz/.gz compress), written atomically")
+  cmd->add_option("--out", args->out, "Output CSV (.xz/.gz compress), written atomically")
       ->required();
   cmd->add_option("--hosts", args->hosts,
-                  "hosts to generate (default: as many as the real data has; more are made up "
+                  "Hosts to generate (default: as many as the real data has; more are made up "
                   "inside the owner prefix)")
       ->check(CLI::Range(0, 10000000));
-  cmd->add_option("--duration", args->duration, "traffic span per host: 86400, 3600s, 90m, 24h, 1d")
+  cmd->add_option("--duration", args->duration, "Traffic span per host: 86400, 3600s, 90m, 24h, 1d")
       ->capture_default_str();
   cmd->add_option("--start", args->start,
-                  "start time, UTC \"YYYY-MM-DD HH:MM:SS\" or ISO 8601 with a zone (default: "
+                  "Start time, UTC \"YYYY-MM-DD HH:MM:SS\" or ISO 8601 with a zone (default: "
                   "midnight UTC of the first real record)");
-  cmd->add_option("--seed", args->seed, "random seed (same seed, same output)")
+  cmd->add_option("--seed", args->seed, "Random seed (same seed, same output)")
       ->capture_default_str();
-  cmd->add_option("--max-rows", args->max_rows,
-                  "refuse real data with more flow records than this (default " +
-                      std::to_string(kDefaultMaxRows) + ")")
-      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   cmd->add_option("--owners", args->owners,
-                  "owner host prefixes (default: the hosts.csv next to --real if there is one, "
+                  "Owner host prefixes (default: the hosts.csv next to --real if there is one, "
                   "else " +
                       default_owners_text() + ")")
       ->delimiter(',');
-  add_read_options(cmd, args->skip_bad, args->biflows);
   cmd->add_option("--owner-hosts", args->owner_hosts,
-                  "owner hosts instead of prefixes: a,b,c, @file or a file (one address per "
-                  "line, or a CSV with the address first, e.g. hosts.csv); replaces --owners");
+                  "Owner hosts instead of prefixes: " + kHostListForms + "; replaces --owners");
+  add_read_options(cmd, args->skip_bad, args->biflows, args->max_rows, RowLimit::per_file);
+  cmd->footer(
+      "Examples (from the source tree, on the bundled sample: its day, then one hour of it with "
+      "another seed):\n"
+      "  stan baseline --real stan/assets/sample/flows.csv.xz --out baseline.csv\n"
+      "  stan baseline --real stan/assets/sample/flows.csv.xz --duration 1h --start "
+      "2016-04-11T09:00:00Z --seed 7 --out baseline-1h.csv.gz");
   cmd->callback([args] { run_baseline(*args); });
 }
 

@@ -2,7 +2,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +26,8 @@ struct EvalArgs {
   int max_lag = 10;
   int64_t max_rows = kDefaultMaxRows;
   bool no_tstr = false, skip_bad = false;
-  uint64_t tstr_seed = 1;
+  uint64_t seed = 1;
+  int threads = 0;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -63,7 +63,8 @@ void run_eval(const EvalArgs& a) {
   if (!a.no_tstr) {
     TstrOptions topt;
     topt.owners = opt.owners;
-    topt.seed = a.tstr_seed;
+    topt.seed = a.seed;
+    topt.threads = a.threads;
     opt.tstr = [hook = make_tstr_hook(topt), &tstr_seconds](const TstrInputs& tin) {
       const auto t0 = std::chrono::steady_clock::now();
       auto scores = hook(tin);
@@ -147,51 +148,65 @@ void add_eval_command(CLI::App& app) {
       "Compare synthetic flows with real ones: per-field JS / Wasserstein distances, dependence "
       "(NMI, correlation), domain-rule violations, host-stream structure, remote-IP power law, "
       "copies of training records, train-on-synthetic / test-on-real task scores");
-  cmd->add_option("--real", args->real, "real flows (UGR'16 or nfdump CSV, plain/xz/gz)")
+  cmd->add_option("--real", args->real, "Real flows (UGR'16 or nfdump CSV, plain/xz/gz)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--synthetic", args->synthetic, "synthetic flows to judge")
+  cmd->add_option("--synthetic", args->synthetic, "Synthetic flows to judge")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--train", args->train,
-                  "the real training flows: report the share of records copying one exactly")
+                  "The real training flows: report the share of records copying one exactly")
       ->check(CLI::ExistingFile);
   cmd->add_option("--baseline", args->baseline,
-                  "a baseline sample (e.g. from `stan baseline`), shown as a third column")
+                  "A baseline sample (e.g. from `stan baseline`), shown as a third column")
       ->check(CLI::ExistingFile);
   cmd->add_option("--floor", args->floor,
-                  "a second real sample (other hosts or another day): its distance to --real is "
+                  "A second real sample (other hosts or another day): its distance to --real is "
                   "the real-vs-real floor each synthetic metric is judged against")
       ->check(CLI::ExistingFile);
   cmd->add_option("--floor-owner-hosts", args->floor_owner_hosts,
-                  "the floor's owner hosts (a,b,c, @file or a hosts.csv), e.g. the model's "
-                  "training hosts (stan info --list-hosts trained); default: as for --real");
-  cmd->add_option("--floor-owners", args->floor_owners, "the floor's owner prefixes")
+                  "The floor's owner hosts: " + kHostListForms +
+                      "; e.g. the model's training hosts (stan info --list-hosts trained); "
+                      "default: as for --real");
+  cmd->add_option("--floor-owners", args->floor_owners, "The floor's owner prefixes")
       ->delimiter(',');
-  cmd->add_option("--json", args->json, "write every number and definition as JSON here");
-  cmd->add_option("--report", args->report, "write a self-contained HTML report here");
+  cmd->add_option("--json", args->json, "Write every number and definition as JSON here");
+  cmd->add_option("--report", args->report, "Write a self-contained HTML report here");
   cmd->add_option("--owners", args->owners,
-                  "owner host prefixes whose streams are compared (default: the hosts.csv next "
+                  "Owner host prefixes whose streams are compared (default: the hosts.csv next "
                   "to --real if there is one, else " +
                       default_owners_text() +
                       "); every address inside is a host, internal peers included: "
                       "--owner-hosts is exact. IPv6 prefixes are accepted (IPv6 rows are skipped)")
       ->delimiter(',');
   cmd->add_option("--owner-hosts", args->owner_hosts,
-                  "owner hosts instead of prefixes: a,b,c, @file or a file (one address per "
-                  "line, or a CSV with the address first, e.g. hosts.csv); replaces --owners");
-  cmd->add_option("--max-lag", args->max_lag, "autocorrelation lags 1..N (default 10)")
+                  "Owner hosts instead of prefixes: " + kHostListForms + "; replaces --owners");
+  cmd->add_option("--max-lag", args->max_lag, "Autocorrelation lags 1..N")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  cmd->add_option("--max-rows", args->max_rows,
-                  "refuse an input file with more flow records than this (default " +
-                      std::to_string(kDefaultMaxRows) + ")")
-      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
+  add_read_options(cmd, args->skip_bad, args->biflows, args->max_rows, RowLimit::per_file);
   cmd->add_flag("--no-tstr", args->no_tstr,
-                "skip the train-on-synthetic / test-on-real tasks (protocol classifier, "
+                "Skip the train-on-synthetic / test-on-real tasks (protocol classifier, "
                 "next-bytes regression: small MLPs, about 10 s on 1.4M real flows on 2 cores)");
-  add_read_options(cmd, args->skip_bad, args->biflows);
-  cmd->add_option("--tstr-seed", args->tstr_seed,
-                  "seed of the train-on-synthetic tasks' subsets, init and shuffling (default 1)");
+  cmd->add_option("--seed", args->seed,
+                  "Random seed of the train-on-synthetic tasks (subsets, initialisation, "
+                  "shuffling)")
+      ->capture_default_str();
+  add_hidden_alias(cmd, "--tstr-seed", args->seed);
+  cmd->add_option("--threads", args->threads,
+                  "CPU threads: the train-on-synthetic tasks' networks train side by side "
+                  "(default: STAN_THREADS or all cores; the scores do not depend on it)")
+      ->check(CLI::Range(1, 1024));
+  cmd->footer(
+      "Example (from the source tree: the bundled model's flows for the sample's hosts, an "
+      "independent-marginals baseline, then the comparison):\n"
+      "  stan generate --host-ips @stan/assets/sample/hosts.csv --duration 24h --start "
+      "2016-04-11T00:00:00Z --out synthetic.csv\n"
+      "  stan baseline --real stan/assets/sample/flows.csv.xz --out baseline.csv\n"
+      "  stan eval --real stan/assets/sample/flows.csv.xz --synthetic synthetic.csv --baseline "
+      "baseline.csv --report report.html --json report.json\n"
+      "The bundled model was trained on most of these hosts: `stan info --help` shows the honest "
+      "version, on the hosts it never saw.");
   cmd->callback([args] { run_eval(*args); });
 }
 

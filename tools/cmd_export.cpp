@@ -2,7 +2,6 @@
 // or CSV.
 #include <chrono>
 #include <cstdio>
-#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -122,25 +121,21 @@ void add_export_command(CLI::App& app) {
   c->add_flag("--labels-as-interface", a->labels_in_interface,
               "Carry each flow's label as its ingress interface number (the label's index, "
               "printed at the start); nfdump shows it in the 'in' column");
-  c->add_option("--compress", a->compression, ".nfcapd output: lz4, lzo, bz2 (default: none)")
+  c->add_option("--compress", a->compression,
+                "Compression of .nfcapd output: lz4, lzo, bz2 (default: none)")
       ->check(CLI::IsMember({"", "none", "lz4", "lzo", "bz2"}));
-  c->add_option("--biflows", a->biflows,
-                "Bidirectional nfdump records (-b/-B): split (both directions become flows) or "
-                "forward (the forward direction only)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"split", "forward"}));
-  c->add_flag("--skip-bad-rows", a->skip_bad, "Skip malformed rows (counted) instead of stopping");
-  c->add_option("--max-rows", a->max_rows,
-                "Refuse input with more flow records than this, in all files together")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
+  add_read_options(c, a->skip_bad, a->biflows, a->max_rows, RowLimit::all_files);
   c->footer(
       "Times are sent as they are in the file (flowStart/EndMilliseconds, UTC), counters as 64-bit "
-      "values.\nExamples:\n"
-      "  nfcapd -w /tmp/nfcapd -b 127.0.0.1 -p 9995 &\n"
-      "  stan export --in synthetic.csv --to udp://127.0.0.1:9995 --format ipfix\n"
-      "  stan export --in synthetic.csv --out synthetic.nfcapd && TZ=UTC nfdump -r "
-      "synthetic.nfcapd -o csv");
+      "values.\n"
+      "Examples (from the source tree, on the bundled sample; nfdump's programs for .nfcapd):\n"
+      "  stan export --in stan/assets/sample/flows.csv.xz --out sample.nfcapd && TZ=UTC nfdump "
+      "-r sample.nfcapd -o csv -q -c 3\n"
+      "  stan export --in stan/assets/sample/flows.csv.xz --out sample.csv.gz\n"
+      "To a collector, started first (e.g. mkdir -p /tmp/nfcapd && nfcapd -w /tmp/nfcapd -b "
+      "127.0.0.1 -p 9995 &):\n"
+      "  stan export --in stan/assets/sample/flows.csv.xz --to udp://127.0.0.1:9995 --format "
+      "ipfix");
   c->callback([a] { run_export(*a); });
 }
 

@@ -40,17 +40,18 @@ void add_generate_command(CLI::App& app) {
           ->capture_default_str();
   c->add_option("--export", a->export_to,
                 "Also send the flows as they are generated to a collector: udp://HOST:PORT");
-  c->add_option("--format", a->export_format, "--export protocol: ipfix or v9")
+  c->add_option("--format", a->export_format, "Protocol of --export: ipfix or v9")
       ->capture_default_str()
       ->check(CLI::IsMember({"ipfix", "v9"}));
   c->add_option("--rate", a->export_rate,
-                "--export: flows per second (default: as fast as a collector on this machine "
-                "keeps up; 20000 for one elsewhere)")
+                "Flows per second sent by --export (default: as fast as a collector on this "
+                "machine keeps up; 20000 for one elsewhere)")
       ->check(CLI::NonNegativeNumber);
   c->add_option("--hosts", a->hosts, "Number of hosts")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
-  c->add_option("--host-ips", a->host_ips, "Exact host addresses instead: a,b,c or @file");
+  c->add_option("--host-ips", a->host_ips,
+                "Exact host addresses instead of --hosts: " + kHostListForms);
   c->add_option("--owners", a->prefixes,
                 "Owner prefix(es) to make host addresses in (default: the model's owners)");
   add_hidden_alias(c, "--prefix", a->prefixes);
@@ -72,7 +73,7 @@ void add_generate_command(CLI::App& app) {
   c->add_option("--max-flows-per-host", a->max_flows, "Stop a host after this many flows")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
-  c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
+  c->add_option("--device", a->device, "Device: cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
   c->footer(
       "Example (the bundled model: 20 hosts, one hour):\n"

@@ -122,9 +122,8 @@ void add_info_command(CLI::App& app) {
                 "Print the model's held-back (never trained on) or trained hosts, one per line "
                 "(for generate --host-ips and eval --owner-hosts)")
       ->check(CLI::IsMember({"held-back", "trained"}));
-  c->add_option(
-      "--only-in", a->only_in,
-      "With --list-hosts: only the hosts also in this list (a,b,c, @file or a hosts.csv)");
+  c->add_option("--only-in", a->only_in,
+                "With --list-hosts: only the hosts also in this list: " + kHostListForms);
   c->footer(
       "Evaluating the bundled model honestly, on real hosts it never saw (from the source tree):\n"
       "  stan info --list-hosts held-back --only-in stan/assets/sample/hosts.csv > held_back.txt\n"

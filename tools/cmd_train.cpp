@@ -50,15 +50,14 @@ void add_train_command(CLI::App& app) {
                 "there is one, else " +
                     default_owners_text() + "); IPv6 prefixes are accepted, IPv6 rows skipped");
   c->add_option("--owner-hosts", a->owner_hosts,
-                "Owner hosts instead of prefixes: a,b,c or @file (e.g. a hosts.csv); replaces "
-                "--owners");
+                "Owner hosts instead of prefixes: " + kHostListForms + "; replaces --owners");
   add_hidden_alias(c, "--host-list", a->owner_hosts);
   c->add_option("--arch", a->arch, "Architecture: mlp or cnn")
       ->capture_default_str()
       ->check(CLI::IsMember({"mlp", "cnn"}));
   c->add_option("--encoding", a->encoding,
-                "full (default) or faithful (the reference STAN "
-                "encoding: linear scales, no zero decisions, no profiles)")
+                "Encoding: full (default) or faithful (the reference STAN encoding: linear "
+                "scales, no zero decisions, no profiles)")
       ->capture_default_str()
       ->check(CLI::IsMember({"full", "faithful"}));
   c->add_flag("--no-zero-decisions", a->no_zero,
@@ -121,7 +120,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.9));
   c->add_option("--seed", a->seed, "Random seed (initialisation, split, shuffling)")
       ->capture_default_str();
-  c->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
+  c->add_option("--device", a->device, "Device: cpu or cuda[:N]")->capture_default_str();
   c->add_option("--max-batches", a->max_batches,
                 "Stop each epoch after this many batches (quick runs; default: all)")
       ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
@@ -137,13 +136,9 @@ void add_train_command(CLI::App& app) {
   c->add_flag("--no-select", a->no_select,
               "Keep the last epoch in the model file (default: the epoch with the lowest "
               "validation loss)");
-  c->add_option("--max-rows", a->max_rows,
-                "Refuse input with more flow records than this, in all files together (memory: "
-                "about 0.5 KB per record)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
-  add_read_options(c, a->skip_bad, a->biflows);
+  add_read_options(c, a->skip_bad, a->biflows, a->max_rows, RowLimit::all_files,
+                   " (training holds about 0.5 KB per record)");
   c->add_flag("--quiet", a->quiet, "No progress bar");
   c->footer(
       "Example (from the source tree: two quick epochs on the bundled sample):\n"

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 
 namespace stan::cli {
@@ -17,8 +18,19 @@ void add_hidden_alias(CLI::App* c, const std::string& name, T& var) {
   c->add_option(name, var)->group("");
 }
 
-// --skip-bad-rows and --biflows, the same on every command that reads flows.
-void add_read_options(CLI::App* c, bool& skip_bad, std::string& biflows);
+// How a command's --max-rows counts records: over all its input files together (train, export)
+// or in each input file on its own (eval, baseline).
+enum class RowLimit { all_files, per_file };
+
+// --skip-bad-rows, --biflows and --max-rows, the same on every command that reads flows. `note`,
+// if given, is added to --max-rows' help (e.g. what a record costs in memory there).
+void add_read_options(CLI::App* c, bool& skip_bad, std::string& biflows, int64_t& max_rows,
+                      RowLimit counted, const std::string& note = "");
+
+// How a host list is given (parse_host_list accepts these forms everywhere), for help strings.
+inline const std::string kHostListForms =
+    "a,b,c, @file or a file name (one address per line, or a CSV with the address first, e.g. a "
+    "hosts.csv)";
 
 // The default owner network as text, for help strings.
 std::string default_owners_text();

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <new>
 #include <string>
 
@@ -30,15 +31,23 @@ void set_invocation(int argc, char** argv) {
     g_invocation += (i ? " " : "") + (quote ? "'" + a + "'" : a);
   }
 }
-void add_read_options(CLI::App* c, bool& skip_bad, std::string& biflows) {
+void add_read_options(CLI::App* c, bool& skip_bad, std::string& biflows, int64_t& max_rows,
+                      RowLimit counted, const std::string& note) {
   c->add_flag("--skip-bad-rows", skip_bad,
               "Skip malformed rows (counted and reported, with the first error) instead of "
               "stopping");
   c->add_option("--biflows", biflows,
                 "Bidirectional nfdump records (-b/-B): split (both directions become flows) or "
-                "forward")
+                "forward (the forward direction only)")
       ->capture_default_str()
       ->check(CLI::IsMember({"split", "forward"}));
+  c->add_option("--max-rows", max_rows,
+                std::string("Refuse input with more flow records than this, counted ") +
+                    (counted == RowLimit::all_files ? "over all input files together"
+                                                    : "in each input file on its own") +
+                    note)
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
 }
 std::string default_owners_text() {
   return format_prefix(kDefaultOwnerPrefix);

@@ -5,12 +5,18 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "run_command.h"
+#include "stan/io/nfcapd.h"
 
 namespace fs = std::filesystem;
 
@@ -36,6 +42,70 @@ const char* kGood =
 
 void write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The subcommands `stan --help` lists.
+std::vector<std::string> stan_commands() {
+  const Run r = run("--help");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  std::vector<std::string> out;
+  bool listing = false;
+  for (const std::string& line : lines_of(r.output)) {
+    if (line == "Subcommands:" || line == "SUBCOMMANDS:") {
+      listing = true;
+    } else if (listing) {
+      if (line.rfind("  ", 0) != 0) break;
+      out.push_back(line.substr(2, line.find(' ', 2) - 2));
+    }
+  }
+  return out;
+}
+
+std::string help_of(const std::string& command) {
+  const Run r = run(command + " --help");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  return r.output;
+}
+
+// The example lines of a command's --help: the lines that start with "  stan ", without the
+// indent.
+std::vector<std::string> help_examples(const std::string& help) {
+  std::vector<std::string> out;
+  for (const std::string& line : lines_of(help))
+    if (line.rfind("  stan ", 0) == 0) out.push_back(line.substr(2));
+  return out;
+}
+
+// The files an example line names as its outputs: the values of --out, --to (unless a
+// udp:// address), --report and --json, and the target of `>`.
+std::vector<std::string> named_outputs(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) words.push_back(w);
+  std::vector<std::string> out;
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    const std::string& w = words[i];
+    const std::string& v = words[i + 1];
+    if (w != "--out" && w != "--to" && w != "--report" && w != "--json" && w != ">") continue;
+    if (v.empty() || v[0] == '-' || v == "&&" || v.rfind("udp://", 0) == 0) continue;
+    out.push_back(v);
+  }
+  return out;
+}
+
+// Whether an example line needs nfdump's programs (a collector, an .nfcapd file, nfdump).
+bool needs_nfdump(const std::string& line) {
+  return line.find("udp://") != std::string::npos || line.find(".nfcapd") != std::string::npos ||
+         line.find("nfdump ") != std::string::npos;
 }
 
 }  // namespace
@@ -133,5 +203,105 @@ TEST_CASE("cli: the bundled model generates with the README's flags", "[cli]") {
   const std::string recorded = r.output.substr(at, r.output.find("owner prefixes") - at);
   INFO(recorded);
   REQUIRE(recorded.find('/') == std::string::npos);
+  fs::remove_all(d);
+}
+
+// Every command's --help examples run as printed on the bundled sample and leave the files they
+// name. Each command's examples run in order (a later one may read an earlier one's output) with
+// bash, in a fresh folder holding `stan/assets` (the source tree's) and with this build's `stan`
+// first on PATH, as from the source tree the footers speak of. Three changes to what is printed,
+// all made here and nowhere else, to keep the test to seconds: every `stan train` line gets
+// `--max-batches 1` (its two full epochs on the sample take about a minute on 2 cores); a
+// `stan generate` line's `--duration 24h` becomes `--duration 2h` (a day of the sample's 41
+// hosts takes half a minute on 2 cores; eval then compares 2 synthetic hours with the real day,
+// which it does as well); and `udp://127.0.0.1:9995` becomes the address of a private nfcapd
+// (the help says to start a collector there first; a test cannot own a fixed port).
+TEST_CASE("cli: every command's --help examples run as printed", "[cli]") {
+  const bool have_nfdump = !stan::find_program("nfcapd").empty();
+  const std::vector<std::string> commands = stan_commands();
+  REQUIRE(commands.size() >= 6);  // train, generate, info, eval, baseline, export
+  const fs::path base = temp_dir();
+  for (const std::string& command : commands) {
+    const std::vector<std::string> examples = help_examples(help_of(command));
+    INFO("stan " << command << " --help");
+    CHECK_FALSE(examples.empty());
+    const fs::path dir = base / command;
+    fs::create_directories(dir / "bin");
+    fs::create_directories(dir / "stan");
+    fs::create_symlink(STAN_BINARY, dir / "bin" / "stan");
+    fs::create_symlink(STAN_ASSETS_DIR, dir / "stan" / "assets");
+    std::unique_ptr<stan::NfcapdProcess> collector;
+    for (const std::string& example : examples) {
+      std::string line = example;
+      if (needs_nfdump(line) && !have_nfdump) {
+        REQUIRE(std::getenv("STAN_SKIP_NFDUMP_TESTS") != nullptr);
+        WARN("SKIPPED: nfdump not installed (STAN_SKIP_NFDUMP_TESTS is set): " << line);
+        continue;
+      }
+      if (line.rfind("stan train ", 0) == 0 && line.find("--max-batches") == std::string::npos)
+        line.insert(10, " --max-batches 1");
+      if (const size_t at = line.find(" --duration 24h");
+          line.rfind("stan generate ", 0) == 0 && at != std::string::npos)
+        line.replace(at, 15, " --duration 2h");
+      for (size_t at; (at = line.find("udp://127.0.0.1:9995")) != std::string::npos;) {
+        if (!collector)
+          collector = std::make_unique<stan::NfcapdProcess>((dir / "collector").string());
+        line.replace(at, 20, collector->url());
+      }
+      write((dir / "example.sh").string(), line + "\n");
+      const Run r =
+          stan::testing::run_command("cd '" + dir.string() + "' && PATH='" +
+                                     (dir / "bin").string() + "':\"$PATH\" bash example.sh");
+      INFO("example: " << example << "\nran: " << line << "\n" << r.output);
+      CHECK(r.code == 0);
+      for (const std::string& out : named_outputs(line)) {
+        INFO("output: " << out);
+        CHECK(fs::exists(dir / out));
+        CHECK((fs::exists(dir / out) && fs::file_size(dir / out) > 0));
+      }
+    }
+  }
+  fs::remove_all(base);
+}
+
+// One vocabulary across commands: option descriptions start with a capital letter, host lists
+// are described in one wording, --max-rows says how it counts on every command that has it.
+TEST_CASE("cli: every command's help describes its options the same way", "[cli]") {
+  for (const std::string& command : stan_commands()) {
+    const std::vector<std::string> lines = lines_of(help_of(command));
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string& line = lines[i];
+      if (line.rfind("  -", 0) != 0) continue;  // an option's line
+      INFO("stan " << command << " --help: " << line);
+      // CLI11 puts the description at column 30, or on the next line (indented to column 30)
+      // when the option's name and type reach that far.
+      const std::string next = i + 1 < lines.size() ? lines[i + 1] : "";
+      const bool below = next.size() > 30 && next.find_first_not_of(' ') == 30;
+      const std::string desc = below ? next.substr(30) : line.size() > 30 ? line.substr(30) : "";
+      REQUIRE_FALSE(desc.empty());
+      CHECK(std::isupper(static_cast<unsigned char>(desc[0])));
+      if (desc.find("a,b,c") != std::string::npos)
+        CHECK_THAT(desc, Catch::Contains("a,b,c, @file or a file name (one address per line, or "
+                                         "a CSV with the address first, e.g. a hosts.csv)"));
+      if (line.rfind("  --max-rows ", 0) == 0)
+        CHECK_THAT(desc, Catch::StartsWith("Refuse input with more flow records than this, "
+                                           "counted "));
+    }
+  }
+  // eval's old spelling of --seed stays accepted (a misspelling is not) but out of the help.
+  const std::string eval = help_of("eval");
+  CHECK_THAT(eval, Catch::Contains("  --seed ") && Catch::Contains("  --threads ") &&
+                       !Catch::Contains("--tstr-seed"));
+  const std::string d = temp_dir();
+  write(d + "/flows.csv", std::string(kHeader) + kGood);
+  const std::string eval_args = "eval --real " + d + "/flows.csv --synthetic " + d +
+                                "/flows.csv --owner-hosts 60.150.71.237 --no-tstr ";
+  const Run old_spelling = run(eval_args + "--tstr-seed 3");
+  INFO(old_spelling.output);
+  CHECK_THAT(old_spelling.output, !Catch::Contains("--tstr-seed"));
+  const Run misspelt = run(eval_args + "--tstr-sead 3");
+  INFO(misspelt.output);
+  CHECK(misspelt.code != 0);
+  CHECK_THAT(misspelt.output, Catch::Contains("--tstr-sead"));
   fs::remove_all(d);
 }
