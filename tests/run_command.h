@@ -7,6 +7,7 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -35,6 +36,11 @@ inline pid_t start_long_generate(const std::string& out) {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    // The default actions, as a user's shell gives them: a test run in the background of a
+    // shell without job control inherits SIGINT ignored, and stan keeps an ignored signal
+    // ignored (as nohup asks).
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
     ::execl(STAN_BINARY, "stan", "generate", "--quiet", "--hosts", "2000", "--duration", "1d",
             "--out", out.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);

@@ -49,7 +49,7 @@ TEST_CASE("dropout_mask: an element depends on its stream, row and column only",
   REQUIRE(dropout_mask(50, cols, 0.4, Generator(12, 3)).to_vector<float>() != big);
 }
 
-TEST_CASE("dropout_mask: a probability outside [0, 1) is an error", "[dropout]") {
+TEST_CASE("dropout_mask: a probability below 0 or from 1 up is an error", "[dropout]") {
   REQUIRE_THROWS_WITH(DropoutRate(1.0), Catch::Contains("dropout probability must be in [0, 1)"));
   REQUIRE_THROWS_WITH(DropoutRate(-0.1), Catch::Contains("dropout probability must be in [0, 1)"));
   REQUIRE_THROWS_WITH(DropoutRate(NAN), Catch::Contains("dropout probability must be in [0, 1)"));

@@ -65,7 +65,7 @@ TEST_CASE("flow_io: field helpers parse and format", "[flow_io]") {
   for (const char* bad : {"", "XYZ", "256", "-1", "6x"}) CHECK_FALSE(stan::parse_protocol(bad, &p));
 }
 
-TEST_CASE("times: ISO 8601 with a zone; without one, UTC", "[time]") {
+TEST_CASE("times: ISO 8601 with a zone, and UTC without one", "[time]") {
   int64_t t = 0, u = 0;
   REQUIRE(stan::parse_time("2016-04-11 00:00:00", &u));
   CHECK(u == 1460332800);
