@@ -10,6 +10,8 @@
 #include "stan/eval/eval.h"
 #include "stan/io/cli_parse.h"
 #include "stan/io/flow_io.h"
+#include "stan/io/flow_sink.h"
+#include "stan/io/text_format.h"
 #include "tensor/error.h"
 #include "tools/commands.h"
 
@@ -18,7 +20,7 @@ namespace stan::cli {
 namespace {
 
 struct BaselineArgs {
-  std::string real, out, duration = "24h", start;
+  std::string real, out, duration, start;
   std::vector<std::string> owners;
   std::string owner_hosts, biflows = "split";
   int hosts = 0;
@@ -41,13 +43,12 @@ void run_baseline(const BaselineArgs& a) {
                          {{"--real", a.real},
                           {"--owner-hosts", a.owner_hosts},
                           {"the host list next to --real", sibling_host_list(a.real)}});
-  opt.duration = parse_duration(a.duration);
   opt.seed = a.seed;
-  if (!a.start.empty()) {
-    opt.start = parse_start_time(a.start, "--start");
+  if (!a.start.empty()) opt.start = parse_start_time(a.start, "--start");
+  if (!a.duration.empty()) opt.duration = parse_duration(a.duration);
+  if (opt.start && !a.duration.empty())
     check_time_span(*opt.start, opt.duration, "--start and --duration");
-  }
-  check_csv_output_name(a.out);
+  STAN_CHECK(is_flow_sink_name(a.out), "cannot write '", a.out, "': expected ", kOutputForms);
   ReadOptions ro;
   ro.skip_bad_rows = a.skip_bad;
   ro.biflows = parse_biflows(a.biflows);
@@ -56,17 +57,35 @@ void run_baseline(const BaselineArgs& a) {
   const FlowTable real = read_flows(a.real, ro, &st);
   const std::string note = read_summary(a.real, st);
   if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
-  if (!opt.start && !real.rows.empty()) {
-    int64_t first = real.rows.front().te;
-    for (const FlowRecord& r : real.rows) first = std::min(first, r.te);
-    check_time_span(first - first % 86400, opt.duration, "--duration from the real data's day");
+  // By default the baseline covers the real data's own window (its first to its last record),
+  // so that eval compares like with like.
+  if (!real.rows.empty()) {
+    int64_t first = real.rows.front().te, last = first;
+    for (const FlowRecord& r : real.rows)
+      first = std::min(first, r.te), last = std::max(last, r.te);
+    if (!opt.start) opt.start = first;
+    if (a.duration.empty()) {
+      STAN_CHECK(last + 1 > *opt.start, "--start ", format_time(*opt.start),
+                 " is after the real data's last record (", format_time(last),
+                 "): give --duration");
+      opt.duration = last + 1 - *opt.start;
+    }
+    check_time_span(*opt.start, opt.duration, "--start and --duration");
   }
   const FlowTable out = sample_independent_baseline(real, opt);
-  write_flows(a.out, out);
+  SinkOptions so;
+  so.labels = out.labels;
+  std::unique_ptr<FlowSink> sink = open_flow_sink(a.out, so);
+  for (const FlowRecord& r : out.rows) sink->write(r, out.ip6_of(r));
+  sink->commit();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "wrote %zu flows to %s (from %zu real records, seed %llu) in %.1f s\n",
-               out.rows.size(), a.out.c_str(), real.rows.size(),
-               static_cast<unsigned long long>(a.seed), s);
+  const std::string span = opt.duration < 3600
+                               ? std::to_string(opt.duration) + " s"
+                               : strprintf("%.1f h", static_cast<double>(opt.duration) / 3600.0);
+  std::fprintf(stderr,
+               "%s (from %s UTC over %s, the marginals of %zu real records, seed %llu) in %.1f s\n",
+               sink->summary().c_str(), format_time(opt.start.value_or(0)).c_str(), span.c_str(),
+               real.rows.size(), static_cast<unsigned long long>(a.seed), s);
 }
 
 }  // namespace
@@ -80,17 +99,17 @@ void add_baseline_command(CLI::App& app) {
   cmd->add_option("--real", args->real, "Real flows (UGR'16 or nfdump CSV, plain/xz/gz)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--out", args->out, "Output CSV (.xz/.gz compress), written atomically")
-      ->required();
+  cmd->add_option("--out", args->out, std::string("Output: ") + kOutputForms)->required();
   cmd->add_option("--hosts", args->hosts,
                   "Hosts to generate (default: as many as the real data has; more are made up "
                   "inside the owner prefix)")
       ->check(CLI::Range(0, 10000000));
-  cmd->add_option("--duration", args->duration, "Traffic span per host: 86400, 3600s, 90m, 24h, 1d")
-      ->capture_default_str();
+  cmd->add_option("--duration", args->duration,
+                  "Traffic span per host: 86400, 3600s, 90m, 24h, 1d (default: from --start to "
+                  "the real data's last record)");
   cmd->add_option("--start", args->start,
                   "Start time, UTC \"YYYY-MM-DD HH:MM:SS\" or ISO 8601 with a zone (default: "
-                  "midnight UTC of the first real record)");
+                  "the real data's first record)");
   cmd->add_option("--seed", args->seed, "Random seed (same seed, same output)")
       ->capture_default_str();
   cmd->add_option("--owners", args->owners,
@@ -102,8 +121,8 @@ void add_baseline_command(CLI::App& app) {
                   "Owner hosts instead of prefixes: " + kHostListForms + "; replaces --owners");
   add_read_options(cmd, args->skip_bad, args->biflows, args->max_rows, RowLimit::per_file);
   cmd->footer(
-      "Examples (from the source tree, on the bundled sample: its day, then one hour of it with "
-      "another seed):\n"
+      "Examples (from the source tree, on the bundled sample: its whole window, then one hour of "
+      "it with another seed):\n"
       "  stan baseline --real stan/assets/sample/flows.csv.xz --out baseline.csv\n"
       "  stan baseline --real stan/assets/sample/flows.csv.xz --duration 1h --start "
       "2016-04-11T09:00:00Z --seed 7 --out baseline-1h.csv.gz");

@@ -18,7 +18,7 @@ namespace {
 struct GenArgs {
   std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles,
                      device = "cpu", export_to, export_format = "ipfix";
-  double export_rate = 0;
+  double export_rate = 0, temperature = 1.0;
   std::vector<std::string> prefixes;
   int64_t hosts = 20, batch = 1024, max_flows = 1000000;
   int threads = 0;
@@ -73,6 +73,13 @@ void add_generate_command(CLI::App& app) {
   c->add_option("--max-flows-per-host", a->max_flows, "Stop a host after this many flows")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
+  c->add_option("--temperature", a->temperature,
+                "Sampling temperature of the flow's categorical fields (protocol, direction, "
+                "ports, remote octets, flags, ToS): above 1 flattens the model's distributions "
+                "(closer marginals on hosts the model never saw, weaker dependence between "
+                "fields; README: Realism), below 1 sharpens them")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 20.0));
   c->add_option("--device", a->device, "Device: cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
   c->footer(
@@ -99,6 +106,7 @@ void add_generate_command(CLI::App& app) {
     o.threads = a->threads;
     o.progress = !a->quiet && isatty(STDERR_FILENO);
     o.max_flows_per_host = a->max_flows;
+    o.temperature = a->temperature;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
       o.profiles = read_profiles(a->profiles);

@@ -89,6 +89,7 @@ inline FlowTable random_table(int n, uint32_t seed) {
     r.pkt = static_cast<int64_t>(u(0, i % 5 == 0 ? INT64_MAX : 100000));
     r.byt = static_cast<int64_t>(u(0, i % 7 == 0 ? INT64_MAX : 10000000));
     r.label = static_cast<uint8_t>(u(0, 2));
+    if (i % 2) r.te_ms = static_cast<uint16_t>(u(0, 999));
     tab.rows.push_back(r);
   }
   return tab;

@@ -100,6 +100,23 @@ TEST_CASE("flow_io: reads nfdump -o csv by column name and stops at the summary"
                       Contains("no_ibyt.csv:1: header has no column 'ibyt'"));
 }
 
+TEST_CASE("flow_read: an end time's fraction is kept as milliseconds", "[flow_read]") {
+  TempDir d;
+  const std::string head = "te,td,sa,da,sp,dp,pr,flg,fwd,stos,pkt,byt\n";
+  const std::string tail = ",2.25,42.219.1.2,8.8.8.8,5353,53,UDP,......,0,0,3,300\n";
+  const FlowTable t = stan::read_flows(
+      d.write("ms.csv", head + "2016-04-11 00:00:07" + tail + "2016-04-11 00:00:07.640" + tail +
+                            "2016-04-11 00:00:07.5" + tail + "2016-04-11 00:00:07.12345" + tail +
+                            "2016-04-11T00:00:07.250+02:00" + tail));
+  REQUIRE(t.rows.size() == 5);
+  const int64_t te = 1460332807;
+  CHECK((t.rows[0].te == te && t.rows[0].te_ms == 0));
+  CHECK((t.rows[1].te == te && t.rows[1].te_ms == 640));
+  CHECK((t.rows[2].te == te && t.rows[2].te_ms == 500));  // ".5": half a second
+  CHECK((t.rows[3].te == te && t.rows[3].te_ms == 123));  // digits past the third dropped
+  CHECK((t.rows[4].te == te - 7200 && t.rows[4].te_ms == 250));
+}
+
 TEST_CASE("flow_io: every bad field is an error naming file, line, column", "[flow_io]") {
   TempDir d;
   struct Case {
@@ -172,7 +189,7 @@ TEST_CASE("flow_io: header problems and missing files are clear errors", "[flow_
                       Contains("cannot open '" + d.dir.string() + "': is a folder"));
 }
 
-TEST_CASE("flow_io: skip_bad_rows skips and counts; max_rows stops", "[flow_io]") {
+TEST_CASE("flow_io: skip_bad_rows skips and counts, and max_rows stops", "[flow_io]") {
   TempDir d;
   const std::string path = d.write(
       "mixed.csv", kHeader + "\n" + kGoodRow + "\n" + row_with(11, "abc") + "\n" + kGoodRow + "\n" +

@@ -81,6 +81,35 @@ TEST_CASE("flow_io: the writer's text: durations with at most 3 decimals", "[flo
   CHECK(last.find(",99,") != std::string::npos);  // unnamed protocol numbers print as numbers
 }
 
+TEST_CASE("flow_write: end times keep their milliseconds, written as nfdump prints them",
+          "[flow_write]") {
+  TempDir d;
+  FlowTable t;
+  FlowRecord r;
+  r.te = 1460332807;  // 2016-04-11 00:00:07
+  r.td = 2.25;
+  r.sa = 0x2ADB0102;
+  r.da = 0x08080808;
+  r.pr = stan::proto::udp;
+  r.pkt = 3;
+  r.byt = 300;
+  for (uint16_t ms : {0, 5, 40, 640, 999}) {
+    r.te_ms = ms;
+    t.rows.push_back(r);
+  }
+  stan::write_flows(d.path("ms.csv"), t);
+  const std::string text = read_bytes(d.path("ms.csv"));
+  CHECK_THAT(text, Contains("\n2016-04-11 00:00:07,2.25,"));  // whole seconds as before
+  CHECK_THAT(text, Contains("\n2016-04-11 00:00:07.005,2.25,"));
+  CHECK_THAT(text, Contains("\n2016-04-11 00:00:07.040,2.25,"));
+  CHECK_THAT(text, Contains("\n2016-04-11 00:00:07.640,2.25,"));
+  CHECK_THAT(text, Contains("\n2016-04-11 00:00:07.999,2.25,"));
+  CHECK(stan::read_flows(d.path("ms.csv")).rows == t.rows);
+  t.rows[0].te_ms = 1000;
+  REQUIRE_THROWS_WITH(stan::write_flows(d.path("bad.csv"), t), Contains("te_ms 1000 is not 0-999"));
+  CHECK_FALSE(fs::exists(d.path("bad.csv")));
+}
+
 TEST_CASE("flow_io: FlowWriter publishes on commit only", "[flow_io]") {
   TempDir d;
   const FlowTable tab = expected_fixture();
