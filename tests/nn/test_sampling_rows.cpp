@@ -53,7 +53,8 @@ TEST_CASE("sampling rows: philox_rows gives each row its own counters of its own
   }
 }
 
-TEST_CASE("sampling rows: philox uniforms lie in 0 to 1 (1 excluded) and normals have unit moments") {
+TEST_CASE(
+    "sampling rows: philox uniforms lie in 0 to 1 (1 excluded) and normals have unit moments") {
   const int64_t m = 4000, r = 8;
   std::vector<int64_t> streams(m), offsets(m, 3);
   for (int64_t i = 0; i < m; ++i) streams[i] = i * 31 + 5;
