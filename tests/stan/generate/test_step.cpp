@@ -11,15 +11,30 @@
 
 using namespace stan;
 
+namespace {
+
+// The bundled model in eval mode and `n` of its hosts at 10:00, from `seed`.
+struct Setup {
+  StanModel m;
+  GenerateOptions g;
+  std::vector<HostState> hosts;
+  Setup(int64_t n, uint64_t seed) : m(StanModel::load(bundled_model_path())) {
+    m.train(false);
+    g.hosts = n;
+    g.seed = seed;
+    g.start = m.encoder().day_start() + 10 * 3600;
+    hosts = make_hosts(m, g);
+  }
+};
+
+}  // namespace
+
 TEST_CASE("step: rows an attribute does not apply to skip its network, with the same results",
           "[stan][generate]") {
-  StanModel m = StanModel::load(bundled_model_path());
-  m.train(false);
-  GenerateOptions g;
-  g.hosts = 48;
-  g.seed = 5;
-  g.start = m.encoder().day_start() + 10 * 3600;
-  auto hosts = make_hosts(m, g);
+  Setup s(48, 5);
+  StanModel& m = s.m;
+  const GenerateOptions& g = s.g;
+  auto& hosts = s.hosts;
   const auto packed = std::make_shared<PackedModel>(m, Device::cpu());
   const int64_t n = g.hosts, I = m.input_dim(), D = m.encoder().columns();
   const int64_t A = static_cast<int64_t>(m.nets().size());
@@ -72,13 +87,10 @@ TEST_CASE("step: rows an attribute does not apply to skip its network, with the 
 
 TEST_CASE("step: a temperature tempers the flow's categorical fields and nothing before them",
           "[stan][generate]") {
-  StanModel m = StanModel::load(bundled_model_path());
-  m.train(false);
-  GenerateOptions g;
-  g.hosts = 256;
-  g.seed = 9;
-  g.start = m.encoder().day_start() + 10 * 3600;
-  const auto hosts = make_hosts(m, g);
+  Setup s(256, 9);
+  const StanModel& m = s.m;
+  const GenerateOptions& g = s.g;
+  const auto& hosts = s.hosts;
   const int64_t n = g.hosts, I = m.input_dim(), D = m.encoder().columns();
   const int64_t A = static_cast<int64_t>(m.nets().size());
   StepRows base;
@@ -112,8 +124,8 @@ TEST_CASE("step: a temperature tempers the flow's categorical fields and nothing
   // model's own draws; flattened they take most of the distinct values those left out.
   const auto distinct = [&](const StepRows& r) {
     const int64_t a = attr(AttrId::rport);
-    std::set<double> s(r.values.begin() + a * n, r.values.begin() + (a + 1) * n);
-    return s.size();
+    std::set<double> classes(r.values.begin() + a * n, r.values.begin() + (a + 1) * n);
+    return classes.size();
   };
   INFO("distinct remote port classes at 0.05 / 1 / 20: "
        << distinct(sharp) << " / " << distinct(plain) << " / " << distinct(flat));

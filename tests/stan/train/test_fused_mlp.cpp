@@ -181,7 +181,7 @@ TEST_CASE("fused_mlp: decoupled weight decay shrinks every parameter before the 
   const HostBatch& batch = t.batch;
   FusedMlp e1(plain.model, Device::cpu(), t.n), e2(decayed.model, Device::cpu(), t.n);
   std::vector<Tensor> p0;  // after the engines zeroed the masked first-layer weights
-  for (auto& [name, t] : plain.model.state()) p0.push_back(t.clone());
+  for (auto& [name, w] : plain.model.state()) p0.push_back(w.clone());
   e1.step(batch);
   e2.step(batch);
   const auto s1 = plain.model.state(), s2 = decayed.model.state();
