@@ -42,7 +42,7 @@ for s in ${seeds//,/ }; do
       --start "$start" --seed "$s" --quiet --out "$syn" ${GENERATE_FLAGS:-} > "$base.gen.log" 2>&1
   fi
   [[ -f $base.json ]] || "$stan" eval --real "$real" --synthetic "$syn" --owner-hosts "$owners" \
-    --tstr-seed "$s" --json "$base.json" "$@" > "$base.eval.txt" 2> "$base.eval.log"
+    --seed "$s" --json "$base.json" "$@" > "$base.eval.txt" 2> "$base.eval.log"
   jsons+=("$base.json")
   [[ $model == real:* ]] && break  # real flows do not depend on the seed
 done
