@@ -48,7 +48,7 @@ void run_baseline(const BaselineArgs& a) {
   if (!a.duration.empty()) opt.duration = parse_duration(a.duration);
   if (opt.start && !a.duration.empty())
     check_time_span(*opt.start, opt.duration, "--start and --duration");
-  STAN_CHECK(is_flow_sink_name(a.out), "cannot write '", a.out, "': expected ", kOutputForms);
+  check_flow_sink_name(a.out);
   ReadOptions ro;
   ro.skip_bad_rows = a.skip_bad;
   ro.biflows = parse_biflows(a.biflows);
@@ -76,7 +76,7 @@ void run_baseline(const BaselineArgs& a) {
   SinkOptions so;
   so.labels = out.labels;
   std::unique_ptr<FlowSink> sink = open_flow_sink(a.out, so);
-  for (const FlowRecord& r : out.rows) sink->write(r, out.ip6_of(r));
+  write_table(*sink, out);
   sink->commit();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string span = opt.duration < 3600

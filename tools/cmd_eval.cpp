@@ -83,10 +83,7 @@ void run_eval(const EvalArgs& a) {
   check_output_not_input(a.json, "--json", inputs);
   check_output_not_input(a.report, "--report", inputs);
   check_output_not_input(a.report, "--report", {{"--json", a.json}});
-  const auto ends_with = [](const std::string& s, const std::string& tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-  };
-  STAN_CHECK(a.report.empty() || ends_with(a.report, ".html") || ends_with(a.report, ".htm"),
+  STAN_CHECK(a.report.empty() || a.report.ends_with(".html") || a.report.ends_with(".htm"),
              "--report '", a.report, "': the report is one HTML page; name it .html");
   // Output folders are checked before the long work starts.
   for (const std::string& out : {a.json, a.report}) {

@@ -41,7 +41,7 @@ void run_export(const ExportArgs& a) {
   std::vector<std::pair<std::string, std::string>> inputs;
   for (const std::string& path : a.in) inputs.emplace_back("--in", path);
   for (const std::string& out : a.to) {
-    STAN_CHECK(is_flow_sink_name(out), "cannot write '", out, "': expected ", kOutputForms);
+    check_flow_sink_name(out);
     if (out.rfind("udp://", 0) != 0) check_output_not_input(out, "--out", inputs);
   }
   ReadOptions ro;
@@ -75,7 +75,7 @@ void run_export(const ExportArgs& a) {
   }
   for (const std::string& out : a.to) {
     std::unique_ptr<FlowSink> sink = open_flow_sink(out, so);
-    for (const FlowRecord& r : table.rows) sink->write(r, table.ip6_of(r));
+    write_table(*sink, table);
     sink->commit();
     std::printf("%s\n", sink->summary().c_str());
   }

@@ -81,6 +81,14 @@ bool is_flow_sink_name(const std::string& out) {
          ends_with(out, ".csv.gz") || ends_with(out, ".csv.xz");
 }
 
+void check_flow_sink_name(const std::string& out) {
+  STAN_CHECK(is_flow_sink_name(out), "cannot write '", out, "': expected ", kOutputForms);
+}
+
+void write_table(FlowSink& sink, const FlowTable& table) {
+  for (const FlowRecord& r : table.rows) sink.write(r, table.ip6_of(r));
+}
+
 std::unique_ptr<FlowSink> open_flow_sink(const std::string& out, const SinkOptions& opt) {
   if (out.rfind("udp://", 0) == 0) {
     ExportOptions e = opt.exporter;
@@ -89,7 +97,7 @@ std::unique_ptr<FlowSink> open_flow_sink(const std::string& out, const SinkOptio
     return std::make_unique<CollectorSink>(e);
   }
   if (ends_with(out, ".nfcapd")) return std::make_unique<NfcapdSink>(out, opt);
-  STAN_CHECK(is_flow_sink_name(out), "cannot write '", out, "': expected ", kOutputForms);
+  check_flow_sink_name(out);
   return std::make_unique<CsvSink>(out, opt.labels);
 }
 

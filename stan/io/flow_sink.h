@@ -45,5 +45,11 @@ std::unique_ptr<FlowSink> open_flow_sink(const std::string& out, const SinkOptio
 
 // Whether a name is one of the forms above (without opening anything).
 bool is_flow_sink_name(const std::string& out);
+// Throws stan::Error naming `out` and the accepted forms unless it is one (for a command to
+// check before its long work; open_flow_sink checks the same).
+void check_flow_sink_name(const std::string& out);
+
+// Writes every record of `table` (IPv6 ones with their addresses) to `sink`; no commit.
+void write_table(FlowSink& sink, const FlowTable& table);
 
 }  // namespace stan
