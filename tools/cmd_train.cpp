@@ -24,7 +24,7 @@ struct TrainArgs {
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int popular_peers = -1;
-  std::string peer_order, peer_lookup;
+  std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
@@ -77,6 +77,11 @@ void add_train_command(CLI::App& app) {
                 "first, so a host's favourite remotes keep their class; the default) or recency "
                 "(most recent first)")
       ->check(CLI::IsMember({"recency", "uses"}));
+  c->add_option("--peer-match", a->peer_match,
+                "Which cached peers the first peer classes name: service (the host's peers last "
+                "used with the flow's protocol and service port first, so a returning peer keeps "
+                "its service; the default) or any (cache order only)")
+      ->check(CLI::IsMember({"service", "any"}));
   c->add_option("--peer-lookup", a->peer_lookup,
                 "The class of a popular remote a host has used before: cache (its place in the "
                 "host's cache, looked up first) or popular (its popular class, always)")
@@ -166,6 +171,7 @@ void add_train_command(CLI::App& app) {
     if (a->no_flags) p.encoding.flags_tos = false;
     if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;
     if (!a->peer_order.empty()) p.encoding.peer_by_uses = a->peer_order == "uses";
+    if (!a->peer_match.empty()) p.encoding.peer_by_service = a->peer_match == "service";
     if (!a->peer_lookup.empty()) p.encoding.popular_first = a->peer_lookup == "popular";
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;

@@ -107,7 +107,7 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
   g.set_offset(decode_at);
   *out = enc.decode(row, h.ip, h.peers, g);
   out->te = when;
-  enc.update_peers(h.peers, h.ip == out->sa ? out->da : out->sa);
+  enc.update_peers(h.peers, h.ip == out->sa ? out->da : out->sa, row);
   // Slide the window: drop the oldest row, append this one.
   std::copy(h.input.begin() + D, h.input.begin() + W * D, h.input.begin());
   std::copy(r.row.begin() + i * D, r.row.begin() + (i + 1) * D, h.input.begin() + (W - 1) * D);

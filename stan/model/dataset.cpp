@@ -72,7 +72,7 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
       d.history.insert(d.history.end(), feat.begin(), feat.end());
       clock = row.time;
       times.push_back(row.time);
-      enc.update_peers(peers, f.remote_ip);
+      enc.update_peers(peers, f.remote_ip, row);
     }
     const int64_t n = static_cast<int64_t>(s.flows.size());
     add_example(enc.encode_stop(clock), base + n,

@@ -37,6 +37,7 @@ nlohmann::json EncodingOptions::to_json() const {
           {"flags_tos", flags_tos},
           {"peer_cache", peer_cache},
           {"peer_order", peer_by_uses ? "uses" : "recency"},
+          {"peer_match", peer_by_service ? "service" : "any"},
           {"popular_peers", popular_peers},
           {"popular_min_hosts", popular_min_hosts},
           {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
@@ -62,6 +63,13 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
     STAN_CHECK(order == "recency" || order == "uses", part, ": 'peer_order' is '", order,
                "' (expected 'recency' or 'uses')");
     o.peer_by_uses = order == "uses";
+  }
+  // Absent in model files written before peers were matched by service: any (cache order).
+  if (j.contains("peer_match")) {
+    const std::string match = get_string(j, part, "peer_match");
+    STAN_CHECK(match == "any" || match == "service", part, ": 'peer_match' is '", match,
+               "' (expected 'any' or 'service')");
+    o.peer_by_service = match == "service";
   }
   // Absent in model files written before popular peers existed: off.
   o.popular_peers = j.contains("popular_peers")
@@ -103,6 +111,7 @@ EncodingOptions EncodingOptions::recommended() {
   EncodingOptions o;
   o.peer_cache = 256;
   o.peer_by_uses = true;
+  o.peer_by_service = true;
   o.popular_peers = 1024;
   return o;
 }
@@ -332,9 +341,10 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
     const int64_t npop = static_cast<int64_t>(popular_.size());
     // With the popular lookup first, update_peers keeps popular remotes out of the cache, so
     // the cache misses them and they get their popular class every time.
+    const uint32_t svc = service(row);
     for (size_t i = 0; i < peers.size() && i < static_cast<size_t>(opt_.peer_cache); ++i)
       if (peers[i] == f.remote_ip) {
-        peer = npop + static_cast<int64_t>(i) + 1;
+        peer = npop + static_cast<int64_t>(cache_class(peers, i, svc)) + 1;
         break;
       }
     if (peer == 0) {
@@ -524,17 +534,44 @@ uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const 
   const int64_t npop = static_cast<int64_t>(popular_.size());
   if (peer >= 1 && peer <= npop) return popular_[peer - 1];
   if (peer > npop && peer - npop <= static_cast<int64_t>(peers.size()))
-    return peers[peer - npop - 1];
+    return peers[cache_entry(peers, static_cast<size_t>(peer - npop - 1), service(row))];
   auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
   return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 |
          oct(AttrId::oct4);
 }
 
-void Encoder::update_peers(PeerCache& peers, uint32_t remote) const {
+uint32_t Encoder::service(const RowValues& row) {
+  auto cls = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]); };
+  return cls(AttrId::proto) << 16 | std::min(cls(AttrId::lport), cls(AttrId::rport));
+}
+
+size_t Encoder::cache_class(const PeerCache& peers, size_t i, uint32_t svc) const {
+  if (!opt_.peer_by_service) return i;
+  // Entry i's place among the entries of its own group (same service or not), after the
+  // same-service group when it is not in it.
+  const bool same = peers.services[i] == svc;
+  size_t k = 0;
+  for (size_t j = 0; j < peers.size(); ++j) {
+    const bool other_group = (peers.services[j] == svc) != same;
+    if (other_group ? !same : j < i) ++k;  // the same-service group comes first
+  }
+  return k;
+}
+
+size_t Encoder::cache_entry(const PeerCache& peers, size_t k, uint32_t svc) const {
+  if (!opt_.peer_by_service) return k;
+  for (int pass = 0; pass < 2; ++pass)  // the same-service entries, then the others
+    for (size_t j = 0; j < peers.size(); ++j)
+      if ((peers.services[j] == svc) == (pass == 0) && k-- == 0) return j;
+  return peers.size();
+}
+
+void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const {
   if (opt_.peer_cache <= 0) return;
   if (opt_.popular_first && popular_rank_.count(remote)) return;  // drawn by its popular class
   auto& ips = peers.ips;
   auto& uses = peers.uses;
+  auto& svcs = peers.services;
   const size_t cap = static_cast<size_t>(opt_.peer_cache);
   const size_t at = static_cast<size_t>(std::find(ips.begin(), ips.end(), remote) - ips.begin());
   uint32_t n = 1;
@@ -542,15 +579,18 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote) const {
     n = uses[at] == UINT32_MAX ? UINT32_MAX : uses[at] + 1;
     ips.erase(ips.begin() + static_cast<std::ptrdiff_t>(at));
     uses.erase(uses.begin() + static_cast<std::ptrdiff_t>(at));
+    svcs.erase(svcs.begin() + static_cast<std::ptrdiff_t>(at));
   } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
     ips.resize(cap - 1);
     uses.resize(cap - 1);
+    svcs.resize(cap - 1);
   }
   size_t pos = 0;
   if (opt_.peer_by_uses)
     while (pos < uses.size() && uses[pos] > n) ++pos;
   ips.insert(ips.begin() + static_cast<std::ptrdiff_t>(pos), remote);
   uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);
+  svcs.insert(svcs.begin() + static_cast<std::ptrdiff_t>(pos), service(row));
 }
 
 FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache& peers,
@@ -709,6 +749,7 @@ std::string Encoder::describe() const {
   os << "encoding: zero_decisions=" << opt_.zero_decisions << " censor=" << opt_.censor
      << " bytes_per_packet=" << opt_.bytes_per_packet << " flags_tos=" << opt_.flags_tos
      << " peer_cache=" << opt_.peer_cache << (opt_.peer_by_uses ? " (by uses)" : "")
+     << (opt_.peer_by_service ? " (service first)" : "")
      << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
      << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";

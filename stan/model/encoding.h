@@ -13,8 +13,9 @@
 //   dir        outgoing (host is the source) or incoming
 //   lport, rport  1670 port classes: p < 1024, else 1024 + (p-1024)/100
 //   peer       0 = a new remote address; 1..P = the j-th popular remote (shared across hosts,
-//              fitted: the remotes most training hosts talk to); P+i = the i-th most recent
-//              distinct peer of the host (peer cache)
+//              fitted: the remotes most training hosts talk to); P+i = the i-th peer of the
+//              host's cache (most used or most recent first; with peer_by_service, the peers
+//              last used with this row's service first)
 //   oct1..oct4 remote IPv4 octets (only for new peers)
 //   pkt        packets, log scale; decoded by rounding
 //   bytes      bytes per packet on a log scale between the protocol's minimum header and
@@ -72,12 +73,16 @@ inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 // A host's peer cache: its distinct remotes in the order of the peer classes, with how many
 // flows each has had since it entered the cache. Order (EncodingOptions::peer_by_uses): most
 // recent first; or most used first, ties most recent first, so that a host's favourite remotes
-// keep their classes whatever it does in between.
+// keep their classes whatever it does in between. Each peer also keeps the service of its last
+// flow (Encoder::service), by which the peer classes can look up the peers of the row's service
+// first (EncodingOptions::peer_by_service).
 struct PeerCache {
   std::vector<uint32_t> ips;
   std::vector<uint32_t> uses;
+  std::vector<uint32_t> services;
   PeerCache() = default;
-  PeerCache(std::initializer_list<uint32_t> l) : ips(l), uses(l.size(), 1) {}
+  PeerCache(std::initializer_list<uint32_t> l)
+      : ips(l), uses(l.size(), 1), services(l.size(), 0) {}
   size_t size() const { return ips.size(); }
   uint32_t operator[](size_t i) const { return ips[i]; }
 };
@@ -89,6 +94,9 @@ struct EncodingOptions {
   bool flags_tos = true;           // model TCP flags and ToS
   int peer_cache = 8;              // distinct recent peers a host can reuse (0: off)
   bool peer_by_uses = false;       // cache order: most used first (else most recent first)
+  // The peer classes of a row list the cached peers last used with the row's service (protocol
+  // and lower port class) first, then the others, each group in cache order; else cache order.
+  bool peer_by_service = false;
   int popular_peers = 0;           // popular remotes shared across hosts, at most (0: off)
   int popular_min_hosts = 3;       // a popular remote talks to at least this many training hosts
   bool popular_first = false;      // a popular remote always has its popular class (never cached)
@@ -165,10 +173,13 @@ class Encoder {
                     Generator& gen) const;
   // Remote address of a row (from the cache or the octets).
   uint32_t remote_ip(const RowValues& row, const PeerCache& peers) const;
-  // Updates a host's peer cache after a flow with `remote`: one more use, then moved to the front
-  // (or ahead of the peers used less often); a new remote first evicts the last peer of a full
-  // cache.
-  void update_peers(PeerCache& peers, uint32_t remote) const;
+  // The service of a row whose protocol and ports are set: the protocol class and the lower of
+  // the two port classes (the server's port in either direction).
+  static uint32_t service(const RowValues& row);
+  // Updates a host's peer cache after a flow with `remote` (the flow's row `row`): one more use,
+  // then moved to the front (or ahead of the peers used less often), remembering the row's
+  // service; a new remote first evicts the last peer of a full cache.
+  void update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const;
   // The peer classes a host with `cached` peers in its cache may draw: [0, peer_limit).
   int64_t peer_limit(size_t cached) const {
     return 1 + static_cast<int64_t>(popular_.size()) + static_cast<int64_t>(cached);
@@ -215,6 +226,11 @@ class Encoder {
   AppliesRule applies_rule(AttrId a) const;
   void layout();
   void fit_popular(const std::vector<HostStream>& streams);
+  // The peer classes' view of a host's cache for a row of service `svc`: the class offset
+  // (0-based, after new and popular) of cache entry i, and the cache entry of class offset k
+  // (peers.size() when there is none).
+  size_t cache_class(const PeerCache& peers, size_t i, uint32_t svc) const;
+  size_t cache_entry(const PeerCache& peers, size_t k, uint32_t svc) const;
   uint16_t decode_port(int64_t cls, Generator& gen) const;
 
   EncodingOptions opt_;

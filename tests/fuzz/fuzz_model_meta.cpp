@@ -45,7 +45,7 @@ void exercise(const stan::ModelMeta& m, uint64_t seed) {
     FlowRecord r = enc.decode(row, 0x2ADB0002u, peers, gen);
     if (!(r.td >= 0) || !std::isfinite(r.td) || r.pkt < 1 || r.byt < 0)
       finding("bad decoded record");
-    enc.update_peers(peers, r.da);
+    enc.update_peers(peers, r.da, row);
     HostFlow f;
     f.te = r.te;
     f.remote_ip = r.sa;

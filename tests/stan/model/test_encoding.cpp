@@ -46,7 +46,7 @@ TEST_CASE("encoding: encode then decode gives the record back", "[stan][encoding
       // dt reconstructs the time.
       REQUIRE(row.time - clock == Approx(std::max(0.0, row.time - clock)));
       clock = row.time;
-      enc.update_peers(peers, f.remote_ip);
+      enc.update_peers(peers, f.remote_ip, row);
       ++checked;
     }
   }
@@ -90,7 +90,7 @@ TEST_CASE("encoding: peer-cache targets on a hand-made stream", "[realism][peers
     octets_valid.push_back(row.valid[static_cast<int>(AttrId::oct1)]);
     // The remote address comes back from the cache or the octets alike.
     REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
-    enc.update_peers(peers, f.remote_ip);
+    enc.update_peers(peers, f.remote_ip, row);
   }
   // new, new, A is 2nd most recent, new, B is 3rd ([C, A, B]), B is the most recent.
   REQUIRE(targets == std::vector<int>{0, 0, 2, 0, 3, 1});
@@ -108,7 +108,7 @@ TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in
     o.peer_by_uses = by_uses;
     Encoder enc(o);
     PeerCache peers;
-    for (uint32_t r : remotes) enc.update_peers(peers, r);
+    for (uint32_t r : remotes) enc.update_peers(peers, r, RowValues{});
     return peers;
   };
   // A three times, B twice, C once, C last: by uses [A, B, C]; by recency [C, B, A].
@@ -145,7 +145,7 @@ TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in
         REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
         hits += row.v[static_cast<int>(AttrId::peer)] > 0;
         ++rows;
-        enc.update_peers(peers, f.remote_ip);
+        enc.update_peers(peers, f.remote_ip, row);
         REQUIRE(peers.size() <= 4);
         REQUIRE(std::is_sorted(peers.uses.begin(), peers.uses.end(), std::greater<>()));
       }
@@ -163,6 +163,96 @@ TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in
   REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_uses);
   j["peer_order"] = "lru";
   REQUIRE_THROWS_WITH(EncodingOptions::from_json(j), Catch::Contains("'peer_order' is 'lru'"));
+}
+
+TEST_CASE("encoding: peers matched by service list the host's peers of the row's service first",
+          "[realism][peers]") {
+  // One host: A and C are web servers (TCP 443), B a resolver (UDP 53); A then turns to UDP 53.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304, B = 0x05060708,
+                 C = 0x090a0b0c;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  const std::vector<std::pair<uint32_t, bool>> seq{{A, true},  {A, true}, {B, false},
+                                                   {C, true},  {B, false}, {C, true},
+                                                   {A, false}, {B, false}};
+  for (auto [remote, web] : seq) {
+    FlowRecord r;
+    r.te = ++te;
+    r.sa = host;
+    r.da = remote;
+    r.sp = 40000;
+    r.dp = web ? 443 : 53;
+    r.pr = web ? proto::tcp : proto::udp;
+    r.pkt = 1;
+    r.byt = 80;
+    t.rows.push_back(r);
+  }
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  REQUIRE(streams.size() == 1);
+  auto targets = [&](bool by_service) {
+    EncodingOptions o;
+    o.peer_by_uses = true;
+    o.peer_by_service = by_service;
+    Encoder enc(o);
+    enc.fit(t, streams);
+    PeerCache peers;
+    std::vector<int> out;
+    for (const HostFlow& f : streams[0].flows) {
+      RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+      out.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+      REQUIRE(row.valid[static_cast<int>(AttrId::oct1)] == (out.back() == 0));
+      REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
+      Generator g(1);
+      REQUIRE(enc.decode(row, host, peers, g).da == f.remote_ip);
+      enc.update_peers(peers, f.remote_ip, row);
+    }
+    // B and A (3 uses each, B the more recent) last used with UDP 53, C with TCP 443: the cache
+    // remembers each peer's last service.
+    REQUIRE(peers.ips == std::vector<uint32_t>{B, A, C});
+    REQUIRE(peers.services.size() == 3);
+    REQUIRE(peers.services[0] == peers.services[1]);
+    REQUIRE(peers.services[0] != peers.services[2]);
+    return out;
+  };
+  // Cache by uses before flows 5-8: [A, C, B], [B, A, C], [C, B, A], [A, C, B]. Matched by
+  // service: B is the resolver list's first (1); C the web list's second after A (2); A, now on
+  // UDP 53, comes after the resolver B and the web server C (3); B after A, now a resolver (2).
+  REQUIRE(targets(true) == std::vector<int>{0, 1, 0, 0, 1, 2, 3, 2});
+  REQUIRE(targets(false) == std::vector<int>{0, 1, 0, 0, 3, 3, 3, 3});
+
+  // Stored with the model; files without it (older) mean cache order; others are refused.
+  EncodingOptions o;
+  o.peer_by_service = true;
+  nlohmann::json j = o.to_json();
+  REQUIRE(j.at("peer_match") == "service");
+  REQUIRE(EncodingOptions::from_json(j).peer_by_service);
+  REQUIRE(EncodingOptions::recommended().peer_by_service);
+  j.erase("peer_match");
+  REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_service);
+  j["peer_match"] = "port";
+  REQUIRE_THROWS_WITH(EncodingOptions::from_json(j),
+                      Catch::Contains("'peer_match' is 'port' (expected 'any' or 'service')"));
+
+  // Real streams: every remote comes back from the service-matched cache or the octets.
+  FlowTable table = read_flows(sample_path(), ReadOptions{false, 5000});
+  auto real = build_host_streams(table, owners);
+  EncodingOptions ro = EncodingOptions::recommended();
+  ro.peer_cache = 4;
+  Encoder enc(ro);
+  enc.fit(table, real);
+  int64_t hits = 0, rows = 0;
+  for (const HostStream& st : real) {
+    PeerCache peers;
+    for (const HostFlow& f : st.flows) {
+      RowValues row = enc.encode(table.rows[f.row], f, 0, peers);
+      REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
+      hits += row.v[static_cast<int>(AttrId::peer)] > 0;
+      ++rows;
+      enc.update_peers(peers, f.remote_ip, row);
+    }
+  }
+  REQUIRE(hits > rows / 4);
 }
 
 TEST_CASE("encoding: popular peers are shared across hosts, after the host's own cache",
@@ -221,7 +311,7 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
         REQUIRE(e.remote_ip(row, peers) == f.remote_ip);
         Generator g(1);
         REQUIRE(e.decode(row, s.host, peers, g).da == f.remote_ip);
-        e.update_peers(peers, f.remote_ip);
+        e.update_peers(peers, f.remote_ip, row);
         REQUIRE(std::find(peers.ips.begin(), peers.ips.end(), never) == peers.ips.end());
       }
     }
