@@ -81,19 +81,18 @@ struct PeerCache {
   std::vector<uint32_t> uses;
   std::vector<uint32_t> services;
   PeerCache() = default;
-  PeerCache(std::initializer_list<uint32_t> l)
-      : ips(l), uses(l.size(), 1), services(l.size(), 0) {}
+  PeerCache(std::initializer_list<uint32_t> l) : ips(l), uses(l.size(), 1), services(l.size(), 0) {}
   size_t size() const { return ips.size(); }
   uint32_t operator[](size_t i) const { return ips[i]; }
 };
 
 struct EncodingOptions {
-  bool zero_decisions = true;      // zero/positive decisions for dt and td, log scales
-  bool censor = true;              // censored edges in the binned loss; clip (not redraw) samples
-  bool bytes_per_packet = true;    // bytes given packets and protocol (rules by construction)
-  bool flags_tos = true;           // model TCP flags and ToS
-  int peer_cache = 8;              // distinct recent peers a host can reuse (0: off)
-  bool peer_by_uses = false;       // cache order: most used first (else most recent first)
+  bool zero_decisions = true;    // zero/positive decisions for dt and td, log scales
+  bool censor = true;            // censored edges in the binned loss; clip (not redraw) samples
+  bool bytes_per_packet = true;  // bytes given packets and protocol (rules by construction)
+  bool flags_tos = true;         // model TCP flags and ToS
+  int peer_cache = 8;            // distinct recent peers a host can reuse (0: off)
+  bool peer_by_uses = false;     // cache order: most used first (else most recent first)
   // The peer classes of a row list the cached peers last used with the row's service (protocol
   // and lower port class) first, then the others, each group in cache order; else cache order.
   bool peer_by_service = false;

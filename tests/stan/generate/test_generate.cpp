@@ -185,8 +185,8 @@ TEST_CASE("generate: peers matched by service come back with their service",
     for (const HostStream& s : build_host_streams(t, owners)) {
       std::map<uint32_t, std::pair<uint8_t, int>> last;  // remote -> protocol, lower port class
       for (const HostFlow& f : s.flows) {
-        const std::pair<uint8_t, int> svc{t.rows[f.row].pr, std::min(port_class(f.local_port),
-                                                                     port_class(f.remote_port))};
+        const std::pair<uint8_t, int> svc{
+            t.rows[f.row].pr, std::min(port_class(f.local_port), port_class(f.remote_port))};
         const auto it = last.find(f.remote_ip);
         if (it != last.end()) {
           ++repeats;
