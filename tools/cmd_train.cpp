@@ -78,9 +78,10 @@ void add_train_command(CLI::App& app) {
                 "(most recent first)")
       ->check(CLI::IsMember({"recency", "uses"}));
   c->add_option("--peer-match", a->peer_match,
-                "Which cached peers the first peer classes name: service (the host's peers last "
-                "used with the flow's protocol and service port first, so a returning peer keeps "
-                "its service; the default) or any (cache order only)")
+                "Which peers the first peer classes name: any (the cache's order; the default) or "
+                "service (the host's peers last used with the flow's protocol and service port "
+                "first, and the popular remotes of that service first, so a returning peer keeps "
+                "its service; README: Returns to a peer)")
       ->check(CLI::IsMember({"service", "any"}));
   c->add_option("--peer-lookup", a->peer_lookup,
                 "The class of a popular remote a host has used before: cache (its place in the "

@@ -5,7 +5,9 @@
 # activity levels and peers swing with the seed.
 #   bash tools/eval_seeds.sh MODEL REAL.csv HOSTS.txt OUT_DIR NAME [SEEDS] [-- extra eval flags]
 # MODEL: a model file, or "real:FILE.csv" to score real flows (e.g. the floor: other real hosts)
-# in place of generated ones. SEEDS: comma-separated (default 1,2,3). Writes OUT_DIR/NAME.s<seed>
+# in place of generated ones, or "subsets:FILE.csv:POOL.txt" to score, at each seed, the real
+# flows of as many hosts drawn from POOL.txt (one address per line) as HOSTS.txt lists (the floor
+# at an equal host count: a per-flow marginal of 81 hosts is lumpier than one of 306). SEEDS: comma-separated (default 1,2,3). Writes OUT_DIR/NAME.s<seed>
 # .{csv,json,eval.txt} and appends the summary to OUT_DIR/summary.jsonl. Environment: STAN_BIN
 # (default build/bin/stan), STAN_START (default 2016-04-11 00:00:00), STAN_DURATION (default 24h;
 # a shorter window needs REAL.csv cut to the same window), OWNERS (the owner-host list
@@ -13,7 +15,7 @@
 # GENERATE_FLAGS (more `stan generate` flags, e.g. "--temperature 1.2").
 set -euo pipefail
 if [[ $# -lt 5 ]]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 model=$1 real=$2 hosts=$3 out=$4 name=$5
@@ -25,8 +27,15 @@ stan=${STAN_BIN:-$root/build/bin/stan}
 start=${STAN_START:-2016-04-11 00:00:00}
 duration=${STAN_DURATION:-24h}
 owners=${OWNERS:-$hosts}
-[[ $model == real:* || -f $model ]] || { echo "eval_seeds: no model file '$model'" >&2; exit 2; }
-for f in "$real" "$hosts" "$owners" "${model#real:}"; do
+pool=
+if [[ $model == subsets:* ]]; then
+  spec=${model#subsets:}
+  pool=${spec#*:} model=subsets:${spec%%:*}
+  [[ -f $pool ]] || { echo "eval_seeds: no host pool '$pool'" >&2; exit 2; }
+fi
+[[ $model == real:* || $model == subsets:* || -f $model ]] ||
+  { echo "eval_seeds: no model file '$model'" >&2; exit 2; }
+for f in "$real" "$hosts" "$owners" "${model#*:}"; do
   [[ $f == "$model" || -f $f ]] || { echo "eval_seeds: no file '$f'" >&2; exit 2; }
 done
 [[ $seeds =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "eval_seeds: SEEDS must be like 1,2,3" >&2; exit 2; }
@@ -34,14 +43,35 @@ mkdir -p "$out"
 jsons=()
 for s in ${seeds//,/ }; do
   base=$out/$name.s$s
+  eval_owners=$owners
   if [[ $model == real:* ]]; then
     syn=${model#real:}
+  elif [[ $model == subsets:* ]]; then
+    # The flows of len(HOSTS) pool hosts drawn at this seed; owners: those and HOSTS.
+    syn=$base.csv eval_owners=$base.owners.txt
+    [[ -f $syn ]] || python3 - "${model#subsets:}" "$pool" "$hosts" "$s" "$syn" "$eval_owners" <<'PY'
+import random, sys
+src, pool, held, seed, dst, owners = sys.argv[1:7]
+def hosts(path):
+    return [l.split(',')[0].strip() for l in open(path) if l.strip() and l[0].isdigit()]
+held = hosts(held)
+pick = set(random.Random(int(seed)).sample(hosts(pool), len(held)))
+with open(src) as f, open(dst + '.tmp', 'w') as o:
+    o.write(f.readline())
+    for line in f:
+        p = line.split(',', 4)
+        if p[2] in pick or p[3] in pick:
+            o.write(line)
+open(owners, 'w').write('\n'.join(sorted(pick | set(held))) + '\n')
+import os
+os.replace(dst + '.tmp', dst)
+PY
   else
     syn=$base.csv
     [[ -f $syn ]] || "$stan" generate --model "$model" --host-ips "@$hosts" --duration "$duration" \
       --start "$start" --seed "$s" --quiet --out "$syn" ${GENERATE_FLAGS:-} > "$base.gen.log" 2>&1
   fi
-  [[ -f $base.json ]] || "$stan" eval --real "$real" --synthetic "$syn" --owner-hosts "$owners" \
+  [[ -f $base.json ]] || "$stan" eval --real "$real" --synthetic "$syn" --owner-hosts "$eval_owners" \
     --seed "$s" --json "$base.json" "$@" > "$base.eval.txt" 2> "$base.eval.log"
   jsons+=("$base.json")
   [[ $model == real:* ]] && break  # real flows do not depend on the seed

@@ -49,6 +49,10 @@ def metrics_of(path, side):
     out["real_power_law_slope"] = real["power_law_slope"]
     out["power_law_slope_abs_diff"] = abs(s["power_law_slope"] - real["power_law_slope"])
     out["distinct_remotes_per_flow"] = s["distinct_remotes_per_flow"]
+    if s.get("return_same_service") is not None and real.get("return_same_service") is not None:
+        for k in ("return_same_service", "return_same_ports"):
+            out[k] = s[k]
+            out["real_" + k] = real[k]
     out["real_distinct_remotes_per_flow"] = real["distinct_remotes_per_flow"]
     out["rule_violation_rate"] = s["any_rule_rate"]
     out["host_flows"] = s["host_flows"]

@@ -3,10 +3,10 @@
 # per row on the same training hosts (rows 1-7: from the faithful STAN encoding to the full one,
 # without profile noise, with the former peer choice: the 8 most recent peers; rows 8-12: row 7
 # plus one change each: popular peers, weight decay, profile noise 0.5, hidden 64, a 256-peer
-# cache ordered by uses; row 13: today's defaults, that cache with popular peers, the peers of the
-# flow's service first; row 14: row 13 with popular remotes looked up before the cache,
-# --peer-lookup popular; rows 15-16: dropout; row 17: row 13 with the cache in plain order,
-# --peer-match any); generates the
+# cache ordered by uses; row 13: today's defaults, that cache with popular peers; row 14: row 13
+# with popular remotes looked up before the cache, --peer-lookup popular; rows 15-16: dropout;
+# rows 17-18: row 13 and row 14 with the peers of the flow's service first, --peer-match
+# service); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -27,7 +27,7 @@ common=(--data "$data" --owner-hosts "@$hosts" --val-fraction 0.2 --seed 1 --epo
 # shellcheck disable=SC2206
 common+=(${TRAIN_FLAGS:-})
 # The peer choice before today's default (rows 5-11 keep it, so that each row adds one change).
-old_peers="--peer-order recency --peer-match any --peer-cache 8 --popular-peers 0"
+old_peers="--peer-order recency --peer-cache 8 --popular-peers 0"
 declare -A steps=(
   [1-faithful]="--encoding faithful"
   [2-zero]="--no-censor --no-profiles --peer-cache 0 --popular-peers 0 --no-bytes-per-packet --no-flags-tos"
@@ -36,16 +36,17 @@ declare -A steps=(
   [5-peers]="$old_peers --no-bytes-per-packet --no-flags-tos --profile-noise 0"
   [6-rules]="$old_peers --no-flags-tos --profile-noise 0"
   [7-flags-tos]="$old_peers --profile-noise 0"
-  [8-popular-peers]="--peer-order recency --peer-match any --peer-cache 8 --popular-peers 1024 --profile-noise 0"
+  [8-popular-peers]="--peer-order recency --peer-cache 8 --popular-peers 1024 --profile-noise 0"
   [9-weight-decay]="$old_peers --weight-decay 1e-3 --profile-noise 0"
   [10-profile-noise]="$old_peers --profile-noise 0.5"
   [11-hidden-64]="$old_peers --hidden 64 --profile-noise 0"
-  [12-peer-order-uses]="--peer-order uses --peer-match any --peer-cache 256 --popular-peers 0 --profile-noise 0"
+  [12-peer-order-uses]="--peer-order uses --peer-cache 256 --popular-peers 0 --profile-noise 0"
   [13-defaults]=""
   [14-peer-lookup-popular]="--peer-lookup popular"
   [15-dropout-0.2]="--dropout 0.2"
   [16-dropout-0.4]="--dropout 0.4"
-  [17-peer-match-any]="--peer-match any"
+  [17-peer-match-service]="--peer-match service"
+  [18-peer-match-service-popular-first]="--peer-match service --peer-lookup popular"
 )
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <unordered_map>
 
 #include "stan/io/flow_io.h"
 
@@ -29,7 +30,11 @@ struct SideData {
   std::array<std::vector<double>, kEvalContinuous> val;     // log1p values; first flows have dt 0
   std::array<std::vector<double>, kEvalContinuous> sorted;  // marginal samples, ascending
   std::vector<int64_t> flows_per_host, remotes_per_host;
-  double remote_ratio_sum = 0;       // sum over hosts of distinct remote IPs / flows
+  double remote_ratio_sum = 0;  // sum over hosts of distinct remote IPs / flows
+  // Returns: host flows to a remote the host has had a flow with before, and of them those with
+  // the same service (protocol and lower port class) / the same protocol and both port classes
+  // as that remote's previous flow with the host.
+  int64_t returns = 0, returns_same_service = 0, returns_same_ports = 0;
   std::vector<int64_t> remote_freq;  // flows per distinct remote IP
   std::vector<double> acf;
   int64_t rows04 = 0, tcp04 = 0, rows549 = 0, tcp549 = 0;
@@ -54,10 +59,12 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
   remotes.reserve(n);
   std::vector<std::vector<double>> log_bytes;
   std::vector<uint32_t> host_remotes;
+  std::unordered_map<uint32_t, std::array<int64_t, 3>> last_ports;  // remote -> pr, lport, rport
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
     d.flows_per_host.push_back(static_cast<int64_t>(s.flows.size()));
     host_remotes.clear();
+    last_ports.clear();
     log_bytes.emplace_back();
     log_bytes.back().reserve(s.flows.size());
     for (size_t i = 0; i < s.flows.size(); ++i) {
@@ -94,6 +101,17 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
       }
       remotes.push_back(hf.remote_ip);
       host_remotes.push_back(hf.remote_ip);
+      const std::array<int64_t, 3> ports{r.pr, port_class(hf.local_port),
+                                         port_class(hf.remote_port)};
+      const auto [it, first] = last_ports.try_emplace(hf.remote_ip, ports);
+      if (!first) {
+        const std::array<int64_t, 3>& was = it->second;
+        ++d.returns;
+        d.returns_same_service +=
+            was[0] == ports[0] && std::min(was[1], was[2]) == std::min(ports[1], ports[2]);
+        d.returns_same_ports += was == ports;
+        it->second = ports;
+      }
     }
     std::sort(host_remotes.begin(), host_remotes.end());
     const auto distinct =
@@ -252,6 +270,10 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   const double hf = static_cast<double>(n);
   s.distinct_remotes_per_flow = n > 0 ? remote_sum / hf : 0.0;
   s.top5_host_share = n > 0 ? top5 / hf : 0.0;
+  const double returns = static_cast<double>(d.returns);
+  s.returns_share = n > 0 ? returns / hf : 0.0;
+  s.return_same_service = d.returns > 0 ? d.returns_same_service / returns : kNaN;
+  s.return_same_ports = d.returns > 0 ? d.returns_same_ports / returns : kNaN;
   const auto& ia = d.sorted[kInterarrival];
   s.zero_interarrival_share =
       ia.empty() ? kNaN

@@ -184,7 +184,11 @@ struct SideSummary {
   double distinct_remotes_per_flow = 0;  // sum over hosts of distinct remote IPs / host flows
   double distinct_remotes_per_flow_host_mean = 0;  // mean over hosts of distinct remotes / flows
   double top5_host_share = 0;                      // share of host flows in the 5 busiest hosts
-  double zero_interarrival_share = 0;              // over non-first host flows
+  // Returns to a peer: the share of host flows to a remote the host has had a flow with before;
+  // of those, the share with the same service (protocol and lower port class) as that remote's
+  // previous flow with the host, and with the same protocol and both port classes (NaN: none).
+  double returns_share = 0, return_same_service = 0, return_same_ports = 0;
+  double zero_interarrival_share = 0;  // over non-first host flows
   double zero_duration_share = 0;
   double one_packet_share = 0;
   double tcp_share_rows_0_4 = 0, tcp_share_rows_5_49 = 0;  // drift check

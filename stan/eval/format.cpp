@@ -152,6 +152,12 @@ std::string format_eval_table(const EvalResult& r) {
   o += row("distinct remote IPs / flows, host mean", per_side([](const SideSummary& s) {
              return num(s.distinct_remotes_per_flow_host_mean, 3);
            }));
+  o += row("flows returning to a remote",
+           per_side([](const SideSummary& s) { return pct(s.returns_share); }));
+  o += row("  of them: the remote's last service",
+           per_side([](const SideSummary& s) { return pct(s.return_same_service); }));
+  o += row("  of them: its last port classes",
+           per_side([](const SideSummary& s) { return pct(s.return_same_ports); }));
   o += row("5 busiest hosts' share of flows",
            per_side([](const SideSummary& s) { return pct(s.top5_host_share); }));
   o += row("zero inter-arrival share",
@@ -317,6 +323,9 @@ nlohmann::json eval_to_json(const EvalResult& r) {
         {"distinct_remotes_per_flow", s.distinct_remotes_per_flow},
         {"distinct_remotes_per_flow_host_mean", s.distinct_remotes_per_flow_host_mean},
         {"top5_host_share", s.top5_host_share},
+        {"returns_share", s.returns_share},
+        {"return_same_service", finite(s.return_same_service)},
+        {"return_same_ports", finite(s.return_same_ports)},
         {"zero_interarrival_share", finite(s.zero_interarrival_share)},
         {"zero_duration_share", s.zero_duration_share},
         {"one_packet_share", s.one_packet_share},

@@ -107,10 +107,21 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
   g.set_offset(decode_at);
   *out = enc.decode(row, h.ip, h.peers, g);
   out->te = when;
-  enc.update_peers(h.peers, h.ip == out->sa ? out->da : out->sa, row);
+  const bool outgoing = h.ip == out->sa;
+  // A returning peer may have kept its last port classes (Encoder::keep_ports): the row's
+  // classes, for the cache and the window, are then the record's.
+  const bool kept = enc.keep_ports() > 0;
+  if (kept) {
+    row.v[static_cast<int>(AttrId::lport)] = port_class(outgoing ? out->sp : out->dp);
+    row.v[static_cast<int>(AttrId::rport)] = port_class(outgoing ? out->dp : out->sp);
+  }
+  enc.update_peers(h.peers, outgoing ? out->da : out->sa, row);
   // Slide the window: drop the oldest row, append this one.
   std::copy(h.input.begin() + D, h.input.begin() + W * D, h.input.begin());
   std::copy(r.row.begin() + i * D, r.row.begin() + (i + 1) * D, h.input.begin() + (W - 1) * D);
+  if (kept)
+    for (AttrId a : {AttrId::lport, AttrId::rport})
+      enc.write_attr(*enc.find(a), row, h.input.data() + (W - 1) * D);
   h.clock = when;
   if (++h.flows >= max_flows) h.done = true;
   return true;

@@ -111,7 +111,6 @@ EncodingOptions EncodingOptions::recommended() {
   EncodingOptions o;
   o.peer_cache = 256;
   o.peer_by_uses = true;
-  o.peer_by_service = true;
   o.popular_peers = 1024;
   return o;
 }
@@ -270,7 +269,35 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
   one_pkt_zero_td_ =
       one_pkt > 0 && static_cast<double>(one_pkt_td) < 0.005 * static_cast<double>(one_pkt);
 
-  fit_popular(streams);
+  fit_popular(table, streams);
+  keep_ports_ = 0;
+  if (opt_.peer_by_service) {
+    // Returns to a remote with its last service, and of them those with its last port classes.
+    int64_t same_service = 0, same_ports = 0;
+    std::unordered_map<uint32_t, std::pair<uint32_t, uint32_t>> last;  // remote -> service, ports
+    for (const HostStream& s : streams) {
+      last.clear();
+      for (const HostFlow& f : s.flows) {
+        RowValues row;
+        const auto pit = std::find(protocols_.begin(), protocols_.end(), table.rows[f.row].pr);
+        row.v[static_cast<int>(AttrId::proto)] =
+            pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin());
+        const uint32_t lc = static_cast<uint32_t>(port_class(f.local_port)),
+                       rc = static_cast<uint32_t>(port_class(f.remote_port));
+        row.v[static_cast<int>(AttrId::lport)] = lc;
+        row.v[static_cast<int>(AttrId::rport)] = rc;
+        const std::pair<uint32_t, uint32_t> now{service(row), lc << 16 | rc};
+        const auto [it, first] = last.try_emplace(f.remote_ip, now);
+        if (!first && it->second.first == now.first) {
+          ++same_service;
+          same_ports += it->second.second == now.second;
+        }
+        it->second = now;
+      }
+    }
+    if (same_service > 0)
+      keep_ports_ = static_cast<double>(same_ports) / static_cast<double>(same_service);
+  }
   const int64_t nbuckets = kPortClasses - 1024;
   port_table_.assign(nbuckets, {});
   port_class_total_.assign(nbuckets, 0);
@@ -288,9 +315,10 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
   layout();
 }
 
-void Encoder::fit_popular(const std::vector<HostStream>& streams) {
+void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>& streams) {
   popular_.clear();
   popular_rank_.clear();
+  popular_services_.clear();
   if (opt_.popular_peers <= 0) return;
   // Per remote address: the training hosts that talk to it, and its flows.
   struct Count {
@@ -314,6 +342,26 @@ void Encoder::fit_popular(const std::vector<HostStream>& streams) {
   if (rank.size() > static_cast<size_t>(opt_.popular_peers)) rank.resize(opt_.popular_peers);
   for (const auto& [h, n, ip] : rank) popular_.push_back(ip);
   for (size_t i = 0; i < popular_.size(); ++i) popular_rank_[popular_[i]] = static_cast<int64_t>(i);
+  if (!opt_.peer_by_service) return;
+  // Each popular remote's service: the one most of its training flows have (ties: the lowest).
+  std::vector<std::unordered_map<uint32_t, int64_t>> services(popular_.size());
+  for (const HostStream& s : streams)
+    for (const HostFlow& f : s.flows) {
+      const auto it = popular_rank_.find(f.remote_ip);
+      if (it == popular_rank_.end()) continue;
+      RowValues row;
+      const auto pit = std::find(protocols_.begin(), protocols_.end(), table.rows[f.row].pr);
+      row.v[static_cast<int>(AttrId::proto)] =
+          pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin());
+      row.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(f.local_port));
+      row.v[static_cast<int>(AttrId::rport)] = static_cast<double>(port_class(f.remote_port));
+      ++services[static_cast<size_t>(it->second)][service(row)];
+    }
+  for (const auto& counts : services) {
+    std::pair<int64_t, uint32_t> best{0, 0};  // (-flows, service)
+    for (const auto& [svc, n] : counts) best = std::min(best, {-n, svc});
+    popular_services_.push_back(best.second);
+  }
 }
 
 // ---- encoding ---------------------------------------------------------------------------
@@ -344,12 +392,19 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
     const uint32_t svc = service(row);
     for (size_t i = 0; i < peers.size() && i < static_cast<size_t>(opt_.peer_cache); ++i)
       if (peers[i] == f.remote_ip) {
-        peer = npop + static_cast<int64_t>(cache_class(peers, i, svc)) + 1;
+        peer = npop + 1 +
+               static_cast<int64_t>(
+                   opt_.peer_by_service ? service_view_position(peers.services, i, svc) : i);
         break;
       }
     if (peer == 0) {
       const auto it = popular_rank_.find(f.remote_ip);
-      if (it != popular_rank_.end()) peer = it->second + 1;
+      if (it != popular_rank_.end())
+        peer = 1 + static_cast<int64_t>(popular_services_.empty()
+                                            ? static_cast<size_t>(it->second)
+                                            : service_view_position(popular_services_,
+                                                                    static_cast<size_t>(it->second),
+                                                                    svc));
     }
     set(AttrId::peer, static_cast<double>(peer));
   }
@@ -532,9 +587,16 @@ uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const 
   const int64_t peer =
       find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
   const int64_t npop = static_cast<int64_t>(popular_.size());
-  if (peer >= 1 && peer <= npop) return popular_[peer - 1];
-  if (peer > npop && peer - npop <= static_cast<int64_t>(peers.size()))
-    return peers[cache_entry(peers, static_cast<size_t>(peer - npop - 1), service(row))];
+  if (peer >= 1 && peer <= npop) {
+    const size_t k = static_cast<size_t>(peer - 1);
+    return popular_[popular_services_.empty()
+                        ? k
+                        : service_view_entry(popular_services_, k, service(row))];
+  }
+  if (peer > npop && peer - npop <= static_cast<int64_t>(peers.size())) {
+    const size_t k = static_cast<size_t>(peer - npop - 1);
+    return peers[opt_.peer_by_service ? service_view_entry(peers.services, k, service(row)) : k];
+  }
   auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
   return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 |
          oct(AttrId::oct4);
@@ -545,25 +607,24 @@ uint32_t Encoder::service(const RowValues& row) {
   return cls(AttrId::proto) << 16 | std::min(cls(AttrId::lport), cls(AttrId::rport));
 }
 
-size_t Encoder::cache_class(const PeerCache& peers, size_t i, uint32_t svc) const {
-  if (!opt_.peer_by_service) return i;
+size_t Encoder::service_view_position(const std::vector<uint32_t>& services, size_t i,
+                                      uint32_t svc) {
   // Entry i's place among the entries of its own group (same service or not), after the
   // same-service group when it is not in it.
-  const bool same = peers.services[i] == svc;
+  const bool same = services[i] == svc;
   size_t k = 0;
-  for (size_t j = 0; j < peers.size(); ++j) {
-    const bool other_group = (peers.services[j] == svc) != same;
+  for (size_t j = 0; j < services.size(); ++j) {
+    const bool other_group = (services[j] == svc) != same;
     if (other_group ? !same : j < i) ++k;  // the same-service group comes first
   }
   return k;
 }
 
-size_t Encoder::cache_entry(const PeerCache& peers, size_t k, uint32_t svc) const {
-  if (!opt_.peer_by_service) return k;
+size_t Encoder::service_view_entry(const std::vector<uint32_t>& services, size_t k, uint32_t svc) {
   for (int pass = 0; pass < 2; ++pass)  // the same-service entries, then the others
-    for (size_t j = 0; j < peers.size(); ++j)
-      if ((peers.services[j] == svc) == (pass == 0) && k-- == 0) return j;
-  return peers.size();
+    for (size_t j = 0; j < services.size(); ++j)
+      if ((services[j] == svc) == (pass == 0) && k-- == 0) return j;
+  return services.size();
 }
 
 void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const {
@@ -580,10 +641,12 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
     ips.erase(ips.begin() + static_cast<std::ptrdiff_t>(at));
     uses.erase(uses.begin() + static_cast<std::ptrdiff_t>(at));
     svcs.erase(svcs.begin() + static_cast<std::ptrdiff_t>(at));
+    peers.ports.erase(peers.ports.begin() + static_cast<std::ptrdiff_t>(at));
   } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
     ips.resize(cap - 1);
     uses.resize(cap - 1);
     svcs.resize(cap - 1);
+    peers.ports.resize(cap - 1);
   }
   size_t pos = 0;
   if (opt_.peer_by_uses)
@@ -591,6 +654,9 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   ips.insert(ips.begin() + static_cast<std::ptrdiff_t>(pos), remote);
   uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);
   svcs.insert(svcs.begin() + static_cast<std::ptrdiff_t>(pos), service(row));
+  auto cls = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]); };
+  peers.ports.insert(peers.ports.begin() + static_cast<std::ptrdiff_t>(pos),
+                     cls(AttrId::lport) << 16 | cls(AttrId::rport));
 }
 
 FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache& peers,
@@ -603,8 +669,21 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache&
       std::clamp<int64_t>(cls(AttrId::proto), 0, static_cast<int64_t>(protocols_.size()) - 1);
   r.pr = protocols_.empty() ? proto::tcp : protocols_[pc];
   const bool out = cls(AttrId::dir) == 1;
-  uint16_t local = decode_port(cls(AttrId::lport), gen),
-           remote = decode_port(cls(AttrId::rport), gen);
+  int64_t lc = cls(AttrId::lport), rc = cls(AttrId::rport);
+  if (keep_ports_ > 0) {
+    // A returning peer with its last service keeps its last port classes at the fitted rate.
+    const int64_t npop = static_cast<int64_t>(popular_.size()), peer = cls(AttrId::peer);
+    if (peer > npop && peer - npop <= static_cast<int64_t>(peers.size())) {
+      const uint32_t svc = service(row);
+      const size_t j =
+          service_view_entry(peers.services, static_cast<size_t>(peer - npop - 1), svc);
+      if (j < peers.size() && peers.services[j] == svc && gen.uniform() < keep_ports_) {
+        lc = peers.ports[j] >> 16;
+        rc = peers.ports[j] & 0xFFFF;
+      }
+    }
+  }
+  uint16_t local = decode_port(lc, gen), remote = decode_port(rc, gen);
   if (r.pr == proto::icmp) (out ? local : remote) = 0;  // ICMP: source port 0
   const uint32_t rip = remote_ip(row, peers);
   r.sa = out ? host : rip;
@@ -652,18 +731,21 @@ nlohmann::json Encoder::to_json() const {
     for (auto [p, n] : port_table_[b]) top.push_back({p, n});
     ports.push_back({{"class", 1024 + b}, {"total", port_class_total_[b]}, {"top", top}});
   }
-  return {{"options", opt_.to_json()},
-          {"day_start", day_start_},
-          {"protocols", protocols_},
-          {"tos_values", tos_values_},
-          {"default_flags", default_flags_},
-          {"dt", dt_.to_json()},
-          {"td", td_.to_json()},
-          {"pkt", pkt_.to_json()},
-          {"bytes", bytes_.to_json()},
-          {"one_packet_zero_duration", one_pkt_zero_td_},
-          {"popular_peers", popular},
-          {"port_classes", ports}};
+  nlohmann::json j = {{"options", opt_.to_json()},
+                      {"day_start", day_start_},
+                      {"protocols", protocols_},
+                      {"tos_values", tos_values_},
+                      {"default_flags", default_flags_},
+                      {"dt", dt_.to_json()},
+                      {"td", td_.to_json()},
+                      {"pkt", pkt_.to_json()},
+                      {"bytes", bytes_.to_json()},
+                      {"one_packet_zero_duration", one_pkt_zero_td_},
+                      {"popular_peers", popular},
+                      {"port_classes", ports}};
+  if (!popular_services_.empty()) j["popular_services"] = popular_services_;
+  if (opt_.peer_by_service) j["keep_ports"] = keep_ports_;
+  return j;
 }
 
 Encoder Encoder::from_json(const nlohmann::json& j) {
@@ -710,6 +792,25 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
   STAN_CHECK(static_cast<int64_t>(e.popular_.size()) <= std::max(0, e.opt_.popular_peers),
              "model encoding: ", e.popular_.size(), " popular peers, the options allow ",
              e.opt_.popular_peers);
+  // Absent in model files written before returning peers kept their port classes: never.
+  if (j.contains("keep_ports")) {
+    STAN_CHECK(e.opt_.peer_by_service, part,
+               ": 'keep_ports' needs the options' peer_match 'service'");
+    e.keep_ports_ = get_double(j, part, "keep_ports", 0, 1);
+  }
+  // Absent in model files written before popular remotes had a service: list order.
+  if (j.contains("popular_services")) {
+    STAN_CHECK(e.opt_.peer_by_service, part,
+               ": 'popular_services' needs the options' peer_match 'service'");
+    const int64_t most = (int64_t{255} << 16) | (kPortClasses - 1);
+    for (int64_t v : get_int_array(j, part, "popular_services", e.popular_.size(), 0, most)) {
+      STAN_CHECK((v & 0xFFFF) < kPortClasses, part, ": 'popular_services' holds ", v,
+                 ", whose port class ", v & 0xFFFF, " is not below ", kPortClasses);
+      e.popular_services_.push_back(static_cast<uint32_t>(v));
+    }
+    STAN_CHECK(e.popular_services_.size() == e.popular_.size(), part, ": 'popular_services' has ",
+               e.popular_services_.size(), " entries for ", e.popular_.size(), " popular peers");
+  }
   const int64_t nbuckets = kPortClasses - 1024;
   e.port_table_.assign(nbuckets, {});
   e.port_class_total_.assign(nbuckets, 0);

@@ -75,13 +75,16 @@ inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 // recent first; or most used first, ties most recent first, so that a host's favourite remotes
 // keep their classes whatever it does in between. Each peer also keeps the service of its last
 // flow (Encoder::service), by which the peer classes can look up the peers of the row's service
-// first (EncodingOptions::peer_by_service).
+// first (EncodingOptions::peer_by_service), and the port classes of that flow (local << 16 |
+// remote).
 struct PeerCache {
   std::vector<uint32_t> ips;
   std::vector<uint32_t> uses;
   std::vector<uint32_t> services;
+  std::vector<uint32_t> ports;
   PeerCache() = default;
-  PeerCache(std::initializer_list<uint32_t> l) : ips(l), uses(l.size(), 1), services(l.size(), 0) {}
+  PeerCache(std::initializer_list<uint32_t> l)
+      : ips(l), uses(l.size(), 1), services(l.size(), 0), ports(l.size(), 0) {}
   size_t size() const { return ips.size(); }
   uint32_t operator[](size_t i) const { return ips[i]; }
 };
@@ -167,7 +170,9 @@ class Encoder {
   void write_attr(const AttrSpec& a, const RowValues& row, float* out) const;
 
   // Builds the record of a generated row for `host`. `peers` is the host's cache (for peer
-  // choices). Ports are drawn inside their class from the fitted within-class frequencies.
+  // choices). Ports are drawn inside their class from the fitted within-class frequencies. A
+  // returning peer with its last service keeps its last port classes at the fitted rate
+  // keep_ports() (one more draw, only for such rows), as real clients' ports run on in sequence.
   FlowRecord decode(const RowValues& row, uint32_t host, const PeerCache& peers,
                     Generator& gen) const;
   // Remote address of a row (from the cache or the octets).
@@ -214,6 +219,9 @@ class Encoder {
   const std::vector<uint8_t>& protocols() const { return protocols_; }
   const std::vector<uint8_t>& tos_values() const { return tos_values_; }
   bool one_packet_zero_duration() const { return one_pkt_zero_td_; }
+  // With peer_by_service: the training hosts' share of returns to a peer with its last service
+  // that also keep its last port classes (0: the port classes are always the row's).
+  double keep_ports() const { return keep_ports_; }
 
  private:
   // Attribute a applies where attribute `by` has class `value`; by == AttrId::count: always.
@@ -224,12 +232,13 @@ class Encoder {
   };
   AppliesRule applies_rule(AttrId a) const;
   void layout();
-  void fit_popular(const std::vector<HostStream>& streams);
-  // The peer classes' view of a host's cache for a row of service `svc`: the class offset
-  // (0-based, after new and popular) of cache entry i, and the cache entry of class offset k
-  // (peers.size() when there is none).
-  size_t cache_class(const PeerCache& peers, size_t i, uint32_t svc) const;
-  size_t cache_entry(const PeerCache& peers, size_t k, uint32_t svc) const;
+  void fit_popular(const FlowTable& table, const std::vector<HostStream>& streams);
+  // A list of peers (cache or popular) as a row of service `svc` sees it: the entries of that
+  // service first, then the others, each group in list order. `services`: each entry's service.
+  // The place in that view of entry i, and the entry at place k (services.size(): none).
+  static size_t service_view_position(const std::vector<uint32_t>& services, size_t i,
+                                      uint32_t svc);
+  static size_t service_view_entry(const std::vector<uint32_t>& services, size_t k, uint32_t svc);
   uint16_t decode_port(int64_t cls, Generator& gen) const;
 
   EncodingOptions opt_;
@@ -239,8 +248,12 @@ class Encoder {
   std::vector<uint8_t> protocols_, tos_values_, default_flags_;
   std::vector<uint32_t> popular_;
   std::unordered_map<uint32_t, int64_t> popular_rank_;  // address -> 0-based rank
+  // With peer_by_service: each popular remote's service (its training flows' most frequent), so
+  // that the popular classes of a row list the remotes of its service first; empty: list order.
+  std::vector<uint32_t> popular_services_;
   Scaler dt_, td_, pkt_, bytes_;
   bool one_pkt_zero_td_ = false;
+  double keep_ports_ = 0;
   // Per port class >= 1024: the most frequent ports inside it and their counts; the rest of
   // the class's count is spread uniformly.
   std::vector<std::vector<std::pair<uint16_t, double>>> port_table_;

@@ -247,6 +247,38 @@ TEST_CASE("eval: errors name the problem", "[eval]") {
                   stan::Error);
 }
 
+TEST_CASE("eval: returns to a remote keep or change its service and port classes", "[eval]") {
+  // One host, remote A: TCP 443 from port 40000, again from 40001 (same classes), from 50000
+  // (same service, another local port class), then UDP 53 (another service); remote B once.
+  FlowTable t;
+  const uint32_t host = ip("42.219.1.1"), A = ip("60.0.0.1"), B = ip("60.0.0.2");
+  auto flow = [&](uint32_t remote, uint16_t sp, uint16_t dp, uint8_t pr) {
+    FlowRecord r;
+    r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
+    r.sa = host;
+    r.da = remote;
+    r.sp = sp;
+    r.dp = dp;
+    r.pr = pr;
+    r.pkt = 1;
+    r.byt = 80;
+    t.rows.push_back(r);
+  };
+  flow(A, 40000, 443, stan::proto::tcp);
+  flow(B, 40000, 443, stan::proto::tcp);
+  flow(A, 40001, 443, stan::proto::tcp);
+  flow(A, 50000, 443, stan::proto::tcp);
+  flow(A, 50000, 53, stan::proto::udp);
+  const stan::EvalResult r = stan::evaluate({&t, &t, nullptr, nullptr, "", "", "", ""});
+  const stan::SideSummary& s = r.real();
+  CHECK(s.returns_share == Approx(3.0 / 5.0));        // A's 2nd, 3rd and 4th flows
+  CHECK(s.return_same_service == Approx(2.0 / 3.0));  // TCP 443, TCP 443, then UDP 53
+  CHECK(s.return_same_ports == Approx(1.0 / 3.0));    // only 40001 shares 40000's class
+  const std::string text = stan::format_eval_table(r);
+  CHECK_THAT(text, Contains("of them: the remote's last service"));
+  CHECK(stan::eval_to_json(r).at("sides").at("real").at("return_same_ports") == Approx(1.0 / 3.0));
+}
+
 TEST_CASE("eval: owner host lists", "[eval]") {
   const auto dir = std::filesystem::temp_directory_path() / "stan_test_eval_hosts";
   std::filesystem::create_directories(dir);

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -173,30 +174,33 @@ TEST_CASE("generate: popular peers are drawn as shared addresses, the same at an
   fs::remove_all(dir);
 }
 
-TEST_CASE("generate: peers matched by service come back with their service",
+TEST_CASE("generate: peers matched by service come back with their service and port classes",
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("service");
-  // Share of a host's flows to a remote it used before that keep that remote's last service
-  // (protocol and lower port class), over the generated hosts' streams.
-  auto same_service = [](const std::string& path) {
+  // Shares of a host's flows to a remote it used before that keep that remote's last service
+  // (protocol and lower port class) and its last port classes, over the generated hosts' streams.
+  auto returns = [](const std::string& path) {
     FlowTable t = read_flows(path, ReadOptions{});
     OwnerSelector owners;
-    int64_t repeats = 0, same = 0;
+    int64_t repeats = 0, same = 0, same_ports = 0;
     for (const HostStream& s : build_host_streams(t, owners)) {
-      std::map<uint32_t, std::pair<uint8_t, int>> last;  // remote -> protocol, lower port class
+      std::map<uint32_t, std::array<int64_t, 3>> last;  // remote -> protocol, port classes
       for (const HostFlow& f : s.flows) {
-        const std::pair<uint8_t, int> svc{
-            t.rows[f.row].pr, std::min(port_class(f.local_port), port_class(f.remote_port))};
+        const std::array<int64_t, 3> now{t.rows[f.row].pr, port_class(f.local_port),
+                                         port_class(f.remote_port)};
         const auto it = last.find(f.remote_ip);
         if (it != last.end()) {
+          const std::array<int64_t, 3>& was = it->second;
           ++repeats;
-          same += it->second == svc;
+          same += was[0] == now[0] && std::min(was[1], was[2]) == std::min(now[1], now[2]);
+          same_ports += was == now;
         }
-        last[f.remote_ip] = svc;
+        last[f.remote_ip] = now;
       }
     }
     REQUIRE(repeats > 50);
-    return static_cast<double>(same) / static_cast<double>(repeats);
+    const double n = static_cast<double>(repeats);
+    return std::pair{static_cast<double>(same) / n, static_cast<double>(same_ports) / n};
   };
   auto trained = [&](bool by_service) {
     PrepareOptions po = small_options();
@@ -226,11 +230,16 @@ TEST_CASE("generate: peers matched by service come back with their service",
   REQUIRE(on.encoder().options().peer_by_service);
   const std::string a = generate(on, dir + "/a.csv", 64);
   REQUIRE(generate(on, dir + "/b.csv", 1) == a);  // the decode's view needs no batch
-  const double with = same_service(dir + "/a.csv");
+  const auto [with, with_ports] = returns(dir + "/a.csv");
   StanModel off = trained(false);
   generate(off, dir + "/c.csv", 64);
-  const double without = same_service(dir + "/c.csv");
+  const auto [without, without_ports] = returns(dir + "/c.csv");
   INFO("same service on return: matched " << with << ", cache order " << without);
+  INFO("same port classes on return: " << with_ports << " and " << without_ports);
   REQUIRE(with > without + 0.1);
+  // Matched by service, a returning peer also keeps its last port classes at the training
+  // hosts' rate (Encoder::keep_ports).
+  REQUIRE(on.encoder().keep_ports() > 0.3);
+  REQUIRE(with_ports > without_ports + 0.1);
   fs::remove_all(dir);
 }

@@ -226,7 +226,7 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
   nlohmann::json j = o.to_json();
   REQUIRE(j.at("peer_match") == "service");
   REQUIRE(EncodingOptions::from_json(j).peer_by_service);
-  REQUIRE(EncodingOptions::recommended().peer_by_service);
+  REQUIRE_FALSE(EncodingOptions::recommended().peer_by_service);
   j.erase("peer_match");
   REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_service);
   j["peer_match"] = "port";
@@ -238,6 +238,7 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
   auto real = build_host_streams(table, owners);
   EncodingOptions ro = EncodingOptions::recommended();
   ro.peer_cache = 4;
+  ro.peer_by_service = true;
   Encoder enc(ro);
   enc.fit(table, real);
   int64_t hits = 0, rows = 0;
@@ -375,6 +376,152 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
   bad = enc.to_json();
   bad["options"]["popular_peers"] = -1;
   REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("'popular_peers' is -1"));
+}
+
+TEST_CASE("encoding: a returning peer keeps its last port classes at the fitted rate",
+          "[realism][peers]") {
+  // One host, remote A on TCP 443 from local ports 40000, 40010 (the same class), 50000 (another
+  // class), 50010 (the same as the last): of 3 returns with A's last service, 2 keep its classes.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (uint16_t sp : {40000, 40010, 50000, 50010}) {
+    FlowRecord r;
+    r.te = ++te;
+    r.sa = host;
+    r.da = A;
+    r.sp = sp;
+    r.dp = 443;
+    r.pr = proto::tcp;
+    r.pkt = 1;
+    r.byt = 80;
+    t.rows.push_back(r);
+  }
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  EncodingOptions o;
+  o.peer_by_uses = true;
+  o.peer_by_service = true;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  REQUIRE(enc.keep_ports() == Approx(2.0 / 3.0));
+  o.peer_by_service = false;
+  Encoder plain(o);
+  plain.fit(t, streams);
+  REQUIRE(plain.keep_ports() == 0);
+  REQUIRE_FALSE(plain.to_json().contains("keep_ports"));
+
+  // Decoding a return to A with its service: at rate 1 the record takes A's last classes, at
+  // rate 0 the row's own.
+  PeerCache peers;
+  const HostFlow& f0 = streams[0].flows[0];
+  RowValues first = enc.encode(t.rows[f0.row], f0, 0, peers);
+  enc.update_peers(peers, A, first);
+  REQUIRE(peers.ports[0] == (static_cast<uint32_t>(port_class(40000)) << 16 | 443));
+  RowValues back = first;
+  back.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(60000));
+  back.v[static_cast<int>(AttrId::peer)] = 1;  // no popular remotes: the cache's first
+  back.valid[static_cast<int>(AttrId::oct1)] = false;
+  auto local_class = [&](double rate) {
+    nlohmann::json j = enc.to_json();
+    j["keep_ports"] = rate;
+    const Encoder e = Encoder::from_json(j);
+    Generator g(3);
+    const FlowRecord r = e.decode(back, host, peers, g);
+    REQUIRE(r.da == A);
+    REQUIRE(r.dp == 443);
+    return port_class(r.sp);
+  };
+  REQUIRE(local_class(1.0) == port_class(40000));
+  REQUIRE(local_class(0.0) == port_class(60000));
+  // Another service (UDP) is not a return with A's service: the row's classes stay.
+  back.v[static_cast<int>(AttrId::proto)] = 1;
+  REQUIRE(local_class(1.0) == port_class(60000));
+
+  // Stored with the model and checked on load.
+  nlohmann::json j = enc.to_json();
+  REQUIRE(j.at("keep_ports") == Approx(2.0 / 3.0));
+  REQUIRE(Encoder::from_json(j).keep_ports() == Approx(2.0 / 3.0));
+  j["keep_ports"] = 1.5;
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'keep_ports'"));
+  j["keep_ports"] = 0.5;
+  j["options"]["peer_match"] = "any";
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("needs the options' peer_match"));
+}
+
+TEST_CASE("encoding: popular remotes matched by service list those of the row's service first",
+          "[realism][peers]") {
+  // Four hosts; each talks to W (TCP 443) twice, then to R (UDP 53); host 1 then asks W on UDP
+  // 53. W has more flows than R, so it is the first popular remote, and its service is TCP 443.
+  FlowTable t;
+  const uint32_t W = 0x08080808, R = 0x01010101;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto flow = [&](uint32_t host, uint32_t remote, bool web) {
+    FlowRecord r;
+    r.te = ++te;
+    r.sa = host;
+    r.da = remote;
+    r.sp = 40000;
+    r.dp = web ? 443 : 53;
+    r.pr = web ? proto::tcp : proto::udp;
+    r.pkt = 1;
+    r.byt = 80;
+    t.rows.push_back(r);
+  };
+  const uint32_t first = (42u << 24) | (219u << 16) | 1;
+  for (uint32_t h = 1; h <= 4; ++h) {
+    const uint32_t host = (42u << 24) | (219u << 16) | h;
+    flow(host, W, true);
+    flow(host, W, true);
+    flow(host, R, false);
+  }
+  flow(first, W, false);
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  REQUIRE(streams.size() == 4);
+  auto fitted = [&](bool by_service) {
+    EncodingOptions o;
+    o.peer_cache = 0;  // every flow to a popular remote has its popular class
+    o.popular_peers = 16;
+    o.popular_min_hosts = 3;
+    o.peer_by_service = by_service;
+    Encoder enc(o);
+    enc.fit(t, streams);
+    REQUIRE(enc.popular_peers() == std::vector<uint32_t>{W, R});
+    return enc;
+  };
+  auto targets = [&](const Encoder& enc) {
+    std::vector<int> out;
+    for (const HostFlow& f : streams[0].flows) {  // host 1
+      RowValues row = enc.encode(t.rows[f.row], f, 0, {});
+      out.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+      REQUIRE(enc.remote_ip(row, {}) == f.remote_ip);
+      Generator g(1);
+      REQUIRE(enc.decode(row, first, {}, g).da == f.remote_ip);
+    }
+    return out;
+  };
+  const Encoder by_service = fitted(true);
+  // W on TCP 443: first; R on UDP 53: first of its service; W on UDP 53: after R.
+  REQUIRE(targets(by_service) == std::vector<int>{1, 1, 1, 2});
+  REQUIRE(targets(fitted(false)) == std::vector<int>{1, 1, 2, 1});
+
+  // The services are stored with the model and checked on load.
+  nlohmann::json j = by_service.to_json();
+  REQUIRE(j.at("popular_services").size() == 2);
+  REQUIRE(j.at("popular_services")[0] != j.at("popular_services")[1]);
+  REQUIRE(targets(Encoder::from_json(j)) == std::vector<int>{1, 1, 1, 2});
+  REQUIRE_FALSE(fitted(false).to_json().contains("popular_services"));
+  nlohmann::json bad = j;
+  bad["popular_services"].push_back(0);
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("'popular_services'"));
+  bad = j;
+  bad["popular_services"][0] = 1700;  // port class 1700: beyond the 1670 classes
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad),
+                      Catch::Contains("port class 1700 is not below 1670"));
+  bad = j;
+  bad["options"]["peer_match"] = "any";
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("needs the options' peer_match"));
 }
 
 TEST_CASE("encoding: a model file without popular peers keeps the old peer layout",
