@@ -850,9 +850,10 @@ std::string Encoder::describe() const {
   os << "encoding: zero_decisions=" << opt_.zero_decisions << " censor=" << opt_.censor
      << " bytes_per_packet=" << opt_.bytes_per_packet << " flags_tos=" << opt_.flags_tos
      << " peer_cache=" << opt_.peer_cache << (opt_.peer_by_uses ? " (by uses)" : "")
-     << (opt_.peer_by_service ? " (service first)" : "") << " popular_peers=" << popular_.size()
-     << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width
-     << " sigma_floor=" << opt_.sigma_floor << "\n";
+     << (opt_.peer_by_service ? " (service first, ports kept " + std::to_string(keep_ports_) + ")"
+                              : std::string())
+     << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
+     << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
   sc("inter-arrival (s)", dt_);
   sc("duration (s)", td_);
