@@ -278,14 +278,9 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
     for (const HostStream& s : streams) {
       last.clear();
       for (const HostFlow& f : s.flows) {
-        RowValues row;
-        const auto pit = std::find(protocols_.begin(), protocols_.end(), table.rows[f.row].pr);
-        row.v[static_cast<int>(AttrId::proto)] =
-            pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin());
+        const RowValues row = service_row(table.rows[f.row].pr, f);
         const uint32_t lc = static_cast<uint32_t>(port_class(f.local_port)),
                        rc = static_cast<uint32_t>(port_class(f.remote_port));
-        row.v[static_cast<int>(AttrId::lport)] = lc;
-        row.v[static_cast<int>(AttrId::rport)] = rc;
         const std::pair<uint32_t, uint32_t> now{service(row), lc << 16 | rc};
         const auto [it, first] = last.try_emplace(f.remote_ip, now);
         if (!first && it->second.first == now.first) {
@@ -349,13 +344,7 @@ void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>&
     for (const HostFlow& f : s.flows) {
       const auto it = popular_rank_.find(f.remote_ip);
       if (it == popular_rank_.end()) continue;
-      RowValues row;
-      const auto pit = std::find(protocols_.begin(), protocols_.end(), table.rows[f.row].pr);
-      row.v[static_cast<int>(AttrId::proto)] =
-          pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin());
-      row.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(f.local_port));
-      row.v[static_cast<int>(AttrId::rport)] = static_cast<double>(port_class(f.remote_port));
-      ++services[static_cast<size_t>(it->second)][service(row)];
+      ++services[static_cast<size_t>(it->second)][service(service_row(table.rows[f.row].pr, f))];
     }
   for (const auto& counts : services) {
     std::pair<int64_t, uint32_t> best{0, 0};  // (-flows, service)
@@ -600,6 +589,16 @@ uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const 
   auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
   return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 |
          oct(AttrId::oct4);
+}
+
+RowValues Encoder::service_row(uint8_t pr, const HostFlow& f) const {
+  RowValues row;
+  const auto pit = std::find(protocols_.begin(), protocols_.end(), pr);
+  row.v[static_cast<int>(AttrId::proto)] =
+      pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin());
+  row.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(f.local_port));
+  row.v[static_cast<int>(AttrId::rport)] = static_cast<double>(port_class(f.remote_port));
+  return row;
 }
 
 uint32_t Encoder::service(const RowValues& row) {

@@ -233,6 +233,8 @@ class Encoder {
   AppliesRule applies_rule(AttrId a) const;
   void layout();
   void fit_popular(const FlowTable& table, const std::vector<HostStream>& streams);
+  // A row with only the protocol class and port classes of a flow set (for service()).
+  RowValues service_row(uint8_t pr, const HostFlow& f) const;
   // A list of peers (cache or popular) as a row of service `svc` sees it: the entries of that
   // service first, then the others, each group in list order. `services`: each entry's service.
   // The place in that view of entry i, and the entry at place k (services.size(): none).

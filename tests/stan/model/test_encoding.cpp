@@ -57,6 +57,53 @@ TEST_CASE("encoding: encode then decode gives the record back", "[stan][encoding
   REQUIRE(again.columns() == enc.columns());
 }
 
+namespace {
+
+// A one-packet outgoing flow from host:sp at te: to remote's TCP 443 (web) or UDP 53.
+FlowRecord web_or_dns(int64_t te, uint32_t host, uint32_t remote, bool web, uint16_t sp = 40000) {
+  FlowRecord r;
+  r.te = te;
+  r.sa = host;
+  r.da = remote;
+  r.sp = sp;
+  r.dp = web ? 443 : 53;
+  r.pr = web ? proto::tcp : proto::udp;
+  r.pkt = 1;
+  r.byt = 80;
+  return r;
+}
+
+// Encodes the sample's first 5000 flows with options `o` and a 4-peer cache: every remote comes
+// back from the cache, the popular remotes or the octets, the cache keeps its bound and order,
+// and the sample's hosts reuse peers.
+void check_sample_peers(EncodingOptions o) {
+  o.peer_cache = 4;
+  FlowTable table = read_flows(sample_path(), ReadOptions{false, 5000});
+  OwnerSelector owners;
+  auto streams = build_host_streams(table, owners);
+  Encoder enc(o);
+  enc.fit(table, streams);
+  int64_t hits = 0, rows = 0;
+  for (const HostStream& st : streams) {
+    PeerCache peers;
+    for (const HostFlow& f : st.flows) {
+      RowValues row = enc.encode(table.rows[f.row], f, 0, peers);
+      REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
+      hits += row.v[static_cast<int>(AttrId::peer)] > 0;
+      ++rows;
+      enc.update_peers(peers, f.remote_ip, row);
+      REQUIRE(peers.size() <= 4);
+      REQUIRE(peers.services.size() == peers.size());
+      REQUIRE(peers.ports.size() == peers.size());
+      if (o.peer_by_uses)
+        REQUIRE(std::is_sorted(peers.uses.begin(), peers.uses.end(), std::greater<>()));
+    }
+  }
+  REQUIRE(hits > rows / 4);  // the sample's hosts reuse peers
+}
+
+}  // namespace
+
 TEST_CASE("encoding: peer-cache targets on a hand-made stream", "[realism][peers]") {
   // One host talks to A, B, A, C, B, B (remote addresses), one flow a second.
   FlowTable t;
@@ -128,30 +175,9 @@ TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in
   REQUIRE(run(true, 8, {A, A, B, B, B}).ips == std::vector<uint32_t>{B, A});
 
   // Real streams: every remote comes back from the uses-ordered cache or the octets.
-  {
-    FlowTable table = read_flows(sample_path(), ReadOptions{false, 5000});
-    OwnerSelector owners;
-    auto streams = build_host_streams(table, owners);
-    EncodingOptions o;
-    o.peer_cache = 4;
-    o.peer_by_uses = true;
-    Encoder enc(o);
-    enc.fit(table, streams);
-    int64_t hits = 0, rows = 0;
-    for (const HostStream& st : streams) {
-      PeerCache peers;
-      for (const HostFlow& f : st.flows) {
-        RowValues row = enc.encode(table.rows[f.row], f, 0, peers);
-        REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
-        hits += row.v[static_cast<int>(AttrId::peer)] > 0;
-        ++rows;
-        enc.update_peers(peers, f.remote_ip, row);
-        REQUIRE(peers.size() <= 4);
-        REQUIRE(std::is_sorted(peers.uses.begin(), peers.uses.end(), std::greater<>()));
-      }
-    }
-    REQUIRE(hits > rows / 4);  // the sample's hosts reuse peers
-  }
+  EncodingOptions ro;
+  ro.peer_by_uses = true;
+  check_sample_peers(ro);
 
   // The order is stored with the model; files without it (older) mean recency; others are refused.
   EncodingOptions o;
@@ -174,18 +200,7 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
   int64_t te = 1460332800;  // 2016-04-11 00:00:00
   const std::vector<std::pair<uint32_t, bool>> seq{{A, true},  {A, true}, {B, false}, {C, true},
                                                    {B, false}, {C, true}, {A, false}, {B, false}};
-  for (auto [remote, web] : seq) {
-    FlowRecord r;
-    r.te = ++te;
-    r.sa = host;
-    r.da = remote;
-    r.sp = 40000;
-    r.dp = web ? 443 : 53;
-    r.pr = web ? proto::tcp : proto::udp;
-    r.pkt = 1;
-    r.byt = 80;
-    t.rows.push_back(r);
-  }
+  for (auto [remote, web] : seq) t.rows.push_back(web_or_dns(++te, host, remote, web));
   OwnerSelector owners;
   auto streams = build_host_streams(t, owners);
   REQUIRE(streams.size() == 1);
@@ -234,25 +249,9 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
                       Catch::Contains("'peer_match' is 'port' (expected 'any' or 'service')"));
 
   // Real streams: every remote comes back from the service-matched cache or the octets.
-  FlowTable table = read_flows(sample_path(), ReadOptions{false, 5000});
-  auto real = build_host_streams(table, owners);
   EncodingOptions ro = EncodingOptions::recommended();
-  ro.peer_cache = 4;
   ro.peer_by_service = true;
-  Encoder enc(ro);
-  enc.fit(table, real);
-  int64_t hits = 0, rows = 0;
-  for (const HostStream& st : real) {
-    PeerCache peers;
-    for (const HostFlow& f : st.flows) {
-      RowValues row = enc.encode(table.rows[f.row], f, 0, peers);
-      REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
-      hits += row.v[static_cast<int>(AttrId::peer)] > 0;
-      ++rows;
-      enc.update_peers(peers, f.remote_ip, row);
-    }
-  }
-  REQUIRE(hits > rows / 4);
+  check_sample_peers(ro);
 }
 
 TEST_CASE("encoding: popular peers are shared across hosts, after the host's own cache",
@@ -385,18 +384,8 @@ TEST_CASE("encoding: a returning peer keeps its last port classes at the fitted 
   FlowTable t;
   const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304;
   int64_t te = 1460332800;  // 2016-04-11 00:00:00
-  for (uint16_t sp : {40000, 40010, 50000, 50010}) {
-    FlowRecord r;
-    r.te = ++te;
-    r.sa = host;
-    r.da = A;
-    r.sp = sp;
-    r.dp = 443;
-    r.pr = proto::tcp;
-    r.pkt = 1;
-    r.byt = 80;
-    t.rows.push_back(r);
-  }
+  for (uint16_t sp : {40000, 40010, 50000, 50010})
+    t.rows.push_back(web_or_dns(++te, host, A, true, sp));
   OwnerSelector owners;
   auto streams = build_host_streams(t, owners);
   EncodingOptions o;
@@ -457,16 +446,7 @@ TEST_CASE("encoding: popular remotes matched by service list those of the row's 
   const uint32_t W = 0x08080808, R = 0x01010101;
   int64_t te = 1460332800;  // 2016-04-11 00:00:00
   auto flow = [&](uint32_t host, uint32_t remote, bool web) {
-    FlowRecord r;
-    r.te = ++te;
-    r.sa = host;
-    r.da = remote;
-    r.sp = 40000;
-    r.dp = web ? 443 : 53;
-    r.pr = web ? proto::tcp : proto::udp;
-    r.pkt = 1;
-    r.byt = 80;
-    t.rows.push_back(r);
+    t.rows.push_back(web_or_dns(++te, host, remote, web));
   };
   const uint32_t first = (42u << 24) | (219u << 16) | 1;
   for (uint32_t h = 1; h <= 4; ++h) {
