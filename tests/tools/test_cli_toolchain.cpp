@@ -299,9 +299,18 @@ TEST_CASE("cli toolchain: an interrupted .nfcapd output leaves no folder and no 
           tmp = e.path().string();
       if (tmp.empty()) ::usleep(50 * 1000);
     }
+    // The collector, writing into the folder: its log may appear a moment before its command
+    // line does (between fork and exec), so wait for it; on failure stop the long run first.
+    bool running = !tmp.empty();
+    for (int i = 0; i < 500 && running && !process_running_with(tmp); ++i) ::usleep(20 * 1000);
+    running = running && process_running_with(tmp);
+    if (!running) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
     REQUIRE(!tmp.empty());
-    REQUIRE(process_running_with(tmp));  // the collector, writing into the folder
-    ::usleep(300 * 1000);                // flows on their way to it
+    REQUIRE(running);
+    ::usleep(300 * 1000);  // flows on their way to it
     ::kill(pid, sig);
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
