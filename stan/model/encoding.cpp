@@ -279,9 +279,7 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
       last.clear();
       for (const HostFlow& f : s.flows) {
         const RowValues row = service_row(table.rows[f.row].pr, f);
-        const uint32_t lc = static_cast<uint32_t>(port_class(f.local_port)),
-                       rc = static_cast<uint32_t>(port_class(f.remote_port));
-        const std::pair<uint32_t, uint32_t> now{service(row), lc << 16 | rc};
+        const std::pair<uint32_t, uint32_t> now{service(row), port_classes(row)};
         const auto [it, first] = last.try_emplace(f.remote_ip, now);
         if (!first && it->second.first == now.first) {
           ++same_service;
@@ -308,49 +306,6 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
       port_table_[b].emplace_back(per[b][i].second, static_cast<double>(-per[b][i].first));
   }
   layout();
-}
-
-void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>& streams) {
-  popular_.clear();
-  popular_rank_.clear();
-  popular_services_.clear();
-  if (opt_.popular_peers <= 0) return;
-  // Per remote address: the training hosts that talk to it, and its flows.
-  struct Count {
-    int64_t hosts = 0, flows = 0;
-    uint32_t last_host = 0;
-    bool seen = false;
-  };
-  std::unordered_map<uint32_t, Count> by_remote;
-  for (const HostStream& s : streams)
-    for (const HostFlow& f : s.flows) {
-      Count& c = by_remote[f.remote_ip];
-      ++c.flows;
-      if (!c.seen || c.last_host != s.host) ++c.hosts;  // streams hold one host each
-      c.seen = true;
-      c.last_host = s.host;
-    }
-  std::vector<std::tuple<int64_t, int64_t, uint32_t>> rank;
-  for (const auto& [ip, c] : by_remote)
-    if (c.hosts >= std::max(1, opt_.popular_min_hosts)) rank.emplace_back(-c.hosts, -c.flows, ip);
-  std::sort(rank.begin(), rank.end());
-  if (rank.size() > static_cast<size_t>(opt_.popular_peers)) rank.resize(opt_.popular_peers);
-  for (const auto& [h, n, ip] : rank) popular_.push_back(ip);
-  for (size_t i = 0; i < popular_.size(); ++i) popular_rank_[popular_[i]] = static_cast<int64_t>(i);
-  if (!opt_.peer_by_service) return;
-  // Each popular remote's service: the one most of its training flows have (ties: the lowest).
-  std::vector<std::unordered_map<uint32_t, int64_t>> services(popular_.size());
-  for (const HostStream& s : streams)
-    for (const HostFlow& f : s.flows) {
-      const auto it = popular_rank_.find(f.remote_ip);
-      if (it == popular_rank_.end()) continue;
-      ++services[static_cast<size_t>(it->second)][service(service_row(table.rows[f.row].pr, f))];
-    }
-  for (const auto& counts : services) {
-    std::pair<int64_t, uint32_t> best{0, 0};  // (-flows, service)
-    for (const auto& [svc, n] : counts) best = std::min(best, {-n, svc});
-    popular_services_.push_back(best.second);
-  }
 }
 
 // ---- encoding ---------------------------------------------------------------------------
@@ -572,92 +527,6 @@ uint16_t Encoder::decode_port(int64_t cls, Generator& gen) const {
   return static_cast<uint16_t>(base + gen.randint(width));
 }
 
-uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const {
-  const int64_t peer =
-      find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
-  const int64_t npop = static_cast<int64_t>(popular_.size());
-  if (peer >= 1 && peer <= npop) {
-    const size_t k = static_cast<size_t>(peer - 1);
-    return popular_[popular_services_.empty()
-                        ? k
-                        : service_view_entry(popular_services_, k, service(row))];
-  }
-  if (peer > npop && peer - npop <= static_cast<int64_t>(peers.size())) {
-    const size_t k = static_cast<size_t>(peer - npop - 1);
-    return peers[opt_.peer_by_service ? service_view_entry(peers.services, k, service(row)) : k];
-  }
-  auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
-  return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 |
-         oct(AttrId::oct4);
-}
-
-RowValues Encoder::service_row(uint8_t pr, const HostFlow& f) const {
-  RowValues row;
-  const auto pit = std::find(protocols_.begin(), protocols_.end(), pr);
-  row.v[static_cast<int>(AttrId::proto)] =
-      pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin());
-  row.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(f.local_port));
-  row.v[static_cast<int>(AttrId::rport)] = static_cast<double>(port_class(f.remote_port));
-  return row;
-}
-
-uint32_t Encoder::service(const RowValues& row) {
-  auto cls = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]); };
-  return cls(AttrId::proto) << 16 | std::min(cls(AttrId::lport), cls(AttrId::rport));
-}
-
-size_t Encoder::service_view_position(const std::vector<uint32_t>& services, size_t i,
-                                      uint32_t svc) {
-  // Entry i's place among the entries of its own group (same service or not), after the
-  // same-service group when it is not in it.
-  const bool same = services[i] == svc;
-  size_t k = 0;
-  for (size_t j = 0; j < services.size(); ++j) {
-    const bool other_group = (services[j] == svc) != same;
-    if (other_group ? !same : j < i) ++k;  // the same-service group comes first
-  }
-  return k;
-}
-
-size_t Encoder::service_view_entry(const std::vector<uint32_t>& services, size_t k, uint32_t svc) {
-  for (int pass = 0; pass < 2; ++pass)  // the same-service entries, then the others
-    for (size_t j = 0; j < services.size(); ++j)
-      if ((services[j] == svc) == (pass == 0) && k-- == 0) return j;
-  return services.size();
-}
-
-void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const {
-  if (opt_.peer_cache <= 0) return;
-  if (opt_.popular_first && popular_rank_.count(remote)) return;  // drawn by its popular class
-  auto& ips = peers.ips;
-  auto& uses = peers.uses;
-  auto& svcs = peers.services;
-  const size_t cap = static_cast<size_t>(opt_.peer_cache);
-  const size_t at = static_cast<size_t>(std::find(ips.begin(), ips.end(), remote) - ips.begin());
-  uint32_t n = 1;
-  if (at < ips.size()) {
-    n = uses[at] == UINT32_MAX ? UINT32_MAX : uses[at] + 1;
-    ips.erase(ips.begin() + static_cast<std::ptrdiff_t>(at));
-    uses.erase(uses.begin() + static_cast<std::ptrdiff_t>(at));
-    svcs.erase(svcs.begin() + static_cast<std::ptrdiff_t>(at));
-    peers.ports.erase(peers.ports.begin() + static_cast<std::ptrdiff_t>(at));
-  } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
-    ips.resize(cap - 1);
-    uses.resize(cap - 1);
-    svcs.resize(cap - 1);
-    peers.ports.resize(cap - 1);
-  }
-  size_t pos = 0;
-  if (opt_.peer_by_uses)
-    while (pos < uses.size() && uses[pos] > n) ++pos;
-  ips.insert(ips.begin() + static_cast<std::ptrdiff_t>(pos), remote);
-  uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);
-  svcs.insert(svcs.begin() + static_cast<std::ptrdiff_t>(pos), service(row));
-  auto cls = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]); };
-  peers.ports.insert(peers.ports.begin() + static_cast<std::ptrdiff_t>(pos),
-                     cls(AttrId::lport) << 16 | cls(AttrId::rport));
-}
-
 FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache& peers,
                            Generator& gen) const {
   auto val = [&](AttrId a) { return row.v[static_cast<int>(a)]; };
@@ -671,15 +540,10 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache&
   int64_t lc = cls(AttrId::lport), rc = cls(AttrId::rport);
   if (keep_ports_ > 0) {
     // A returning peer with its last service keeps its last port classes at the fitted rate.
-    const int64_t npop = static_cast<int64_t>(popular_.size()), peer = cls(AttrId::peer);
-    if (peer > npop && peer - npop <= static_cast<int64_t>(peers.size())) {
-      const uint32_t svc = service(row);
-      const size_t j =
-          service_view_entry(peers.services, static_cast<size_t>(peer - npop - 1), svc);
-      if (j < peers.size() && peers.services[j] == svc && gen.uniform() < keep_ports_) {
-        lc = peers.ports[j] >> 16;
-        rc = peers.ports[j] & 0xFFFF;
-      }
+    const size_t j = cached_peer(row, peers);
+    if (j < peers.size() && peers.services[j] == service(row) && gen.uniform() < keep_ports_) {
+      lc = peers.ports[j] >> 16;
+      rc = peers.ports[j] & 0xFFFF;
     }
   }
   uint16_t local = decode_port(lc, gen), remote = decode_port(rc, gen);

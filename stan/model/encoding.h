@@ -180,6 +180,8 @@ class Encoder {
   // The service of a row whose protocol and ports are set: the protocol class and the lower of
   // the two port classes (the server's port in either direction).
   static uint32_t service(const RowValues& row);
+  // Its port classes, local << 16 | remote (PeerCache::ports).
+  static uint32_t port_classes(const RowValues& row);
   // Updates a host's peer cache after a flow with `remote` (the flow's row `row`): one more use,
   // then moved to the front (or ahead of the peers used less often), remembering the row's
   // service; a new remote first evicts the last peer of a full cache.
@@ -233,6 +235,9 @@ class Encoder {
   AppliesRule applies_rule(AttrId a) const;
   void layout();
   void fit_popular(const FlowTable& table, const std::vector<HostStream>& streams);
+  // The cache entry a row's peer class names (peers.size(): not a cached peer), read by
+  // remote_ip() and decode().
+  size_t cached_peer(const RowValues& row, const PeerCache& peers) const;
   // A row with only the protocol class and port classes of a flow set (for service()).
   RowValues service_row(uint8_t pr, const HostFlow& f) const;
   // A list of peers (cache or popular) as a row of service `svc` sees it: the entries of that

@@ -1,0 +1,151 @@
+// The encoder's peers (stan/model/encoding.h): the popular remotes fitted on the training hosts,
+// a host's peer cache, and the view of the cache and the popular list a row's peer class
+// indexes (by uses or recency; with peer_by_service, the row's service first).
+#include <algorithm>
+#include <cstdint>
+#include <tuple>
+#include <unordered_map>
+
+#include "stan/model/encoding.h"
+
+namespace stan {
+
+void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>& streams) {
+  popular_.clear();
+  popular_rank_.clear();
+  popular_services_.clear();
+  if (opt_.popular_peers <= 0) return;
+  // Per remote address: the training hosts that talk to it, and its flows.
+  struct Count {
+    int64_t hosts = 0, flows = 0;
+    uint32_t last_host = 0;
+    bool seen = false;
+  };
+  std::unordered_map<uint32_t, Count> by_remote;
+  for (const HostStream& s : streams)
+    for (const HostFlow& f : s.flows) {
+      Count& c = by_remote[f.remote_ip];
+      ++c.flows;
+      if (!c.seen || c.last_host != s.host) ++c.hosts;  // streams hold one host each
+      c.seen = true;
+      c.last_host = s.host;
+    }
+  std::vector<std::tuple<int64_t, int64_t, uint32_t>> rank;
+  for (const auto& [ip, c] : by_remote)
+    if (c.hosts >= std::max(1, opt_.popular_min_hosts)) rank.emplace_back(-c.hosts, -c.flows, ip);
+  std::sort(rank.begin(), rank.end());
+  if (rank.size() > static_cast<size_t>(opt_.popular_peers)) rank.resize(opt_.popular_peers);
+  for (const auto& [h, n, ip] : rank) popular_.push_back(ip);
+  for (size_t i = 0; i < popular_.size(); ++i) popular_rank_[popular_[i]] = static_cast<int64_t>(i);
+  if (!opt_.peer_by_service) return;
+  // Each popular remote's service: the one most of its training flows have (ties: the lowest).
+  std::vector<std::unordered_map<uint32_t, int64_t>> services(popular_.size());
+  for (const HostStream& s : streams)
+    for (const HostFlow& f : s.flows) {
+      const auto it = popular_rank_.find(f.remote_ip);
+      if (it == popular_rank_.end()) continue;
+      ++services[static_cast<size_t>(it->second)][service(service_row(table.rows[f.row].pr, f))];
+    }
+  for (const auto& counts : services) {
+    std::pair<int64_t, uint32_t> best{0, 0};  // (-flows, service)
+    for (const auto& [svc, n] : counts) best = std::min(best, {-n, svc});
+    popular_services_.push_back(best.second);
+  }
+}
+
+uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const {
+  const int64_t peer =
+      find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
+  const int64_t npop = static_cast<int64_t>(popular_.size());
+  if (peer >= 1 && peer <= npop) {
+    const size_t k = static_cast<size_t>(peer - 1);
+    return popular_[popular_services_.empty()
+                        ? k
+                        : service_view_entry(popular_services_, k, service(row))];
+  }
+  if (const size_t j = cached_peer(row, peers); j < peers.size()) return peers[j];
+  auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
+  return oct(AttrId::oct1) << 24 | oct(AttrId::oct2) << 16 | oct(AttrId::oct3) << 8 |
+         oct(AttrId::oct4);
+}
+
+size_t Encoder::cached_peer(const RowValues& row, const PeerCache& peers) const {
+  const int64_t npop = static_cast<int64_t>(popular_.size());
+  const int64_t peer =
+      find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
+  if (peer <= npop || peer - npop > static_cast<int64_t>(peers.size())) return peers.size();
+  const size_t k = static_cast<size_t>(peer - npop - 1);
+  return opt_.peer_by_service ? service_view_entry(peers.services, k, service(row)) : k;
+}
+
+RowValues Encoder::service_row(uint8_t pr, const HostFlow& f) const {
+  RowValues row;
+  const auto pit = std::find(protocols_.begin(), protocols_.end(), pr);
+  row.v[static_cast<int>(AttrId::proto)] =
+      pit == protocols_.end() ? 0 : static_cast<double>(pit - protocols_.begin());
+  row.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(f.local_port));
+  row.v[static_cast<int>(AttrId::rport)] = static_cast<double>(port_class(f.remote_port));
+  return row;
+}
+
+uint32_t Encoder::port_classes(const RowValues& row) {
+  auto cls = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]); };
+  return cls(AttrId::lport) << 16 | cls(AttrId::rport);
+}
+
+uint32_t Encoder::service(const RowValues& row) {
+  auto cls = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]); };
+  return cls(AttrId::proto) << 16 | std::min(cls(AttrId::lport), cls(AttrId::rport));
+}
+
+size_t Encoder::service_view_position(const std::vector<uint32_t>& services, size_t i,
+                                      uint32_t svc) {
+  // Entry i's place among the entries of its own group (same service or not), after the
+  // same-service group when it is not in it.
+  const bool same = services[i] == svc;
+  size_t k = 0;
+  for (size_t j = 0; j < services.size(); ++j) {
+    const bool other_group = (services[j] == svc) != same;
+    if (other_group ? !same : j < i) ++k;  // the same-service group comes first
+  }
+  return k;
+}
+
+size_t Encoder::service_view_entry(const std::vector<uint32_t>& services, size_t k, uint32_t svc) {
+  for (int pass = 0; pass < 2; ++pass)  // the same-service entries, then the others
+    for (size_t j = 0; j < services.size(); ++j)
+      if ((services[j] == svc) == (pass == 0) && k-- == 0) return j;
+  return services.size();
+}
+
+void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const {
+  if (opt_.peer_cache <= 0) return;
+  if (opt_.popular_first && popular_rank_.count(remote)) return;  // drawn by its popular class
+  auto& ips = peers.ips;
+  auto& uses = peers.uses;
+  auto& svcs = peers.services;
+  const size_t cap = static_cast<size_t>(opt_.peer_cache);
+  const size_t at = static_cast<size_t>(std::find(ips.begin(), ips.end(), remote) - ips.begin());
+  uint32_t n = 1;
+  if (at < ips.size()) {
+    n = uses[at] == UINT32_MAX ? UINT32_MAX : uses[at] + 1;
+    ips.erase(ips.begin() + static_cast<std::ptrdiff_t>(at));
+    uses.erase(uses.begin() + static_cast<std::ptrdiff_t>(at));
+    svcs.erase(svcs.begin() + static_cast<std::ptrdiff_t>(at));
+    peers.ports.erase(peers.ports.begin() + static_cast<std::ptrdiff_t>(at));
+  } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
+    ips.resize(cap - 1);
+    uses.resize(cap - 1);
+    svcs.resize(cap - 1);
+    peers.ports.resize(cap - 1);
+  }
+  size_t pos = 0;
+  if (opt_.peer_by_uses)
+    while (pos < uses.size() && uses[pos] > n) ++pos;
+  ips.insert(ips.begin() + static_cast<std::ptrdiff_t>(pos), remote);
+  uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);
+  svcs.insert(svcs.begin() + static_cast<std::ptrdiff_t>(pos), service(row));
+  peers.ports.insert(peers.ports.begin() + static_cast<std::ptrdiff_t>(pos), port_classes(row));
+}
+
+}  // namespace stan

@@ -1,0 +1,479 @@
+// The encoder's peers (stan/model/peers.cpp): peer-cache targets, the cache's order, peers and
+// popular remotes matched by service, kept port classes, popular peers and older model files.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <functional>
+
+#include "stan/model/encoding.h"
+#include "stan/stan_test_util.h"
+
+using namespace stan;
+using namespace stan::testing;
+
+namespace {
+
+// A one-packet outgoing flow from host:sp at te: to remote's TCP 443 (web) or UDP 53.
+FlowRecord web_or_dns(int64_t te, uint32_t host, uint32_t remote, bool web, uint16_t sp = 40000) {
+  FlowRecord r;
+  r.te = te;
+  r.sa = host;
+  r.da = remote;
+  r.sp = sp;
+  r.dp = web ? 443 : 53;
+  r.pr = web ? proto::tcp : proto::udp;
+  r.pkt = 1;
+  r.byt = 80;
+  return r;
+}
+
+// Encodes the sample's first 5000 flows with options `o` and a 4-peer cache: every remote comes
+// back from the cache, the popular remotes or the octets, the cache keeps its bound and order,
+// and the sample's hosts reuse peers.
+void check_sample_peers(EncodingOptions o) {
+  o.peer_cache = 4;
+  FlowTable table = read_flows(sample_path(), ReadOptions{false, 5000});
+  OwnerSelector owners;
+  auto streams = build_host_streams(table, owners);
+  Encoder enc(o);
+  enc.fit(table, streams);
+  int64_t hits = 0, rows = 0;
+  for (const HostStream& st : streams) {
+    PeerCache peers;
+    for (const HostFlow& f : st.flows) {
+      RowValues row = enc.encode(table.rows[f.row], f, 0, peers);
+      REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
+      hits += row.v[static_cast<int>(AttrId::peer)] > 0;
+      ++rows;
+      enc.update_peers(peers, f.remote_ip, row);
+      REQUIRE(peers.size() <= 4);
+      REQUIRE(peers.services.size() == peers.size());
+      REQUIRE(peers.ports.size() == peers.size());
+      if (o.peer_by_uses)
+        REQUIRE(std::is_sorted(peers.uses.begin(), peers.uses.end(), std::greater<>()));
+    }
+  }
+  REQUIRE(hits > rows / 4);  // the sample's hosts reuse peers
+}
+
+}  // namespace
+
+TEST_CASE("encoding: peer-cache targets on a hand-made stream", "[realism][peers]") {
+  // One host talks to A, B, A, C, B, B (remote addresses), one flow a second.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304, B = 0x05060708,
+                 C = 0x090a0b0c;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (uint32_t remote : {A, B, A, C, B, B}) {
+    FlowRecord r;
+    r.te = ++te;
+    r.sa = host;
+    r.da = remote;
+    r.sp = 40000;
+    r.dp = 443;
+    r.pr = proto::tcp;
+    r.pkt = 3;
+    r.byt = 300;
+    t.rows.push_back(r);
+  }
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  REQUIRE(streams.size() == 1);
+  Encoder enc;
+  enc.fit(t, streams);
+  REQUIRE(enc.find(AttrId::peer) != nullptr);
+  PeerCache peers;
+  std::vector<int> targets;
+  std::vector<bool> octets_valid;
+  for (const HostFlow& f : streams[0].flows) {
+    RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+    targets.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+    octets_valid.push_back(row.valid[static_cast<int>(AttrId::oct1)]);
+    // The remote address comes back from the cache or the octets alike.
+    REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
+    enc.update_peers(peers, f.remote_ip, row);
+  }
+  // new, new, A is 2nd most recent, new, B is 3rd ([C, A, B]), B is the most recent.
+  REQUIRE(targets == std::vector<int>{0, 0, 2, 0, 3, 1});
+  REQUIRE(octets_valid == std::vector<bool>{true, true, false, true, false, false});
+  REQUIRE(peers.ips == std::vector<uint32_t>{B, C, A});
+  REQUIRE(peers.uses == std::vector<uint32_t>{3, 1, 2});
+}
+
+TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in front",
+          "[realism][peers]") {
+  const uint32_t A = 0x01010101, B = 0x02020202, C = 0x03030303, D = 0x04040404;
+  auto run = [](bool by_uses, int cap, const std::vector<uint32_t>& remotes) {
+    EncodingOptions o;
+    o.peer_cache = cap;
+    o.peer_by_uses = by_uses;
+    Encoder enc(o);
+    PeerCache peers;
+    for (uint32_t r : remotes) enc.update_peers(peers, r, RowValues{});
+    return peers;
+  };
+  // A three times, B twice, C once, C last: by uses [A, B, C]; by recency [C, B, A].
+  const std::vector<uint32_t> seq{A, B, A, B, A, C};
+  PeerCache u = run(true, 8, seq);
+  REQUIRE(u.ips == std::vector<uint32_t>{A, B, C});
+  REQUIRE(u.uses == std::vector<uint32_t>{3, 2, 1});
+  REQUIRE(run(false, 8, seq).ips == std::vector<uint32_t>{C, A, B});
+  // Ties: the most recent first. C then B once each after A: [A, B, C].
+  REQUIRE(run(true, 8, {A, A, C, B}).ips == std::vector<uint32_t>{A, B, C});
+  // A full cache: a new remote evicts the least used (the oldest of them), not itself, even when
+  // every cached peer has been used more often than it.
+  // (A and B twice each: B, the more recent, stays.)
+  REQUIRE(run(true, 2, {A, A, B, B, C}).ips == std::vector<uint32_t>{B, C});
+  REQUIRE(run(true, 2, {A, A, B, C, D}).ips == std::vector<uint32_t>{A, D});
+  // A peer that passes another moves ahead of it: B used 3 times, A twice.
+  REQUIRE(run(true, 8, {A, A, B, B, B}).ips == std::vector<uint32_t>{B, A});
+
+  // Real streams: every remote comes back from the uses-ordered cache or the octets.
+  EncodingOptions ro;
+  ro.peer_by_uses = true;
+  check_sample_peers(ro);
+
+  // The order is stored with the model; files without it (older) mean recency; others are refused.
+  EncodingOptions o;
+  o.peer_by_uses = true;
+  nlohmann::json j = o.to_json();
+  REQUIRE(j.at("peer_order") == "uses");
+  REQUIRE(EncodingOptions::from_json(j).peer_by_uses);
+  j.erase("peer_order");
+  REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_uses);
+  j["peer_order"] = "lru";
+  REQUIRE_THROWS_WITH(EncodingOptions::from_json(j), Catch::Contains("'peer_order' is 'lru'"));
+}
+
+TEST_CASE("encoding: peers matched by service list the host's peers of the row's service first",
+          "[realism][peers]") {
+  // One host: A and C are web servers (TCP 443), B a resolver (UDP 53); A then turns to UDP 53.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304, B = 0x05060708,
+                 C = 0x090a0b0c;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  const std::vector<std::pair<uint32_t, bool>> seq{{A, true},  {A, true}, {B, false}, {C, true},
+                                                   {B, false}, {C, true}, {A, false}, {B, false}};
+  for (auto [remote, web] : seq) t.rows.push_back(web_or_dns(++te, host, remote, web));
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  REQUIRE(streams.size() == 1);
+  auto targets = [&](bool by_service) {
+    EncodingOptions o;
+    o.peer_by_uses = true;
+    o.peer_by_service = by_service;
+    Encoder enc(o);
+    enc.fit(t, streams);
+    PeerCache peers;
+    std::vector<int> out;
+    for (const HostFlow& f : streams[0].flows) {
+      RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+      out.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+      REQUIRE(row.valid[static_cast<int>(AttrId::oct1)] == (out.back() == 0));
+      REQUIRE(enc.remote_ip(row, peers) == f.remote_ip);
+      Generator g(1);
+      REQUIRE(enc.decode(row, host, peers, g).da == f.remote_ip);
+      enc.update_peers(peers, f.remote_ip, row);
+    }
+    // B and A (3 uses each, B the more recent) last used with UDP 53, C with TCP 443: the cache
+    // remembers each peer's last service.
+    REQUIRE(peers.ips == std::vector<uint32_t>{B, A, C});
+    REQUIRE(peers.services.size() == 3);
+    REQUIRE(peers.services[0] == peers.services[1]);
+    REQUIRE(peers.services[0] != peers.services[2]);
+    return out;
+  };
+  // Cache by uses before flows 5-8: [A, C, B], [B, A, C], [C, B, A], [A, C, B]. Matched by
+  // service: B is the resolver list's first (1); C the web list's second after A (2); A, now on
+  // UDP 53, comes after the resolver B and the web server C (3); B after A, now a resolver (2).
+  REQUIRE(targets(true) == std::vector<int>{0, 1, 0, 0, 1, 2, 3, 2});
+  REQUIRE(targets(false) == std::vector<int>{0, 1, 0, 0, 3, 3, 3, 3});
+
+  // Stored with the model; files without it (older) mean cache order; others are refused.
+  EncodingOptions o;
+  o.peer_by_service = true;
+  nlohmann::json j = o.to_json();
+  REQUIRE(j.at("peer_match") == "service");
+  REQUIRE(EncodingOptions::from_json(j).peer_by_service);
+  REQUIRE_FALSE(EncodingOptions::recommended().peer_by_service);
+  j.erase("peer_match");
+  REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_service);
+  j["peer_match"] = "port";
+  REQUIRE_THROWS_WITH(EncodingOptions::from_json(j),
+                      Catch::Contains("'peer_match' is 'port' (expected 'any' or 'service')"));
+
+  // Real streams: every remote comes back from the service-matched cache or the octets.
+  EncodingOptions ro = EncodingOptions::recommended();
+  ro.peer_by_service = true;
+  check_sample_peers(ro);
+}
+
+TEST_CASE("encoding: popular peers are shared across hosts, after the host's own cache",
+          "[realism][peers]") {
+  // Four hosts; X talks to all four, Y to two of them (below the 3-host threshold), each host
+  // also has a private peer. Host h: X, P_h, X, Y (hosts 0 and 1 only).
+  FlowTable t;
+  const uint32_t X = 0x08080808, Y = 0x01010101;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto flow = [&](uint32_t host, uint32_t remote) {
+    FlowRecord r;
+    r.te = ++te;
+    r.sa = host;
+    r.da = remote;
+    r.sp = 40000;
+    r.dp = 53;
+    r.pr = proto::udp;
+    r.pkt = 1;
+    r.byt = 80;
+    t.rows.push_back(r);
+  };
+  for (uint32_t h = 1; h <= 4; ++h) {
+    const uint32_t host = (42u << 24) | (219u << 16) | h;
+    flow(host, X);
+    flow(host, 0x0a000000u + h);
+    flow(host, X);
+    if (h <= 2) flow(host, Y);
+  }
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  REQUIRE(streams.size() == 4);
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.popular_peers = 16;
+  o.popular_min_hosts = 3;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  REQUIRE(enc.popular_peers() == std::vector<uint32_t>{X});
+  const AttrSpec* peer = enc.find(AttrId::peer);
+  REQUIRE(peer != nullptr);
+  REQUIRE(peer->classes == 1 + 1 + 4);  // new, X, 4 cache slots
+  REQUIRE(peer->ncols == 3);
+  REQUIRE(enc.peer_limit(0) == 2);
+  REQUIRE(enc.peer_limit(3) == 5);
+  // Encodes every host's stream with `e`, checking that each row decodes to its remote and that
+  // the cache never holds `never`; returns the peer targets per host.
+  auto targets_of = [&](const Encoder& e, uint32_t never) {
+    std::vector<std::vector<int>> all;
+    for (const HostStream& s : streams) {
+      PeerCache peers;
+      std::vector<int>& targets = all.emplace_back();
+      for (const HostFlow& f : s.flows) {
+        RowValues row = e.encode(t.rows[f.row], f, 0, peers);
+        targets.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+        REQUIRE(row.valid[static_cast<int>(AttrId::oct1)] == (targets.back() == 0));
+        REQUIRE(e.remote_ip(row, peers) == f.remote_ip);
+        Generator g(1);
+        REQUIRE(e.decode(row, s.host, peers, g).da == f.remote_ip);
+        e.update_peers(peers, f.remote_ip, row);
+        REQUIRE(std::find(peers.ips.begin(), peers.ips.end(), never) == peers.ips.end());
+      }
+    }
+    return all;
+  };
+  // X first: popular (class 1); the private peer: new; X again: 2nd in the cache (1 + 2);
+  // Y (hosts 1 and 2): new.
+  std::vector<std::vector<int>> want{{1, 0, 3, 0}, {1, 0, 3, 0}, {1, 0, 3}, {1, 0, 3}};
+  REQUIRE(targets_of(enc, 0) == want);
+  SECTION("looked up popular first, a popular remote keeps its class and stays out of the cache") {
+    o.popular_first = true;
+    Encoder pf(o);
+    pf.fit(t, streams);
+    REQUIRE(pf.popular_peers() == std::vector<uint32_t>{X});
+    // X: popular (1) both times; the private peer: new; Y (hosts 1 and 2): new.
+    for (auto& w : want) w[2] = 1;
+    REQUIRE(targets_of(pf, X) == want);
+    // Features: minus the popular rank (never a cache position), new, popular.
+    const AttrSpec* pp = pf.find(AttrId::peer);
+    std::vector<float> feat(pf.columns(), 0.0f);
+    RowValues prow;
+    prow.v[static_cast<int>(AttrId::peer)] = 1;
+    prow.valid[static_cast<int>(AttrId::peer)] = true;
+    pf.write_attr(*pp, prow, feat.data());
+    REQUIRE(feat[pp->col] == -1.0f);
+    REQUIRE(feat[pp->col + 1] == 0.0f);
+    REQUIRE(feat[pp->col + 2] == 1.0f);
+    // The lookup is stored with the model; files without it (older) mean the cache first.
+    nlohmann::json j = o.to_json();
+    REQUIRE(j.at("peer_lookup") == "popular_first");
+    REQUIRE(EncodingOptions::from_json(j).popular_first);
+    REQUIRE(Encoder::from_json(pf.to_json()).to_json() == pf.to_json());
+    j.erase("peer_lookup");
+    REQUIRE_FALSE(EncodingOptions::from_json(j).popular_first);
+    j["peer_lookup"] = "popular";
+    REQUIRE_THROWS_WITH(EncodingOptions::from_json(j),
+                        Catch::Contains("'peer_lookup' is 'popular' (expected 'cache_first' or "
+                                        "'popular_first')"));
+  }
+  // Features: cache position, new, popular.
+  std::vector<float> f(enc.columns(), 0.0f);
+  RowValues row;
+  row.v[static_cast<int>(AttrId::peer)] = 1;
+  row.valid[static_cast<int>(AttrId::peer)] = true;
+  enc.write_attr(*peer, row, f.data());
+  REQUIRE(f[peer->col] == 0.0f);
+  REQUIRE(f[peer->col + 1] == 0.0f);
+  REQUIRE(f[peer->col + 2] == 1.0f);
+  Encoder again = Encoder::from_json(enc.to_json());
+  REQUIRE(again.popular_peers() == enc.popular_peers());
+  REQUIRE(again.to_json() == enc.to_json());
+  // A model file's list is checked: addresses only, no more than its options allow.
+  nlohmann::json bad = enc.to_json();
+  bad["popular_peers"] = {"10.0.0.0/8"};
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("is not an address"));
+  bad["popular_peers"] = {7};
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("holds a non-string"));
+  bad["popular_peers"] = nlohmann::json::array();
+  for (int i = 0; i < 17; ++i) bad["popular_peers"].push_back("8.8.8." + std::to_string(i));
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad),
+                      Catch::Contains("17 popular peers, the options allow 16"));
+  bad = enc.to_json();
+  bad["options"]["popular_peers"] = -1;
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("'popular_peers' is -1"));
+}
+
+TEST_CASE("encoding: a returning peer keeps its last port classes at the fitted rate",
+          "[realism][peers]") {
+  // One host, remote A on TCP 443 from local ports 40000, 40010 (the same class), 50000 (another
+  // class), 50010 (the same as the last): of 3 returns with A's last service, 2 keep its classes.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (uint16_t sp : {40000, 40010, 50000, 50010})
+    t.rows.push_back(web_or_dns(++te, host, A, true, sp));
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  EncodingOptions o;
+  o.peer_by_uses = true;
+  o.peer_by_service = true;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  REQUIRE(enc.keep_ports() == Approx(2.0 / 3.0));
+  o.peer_by_service = false;
+  Encoder plain(o);
+  plain.fit(t, streams);
+  REQUIRE(plain.keep_ports() == 0);
+  REQUIRE_FALSE(plain.to_json().contains("keep_ports"));
+
+  // Decoding a return to A with its service: at rate 1 the record takes A's last classes, at
+  // rate 0 the row's own.
+  PeerCache peers;
+  const HostFlow& f0 = streams[0].flows[0];
+  RowValues first = enc.encode(t.rows[f0.row], f0, 0, peers);
+  enc.update_peers(peers, A, first);
+  REQUIRE(peers.ports[0] == (static_cast<uint32_t>(port_class(40000)) << 16 | 443));
+  RowValues back = first;
+  back.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(60000));
+  back.v[static_cast<int>(AttrId::peer)] = 1;  // no popular remotes: the cache's first
+  back.valid[static_cast<int>(AttrId::oct1)] = false;
+  auto local_class = [&](double rate) {
+    nlohmann::json j = enc.to_json();
+    j["keep_ports"] = rate;
+    const Encoder e = Encoder::from_json(j);
+    Generator g(3);
+    const FlowRecord r = e.decode(back, host, peers, g);
+    REQUIRE(r.da == A);
+    REQUIRE(r.dp == 443);
+    return port_class(r.sp);
+  };
+  REQUIRE(local_class(1.0) == port_class(40000));
+  REQUIRE(local_class(0.0) == port_class(60000));
+  // Another service (UDP) is not a return with A's service: the row's classes stay.
+  back.v[static_cast<int>(AttrId::proto)] = 1;
+  REQUIRE(local_class(1.0) == port_class(60000));
+
+  // Stored with the model and checked on load.
+  nlohmann::json j = enc.to_json();
+  REQUIRE(j.at("keep_ports") == Approx(2.0 / 3.0));
+  REQUIRE(Encoder::from_json(j).keep_ports() == Approx(2.0 / 3.0));
+  j["keep_ports"] = 1.5;
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'keep_ports'"));
+  j["keep_ports"] = 0.5;
+  j["options"]["peer_match"] = "any";
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("needs the options' peer_match"));
+}
+
+TEST_CASE("encoding: popular remotes matched by service list those of the row's service first",
+          "[realism][peers]") {
+  // Four hosts; each talks to W (TCP 443) twice, then to R (UDP 53); host 1 then asks W on UDP
+  // 53. W has more flows than R, so it is the first popular remote, and its service is TCP 443.
+  FlowTable t;
+  const uint32_t W = 0x08080808, R = 0x01010101;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto flow = [&](uint32_t host, uint32_t remote, bool web) {
+    t.rows.push_back(web_or_dns(++te, host, remote, web));
+  };
+  const uint32_t first = (42u << 24) | (219u << 16) | 1;
+  for (uint32_t h = 1; h <= 4; ++h) {
+    const uint32_t host = (42u << 24) | (219u << 16) | h;
+    flow(host, W, true);
+    flow(host, W, true);
+    flow(host, R, false);
+  }
+  flow(first, W, false);
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  REQUIRE(streams.size() == 4);
+  auto fitted = [&](bool by_service) {
+    EncodingOptions o;
+    o.peer_cache = 0;  // every flow to a popular remote has its popular class
+    o.popular_peers = 16;
+    o.popular_min_hosts = 3;
+    o.peer_by_service = by_service;
+    Encoder enc(o);
+    enc.fit(t, streams);
+    REQUIRE(enc.popular_peers() == std::vector<uint32_t>{W, R});
+    return enc;
+  };
+  auto targets = [&](const Encoder& enc) {
+    std::vector<int> out;
+    for (const HostFlow& f : streams[0].flows) {  // host 1
+      RowValues row = enc.encode(t.rows[f.row], f, 0, {});
+      out.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+      REQUIRE(enc.remote_ip(row, {}) == f.remote_ip);
+      Generator g(1);
+      REQUIRE(enc.decode(row, first, {}, g).da == f.remote_ip);
+    }
+    return out;
+  };
+  const Encoder by_service = fitted(true);
+  // W on TCP 443: first; R on UDP 53: first of its service; W on UDP 53: after R.
+  REQUIRE(targets(by_service) == std::vector<int>{1, 1, 1, 2});
+  REQUIRE(targets(fitted(false)) == std::vector<int>{1, 1, 2, 1});
+
+  // The services are stored with the model and checked on load.
+  nlohmann::json j = by_service.to_json();
+  REQUIRE(j.at("popular_services").size() == 2);
+  REQUIRE(j.at("popular_services")[0] != j.at("popular_services")[1]);
+  REQUIRE(targets(Encoder::from_json(j)) == std::vector<int>{1, 1, 1, 2});
+  REQUIRE_FALSE(fitted(false).to_json().contains("popular_services"));
+  nlohmann::json bad = j;
+  bad["popular_services"].push_back(0);
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("'popular_services'"));
+  bad = j;
+  bad["popular_services"][0] = 1700;  // port class 1700: beyond the 1670 classes
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad),
+                      Catch::Contains("port class 1700 is not below 1670"));
+  bad = j;
+  bad["options"]["peer_match"] = "any";
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("needs the options' peer_match"));
+}
+
+TEST_CASE("encoding: a model file without popular peers keeps the old peer layout",
+          "[realism][peers]") {
+  FlowTable table = read_flows(sample_path(), ReadOptions{false, 5000});
+  auto streams = build_host_streams(table, OwnerSelector{});
+  EncodingOptions o;
+  o.popular_peers = 0;
+  Encoder enc(o);
+  enc.fit(table, streams);
+  nlohmann::json j = enc.to_json();
+  j["options"].erase("popular_peers");
+  j["options"].erase("popular_min_hosts");
+  j.erase("popular_peers");
+  Encoder old = Encoder::from_json(j);
+  REQUIRE(old.options().popular_peers == 0);
+  REQUIRE(old.find(AttrId::peer)->classes == 1 + o.peer_cache);
+  REQUIRE(old.find(AttrId::peer)->ncols == 2);
+  REQUIRE(old.columns() == enc.columns());
+  REQUIRE(old.peer_limit(3) == 4);
+}
