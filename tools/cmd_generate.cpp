@@ -18,7 +18,7 @@ namespace {
 struct GenArgs {
   std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles,
                      device = "cpu", export_to, export_format = "ipfix";
-  double export_rate = 0, temperature = 1.0;
+  double export_rate = 0, temperature = 1.0, other_service = 1.0;
   std::vector<std::string> prefixes;
   int64_t hosts = 20, batch = 1024, max_flows = 1000000;
   int threads = 0;
@@ -80,6 +80,12 @@ void add_generate_command(CLI::App& app) {
                 "fields; README: Realism), below 1 sharpens them")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 20.0));
+  c->add_option("--other-service-peers", a->other_service,
+                "Weight of a peer of another service than the flow's (a cached peer: its last "
+                "service; a popular remote: its training service), relative to the model's "
+                "probability: 1 as trained, 0 never (models trained with --peer-match service)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_option("--device", a->device, "Device: cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
   c->footer(
@@ -107,6 +113,7 @@ void add_generate_command(CLI::App& app) {
     o.progress = !a->quiet && isatty(STDERR_FILENO);
     o.max_flows_per_host = a->max_flows;
     o.temperature = a->temperature;
+    o.other_service = a->other_service;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
       o.profiles = read_profiles(a->profiles);

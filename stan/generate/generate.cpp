@@ -57,7 +57,7 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   std::shared_ptr<const PackedModel> packed;
   {
     ComputeThreads ct(threads);
-    packed = std::make_shared<PackedModel>(model, opt.device, opt.temperature);
+    packed = std::make_shared<PackedModel>(model, opt.device, opt.temperature, opt.other_service);
   }
   std::vector<HostState> hosts = make_hosts(model, opt);
   const int64_t end = opt.start + opt.duration, nh = static_cast<int64_t>(hosts.size());
@@ -68,7 +68,8 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   std::vector<StepRows> rows(threads);
   for (int t = 0; t < threads; ++t) {
     engines.emplace_back(packed, opt.seed, block);
-    rows[t].resize(block, I, A, D);
+    rows[t].resize(block, I, A, D,
+                   packed->other_service() < 1 ? model.encoder().options().peer_cache : 0);
   }
   OrderedOutput out(emit);
   GenerateStats st;

@@ -34,6 +34,9 @@ struct GenerateOptions {
   // Sampling temperature of the flow's categorical fields (PackedModel): above 1 flattens the
   // model's distributions, below 1 sharpens them; 1 samples the model as trained.
   double temperature = 1.0;
+  // The weight of a peer of another service than the flow's (PackedModel::other_service): 1 as
+  // trained, 0 never.
+  double other_service = 1.0;
   // Flows held back for time order (about 80 bytes each): the scheduler keeps them near or
   // below this many; the output does not depend on it.
   int64_t max_pending = 1000000;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "nn/mixture.h"
 #include "tensor/autograd.h"
@@ -67,10 +68,18 @@ bool tempered(AttrId id) {
 
 }  // namespace
 
-PackedModel::PackedModel(const StanModel& model, Device d, double temperature)
-    : model_(model), dev_(d) {
+PackedModel::PackedModel(const StanModel& model, Device d, double temperature, double other_service)
+    : model_(model), dev_(d), other_service_(other_service) {
   STAN_CHECK(std::isfinite(temperature) && temperature >= 0.05 && temperature <= 20,
              "temperature must be in [0.05, 20], got ", temperature);
+  STAN_CHECK(other_service >= 0 && other_service <= 1,
+             "the weight of peers of another service must be in [0, 1], got ", other_service);
+  if (other_service < 1) {
+    STAN_CHECK(model.encoder().options().peer_by_service && model.encoder().find(AttrId::peer),
+               "weighting peers of another service needs a model whose peer classes list the "
+               "row's service first (trained with --peer-match service)");
+    for (uint32_t svc : model.encoder().popular_services()) ++popular_by_service_[svc];
+  }
   NoGradGuard ng;
   const bool mlp = model.config().arch == "mlp";
   const int64_t K = model.config().k;
@@ -109,8 +118,10 @@ PackedModel::PackedModel(const StanModel& model, Device d, double temperature)
   }
 }
 
-void StepRows::resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns) {
+void StepRows::resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns, int64_t cap) {
   m = rows;
+  peer_cap = cap;
+  peer_services.assign(static_cast<size_t>(rows * cap), 0);
   x.assign(static_cast<size_t>(rows * inputs), 0.0f);
   stream.assign(rows, 0);
   offset.assign(rows, 0);
@@ -168,7 +179,7 @@ void StepEngine::forward(size_t a, const Tensor& x, Tensor out) {
 }
 
 Tensor StepEngine::draw(size_t a, const Tensor& x, const Tensor& u, const Tensor& z,
-                        const Tensor& limit) {
+                        const Tensor& limit, const Tensor& bias) {
   const int64_t m = x.size(0);
   const bool continuous = p_->model().nets()[a]->spec().continuous;
   if (m == 0) return zeros({0}, continuous ? DType::f32 : DType::i64, p_->device());
@@ -177,11 +188,38 @@ Tensor StepEngine::draw(size_t a, const Tensor& x, const Tensor& u, const Tensor
   if (!continuous) {
     const double t = p_->nets()[a].temperature;
     if (t != 1.0) out.mul_(1.0 / t);  // per element: the row's draw still depends on its row only
+    if (bias.defined()) out.add_(bias);
     return nn::sample_logits_rows(out, u, limit);
   }
   const EncodingOptions& eo = p_->model().encoder().options();
   return nn::sample_mixture_rows(out, u, z, eo.sigma_floor,
                                  eo.censor ? math::MixtureRange::clip : math::MixtureRange::redraw);
+}
+
+Tensor StepEngine::other_service_bias(const StepRows& r,
+                                      const std::array<Tensor, kNumAttrIds>& drawn,
+                                      int64_t classes) const {
+  // The service view (Encoder::service_view_entry) lists a row's service first, so its other
+  // services are the popular classes past that service's popular remotes and the cached classes
+  // past the host's cached peers of that service.
+  const int64_t m = r.m, npop = static_cast<int64_t>(p_->model().encoder().popular_peers().size());
+  auto classes_of = [&](AttrId a) { return drawn[static_cast<int>(a)].to_vector<int64_t>(); };
+  const std::vector<int64_t> pr = classes_of(AttrId::proto), lp = classes_of(AttrId::lport),
+                             rp = classes_of(AttrId::rport);
+  const float w = p_->other_service() > 0 ? static_cast<float>(std::log(p_->other_service()))
+                                          : -std::numeric_limits<float>::infinity();
+  std::vector<float> bias(static_cast<size_t>(m * classes), 0.0f);
+  for (int64_t i = 0; i < m; ++i) {
+    const uint32_t svc =
+        static_cast<uint32_t>(pr[i]) << 16 | static_cast<uint32_t>(std::min(lp[i], rp[i]));
+    float* b = bias.data() + i * classes;
+    std::fill(b + 1 + p_->popular_of_service(svc), b + 1 + npop, w);
+    const int64_t cached = std::min(r.peer_limit[i] - 1 - npop, r.peer_cap);
+    const uint32_t* s = r.peer_services.data() + i * r.peer_cap;
+    const int64_t same = std::count(s, s + cached, svc);
+    std::fill(b + 1 + npop + same, b + std::min(classes, 1 + npop + cached), w);
+  }
+  return from_vector<float>(bias, {m, classes}, p_->device());
 }
 
 void StepEngine::run(StepRows& r) {
@@ -264,8 +302,11 @@ void StepEngine::run(StepRows& r) {
         time_col.copy_(t.unsqueeze(1));
       }
     } else {
+      const bool peer = spec.id == AttrId::peer;
+      const Tensor bias =
+          peer && p_->other_service() < 1 ? pick(other_service_bias(r, drawn, n.width)) : Tensor();
       const Tensor c = spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
-                                   spec.id == AttrId::peer ? pick(peer_limit) : Tensor()));
+                                   peer ? pick(peer_limit) : Tensor(), bias));
       drawn[static_cast<int>(spec.id)] = c;
       values[a] = c;
       lookup_rows(column, n.table, c, ap);

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "stan/model/model.h"
@@ -28,8 +29,12 @@ class PackedModel {
  public:
   // temperature: the logits of the flow's categorical fields (protocol, direction, ports,
   // remote octets, flags, ToS; not the stop, peer or zero decisions) are divided by it before
-  // the draw; 1 samples the model as trained.
-  PackedModel(const StanModel& model, Device d, double temperature = 1.0);
+  // the draw; 1 samples the model as trained. other_service (models trained with peer_by_service
+  // only): the weight, relative to the model's probability, of a peer class that names a remote
+  // of another service than the row's (a cached peer: its last service; a popular remote: its
+  // training service); 1 samples the model as trained, 0 never returns to another service.
+  PackedModel(const StanModel& model, Device d, double temperature = 1.0,
+              double other_service = 1.0);
   const StanModel& model() const { return model_; }
   Device device() const { return dev_; }
 
@@ -52,12 +57,20 @@ class PackedModel {
   int attempts() const { return attempts_; }  // draws per mixture value
   int64_t draws_per_step() const { return uniforms_ + normals_ + kDecodeDraws; }
   static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
+  double other_service() const { return other_service_; }
+  // With other_service < 1: the popular remotes of each service (their training service).
+  int64_t popular_of_service(uint32_t svc) const {
+    const auto it = popular_by_service_.find(svc);
+    return it == popular_by_service_.end() ? 0 : it->second;
+  }
 
  private:
   const StanModel& model_;
   Device dev_;
   std::vector<Net> nets_;
   int uniforms_ = 0, normals_ = 0, attempts_ = 1;
+  double other_service_ = 1;
+  std::unordered_map<uint32_t, int64_t> popular_by_service_;
 };
 
 // The inputs and results of one step for m hosts, on the host side.
@@ -65,9 +78,12 @@ struct StepRows {
   int64_t m = 0;
   // In: (m, I) windows | current row (zeros but its clock column) | profile; per row its random
   // stream, its counter offset, its clock (seconds since the day start) and how many classes the
-  // peer attribute may take (Encoder::peer_limit: new, popular, the host's cached peers).
+  // peer attribute may take (Encoder::peer_limit: new, popular, the host's cached peers); with
+  // PackedModel::other_service < 1, the services of the host's cached peers (peer_cap per row).
   std::vector<float> x;
   std::vector<int64_t> stream, offset, peer_limit;
+  std::vector<uint32_t> peer_services;
+  int64_t peer_cap = 0;
   std::vector<double> clock;
   // Out: per attribute (model order) and row, the class index or scaled value drawn and whether
   // the attribute applies; the new row's features (m, D); seconds since the previous flow
@@ -76,7 +92,7 @@ struct StepRows {
   std::vector<uint8_t> applies;
   std::vector<float> row;
   std::vector<int64_t> dt;
-  void resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns);
+  void resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns, int64_t peer_cap = 0);
 };
 
 class StepEngine {
@@ -92,7 +108,13 @@ class StepEngine {
   void forward(size_t a, const Tensor& x, Tensor out);
   // Attribute a's network and draw for the rows of x: class indices (int64, u (rows), limit
   // (rows) or undefined) or scaled values (float32, u and z (rows, attempts)).
-  Tensor draw(size_t a, const Tensor& x, const Tensor& u, const Tensor& z, const Tensor& limit);
+  // bias (rows, classes) or undefined: added to the logits before the draw.
+  Tensor draw(size_t a, const Tensor& x, const Tensor& u, const Tensor& z, const Tensor& limit,
+              const Tensor& bias = Tensor());
+  // The peer logits' bias of other_service < 1: log(other_service) on the classes that name a
+  // remote of another service than the row's (drawn: its protocol and port classes), 0 elsewhere.
+  Tensor other_service_bias(const StepRows& r, const std::array<Tensor, kNumAttrIds>& drawn,
+                            int64_t classes) const;
   std::shared_ptr<const PackedModel> p_;
   uint64_t seed_;
   int64_t max_rows_;

@@ -192,6 +192,8 @@ class Encoder {
   }
   // The popular remotes (peer classes 1..P), most popular first.
   const std::vector<uint32_t>& popular_peers() const { return popular_; }
+  // With peer_by_service: each popular remote's service (its training flows' most frequent).
+  const std::vector<uint32_t>& popular_services() const { return popular_services_; }
 
   // Scaled dt value of an inter-arrival (for clock arithmetic in generation).
   double decode_dt(double scaled) const { return dt_.decode(scaled); }

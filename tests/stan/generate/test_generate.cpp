@@ -214,8 +214,10 @@ TEST_CASE("generate: peers matched by service come back with their service and p
     return StanModel::load(dir + "/m.safetensors");
   };
   // 40 hosts over 12 hours from 06:00.
-  auto generate = [](StanModel& m, const std::string& path, int64_t batch) {
+  auto generate = [](StanModel& m, const std::string& path, int64_t batch,
+                     double other_service = 1.0) {
     GenerateOptions g;
+    g.other_service = other_service;
     g.hosts = 40;
     g.duration = 12 * 3600;
     g.start = m.encoder().day_start() + 6 * 3600;
@@ -241,5 +243,21 @@ TEST_CASE("generate: peers matched by service come back with their service and p
   // hosts' rate (Encoder::keep_ports).
   REQUIRE(on.encoder().keep_ports() > 0.3);
   REQUIRE(with_ports > without_ports + 0.1);
+  // Peers of another service weighted 0: a return keeps the remote's service (a new remote's
+  // octets may still repeat a cached address, hence not exactly 1); the same at any batch size.
+  const std::string gated = generate(on, dir + "/d.csv", 64, 0.0);
+  REQUIRE(generate(on, dir + "/e.csv", 1, 0.0) == gated);
+  const auto [strict, strict_ports] = returns(dir + "/d.csv");
+  INFO("same service on return, other services weighted 0: " << strict);
+  REQUIRE(strict > std::max(with, 0.97));
+  REQUIRE(strict_ports > with_ports - 0.05);
+  // Half way: between the two.
+  generate(on, dir + "/f.csv", 64, 0.3);
+  const double half = returns(dir + "/f.csv").first;
+  REQUIRE(half > with);
+  REQUIRE(half < strict);
+  // A model without the service view refuses the weight.
+  REQUIRE_THROWS_WITH(generate(off, dir + "/g.csv", 64, 0.5),
+                      Catch::Contains("--peer-match service"));
   fs::remove_all(dir);
 }
