@@ -33,6 +33,7 @@ struct TrainArgs {
   uint64_t seed = 1;
   bool resume = false, skip_bad = false, quiet = false;
   bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
+  bool peer_memory = false;
 };
 
 }  // namespace
@@ -87,6 +88,10 @@ void add_train_command(CLI::App& app) {
                 "The class of a popular remote a host has used before: cache (its place in the "
                 "host's cache, looked up first) or popular (its popular class, always)")
       ->check(CLI::IsMember({"cache", "popular"}));
+  c->add_flag("--peer-memory", a->peer_memory,
+              "Show the attributes after the peer choice what the host remembers of that remote "
+              "(a cached peer's first octet and its last flow's packets, bytes and duration; a "
+              "popular remote's first octet), so that a return can resemble its last flow");
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
@@ -176,6 +181,10 @@ void add_train_command(CLI::App& app) {
     if (!a->peer_lookup.empty()) p.encoding.popular_first = a->peer_lookup == "popular";
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
+    if (a->peer_memory) {
+      STAN_CHECK(p.encoding.peer_cache > 0, "--peer-memory needs a peer cache (--peer-cache > 0)");
+      p.encoding.peer_memory = true;
+    }
     p.config.arch = a->arch;
     p.config.window = a->window;
     p.config.k = a->k;

@@ -68,8 +68,7 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   std::vector<StepRows> rows(threads);
   for (int t = 0; t < threads; ++t) {
     engines.emplace_back(packed, opt.seed, block);
-    rows[t].resize(block, I, A, D,
-                   packed->other_service() < 1 ? model.encoder().options().peer_cache : 0);
+    rows[t].resize(block, I, A, D);
   }
   OrderedOutput out(emit);
   GenerateStats st;

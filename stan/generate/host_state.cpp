@@ -81,11 +81,7 @@ void fill_step_row(const StanModel& model, const HostState& h, StepRows& r, int6
   r.stream[i] = static_cast<int64_t>(h.stream);
   r.offset[i] = static_cast<int64_t>(h.offset);
   r.peer_limit[i] = enc.peer_limit(h.peers.size());
-  if (r.peer_cap > 0) {
-    const auto& s = h.peers.services;
-    std::copy(s.begin(), s.begin() + std::min<int64_t>(r.peer_cap, std::ssize(s)),
-              r.peer_services.begin() + i * r.peer_cap);
-  }
+  r.peers[i] = &h.peers;
 }
 
 bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t seed, int64_t end,

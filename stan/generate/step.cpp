@@ -118,10 +118,9 @@ PackedModel::PackedModel(const StanModel& model, Device d, double temperature, d
   }
 }
 
-void StepRows::resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns, int64_t cap) {
+void StepRows::resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns) {
   m = rows;
-  peer_cap = cap;
-  peer_services.assign(static_cast<size_t>(rows * cap), 0);
+  peers.assign(rows, nullptr);
   x.assign(static_cast<size_t>(rows * inputs), 0.0f);
   stream.assign(rows, 0);
   offset.assign(rows, 0);
@@ -214,12 +213,28 @@ Tensor StepEngine::other_service_bias(const StepRows& r,
         static_cast<uint32_t>(pr[i]) << 16 | static_cast<uint32_t>(std::min(lp[i], rp[i]));
     float* b = bias.data() + i * classes;
     std::fill(b + 1 + p_->popular_of_service(svc), b + 1 + npop, w);
-    const int64_t cached = std::min(r.peer_limit[i] - 1 - npop, r.peer_cap);
-    const uint32_t* s = r.peer_services.data() + i * r.peer_cap;
-    const int64_t same = std::count(s, s + cached, svc);
+    const std::vector<uint32_t>& s = r.peers[i]->services;
+    const int64_t cached = static_cast<int64_t>(s.size());
+    const int64_t same = std::count(s.begin(), s.end(), svc);
     std::fill(b + 1 + npop + same, b + std::min(classes, 1 + npop + cached), w);
   }
   return from_vector<float>(bias, {m, classes}, p_->device());
+}
+
+Tensor StepEngine::peer_memory(const StepRows& r,
+                               const std::array<Tensor, kNumAttrIds>& drawn) const {
+  const Encoder& enc = p_->model().encoder();
+  const int64_t m = r.m;
+  std::array<std::vector<int64_t>, 4> cls;
+  const AttrId ids[4] = {AttrId::proto, AttrId::lport, AttrId::rport, AttrId::peer};
+  for (int k = 0; k < 4; ++k) cls[k] = drawn[static_cast<int>(ids[k])].to_vector<int64_t>();
+  std::vector<float> mem(static_cast<size_t>(m * kPeerMemory));
+  RowValues row;
+  for (int64_t i = 0; i < m; ++i) {
+    for (int k = 0; k < 4; ++k) row.v[static_cast<int>(ids[k])] = static_cast<double>(cls[k][i]);
+    enc.peer_memory(row, *r.peers[i], mem.data() + i * kPeerMemory);
+  }
+  return from_vector<float>(mem, {m, kPeerMemory}, p_->device());
 }
 
 void StepEngine::run(StepRows& r) {
@@ -310,6 +325,8 @@ void StepEngine::run(StepRows& r) {
       drawn[static_cast<int>(spec.id)] = c;
       values[a] = c;
       lookup_rows(column, n.table, c, ap);
+      if (peer && enc.memory_col() >= 0)
+        cur.narrow(1, enc.memory_col(), kPeerMemory).copy_(peer_memory(r, drawn));
     }
     applies[a] = ap;
   }

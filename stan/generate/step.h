@@ -78,12 +78,12 @@ struct StepRows {
   int64_t m = 0;
   // In: (m, I) windows | current row (zeros but its clock column) | profile; per row its random
   // stream, its counter offset, its clock (seconds since the day start) and how many classes the
-  // peer attribute may take (Encoder::peer_limit: new, popular, the host's cached peers); with
-  // PackedModel::other_service < 1, the services of the host's cached peers (peer_cap per row).
+  // peer attribute may take (Encoder::peer_limit: new, popular, the host's cached peers) and the
+  // host's peer cache (read, with PackedModel::other_service < 1 or peer memory, while the step
+  // runs; the host must not change it meanwhile).
   std::vector<float> x;
   std::vector<int64_t> stream, offset, peer_limit;
-  std::vector<uint32_t> peer_services;
-  int64_t peer_cap = 0;
+  std::vector<const PeerCache*> peers;
   std::vector<double> clock;
   // Out: per attribute (model order) and row, the class index or scaled value drawn and whether
   // the attribute applies; the new row's features (m, D); seconds since the previous flow
@@ -92,7 +92,7 @@ struct StepRows {
   std::vector<uint8_t> applies;
   std::vector<float> row;
   std::vector<int64_t> dt;
-  void resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns, int64_t peer_cap = 0);
+  void resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t columns);
 };
 
 class StepEngine {
@@ -115,6 +115,9 @@ class StepEngine {
   // remote of another service than the row's (drawn: its protocol and port classes), 0 elsewhere.
   Tensor other_service_bias(const StepRows& r, const std::array<Tensor, kNumAttrIds>& drawn,
                             int64_t classes) const;
+  // The peer memory columns (m, kPeerMemory) of the rows (Encoder::peer_memory), once their
+  // protocol, ports and peer class are drawn.
+  Tensor peer_memory(const StepRows& r, const std::array<Tensor, kNumAttrIds>& drawn) const;
   std::shared_ptr<const PackedModel> p_;
   uint64_t seed_;
   int64_t max_rows_;

@@ -41,6 +41,7 @@ nlohmann::json EncodingOptions::to_json() const {
           {"popular_peers", popular_peers},
           {"popular_min_hosts", popular_min_hosts},
           {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
+          {"peer_memory", peer_memory},
           {"cold_starts", cold_starts},
           {"profiles", profiles},
           {"profile_components", profile_components},
@@ -85,6 +86,10 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
                lookup, "' (expected 'cache_first' or 'popular_first')");
     o.popular_first = lookup == "popular_first";
   }
+  // Absent in model files written before the peer memory existed: off.
+  o.peer_memory = j.contains("peer_memory") && get_bool(j, part, "peer_memory");
+  STAN_CHECK(!o.peer_memory || o.peer_cache > 0, part,
+             ": 'peer_memory' needs a peer cache ('peer_cache' > 0)");
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -166,8 +171,14 @@ void Encoder::layout() {
   // Peer features: the cache position (scaled; with the popular lookup first, minus the popular
   // rank for a popular remote), "new peer", and with popular peers "popular".
   const int64_t npop = static_cast<int64_t>(popular_.size());
-  if (opt_.peer_cache > 0 || opt_.popular_peers > 0)
+  memory_col_ = -1;
+  if (opt_.peer_cache > 0 || opt_.popular_peers > 0) {
     add(AttrId::peer, false, 1 + npop + opt_.peer_cache, opt_.popular_peers > 0 ? 3 : 2);
+    if (opt_.peer_memory && opt_.peer_cache > 0) {
+      memory_col_ = col;
+      col += kPeerMemory;
+    }
+  }
   for (AttrId o : {AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4}) add(o, false, 256, 1);
   add(AttrId::pkt, true, 0, 1);
   add(AttrId::bytes, true, 0, 1);
@@ -351,6 +362,7 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
                                                                     svc));
     }
     set(AttrId::peer, static_cast<double>(peer));
+    if (memory_col_ >= 0) peer_memory(row, peers, row.memory.data());
   }
   if (applies(AttrId::oct1, row)) {
     set(AttrId::oct1, f.remote_ip >> 24);
@@ -409,6 +421,7 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
       o[1] = c < 1024 ? 1.0f : 0.0f;
       break;
     case AttrId::peer: {
+      if (memory_col_ >= 0) std::copy(row.memory.begin(), row.memory.end(), out + memory_col_);
       const int64_t npop = static_cast<int64_t>(popular_.size());
       if (opt_.popular_peers <= 0) {
         o[0] = static_cast<float>(c) / static_cast<float>(opt_.peer_cache);

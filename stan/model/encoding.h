@@ -16,6 +16,9 @@
 //              fitted: the remotes most training hosts talk to); P+i = the i-th peer of the
 //              host's cache (most used or most recent first; with peer_by_service, the peers
 //              last used with this row's service first)
+//   memory     derived (peer_memory): what the host remembers of the remote the peer class
+//              names: known (a cached peer), its first octet /255 (cached or popular), and its
+//              last flow's packets, bytes, duration kind and duration (scaled; cached only)
 //   oct1..oct4 remote IPv4 octets (only for new peers)
 //   pkt        packets, log scale; decoded by rounding
 //   bytes      bytes per packet on a log scale between the protocol's minimum header and
@@ -77,14 +80,18 @@ inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 // flow (Encoder::service), by which the peer classes can look up the peers of the row's service
 // first (EncodingOptions::peer_by_service), and the port classes of that flow (local << 16 |
 // remote).
+// Each peer's last flow: scaled packets, bytes, duration kind and duration (0 where they do not
+// apply), for the peer memory (EncodingOptions::peer_memory).
+using PeerLast = std::array<float, 4>;
 struct PeerCache {
   std::vector<uint32_t> ips;
   std::vector<uint32_t> uses;
   std::vector<uint32_t> services;
   std::vector<uint32_t> ports;
+  std::vector<PeerLast> last;
   PeerCache() = default;
   PeerCache(std::initializer_list<uint32_t> l)
-      : ips(l), uses(l.size(), 1), services(l.size(), 0), ports(l.size(), 0) {}
+      : ips(l), uses(l.size(), 1), services(l.size(), 0), ports(l.size(), 0), last(l.size()) {}
   size_t size() const { return ips.size(); }
   uint32_t operator[](size_t i) const { return ips[i]; }
 };
@@ -99,9 +106,12 @@ struct EncodingOptions {
   // The peer classes of a row list the cached peers last used with the row's service (protocol
   // and lower port class) first, then the others, each group in cache order; else cache order.
   bool peer_by_service = false;
-  int popular_peers = 0;           // popular remotes shared across hosts, at most (0: off)
-  int popular_min_hosts = 3;       // a popular remote talks to at least this many training hosts
-  bool popular_first = false;      // a popular remote always has its popular class (never cached)
+  int popular_peers = 0;       // popular remotes shared across hosts, at most (0: off)
+  int popular_min_hosts = 3;   // a popular remote talks to at least this many training hosts
+  bool popular_first = false;  // a popular remote always has its popular class (never cached)
+  // Features of the remote the peer class names, for the attributes after it (the `memory`
+  // columns above), so that a return can resemble the peer's last flow.
+  bool peer_memory = false;
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
@@ -135,11 +145,13 @@ struct AttrSpec {
 
 // The value of every attribute of one row: class index or scaled value; `valid` says whether
 // the attribute applies (e.g. dt only for a positive inter-arrival; nothing after a stop).
+inline constexpr int kPeerMemory = 6;  // memory columns: known, octet 1, pkt, bytes, td kind, td
 struct RowValues {
   std::array<double, kNumAttrIds> v{};
   std::array<bool, kNumAttrIds> valid{};
-  double clock = 0;  // seconds since the day start when the row is decided
-  double time = 0;   // seconds since the day start of the flow itself
+  std::array<float, kPeerMemory> memory{};  // peer_memory: written with the peer's columns
+  double clock = 0;                         // seconds since the day start when the row is decided
+  double time = 0;                          // seconds since the day start of the flow itself
 };
 
 class Encoder {
@@ -156,6 +168,10 @@ class Encoder {
   int columns() const { return columns_; }  // D
   int clock_col() const { return 0; }
   int time_col() const { return time_col_; }
+  int memory_col() const { return memory_col_; }  // first memory column; -1: no peer memory
+  // The memory columns (kPeerMemory) of a row whose protocol, ports and peer class are set, for
+  // a host whose cache is `peers` (before the row's flow).
+  void peer_memory(const RowValues& row, const PeerCache& peers, float* out) const;
   int64_t day_start() const { return day_start_; }
 
   // The row of a real flow `f` of its host, decided at `clock` (seconds since day start).
@@ -252,7 +268,7 @@ class Encoder {
 
   EncodingOptions opt_;
   std::vector<AttrSpec> attrs_;
-  int columns_ = 0, time_col_ = 0;
+  int columns_ = 0, time_col_ = 0, memory_col_ = -1;
   int64_t day_start_ = 0;
   std::vector<uint8_t> protocols_, tos_values_, default_flags_;
   std::vector<uint32_t> popular_;

@@ -69,6 +69,21 @@ uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const 
          oct(AttrId::oct4);
 }
 
+void Encoder::peer_memory(const RowValues& row, const PeerCache& peers, float* out) const {
+  std::fill(out, out + kPeerMemory, 0.0f);
+  const int64_t npop = static_cast<int64_t>(popular_.size());
+  const int64_t peer = static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]);
+  if (peer >= 1 && peer <= npop) {  // a popular remote not in the cache: its octet only
+    out[1] = static_cast<float>(remote_ip(row, peers) >> 24) / 255.0f;
+    return;
+  }
+  const size_t j = cached_peer(row, peers);
+  if (j >= peers.size()) return;
+  out[0] = 1;
+  out[1] = static_cast<float>(peers.ips[j] >> 24) / 255.0f;
+  std::copy(peers.last[j].begin(), peers.last[j].end(), out + 2);
+}
+
 size_t Encoder::cached_peer(const RowValues& row, const PeerCache& peers) const {
   const int64_t npop = static_cast<int64_t>(popular_.size());
   const int64_t peer =
@@ -133,11 +148,13 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
     uses.erase(uses.begin() + static_cast<std::ptrdiff_t>(at));
     svcs.erase(svcs.begin() + static_cast<std::ptrdiff_t>(at));
     peers.ports.erase(peers.ports.begin() + static_cast<std::ptrdiff_t>(at));
+    peers.last.erase(peers.last.begin() + static_cast<std::ptrdiff_t>(at));
   } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
     ips.resize(cap - 1);
     uses.resize(cap - 1);
     svcs.resize(cap - 1);
     peers.ports.resize(cap - 1);
+    peers.last.resize(cap - 1);
   }
   size_t pos = 0;
   if (opt_.peer_by_uses)
@@ -146,6 +163,13 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);
   svcs.insert(svcs.begin() + static_cast<std::ptrdiff_t>(pos), service(row));
   peers.ports.insert(peers.ports.begin() + static_cast<std::ptrdiff_t>(pos), port_classes(row));
+  auto value = [&](AttrId a) {
+    const int i = static_cast<int>(a);
+    return row.valid[i] ? static_cast<float>(row.v[i]) : 0.0f;
+  };
+  peers.last.insert(peers.last.begin() + static_cast<std::ptrdiff_t>(pos),
+                    PeerLast{value(AttrId::pkt), value(AttrId::bytes), value(AttrId::td_kind),
+                             value(AttrId::td)});
 }
 
 }  // namespace stan

@@ -10,6 +10,8 @@
 #include <map>
 #include <set>
 
+#include "stan/generate/host_state.h"
+#include "stan/generate/step.h"
 #include "stan/model/profile.h"
 #include "stan/stan_test_util.h"
 
@@ -259,5 +261,57 @@ TEST_CASE("generate: peers matched by service come back with their service and p
   // A model without the service view refuses the weight.
   REQUIRE_THROWS_WITH(generate(off, dir + "/g.csv", 64, 0.5),
                       Catch::Contains("--peer-match service"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("generate: the peer memory shows a return its remote's last flow, at any batch size",
+          "[realism][peers][determinism]") {
+  const std::string dir = temp_dir("memory");
+  PrepareOptions po = small_options();
+  po.encoding.peer_cache = 32;
+  po.encoding.peer_by_uses = true;
+  po.encoding.peer_by_service = true;
+  po.encoding.peer_memory = true;
+  Prepared p = prepare_training(po);
+  TrainOptions to = small_train(dir + "/m.safetensors", 1);
+  to.max_batches = 30;
+  train_model(p.model, p.train, p.val, to);
+  StanModel m = StanModel::load(dir + "/m.safetensors");
+  const Encoder& enc = m.encoder();
+  REQUIRE(enc.memory_col() >= 0);
+  const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
+  REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
+  // Step by step: each row's memory columns are those of the remote its peer class names, from
+  // the host's cache before the row's flow.
+  m.train(false);
+  GenerateOptions g;
+  g.hosts = 32;
+  g.seed = 4;
+  g.start = enc.day_start() + 8 * 3600;
+  std::vector<HostState> hosts = make_hosts(m, g);
+  const auto packed = std::make_shared<PackedModel>(m, Device::cpu());
+  const int64_t n = g.hosts, D = enc.columns(), A = static_cast<int64_t>(m.nets().size());
+  StepEngine engine(packed, g.seed, n);
+  int64_t known = 0;
+  for (int step = 0; step < 40; ++step) {
+    StepRows r;
+    r.resize(n, m.input_dim(), A, D);
+    for (int64_t i = 0; i < n; ++i) fill_step_row(m, hosts[i], r, i);
+    engine.run(r);
+    for (int64_t i = 0; i < n; ++i) {
+      RowValues row;
+      for (int64_t at = 0; at < A; ++at)
+        row.v[static_cast<int>(m.nets()[at]->spec().id)] = r.values[at * n + i];
+      std::vector<float> want(kPeerMemory);
+      enc.peer_memory(row, hosts[i].peers, want.data());
+      const float* got = r.row.data() + i * D + enc.memory_col();
+      REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
+      known += want[0] != 0;
+      FlowRecord rec;
+      advance_host(m, *packed, g.seed, g.start + 86400, 1000, r, i, hosts[i], &rec);
+      hosts[i].done = false;
+    }
+  }
+  REQUIRE(known > 50);  // returns to cached peers, with their memory
   fs::remove_all(dir);
 }

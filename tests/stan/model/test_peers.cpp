@@ -477,3 +477,86 @@ TEST_CASE("encoding: a model file without popular peers keeps the old peer layou
   REQUIRE(old.columns() == enc.columns());
   REQUIRE(old.peer_limit(3) == 4);
 }
+
+TEST_CASE("encoding: the peer memory shows a return its remote's last flow", "[realism][peers]") {
+  // Host 1: W (TCP 443, 3 packets of 500 bytes, 2 s), then W again, then a new remote N. Hosts
+  // 2-4 talk to P (UDP 53) once each, so P is a popular remote that host 1 has not used.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, N = 0x05060708,
+                 P = 0x01010101;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  FlowRecord w = web_or_dns(++te, host, W, true);
+  w.pkt = 3;
+  w.byt = 1500;
+  w.td = 2;
+  t.rows.push_back(w);
+  w.te = ++te;
+  w.pkt = 1;
+  w.byt = 40;
+  w.td = 0;
+  t.rows.push_back(w);
+  t.rows.push_back(web_or_dns(++te, host, N, true));
+  for (uint32_t h = 2; h <= 4; ++h)
+    t.rows.push_back(web_or_dns(++te, (42u << 24) | (219u << 16) | h, P, false));
+  t.rows.push_back(web_or_dns(++te, host, P, false));
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.peer_by_uses = true;
+  o.popular_peers = 4;
+  o.popular_min_hosts = 3;
+  o.peer_memory = true;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  REQUIRE(enc.popular_peers() == std::vector<uint32_t>{P});
+  const int mc = enc.memory_col();
+  REQUIRE(mc == enc.find(AttrId::peer)->col + enc.find(AttrId::peer)->ncols);
+  REQUIRE(enc.find(AttrId::oct1)->col == mc + kPeerMemory);
+  // Host 1's rows, encoded as the dataset does, and their memory columns.
+  const HostStream& s = *std::find_if(streams.begin(), streams.end(),
+                                      [&](const HostStream& st) { return st.host == host; });
+  REQUIRE(s.flows.size() == 4);
+  PeerCache peers;
+  std::vector<RowValues> rows;
+  std::vector<std::vector<float>> mem;
+  for (const HostFlow& f : s.flows) {
+    rows.push_back(enc.encode(t.rows[f.row], f, 0, peers));
+    std::vector<float> feat(static_cast<size_t>(enc.columns()));
+    enc.write_features(rows.back(), feat.data());
+    mem.emplace_back(feat.begin() + mc, feat.begin() + mc + kPeerMemory);
+    // The same from the cache, as generation computes it once the peer class is drawn.
+    std::vector<float> again(kPeerMemory);
+    enc.peer_memory(rows.back(), peers, again.data());
+    REQUIRE(again == mem.back());
+    enc.update_peers(peers, f.remote_ip, rows.back());
+  }
+  auto at = [&](const RowValues& r, AttrId a) {
+    return static_cast<float>(r.v[static_cast<int>(a)]);
+  };
+  // A new remote: nothing known.
+  REQUIRE(mem[0] == std::vector<float>(kPeerMemory, 0.0f));
+  REQUIRE(mem[2] == std::vector<float>(kPeerMemory, 0.0f));
+  // W's return: known, its octet, and the first flow's packets, bytes, duration kind, duration.
+  REQUIRE(mem[1] == std::vector<float>{1.0f, 8 / 255.0f, at(rows[0], AttrId::pkt),
+                                       at(rows[0], AttrId::bytes), 1.0f, at(rows[0], AttrId::td)});
+  REQUIRE(at(rows[0], AttrId::pkt) != at(rows[1], AttrId::pkt));
+  // The popular remote P, not in host 1's cache: its octet only.
+  REQUIRE(rows[3].v[static_cast<int>(AttrId::peer)] == 1);
+  REQUIRE(mem[3] == std::vector<float>{0.0f, 1 / 255.0f, 0.0f, 0.0f, 0.0f, 0.0f});
+  // W's memory now holds its second flow (zero duration: kind and duration 0).
+  REQUIRE(peers.last[std::find(peers.ips.begin(), peers.ips.end(), W) - peers.ips.begin()] ==
+          PeerLast{at(rows[1], AttrId::pkt), at(rows[1], AttrId::bytes), 0.0f, 0.0f});
+
+  // Stored with the model; absent in older files (off); a model without a cache refuses it.
+  nlohmann::json j = enc.to_json();
+  REQUIRE(j.at("options").at("peer_memory") == true);
+  REQUIRE(Encoder::from_json(j).memory_col() == mc);
+  j["options"].erase("peer_memory");
+  const Encoder old = Encoder::from_json(j);
+  REQUIRE(old.memory_col() == -1);
+  REQUIRE(old.columns() == enc.columns() - kPeerMemory);
+  j["options"]["peer_memory"] = true;
+  j["options"]["peer_cache"] = 0;
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_memory' needs a peer cache"));
+}
