@@ -31,6 +31,7 @@ struct TrainArgs {
   bool no_select = false;
   double val_fraction = 0.1;
   uint64_t seed = 1;
+  int64_t split_seed = -1;
   bool resume = false, skip_bad = false, quiet = false;
   bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
   bool peer_memory = false;
@@ -131,6 +132,10 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.9));
   c->add_option("--seed", a->seed, "Random seed (initialisation, split, shuffling)")
       ->capture_default_str();
+  c->add_option("--split-seed", a->split_seed,
+                "Seed of the split into training and held-back hosts (default: --seed), to compare "
+                "initialisations on the same held-back hosts")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   c->add_option("--device", a->device, "Device: cpu or cuda[:N]")->capture_default_str();
   c->add_option("--max-batches", a->max_batches,
                 "Stop each epoch after this many batches (quick runs; default: all)")
@@ -194,6 +199,7 @@ void add_train_command(CLI::App& app) {
     p.config.dropout = a->dropout;
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;
+    p.split_seed = a->split_seed;
     p.read.skip_bad_rows = a->skip_bad;
     p.read.biflows = parse_biflows(a->biflows);
     p.read.row_limit = a->max_rows;

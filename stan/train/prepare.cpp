@@ -61,7 +61,9 @@ Prepared prepare_training(const PrepareOptions& opt) {
              opt.owners.ipv6_only() ? ": IPv6 owners select IPv6 flows, which the model does not "
                                       "cover (they are skipped)"
                                     : "; pass --owners with the internal network's prefix");
-  split_hosts(all, opt.val_fraction, opt.seed, &train, &val);
+  const uint64_t split_seed =
+      opt.split_seed >= 0 ? static_cast<uint64_t>(opt.split_seed) : opt.seed;
+  split_hosts(all, opt.val_fraction, split_seed, &train, &val);
   Encoder enc(opt.encoding);
   enc.fit(table, train);
   ProfileModel profiles;
@@ -99,6 +101,7 @@ Prepared prepare_training(const PrepareOptions& opt) {
   info["owners"] = owners;
   if (!opt.owners.hosts.empty()) info["owner_hosts"] = opt.owners.hosts.size();
   info["seed"] = opt.seed;
+  if (opt.split_seed >= 0) info["split_seed"] = opt.split_seed;
   info["train_hosts"] = p.train_hosts;
   info["val_hosts"] = p.val_hosts;
   info["val_fraction"] = opt.val_fraction;

@@ -18,6 +18,9 @@ struct PrepareOptions {
   ModelConfig config;
   double val_fraction = 0.1;
   uint64_t seed = 1;
+  // The seed of the split into training and held-back hosts (-1: `seed`), so that models with
+  // different initialisations can be compared on the same held-back hosts.
+  int64_t split_seed = -1;
   ReadOptions read;
   std::string command;  // recorded in the model's info
 };

@@ -87,6 +87,26 @@ TEST_CASE("prepare: the sample's six hosts, split whole, and what the info recor
   CHECK(again.train.targets == p.train.targets);
 }
 
+TEST_CASE("prepare: a split seed keeps the held-back hosts while the seed changes the weights",
+          "[prepare]") {
+  PrepareOptions po = small_options();
+  const Prepared base = prepare_training(po);
+  const nlohmann::json held = base.model.info()["val_host_ips"];
+  // A seed whose own split differs.
+  PrepareOptions other = po;
+  for (other.seed = po.seed + 1; other.seed < po.seed + 50; ++other.seed)
+    if (prepare_training(other).model.info()["val_host_ips"] != held) break;
+  REQUIRE(other.seed < po.seed + 50);
+  other.split_seed = static_cast<int64_t>(po.seed);
+  const Prepared p = prepare_training(other);
+  CHECK(p.model.info()["val_host_ips"] == held);
+  CHECK(p.model.info()["split_seed"] == po.seed);
+  CHECK_FALSE(base.model.info().contains("split_seed"));
+  const auto w0 = base.model.state().begin()->second.to_vector<float>();
+  const auto w1 = p.model.state().begin()->second.to_vector<float>();
+  CHECK(w0 != w1);  // another initialisation
+}
+
 TEST_CASE("prepare: no data, or data with no owner's flow, is an error saying why", "[prepare]") {
   PrepareOptions none;
   REQUIRE_THROWS_WITH(prepare_training(none), "no training data given");
