@@ -91,8 +91,9 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"cache", "popular"}));
   c->add_flag("--peer-memory", a->peer_memory,
               "Show the attributes after the peer choice what the host remembers of that remote "
-              "(a cached peer's first octet and its last flow's packets, bytes and duration; a "
-              "popular remote's first octet), so that a return can resemble its last flow");
+              "(a cached peer's first octet and the packets, bytes and duration of its first flow "
+              "with its current service; a popular remote's first octet), so that a return can "
+              "resemble the peer's earlier flows");
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")

@@ -17,8 +17,10 @@
 //              host's cache (most used or most recent first; with peer_by_service, the peers
 //              last used with this row's service first)
 //   memory     derived (peer_memory): what the host remembers of the remote the peer class
-//              names: known (a cached peer), its first octet /255 (cached or popular), and its
-//              last flow's packets, bytes, duration kind and duration (scaled; cached only)
+//              names: known (a cached peer), its first octet /255 (cached or popular), and the
+//              packets, bytes, duration kind and duration (scaled; cached only) of its first
+//              flow with its current service (an anchor: a copy of the last flow would let
+//              generated values walk away over a favourite's many returns)
 //   oct1..oct4 remote IPv4 octets (only for new peers)
 //   pkt        packets, log scale; decoded by rounding
 //   bytes      bytes per packet on a log scale between the protocol's minimum header and
@@ -80,18 +82,19 @@ inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 // flow (Encoder::service), by which the peer classes can look up the peers of the row's service
 // first (EncodingOptions::peer_by_service), and the port classes of that flow (local << 16 |
 // remote).
-// Each peer's last flow: scaled packets, bytes, duration kind and duration (0 where they do not
+// A peer's first flow with its current service: scaled packets, bytes, duration kind and
+// duration (0 where they do not
 // apply), for the peer memory (EncodingOptions::peer_memory).
-using PeerLast = std::array<float, 4>;
+using PeerFlow = std::array<float, 4>;
 struct PeerCache {
   std::vector<uint32_t> ips;
   std::vector<uint32_t> uses;
   std::vector<uint32_t> services;
   std::vector<uint32_t> ports;
-  std::vector<PeerLast> last;
+  std::vector<PeerFlow> first;
   PeerCache() = default;
   PeerCache(std::initializer_list<uint32_t> l)
-      : ips(l), uses(l.size(), 1), services(l.size(), 0), ports(l.size(), 0), last(l.size()) {}
+      : ips(l), uses(l.size(), 1), services(l.size(), 0), ports(l.size(), 0), first(l.size()) {}
   size_t size() const { return ips.size(); }
   uint32_t operator[](size_t i) const { return ips[i]; }
 };
@@ -110,7 +113,7 @@ struct EncodingOptions {
   int popular_min_hosts = 3;   // a popular remote talks to at least this many training hosts
   bool popular_first = false;  // a popular remote always has its popular class (never cached)
   // Features of the remote the peer class names, for the attributes after it (the `memory`
-  // columns above), so that a return can resemble the peer's last flow.
+  // columns above), so that a return can resemble the peer's earlier flows.
   bool peer_memory = false;
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles

@@ -81,7 +81,7 @@ void Encoder::peer_memory(const RowValues& row, const PeerCache& peers, float* o
   if (j >= peers.size()) return;
   out[0] = 1;
   out[1] = static_cast<float>(peers.ips[j] >> 24) / 255.0f;
-  std::copy(peers.last[j].begin(), peers.last[j].end(), out + 2);
+  std::copy(peers.first[j].begin(), peers.first[j].end(), out + 2);
 }
 
 size_t Encoder::cached_peer(const RowValues& row, const PeerCache& peers) const {
@@ -142,19 +142,26 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   const size_t cap = static_cast<size_t>(opt_.peer_cache);
   const size_t at = static_cast<size_t>(std::find(ips.begin(), ips.end(), remote) - ips.begin());
   uint32_t n = 1;
+  auto value = [&](AttrId a) {
+    const int i = static_cast<int>(a);
+    return row.valid[i] ? static_cast<float>(row.v[i]) : 0.0f;
+  };
+  PeerFlow first{value(AttrId::pkt), value(AttrId::bytes), value(AttrId::td_kind),
+                 value(AttrId::td)};
   if (at < ips.size()) {
     n = uses[at] == UINT32_MAX ? UINT32_MAX : uses[at] + 1;
+    if (svcs[at] == service(row)) first = peers.first[at];  // same service: the anchor stays
     ips.erase(ips.begin() + static_cast<std::ptrdiff_t>(at));
     uses.erase(uses.begin() + static_cast<std::ptrdiff_t>(at));
     svcs.erase(svcs.begin() + static_cast<std::ptrdiff_t>(at));
     peers.ports.erase(peers.ports.begin() + static_cast<std::ptrdiff_t>(at));
-    peers.last.erase(peers.last.begin() + static_cast<std::ptrdiff_t>(at));
+    peers.first.erase(peers.first.begin() + static_cast<std::ptrdiff_t>(at));
   } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
     ips.resize(cap - 1);
     uses.resize(cap - 1);
     svcs.resize(cap - 1);
     peers.ports.resize(cap - 1);
-    peers.last.resize(cap - 1);
+    peers.first.resize(cap - 1);
   }
   size_t pos = 0;
   if (opt_.peer_by_uses)
@@ -163,13 +170,7 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);
   svcs.insert(svcs.begin() + static_cast<std::ptrdiff_t>(pos), service(row));
   peers.ports.insert(peers.ports.begin() + static_cast<std::ptrdiff_t>(pos), port_classes(row));
-  auto value = [&](AttrId a) {
-    const int i = static_cast<int>(a);
-    return row.valid[i] ? static_cast<float>(row.v[i]) : 0.0f;
-  };
-  peers.last.insert(peers.last.begin() + static_cast<std::ptrdiff_t>(pos),
-                    PeerLast{value(AttrId::pkt), value(AttrId::bytes), value(AttrId::td_kind),
-                             value(AttrId::td)});
+  peers.first.insert(peers.first.begin() + static_cast<std::ptrdiff_t>(pos), first);
 }
 
 }  // namespace stan

@@ -264,7 +264,7 @@ TEST_CASE("generate: peers matched by service come back with their service and p
   fs::remove_all(dir);
 }
 
-TEST_CASE("generate: the peer memory shows a return its remote's last flow, at any batch size",
+TEST_CASE("generate: the peer memory shows a return its remote's earlier flow, at any batch size",
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("memory");
   PrepareOptions po = small_options();

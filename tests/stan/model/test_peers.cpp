@@ -478,9 +478,11 @@ TEST_CASE("encoding: a model file without popular peers keeps the old peer layou
   REQUIRE(old.peer_limit(3) == 4);
 }
 
-TEST_CASE("encoding: the peer memory shows a return its remote's last flow", "[realism][peers]") {
-  // Host 1: W (TCP 443, 3 packets of 500 bytes, 2 s), then W again, then a new remote N. Hosts
-  // 2-4 talk to P (UDP 53) once each, so P is a popular remote that host 1 has not used.
+TEST_CASE("encoding: the peer memory shows a return its remote's first flow of the service",
+          "[realism][peers]") {
+  // Host 1: W (TCP 443, 3 packets of 500 bytes, 2 s), W again (1 packet, 0 s), W on UDP 53, then
+  // a new remote N. Hosts 2-4 talk to P (UDP 53) once each, so P is a popular remote that host 1
+  // has not used.
   FlowTable t;
   const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, N = 0x05060708,
                  P = 0x01010101;
@@ -495,6 +497,7 @@ TEST_CASE("encoding: the peer memory shows a return its remote's last flow", "[r
   w.byt = 40;
   w.td = 0;
   t.rows.push_back(w);
+  t.rows.push_back(web_or_dns(++te, host, W, false));
   t.rows.push_back(web_or_dns(++te, host, N, true));
   for (uint32_t h = 2; h <= 4; ++h)
     t.rows.push_back(web_or_dns(++te, (42u << 24) | (219u << 16) | h, P, false));
@@ -516,7 +519,7 @@ TEST_CASE("encoding: the peer memory shows a return its remote's last flow", "[r
   // Host 1's rows, encoded as the dataset does, and their memory columns.
   const HostStream& s = *std::find_if(streams.begin(), streams.end(),
                                       [&](const HostStream& st) { return st.host == host; });
-  REQUIRE(s.flows.size() == 4);
+  REQUIRE(s.flows.size() == 5);
   PeerCache peers;
   std::vector<RowValues> rows;
   std::vector<std::vector<float>> mem;
@@ -536,17 +539,24 @@ TEST_CASE("encoding: the peer memory shows a return its remote's last flow", "[r
   };
   // A new remote: nothing known.
   REQUIRE(mem[0] == std::vector<float>(kPeerMemory, 0.0f));
-  REQUIRE(mem[2] == std::vector<float>(kPeerMemory, 0.0f));
-  // W's return: known, its octet, and the first flow's packets, bytes, duration kind, duration.
-  REQUIRE(mem[1] == std::vector<float>{1.0f, 8 / 255.0f, at(rows[0], AttrId::pkt),
-                                       at(rows[0], AttrId::bytes), 1.0f, at(rows[0], AttrId::td)});
+  REQUIRE(mem[3] == std::vector<float>(kPeerMemory, 0.0f));
+  // W's returns: known, its octet, and its first flow's packets, bytes, duration kind and
+  // duration, also after a second flow with the service (the anchor stays).
+  const std::vector<float> first{1.0f,
+                                 8 / 255.0f,
+                                 at(rows[0], AttrId::pkt),
+                                 at(rows[0], AttrId::bytes),
+                                 1.0f,
+                                 at(rows[0], AttrId::td)};
+  REQUIRE(mem[1] == first);
+  REQUIRE(mem[2] == first);
   REQUIRE(at(rows[0], AttrId::pkt) != at(rows[1], AttrId::pkt));
   // The popular remote P, not in host 1's cache: its octet only.
-  REQUIRE(rows[3].v[static_cast<int>(AttrId::peer)] == 1);
-  REQUIRE(mem[3] == std::vector<float>{0.0f, 1 / 255.0f, 0.0f, 0.0f, 0.0f, 0.0f});
-  // W's memory now holds its second flow (zero duration: kind and duration 0).
-  REQUIRE(peers.last[std::find(peers.ips.begin(), peers.ips.end(), W) - peers.ips.begin()] ==
-          PeerLast{at(rows[1], AttrId::pkt), at(rows[1], AttrId::bytes), 0.0f, 0.0f});
+  REQUIRE(rows[4].v[static_cast<int>(AttrId::peer)] == 1);
+  REQUIRE(mem[4] == std::vector<float>{0.0f, 1 / 255.0f, 0.0f, 0.0f, 0.0f, 0.0f});
+  // W's service changed with its third flow (UDP 53, zero duration): that flow is its anchor.
+  REQUIRE(peers.first[std::find(peers.ips.begin(), peers.ips.end(), W) - peers.ips.begin()] ==
+          PeerFlow{at(rows[2], AttrId::pkt), at(rows[2], AttrId::bytes), 0.0f, 0.0f});
 
   // Stored with the model; absent in older files (off); a model without a cache refuses it.
   nlohmann::json j = enc.to_json();
