@@ -19,6 +19,26 @@ namespace fs = std::filesystem;
 using namespace stan;
 using namespace stan::testing;
 
+namespace {
+
+// A small model with a 32-peer cache ordered by uses, trained `epochs` of `batches` batches into
+// `path` and loaded back.
+StanModel trained_with_peers(const std::string& path, bool by_service, bool memory, int epochs,
+                             int64_t batches) {
+  PrepareOptions po = small_options();
+  po.encoding.peer_cache = 32;
+  po.encoding.peer_by_uses = true;
+  po.encoding.peer_by_service = by_service;
+  po.encoding.peer_memory = memory;
+  Prepared p = prepare_training(po);
+  TrainOptions to = small_train(path, epochs);
+  to.max_batches = batches;
+  train_model(p.model, p.train, p.val, to);
+  return StanModel::load(path);
+}
+
+}  // namespace
+
 TEST_CASE("generate: same seed gives the same file, whatever the batch size",
           "[stan][determinism]") {
   const std::string dir = temp_dir("det");
@@ -205,15 +225,7 @@ TEST_CASE("generate: peers matched by service come back with their service and p
     return std::pair{static_cast<double>(same) / n, static_cast<double>(same_ports) / n};
   };
   auto trained = [&](bool by_service) {
-    PrepareOptions po = small_options();
-    po.encoding.peer_cache = 32;
-    po.encoding.peer_by_uses = true;
-    po.encoding.peer_by_service = by_service;
-    Prepared p = prepare_training(po);
-    TrainOptions to = small_train(dir + "/m.safetensors", 2);
-    to.max_batches = 40;
-    train_model(p.model, p.train, p.val, to);
-    return StanModel::load(dir + "/m.safetensors");
+    return trained_with_peers(dir + "/m.safetensors", by_service, false, 2, 40);
   };
   // 40 hosts over 12 hours from 06:00.
   auto generate = [](StanModel& m, const std::string& path, int64_t batch,
@@ -267,16 +279,7 @@ TEST_CASE("generate: peers matched by service come back with their service and p
 TEST_CASE("generate: the peer memory shows a return its remote's earlier flow, at any batch size",
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("memory");
-  PrepareOptions po = small_options();
-  po.encoding.peer_cache = 32;
-  po.encoding.peer_by_uses = true;
-  po.encoding.peer_by_service = true;
-  po.encoding.peer_memory = true;
-  Prepared p = prepare_training(po);
-  TrainOptions to = small_train(dir + "/m.safetensors", 1);
-  to.max_batches = 30;
-  train_model(p.model, p.train, p.val, to);
-  StanModel m = StanModel::load(dir + "/m.safetensors");
+  StanModel m = trained_with_peers(dir + "/m.safetensors", true, true, 1, 30);
   const Encoder& enc = m.encoder();
   REQUIRE(enc.memory_col() >= 0);
   const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
