@@ -77,8 +77,9 @@ void add_train_command(CLI::App& app) {
   c->add_option("--peer-order", a->peer_order,
                 "Order of a host's cached peers, the classes the model draws: uses (most used "
                 "first, so a host's favourite remotes keep their class; the default) or recency "
-                "(most recent first)")
-      ->check(CLI::IsMember({"recency", "uses"}));
+                "(most recent first) or last-then-uses (the previous flow's remote first, then the "
+                "others by uses, so that a run of flows to one remote keeps its class too)")
+      ->check(CLI::IsMember({"recency", "uses", "last-then-uses"}));
   c->add_option("--peer-match", a->peer_match,
                 "Which peers the first peer classes name: any (the cache's order; the default) or "
                 "service (the host's peers last used with the flow's protocol and service port "
@@ -182,7 +183,10 @@ void add_train_command(CLI::App& app) {
     if (a->no_bpp) p.encoding.bytes_per_packet = false;
     if (a->no_flags) p.encoding.flags_tos = false;
     if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;
-    if (!a->peer_order.empty()) p.encoding.peer_by_uses = a->peer_order == "uses";
+    if (!a->peer_order.empty()) {
+      p.encoding.peer_by_uses = a->peer_order != "recency";
+      p.encoding.peer_last_first = a->peer_order == "last-then-uses";
+    }
     if (!a->peer_match.empty()) p.encoding.peer_by_service = a->peer_match == "service";
     if (!a->peer_lookup.empty()) p.encoding.popular_first = a->peer_lookup == "popular";
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;

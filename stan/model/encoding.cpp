@@ -36,7 +36,9 @@ nlohmann::json EncodingOptions::to_json() const {
           {"bytes_per_packet", bytes_per_packet},
           {"flags_tos", flags_tos},
           {"peer_cache", peer_cache},
-          {"peer_order", peer_by_uses ? "uses" : "recency"},
+          {"peer_order", !peer_by_uses     ? "recency"
+                         : peer_last_first ? "last_then_uses"
+                                           : "uses"},
           {"peer_match", peer_by_service ? "service" : "any"},
           {"popular_peers", popular_peers},
           {"popular_min_hosts", popular_min_hosts},
@@ -61,9 +63,10 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   // Absent in model files written before the order could be chosen: recency.
   if (j.contains("peer_order")) {
     const std::string order = get_string(j, part, "peer_order");
-    STAN_CHECK(order == "recency" || order == "uses", part, ": 'peer_order' is '", order,
-               "' (expected 'recency' or 'uses')");
-    o.peer_by_uses = order == "uses";
+    STAN_CHECK(order == "recency" || order == "uses" || order == "last_then_uses", part,
+               ": 'peer_order' is '", order, "' (expected 'recency', 'uses' or 'last_then_uses')");
+    o.peer_by_uses = order != "recency";
+    o.peer_last_first = order == "last_then_uses";
   }
   // Absent in model files written before peers were matched by service: any (cache order).
   if (j.contains("peer_match")) {
@@ -725,7 +728,10 @@ std::string Encoder::describe() const {
   };
   os << "encoding: zero_decisions=" << opt_.zero_decisions << " censor=" << opt_.censor
      << " bytes_per_packet=" << opt_.bytes_per_packet << " flags_tos=" << opt_.flags_tos
-     << " peer_cache=" << opt_.peer_cache << (opt_.peer_by_uses ? " (by uses)" : "")
+     << " peer_cache=" << opt_.peer_cache
+     << (opt_.peer_last_first ? " (last, then by uses)"
+         : opt_.peer_by_uses  ? " (by uses)"
+                              : "")
      << (opt_.peer_by_service ? " (service first, ports kept " + std::to_string(keep_ports_) + ")"
                               : std::string())
      << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles

@@ -76,9 +76,11 @@ inline constexpr double kMaxSeconds = 1e10;     // inter-arrival, duration (317 
 inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 
 // A host's peer cache: its distinct remotes in the order of the peer classes, with how many
-// flows each has had since it entered the cache. Order (EncodingOptions::peer_by_uses): most
-// recent first; or most used first, ties most recent first, so that a host's favourite remotes
-// keep their classes whatever it does in between. Each peer also keeps the service of its last
+// flows each has had since it entered the cache. Order (EncodingOptions::peer_by_uses,
+// peer_last_first): most recent first; or most used first, ties most recent first, so that a
+// host's favourite remotes keep their classes whatever it does in between; or the previous
+// flow's remote first, then the others by uses, so that a run of flows to one remote also keeps
+// its class. Each peer also keeps the service of its last
 // flow (Encoder::service), by which the peer classes can look up the peers of the row's service
 // first (EncodingOptions::peer_by_service), and the port classes of that flow (local << 16 |
 // remote).
@@ -106,6 +108,9 @@ struct EncodingOptions {
   bool flags_tos = true;         // model TCP flags and ToS
   int peer_cache = 8;            // distinct recent peers a host can reuse (0: off)
   bool peer_by_uses = false;     // cache order: most used first (else most recent first)
+  // With peer_by_uses: the previous flow's remote first, then the others by uses (a host's runs
+  // of flows to one remote are then the first peer class again and again).
+  bool peer_last_first = false;
   // The peer classes of a row list the cached peers last used with the row's service (protocol
   // and lower port class) first, then the others, each group in cache order; else cache order.
   bool peer_by_service = false;

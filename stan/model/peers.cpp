@@ -140,6 +140,17 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   auto& uses = peers.uses;
   auto& svcs = peers.services;
   const size_t cap = static_cast<size_t>(opt_.peer_cache);
+  if (opt_.peer_last_first && !ips.empty() && ips[0] != remote) {
+    // The previous flow's remote leaves the front for its place by uses among the others.
+    size_t to = 1;
+    while (to < uses.size() && uses[to] > uses[0]) ++to;
+    auto move = [&](auto& v) { std::rotate(v.begin(), v.begin() + 1, v.begin() + to); };
+    move(ips);
+    move(uses);
+    move(svcs);
+    move(peers.ports);
+    move(peers.first);
+  }
   const size_t at = static_cast<size_t>(std::find(ips.begin(), ips.end(), remote) - ips.begin());
   uint32_t n = 1;
   auto value = [&](AttrId a) {
@@ -164,7 +175,7 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
     peers.first.resize(cap - 1);
   }
   size_t pos = 0;
-  if (opt_.peer_by_uses)
+  if (opt_.peer_by_uses && !opt_.peer_last_first)
     while (pos < uses.size() && uses[pos] > n) ++pos;
   ips.insert(ips.begin() + static_cast<std::ptrdiff_t>(pos), remote);
   uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);

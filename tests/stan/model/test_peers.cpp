@@ -49,8 +49,10 @@ void check_sample_peers(EncodingOptions o) {
       REQUIRE(peers.size() <= 4);
       REQUIRE(peers.services.size() == peers.size());
       REQUIRE(peers.ports.size() == peers.size());
-      if (o.peer_by_uses)
-        REQUIRE(std::is_sorted(peers.uses.begin(), peers.uses.end(), std::greater<>()));
+      if (o.peer_last_first) REQUIRE(peers.ips[0] == f.remote_ip);
+      if (o.peer_by_uses)  // by uses (with the previous remote first: the others)
+        REQUIRE(std::is_sorted(peers.uses.begin() + (o.peer_last_first && peers.size() > 0),
+                               peers.uses.end(), std::greater<>()));
     }
   }
   REQUIRE(hits > rows / 4);  // the sample's hosts reuse peers
@@ -143,6 +145,48 @@ TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in
   REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_uses);
   j["peer_order"] = "lru";
   REQUIRE_THROWS_WITH(EncodingOptions::from_json(j), Catch::Contains("'peer_order' is 'lru'"));
+}
+
+TEST_CASE("encoding: the previous flow's remote first keeps a run of flows in the first class",
+          "[realism][peers]") {
+  const uint32_t A = 0x01010101, B = 0x02020202, C = 0x03030303;
+  // The peer class of each flow (1 + cache position; 0 = new), then the cache.
+  auto classes = [](bool last_first, int cap, const std::vector<uint32_t>& remotes) {
+    EncodingOptions o;
+    o.peer_cache = cap;
+    o.peer_by_uses = true;
+    o.peer_last_first = last_first;
+    Encoder enc(o);
+    PeerCache peers;
+    std::vector<int> out;
+    for (uint32_t r : remotes) {
+      const auto it = std::find(peers.ips.begin(), peers.ips.end(), r);
+      out.push_back(it == peers.ips.end() ? 0 : static_cast<int>(it - peers.ips.begin()) + 1);
+      enc.update_peers(peers, r, RowValues{});
+    }
+    return std::pair{out, peers};
+  };
+  const std::vector<uint32_t> seq{A, A, A, B, B, A, C, B};
+  // By uses, B's run is class 2 (A, used more, stays first); with the previous remote first it
+  // is class 1, and A comes back to its place by uses once B's run ends.
+  REQUIRE(classes(false, 8, seq).first == std::vector<int>{0, 1, 1, 0, 2, 1, 0, 2});
+  const auto [got, peers] = classes(true, 8, seq);
+  REQUIRE(got == std::vector<int>{0, 1, 1, 0, 1, 2, 0, 3});
+  REQUIRE(peers.ips == std::vector<uint32_t>{B, A, C});
+  REQUIRE(peers.uses == std::vector<uint32_t>{3, 4, 1});
+  // A full cache evicts the least used of the others, never the previous remote.
+  REQUIRE(classes(true, 2, {A, A, B, C}).second.ips == std::vector<uint32_t>{C, A});
+  // Real streams: every remote comes back from the cache or the octets.
+  EncodingOptions ro;
+  ro.peer_by_uses = true;
+  ro.peer_last_first = true;
+  check_sample_peers(ro);
+  // Stored with the model.
+  nlohmann::json j = ro.to_json();
+  REQUIRE(j.at("peer_order") == "last_then_uses");
+  const EncodingOptions back = EncodingOptions::from_json(j);
+  REQUIRE(back.peer_by_uses);
+  REQUIRE(back.peer_last_first);
 }
 
 TEST_CASE("encoding: peers matched by service list the host's peers of the row's service first",
