@@ -76,7 +76,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0, kMaxPeerCache));
   c->add_option("--peer-order", a->peer_order,
                 "Order of a host's cached peers, the classes the model draws: uses (most used "
-                "first, so a host's favourite remotes keep their class; the default) or recency "
+                "first, so a host's favourite remotes keep their class; the default), recency "
                 "(most recent first) or last-then-uses (the previous flow's remote first, then the "
                 "others by uses, so that a run of flows to one remote keeps its class too)")
       ->check(CLI::IsMember({"recency", "uses", "last-then-uses"}));

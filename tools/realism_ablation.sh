@@ -6,7 +6,9 @@
 # cache ordered by uses; row 13: today's defaults, that cache with popular peers; row 14: row 13
 # with popular remotes looked up before the cache, --peer-lookup popular; rows 15-16: dropout;
 # rows 17-18: row 13 and row 14 with the peers of the flow's service first, --peer-match
-# service); generates the
+# service; rows 19-20: row 17 with the peer memory, or with the previous flow's remote first;
+# row 21: row 17's model generating without returns to another service, --other-service-peers
+# 0); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -14,7 +16,9 @@
 # goes into $out/summary.jsonl.
 #   bash tools/realism_ablation.sh DATA.csv.xz HOSTS.csv OUT_DIR [MAX_BATCHES] [EPOCHS]
 # Environment: SEEDS (default 1,2,3), STEPS (the rows to run, default all, e.g. "7-flags-tos
-# 8-popular-peers"), TRAIN_FLAGS (added to every training, e.g. "--threads 1"), BUNDLED.
+# 8-popular-peers"), TRAIN_FLAGS (added to every training, e.g. "--threads 1"), BUNDLED, INITS
+# (training seeds, default 1: with "1,2" each row is also trained from another initialisation,
+# on the same held-back hosts, as ROW-i2; one training proves as little as one seed).
 set -euo pipefail
 data=$1 hosts=$2 out=$3 batches=${4:-1200} epochs=${5:-1}
 seeds=${SEEDS:-1,2,3}
@@ -22,7 +26,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 stan=${STAN_BIN:-$root/build/bin/stan}
 export STAN_BIN=$stan
 mkdir -p "$out"
-common=(--data "$data" --owner-hosts "@$hosts" --val-fraction 0.2 --seed 1 --epochs "$epochs" --quiet)
+inits=${INITS:-1}
+[[ $inits =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "INITS must be like 1,2" >&2; exit 2; }
+common=(--data "$data" --owner-hosts "@$hosts" --val-fraction 0.2 --split-seed 1 --epochs "$epochs"
+  --quiet)
 [[ $batches -gt 0 ]] && common+=(--max-batches "$batches")
 # shellcheck disable=SC2206
 common+=(${TRAIN_FLAGS:-})
@@ -47,7 +54,13 @@ declare -A steps=(
   [16-dropout-0.4]="--dropout 0.4"
   [17-peer-match-service]="--peer-match service"
   [18-peer-match-service-popular-first]="--peer-match service --peer-lookup popular"
+  [19-peer-memory]="--peer-match service --peer-memory"
+  [20-peer-order-last-then-uses]="--peer-match service --peer-order last-then-uses"
+  [21-other-service-0]="--peer-match service"
 )
+# Rows that generate with another row's model and these `stan generate` flags.
+declare -A same_model=([21-other-service-0]=17-peer-match-service)
+declare -A generate_flags=([21-other-service-0]="--other-service-peers 0")
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'
 import sys, lzma, csv
@@ -64,22 +77,29 @@ PY
 run_steps=${STEPS:-$(printf '%s\n' "${!steps[@]}" | sort -V)}
 for name in $run_steps; do
   [[ -v "steps[$name]" ]] || { echo "unknown step '$name' (known: ${!steps[*]})" >&2; exit 2; }
-  model=$out/$name.safetensors
-  if [[ ! -f $model ]]; then
-    echo "== $name: train"
-    # shellcheck disable=SC2086
-    "$stan" train "${common[@]}" ${steps[$name]} --out "$model" > "$out/$name.train.log" 2>&1
-  fi
-  if [[ ! -f $out/val_hosts.txt ]]; then
-    python3 -c "import json,sys; print('\n'.join(json.load(sys.stdin)['info']['val_host_ips']))" \
-      < <("$stan" info --model "$model" --json) > "$out/val_hosts.txt"
-    grep -v -x -F -f "$out/val_hosts.txt" <(tail -n +2 "$hosts" | cut -d, -f1) > "$out/train_hosts.txt"
-    split "$data" "$out/val_hosts.txt" "$out/real_val.csv"
-    split "$data" "$out/train_hosts.txt" "$out/real_train.csv"
-  fi
-  echo "== $name: generate + eval at seeds $seeds"
-  bash "$root/tools/eval_seeds.sh" "$model" "$out/real_val.csv" "$out/val_hosts.txt" "$out" "$name" \
-    "$seeds" -- --train "$out/real_train.csv"
+  for init in ${inits//,/ }; do
+    tag=$name
+    [[ $init == 1 ]] || tag=$name-i$init
+    trained=${same_model[$name]:-$name}
+    [[ $init == 1 ]] || trained=$trained-i$init
+    model=$out/$trained.safetensors
+    if [[ ! -f $model ]]; then
+      echo "== $trained: train"
+      # shellcheck disable=SC2086
+      "$stan" train "${common[@]}" --seed "$init" ${steps[$name]} --out "$model" \
+        > "$out/$trained.train.log" 2>&1
+    fi
+    if [[ ! -f $out/val_hosts.txt ]]; then
+      python3 -c "import json,sys; print('\n'.join(json.load(sys.stdin)['info']['val_host_ips']))" \
+        < <("$stan" info --model "$model" --json) > "$out/val_hosts.txt"
+      grep -v -x -F -f "$out/val_hosts.txt" <(tail -n +2 "$hosts" | cut -d, -f1) > "$out/train_hosts.txt"
+      split "$data" "$out/val_hosts.txt" "$out/real_val.csv"
+      split "$data" "$out/train_hosts.txt" "$out/real_train.csv"
+    fi
+    echo "== $tag: generate + eval at seeds $seeds"
+    GENERATE_FLAGS=${generate_flags[$name]:-} bash "$root/tools/eval_seeds.sh" "$model" \
+      "$out/real_val.csv" "$out/val_hosts.txt" "$out" "$tag" "$seeds" -- --train "$out/real_train.csv"
+  done
 done
 if [[ -n ${BUNDLED:-} ]]; then
   echo "== bundled model $BUNDLED"
