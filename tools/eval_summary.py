@@ -53,6 +53,9 @@ def metrics_of(path, side):
         for k in ("return_same_service", "return_same_ports"):
             out[k] = s[k]
             out["real_" + k] = real[k]
+    if s.get("repeat_remote_share") is not None and real.get("repeat_remote_share") is not None:
+        out["repeat_remote_share"] = s["repeat_remote_share"]
+        out["real_repeat_remote_share"] = real["repeat_remote_share"]
     out["real_distinct_remotes_per_flow"] = real["distinct_remotes_per_flow"]
     out["rule_violation_rate"] = s["any_rule_rate"]
     out["host_flows"] = s["host_flows"]

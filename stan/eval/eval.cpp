@@ -35,7 +35,8 @@ struct SideData {
   // the same service (protocol and lower port class) / the same protocol and both port classes
   // as that remote's previous flow with the host.
   int64_t returns = 0, returns_same_service = 0, returns_same_ports = 0;
-  std::vector<int64_t> remote_freq;  // flows per distinct remote IP
+  int64_t repeats = 0, later_flows = 0;  // flows to the previous flow's remote; non-first flows
+  std::vector<int64_t> remote_freq;      // flows per distinct remote IP
   std::vector<double> acf;
   int64_t rows04 = 0, tcp04 = 0, rows549 = 0, tcp549 = 0;
   std::map<uint64_t, int64_t> rule_patterns;  // violation bit pattern -> records
@@ -98,6 +99,10 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
       } else if (i < 50) {
         ++d.rows549;
         d.tcp549 += tcp;
+      }
+      if (i > 0) {
+        ++d.later_flows;
+        d.repeats += hf.remote_ip == s.flows[i - 1].remote_ip;
       }
       remotes.push_back(hf.remote_ip);
       host_remotes.push_back(hf.remote_ip);
@@ -274,6 +279,9 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   s.returns_share = n > 0 ? returns / hf : 0.0;
   s.return_same_service = d.returns > 0 ? d.returns_same_service / returns : kNaN;
   s.return_same_ports = d.returns > 0 ? d.returns_same_ports / returns : kNaN;
+  s.repeat_remote_share = d.later_flows > 0
+                              ? static_cast<double>(d.repeats) / static_cast<double>(d.later_flows)
+                              : kNaN;
   const auto& ia = d.sorted[kInterarrival];
   s.zero_interarrival_share =
       ia.empty() ? kNaN

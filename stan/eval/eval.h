@@ -188,6 +188,9 @@ struct SideSummary {
   // of those, the share with the same service (protocol and lower port class) as that remote's
   // previous flow with the host, and with the same protocol and both port classes (NaN: none).
   double returns_share = 0, return_same_service = 0, return_same_ports = 0;
+  // Runs: the share of a host's flows after its first to the remote of its previous flow (NaN:
+  // no host has two flows).
+  double repeat_remote_share = 0;
   double zero_interarrival_share = 0;  // over non-first host flows
   double zero_duration_share = 0;
   double one_packet_share = 0;

@@ -158,6 +158,8 @@ std::string format_eval_table(const EvalResult& r) {
            per_side([](const SideSummary& s) { return pct(s.return_same_service); }));
   o += row("  of them: its last port classes",
            per_side([](const SideSummary& s) { return pct(s.return_same_ports); }));
+  o += row("flows to the previous flow's remote",
+           per_side([](const SideSummary& s) { return pct(s.repeat_remote_share); }));
   o += row("5 busiest hosts' share of flows",
            per_side([](const SideSummary& s) { return pct(s.top5_host_share); }));
   o += row("zero inter-arrival share",
@@ -326,6 +328,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
         {"returns_share", s.returns_share},
         {"return_same_service", finite(s.return_same_service)},
         {"return_same_ports", finite(s.return_same_ports)},
+        {"repeat_remote_share", finite(s.repeat_remote_share)},
         {"zero_interarrival_share", finite(s.zero_interarrival_share)},
         {"zero_duration_share", s.zero_duration_share},
         {"one_packet_share", s.one_packet_share},

@@ -274,8 +274,11 @@ TEST_CASE("eval: returns to a remote keep or change its service and port classes
   CHECK(s.returns_share == Approx(3.0 / 5.0));        // A's 2nd, 3rd and 4th flows
   CHECK(s.return_same_service == Approx(2.0 / 3.0));  // TCP 443, TCP 443, then UDP 53
   CHECK(s.return_same_ports == Approx(1.0 / 3.0));    // only 40001 shares 40000's class
+  CHECK(s.repeat_remote_share == Approx(2.0 / 4.0));  // A, B, A, A, A: the last two repeat
   const std::string text = stan::format_eval_table(r);
   CHECK_THAT(text, Contains("of them: the remote's last service"));
+  CHECK_THAT(text, Contains("flows to the previous flow's remote"));
+  CHECK(stan::eval_to_json(r).at("sides").at("real").at("repeat_remote_share") == Approx(0.5));
   CHECK(stan::eval_to_json(r).at("sides").at("real").at("return_same_ports") == Approx(1.0 / 3.0));
 }
 
