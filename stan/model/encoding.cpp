@@ -734,8 +734,9 @@ std::string Encoder::describe() const {
                               : "")
      << (opt_.peer_by_service ? " (service first, ports kept " + std::to_string(keep_ports_) + ")"
                               : std::string())
-     << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
-     << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
+     << (opt_.peer_memory ? " (with memory)" : "") << " popular_peers=" << popular_.size()
+     << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width
+     << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
   sc("inter-arrival (s)", dt_);
   sc("duration (s)", td_);
