@@ -8,7 +8,7 @@
 # rows 17-18: row 13 and row 14 with the peers of the flow's service first, --peer-match
 # service; rows 19-20: row 17 with the peer memory, or with the previous flow's remote first;
 # row 21: row 17's model generating without returns to another service, --other-service-peers
-# 0); generates the
+# 0; row 22: rows 19 and 20 together); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -57,6 +57,7 @@ declare -A steps=(
   [19-peer-memory]="--peer-match service --peer-memory"
   [20-peer-order-last-then-uses]="--peer-match service --peer-order last-then-uses"
   [21-other-service-0]="--peer-match service"
+  [22-peer-memory-last-then-uses]="--peer-match service --peer-order last-then-uses --peer-memory"
 )
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service)
