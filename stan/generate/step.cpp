@@ -66,6 +66,17 @@ bool tempered(AttrId id) {
   }
 }
 
+// The rows' drawn protocol and port classes, on the host (for Encoder::service and, once the
+// peer class is set too, Encoder::peer_memory).
+std::vector<RowValues> service_rows(int64_t m, const std::array<Tensor, kNumAttrIds>& drawn) {
+  std::vector<RowValues> rows(static_cast<size_t>(m));
+  for (AttrId a : {AttrId::proto, AttrId::lport, AttrId::rport}) {
+    const std::vector<int64_t> c = drawn[static_cast<int>(a)].to_vector<int64_t>();
+    for (int64_t i = 0; i < m; ++i) rows[i].v[static_cast<int>(a)] = static_cast<double>(c[i]);
+  }
+  return rows;
+}
+
 }  // namespace
 
 PackedModel::PackedModel(const StanModel& model, Device d, double temperature, double other_service)
@@ -195,22 +206,17 @@ Tensor StepEngine::draw(size_t a, const Tensor& x, const Tensor& u, const Tensor
                                  eo.censor ? math::MixtureRange::clip : math::MixtureRange::redraw);
 }
 
-Tensor StepEngine::other_service_bias(const StepRows& r,
-                                      const std::array<Tensor, kNumAttrIds>& drawn,
+Tensor StepEngine::other_service_bias(const StepRows& r, const std::vector<RowValues>& rows,
                                       int64_t classes) const {
   // The service view (Encoder::service_view_entry) lists a row's service first, so its other
   // services are the popular classes past that service's popular remotes and the cached classes
   // past the host's cached peers of that service.
   const int64_t m = r.m, npop = static_cast<int64_t>(p_->model().encoder().popular_peers().size());
-  auto classes_of = [&](AttrId a) { return drawn[static_cast<int>(a)].to_vector<int64_t>(); };
-  const std::vector<int64_t> pr = classes_of(AttrId::proto), lp = classes_of(AttrId::lport),
-                             rp = classes_of(AttrId::rport);
   const float w = p_->other_service() > 0 ? static_cast<float>(std::log(p_->other_service()))
                                           : -std::numeric_limits<float>::infinity();
   std::vector<float> bias(static_cast<size_t>(m * classes), 0.0f);
   for (int64_t i = 0; i < m; ++i) {
-    const uint32_t svc =
-        static_cast<uint32_t>(pr[i]) << 16 | static_cast<uint32_t>(std::min(lp[i], rp[i]));
+    const uint32_t svc = Encoder::service(rows[i]);
     float* b = bias.data() + i * classes;
     std::fill(b + 1 + p_->popular_of_service(svc), b + 1 + npop, w);
     const std::vector<uint32_t>& s = r.peers[i]->services;
@@ -221,18 +227,14 @@ Tensor StepEngine::other_service_bias(const StepRows& r,
   return from_vector<float>(bias, {m, classes}, p_->device());
 }
 
-Tensor StepEngine::peer_memory(const StepRows& r,
-                               const std::array<Tensor, kNumAttrIds>& drawn) const {
-  const Encoder& enc = p_->model().encoder();
+Tensor StepEngine::peer_memory(const StepRows& r, const Tensor& peer,
+                               std::vector<RowValues>& rows) const {
   const int64_t m = r.m;
-  std::array<std::vector<int64_t>, 4> cls;
-  const AttrId ids[4] = {AttrId::proto, AttrId::lport, AttrId::rport, AttrId::peer};
-  for (int k = 0; k < 4; ++k) cls[k] = drawn[static_cast<int>(ids[k])].to_vector<int64_t>();
+  const std::vector<int64_t> cls = peer.to_vector<int64_t>();
   std::vector<float> mem(static_cast<size_t>(m * kPeerMemory));
-  RowValues row;
   for (int64_t i = 0; i < m; ++i) {
-    for (int k = 0; k < 4; ++k) row.v[static_cast<int>(ids[k])] = static_cast<double>(cls[k][i]);
-    enc.peer_memory(row, *r.peers[i], mem.data() + i * kPeerMemory);
+    rows[i].v[static_cast<int>(AttrId::peer)] = static_cast<double>(cls[i]);
+    p_->model().encoder().peer_memory(rows[i], *r.peers[i], mem.data() + i * kPeerMemory);
   }
   return from_vector<float>(mem, {m, kPeerMemory}, p_->device());
 }
@@ -318,15 +320,17 @@ void StepEngine::run(StepRows& r) {
       }
     } else {
       const bool peer = spec.id == AttrId::peer;
-      const Tensor bias =
-          peer && p_->other_service() < 1 ? pick(other_service_bias(r, drawn, n.width)) : Tensor();
+      const bool weighed = peer && p_->other_service() < 1, memory = peer && enc.memory_col() >= 0;
+      std::vector<RowValues> rows_of_step;
+      if (weighed || memory) rows_of_step = service_rows(m, drawn);
+      const Tensor bias = weighed ? pick(other_service_bias(r, rows_of_step, n.width)) : Tensor();
       const Tensor c = spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
                                    peer ? pick(peer_limit) : Tensor(), bias));
       drawn[static_cast<int>(spec.id)] = c;
       values[a] = c;
       lookup_rows(column, n.table, c, ap);
-      if (peer && enc.memory_col() >= 0)
-        cur.narrow(1, enc.memory_col(), kPeerMemory).copy_(peer_memory(r, drawn));
+      if (memory)
+        cur.narrow(1, enc.memory_col(), kPeerMemory).copy_(peer_memory(r, c, rows_of_step));
     }
     applies[a] = ap;
   }

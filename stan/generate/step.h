@@ -112,12 +112,12 @@ class StepEngine {
   Tensor draw(size_t a, const Tensor& x, const Tensor& u, const Tensor& z, const Tensor& limit,
               const Tensor& bias = Tensor());
   // The peer logits' bias of other_service < 1: log(other_service) on the classes that name a
-  // remote of another service than the row's (drawn: its protocol and port classes), 0 elsewhere.
-  Tensor other_service_bias(const StepRows& r, const std::array<Tensor, kNumAttrIds>& drawn,
+  // remote of another service than the row's (rows: their protocol and port classes), 0 elsewhere.
+  Tensor other_service_bias(const StepRows& r, const std::vector<RowValues>& rows,
                             int64_t classes) const;
-  // The peer memory columns (m, kPeerMemory) of the rows (Encoder::peer_memory), once their
-  // protocol, ports and peer class are drawn.
-  Tensor peer_memory(const StepRows& r, const std::array<Tensor, kNumAttrIds>& drawn) const;
+  // The peer memory columns (m, kPeerMemory) of the rows (Encoder::peer_memory) once their peer
+  // classes `peer` (m) are drawn; sets them in `rows`, which hold their protocol and port classes.
+  Tensor peer_memory(const StepRows& r, const Tensor& peer, std::vector<RowValues>& rows) const;
   std::shared_ptr<const PackedModel> p_;
   uint64_t seed_;
   int64_t max_rows_;

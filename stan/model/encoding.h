@@ -85,8 +85,7 @@ inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 // first (EncodingOptions::peer_by_service), and the port classes of that flow (local << 16 |
 // remote).
 // A peer's first flow with its current service: scaled packets, bytes, duration kind and
-// duration (0 where they do not
-// apply), for the peer memory (EncodingOptions::peer_memory).
+// duration (0 where they do not apply), for the peer memory (EncodingOptions::peer_memory).
 using PeerFlow = std::array<float, 4>;
 struct PeerCache {
   std::vector<uint32_t> ips;
@@ -99,6 +98,15 @@ struct PeerCache {
       : ips(l), uses(l.size(), 1), services(l.size(), 0), ports(l.size(), 0), first(l.size()) {}
   size_t size() const { return ips.size(); }
   uint32_t operator[](size_t i) const { return ips[i]; }
+  // f(list) for each of the lists above (one entry per peer), to move, drop or insert entries.
+  template <class F>
+  void each_list(F f) {
+    f(ips);
+    f(uses);
+    f(services);
+    f(ports);
+    f(first);
+  }
 };
 
 struct EncodingOptions {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 
 #include "stan/model/encoding.h"
@@ -136,20 +137,14 @@ size_t Encoder::service_view_entry(const std::vector<uint32_t>& services, size_t
 void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const {
   if (opt_.peer_cache <= 0) return;
   if (opt_.popular_first && popular_rank_.count(remote)) return;  // drawn by its popular class
-  auto& ips = peers.ips;
-  auto& uses = peers.uses;
-  auto& svcs = peers.services;
+  const auto& ips = peers.ips;
+  const auto& uses = peers.uses;
   const size_t cap = static_cast<size_t>(opt_.peer_cache);
   if (opt_.peer_last_first && !ips.empty() && ips[0] != remote) {
     // The previous flow's remote leaves the front for its place by uses among the others.
     size_t to = 1;
     while (to < uses.size() && uses[to] > uses[0]) ++to;
-    auto move = [&](auto& v) { std::rotate(v.begin(), v.begin() + 1, v.begin() + to); };
-    move(ips);
-    move(uses);
-    move(svcs);
-    move(peers.ports);
-    move(peers.first);
+    peers.each_list([&](auto& v) { std::rotate(v.begin(), v.begin() + 1, v.begin() + to); });
   }
   const size_t at = static_cast<size_t>(std::find(ips.begin(), ips.end(), remote) - ips.begin());
   uint32_t n = 1;
@@ -161,27 +156,24 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
                  value(AttrId::td)};
   if (at < ips.size()) {
     n = uses[at] == UINT32_MAX ? UINT32_MAX : uses[at] + 1;
-    if (svcs[at] == service(row)) first = peers.first[at];  // same service: the anchor stays
-    ips.erase(ips.begin() + static_cast<std::ptrdiff_t>(at));
-    uses.erase(uses.begin() + static_cast<std::ptrdiff_t>(at));
-    svcs.erase(svcs.begin() + static_cast<std::ptrdiff_t>(at));
-    peers.ports.erase(peers.ports.begin() + static_cast<std::ptrdiff_t>(at));
-    peers.first.erase(peers.first.begin() + static_cast<std::ptrdiff_t>(at));
+    // Same service: the anchor stays.
+    if (peers.services[at] == service(row)) first = peers.first[at];
+    peers.each_list([&](auto& v) { v.erase(v.begin() + static_cast<std::ptrdiff_t>(at)); });
   } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
-    ips.resize(cap - 1);
-    uses.resize(cap - 1);
-    svcs.resize(cap - 1);
-    peers.ports.resize(cap - 1);
-    peers.first.resize(cap - 1);
+    peers.each_list([&](auto& v) { v.resize(cap - 1); });
   }
   size_t pos = 0;
   if (opt_.peer_by_uses && !opt_.peer_last_first)
     while (pos < uses.size() && uses[pos] > n) ++pos;
-  ips.insert(ips.begin() + static_cast<std::ptrdiff_t>(pos), remote);
-  uses.insert(uses.begin() + static_cast<std::ptrdiff_t>(pos), n);
-  svcs.insert(svcs.begin() + static_cast<std::ptrdiff_t>(pos), service(row));
-  peers.ports.insert(peers.ports.begin() + static_cast<std::ptrdiff_t>(pos), port_classes(row));
-  peers.first.insert(peers.first.begin() + static_cast<std::ptrdiff_t>(pos), first);
+  peers.each_list([&](auto& v) {
+    v.insert(v.begin() + static_cast<std::ptrdiff_t>(pos),
+             typename std::decay_t<decltype(v)>::value_type{});
+  });
+  peers.ips[pos] = remote;
+  peers.uses[pos] = n;
+  peers.services[pos] = service(row);
+  peers.ports[pos] = port_classes(row);
+  peers.first[pos] = first;
 }
 
 }  // namespace stan
