@@ -19,6 +19,7 @@ namespace stan {
 
 // Bounds on a model's configuration (`stan train` and model loading check them).
 inline constexpr int kMaxWindow = 64, kMaxComponents = 64, kMaxHidden = 8192, kMaxCnnChannels = 512;
+inline constexpr double kMaxEmaDecay = 0.999999;  // train --ema: below 1 (1 would never move)
 
 struct ModelConfig {
   std::string arch = "mlp";  // "mlp": flattened grid (+ hidden layer); "cnn": VGG-style encoder
@@ -36,6 +37,10 @@ struct ModelConfig {
   // Training only: the probability that a unit of the mlp hidden layer is dropped (inverted
   // dropout, nn/dropout.h); 0 = none. Model files without the field load as 0.
   double dropout = 0;
+  // Training only: the decay of an exponential moving average of the weights, updated after
+  // every step; validation, model selection and the model file use the average (the training
+  // steps go on from the weights themselves). 0 = none. Model files without the field load as 0.
+  double ema = 0;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);

@@ -35,9 +35,11 @@ nlohmann::json run_fingerprint(const StanModel& model, int64_t batch, uint64_t s
 }
 
 void save_train_state(const std::string& path, const StanModel& model, const TrainEngine& engine,
-                      int epoch, const nlohmann::json& fingerprint) {
+                      int epoch, const nlohmann::json& fingerprint,
+                      const nn::NamedTensors& average) {
   nn::NamedTensors t;
   for (auto& [name, v] : model.state()) t.emplace_back("model." + name, v);
+  for (auto& [name, v] : average) t.emplace_back("average." + name, v);
   for (auto& [name, v] : engine.optimizer_state()) t.emplace_back(name, v);
   nn::save_checkpoint(path, t,
                       {{"epoch", std::to_string(epoch)},
@@ -46,7 +48,7 @@ void save_train_state(const std::string& path, const StanModel& model, const Tra
 }
 
 int load_train_state(const std::string& path, StanModel& model, TrainEngine& engine,
-                     const nlohmann::json& fingerprint) {
+                     const nlohmann::json& fingerprint, const nn::NamedTensors* average) {
   STAN_CHECK(std::filesystem::exists(path), "cannot resume: no training state ", path,
              " (it is written after each completed epoch)");
   nn::Checkpoint ck = nn::load_checkpoint(path);
@@ -78,6 +80,7 @@ int load_train_state(const std::string& path, StanModel& model, TrainEngine& eng
     STAN_CHECK(v.is_number() || v.is_null(), part, ": 'best_val_total' is not a number");
   }
   nn::load_state(model.state(), ck, "model.");
+  if (average) nn::load_state(*average, ck, "average.");
   engine.load_optimizer_state(ck.tensors);
   model.info() = info;
   return epoch;

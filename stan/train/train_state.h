@@ -21,12 +21,15 @@ std::string train_state_path(const std::string& model_path);
 nlohmann::json run_fingerprint(const StanModel& model, int64_t batch, uint64_t seed,
                                int64_t max_batches);
 
+// `average`: the moving average of the weights (ModelConfig::ema; named as in state()), if any.
 void save_train_state(const std::string& path, const StanModel& model, const TrainEngine& engine,
-                      int epoch, const nlohmann::json& fingerprint);
+                      int epoch, const nlohmann::json& fingerprint,
+                      const nn::NamedTensors& average = {});
 
-// Restores the model's weights and info and the engine's optimizer state from `path`; returns the
-// epochs done. Throws if the file is missing or its fingerprint differs from `fingerprint`.
+// Restores the model's weights and info, the engine's optimizer state and `average` (when
+// given) from `path`; returns the epochs done. Throws if the file is missing or its fingerprint
+// differs from `fingerprint`.
 int load_train_state(const std::string& path, StanModel& model, TrainEngine& engine,
-                     const nlohmann::json& fingerprint);
+                     const nlohmann::json& fingerprint, const nn::NamedTensors* average = nullptr);
 
 }  // namespace stan

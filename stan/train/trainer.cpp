@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <numeric>
 
 #include "nn/checkpoint.h"
@@ -102,6 +103,56 @@ class ThreadPolicy {
   int blas_before_;
 };
 
+// The exponential moving average of a model's weights (ModelConfig::ema): after the t-th step of
+// the run, avg = d_t avg + (1 - d_t) w with d_t = min(decay, (1 + t) / (10 + t)), so that a short
+// run is not held at its initial weights. It holds a copy of every tensor of the model's state,
+// on the model's device, named alike; those that are not f32 (a batch norm's step count) are
+// copied, not averaged.
+class WeightAverage {
+ public:
+  WeightAverage(const StanModel& model, double decay) : decay_(decay) {
+    NoGradGuard ng;
+    for (auto& [name, t] : model.state()) avg_.emplace_back(name, t.detach().clone());
+  }
+  const nn::NamedTensors& state() const { return avg_; }
+  // After step `t` (1-based, counted over the whole run, so a resumed run goes on alike).
+  void update(const StanModel& model, int64_t t) {
+    const double d = std::min(decay_, static_cast<double>(1 + t) / static_cast<double>(10 + t));
+    NoGradGuard ng;
+    const nn::NamedTensors st = model.state();
+    for (size_t i = 0; i < st.size(); ++i) {
+      Tensor& a = avg_[i].second;
+      if (a.dtype() != DType::f32) {
+        a.copy_(st[i].second.detach());
+        continue;
+      }
+      a.mul_(d);
+      a.add_(st[i].second.detach(), 1 - d);
+    }
+  }
+  // Puts the average into the model, keeping its own weights aside; swap_out puts them back.
+  void swap_in(const StanModel& model) {
+    NoGradGuard ng;
+    kept_.clear();
+    const nn::NamedTensors st = model.state();
+    for (size_t i = 0; i < st.size(); ++i) {
+      kept_.push_back(st[i].second.detach().clone());
+      st[i].second.detach().copy_(avg_[i].second);
+    }
+  }
+  void swap_out(const StanModel& model) {
+    NoGradGuard ng;
+    const nn::NamedTensors st = model.state();
+    for (size_t i = 0; i < st.size(); ++i) st[i].second.detach().copy_(kept_[i]);
+    kept_.clear();
+  }
+
+ private:
+  double decay_;
+  nn::NamedTensors avg_;
+  std::vector<Tensor> kept_;
+};
+
 }  // namespace
 
 std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch,
@@ -129,9 +180,13 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
   nn::NamedTensors best_state;
   double best_loss = INFINITY;
   int best_epoch = 0, start_epoch = 0;
+  // The moving average of the weights, if any: what validation, selection and the model file see.
+  std::unique_ptr<WeightAverage> average;
+  if (model.config().ema > 0) average = std::make_unique<WeightAverage>(model, model.config().ema);
   if (opt.resume) {
     STAN_CHECK(!opt.out.empty(), "--resume needs the model path (--out)");
-    start_epoch = load_train_state(train_state_path(opt.out), model, *engine, fingerprint);
+    start_epoch = load_train_state(train_state_path(opt.out), model, *engine, fingerprint,
+                                   average ? &average->state() : nullptr);
     engine->set_epoch(start_epoch);
     best_epoch = model.info().value("best_epoch", 0);
     best_loss = model.info().value("best_val_total", INFINITY);
@@ -141,20 +196,26 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       for (auto& [name, t] : model.state()) best_state.emplace_back(name, mk.get(name));
     }
   }
+  // The weights of the latest epoch as validated and exported: the average, if any.
+  auto current = [&] { return average ? average->state() : model.state(); };
   auto snapshot = [&] {
     NoGradGuard ng;
     best_state.clear();
-    for (auto& [name, t] : model.state())
-      best_state.emplace_back(name, t.to(Device::cpu()).clone());
+    for (auto& [name, t] : current()) best_state.emplace_back(name, t.to(Device::cpu()).clone());
   };
   if (select && start_epoch > 0 && best_epoch == start_epoch) snapshot();
   // The model file: the selected epoch's weights (the latest without selection), with the whole
   // history in its info.
+  auto latest_selected = [&] {
+    return !select || best_epoch == static_cast<int>(model.info().value("epochs_done", 0));
+  };
   auto export_model = [&] {
-    if (!select || best_epoch == static_cast<int>(model.info().value("epochs_done", 0)))
-      model.save(opt.out);
-    else
+    if (!latest_selected())
       model.save(opt.out, best_state);
+    else if (average)
+      model.save(opt.out, average->state());
+    else
+      model.save(opt.out);
   };
   // A run killed between its last state and model writes left a model file one epoch behind:
   // with no epoch left to run, export it again from the state.
@@ -179,6 +240,7 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       batch.epoch = epoch;
       batch.index = bi;
       engine->step(batch);
+      if (average) average->update(model, static_cast<int64_t>(epoch) * nbatches + bi + 1);
       for (size_t a = 0; a < A; ++a) {
         loss_sum[a] += engine->loss_sum()[a];
         loss_n[a] += engine->loss_count()[a];
@@ -199,8 +261,10 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     rep.windows_per_second = static_cast<double>(windows) / std::max(1e-9, rep.seconds);
     for (size_t a = 0; a < A; ++a)
       rep.train_loss.push_back(loss_n[a] ? loss_sum[a] / static_cast<double>(loss_n[a]) : NAN);
+    if (average) average->swap_in(model);
     rep.val_loss =
         val.examples() ? mean_losses(*engine, val, opt.batch, A) : std::vector<double>(A, NAN);
+    if (average) average->swap_out(model);
     rep.val_total = 0;
     for (double v : rep.val_loss) rep.val_total += std::isfinite(v) ? v : 0;
     if (!val.examples()) rep.val_total = NAN;
@@ -227,7 +291,8 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     if (!opt.out.empty()) {
       if (opt.crash_point) opt.crash_point("saving", epoch + 1, nbatches);
       // The state first (the latest weights: resume continues from here), then the model.
-      save_train_state(train_state_path(opt.out), model, *engine, epoch + 1, fingerprint);
+      save_train_state(train_state_path(opt.out), model, *engine, epoch + 1, fingerprint,
+                       average ? average->state() : nn::NamedTensors{});
       if (opt.crash_point) opt.crash_point("state", epoch + 1, nbatches);
       export_model();
       if (opt.crash_point) opt.crash_point("model", epoch + 1, nbatches);
@@ -236,11 +301,14 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     if (on_epoch) on_epoch(rep);
     if (opt.patience > 0 && since_best >= opt.patience) break;
   }
-  // End with the selected weights in the model.
-  if (select && !best_state.empty() && !reports.empty() && !reports.back().best) {
+  // End with the weights of the model file in the model: the selected epoch's, else the latest
+  // (the average, if any).
+  if (!latest_selected() && !best_state.empty()) {
     NoGradGuard ng;
     auto st = model.state();
     for (size_t i = 0; i < st.size(); ++i) st[i].second.copy_(best_state[i].second.to(dev));
+  } else if (average) {
+    average->swap_in(model);
   }
   return reports;
 }

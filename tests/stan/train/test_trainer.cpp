@@ -18,7 +18,8 @@ using namespace stan::testing;
 
 namespace {
 
-// The small options with every regulariser on: popular peers, weight decay, profile noise.
+// The small options with every regulariser on: popular peers, weight decay, profile noise,
+// dropout, a moving average of the weights.
 PrepareOptions regularised_options() {
   PrepareOptions p = small_options();
   p.encoding.popular_peers = 64;
@@ -26,6 +27,7 @@ PrepareOptions regularised_options() {
   p.config.weight_decay = 1e-2;
   p.config.profile_noise = 0.5;
   p.config.dropout = 0.2;
+  p.config.ema = 0.9;
   return p;
 }
 
@@ -154,8 +156,10 @@ TEST_CASE("trainer: resuming an interrupted run equals the uninterrupted run", "
   fs::remove_all(dir);
 }
 
-TEST_CASE("trainer: resuming is exact with popular peers, weight decay, profile noise and dropout",
-          "[stan][resume][realism]") {
+TEST_CASE(
+    "trainer: resuming is exact with popular peers, weight decay, profile noise, dropout "
+    "and a moving average",
+    "[stan][resume][realism]") {
   const std::string dir = temp_dir("resume_reg");
   check_resume(regularised_options(), dir);
   fs::remove_all(dir);
@@ -203,5 +207,72 @@ TEST_CASE("trainer: profile noise changes training, only training, and is a func
   REQUIRE(same_tensors(dir + "/noisy.safetensors", dir + "/again.safetensors"));
   REQUIRE_FALSE(same_tensors(dir + "/plain.safetensors", dir + "/noisy.safetensors"));
   REQUIRE(noisy.front().train_loss != plain.front().train_loss);
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "trainer: with --ema the model is the moving average of the steps' weights, validated "
+    "as such, and the training state keeps the weights themselves",
+    "[stan][realism]") {
+  const std::string dir = temp_dir("ema");
+  PrepareOptions po = small_options();
+  po.config.ema = 0.9;
+  TrainOptions t = small_train(dir + "/ema.safetensors", 2);
+  t.select_best = false;
+  Prepared p = prepare_training(po);
+  // The expected average, in double, from the weights after every step (read at the "batch"
+  // point, which follows the step).
+  std::vector<std::vector<double>> avg;
+  std::vector<std::vector<float>> last;
+  for (auto& [name, w] : p.model.state()) {
+    const std::vector<float> v = w.to(Device::cpu()).to_vector<float>();
+    avg.emplace_back(v.begin(), v.end());
+  }
+  int64_t step = 0;
+  t.crash_point = [&](const char* at, int, int64_t) {
+    if (std::string(at) != "batch") return;
+    ++step;
+    const double d = std::min(0.9, (1.0 + step) / (10.0 + step));
+    const nn::NamedTensors st = p.model.state();
+    last.clear();
+    for (size_t i = 0; i < st.size(); ++i) {
+      last.push_back(st[i].second.to(Device::cpu()).to_vector<float>());
+      for (size_t j = 0; j < avg[i].size(); ++j) avg[i][j] = d * avg[i][j] + (1 - d) * last[i][j];
+    }
+  };
+  const auto reps = train_model(p.model, p.train, p.val, t);
+  REQUIRE(step == 24);
+  REQUIRE(reps.size() == 2);
+  // The model file and the model in memory hold the average, not the last step's weights.
+  const nn::Checkpoint file = nn::load_checkpoint(t.out);
+  const nn::Checkpoint state = nn::load_checkpoint(train_state_path(t.out));
+  const nn::NamedTensors st = p.model.state();
+  double apart = 0;
+  for (size_t i = 0; i < st.size(); ++i) {
+    INFO(st[i].first);
+    const std::vector<float> in_file = file.get(st[i].first).to_vector<float>();
+    const std::vector<float> in_memory = st[i].second.to(Device::cpu()).to_vector<float>();
+    const std::vector<float> weights = state.get("model." + st[i].first).to_vector<float>();
+    const std::vector<float> averaged = state.get("average." + st[i].first).to_vector<float>();
+    REQUIRE(in_file == in_memory);
+    REQUIRE(averaged == in_file);
+    REQUIRE(weights == last[i]);
+    for (size_t j = 0; j < avg[i].size(); ++j) {
+      REQUIRE(in_file[j] == Approx(avg[i][j]).margin(1e-5));
+      apart = std::max(apart, std::abs(static_cast<double>(weights[j]) - avg[i][j]));
+    }
+  }
+  REQUIRE(apart > 1e-3);  // the average is not the weights
+  // The last epoch's validation loss is the average's.
+  const std::vector<double> val = evaluate_loss(p.model, p.val, t.batch);
+  for (size_t a = 0; a < val.size(); ++a)
+    if (std::isfinite(val[a])) REQUIRE(val[a] == Approx(reps.back().val_loss[a]).epsilon(1e-5));
+  // Recorded in the model file; a model file without it loads as 0.
+  REQUIRE(StanModel::load(t.out).config().ema == 0.9);
+  nlohmann::json j = p.model.config().to_json();
+  j.erase("ema");
+  REQUIRE(ModelConfig::from_json(j).ema == 0);
+  j["ema"] = 1.0;
+  REQUIRE_THROWS_WITH(ModelConfig::from_json(j), Catch::Contains("ema"));
   fs::remove_all(dir);
 }
