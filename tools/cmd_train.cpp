@@ -25,7 +25,8 @@ struct TrainArgs {
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int popular_peers = -1;
   std::string peer_order, peer_match, peer_lookup;
-  double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0, ema = 0;
+  double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
+  double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -116,10 +117,11 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
   c->add_option("--ema", a->ema,
-                "Decay of a moving average of the weights, updated after every step; validation, "
-                "the choice of epoch and the model file use the average (e.g. 0.999; default 0 = "
-                "off: the last step's weights)")
-      ->capture_default_str()
+                "Decay D of a moving average of the weights: after step t, average = d average + "
+                "(1 - d) weights with d = min(D, (1 + t) / (10 + t)), so it spans about the last "
+                "tenth of the steps, at most 1/(1 - D); validation, the choice of epoch and the "
+                "model file use the average (0 = off: the last step's weights; default 0.999, "
+                "faithful 0)")
       ->check(CLI::Range(0.0, kMaxEmaDecay));
   c->add_option("--epochs", a->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--batch-size", a->batch, "Windows per batch")
@@ -208,7 +210,7 @@ void add_train_command(CLI::App& app) {
     p.config.weight_decay = a->weight_decay;
     p.config.profile_noise = a->profile_noise;
     p.config.dropout = a->dropout;
-    p.config.ema = a->ema;
+    p.config.ema = a->ema >= 0 ? a->ema : a->encoding == "faithful" ? 0.0 : ModelConfig{}.ema;
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;
     p.split_seed = a->split_seed;

@@ -37,10 +37,12 @@ struct ModelConfig {
   // Training only: the probability that a unit of the mlp hidden layer is dropped (inverted
   // dropout, nn/dropout.h); 0 = none. Model files without the field load as 0.
   double dropout = 0;
-  // Training only: the decay of an exponential moving average of the weights, updated after
-  // every step; validation, model selection and the model file use the average (the training
-  // steps go on from the weights themselves). 0 = none. Model files without the field load as 0.
-  double ema = 0;
+  // Training only: the decay D of an exponential moving average of the weights, updated after
+  // every step (stan/train/trainer.cpp: the decay of step t is min(D, (1 + t) / (10 + t)));
+  // validation, model selection and the model file use the average, the steps go on from the
+  // weights themselves. 0 = none. It lowers the held-back loss by 3.5 nats (README: Realism).
+  // Model files without the field load as 0.
+  double ema = 0.999;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);

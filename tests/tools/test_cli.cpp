@@ -305,3 +305,34 @@ TEST_CASE("cli: every command's help describes its options the same way", "[cli]
   CHECK_THAT(misspelt.output, Catch::Contains("--tstr-sead"));
   fs::remove_all(d);
 }
+
+TEST_CASE("cli: train averages the weights by default, not with the faithful encoding", "[cli]") {
+  const std::string dir = temp_dir();
+  const std::string sample = std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
+  const std::string hosts = std::string(STAN_ASSETS_DIR) + "/sample/hosts.csv";
+  struct Case {
+    const char* flags;
+    const char* ema;  // as `stan info --json` prints the config's field; "" = absent
+  };
+  for (const Case c : {Case{"", "0.999"}, Case{"--encoding faithful", ""},
+                       Case{"--ema 0.99", "0.99"}, Case{"--ema 0", ""}}) {
+    INFO("flags: " << c.flags);
+    const std::string model = dir + "/m.safetensors";
+    const Run t = run("train --data " + sample + " --owner-hosts @" + hosts +
+                      " --epochs 1 --max-batches 2 --quiet --out " + model + " " + c.flags);
+    INFO(t.output);
+    REQUIRE(t.code == 0);
+    const Run i = run("info --json --model " + model);
+    REQUIRE(i.code == 0);
+    const std::string want = std::string("\"ema\": ") + c.ema;
+    if (*c.ema)
+      CHECK(i.output.find(want) != std::string::npos);
+    else
+      CHECK(i.output.find("\"ema\"") == std::string::npos);
+  }
+  const Run bad = run("train --data " + sample + " --ema 1 --out " + dir + "/x.safetensors");
+  CHECK(bad.code != 0);
+  CHECK(bad.output.find("--ema") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/x.safetensors"));
+  fs::remove_all(dir);
+}
