@@ -35,7 +35,7 @@ struct TrainArgs {
   int64_t split_seed = -1;
   bool resume = false, skip_bad = false, quiet = false;
   bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
-  bool peer_memory = false;
+  int peer_memory = -1;  // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
 };
 
 }  // namespace
@@ -76,26 +76,30 @@ void add_train_command(CLI::App& app) {
                 "faithful 0)")
       ->check(CLI::Range(0, kMaxPeerCache));
   c->add_option("--peer-order", a->peer_order,
-                "Order of a host's cached peers, the classes the model draws: uses (most used "
-                "first, so a host's favourite remotes keep their class; the default), recency "
-                "(most recent first) or last-then-uses (the previous flow's remote first, then the "
-                "others by uses, so that a run of flows to one remote keeps its class too)")
+                "Order of a host's cached peers, the classes the model draws: last-then-uses (the "
+                "previous flow's remote first, then the others by uses, so that a run of flows to "
+                "one remote and a host's favourite remotes keep their classes; the default), uses "
+                "(most used first) or recency (most recent first)")
       ->check(CLI::IsMember({"recency", "uses", "last-then-uses"}));
   c->add_option("--peer-match", a->peer_match,
-                "Which peers the first peer classes name: any (the cache's order; the default) or "
-                "service (the host's peers last used with the flow's protocol and service port "
-                "first, and the popular remotes of that service first, so a returning peer keeps "
-                "its service; README: Returns to a peer)")
+                "Which peers the first peer classes name: service (the host's peers last used "
+                "with the flow's protocol and service port first, and the popular remotes of that "
+                "service first, so a returning peer keeps its service; the default; README: "
+                "Returns to a peer) or any (the cache's order)")
       ->check(CLI::IsMember({"service", "any"}));
   c->add_option("--peer-lookup", a->peer_lookup,
                 "The class of a popular remote a host has used before: cache (its place in the "
                 "host's cache, looked up first) or popular (its popular class, always)")
       ->check(CLI::IsMember({"cache", "popular"}));
-  c->add_flag("--peer-memory", a->peer_memory,
-              "Show the attributes after the peer choice what the host remembers of that remote "
-              "(a cached peer's first octet and the packets, bytes and duration of its first flow "
-              "with its current service; a popular remote's first octet), so that a return can "
-              "resemble the peer's earlier flows");
+  auto* memory = c->add_flag_callback(
+      "--peer-memory", [a] { a->peer_memory = 1; },
+      "Show the attributes after the peer choice what the host remembers of that remote (a "
+      "cached peer's first octet and the packets, bytes and duration of its first flow with its "
+      "current service; a popular remote's first octet), so that a return can resemble the "
+      "peer's earlier flows (the default with a peer cache)");
+  c->add_flag_callback(
+       "--no-peer-memory", [a] { a->peer_memory = 0; }, "No peer memory (see --peer-memory)")
+      ->excludes(memory);
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
@@ -199,10 +203,11 @@ void add_train_command(CLI::App& app) {
     if (!a->peer_lookup.empty()) p.encoding.popular_first = a->peer_lookup == "popular";
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
-    if (a->peer_memory) {
+    if (a->peer_memory == 1)
       STAN_CHECK(p.encoding.peer_cache > 0, "--peer-memory needs a peer cache (--peer-cache > 0)");
-      p.encoding.peer_memory = true;
-    }
+    // The memory is of cached peers: the default has it with a cache only.
+    if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
+    if (p.encoding.peer_cache == 0) p.encoding.peer_memory = false;
     p.config.arch = a->arch;
     p.config.window = a->window;
     p.config.k = a->k;

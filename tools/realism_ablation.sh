@@ -3,14 +3,14 @@
 # per row on the same training hosts (rows 1-7: from the faithful STAN encoding to the full one,
 # without profile noise, with the former peer choice: the 8 most recent peers; rows 8-12: row 7
 # plus one change each: popular peers, weight decay, profile noise 0.5, hidden 64, a 256-peer
-# cache ordered by uses; row 13: today's defaults, that cache with popular peers; row 14: row 13
-# with popular remotes looked up before the cache, --peer-lookup popular; rows 15-16: dropout;
+# cache ordered by uses; row 13: the former defaults, that cache with popular peers; row 14: row
+# 13 with popular remotes looked up before the cache, --peer-lookup popular; rows 15-16: dropout;
 # rows 17-18: row 13 and row 14 with the peers of the flow's service first, --peer-match
 # service; rows 19-20: row 17 with the peer memory, or with the previous flow's remote first;
 # row 21: row 17's model generating without returns to another service, --other-service-peers
-# 0; row 22: rows 19 and 20 together; every row up to 22 trains without the moving average of
-# the weights, --ema 0, as measured then; row 23: today's defaults, row 13 with the average;
-# row 24: row 22 with the average); generates the
+# 0; row 22: rows 19 and 20 together; rows 1-22 train without the moving average of the
+# weights, --ema 0, as measured then; row 23: row 13 with the average; row 24: today's defaults,
+# row 22 with the average); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -50,7 +50,7 @@ declare -A steps=(
   [10-profile-noise]="$old_peers --profile-noise 0.5"
   [11-hidden-64]="$old_peers --hidden 64 --profile-noise 0"
   [12-peer-order-uses]="--peer-order uses --peer-cache 256 --popular-peers 0 --profile-noise 0"
-  [13-defaults-before-ema]="--ema 0"
+  [13-former-defaults]=""
   [14-peer-lookup-popular]="--peer-lookup popular"
   [15-dropout-0.2]="--dropout 0.2"
   [16-dropout-0.4]="--dropout 0.4"
@@ -60,12 +60,18 @@ declare -A steps=(
   [20-peer-order-last-then-uses]="--peer-match service --peer-order last-then-uses"
   [21-other-service-0]="--peer-match service"
   [22-peer-memory-last-then-uses]="--peer-match service --peer-order last-then-uses --peer-memory"
-  [23-defaults]=""
-  [24-peer-memory-last-then-uses-ema]="--peer-match service --peer-order last-then-uses --peer-memory"
+  [23-former-defaults-ema]=""
+  [24-defaults]=""
 )
-# Rows 1-22 as measured, before the moving average of the weights was the default.
+# Rows 1-23 as measured then: without the moving average of the weights, and with the peer
+# choice's defaults of then where they name none (the cache by uses, any service, no memory).
 for k in "${!steps[@]}"; do
-  if [[ ${k%%-*} -le 22 ]]; then steps[$k]+=" --ema 0"; fi
+  n=${k%%-*}
+  if [[ $n -le 22 ]]; then steps[$k]+=" --ema 0"; fi
+  [[ $n -ge 2 && $n -le 23 ]] || continue
+  [[ ${steps[$k]} == *--peer-order* ]] || steps[$k]+=" --peer-order uses"
+  [[ ${steps[$k]} == *--peer-match* ]] || steps[$k]+=" --peer-match any"
+  [[ ${steps[$k]} == *--peer-memory* ]] || steps[$k]+=" --no-peer-memory"
 done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service)

@@ -119,6 +119,9 @@ EncodingOptions EncodingOptions::recommended() {
   EncodingOptions o;
   o.peer_cache = 256;
   o.peer_by_uses = true;
+  o.peer_last_first = true;
+  o.peer_by_service = true;
+  o.peer_memory = true;
   o.popular_peers = 1024;
   return o;
 }

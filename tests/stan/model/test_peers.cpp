@@ -239,7 +239,7 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
   nlohmann::json j = o.to_json();
   REQUIRE(j.at("peer_match") == "service");
   REQUIRE(EncodingOptions::from_json(j).peer_by_service);
-  REQUIRE_FALSE(EncodingOptions::recommended().peer_by_service);
+  REQUIRE(EncodingOptions::recommended().peer_by_service);  // the default since the peer memory
   j.erase("peer_match");
   REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_service);
   j["peer_match"] = "port";
