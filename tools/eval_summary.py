@@ -53,9 +53,11 @@ def metrics_of(path, side):
         for k in ("return_same_service", "return_same_ports"):
             out[k] = s[k]
             out["real_" + k] = real[k]
-    if s.get("repeat_remote_share") is not None and real.get("repeat_remote_share") is not None:
-        out["repeat_remote_share"] = s["repeat_remote_share"]
-        out["real_repeat_remote_share"] = real["repeat_remote_share"]
+    for k in ("repeat_remote_share", "top_remote_share", "top_remote_share_median",
+              "top10_remote_share"):
+        if s.get(k) is not None and real.get(k) is not None:
+            out[k] = s[k]
+            out["real_" + k] = real[k]
     out["real_distinct_remotes_per_flow"] = real["distinct_remotes_per_flow"]
     out["rule_violation_rate"] = s["any_rule_rate"]
     out["host_flows"] = s["host_flows"]

@@ -36,7 +36,11 @@ struct SideData {
   // as that remote's previous flow with the host.
   int64_t returns = 0, returns_same_service = 0, returns_same_ports = 0;
   int64_t repeats = 0, later_flows = 0;  // flows to the previous flow's remote; non-first flows
-  std::vector<int64_t> remote_freq;      // flows per distinct remote IP
+  // Concentration: per host, its flows to its most used remote and to its ten most used, summed
+  // over hosts; and each host's share to its most used remote.
+  int64_t top_remote_flows = 0, top10_remote_flows = 0;
+  std::vector<double> top_remote_share;
+  std::vector<int64_t> remote_freq;  // flows per distinct remote IP
   std::vector<double> acf;
   int64_t rows04 = 0, tcp04 = 0, rows549 = 0, tcp549 = 0;
   std::map<uint64_t, int64_t> rule_patterns;  // violation bit pattern -> records
@@ -119,6 +123,18 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
       }
     }
     std::sort(host_remotes.begin(), host_remotes.end());
+    std::vector<int64_t> per_remote;  // the host's flows per distinct remote
+    for (size_t i = 0; i < host_remotes.size();) {
+      size_t j = i;
+      while (j < host_remotes.size() && host_remotes[j] == host_remotes[i]) ++j;
+      per_remote.push_back(static_cast<int64_t>(j - i));
+      i = j;
+    }
+    std::sort(per_remote.rbegin(), per_remote.rend());
+    d.top_remote_flows += per_remote.front();
+    for (size_t i = 0; i < per_remote.size() && i < 10; ++i) d.top10_remote_flows += per_remote[i];
+    d.top_remote_share.push_back(static_cast<double>(per_remote.front()) /
+                                 static_cast<double>(s.flows.size()));
     const auto distinct =
         std::unique(host_remotes.begin(), host_remotes.end()) - host_remotes.begin();
     d.remotes_per_host.push_back(distinct);
@@ -282,6 +298,16 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   s.repeat_remote_share = d.later_flows > 0
                               ? static_cast<double>(d.repeats) / static_cast<double>(d.later_flows)
                               : kNaN;
+  s.top_remote_share = n > 0 ? static_cast<double>(d.top_remote_flows) / hf : kNaN;
+  s.top10_remote_share = n > 0 ? static_cast<double>(d.top10_remote_flows) / hf : kNaN;
+  if (d.top_remote_share.empty()) {
+    s.top_remote_share_median = kNaN;
+  } else {  // the lower median, as for the counts
+    std::vector<double>& v = d.top_remote_share;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>((v.size() - 1) / 2),
+                     v.end());
+    s.top_remote_share_median = v[(v.size() - 1) / 2];
+  }
   const auto& ia = d.sorted[kInterarrival];
   s.zero_interarrival_share =
       ia.empty() ? kNaN

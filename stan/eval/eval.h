@@ -191,6 +191,10 @@ struct SideSummary {
   // Runs: the share of a host's flows after its first to the remote of its previous flow (NaN:
   // no host has two flows).
   double repeat_remote_share = 0;
+  // Concentration on a host's favourite remotes: the share of host flows that go to their host's
+  // most used remote, and to its ten most used (over all hosts' flows), and the median over hosts
+  // of the first (NaN: no host flow).
+  double top_remote_share = 0, top10_remote_share = 0, top_remote_share_median = 0;
   double zero_interarrival_share = 0;  // over non-first host flows
   double zero_duration_share = 0;
   double one_packet_share = 0;

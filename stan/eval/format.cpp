@@ -160,6 +160,12 @@ std::string format_eval_table(const EvalResult& r) {
            per_side([](const SideSummary& s) { return pct(s.return_same_ports); }));
   o += row("flows to the previous flow's remote",
            per_side([](const SideSummary& s) { return pct(s.repeat_remote_share); }));
+  o += row("flows to their host's top remote",
+           per_side([](const SideSummary& s) { return pct(s.top_remote_share); }));
+  o += row("  median over hosts",
+           per_side([](const SideSummary& s) { return pct(s.top_remote_share_median); }));
+  o += row("flows to their host's 10 top remotes",
+           per_side([](const SideSummary& s) { return pct(s.top10_remote_share); }));
   o += row("5 busiest hosts' share of flows",
            per_side([](const SideSummary& s) { return pct(s.top5_host_share); }));
   o += row("zero inter-arrival share",
@@ -329,6 +335,9 @@ nlohmann::json eval_to_json(const EvalResult& r) {
         {"return_same_service", finite(s.return_same_service)},
         {"return_same_ports", finite(s.return_same_ports)},
         {"repeat_remote_share", finite(s.repeat_remote_share)},
+        {"top_remote_share", finite(s.top_remote_share)},
+        {"top_remote_share_median", finite(s.top_remote_share_median)},
+        {"top10_remote_share", finite(s.top10_remote_share)},
         {"zero_interarrival_share", finite(s.zero_interarrival_share)},
         {"zero_duration_share", s.zero_duration_share},
         {"one_packet_share", s.one_packet_share},

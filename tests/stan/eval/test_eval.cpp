@@ -282,6 +282,41 @@ TEST_CASE("eval: returns to a remote keep or change its service and port classes
   CHECK(stan::eval_to_json(r).at("sides").at("real").at("return_same_ports") == Approx(1.0 / 3.0));
 }
 
+TEST_CASE("eval: concentration on a host's top remotes, over flows and over hosts", "[eval]") {
+  // Host 1: A three times, B once. Host 2: C twice, then 12 other remotes once each. Host 3: one
+  // flow. Top remote flows 3 + 2 + 1 of 19; ten top remotes 4 + (2 + 9) + 1; per-host top shares
+  // 3/4, 2/14, 1/1 (lower median 3/4).
+  FlowTable t;
+  auto flow = [&](uint32_t host, uint32_t remote) {
+    FlowRecord r;
+    r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
+    r.sa = host;
+    r.da = remote;
+    r.sp = 40000;
+    r.dp = 443;
+    r.pr = stan::proto::tcp;
+    r.pkt = 1;
+    r.byt = 80;
+    t.rows.push_back(r);
+  };
+  const uint32_t h1 = ip("42.219.1.1"), h2 = ip("42.219.1.2"), h3 = ip("42.219.1.3");
+  const uint32_t A = ip("60.0.0.1"), B = ip("60.0.0.2"), C = ip("60.0.0.3");
+  for (uint32_t remote : {A, B, A, A}) flow(h1, remote);
+  flow(h2, C);
+  for (uint32_t i = 0; i < 12; ++i) flow(h2, ip("61.0.0.1") + i);
+  flow(h2, C);
+  flow(h3, A);
+  const stan::EvalResult r = stan::evaluate({&t, &t, nullptr, nullptr, "", "", "", ""});
+  const stan::SideSummary& s = r.real();
+  CHECK(s.top_remote_share == Approx(6.0 / 19.0));
+  CHECK(s.top10_remote_share == Approx(16.0 / 19.0));
+  CHECK(s.top_remote_share_median == Approx(3.0 / 4.0));
+  CHECK_THAT(stan::format_eval_table(r), Contains("flows to their host's top remote"));
+  const nlohmann::json j = stan::eval_to_json(r).at("sides").at("synthetic");
+  CHECK(j.at("top10_remote_share") == Approx(16.0 / 19.0));
+  CHECK(j.at("top_remote_share_median") == Approx(0.75));
+}
+
 TEST_CASE("eval: owner host lists", "[eval]") {
   const auto dir = std::filesystem::temp_directory_path() / "stan_test_eval_hosts";
   std::filesystem::create_directories(dir);
