@@ -51,6 +51,18 @@ double finite_nonneg(double v) {
   return std::isfinite(v) && v > 0 ? v : 0.0;
 }
 
+// The lengths of the runs of equal values in `sorted`: how often each distinct value occurs.
+std::vector<int64_t> run_lengths(const std::vector<uint32_t>& sorted) {
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i;
+    while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
+    out.push_back(static_cast<int64_t>(j - i));
+    i = j;
+  }
+  return out;
+}
+
 SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOptions& opt) {
   SideData d;
   d.records = static_cast<int64_t>(t.rows.size());
@@ -123,32 +135,20 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
       }
     }
     std::sort(host_remotes.begin(), host_remotes.end());
-    std::vector<int64_t> per_remote;  // the host's flows per distinct remote
-    for (size_t i = 0; i < host_remotes.size();) {
-      size_t j = i;
-      while (j < host_remotes.size() && host_remotes[j] == host_remotes[i]) ++j;
-      per_remote.push_back(static_cast<int64_t>(j - i));
-      i = j;
-    }
+    std::vector<int64_t> per_remote = run_lengths(host_remotes);  // flows per distinct remote
+    const auto distinct = static_cast<int64_t>(per_remote.size());
     std::sort(per_remote.rbegin(), per_remote.rend());
     d.top_remote_flows += per_remote.front();
     for (size_t i = 0; i < per_remote.size() && i < 10; ++i) d.top10_remote_flows += per_remote[i];
     d.top_remote_share.push_back(static_cast<double>(per_remote.front()) /
                                  static_cast<double>(s.flows.size()));
-    const auto distinct =
-        std::unique(host_remotes.begin(), host_remotes.end()) - host_remotes.begin();
     d.remotes_per_host.push_back(distinct);
     d.remote_ratio_sum += static_cast<double>(distinct) / static_cast<double>(s.flows.size());
   }
   d.acf = pooled_autocorrelation(log_bytes, opt.max_lag);
   d.outside = std::count(in_stream.begin(), in_stream.end(), uint8_t{0});
   std::sort(remotes.begin(), remotes.end());
-  for (size_t i = 0; i < remotes.size();) {
-    size_t j = i;
-    while (j < remotes.size() && remotes[j] == remotes[i]) ++j;
-    d.remote_freq.push_back(static_cast<int64_t>(j - i));
-    i = j;
-  }
+  d.remote_freq = run_lengths(remotes);
   for (int f = 0; f < kEvalContinuous; ++f) {
     if (f != kInterarrival) d.sorted[f] = d.val[f];
     std::sort(d.sorted[f].begin(), d.sorted[f].end());

@@ -103,54 +103,57 @@ class ThreadPolicy {
   int blas_before_;
 };
 
+// Copies `from` (named and ordered as `to`, on any device) into the tensors `to`, in place.
+void copy_weights(const nn::NamedTensors& to, const nn::NamedTensors& from) {
+  NoGradGuard ng;
+  for (size_t i = 0; i < to.size(); ++i) {
+    Tensor w = to[i].second.detach();
+    w.copy_(from[i].second.to(w.device()));
+  }
+}
+
 // The exponential moving average of a model's weights (ModelConfig::ema): after the t-th step of
 // the run, avg = d_t avg + (1 - d_t) w with d_t = min(decay, (1 + t) / (10 + t)), so that a short
 // run is not held at its initial weights. It holds a copy of every tensor of the model's state,
 // on the model's device, named alike; those that are not f32 (a batch norm's step count) are
-// copied, not averaged.
+// copied, not averaged. Made after the training engine, whose parameters the model's state then
+// names for the whole run.
 class WeightAverage {
  public:
-  WeightAverage(const StanModel& model, double decay) : decay_(decay) {
+  WeightAverage(const StanModel& model, double decay) : decay_(decay), weights_(model.state()) {
     NoGradGuard ng;
-    for (auto& [name, t] : model.state()) avg_.emplace_back(name, t.detach().clone());
+    for (auto& [name, t] : weights_) avg_.emplace_back(name, t.detach().clone());
   }
   const nn::NamedTensors& state() const { return avg_; }
   // After step `t` (1-based, counted over the whole run, so a resumed run goes on alike).
-  void update(const StanModel& model, int64_t t) {
+  void update(int64_t t) {
     const double d = std::min(decay_, static_cast<double>(1 + t) / static_cast<double>(10 + t));
     NoGradGuard ng;
-    const nn::NamedTensors st = model.state();
-    for (size_t i = 0; i < st.size(); ++i) {
+    for (size_t i = 0; i < weights_.size(); ++i) {
       Tensor& a = avg_[i].second;
       if (a.dtype() != DType::f32) {
-        a.copy_(st[i].second.detach());
+        a.copy_(weights_[i].second.detach());
         continue;
       }
       a.mul_(d);
-      a.add_(st[i].second.detach(), 1 - d);
+      a.add_(weights_[i].second.detach(), 1 - d);
     }
   }
   // Puts the average into the model, keeping its own weights aside; swap_out puts them back.
-  void swap_in(const StanModel& model) {
-    NoGradGuard ng;
+  void swap_in() {
     kept_.clear();
-    const nn::NamedTensors st = model.state();
-    for (size_t i = 0; i < st.size(); ++i) {
-      kept_.push_back(st[i].second.detach().clone());
-      st[i].second.detach().copy_(avg_[i].second);
-    }
+    for (auto& [name, w] : weights_) kept_.emplace_back(name, w.detach().clone());
+    copy_weights(weights_, avg_);
   }
-  void swap_out(const StanModel& model) {
-    NoGradGuard ng;
-    const nn::NamedTensors st = model.state();
-    for (size_t i = 0; i < st.size(); ++i) st[i].second.detach().copy_(kept_[i]);
+  void swap_out() {
+    copy_weights(weights_, kept_);
     kept_.clear();
   }
 
  private:
   double decay_;
-  nn::NamedTensors avg_;
-  std::vector<Tensor> kept_;
+  nn::NamedTensors weights_;  // the model's own (StanModel::state())
+  nn::NamedTensors avg_, kept_;
 };
 
 }  // namespace
@@ -240,7 +243,7 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       batch.epoch = epoch;
       batch.index = bi;
       engine->step(batch);
-      if (average) average->update(model, static_cast<int64_t>(epoch) * nbatches + bi + 1);
+      if (average) average->update(static_cast<int64_t>(epoch) * nbatches + bi + 1);
       for (size_t a = 0; a < A; ++a) {
         loss_sum[a] += engine->loss_sum()[a];
         loss_n[a] += engine->loss_count()[a];
@@ -261,10 +264,10 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     rep.windows_per_second = static_cast<double>(windows) / std::max(1e-9, rep.seconds);
     for (size_t a = 0; a < A; ++a)
       rep.train_loss.push_back(loss_n[a] ? loss_sum[a] / static_cast<double>(loss_n[a]) : NAN);
-    if (average) average->swap_in(model);
+    if (average) average->swap_in();
     rep.val_loss =
         val.examples() ? mean_losses(*engine, val, opt.batch, A) : std::vector<double>(A, NAN);
-    if (average) average->swap_out(model);
+    if (average) average->swap_out();
     rep.val_total = 0;
     for (double v : rep.val_loss) rep.val_total += std::isfinite(v) ? v : 0;
     if (!val.examples()) rep.val_total = NAN;
@@ -303,13 +306,10 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
   }
   // End with the weights of the model file in the model: the selected epoch's, else the latest
   // (the average, if any).
-  if (!latest_selected() && !best_state.empty()) {
-    NoGradGuard ng;
-    auto st = model.state();
-    for (size_t i = 0; i < st.size(); ++i) st[i].second.copy_(best_state[i].second.to(dev));
-  } else if (average) {
-    average->swap_in(model);
-  }
+  if (!latest_selected() && !best_state.empty())
+    copy_weights(model.state(), best_state);
+  else if (average)
+    copy_weights(model.state(), average->state());
   return reports;
 }
 
