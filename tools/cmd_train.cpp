@@ -85,8 +85,9 @@ void add_train_command(CLI::App& app) {
                 "Which peers the first peer classes name: service (the host's peers last used "
                 "with the flow's protocol and service port first, and the popular remotes of that "
                 "service first, so a returning peer keeps its service; the default; README: "
-                "Returns to a peer) or any (the cache's order)")
-      ->check(CLI::IsMember({"service", "any"}));
+                "Returns to a peer), two-services (the same, a cached peer also matching the "
+                "service it had before its last one) or any (the cache's order)")
+      ->check(CLI::IsMember({"service", "two-services", "any"}));
   c->add_option("--peer-lookup", a->peer_lookup,
                 "The class of a popular remote a host has used before: cache (its place in the "
                 "host's cache, looked up first) or popular (its popular class, always)")
@@ -199,7 +200,10 @@ void add_train_command(CLI::App& app) {
       p.encoding.peer_by_uses = a->peer_order != "recency";
       p.encoding.peer_last_first = a->peer_order == "last-then-uses";
     }
-    if (!a->peer_match.empty()) p.encoding.peer_by_service = a->peer_match == "service";
+    if (!a->peer_match.empty()) {
+      p.encoding.peer_by_service = a->peer_match != "any";
+      p.encoding.peer_two_services = a->peer_match == "two-services";
+    }
     if (!a->peer_lookup.empty()) p.encoding.popular_first = a->peer_lookup == "popular";
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;

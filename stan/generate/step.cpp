@@ -208,9 +208,9 @@ Tensor StepEngine::draw(size_t a, const Tensor& x, const Tensor& u, const Tensor
 
 Tensor StepEngine::other_service_bias(const StepRows& r, const std::vector<RowValues>& rows,
                                       int64_t classes) const {
-  // The service view (Encoder::service_view_entry) lists a row's service first, so its other
+  // The service view (Encoder::peer_class) lists a row's service first, so its other
   // services are the popular classes past that service's popular remotes and the cached classes
-  // past the host's cached peers of that service.
+  // past the host's cached peers that match that service (Encoder::peer_matches).
   const int64_t m = r.m, npop = static_cast<int64_t>(p_->model().encoder().popular_peers().size());
   const float w = p_->other_service() > 0 ? static_cast<float>(std::log(p_->other_service()))
                                           : -std::numeric_limits<float>::infinity();
@@ -219,9 +219,9 @@ Tensor StepEngine::other_service_bias(const StepRows& r, const std::vector<RowVa
     const uint32_t svc = Encoder::service(rows[i]);
     float* b = bias.data() + i * classes;
     std::fill(b + 1 + p_->popular_of_service(svc), b + 1 + npop, w);
-    const std::vector<uint32_t>& s = r.peers[i]->services;
-    const int64_t cached = static_cast<int64_t>(s.size());
-    const int64_t same = std::count(s.begin(), s.end(), svc);
+    const PeerCache& peers = *r.peers[i];
+    const int64_t cached = static_cast<int64_t>(peers.size());
+    const int64_t same = static_cast<int64_t>(p_->model().encoder().peers_of_service(peers, svc));
     std::fill(b + 1 + npop + same, b + std::min(classes, 1 + npop + cached), w);
   }
   return from_vector<float>(bias, {m, classes}, p_->device());

@@ -39,7 +39,9 @@ nlohmann::json EncodingOptions::to_json() const {
           {"peer_order", !peer_by_uses     ? "recency"
                          : peer_last_first ? "last_then_uses"
                                            : "uses"},
-          {"peer_match", peer_by_service ? "service" : "any"},
+          {"peer_match", !peer_by_service    ? "any"
+                         : peer_two_services ? "two_services"
+                                             : "service"},
           {"popular_peers", popular_peers},
           {"popular_min_hosts", popular_min_hosts},
           {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
@@ -71,9 +73,10 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   // Absent in model files written before peers were matched by service: any (cache order).
   if (j.contains("peer_match")) {
     const std::string match = get_string(j, part, "peer_match");
-    STAN_CHECK(match == "any" || match == "service", part, ": 'peer_match' is '", match,
-               "' (expected 'any' or 'service')");
-    o.peer_by_service = match == "service";
+    STAN_CHECK(match == "any" || match == "service" || match == "two_services", part,
+               ": 'peer_match' is '", match, "' (expected 'any', 'service' or 'two_services')");
+    o.peer_by_service = match != "any";
+    o.peer_two_services = match == "two_services";
   }
   // Absent in model files written before popular peers existed: off.
   o.popular_peers = j.contains("popular_peers")
@@ -289,20 +292,33 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
   fit_popular(table, streams);
   keep_ports_ = 0;
   if (opt_.peer_by_service) {
-    // Returns to a remote with its last service, and of them those with its last port classes.
+    // Returns to a remote with a service it matches (its last, or with peer_two_services its
+    // previous one, as update_peers keeps them), and of them those with that service's last
+    // port classes.
     int64_t same_service = 0, same_ports = 0;
-    std::unordered_map<uint32_t, std::pair<uint32_t, uint32_t>> last;  // remote -> service, ports
+    struct Seen {
+      uint32_t service, ports, prev_service, prev_ports;
+    };
+    std::unordered_map<uint32_t, Seen> last;  // remote -> its services and their port classes
     for (const HostStream& s : streams) {
       last.clear();
       for (const HostFlow& f : s.flows) {
         const RowValues row = service_row(table.rows[f.row].pr, f);
-        const std::pair<uint32_t, uint32_t> now{service(row), port_classes(row)};
-        const auto [it, first] = last.try_emplace(f.remote_ip, now);
-        if (!first && it->second.first == now.first) {
+        const uint32_t svc = service(row), ports = port_classes(row);
+        const auto [it, first] = last.try_emplace(f.remote_ip, Seen{svc, ports, kNoService, 0});
+        if (first) continue;
+        Seen& seen = it->second;
+        if (seen.service == svc) {
           ++same_service;
-          same_ports += it->second.second == now.second;
+          same_ports += seen.ports == ports;
+          seen.ports = ports;
+          continue;
         }
-        it->second = now;
+        if (opt_.peer_two_services && seen.prev_service == svc) {
+          ++same_service;
+          same_ports += seen.prev_ports == ports;
+        }
+        seen = Seen{svc, ports, seen.service, seen.ports};
       }
     }
     if (same_service > 0)
@@ -344,30 +360,8 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
   set(AttrId::dir, f.outgoing ? 1 : 0);
   set(AttrId::lport, static_cast<double>(port_class(f.local_port)));
   set(AttrId::rport, static_cast<double>(port_class(f.remote_port)));
-  // The host's own recent peers first, then the popular remotes, else a new address.
-  int64_t peer = 0;
   if (find(AttrId::peer)) {
-    const int64_t npop = static_cast<int64_t>(popular_.size());
-    // With the popular lookup first, update_peers keeps popular remotes out of the cache, so
-    // the cache misses them and they get their popular class every time.
-    const uint32_t svc = service(row);
-    for (size_t i = 0; i < peers.size() && i < static_cast<size_t>(opt_.peer_cache); ++i)
-      if (peers[i] == f.remote_ip) {
-        peer = npop + 1 +
-               static_cast<int64_t>(
-                   opt_.peer_by_service ? service_view_position(peers.services, i, svc) : i);
-        break;
-      }
-    if (peer == 0) {
-      const auto it = popular_rank_.find(f.remote_ip);
-      if (it != popular_rank_.end())
-        peer = 1 + static_cast<int64_t>(popular_services_.empty()
-                                            ? static_cast<size_t>(it->second)
-                                            : service_view_position(popular_services_,
-                                                                    static_cast<size_t>(it->second),
-                                                                    svc));
-    }
-    set(AttrId::peer, static_cast<double>(peer));
+    set(AttrId::peer, static_cast<double>(peer_class(peers, f.remote_ip, service(row))));
     if (memory_col_ >= 0) peer_memory(row, peers, row.memory.data());
   }
   if (applies(AttrId::oct1, row)) {
@@ -558,11 +552,14 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache&
   const bool out = cls(AttrId::dir) == 1;
   int64_t lc = cls(AttrId::lport), rc = cls(AttrId::rport);
   if (keep_ports_ > 0) {
-    // A returning peer with its last service keeps its last port classes at the fitted rate.
+    // A returning peer with its last service (or with peer_two_services its previous one) keeps
+    // that service's last port classes at the fitted rate.
     const size_t j = cached_peer(row, peers);
-    if (j < peers.size() && peers.services[j] == service(row) && gen.uniform() < keep_ports_) {
-      lc = peers.ports[j] >> 16;
-      rc = peers.ports[j] & 0xFFFF;
+    const int slot = j < peers.size() ? service_slot(peers, j, service(row)) : -1;
+    if (slot >= 0 && gen.uniform() < keep_ports_) {
+      const uint32_t ports = slot == 0 ? peers.ports[j] : peers.prev_ports[j];
+      lc = ports >> 16;
+      rc = ports & 0xFFFF;
     }
   }
   uint16_t local = decode_port(lc, gen), remote = decode_port(rc, gen);

@@ -86,16 +86,30 @@ inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 // remote).
 // A peer's first flow with its current service: scaled packets, bytes, duration kind and
 // duration (0 where they do not apply), for the peer memory (EncodingOptions::peer_memory).
+// The peer's previous service (the last one before it turned to its current service; kNoService
+// while it has had one only) keeps its port classes and first flow too, so that with
+// EncodingOptions::peer_two_services a return to that service finds them again.
 using PeerFlow = std::array<float, 4>;
+inline constexpr uint32_t kNoService = UINT32_MAX;
 struct PeerCache {
   std::vector<uint32_t> ips;
   std::vector<uint32_t> uses;
   std::vector<uint32_t> services;
   std::vector<uint32_t> ports;
   std::vector<PeerFlow> first;
+  std::vector<uint32_t> prev_services;
+  std::vector<uint32_t> prev_ports;
+  std::vector<PeerFlow> prev_first;
   PeerCache() = default;
   PeerCache(std::initializer_list<uint32_t> l)
-      : ips(l), uses(l.size(), 1), services(l.size(), 0), ports(l.size(), 0), first(l.size()) {}
+      : ips(l),
+        uses(l.size(), 1),
+        services(l.size(), 0),
+        ports(l.size(), 0),
+        first(l.size()),
+        prev_services(l.size(), kNoService),
+        prev_ports(l.size(), 0),
+        prev_first(l.size()) {}
   size_t size() const { return ips.size(); }
   uint32_t operator[](size_t i) const { return ips[i]; }
   // f(list) for each of the lists above (one entry per peer), to move, drop or insert entries.
@@ -106,6 +120,9 @@ struct PeerCache {
     f(services);
     f(ports);
     f(first);
+    f(prev_services);
+    f(prev_ports);
+    f(prev_first);
   }
 };
 
@@ -122,6 +139,9 @@ struct EncodingOptions {
   // The peer classes of a row list the cached peers last used with the row's service (protocol
   // and lower port class) first, then the others, each group in cache order; else cache order.
   bool peer_by_service = false;
+  // With peer_by_service: a cached peer also matches the service it had before its last one
+  // (PeerCache::prev_services), as a host's favourite remotes serve it on more than one service.
+  bool peer_two_services = false;
   int popular_peers = 0;       // popular remotes shared across hosts, at most (0: off)
   int popular_min_hosts = 3;   // a popular remote talks to at least this many training hosts
   bool popular_first = false;  // a popular remote always has its popular class (never cached)
@@ -223,6 +243,17 @@ class Encoder {
   int64_t peer_limit(size_t cached) const {
     return 1 + static_cast<int64_t>(popular_.size()) + static_cast<int64_t>(cached);
   }
+  // The slot of cached peer j that a flow with service `svc` returns to: 0 its last service,
+  // 1 its previous one (peer_two_services), -1 neither. With peer_by_service the peer matches
+  // the flow if either; how many cached peers match is the number of first cached classes.
+  int service_slot(const PeerCache& peers, size_t j, uint32_t svc) const {
+    if (peers.services[j] == svc) return 0;
+    return opt_.peer_two_services && peers.prev_services[j] == svc ? 1 : -1;
+  }
+  bool peer_matches(const PeerCache& peers, size_t j, uint32_t svc) const {
+    return service_slot(peers, j, svc) >= 0;
+  }
+  size_t peers_of_service(const PeerCache& peers, uint32_t svc) const;
   // The popular remotes (peer classes 1..P), most popular first.
   const std::vector<uint32_t>& popular_peers() const { return popular_; }
   // With peer_by_service: each popular remote's service (its training flows' most frequent).
@@ -275,12 +306,9 @@ class Encoder {
   size_t cached_peer(const RowValues& row, const PeerCache& peers) const;
   // A row with only the protocol class and port classes of a flow set (for service()).
   RowValues service_row(uint8_t pr, const HostFlow& f) const;
-  // A list of peers (cache or popular) as a row of service `svc` sees it: the entries of that
-  // service first, then the others, each group in list order. `services`: each entry's service.
-  // The place in that view of entry i, and the entry at place k (services.size(): none).
-  static size_t service_view_position(const std::vector<uint32_t>& services, size_t i,
-                                      uint32_t svc);
-  static size_t service_view_entry(const std::vector<uint32_t>& services, size_t k, uint32_t svc);
+  // The peer class of a flow to `remote` with service `svc` for a host whose cache is `peers`
+  // (0: a new remote), as encode() sets it.
+  int64_t peer_class(const PeerCache& peers, uint32_t remote, uint32_t svc) const;
   uint16_t decode_port(int64_t cls, Generator& gen) const;
 
   EncodingOptions opt_;

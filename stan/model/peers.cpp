@@ -10,6 +10,31 @@
 #include "stan/model/encoding.h"
 
 namespace stan {
+namespace {
+
+// A list of peers (cache or popular) as a row of one service sees it: the n entries that match
+// it (same(j)) first, then the others, each group in list order. The place in that view of entry
+// i, and the entry at place k (n: none).
+template <class Same>
+size_t view_position(size_t n, size_t i, Same same) {
+  const bool in = same(i);
+  size_t k = 0;
+  for (size_t j = 0; j < n; ++j) {
+    const bool other_group = same(j) != in;
+    if (other_group ? !in : j < i) ++k;  // the matching group comes first
+  }
+  return k;
+}
+
+template <class Same>
+size_t view_entry(size_t n, size_t k, Same same) {
+  for (int pass = 0; pass < 2; ++pass)  // the matching entries, then the others
+    for (size_t j = 0; j < n; ++j)
+      if (same(j) == (pass == 0) && k-- == 0) return j;
+  return n;
+}
+
+}  // namespace
 
 void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>& streams) {
   popular_.clear();
@@ -60,9 +85,10 @@ uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const 
   const int64_t npop = static_cast<int64_t>(popular_.size());
   if (peer >= 1 && peer <= npop) {
     const size_t k = static_cast<size_t>(peer - 1);
-    return popular_[popular_services_.empty()
-                        ? k
-                        : service_view_entry(popular_services_, k, service(row))];
+    if (popular_services_.empty()) return popular_[k];
+    const uint32_t svc = service(row);
+    return popular_[view_entry(popular_.size(), k,
+                               [&](size_t j) { return popular_services_[j] == svc; })];
   }
   if (const size_t j = cached_peer(row, peers); j < peers.size()) return peers[j];
   auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
@@ -82,7 +108,10 @@ void Encoder::peer_memory(const RowValues& row, const PeerCache& peers, float* o
   if (j >= peers.size()) return;
   out[0] = 1;
   out[1] = static_cast<float>(peers.ips[j] >> 24) / 255.0f;
-  std::copy(peers.first[j].begin(), peers.first[j].end(), out + 2);
+  // The first flow of the service the row returns with (the last one's when it is neither).
+  const PeerFlow& first =
+      service_slot(peers, j, service(row)) == 1 ? peers.prev_first[j] : peers.first[j];
+  std::copy(first.begin(), first.end(), out + 2);
 }
 
 size_t Encoder::cached_peer(const RowValues& row, const PeerCache& peers) const {
@@ -91,7 +120,36 @@ size_t Encoder::cached_peer(const RowValues& row, const PeerCache& peers) const 
       find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
   if (peer <= npop || peer - npop > static_cast<int64_t>(peers.size())) return peers.size();
   const size_t k = static_cast<size_t>(peer - npop - 1);
-  return opt_.peer_by_service ? service_view_entry(peers.services, k, service(row)) : k;
+  if (!opt_.peer_by_service) return k;
+  const uint32_t svc = service(row);
+  return view_entry(peers.size(), k, [&](size_t j) { return peer_matches(peers, j, svc); });
+}
+
+int64_t Encoder::peer_class(const PeerCache& peers, uint32_t remote, uint32_t svc) const {
+  // The host's own recent peers first, then the popular remotes, else a new address. With the
+  // popular lookup first, update_peers keeps popular remotes out of the cache, so the cache
+  // misses them and they get their popular class every time.
+  const int64_t npop = static_cast<int64_t>(popular_.size());
+  const size_t cached = std::min(peers.size(), static_cast<size_t>(std::max(0, opt_.peer_cache)));
+  for (size_t i = 0; i < cached; ++i)
+    if (peers[i] == remote) {
+      if (!opt_.peer_by_service) return npop + 1 + static_cast<int64_t>(i);
+      return npop + 1 + static_cast<int64_t>(view_position(peers.size(), i, [&](size_t j) {
+               return peer_matches(peers, j, svc);
+             }));
+    }
+  const auto it = popular_rank_.find(remote);
+  if (it == popular_rank_.end()) return 0;
+  const size_t i = static_cast<size_t>(it->second);
+  if (popular_services_.empty()) return 1 + static_cast<int64_t>(i);
+  return 1 + static_cast<int64_t>(view_position(
+                 popular_.size(), i, [&](size_t j) { return popular_services_[j] == svc; }));
+}
+
+size_t Encoder::peers_of_service(const PeerCache& peers, uint32_t svc) const {
+  size_t n = 0;
+  for (size_t j = 0; j < peers.size(); ++j) n += peer_matches(peers, j, svc);
+  return n;
 }
 
 RowValues Encoder::service_row(uint8_t pr, const HostFlow& f) const {
@@ -114,26 +172,6 @@ uint32_t Encoder::service(const RowValues& row) {
   return cls(AttrId::proto) << 16 | std::min(cls(AttrId::lport), cls(AttrId::rport));
 }
 
-size_t Encoder::service_view_position(const std::vector<uint32_t>& services, size_t i,
-                                      uint32_t svc) {
-  // Entry i's place among the entries of its own group (same service or not), after the
-  // same-service group when it is not in it.
-  const bool same = services[i] == svc;
-  size_t k = 0;
-  for (size_t j = 0; j < services.size(); ++j) {
-    const bool other_group = (services[j] == svc) != same;
-    if (other_group ? !same : j < i) ++k;  // the same-service group comes first
-  }
-  return k;
-}
-
-size_t Encoder::service_view_entry(const std::vector<uint32_t>& services, size_t k, uint32_t svc) {
-  for (int pass = 0; pass < 2; ++pass)  // the same-service entries, then the others
-    for (size_t j = 0; j < services.size(); ++j)
-      if ((services[j] == svc) == (pass == 0) && k-- == 0) return j;
-  return services.size();
-}
-
 void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const {
   if (opt_.peer_cache <= 0) return;
   if (opt_.popular_first && popular_rank_.count(remote)) return;  // drawn by its popular class
@@ -152,12 +190,28 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
     const int i = static_cast<int>(a);
     return row.valid[i] ? static_cast<float>(row.v[i]) : 0.0f;
   };
+  const uint32_t svc = service(row);
   PeerFlow first{value(AttrId::pkt), value(AttrId::bytes), value(AttrId::td_kind),
                  value(AttrId::td)};
+  uint32_t prev_service = kNoService, prev_ports = 0;
+  PeerFlow prev_first{};
   if (at < ips.size()) {
     n = uses[at] == UINT32_MAX ? UINT32_MAX : uses[at] + 1;
-    // Same service: the anchor stays.
-    if (peers.services[at] == service(row)) first = peers.first[at];
+    switch (service_slot(peers, at, svc)) {
+      case 0:  // its last service: the anchor stays
+        first = peers.first[at];
+        prev_service = peers.prev_services[at];
+        prev_ports = peers.prev_ports[at];
+        prev_first = peers.prev_first[at];
+        break;
+      case 1:  // back to its previous service: its anchor again, the last service becomes previous
+        first = peers.prev_first[at];
+        [[fallthrough]];
+      default:  // another service: this flow is its anchor, the last service becomes previous
+        prev_service = peers.services[at];
+        prev_ports = peers.ports[at];
+        prev_first = peers.first[at];
+    }
     peers.each_list([&](auto& v) { v.erase(v.begin() + static_cast<std::ptrdiff_t>(at)); });
   } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
     peers.each_list([&](auto& v) { v.resize(cap - 1); });
@@ -171,9 +225,12 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   });
   peers.ips[pos] = remote;
   peers.uses[pos] = n;
-  peers.services[pos] = service(row);
+  peers.services[pos] = svc;
   peers.ports[pos] = port_classes(row);
   peers.first[pos] = first;
+  peers.prev_services[pos] = prev_service;
+  peers.prev_ports[pos] = prev_ports;
+  peers.prev_first[pos] = prev_first;
 }
 
 }  // namespace stan

@@ -336,3 +336,31 @@ TEST_CASE("cli: train averages the weights by default, not with the faithful enc
   CHECK_FALSE(fs::exists(dir + "/x.safetensors"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("cli: train --peer-match names the peer view the model file records", "[cli]") {
+  const std::string dir = temp_dir();
+  const std::string sample = std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
+  const std::string model = dir + "/m.safetensors";
+  const std::string train =
+      "train --data " + sample + " --epochs 1 --max-batches 2 --quiet --out " + model + " ";
+  struct Case {
+    const char* flags;
+    const char* match;  // as `stan info --json` prints the encoding option
+  };
+  for (const Case c : {Case{"", "service"}, Case{"--peer-match two-services", "two_services"},
+                       Case{"--peer-match any", "any"}}) {
+    INFO("flags: " << c.flags);
+    const Run t = run(train + c.flags);
+    INFO(t.output);
+    REQUIRE(t.code == 0);
+    const Run i = run("info --json --model " + model);
+    REQUIRE(i.code == 0);
+    CHECK_THAT(i.output, Catch::Contains(std::string("\"peer_match\": \"") + c.match + "\""));
+  }
+  fs::remove(model);
+  const Run bad = run(train + "--peer-match two");
+  CHECK(bad.code != 0);
+  CHECK_THAT(bad.output, Catch::Contains("--peer-match"));
+  CHECK_FALSE(fs::exists(model));
+  fs::remove_all(dir);
+}

@@ -24,11 +24,12 @@ namespace {
 // A small model with a 32-peer cache ordered by uses, trained `epochs` of `batches` batches into
 // `path` and loaded back.
 StanModel trained_with_peers(const std::string& path, bool by_service, bool memory, int epochs,
-                             int64_t batches) {
+                             int64_t batches, bool two_services = false) {
   PrepareOptions po = small_options();
   po.encoding.peer_cache = 32;
   po.encoding.peer_by_uses = true;
   po.encoding.peer_by_service = by_service;
+  po.encoding.peer_two_services = two_services;
   po.encoding.peer_memory = memory;
   Prepared p = prepare_training(po);
   TrainOptions to = small_train(path, epochs);
@@ -273,6 +274,69 @@ TEST_CASE("generate: peers matched by service come back with their service and p
   // A model without the service view refuses the weight.
   REQUIRE_THROWS_WITH(generate(off, dir + "/g.csv", 64, 0.5),
                       Catch::Contains("--peer-match service"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("generate: peers matched by two services come back with their previous service too",
+          "[realism][peers][determinism]") {
+  const std::string dir = temp_dir("two_services");
+  StanModel m = trained_with_peers(dir + "/m.safetensors", true, true, 1, 30, true);
+  const Encoder& enc = m.encoder();
+  REQUIRE(enc.options().peer_two_services);
+  REQUIRE(enc.memory_col() >= 0);
+  const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
+  REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
+  // Step by step, with the peers of other services weighted 0 and, before each step, every cached
+  // peer's last service one that no row has and its previous one the service of the host's last
+  // flow: every return to a cached peer is then one by its previous service (hosts repeat a
+  // service in runs), and its memory is that service's first flow.
+  m.train(false);
+  GenerateOptions g;
+  g.hosts = 32;
+  g.seed = 4;
+  g.start = enc.day_start() + 8 * 3600;
+  std::vector<HostState> hosts = make_hosts(m, g);
+  const auto packed = std::make_shared<PackedModel>(m, Device::cpu(), 1.0, 0.0);
+  const int64_t n = g.hosts, D = enc.columns(), A = static_cast<int64_t>(m.nets().size());
+  const int64_t npop = static_cast<int64_t>(enc.popular_peers().size());
+  StepEngine engine(packed, g.seed, n);
+  int64_t previous = 0;
+  for (int step = 0; step < 200; ++step) {
+    StepRows r;
+    r.resize(n, m.input_dim(), A, D);
+    for (int64_t i = 0; i < n; ++i) fill_step_row(m, hosts[i], r, i);
+    engine.run(r);
+    for (int64_t i = 0; i < n; ++i) {
+      RowValues row;
+      for (int64_t at = 0; at < A; ++at)
+        row.v[static_cast<int>(m.nets()[at]->spec().id)] = r.values[at * n + i];
+      PeerCache& peers = hosts[i].peers;
+      if (row.v[static_cast<int>(AttrId::peer)] > static_cast<double>(npop)) {
+        const size_t j = static_cast<size_t>(
+            std::find(peers.ips.begin(), peers.ips.end(), enc.remote_ip(row, peers)) -
+            peers.ips.begin());
+        REQUIRE(j < peers.size());
+        REQUIRE(enc.service_slot(peers, j, Encoder::service(row)) == 1);
+        std::vector<float> want(kPeerMemory);
+        enc.peer_memory(row, peers, want.data());
+        REQUIRE(PeerFlow{want[2], want[3], want[4], want[5]} == peers.prev_first[j]);
+        const float* got = r.row.data() + i * D + enc.memory_col();
+        REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
+        ++previous;
+      }
+      FlowRecord rec;
+      advance_host(m, *packed, g.seed, g.start + 86400, 1000, r, i, hosts[i], &rec);
+      hosts[i].done = false;
+      for (size_t k = 0; k < peers.size(); ++k) {
+        peers.prev_services[k] = Encoder::service(row);
+        peers.prev_ports[k] = peers.ports[k];
+        peers.prev_first[k] = peers.first[k];
+        peers.services[k] = kNoService - 1;
+        peers.first[k] = PeerFlow{-1, -1, -1, -1};
+      }
+    }
+  }
+  REQUIRE(previous > 15);
   fs::remove_all(dir);
 }
 

@@ -243,12 +243,119 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
   j.erase("peer_match");
   REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_service);
   j["peer_match"] = "port";
-  REQUIRE_THROWS_WITH(EncodingOptions::from_json(j),
-                      Catch::Contains("'peer_match' is 'port' (expected 'any' or 'service')"));
+  REQUIRE_THROWS_WITH(
+      EncodingOptions::from_json(j),
+      Catch::Contains("'peer_match' is 'port' (expected 'any', 'service' or 'two_services')"));
 
   // Real streams: every remote comes back from the service-matched cache or the octets.
   EncodingOptions ro = EncodingOptions::recommended();
   ro.peer_by_service = true;
+  check_sample_peers(ro);
+}
+
+TEST_CASE("encoding: with two services a peer also matches the service it had before its last",
+          "[realism][peers]") {
+  // One host: A on TCP 443 (3 packets), A on UDP 53, B on TCP 443, A back on TCP 443 from another
+  // local port class, A on UDP 53 again from the same port (2 packets; the others 1).
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304, B = 0x05060708;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  const std::vector<std::tuple<uint32_t, bool, uint16_t>> seq{
+      {A, true, 40000}, {A, false, 40000}, {B, true, 40000}, {A, true, 50000}, {A, false, 40000}};
+  for (auto [remote, web, sp] : seq) {
+    t.rows.push_back(web_or_dns(++te, host, remote, web, sp));
+    t.rows.back().pkt = t.rows.size() == 1 ? 3 : t.rows.size() == 5 ? 2 : 1;
+  }
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  REQUIRE(streams.size() == 1);
+  struct Run {
+    std::vector<int> classes;
+    std::vector<std::vector<float>> memory;
+    PeerCache peers;
+    double keep_ports = 0;
+    nlohmann::json model;
+  };
+  auto run = [&](bool two) {
+    EncodingOptions o;
+    o.peer_by_uses = true;
+    o.peer_by_service = true;
+    o.peer_two_services = two;
+    o.peer_memory = true;
+    Encoder enc(o);
+    enc.fit(t, streams);
+    Run r;
+    r.keep_ports = enc.keep_ports();
+    r.model = enc.to_json();
+    for (const HostFlow& f : streams[0].flows) {
+      RowValues row = enc.encode(t.rows[f.row], f, 0, r.peers);
+      r.classes.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+      r.memory.emplace_back(row.memory.begin(), row.memory.end());
+      REQUIRE(enc.remote_ip(row, r.peers) == f.remote_ip);
+      Generator g(1);
+      REQUIRE(enc.decode(row, host, r.peers, g).da == f.remote_ip);
+      enc.update_peers(r.peers, f.remote_ip, row);
+    }
+    return r;
+  };
+  const Run one = run(false), two = run(true);
+  // Before flow 4 the cache (by uses) is [A (2 uses), B]; A's last service is UDP 53, B's TCP
+  // 443. One service: the web view is [B, A], so A is the second class; two: A matches TCP 443
+  // too (its previous service), so the view is [A, B]. Flow 5: A (now last on TCP 443) matches
+  // UDP 53 by its previous service with two, and with one no peer has it (cache order) either.
+  REQUIRE(one.classes == std::vector<int>{0, 1, 0, 2, 1});
+  REQUIRE(two.classes == std::vector<int>{0, 1, 0, 1, 1});
+  // The memory of flow 4: with two services A's first flow on TCP 443 (3 packets), with one its
+  // first on UDP 53 (1 packet, the anchor of its last service).
+  REQUIRE(two.memory[3] == two.memory[1]);  // flow 2 (UDP) saw A's web anchor too
+  REQUIRE(two.memory[3] != one.memory[3]);
+  // The cache keeps both services with their port classes and anchors, swapped on each switch:
+  // after flow 5 A is last on UDP 53 (anchor: flow 2) and before on TCP 443 (ports of flow 4,
+  // anchor: flow 1).
+  const PeerCache& c = two.peers;
+  const auto anchor = [](const std::vector<float>& m) { return PeerFlow{m[2], m[3], m[4], m[5]}; };
+  REQUIRE(c.ips == std::vector<uint32_t>{A, B});
+  REQUIRE(c.services[0] != c.services[1]);
+  REQUIRE(c.prev_services[0] == c.services[1]);  // TCP 443, as B's
+  REQUIRE(c.prev_services[1] == kNoService);     // B has had one service
+  REQUIRE(c.prev_ports[0] == (static_cast<uint32_t>(port_class(50000)) << 16 | 443));
+  REQUIRE(c.prev_first[0] == anchor(two.memory[1]));
+  // Flow 5 saw A's UDP anchor (flow 2), which stays; with one service flow 5 is the anchor.
+  REQUIRE(c.first[0] == anchor(two.memory[4]));
+  REQUIRE(c.first[0] != one.peers.first[0]);
+  REQUIRE(one.peers.prev_services[0] == c.prev_services[0]);
+  // Port classes kept on return: two counts flows 4 (new class: not kept) and 5 (kept); one has
+  // no return with the last service.
+  REQUIRE(two.keep_ports == Approx(0.5));
+  REQUIRE(one.keep_ports == 0);
+  // A return to A on TCP 443 decoded at rate 1 takes the port classes of A's last TCP 443 flow
+  // (flow 4's local class), not the row's.
+  nlohmann::json m = two.model;
+  m["keep_ports"] = 1.0;
+  const Encoder e = Encoder::from_json(m);
+  const HostFlow& f4 = streams[0].flows[3];
+  RowValues back = e.encode(t.rows[f4.row], f4, 0, c);
+  REQUIRE(back.v[static_cast<int>(AttrId::peer)] == 1);  // A first: it matches by its previous
+  back.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(60000));
+  Generator g(3);
+  const FlowRecord r = e.decode(back, host, c, g);
+  REQUIRE(r.da == A);
+  REQUIRE(port_class(r.sp) == port_class(50000));
+
+  // Stored with the model as peer_match two_services.
+  EncodingOptions o;
+  o.peer_by_service = true;
+  o.peer_two_services = true;
+  const nlohmann::json j = o.to_json();
+  REQUIRE(j.at("peer_match") == "two_services");
+  const EncodingOptions loaded = EncodingOptions::from_json(j);
+  REQUIRE(loaded.peer_by_service);
+  REQUIRE(loaded.peer_two_services);
+  REQUIRE_FALSE(EncodingOptions::recommended().peer_two_services);
+
+  // Real streams: every remote comes back from the cache matched by two services or the octets.
+  EncodingOptions ro = EncodingOptions::recommended();
+  ro.peer_two_services = true;
   check_sample_peers(ro);
 }
 
