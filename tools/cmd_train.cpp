@@ -23,7 +23,7 @@ struct TrainArgs {
   std::string encoding = "full";
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
-  int popular_peers = -1;
+  int popular_peers = -1, port_features = -1, octet_features = -1;
   std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
   double ema = -1;  // -1: the encoding's default
@@ -105,6 +105,15 @@ void add_train_command(CLI::App& app) {
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
       ->check(CLI::Range(0, kMaxPopularPeers));
+  c->add_option("--port-features", a->port_features,
+                "Give the K port classes most often a training flow's service port a one-hot "
+                "input column each, in the local and the remote port's columns (0 = the scaled "
+                "class only; default 0)")
+      ->check(CLI::Range(0, kMaxPortFeatures));
+  c->add_option("--octet-features", a->octet_features,
+                "Give the K most frequent first remote octets a one-hot input column each "
+                "(0 = the scaled octet only; default 0)")
+      ->check(CLI::Range(0, kMaxOctetFeatures));
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)")
       ->check(CLI::Range(0, kMaxColdStarts));
   c->add_option("--weight-decay", a->weight_decay,
@@ -206,6 +215,8 @@ void add_train_command(CLI::App& app) {
     }
     if (!a->peer_lookup.empty()) p.encoding.popular_first = a->peer_lookup == "popular";
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
+    if (a->port_features >= 0) p.encoding.port_features = a->port_features;
+    if (a->octet_features >= 0) p.encoding.octet_features = a->octet_features;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     if (a->peer_memory == 1)
       STAN_CHECK(p.encoding.peer_cache > 0, "--peer-memory needs a peer cache (--peer-cache > 0)");

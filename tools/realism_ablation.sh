@@ -10,7 +10,8 @@
 # row 21: row 17's model generating without returns to another service, --other-service-peers
 # 0; row 22: rows 19 and 20 together; rows 1-22 train without the moving average of the
 # weights, --ema 0, as measured then; row 23: row 13 with the average; row 24: today's defaults,
-# row 22 with the average); generates the
+# row 22 with the average; row 25: row 24 with a peer matching its previous service too,
+# --peer-match two-services); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -62,6 +63,7 @@ declare -A steps=(
   [22-peer-memory-last-then-uses]="--peer-match service --peer-order last-then-uses --peer-memory"
   [23-former-defaults-ema]=""
   [24-defaults]=""
+  [25-peer-match-two-services]="--peer-match two-services"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).

@@ -46,6 +46,8 @@ nlohmann::json EncodingOptions::to_json() const {
           {"popular_min_hosts", popular_min_hosts},
           {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
           {"peer_memory", peer_memory},
+          {"port_features", port_features},
+          {"octet_features", octet_features},
           {"cold_starts", cold_starts},
           {"profiles", profiles},
           {"profile_components", profile_components},
@@ -96,6 +98,14 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.peer_memory = j.contains("peer_memory") && get_bool(j, part, "peer_memory");
   STAN_CHECK(!o.peer_memory || o.peer_cache > 0, part,
              ": 'peer_memory' needs a peer cache ('peer_cache' > 0)");
+  // Absent in model files written before the feature columns existed: none.
+  o.port_features = j.contains("port_features")
+                        ? static_cast<int>(get_int(j, part, "port_features", 0, kMaxPortFeatures))
+                        : 0;
+  o.octet_features =
+      j.contains("octet_features")
+          ? static_cast<int>(get_int(j, part, "octet_features", 0, kMaxOctetFeatures))
+          : 0;
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -175,8 +185,8 @@ void Encoder::layout() {
   const int64_t np = std::max<int64_t>(1, static_cast<int64_t>(protocols_.size()));
   add(AttrId::proto, false, np, static_cast<int>(np));
   add(AttrId::dir, false, 2, 1);
-  add(AttrId::lport, false, kPortClasses, 2);
-  add(AttrId::rport, false, kPortClasses, 2);
+  add(AttrId::lport, false, kPortClasses, 2 + opt_.port_features);
+  add(AttrId::rport, false, kPortClasses, 2 + opt_.port_features);
   // Peer features: the cache position (scaled; with the popular lookup first, minus the popular
   // rank for a popular remote), "new peer", and with popular peers "popular".
   const int64_t npop = static_cast<int64_t>(popular_.size());
@@ -188,7 +198,8 @@ void Encoder::layout() {
       col += kPeerMemory;
     }
   }
-  for (AttrId o : {AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4}) add(o, false, 256, 1);
+  add(AttrId::oct1, false, 256, 1 + opt_.octet_features);
+  for (AttrId o : {AttrId::oct2, AttrId::oct3, AttrId::oct4}) add(o, false, 256, 1);
   add(AttrId::pkt, true, 0, 1);
   add(AttrId::bytes, true, 0, 1);
   if (opt_.zero_decisions) add(AttrId::td_kind, false, 2, 1);
@@ -290,6 +301,7 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
       one_pkt > 0 && static_cast<double>(one_pkt_td) < 0.005 * static_cast<double>(one_pkt);
 
   fit_popular(table, streams);
+  fit_features(streams);
   keep_ports_ = 0;
   if (opt_.peer_by_service) {
     // Returns to a remote with a service it matches (its last, or with peer_two_services its
@@ -339,6 +351,41 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
       port_table_[b].emplace_back(per[b][i].second, static_cast<double>(-per[b][i].first));
   }
   layout();
+}
+
+void Encoder::fit_features(const std::vector<HostStream>& streams) {
+  // The most frequent first, ties the lower class: a flow's service port class (the lower of
+  // its two, as Encoder::service) and its remote's first octet.
+  std::vector<int64_t> ports(kPortClasses, 0), octets(256, 0);
+  for (const HostStream& s : streams)
+    for (const HostFlow& f : s.flows) {
+      ++ports[std::min(port_class(f.local_port), port_class(f.remote_port))];
+      ++octets[f.remote_ip >> 24];
+    }
+  auto top = [](const std::vector<int64_t>& n, int k) {
+    std::vector<int64_t> order;
+    for (size_t c = 0; c < n.size(); ++c)
+      if (n[c] > 0) order.push_back(static_cast<int64_t>(c));
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return n[a] > n[b]; });
+    if (order.size() > static_cast<size_t>(k)) order.resize(static_cast<size_t>(k));
+    return order;
+  };
+  feature_ports_ = top(ports, opt_.port_features);
+  feature_octets_ = top(octets, opt_.octet_features);
+  index_features();
+}
+
+void Encoder::index_features() {
+  auto index = [](const std::vector<int64_t>& classes, size_t n) {
+    std::vector<int> col;
+    if (classes.empty()) return col;
+    col.assign(n, -1);
+    for (size_t i = 0; i < classes.size(); ++i)
+      col[static_cast<size_t>(classes[i])] = static_cast<int>(i);
+    return col;
+  };
+  port_feature_col_ = index(feature_ports_, kPortClasses);
+  octet_feature_col_ = index(feature_octets_, 256);
 }
 
 // ---- encoding ---------------------------------------------------------------------------
@@ -419,6 +466,8 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
     case AttrId::rport:
       o[0] = static_cast<float>(c) / kPortClasses;
       o[1] = c < 1024 ? 1.0f : 0.0f;
+      if (c >= 0 && c < static_cast<int64_t>(port_feature_col_.size()) && port_feature_col_[c] >= 0)
+        o[2 + port_feature_col_[c]] = 1;
       break;
     case AttrId::peer: {
       if (memory_col_ >= 0) std::copy(row.memory.begin(), row.memory.end(), out + memory_col_);
@@ -438,6 +487,11 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
       break;
     }
     case AttrId::oct1:
+      o[0] = static_cast<float>(c) / 255.0f;
+      if (c >= 0 && c < static_cast<int64_t>(octet_feature_col_.size()) &&
+          octet_feature_col_[c] >= 0)
+        o[1 + octet_feature_col_[c]] = 1;
+      break;
     case AttrId::oct2:
     case AttrId::oct3:
     case AttrId::oct4:
@@ -624,6 +678,8 @@ nlohmann::json Encoder::to_json() const {
                       {"port_classes", ports}};
   if (!popular_services_.empty()) j["popular_services"] = popular_services_;
   if (opt_.peer_by_service) j["keep_ports"] = keep_ports_;
+  if (opt_.port_features > 0) j["feature_ports"] = feature_ports_;
+  if (opt_.octet_features > 0) j["feature_octets"] = feature_octets_;
   return j;
 }
 
@@ -690,6 +746,22 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
     STAN_CHECK(e.popular_services_.size() == e.popular_.size(), part, ": 'popular_services' has ",
                e.popular_services_.size(), " entries for ", e.popular_.size(), " popular peers");
   }
+  // The feature columns' classes: present exactly when the options ask for them.
+  auto features = [&](const char* key, int most, int64_t hi) {
+    if (most == 0) {
+      STAN_CHECK(!j.contains(key), part, ": '", key, "' without the option that asks for it");
+      return std::vector<int64_t>{};
+    }
+    std::vector<int64_t> v = get_int_array(j, part, key, static_cast<size_t>(most), 0, hi);
+    std::vector<int64_t> sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    STAN_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), part, ": '", key,
+               "' lists a value twice");
+    return v;
+  };
+  e.feature_ports_ = features("feature_ports", e.opt_.port_features, kPortClasses - 1);
+  e.feature_octets_ = features("feature_octets", e.opt_.octet_features, 255);
+  e.index_features();
   const int64_t nbuckets = kPortClasses - 1024;
   e.port_table_.assign(nbuckets, {});
   e.port_class_total_.assign(nbuckets, 0);
@@ -747,6 +819,16 @@ std::string Encoder::describe() const {
   os << "\n  ToS values:";
   for (uint8_t t : tos_values_) os << " " << static_cast<int>(t);
   os << "\n  one-packet flows have zero duration: " << (one_pkt_zero_td_ ? "yes" : "no") << "\n";
+  if (!feature_ports_.empty()) {
+    os << "  port classes with a column:";
+    for (int64_t c : feature_ports_) os << " " << c;
+    os << "\n";
+  }
+  if (!feature_octets_.empty()) {
+    os << "  first octets with a column:";
+    for (int64_t c : feature_octets_) os << " " << c;
+    os << "\n";
+  }
   os << "  grid: " << columns_ << " columns per row\n";
   return os.str();
 }

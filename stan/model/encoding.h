@@ -71,6 +71,7 @@ const char* attr_name(AttrId a);
 
 // Bounds checked when a model is loaded: beyond them, sizes or decoded values overflow.
 inline constexpr int kMaxPeerCache = 1024, kMaxColdStarts = 10000, kMaxGmmComponentsOption = 1024;
+inline constexpr int kMaxPortFeatures = 256, kMaxOctetFeatures = 256;
 inline constexpr int kMaxPopularPeers = 65536;  // train --popular-peers accepts 0..65536
 inline constexpr double kMaxSeconds = 1e10;     // inter-arrival, duration (317 years)
 inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
@@ -148,6 +149,12 @@ struct EncodingOptions {
   // Features of the remote the peer class names, for the attributes after it (the `memory`
   // columns above), so that a return can resemble the peer's earlier flows.
   bool peer_memory = false;
+  // One input column each (one-hot) for the port classes most often a training flow's service
+  // port, in both the local and the remote port's columns, and for the most frequent first
+  // remote octets, beside their scaled class: the networks can then tell services and address
+  // blocks apart rather than reading one number (0: the scaled class only).
+  int port_features = 0;
+  int octet_features = 0;
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
@@ -287,6 +294,10 @@ class Encoder {
   const std::vector<uint8_t>& protocols() const { return protocols_; }
   const std::vector<uint8_t>& tos_values() const { return tos_values_; }
   bool one_packet_zero_duration() const { return one_pkt_zero_td_; }
+  // The port classes and first octets with a column of their own (port_features,
+  // octet_features), most frequent first.
+  const std::vector<int64_t>& feature_ports() const { return feature_ports_; }
+  const std::vector<int64_t>& feature_octets() const { return feature_octets_; }
   // With peer_by_service: the training hosts' share of returns to a peer with its last service
   // that also keep its last port classes (0: the port classes are always the row's).
   double keep_ports() const { return keep_ports_; }
@@ -310,6 +321,10 @@ class Encoder {
   // (0: a new remote), as encode() sets it.
   int64_t peer_class(const PeerCache& peers, uint32_t remote, uint32_t svc) const;
   uint16_t decode_port(int64_t cls, Generator& gen) const;
+  // Fits feature_ports_ and feature_octets_ on the training flows; index_features() builds the
+  // class -> column lookups from them.
+  void fit_features(const std::vector<HostStream>& streams);
+  void index_features();
 
   EncodingOptions opt_;
   std::vector<AttrSpec> attrs_;
@@ -321,6 +336,8 @@ class Encoder {
   // With peer_by_service: each popular remote's service (its training flows' most frequent), so
   // that the popular classes of a row list the remotes of its service first; empty: list order.
   std::vector<uint32_t> popular_services_;
+  std::vector<int64_t> feature_ports_, feature_octets_;
+  std::vector<int> port_feature_col_, octet_feature_col_;  // per class: its column, -1 none
   Scaler dt_, td_, pkt_, bytes_;
   bool one_pkt_zero_td_ = false;
   double keep_ports_ = 0;

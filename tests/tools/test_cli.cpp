@@ -364,3 +364,32 @@ TEST_CASE("cli: train --peer-match names the peer view the model file records", 
   CHECK_FALSE(fs::exists(model));
   fs::remove_all(dir);
 }
+
+TEST_CASE("cli: train --port-features and --octet-features widen the model's input", "[cli]") {
+  const std::string dir = temp_dir();
+  const std::string sample = std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
+  const std::string model = dir + "/m.safetensors";
+  const std::string train =
+      "train --data " + sample + " --epochs 1 --max-batches 2 --quiet --out " + model + " ";
+  auto columns = [&](const std::string& flags) {
+    const Run t = run(train + flags);
+    INFO(t.output);
+    REQUIRE(t.code == 0);
+    const Run i = run("info --model " + model);
+    REQUIRE(i.code == 0);
+    const size_t at = i.output.find("grid: ");
+    REQUIRE(at != std::string::npos);
+    return std::stoi(i.output.substr(at + 6));
+  };
+  const int base = columns("");
+  CHECK(columns("--port-features 8 --octet-features 4") == base + 2 * 8 + 4);
+  const Run i = run("info --json --model " + model);
+  CHECK_THAT(i.output, Catch::Contains("\"port_features\": 8"));
+  CHECK_THAT(i.output, Catch::Contains("\"octet_features\": 4"));
+  fs::remove(model);
+  const Run bad = run(train + "--port-features 257");
+  CHECK(bad.code != 0);
+  CHECK_THAT(bad.output, Catch::Contains("--port-features"));
+  CHECK_FALSE(fs::exists(model));
+  fs::remove_all(dir);
+}
