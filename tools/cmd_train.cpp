@@ -82,11 +82,11 @@ void add_train_command(CLI::App& app) {
                 "(most used first) or recency (most recent first)")
       ->check(CLI::IsMember({"recency", "uses", "last-then-uses"}));
   c->add_option("--peer-match", a->peer_match,
-                "Which peers the first peer classes name: service (the host's peers last used "
-                "with the flow's protocol and service port first, and the popular remotes of that "
-                "service first, so a returning peer keeps its service; the default; README: "
-                "Returns to a peer), two-services (the same, a cached peer also matching the "
-                "service it had before its last one) or any (the cache's order)")
+                "Which peers the first peer classes name: two-services (the host's peers last used "
+                "with the flow's protocol and service port, or used with it before their last "
+                "service, first, and the popular remotes of that service first, so that a "
+                "returning peer keeps one of its services; the default), service (the same by "
+                "the last service only; README: Returns to a peer) or any (the cache's order)")
       ->check(CLI::IsMember({"service", "two-services", "any"}));
   c->add_option("--peer-lookup", a->peer_lookup,
                 "The class of a popular remote a host has used before: cache (its place in the "

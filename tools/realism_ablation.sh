@@ -9,9 +9,10 @@
 # service; rows 19-20: row 17 with the peer memory, or with the previous flow's remote first;
 # row 21: row 17's model generating without returns to another service, --other-service-peers
 # 0; row 22: rows 19 and 20 together; rows 1-22 train without the moving average of the
-# weights, --ema 0, as measured then; row 23: row 13 with the average; row 24: today's defaults,
-# row 22 with the average; row 25: row 24 with a peer matching its previous service too,
-# --peer-match two-services); generates the
+# weights, --ema 0, as measured then; row 23: row 13 with the average; row 24: row 22 with the
+# average, the defaults before row 25; row 25: today's defaults, row 24 with a peer matching its
+# previous service too, --peer-match two-services; rows 26-27: row 25 with one-hot columns for
+# the 16 most frequent service ports, and for the 16 most frequent first octets too); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -62,8 +63,10 @@ declare -A steps=(
   [21-other-service-0]="--peer-match service"
   [22-peer-memory-last-then-uses]="--peer-match service --peer-order last-then-uses --peer-memory"
   [23-former-defaults-ema]=""
-  [24-defaults]=""
-  [25-peer-match-two-services]="--peer-match two-services"
+  [24-service-average]="--peer-match service"
+  [25-defaults-two-services]=""
+  [26-port-features]="--port-features 16"
+  [27-port-octet-features]="--port-features 16 --octet-features 16"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).

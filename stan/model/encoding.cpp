@@ -134,6 +134,7 @@ EncodingOptions EncodingOptions::recommended() {
   o.peer_by_uses = true;
   o.peer_last_first = true;
   o.peer_by_service = true;
+  o.peer_two_services = true;
   o.peer_memory = true;
   o.popular_peers = 1024;
   return o;

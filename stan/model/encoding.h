@@ -164,8 +164,9 @@ struct EncodingOptions {
   static EncodingOptions from_json(const nlohmann::json& j);  // checks every field's bounds
   static EncodingOptions faithful();  // the reference implementation's encoding
   // `stan train`'s default: the full encoding with the bundled model's peer choice (a cache of
-  // 256, the previous flow's remote first and then by uses, the peers and 1024 popular remotes
-  // of the flow's service first, the peer memory; README: Realism).
+  // 256, the previous flow's remote first and then by uses, the peers matching the flow's
+  // service by their last or previous one and the 1024 popular remotes of that service first,
+  // the peer memory; README: Realism).
   static EncodingOptions recommended();
 };
 

@@ -347,7 +347,7 @@ TEST_CASE("cli: train --peer-match names the peer view the model file records", 
     const char* flags;
     const char* match;  // as `stan info --json` prints the encoding option
   };
-  for (const Case c : {Case{"", "service"}, Case{"--peer-match two-services", "two_services"},
+  for (const Case c : {Case{"", "two_services"}, Case{"--peer-match service", "service"},
                        Case{"--peer-match any", "any"}}) {
     INFO("flags: " << c.flags);
     const Run t = run(train + c.flags);
