@@ -805,7 +805,9 @@ std::string Encoder::describe() const {
      << (opt_.peer_last_first ? " (last, then by uses)"
          : opt_.peer_by_uses  ? " (by uses)"
                               : "")
-     << (opt_.peer_by_service ? " (service first, ports kept " + std::to_string(keep_ports_) + ")"
+     << (opt_.peer_by_service ? std::string(opt_.peer_two_services ? " (last two services first"
+                                                                   : " (service first") +
+                                    ", ports kept " + std::to_string(keep_ports_) + ")"
                               : std::string())
      << (opt_.peer_memory ? " (with memory)" : "") << " popular_peers=" << popular_.size()
      << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width

@@ -44,6 +44,31 @@ void write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
+// Trains a 2-batch model on the bundled sample (its hosts.csv) into `model` with `flags`, which
+// must succeed, and returns what `stan info` (`--json`) prints about it.
+std::string train_sample(const std::string& model, const std::string& flags, bool json) {
+  const std::string assets = STAN_ASSETS_DIR;
+  const Run t =
+      run("train --data " + assets + "/sample/flows.csv.xz --owner-hosts @" + assets +
+          "/sample/hosts.csv --epochs 1 --max-batches 2 --quiet --out " + model + " " + flags);
+  INFO(flags << "\n" << t.output);
+  REQUIRE(t.code == 0);
+  const Run i = run(std::string("info ") + (json ? "--json " : "") + "--model " + model);
+  REQUIRE(i.code == 0);
+  return i.output;
+}
+
+// `stan train ... flags` on the sample fails, names `option` and writes no model.
+void check_refused(const std::string& dir, const std::string& flags, const std::string& option) {
+  const std::string model = dir + "/refused.safetensors";
+  const Run bad = run("train --data " + std::string(STAN_ASSETS_DIR) +
+                      "/sample/flows.csv.xz --out " + model + " " + flags);
+  INFO(bad.output);
+  CHECK(bad.code != 0);
+  CHECK_THAT(bad.output, Catch::Contains(option));
+  CHECK_FALSE(fs::exists(model));
+}
+
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -308,88 +333,52 @@ TEST_CASE("cli: every command's help describes its options the same way", "[cli]
 
 TEST_CASE("cli: train averages the weights by default, not with the faithful encoding", "[cli]") {
   const std::string dir = temp_dir();
-  const std::string sample = std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
-  const std::string hosts = std::string(STAN_ASSETS_DIR) + "/sample/hosts.csv";
   struct Case {
     const char* flags;
     const char* ema;  // as `stan info --json` prints the config's field; "" = absent
   };
   for (const Case c : {Case{"", "0.999"}, Case{"--encoding faithful", ""},
                        Case{"--ema 0.99", "0.99"}, Case{"--ema 0", ""}}) {
+    const std::string info = train_sample(dir + "/m.safetensors", c.flags, true);
     INFO("flags: " << c.flags);
-    const std::string model = dir + "/m.safetensors";
-    const Run t = run("train --data " + sample + " --owner-hosts @" + hosts +
-                      " --epochs 1 --max-batches 2 --quiet --out " + model + " " + c.flags);
-    INFO(t.output);
-    REQUIRE(t.code == 0);
-    const Run i = run("info --json --model " + model);
-    REQUIRE(i.code == 0);
-    const std::string want = std::string("\"ema\": ") + c.ema;
     if (*c.ema)
-      CHECK(i.output.find(want) != std::string::npos);
+      CHECK_THAT(info, Catch::Contains(std::string("\"ema\": ") + c.ema));
     else
-      CHECK(i.output.find("\"ema\"") == std::string::npos);
+      CHECK_THAT(info, !Catch::Contains("\"ema\""));
   }
-  const Run bad = run("train --data " + sample + " --ema 1 --out " + dir + "/x.safetensors");
-  CHECK(bad.code != 0);
-  CHECK(bad.output.find("--ema") != std::string::npos);
-  CHECK_FALSE(fs::exists(dir + "/x.safetensors"));
+  check_refused(dir, "--ema 1", "--ema");
   fs::remove_all(dir);
 }
 
 TEST_CASE("cli: train --peer-match names the peer view the model file records", "[cli]") {
   const std::string dir = temp_dir();
-  const std::string sample = std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
-  const std::string model = dir + "/m.safetensors";
-  const std::string train =
-      "train --data " + sample + " --epochs 1 --max-batches 2 --quiet --out " + model + " ";
   struct Case {
     const char* flags;
     const char* match;  // as `stan info --json` prints the encoding option
   };
   for (const Case c : {Case{"", "two_services"}, Case{"--peer-match service", "service"},
                        Case{"--peer-match any", "any"}}) {
+    const std::string info = train_sample(dir + "/m.safetensors", c.flags, true);
     INFO("flags: " << c.flags);
-    const Run t = run(train + c.flags);
-    INFO(t.output);
-    REQUIRE(t.code == 0);
-    const Run i = run("info --json --model " + model);
-    REQUIRE(i.code == 0);
-    CHECK_THAT(i.output, Catch::Contains(std::string("\"peer_match\": \"") + c.match + "\""));
+    CHECK_THAT(info, Catch::Contains(std::string("\"peer_match\": \"") + c.match + "\""));
   }
-  fs::remove(model);
-  const Run bad = run(train + "--peer-match two");
-  CHECK(bad.code != 0);
-  CHECK_THAT(bad.output, Catch::Contains("--peer-match"));
-  CHECK_FALSE(fs::exists(model));
+  check_refused(dir, "--peer-match two", "--peer-match");
   fs::remove_all(dir);
 }
 
 TEST_CASE("cli: train --port-features and --octet-features widen the model's input", "[cli]") {
-  const std::string dir = temp_dir();
-  const std::string sample = std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
-  const std::string model = dir + "/m.safetensors";
-  const std::string train =
-      "train --data " + sample + " --epochs 1 --max-batches 2 --quiet --out " + model + " ";
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   auto columns = [&](const std::string& flags) {
-    const Run t = run(train + flags);
-    INFO(t.output);
-    REQUIRE(t.code == 0);
-    const Run i = run("info --model " + model);
-    REQUIRE(i.code == 0);
-    const size_t at = i.output.find("grid: ");
+    const std::string info = train_sample(model, flags, false);
+    const size_t at = info.find("grid: ");
     REQUIRE(at != std::string::npos);
-    return std::stoi(i.output.substr(at + 6));
+    return std::stoi(info.substr(at + 6));
   };
   const int base = columns("");
   CHECK(columns("--port-features 8 --octet-features 4") == base + 2 * 8 + 4);
   const Run i = run("info --json --model " + model);
   CHECK_THAT(i.output, Catch::Contains("\"port_features\": 8"));
   CHECK_THAT(i.output, Catch::Contains("\"octet_features\": 4"));
-  fs::remove(model);
-  const Run bad = run(train + "--port-features 257");
-  CHECK(bad.code != 0);
-  CHECK_THAT(bad.output, Catch::Contains("--port-features"));
-  CHECK_FALSE(fs::exists(model));
+  check_refused(dir, "--port-features 257", "--port-features");
   fs::remove_all(dir);
 }

@@ -38,6 +38,41 @@ StanModel trained_with_peers(const std::string& path, bool by_service, bool memo
   return StanModel::load(path);
 }
 
+// Steps 32 generated hosts (seed 4, from 08:00) one row at a time with `packed`, `steps` times.
+// Each row's drawn values and the step's rows go to check(i, row, cache) before host i takes
+// the row's flow (its cache still the one the row was drawn from), then after(row, cache).
+struct StepCheck {
+  std::function<void(int64_t, const RowValues&, const StepRows&, const PeerCache&)> check;
+  std::function<void(const RowValues&, PeerCache&)> after;
+};
+void step_hosts(StanModel& m, const std::shared_ptr<PackedModel>& packed, int steps,
+                const StepCheck& c) {
+  m.train(false);
+  GenerateOptions g;
+  g.hosts = 32;
+  g.seed = 4;
+  g.start = m.encoder().day_start() + 8 * 3600;
+  std::vector<HostState> hosts = make_hosts(m, g);
+  const int64_t n = g.hosts, D = m.encoder().columns(), A = static_cast<int64_t>(m.nets().size());
+  StepEngine engine(packed, g.seed, n);
+  for (int step = 0; step < steps; ++step) {
+    StepRows r;
+    r.resize(n, m.input_dim(), A, D);
+    for (int64_t i = 0; i < n; ++i) fill_step_row(m, hosts[i], r, i);
+    engine.run(r);
+    for (int64_t i = 0; i < n; ++i) {
+      RowValues row;
+      for (int64_t at = 0; at < A; ++at)
+        row.v[static_cast<int>(m.nets()[at]->spec().id)] = r.values[at * n + i];
+      c.check(i, row, r, hosts[i].peers);
+      FlowRecord rec;
+      advance_host(m, *packed, g.seed, g.start + 86400, 1000, r, i, hosts[i], &rec);
+      hosts[i].done = false;
+      if (c.after) c.after(row, hosts[i].peers);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("generate: same seed gives the same file, whatever the batch size",
@@ -290,52 +325,33 @@ TEST_CASE("generate: peers matched by two services come back with their previous
   // peer's last service one that no row has and its previous one the service of the host's last
   // flow: every return to a cached peer is then one by its previous service (hosts repeat a
   // service in runs), and its memory is that service's first flow.
-  m.train(false);
-  GenerateOptions g;
-  g.hosts = 32;
-  g.seed = 4;
-  g.start = enc.day_start() + 8 * 3600;
-  std::vector<HostState> hosts = make_hosts(m, g);
-  const auto packed = std::make_shared<PackedModel>(m, Device::cpu(), 1.0, 0.0);
-  const int64_t n = g.hosts, D = enc.columns(), A = static_cast<int64_t>(m.nets().size());
-  const int64_t npop = static_cast<int64_t>(enc.popular_peers().size());
-  StepEngine engine(packed, g.seed, n);
+  const int64_t npop = static_cast<int64_t>(enc.popular_peers().size()), D = enc.columns();
   int64_t previous = 0;
-  for (int step = 0; step < 200; ++step) {
-    StepRows r;
-    r.resize(n, m.input_dim(), A, D);
-    for (int64_t i = 0; i < n; ++i) fill_step_row(m, hosts[i], r, i);
-    engine.run(r);
-    for (int64_t i = 0; i < n; ++i) {
-      RowValues row;
-      for (int64_t at = 0; at < A; ++at)
-        row.v[static_cast<int>(m.nets()[at]->spec().id)] = r.values[at * n + i];
-      PeerCache& peers = hosts[i].peers;
-      if (row.v[static_cast<int>(AttrId::peer)] > static_cast<double>(npop)) {
-        const size_t j = static_cast<size_t>(
-            std::find(peers.ips.begin(), peers.ips.end(), enc.remote_ip(row, peers)) -
-            peers.ips.begin());
-        REQUIRE(j < peers.size());
-        REQUIRE(enc.service_slot(peers, j, Encoder::service(row)) == 1);
-        std::vector<float> want(kPeerMemory);
-        enc.peer_memory(row, peers, want.data());
-        REQUIRE(PeerFlow{want[2], want[3], want[4], want[5]} == peers.prev_first[j]);
-        const float* got = r.row.data() + i * D + enc.memory_col();
-        REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
-        ++previous;
-      }
-      FlowRecord rec;
-      advance_host(m, *packed, g.seed, g.start + 86400, 1000, r, i, hosts[i], &rec);
-      hosts[i].done = false;
-      for (size_t k = 0; k < peers.size(); ++k) {
-        peers.prev_services[k] = Encoder::service(row);
-        peers.prev_ports[k] = peers.ports[k];
-        peers.prev_first[k] = peers.first[k];
-        peers.services[k] = kNoService - 1;
-        peers.first[k] = PeerFlow{-1, -1, -1, -1};
-      }
+  StepCheck c;
+  c.check = [&](int64_t i, const RowValues& row, const StepRows& r, const PeerCache& peers) {
+    if (row.v[static_cast<int>(AttrId::peer)] <= static_cast<double>(npop)) return;
+    const size_t j = static_cast<size_t>(
+        std::find(peers.ips.begin(), peers.ips.end(), enc.remote_ip(row, peers)) -
+        peers.ips.begin());
+    REQUIRE(j < peers.size());
+    REQUIRE(enc.service_slot(peers, j, Encoder::service(row)) == 1);
+    std::vector<float> want(kPeerMemory);
+    enc.peer_memory(row, peers, want.data());
+    REQUIRE(PeerFlow{want[2], want[3], want[4], want[5]} == peers.prev_first[j]);
+    const float* got = r.row.data() + i * D + enc.memory_col();
+    REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
+    ++previous;
+  };
+  c.after = [](const RowValues& row, PeerCache& peers) {
+    for (size_t k = 0; k < peers.size(); ++k) {
+      peers.prev_services[k] = Encoder::service(row);
+      peers.prev_ports[k] = peers.ports[k];
+      peers.prev_first[k] = peers.first[k];
+      peers.services[k] = kNoService - 1;
+      peers.first[k] = PeerFlow{-1, -1, -1, -1};
     }
-  }
+  };
+  step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu(), 1.0, 0.0), 200, c);
   REQUIRE(previous > 15);
   fs::remove_all(dir);
 }
@@ -350,35 +366,17 @@ TEST_CASE("generate: the peer memory shows a return its remote's earlier flow, a
   REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
   // Step by step: each row's memory columns are those of the remote its peer class names, from
   // the host's cache before the row's flow.
-  m.train(false);
-  GenerateOptions g;
-  g.hosts = 32;
-  g.seed = 4;
-  g.start = enc.day_start() + 8 * 3600;
-  std::vector<HostState> hosts = make_hosts(m, g);
-  const auto packed = std::make_shared<PackedModel>(m, Device::cpu());
-  const int64_t n = g.hosts, D = enc.columns(), A = static_cast<int64_t>(m.nets().size());
-  StepEngine engine(packed, g.seed, n);
+  const int64_t D = enc.columns();
   int64_t known = 0;
-  for (int step = 0; step < 40; ++step) {
-    StepRows r;
-    r.resize(n, m.input_dim(), A, D);
-    for (int64_t i = 0; i < n; ++i) fill_step_row(m, hosts[i], r, i);
-    engine.run(r);
-    for (int64_t i = 0; i < n; ++i) {
-      RowValues row;
-      for (int64_t at = 0; at < A; ++at)
-        row.v[static_cast<int>(m.nets()[at]->spec().id)] = r.values[at * n + i];
-      std::vector<float> want(kPeerMemory);
-      enc.peer_memory(row, hosts[i].peers, want.data());
-      const float* got = r.row.data() + i * D + enc.memory_col();
-      REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
-      known += want[0] != 0;
-      FlowRecord rec;
-      advance_host(m, *packed, g.seed, g.start + 86400, 1000, r, i, hosts[i], &rec);
-      hosts[i].done = false;
-    }
-  }
+  StepCheck c;
+  c.check = [&](int64_t i, const RowValues& row, const StepRows& r, const PeerCache& peers) {
+    std::vector<float> want(kPeerMemory);
+    enc.peer_memory(row, peers, want.data());
+    const float* got = r.row.data() + i * D + enc.memory_col();
+    REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
+    known += want[0] != 0;
+  };
+  step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 40, c);
   REQUIRE(known > 50);  // returns to cached peers, with their memory
   fs::remove_all(dir);
 }
