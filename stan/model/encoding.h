@@ -15,12 +15,15 @@
 //   peer       0 = a new remote address; 1..P = the j-th popular remote (shared across hosts,
 //              fitted: the remotes most training hosts talk to); P+i = the i-th peer of the
 //              host's cache (most used or most recent first; with peer_by_service, the peers
-//              last used with this row's service first)
+//              last used with this row's service first, with peer_two_services also those
+//              used with it before their last service)
 //   memory     derived (peer_memory): what the host remembers of the remote the peer class
 //              names: known (a cached peer), its first octet /255 (cached or popular), and the
 //              packets, bytes, duration kind and duration (scaled; cached only) of its first
 //              flow with its current service (an anchor: a copy of the last flow would let
-//              generated values walk away over a favourite's many returns)
+//              generated values walk away over a favourite's many returns; with
+//              peer_two_services, the first flow with its previous service when the row returns
+//              with that one)
 //   oct1..oct4 remote IPv4 octets (only for new peers)
 //   pkt        packets, log scale; decoded by rounding
 //   bytes      bytes per packet on a log scale between the protocol's minimum header and

@@ -1,6 +1,7 @@
 // The encoder's peers (stan/model/encoding.h): the popular remotes fitted on the training hosts,
 // a host's peer cache, and the view of the cache and the popular list a row's peer class
-// indexes (by uses or recency; with peer_by_service, the row's service first).
+// indexes (by uses or recency; with peer_by_service, the peers of the row's service first: by
+// their last service, or with peer_two_services by either of their last two).
 #include <algorithm>
 #include <cstdint>
 #include <tuple>
