@@ -26,6 +26,7 @@ struct TrainArgs {
   int popular_peers = -1, port_features = -1, octet_features = -1;
   std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
+  double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
@@ -116,6 +117,14 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0, kMaxOctetFeatures));
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)")
       ->check(CLI::Range(0, kMaxColdStarts));
+  c->add_option("--lr-softmax", a->lr_softmax,
+                "Adam learning rate of the categorical attributes' networks (default 0.01, the "
+                "reference's)")
+      ->check(CLI::Range(1e-6, 1.0));
+  c->add_option("--lr-mixture", a->lr_mixture,
+                "Adam learning rate of the continuous attributes' mixture networks (default "
+                "0.001, the reference's)")
+      ->check(CLI::Range(1e-6, 1.0));
   c->add_option("--weight-decay", a->weight_decay,
                 "Decoupled weight decay per step, as AdamW (default 0)")
       ->capture_default_str()
@@ -228,6 +237,8 @@ void add_train_command(CLI::App& app) {
     p.config.k = a->k;
     p.config.hidden = a->hidden;
     p.config.weight_decay = a->weight_decay;
+    p.config.lr_softmax = a->lr_softmax;
+    p.config.lr_mixture = a->lr_mixture;
     p.config.profile_noise = a->profile_noise;
     p.config.dropout = a->dropout;
     p.config.ema = a->ema >= 0 ? a->ema : a->encoding == "faithful" ? 0.0 : ModelConfig{}.ema;

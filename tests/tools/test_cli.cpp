@@ -382,3 +382,17 @@ TEST_CASE("cli: train --port-features and --octet-features widen the model's inp
   check_refused(dir, "--port-features 257", "--port-features");
   fs::remove_all(dir);
 }
+
+TEST_CASE("cli: train --lr-softmax and --lr-mixture set the learning rates the model records",
+          "[cli]") {
+  const std::string dir = temp_dir();
+  const std::string defaults = train_sample(dir + "/m.safetensors", "", true);
+  CHECK_THAT(defaults, Catch::Contains("\"lr_softmax\": 0.01"));
+  CHECK_THAT(defaults, Catch::Contains("\"lr_mixture\": 0.001"));
+  const std::string set =
+      train_sample(dir + "/m.safetensors", "--lr-softmax 0.003 --lr-mixture 0.0005", true);
+  CHECK_THAT(set, Catch::Contains("\"lr_softmax\": 0.003"));
+  CHECK_THAT(set, Catch::Contains("\"lr_mixture\": 0.0005"));
+  check_refused(dir, "--lr-softmax 0", "--lr-softmax");
+  fs::remove_all(dir);
+}
