@@ -19,6 +19,13 @@ constexpr int kMaxTos = 32;
 constexpr int kPortTableSize = 8;
 constexpr double kDay = 86400.0;
 
+// Sets out[col[c]] to 1 where class c has a feature column (col: per class, -1 none; empty: no
+// class has one).
+void one_hot(const std::vector<int>& col, int64_t c, float* out) {
+  if (c >= 0 && c < static_cast<int64_t>(col.size()) && col[static_cast<size_t>(c)] >= 0)
+    out[col[static_cast<size_t>(c)]] = 1;
+}
+
 }  // namespace
 
 const char* attr_name(AttrId a) {
@@ -303,40 +310,7 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
 
   fit_popular(table, streams);
   fit_features(streams);
-  keep_ports_ = 0;
-  if (opt_.peer_by_service) {
-    // Returns to a remote with a service it matches (its last, or with peer_two_services its
-    // previous one, as update_peers keeps them), and of them those with that service's last
-    // port classes.
-    int64_t same_service = 0, same_ports = 0;
-    struct Seen {
-      uint32_t service, ports, prev_service, prev_ports;
-    };
-    std::unordered_map<uint32_t, Seen> last;  // remote -> its services and their port classes
-    for (const HostStream& s : streams) {
-      last.clear();
-      for (const HostFlow& f : s.flows) {
-        const RowValues row = service_row(table.rows[f.row].pr, f);
-        const uint32_t svc = service(row), ports = port_classes(row);
-        const auto [it, first] = last.try_emplace(f.remote_ip, Seen{svc, ports, kNoService, 0});
-        if (first) continue;
-        Seen& seen = it->second;
-        if (seen.service == svc) {
-          ++same_service;
-          same_ports += seen.ports == ports;
-          seen.ports = ports;
-          continue;
-        }
-        if (opt_.peer_two_services && seen.prev_service == svc) {
-          ++same_service;
-          same_ports += seen.prev_ports == ports;
-        }
-        seen = Seen{svc, ports, seen.service, seen.ports};
-      }
-    }
-    if (same_service > 0)
-      keep_ports_ = static_cast<double>(same_ports) / static_cast<double>(same_service);
-  }
+  fit_keep_ports(table, streams);
   const int64_t nbuckets = kPortClasses - 1024;
   port_table_.assign(nbuckets, {});
   port_class_total_.assign(nbuckets, 0);
@@ -467,8 +441,7 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
     case AttrId::rport:
       o[0] = static_cast<float>(c) / kPortClasses;
       o[1] = c < 1024 ? 1.0f : 0.0f;
-      if (c >= 0 && c < static_cast<int64_t>(port_feature_col_.size()) && port_feature_col_[c] >= 0)
-        o[2 + port_feature_col_[c]] = 1;
+      one_hot(port_feature_col_, c, o + 2);
       break;
     case AttrId::peer: {
       if (memory_col_ >= 0) std::copy(row.memory.begin(), row.memory.end(), out + memory_col_);
@@ -489,9 +462,7 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
     }
     case AttrId::oct1:
       o[0] = static_cast<float>(c) / 255.0f;
-      if (c >= 0 && c < static_cast<int64_t>(octet_feature_col_.size()) &&
-          octet_feature_col_[c] >= 0)
-        o[1 + octet_feature_col_[c]] = 1;
+      one_hot(octet_feature_col_, c, o + 1);
       break;
     case AttrId::oct2:
     case AttrId::oct3:
@@ -695,8 +666,8 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
       v.push_back(static_cast<uint8_t>(x));
     return v;
   };
-  auto unique = [&](const char* key, std::vector<uint8_t> v) {
-    std::vector<uint8_t> sorted = v;
+  auto unique = [&](const char* key, auto v) {
+    auto sorted = v;
     std::sort(sorted.begin(), sorted.end());
     STAN_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), part, ": '", key,
                "' lists a value twice");
@@ -753,12 +724,7 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
       STAN_CHECK(!j.contains(key), part, ": '", key, "' without the option that asks for it");
       return std::vector<int64_t>{};
     }
-    std::vector<int64_t> v = get_int_array(j, part, key, static_cast<size_t>(most), 0, hi);
-    std::vector<int64_t> sorted = v;
-    std::sort(sorted.begin(), sorted.end());
-    STAN_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), part, ": '", key,
-               "' lists a value twice");
-    return v;
+    return unique(key, get_int_array(j, part, key, static_cast<size_t>(most), 0, hi));
   };
   e.feature_ports_ = features("feature_ports", e.opt_.port_features, kPortClasses - 1);
   e.feature_octets_ = features("feature_octets", e.opt_.octet_features, 255);
@@ -822,16 +788,14 @@ std::string Encoder::describe() const {
   os << "\n  ToS values:";
   for (uint8_t t : tos_values_) os << " " << static_cast<int>(t);
   os << "\n  one-packet flows have zero duration: " << (one_pkt_zero_td_ ? "yes" : "no") << "\n";
-  if (!feature_ports_.empty()) {
-    os << "  port classes with a column:";
-    for (int64_t c : feature_ports_) os << " " << c;
+  auto listed = [&](const char* what, const std::vector<int64_t>& v) {
+    if (v.empty()) return;
+    os << "  " << what << " with a column:";
+    for (int64_t c : v) os << " " << c;
     os << "\n";
-  }
-  if (!feature_octets_.empty()) {
-    os << "  first octets with a column:";
-    for (int64_t c : feature_octets_) os << " " << c;
-    os << "\n";
-  }
+  };
+  listed("port classes", feature_ports_);
+  listed("first octets", feature_octets_);
   os << "  grid: " << columns_ << " columns per row\n";
   return os.str();
 }

@@ -302,8 +302,9 @@ class Encoder {
   // octet_features), most frequent first.
   const std::vector<int64_t>& feature_ports() const { return feature_ports_; }
   const std::vector<int64_t>& feature_octets() const { return feature_octets_; }
-  // With peer_by_service: the training hosts' share of returns to a peer with its last service
-  // that also keep its last port classes (0: the port classes are always the row's).
+  // With peer_by_service: the training hosts' share of returns to a peer with a service it
+  // matches that also keep that service's last port classes (0: the port classes are always the
+  // row's).
   double keep_ports() const { return keep_ports_; }
 
  private:
@@ -316,6 +317,9 @@ class Encoder {
   AppliesRule applies_rule(AttrId a) const;
   void layout();
   void fit_popular(const FlowTable& table, const std::vector<HostStream>& streams);
+  // With peer_by_service: keep_ports_, the training hosts' share of returns matched by service
+  // (as update_peers keeps a peer's services) that keep that service's last port classes.
+  void fit_keep_ports(const FlowTable& table, const std::vector<HostStream>& streams);
   // The cache entry a row's peer class names (peers.size(): not a cached peer), read by
   // remote_ip() and decode().
   size_t cached_peer(const RowValues& row, const PeerCache& peers) const;

@@ -1,7 +1,7 @@
-// The encoder's peers (stan/model/encoding.h): the popular remotes fitted on the training hosts,
-// a host's peer cache, and the view of the cache and the popular list a row's peer class
-// indexes (by uses or recency; with peer_by_service, the peers of the row's service first: by
-// their last service, or with peer_two_services by either of their last two).
+// The encoder's peers (stan/model/encoding.h): the popular remotes and the kept-ports rate fitted
+// on the training hosts, a host's peer cache, and the view of the cache and the popular list a
+// row's peer class indexes (by uses or recency; with peer_by_service, the peers of the row's
+// service first: by their last service, or with peer_two_services by either of their last two).
 #include <algorithm>
 #include <cstdint>
 #include <tuple>
@@ -78,6 +78,42 @@ void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>&
     for (const auto& [svc, n] : counts) best = std::min(best, {-n, svc});
     popular_services_.push_back(best.second);
   }
+}
+
+void Encoder::fit_keep_ports(const FlowTable& table, const std::vector<HostStream>& streams) {
+  keep_ports_ = 0;
+  if (!opt_.peer_by_service) return;
+  // Returns to a remote with a service it matches (its last, or with peer_two_services its
+  // previous one, as update_peers keeps them), and of them those with that service's last
+  // port classes.
+  int64_t same_service = 0, same_ports = 0;
+  struct Seen {
+    uint32_t service, ports, prev_service, prev_ports;
+  };
+  std::unordered_map<uint32_t, Seen> last;  // remote -> its services and their port classes
+  for (const HostStream& s : streams) {
+    last.clear();
+    for (const HostFlow& f : s.flows) {
+      const RowValues row = service_row(table.rows[f.row].pr, f);
+      const uint32_t svc = service(row), ports = port_classes(row);
+      const auto [it, first] = last.try_emplace(f.remote_ip, Seen{svc, ports, kNoService, 0});
+      if (first) continue;
+      Seen& seen = it->second;
+      if (seen.service == svc) {
+        ++same_service;
+        same_ports += seen.ports == ports;
+        seen.ports = ports;
+        continue;
+      }
+      if (opt_.peer_two_services && seen.prev_service == svc) {
+        ++same_service;
+        same_ports += seen.prev_ports == ports;
+      }
+      seen = Seen{svc, ports, seen.service, seen.ports};
+    }
+  }
+  if (same_service > 0)
+    keep_ports_ = static_cast<double>(same_ports) / static_cast<double>(same_service);
 }
 
 uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const {
