@@ -75,6 +75,7 @@ const char* attr_name(AttrId a);
 // Bounds checked when a model is loaded: beyond them, sizes or decoded values overflow.
 inline constexpr int kMaxPeerCache = 1024, kMaxColdStarts = 10000, kMaxGmmComponentsOption = 1024;
 inline constexpr int kMaxPortFeatures = 256, kMaxOctetFeatures = 256;
+inline constexpr int kMaxTos = 32;              // ToS values modelled (the most frequent)
 inline constexpr int kMaxPopularPeers = 65536;  // train --popular-peers accepts 0..65536
 inline constexpr double kMaxSeconds = 1e10;     // inter-arrival, duration (317 years)
 inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
