@@ -37,6 +37,7 @@ struct TrainArgs {
   bool resume = false, skip_bad = false, quiet = false;
   bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
   int peer_memory = -1;  // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
+  int peer_counts = -1;  // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
 };
 
 }  // namespace
@@ -102,6 +103,14 @@ void add_train_command(CLI::App& app) {
   c->add_flag_callback(
        "--no-peer-memory", [a] { a->peer_memory = 0; }, "No peer memory (see --peer-memory)")
       ->excludes(memory);
+  auto* counts = c->add_flag_callback(
+      "--peer-counts", [a] { a->peer_counts = 1; },
+      "Show the peer network how many of the host's cached peers and of the popular remotes "
+      "match the flow's service (needs --peer-match service or two-services), so that it knows "
+      "which peer classes name a remote of another service");
+  c->add_flag_callback(
+       "--no-peer-counts", [a] { a->peer_counts = 0; }, "No peer counts (see --peer-counts)")
+      ->excludes(counts);
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
@@ -232,6 +241,10 @@ void add_train_command(CLI::App& app) {
     // The memory is of cached peers: the default has it with a cache only.
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     if (p.encoding.peer_cache == 0) p.encoding.peer_memory = false;
+    if (a->peer_counts >= 0) p.encoding.peer_counts = a->peer_counts == 1;
+    STAN_CHECK(
+        !p.encoding.peer_counts || p.encoding.peer_by_service,
+        "--peer-counts needs peers matched by service (--peer-match service or two-services)");
     p.config.arch = a->arch;
     p.config.window = a->window;
     p.config.k = a->k;

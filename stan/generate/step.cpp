@@ -89,7 +89,6 @@ PackedModel::PackedModel(const StanModel& model, Device d, double temperature, d
     STAN_CHECK(model.encoder().options().peer_by_service && model.encoder().find(AttrId::peer),
                "weighting peers of another service needs a model whose peer classes list the "
                "row's service first (trained with --peer-match service)");
-    for (uint32_t svc : model.encoder().popular_services()) ++popular_by_service_[svc];
   }
   NoGradGuard ng;
   const bool mlp = model.config().arch == "mlp";
@@ -218,13 +217,21 @@ Tensor StepEngine::other_service_bias(const StepRows& r, const std::vector<RowVa
   for (int64_t i = 0; i < m; ++i) {
     const uint32_t svc = Encoder::service(rows[i]);
     float* b = bias.data() + i * classes;
-    std::fill(b + 1 + p_->popular_of_service(svc), b + 1 + npop, w);
+    std::fill(b + 1 + p_->model().encoder().popular_of_service(svc), b + 1 + npop, w);
     const PeerCache& peers = *r.peers[i];
     const int64_t cached = static_cast<int64_t>(peers.size());
     const int64_t same = static_cast<int64_t>(p_->model().encoder().peers_of_service(peers, svc));
     std::fill(b + 1 + npop + same, b + std::min(classes, 1 + npop + cached), w);
   }
   return from_vector<float>(bias, {m, classes}, p_->device());
+}
+
+Tensor StepEngine::peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const {
+  const int64_t m = r.m;
+  std::vector<float> counts(static_cast<size_t>(m * kPeerCounts));
+  for (int64_t i = 0; i < m; ++i)
+    p_->model().encoder().peer_counts(rows[i], *r.peers[i], counts.data() + i * kPeerCounts);
+  return from_vector<float>(counts, {m, kPeerCounts}, p_->device());
 }
 
 Tensor StepEngine::peer_memory(const StepRows& r, const Tensor& peer,
@@ -275,6 +282,12 @@ void StepEngine::run(StepRows& r) {
     const AttrSpec& spec = model.nets()[a]->spec();
     const PackedModel::Net& n = p_->nets()[a];
     const Tensor ap = enc.applies(spec.id, drawn);
+    // The peer network reads how many cached and popular peers match each row's service.
+    const bool peer = spec.id == AttrId::peer, counts = peer && enc.counts_col() >= 0;
+    const bool weighed = peer && p_->other_service() < 1, memory = peer && enc.memory_col() >= 0;
+    std::vector<RowValues> rows_of_step;
+    if (counts || weighed || memory) rows_of_step = service_rows(m, drawn);
+    if (counts) cur.narrow(1, enc.counts_col(), kPeerCounts).copy_(peer_counts(r, rows_of_step));
     // On the CPU, an attribute that applies to some rows only (octets: new peers; dt, td: a
     // positive kind) runs its network and draw on those rows alone, gathered into a compact
     // block: a row's result does not depend on the other rows (batch-invariant GEMMs, its own
@@ -319,10 +332,6 @@ void StepEngine::run(StepRows& r) {
         time_col.copy_(t.unsqueeze(1));
       }
     } else {
-      const bool peer = spec.id == AttrId::peer;
-      const bool weighed = peer && p_->other_service() < 1, memory = peer && enc.memory_col() >= 0;
-      std::vector<RowValues> rows_of_step;
-      if (weighed || memory) rows_of_step = service_rows(m, drawn);
       const Tensor bias = weighed ? pick(other_service_bias(r, rows_of_step, n.width)) : Tensor();
       const Tensor c = spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
                                    peer ? pick(peer_limit) : Tensor(), bias));

@@ -58,11 +58,6 @@ class PackedModel {
   int64_t draws_per_step() const { return uniforms_ + normals_ + kDecodeDraws; }
   static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
   double other_service() const { return other_service_; }
-  // With other_service < 1: the popular remotes of each service (their training service).
-  int64_t popular_of_service(uint32_t svc) const {
-    const auto it = popular_by_service_.find(svc);
-    return it == popular_by_service_.end() ? 0 : it->second;
-  }
 
  private:
   const StanModel& model_;
@@ -70,7 +65,6 @@ class PackedModel {
   std::vector<Net> nets_;
   int uniforms_ = 0, normals_ = 0, attempts_ = 1;
   double other_service_ = 1;
-  std::unordered_map<uint32_t, int64_t> popular_by_service_;
 };
 
 // The inputs and results of one step for m hosts, on the host side.
@@ -115,6 +109,9 @@ class StepEngine {
   // remote of another service than the row's (rows: their protocol and port classes), 0 elsewhere.
   Tensor other_service_bias(const StepRows& r, const std::vector<RowValues>& rows,
                             int64_t classes) const;
+  // The peer counts columns (m, kPeerCounts) of the rows (Encoder::peer_counts), whose protocol
+  // and port classes are drawn.
+  Tensor peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const;
   // The peer memory columns (m, kPeerMemory) of the rows (Encoder::peer_memory) once their peer
   // classes `peer` (m) are drawn; sets them in `rows`, which hold their protocol and port classes.
   Tensor peer_memory(const StepRows& r, const Tensor& peer, std::vector<RowValues>& rows) const;

@@ -90,11 +90,17 @@ void Encoder::layout() {
   add(AttrId::dir, false, 2, 1);
   add(AttrId::lport, false, kPortClasses, 2 + opt_.port_features);
   add(AttrId::rport, false, kPortClasses, 2 + opt_.port_features);
+  const bool peers = opt_.peer_cache > 0 || opt_.popular_peers > 0;
+  counts_col_ = -1;
+  if (peers && opt_.peer_counts) {
+    counts_col_ = col;
+    col += kPeerCounts;
+  }
   // Peer features: the cache position (scaled; with the popular lookup first, minus the popular
   // rank for a popular remote), "new peer", and with popular peers "popular".
   const int64_t npop = static_cast<int64_t>(popular_.size());
   memory_col_ = -1;
-  if (opt_.peer_cache > 0 || opt_.popular_peers > 0) {
+  if (peers) {
     add(AttrId::peer, false, 1 + npop + opt_.peer_cache, opt_.popular_peers > 0 ? 3 : 2);
     if (opt_.peer_memory && opt_.peer_cache > 0) {
       memory_col_ = col;
@@ -278,6 +284,7 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
   set(AttrId::lport, static_cast<double>(port_class(f.local_port)));
   set(AttrId::rport, static_cast<double>(port_class(f.remote_port)));
   if (find(AttrId::peer)) {
+    if (counts_col_ >= 0) peer_counts(row, peers, row.counts.data());
     set(AttrId::peer, static_cast<double>(peer_class(peers, f.remote_ip, service(row))));
     if (memory_col_ >= 0) peer_memory(row, peers, row.memory.data());
   }
@@ -380,6 +387,10 @@ void Encoder::write_features(const RowValues& row, float* out) const {
   std::fill(out, out + columns_, 0.0f);
   out[0] = static_cast<float>(row.clock / kDay);
   for (const AttrSpec& a : attrs_) write_attr(a, row, out);
+  // Not part of any attribute's columns, so that rewriting a row's ports (a return that kept
+  // its port classes) leaves them as the peer network read them.
+  if (counts_col_ >= 0 && row.valid[static_cast<int>(AttrId::rport)])
+    std::copy(row.counts.begin(), row.counts.end(), out + counts_col_);
 }
 
 // ---- generation rules as tensors ---------------------------------------------------------

@@ -17,6 +17,9 @@
 //              host's cache (most used or most recent first; with peer_by_service, the peers
 //              last used with this row's service first, with peer_two_services also those
 //              used with it before their last service)
+//   counts     derived (peer_counts): how many of the host's cached peers and of the popular
+//              remotes match the row's service (one-hot buckets 0, 1, 2, 3, 4-7, 8+ each), so
+//              that the peer network knows where the row's service's classes end
 //   memory     derived (peer_memory): what the host remembers of the remote the peer class
 //              names: known (a cached peer), its first octet /255 (cached or popular), and the
 //              packets, bytes, duration kind and duration (scaled; cached only) of its first
@@ -159,6 +162,11 @@ struct EncodingOptions {
   // blocks apart rather than reading one number (0: the scaled class only).
   int port_features = 0;
   int octet_features = 0;
+  // With peer_by_service: input columns (`counts` above) telling the peer network how many cached
+  // peers and popular remotes match the row's service, i.e. which of its classes name a remote
+  // of another service (without them it sees positions only, and draws the first cached or
+  // popular class whether or not that remote has the row's service).
+  bool peer_counts = false;
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
@@ -194,11 +202,14 @@ struct AttrSpec {
 
 // The value of every attribute of one row: class index or scaled value; `valid` says whether
 // the attribute applies (e.g. dt only for a positive inter-arrival; nothing after a stop).
-inline constexpr int kPeerMemory = 6;  // memory columns: known, octet 1, pkt, bytes, td kind, td
+inline constexpr int kPeerMemory = 6;    // memory columns: known, octet 1, pkt, bytes, td kind, td
+inline constexpr int kCountBuckets = 6;  // peer_counts: 0, 1, 2, 3, 4-7, 8+
+inline constexpr int kPeerCounts = 2 * kCountBuckets;  // cached peers, then popular remotes
 struct RowValues {
   std::array<double, kNumAttrIds> v{};
   std::array<bool, kNumAttrIds> valid{};
   std::array<float, kPeerMemory> memory{};  // peer_memory: written with the peer's columns
+  std::array<float, kPeerCounts> counts{};  // peer_counts: written by write_features
   double clock = 0;                         // seconds since the day start when the row is decided
   double time = 0;                          // seconds since the day start of the flow itself
 };
@@ -218,6 +229,10 @@ class Encoder {
   int clock_col() const { return 0; }
   int time_col() const { return time_col_; }
   int memory_col() const { return memory_col_; }  // first memory column; -1: no peer memory
+  int counts_col() const { return counts_col_; }  // first counts column; -1: no peer counts
+  // The counts columns (kPeerCounts) of a row whose protocol and ports are set, for a host whose
+  // cache is `peers` (before the row's flow).
+  void peer_counts(const RowValues& row, const PeerCache& peers, float* out) const;
   // The memory columns (kPeerMemory) of a row whose protocol, ports and peer class are set, for
   // a host whose cache is `peers` (before the row's flow).
   void peer_memory(const RowValues& row, const PeerCache& peers, float* out) const;
@@ -270,6 +285,11 @@ class Encoder {
   const std::vector<uint32_t>& popular_peers() const { return popular_; }
   // With peer_by_service: each popular remote's service (its training flows' most frequent).
   const std::vector<uint32_t>& popular_services() const { return popular_services_; }
+  // How many popular remotes have service `svc` (the first popular classes of its rows).
+  int64_t popular_of_service(uint32_t svc) const {
+    const auto it = popular_by_service_.find(svc);
+    return it == popular_by_service_.end() ? 0 : it->second;
+  }
 
   // Scaled dt value of an inter-arrival (for clock arithmetic in generation).
   double decode_dt(double scaled) const { return dt_.decode(scaled); }
@@ -337,7 +357,7 @@ class Encoder {
 
   EncodingOptions opt_;
   std::vector<AttrSpec> attrs_;
-  int columns_ = 0, time_col_ = 0, memory_col_ = -1;
+  int columns_ = 0, time_col_ = 0, memory_col_ = -1, counts_col_ = -1;
   int64_t day_start_ = 0;
   std::vector<uint8_t> protocols_, tos_values_, default_flags_;
   std::vector<uint32_t> popular_;
@@ -345,6 +365,7 @@ class Encoder {
   // With peer_by_service: each popular remote's service (its training flows' most frequent), so
   // that the popular classes of a row list the remotes of its service first; empty: list order.
   std::vector<uint32_t> popular_services_;
+  std::unordered_map<uint32_t, int64_t> popular_by_service_;  // counts of popular_services_
   std::vector<int64_t> feature_ports_, feature_octets_;
   std::vector<int> port_feature_col_, octet_feature_col_;  // per class: its column, -1 none
   Scaler dt_, td_, pkt_, bytes_;

@@ -51,6 +51,7 @@ nlohmann::json EncodingOptions::to_json() const {
           {"peer_memory", peer_memory},
           {"port_features", port_features},
           {"octet_features", octet_features},
+          {"peer_counts", peer_counts},
           {"cold_starts", cold_starts},
           {"profiles", profiles},
           {"profile_components", profile_components},
@@ -100,6 +101,10 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
       j.contains("octet_features")
           ? static_cast<int>(get_int(j, part, "octet_features", 0, kMaxOctetFeatures))
           : 0;
+  // Absent in model files written before the counts columns existed: off.
+  o.peer_counts = j.contains("peer_counts") && get_bool(j, part, "peer_counts");
+  STAN_CHECK(!o.peer_counts || o.peer_by_service, part,
+             ": 'peer_counts' needs the peer match 'service' or 'two_services'");
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -219,6 +224,7 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
       STAN_CHECK((v & 0xFFFF) < kPortClasses, part, ": 'popular_services' holds ", v,
                  ", whose port class ", v & 0xFFFF, " is not below ", kPortClasses);
       e.popular_services_.push_back(static_cast<uint32_t>(v));
+      ++e.popular_by_service_[static_cast<uint32_t>(v)];
     }
     STAN_CHECK(e.popular_services_.size() == e.popular_.size(), part, ": 'popular_services' has ",
                e.popular_services_.size(), " entries for ", e.popular_.size(), " popular peers");
@@ -280,9 +286,10 @@ std::string Encoder::describe() const {
                                                                    : " (service first") +
                                     ", ports kept " + std::to_string(keep_ports_) + ")"
                               : std::string())
-     << (opt_.peer_memory ? " (with memory)" : "") << " popular_peers=" << popular_.size()
-     << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width
-     << " sigma_floor=" << opt_.sigma_floor << "\n";
+     << (opt_.peer_memory ? " (with memory)" : "")
+     << (opt_.peer_counts ? " (with counts of the service's peers)" : "")
+     << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
+     << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
   sc("inter-arrival (s)", dt_);
   sc("duration (s)", td_);

@@ -41,6 +41,7 @@ void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>&
   popular_.clear();
   popular_rank_.clear();
   popular_services_.clear();
+  popular_by_service_.clear();
   if (opt_.popular_peers <= 0) return;
   // Per remote address: the training hosts that talk to it, and its flows.
   struct Count {
@@ -77,6 +78,7 @@ void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>&
     std::pair<int64_t, uint32_t> best{0, 0};  // (-flows, service)
     for (const auto& [svc, n] : counts) best = std::min(best, {-n, svc});
     popular_services_.push_back(best.second);
+    ++popular_by_service_[best.second];
   }
 }
 
@@ -181,6 +183,14 @@ int64_t Encoder::peer_class(const PeerCache& peers, uint32_t remote, uint32_t sv
   if (popular_services_.empty()) return 1 + static_cast<int64_t>(i);
   return 1 + static_cast<int64_t>(view_position(
                  popular_.size(), i, [&](size_t j) { return popular_services_[j] == svc; }));
+}
+
+void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* out) const {
+  std::fill(out, out + kPeerCounts, 0.0f);
+  const uint32_t svc = service(row);
+  auto bucket = [](int64_t n) { return n < 4 ? n : n < 8 ? 4 : 5; };
+  out[bucket(static_cast<int64_t>(peers_of_service(peers, svc)))] = 1;
+  out[kCountBuckets + bucket(popular_of_service(svc))] = 1;
 }
 
 size_t Encoder::peers_of_service(const PeerCache& peers, uint32_t svc) const {

@@ -366,7 +366,8 @@ TEST_CASE("cli: train --peer-match names the peer view the model file records", 
   fs::remove_all(dir);
 }
 
-TEST_CASE("cli: train --port-features and --octet-features widen the model's input", "[cli]") {
+TEST_CASE("cli: train --port-features, --octet-features and --peer-counts widen the model's input",
+          "[cli]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   auto columns = [&](const std::string& flags) {
     const std::string info = train_sample(model, flags, false);
@@ -380,6 +381,12 @@ TEST_CASE("cli: train --port-features and --octet-features widen the model's inp
   CHECK_THAT(i.output, Catch::Contains("\"port_features\": 8"));
   CHECK_THAT(i.output, Catch::Contains("\"octet_features\": 4"));
   check_refused(dir, "--port-features 257", "--port-features");
+  // Two groups of six buckets (cached peers, popular remotes of the flow's service).
+  CHECK(columns("--peer-counts") == base + 12);
+  CHECK_THAT(run("info --model " + model).output, Catch::Contains("with counts"));
+  CHECK(columns("--no-peer-counts") == base);
+  check_refused(dir, "--peer-counts --no-peer-counts", "excludes");
+  check_refused(dir, "--peer-counts --peer-match any", "--peer-counts");
   fs::remove_all(dir);
 }
 

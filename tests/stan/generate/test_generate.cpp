@@ -24,13 +24,14 @@ namespace {
 // A small model with a 32-peer cache ordered by uses, trained `epochs` of `batches` batches into
 // `path` and loaded back.
 StanModel trained_with_peers(const std::string& path, bool by_service, bool memory, int epochs,
-                             int64_t batches, bool two_services = false) {
+                             int64_t batches, bool two_services = false, bool counts = false) {
   PrepareOptions po = small_options();
   po.encoding.peer_cache = 32;
   po.encoding.peer_by_uses = true;
   po.encoding.peer_by_service = by_service;
   po.encoding.peer_two_services = two_services;
   po.encoding.peer_memory = memory;
+  po.encoding.peer_counts = counts;
   Prepared p = prepare_training(po);
   TrainOptions to = small_train(path, epochs);
   to.max_batches = batches;
@@ -40,7 +41,9 @@ StanModel trained_with_peers(const std::string& path, bool by_service, bool memo
 
 // Steps 32 generated hosts (seed 4, from 08:00) one row at a time with `packed`, `steps` times.
 // Each row's drawn values and the step's rows go to check(i, row, cache) before host i takes
-// the row's flow (its cache still the one the row was drawn from), then after(row, cache).
+// the row's flow (its cache still the one the row was drawn from), then after(row, cache). The
+// row the host's window gets must be the step's (but for the port classes of a return that kept
+// them).
 struct StepCheck {
   std::function<void(int64_t, const RowValues&, const StepRows&, const PeerCache&)> check;
   std::function<void(const RowValues&, PeerCache&)> after;
@@ -66,7 +69,20 @@ void step_hosts(StanModel& m, const std::shared_ptr<PackedModel>& packed, int st
         row.v[static_cast<int>(m.nets()[at]->spec().id)] = r.values[at * n + i];
       c.check(i, row, r, hosts[i].peers);
       FlowRecord rec;
-      advance_host(m, *packed, g.seed, g.start + 86400, 1000, r, i, hosts[i], &rec);
+      if (advance_host(m, *packed, g.seed, g.start + 86400, 1000, r, i, hosts[i], &rec)) {
+        // The window's newest row is the step's, but for port classes a return kept.
+        const float* got = hosts[i].input.data() + (m.config().window - 1) * D;
+        const float* want = r.row.data() + i * D;
+        for (int64_t col = 0; col < D; ++col) {
+          const auto ports = [&](AttrId a) {
+            const AttrSpec& s = *m.encoder().find(a);
+            return col >= s.col && col < s.col + s.ncols;
+          };
+          if (ports(AttrId::lport) || ports(AttrId::rport)) continue;
+          INFO("column " << col);
+          REQUIRE(got[col] == want[col]);
+        }
+      }
       hosts[i].done = false;
       if (c.after) c.after(row, hosts[i].peers);
     }
@@ -356,18 +372,21 @@ TEST_CASE("generate: peers matched by two services come back with their previous
   fs::remove_all(dir);
 }
 
-TEST_CASE("generate: the peer memory shows a return its remote's earlier flow, at any batch size",
-          "[realism][peers][determinism]") {
+TEST_CASE(
+    "generate: the peer memory shows a return its remote's earlier flow and the peer counts "
+    "the peers of its service, at any batch size",
+    "[realism][peers][determinism]") {
   const std::string dir = temp_dir("memory");
-  StanModel m = trained_with_peers(dir + "/m.safetensors", true, true, 1, 30);
+  StanModel m = trained_with_peers(dir + "/m.safetensors", true, true, 1, 30, false, true);
   const Encoder& enc = m.encoder();
   REQUIRE(enc.memory_col() >= 0);
+  REQUIRE(enc.counts_col() >= 0);
   const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
   REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
   // Step by step: each row's memory columns are those of the remote its peer class names, from
   // the host's cache before the row's flow.
   const int64_t D = enc.columns();
-  int64_t known = 0;
+  int64_t known = 0, matched = 0;
   StepCheck c;
   c.check = [&](int64_t i, const RowValues& row, const StepRows& r, const PeerCache& peers) {
     std::vector<float> want(kPeerMemory);
@@ -375,8 +394,15 @@ TEST_CASE("generate: the peer memory shows a return its remote's earlier flow, a
     const float* got = r.row.data() + i * D + enc.memory_col();
     REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
     known += want[0] != 0;
+    // The counts columns, from the same cache and the row's drawn service.
+    std::vector<float> counts(kPeerCounts);
+    enc.peer_counts(row, peers, counts.data());
+    const float* c = r.row.data() + i * D + enc.counts_col();
+    REQUIRE(std::vector<float>(c, c + kPeerCounts) == counts);
+    matched += counts[0] == 0;
   };
   step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 40, c);
-  REQUIRE(known > 50);  // returns to cached peers, with their memory
+  REQUIRE(known > 50);    // returns to cached peers, with their memory
+  REQUIRE(matched > 50);  // rows with cached peers of their service
   fs::remove_all(dir);
 }
