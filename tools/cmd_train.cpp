@@ -36,8 +36,9 @@ struct TrainArgs {
   int64_t split_seed = -1;
   bool resume = false, skip_bad = false, quiet = false;
   bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
-  int peer_memory = -1;  // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
-  int peer_counts = -1;  // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
+  int peer_memory = -1;   // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
+  int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
+  int peer_repeats = -1;  // 1: --peer-repeats, 0: --no-peer-repeats, -1: the encoding's default
 };
 
 }  // namespace
@@ -111,6 +112,14 @@ void add_train_command(CLI::App& app) {
   c->add_flag_callback(
        "--no-peer-counts", [a] { a->peer_counts = 0; }, "No peer counts (see --peer-counts)")
       ->excludes(counts);
+  auto* repeats = c->add_flag_callback(
+      "--peer-repeats", [a] { a->peer_repeats = 1; },
+      "Let a return to a cached peer repeat that peer's last flow with its service exactly (its "
+      "packets, bytes and TCP flags, or those and its duration), a choice the model learns "
+      "(needs --peer-match service or two-services and a peer cache)");
+  c->add_flag_callback(
+       "--no-peer-repeats", [a] { a->peer_repeats = 0; }, "No repeats (see --peer-repeats)")
+      ->excludes(repeats);
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
@@ -242,6 +251,11 @@ void add_train_command(CLI::App& app) {
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     if (p.encoding.peer_cache == 0) p.encoding.peer_memory = false;
     if (a->peer_counts >= 0) p.encoding.peer_counts = a->peer_counts == 1;
+    if (a->peer_repeats >= 0) p.encoding.peer_repeats = a->peer_repeats == 1;
+    STAN_CHECK(
+        !p.encoding.peer_repeats || (p.encoding.peer_by_service && p.encoding.peer_cache > 0),
+        "--peer-repeats needs a peer cache and peers matched by service (--peer-match "
+        "service or two-services)");
     STAN_CHECK(
         !p.encoding.peer_counts || p.encoding.peer_by_service,
         "--peer-counts needs peers matched by service (--peer-match service or two-services)");

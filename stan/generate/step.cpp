@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "nn/mixture.h"
 #include "tensor/autograd.h"
@@ -75,6 +76,57 @@ std::vector<RowValues> service_rows(int64_t m, const std::array<Tensor, kNumAttr
     for (int64_t i = 0; i < m; ++i) rows[i].v[static_cast<int>(a)] = static_cast<double>(c[i]);
   }
   return rows;
+}
+
+// With peer_repeats: where a row repeats its peer's last flow (its `repeat` class, once drawn),
+// the values that replace the draws of the attributes in kRepeatAttrs, as device tensors of the
+// attributes' dtypes (undefined for an attribute the model lacks).
+struct Repeats {
+  std::array<Tensor, kRepeatAttrs.size()> mask, value;
+};
+Repeats repeat_values(const Encoder& enc, const StepRows& r,
+                      const std::array<Tensor, kNumAttrIds>& drawn, Device d) {
+  const int64_t m = r.m;
+  std::vector<RowValues> rows = service_rows(m, drawn);
+  const std::vector<int64_t> peer = drawn[static_cast<int>(AttrId::peer)].to_vector<int64_t>();
+  const std::vector<int64_t> level = drawn[static_cast<int>(AttrId::repeat)].to_vector<int64_t>();
+  Repeats out;
+  std::vector<std::vector<double>> mask(kRepeatAttrs.size(), std::vector<double>(m, 0.0));
+  std::vector<std::vector<double>> value(kRepeatAttrs.size(), std::vector<double>(m, 0.0));
+  for (int64_t i = 0; i < m; ++i) {
+    if (level[i] == 0) continue;
+    rows[i].v[static_cast<int>(AttrId::peer)] = static_cast<double>(peer[i]);
+    const PeerLast* last = enc.repeat_source(rows[i], *r.peers[i]);
+    if (!last) continue;
+    for (size_t k = 0; k < kRepeatAttrs.size(); ++k) {
+      if (level[i] == 1 && static_cast<int>(k) >= kRepeatWithoutDuration) break;
+      mask[k][i] = 1;
+      value[k][i] = (*last)[k];
+    }
+  }
+  for (size_t k = 0; k < kRepeatAttrs.size(); ++k) {
+    const AttrSpec* a = enc.find(kRepeatAttrs[k]);
+    if (!a) continue;
+    if (a->continuous) {
+      out.mask[k] = from_vector<float>(std::vector<float>(mask[k].begin(), mask[k].end()), {m}, d);
+      out.value[k] =
+          from_vector<float>(std::vector<float>(value[k].begin(), value[k].end()), {m}, d);
+    } else {
+      out.mask[k] =
+          from_vector<int64_t>(std::vector<int64_t>(mask[k].begin(), mask[k].end()), {m}, d);
+      out.value[k] =
+          from_vector<int64_t>(std::vector<int64_t>(value[k].begin(), value[k].end()), {m}, d);
+    }
+  }
+  return out;
+}
+
+// The drawn values `v` of attribute `a` with the repeated ones in their place.
+Tensor repeated(const Repeats* rep, AttrId a, const Tensor& v) {
+  if (!rep) return v;
+  for (size_t k = 0; k < kRepeatAttrs.size(); ++k)
+    if (kRepeatAttrs[k] == a) return where(rep->mask[k], rep->value[k], v);
+  return v;
 }
 
 }  // namespace
@@ -276,6 +328,7 @@ void StepEngine::run(StepRows& r) {
   const Tensor cur = x.narrow(1, W * D, D);
   std::array<Tensor, kNumAttrIds> drawn;
   std::vector<Tensor> values(model.nets().size()), applies(model.nets().size());
+  std::optional<Repeats> repeats;  // once the repeat class is drawn
   Tensor dt;
   const bool mlp = model.config().arch == "mlp";
   for (size_t a = 0; a < model.nets().size(); ++a) {
@@ -317,8 +370,9 @@ void StepEngine::run(StepRows& r) {
     // Draw, then write the value into the row where the attribute applies.
     Tensor column = cur.narrow(1, spec.col, spec.ncols);
     if (spec.continuous) {
-      const Tensor v = spread(draw(a, in, pick(U.narrow(1, n.u_col, p_->attempts())),
-                                   pick(Z.narrow(1, n.z_col, p_->attempts())), Tensor()));
+      const Tensor v = repeated(repeats ? &*repeats : nullptr, spec.id,
+                                spread(draw(a, in, pick(U.narrow(1, n.u_col, p_->attempts())),
+                                            pick(Z.narrow(1, n.z_col, p_->attempts())), Tensor())));
       values[a] = v;
       column.copy_((ap.defined() ? mul(v, ap) : v).unsqueeze(1));
       if (spec.id == AttrId::dt) {
@@ -333,9 +387,11 @@ void StepEngine::run(StepRows& r) {
       }
     } else {
       const Tensor bias = weighed ? pick(other_service_bias(r, rows_of_step, n.width)) : Tensor();
-      const Tensor c = spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
-                                   peer ? pick(peer_limit) : Tensor(), bias));
+      const Tensor c = repeated(repeats ? &*repeats : nullptr, spec.id,
+                                spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
+                                            peer ? pick(peer_limit) : Tensor(), bias)));
       drawn[static_cast<int>(spec.id)] = c;
+      if (spec.id == AttrId::repeat) repeats = repeat_values(enc, r, drawn, d);
       values[a] = c;
       lookup_rows(column, n.table, c, ap);
       if (memory)

@@ -29,7 +29,7 @@ void one_hot(const std::vector<int>& col, int64_t c, float* out) {
 const char* attr_name(AttrId a) {
   static const char* names[] = {"dt_kind", "dt",      "proto", "dir",   "lport", "rport",
                                 "peer",    "oct1",    "oct2",  "oct3",  "oct4",  "pkt",
-                                "bytes",   "td_kind", "td",    "flags", "tos"};
+                                "bytes",   "td_kind", "td",    "flags", "tos",   "repeat"};
   return names[static_cast<int>(a)];
 }
 
@@ -107,6 +107,7 @@ void Encoder::layout() {
       col += kPeerMemory;
     }
   }
+  if (peers && opt_.peer_repeats) add(AttrId::repeat, false, 3, 2);
   add(AttrId::oct1, false, 256, 1 + opt_.octet_features);
   for (AttrId o : {AttrId::oct2, AttrId::oct3, AttrId::oct4}) add(o, false, 256, 1);
   add(AttrId::pkt, true, 0, 1);
@@ -308,6 +309,20 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
     const auto tit = std::find(tos_values_.begin(), tos_values_.end(), r.stos);
     set(AttrId::tos, tit == tos_values_.end() ? 0 : static_cast<double>(tit - tos_values_.begin()));
   }
+  if (find(AttrId::repeat)) {
+    int64_t repeat = 0;
+    if (const PeerLast* last = repeat_source(row, peers)) {
+      auto same = [&](int k) {
+        const int i = static_cast<int>(kRepeatAttrs[k]);
+        return (row.valid[i] ? row.v[i] : 0.0) == (*last)[k];
+      };
+      if (same(0) && same(1) && same(2)) {
+        repeat = 1;
+        if (same(3) && same(4)) repeat = 2;
+      }
+    }
+    set(AttrId::repeat, static_cast<double>(repeat));
+  }
   return row;
 }
 
@@ -376,6 +391,9 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
       break;
     case AttrId::tos:
       o[0] = static_cast<float>(c) / static_cast<float>(std::max<int64_t>(1, a.classes - 1));
+      break;
+    case AttrId::repeat:
+      if (c >= 1) o[c - 1] = 1;
       break;
     default:
       o[0] = static_cast<float>(c);

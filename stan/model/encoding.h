@@ -27,6 +27,9 @@
 //              generated values walk away over a favourite's many returns; with
 //              peer_two_services, the first flow with its previous service when the row returns
 //              with that one)
+//   repeat     (peer_repeats) whether the flow repeats the last flow of its cached peer with its
+//              service: 0 no; 1 its packets, bytes and TCP flags; 2 those and its duration. A
+//              repeat takes those values from the cache, whatever the networks after it draw.
 //   oct1..oct4 remote IPv4 octets (only for new peers)
 //   pkt        packets, log scale; decoded by rounding
 //   bytes      bytes per packet on a log scale between the protocol's minimum header and
@@ -70,6 +73,7 @@ enum class AttrId : int {
   td,
   flags,
   tos,
+  repeat,  // placed after the peer's columns in generation order (Encoder::layout)
   count
 };
 inline constexpr int kNumAttrIds = static_cast<int>(AttrId::count);
@@ -98,6 +102,11 @@ inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 // while it has had one only) keeps its port classes and first flow too, so that with
 // EncodingOptions::peer_two_services a return to that service finds them again.
 using PeerFlow = std::array<float, 4>;
+// A peer's last flow with a service, as row values (peer_repeats): the attributes below.
+inline constexpr std::array<AttrId, 5> kRepeatAttrs{AttrId::pkt, AttrId::bytes, AttrId::flags,
+                                                    AttrId::td_kind, AttrId::td};
+inline constexpr int kRepeatWithoutDuration = 3;  // repeat class 1 copies the first three
+using PeerLast = std::array<double, kRepeatAttrs.size()>;
 inline constexpr uint32_t kNoService = UINT32_MAX;
 struct PeerCache {
   std::vector<uint32_t> ips;
@@ -108,6 +117,7 @@ struct PeerCache {
   std::vector<uint32_t> prev_services;
   std::vector<uint32_t> prev_ports;
   std::vector<PeerFlow> prev_first;
+  std::vector<PeerLast> last, prev_last;  // the last flow with each of the two services
   PeerCache() = default;
   PeerCache(std::initializer_list<uint32_t> l)
       : ips(l),
@@ -117,7 +127,9 @@ struct PeerCache {
         first(l.size()),
         prev_services(l.size(), kNoService),
         prev_ports(l.size(), 0),
-        prev_first(l.size()) {}
+        prev_first(l.size()),
+        last(l.size()),
+        prev_last(l.size()) {}
   size_t size() const { return ips.size(); }
   uint32_t operator[](size_t i) const { return ips[i]; }
   // f(list) for each of the lists above (one entry per peer), to move, drop or insert entries.
@@ -131,6 +143,8 @@ struct PeerCache {
     f(prev_services);
     f(prev_ports);
     f(prev_first);
+    f(last);
+    f(prev_last);
   }
 };
 
@@ -167,6 +181,10 @@ struct EncodingOptions {
   // of another service (without them it sees positions only, and draws the first cached or
   // popular class whether or not that remote has the row's service).
   bool peer_counts = false;
+  // With peer_by_service: the `repeat` attribute above, so that a return can repeat its peer's
+  // last flow exactly, as real clients' polls and retries do (17% of real returns with a
+  // service repeat its last packets and bytes).
+  bool peer_repeats = false;
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
@@ -281,6 +299,10 @@ class Encoder {
     return service_slot(peers, j, svc) >= 0;
   }
   size_t peers_of_service(const PeerCache& peers, uint32_t svc) const;
+  // The last flow with the row's service of the cached peer the row's peer class names (a row
+  // whose protocol, ports and peer class are set); nullptr for a new or popular remote, or a
+  // cached one of another service.
+  const PeerLast* repeat_source(const RowValues& row, const PeerCache& peers) const;
   // The popular remotes (peer classes 1..P), most popular first.
   const std::vector<uint32_t>& popular_peers() const { return popular_; }
   // With peer_by_service: each popular remote's service (its training flows' most frequent).

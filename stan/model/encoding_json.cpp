@@ -52,6 +52,7 @@ nlohmann::json EncodingOptions::to_json() const {
           {"port_features", port_features},
           {"octet_features", octet_features},
           {"peer_counts", peer_counts},
+          {"peer_repeats", peer_repeats},
           {"cold_starts", cold_starts},
           {"profiles", profiles},
           {"profile_components", profile_components},
@@ -105,6 +106,10 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.peer_counts = j.contains("peer_counts") && get_bool(j, part, "peer_counts");
   STAN_CHECK(!o.peer_counts || o.peer_by_service, part,
              ": 'peer_counts' needs the peer match 'service' or 'two_services'");
+  // Absent in model files written before repeats existed: off.
+  o.peer_repeats = j.contains("peer_repeats") && get_bool(j, part, "peer_repeats");
+  STAN_CHECK(!o.peer_repeats || (o.peer_by_service && o.peer_cache > 0), part,
+             ": 'peer_repeats' needs a peer cache and the peer match 'service' or 'two_services'");
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -288,6 +293,7 @@ std::string Encoder::describe() const {
                               : std::string())
      << (opt_.peer_memory ? " (with memory)" : "")
      << (opt_.peer_counts ? " (with counts of the service's peers)" : "")
+     << (opt_.peer_repeats ? " (with repeats of a peer's last flow)" : "")
      << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
      << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";

@@ -193,6 +193,19 @@ void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* o
   out[kCountBuckets + bucket(popular_of_service(svc))] = 1;
 }
 
+const PeerLast* Encoder::repeat_source(const RowValues& row, const PeerCache& peers) const {
+  const size_t j = cached_peer(row, peers);
+  if (j >= peers.size()) return nullptr;
+  switch (service_slot(peers, j, service(row))) {
+    case 0:
+      return &peers.last[j];
+    case 1:
+      return &peers.prev_last[j];
+    default:
+      return nullptr;
+  }
+}
+
 size_t Encoder::peers_of_service(const PeerCache& peers, uint32_t svc) const {
   size_t n = 0;
   for (size_t j = 0; j < peers.size(); ++j) n += peer_matches(peers, j, svc);
@@ -240,8 +253,14 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   const uint32_t svc = service(row);
   PeerFlow first{value(AttrId::pkt), value(AttrId::bytes), value(AttrId::td_kind),
                  value(AttrId::td)};
+  PeerLast last{};
+  for (size_t k = 0; k < kRepeatAttrs.size(); ++k) {
+    const int i = static_cast<int>(kRepeatAttrs[k]);
+    last[k] = row.valid[i] ? row.v[i] : 0.0;
+  }
   uint32_t prev_service = kNoService, prev_ports = 0;
   PeerFlow prev_first{};
+  PeerLast prev_last{};
   if (at < ips.size()) {
     n = uses[at] == UINT32_MAX ? UINT32_MAX : uses[at] + 1;
     switch (service_slot(peers, at, svc)) {
@@ -250,6 +269,7 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
         prev_service = peers.prev_services[at];
         prev_ports = peers.prev_ports[at];
         prev_first = peers.prev_first[at];
+        prev_last = peers.prev_last[at];
         break;
       case 1:  // back to its previous service: its anchor again, the last service becomes previous
         first = peers.prev_first[at];
@@ -258,6 +278,7 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
         prev_service = peers.services[at];
         prev_ports = peers.ports[at];
         prev_first = peers.first[at];
+        prev_last = peers.last[at];
     }
     peers.each_list([&](auto& v) { v.erase(v.begin() + static_cast<std::ptrdiff_t>(at)); });
   } else if (ips.size() >= cap) {  // a new remote in a full cache: the last peer leaves
@@ -278,6 +299,8 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   peers.prev_services[pos] = prev_service;
   peers.prev_ports[pos] = prev_ports;
   peers.prev_first[pos] = prev_first;
+  peers.last[pos] = last;
+  peers.prev_last[pos] = prev_last;
 }
 
 }  // namespace stan

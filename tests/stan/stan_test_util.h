@@ -17,6 +17,21 @@
 
 namespace stan::testing {
 
+// A one-packet outgoing flow from host:sp at te: to remote's TCP 443 (web) or UDP 53.
+inline FlowRecord web_or_dns(int64_t te, uint32_t host, uint32_t remote, bool web,
+                             uint16_t sp = 40000) {
+  FlowRecord r;
+  r.te = te;
+  r.sa = host;
+  r.da = remote;
+  r.sp = sp;
+  r.dp = web ? 443 : 53;
+  r.pr = web ? proto::tcp : proto::udp;
+  r.pkt = 1;
+  r.byt = 80;
+  return r;
+}
+
 inline std::string sample_path() {
   return std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
 }

@@ -366,8 +366,10 @@ TEST_CASE("cli: train --peer-match names the peer view the model file records", 
   fs::remove_all(dir);
 }
 
-TEST_CASE("cli: train --port-features, --octet-features and --peer-counts widen the model's input",
-          "[cli]") {
+TEST_CASE(
+    "cli: train --port-features, --octet-features, --peer-counts and --peer-repeats widen "
+    "the model's input",
+    "[cli]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   auto columns = [&](const std::string& flags) {
     const std::string info = train_sample(model, flags, false);
@@ -387,6 +389,10 @@ TEST_CASE("cli: train --port-features, --octet-features and --peer-counts widen 
   CHECK(columns("--no-peer-counts") == base);
   check_refused(dir, "--peer-counts --no-peer-counts", "excludes");
   check_refused(dir, "--peer-counts --peer-match any", "--peer-counts");
+  // The repeat class's two columns, and its network.
+  CHECK(columns("--peer-repeats") == base + 2);
+  CHECK_THAT(run("info --model " + model).output, Catch::Contains("repeat: 3 classes"));
+  check_refused(dir, "--peer-repeats --peer-match any", "--peer-repeats");
   fs::remove_all(dir);
 }
 

@@ -23,15 +23,13 @@ namespace {
 
 // A small model with a 32-peer cache ordered by uses, trained `epochs` of `batches` batches into
 // `path` and loaded back.
-StanModel trained_with_peers(const std::string& path, bool by_service, bool memory, int epochs,
-                             int64_t batches, bool two_services = false, bool counts = false) {
+// A model with a 32-peer cache ordered by uses, and the peer options `set` chooses.
+StanModel trained_with_peers(const std::string& path, int epochs, int64_t batches,
+                             const std::function<void(EncodingOptions&)>& set) {
   PrepareOptions po = small_options();
   po.encoding.peer_cache = 32;
   po.encoding.peer_by_uses = true;
-  po.encoding.peer_by_service = by_service;
-  po.encoding.peer_two_services = two_services;
-  po.encoding.peer_memory = memory;
-  po.encoding.peer_counts = counts;
+  set(po.encoding);
   Prepared p = prepare_training(po);
   TrainOptions to = small_train(path, epochs);
   to.max_batches = batches;
@@ -277,7 +275,8 @@ TEST_CASE("generate: peers matched by service come back with their service and p
     return std::pair{static_cast<double>(same) / n, static_cast<double>(same_ports) / n};
   };
   auto trained = [&](bool by_service) {
-    return trained_with_peers(dir + "/m.safetensors", by_service, false, 2, 40);
+    return trained_with_peers(dir + "/m.safetensors", 2, 40,
+                              [&](EncodingOptions& o) { o.peer_by_service = by_service; });
   };
   // 40 hosts over 12 hours from 06:00.
   auto generate = [](StanModel& m, const std::string& path, int64_t batch,
@@ -331,7 +330,9 @@ TEST_CASE("generate: peers matched by service come back with their service and p
 TEST_CASE("generate: peers matched by two services come back with their previous service too",
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("two_services");
-  StanModel m = trained_with_peers(dir + "/m.safetensors", true, true, 1, 30, true);
+  StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 30, [](EncodingOptions& o) {
+    o.peer_by_service = o.peer_two_services = o.peer_memory = true;
+  });
   const Encoder& enc = m.encoder();
   REQUIRE(enc.options().peer_two_services);
   REQUIRE(enc.memory_col() >= 0);
@@ -377,7 +378,9 @@ TEST_CASE(
     "the peers of its service, at any batch size",
     "[realism][peers][determinism]") {
   const std::string dir = temp_dir("memory");
-  StanModel m = trained_with_peers(dir + "/m.safetensors", true, true, 1, 30, false, true);
+  StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 30, [](EncodingOptions& o) {
+    o.peer_by_service = o.peer_memory = o.peer_counts = true;
+  });
   const Encoder& enc = m.encoder();
   REQUIRE(enc.memory_col() >= 0);
   REQUIRE(enc.counts_col() >= 0);
@@ -404,5 +407,42 @@ TEST_CASE(
   step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 40, c);
   REQUIRE(known > 50);    // returns to cached peers, with their memory
   REQUIRE(matched > 50);  // rows with cached peers of their service
+  fs::remove_all(dir);
+}
+
+TEST_CASE("generate: a repeat copies its peer's last flow with the service, at any batch size",
+          "[realism][peers][determinism]") {
+  const std::string dir = temp_dir("repeats");
+  StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 60, [](EncodingOptions& o) {
+    o.peer_by_service = o.peer_two_services = o.peer_memory = o.peer_repeats = true;
+  });
+  const Encoder& enc = m.encoder();
+  REQUIRE(enc.find(AttrId::repeat));
+  const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
+  REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
+  // Step by step: a row of repeat class 1 has its peer's last packets, bytes and flags with the
+  // row's service, class 2 also its duration kind and duration, whatever the networks drew.
+  std::array<int64_t, 3> by_class{};
+  int64_t other_duration = 0;
+  StepCheck c;
+  c.check = [&](int64_t, const RowValues& row, const StepRows&, const PeerCache& peers) {
+    const int64_t level = static_cast<int64_t>(row.v[static_cast<int>(AttrId::repeat)]);
+    const PeerLast* last = enc.repeat_source(row, peers);
+    if (!last) return;
+    ++by_class[static_cast<size_t>(level)];
+    for (size_t k = 0; k < kRepeatAttrs.size(); ++k) {
+      const double v = row.v[static_cast<int>(kRepeatAttrs[k])];
+      if (level == 2 || (level == 1 && static_cast<int>(k) < kRepeatWithoutDuration)) {
+        INFO(attr_name(kRepeatAttrs[k]) << ", repeat class " << level);
+        REQUIRE(v == (*last)[k]);
+      } else if (level == 1 && kRepeatAttrs[k] == AttrId::td) {
+        other_duration += v != (*last)[k];
+      }
+    }
+  };
+  step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 150, c);
+  INFO("returns by repeat class: " << by_class[0] << " / " << by_class[1] << " / " << by_class[2]);
+  REQUIRE(by_class[0] > 50);
+  REQUIRE(by_class[1] + by_class[2] > 20);
   fs::remove_all(dir);
 }

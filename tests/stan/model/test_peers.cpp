@@ -13,20 +13,6 @@ using namespace stan::testing;
 
 namespace {
 
-// A one-packet outgoing flow from host:sp at te: to remote's TCP 443 (web) or UDP 53.
-FlowRecord web_or_dns(int64_t te, uint32_t host, uint32_t remote, bool web, uint16_t sp = 40000) {
-  FlowRecord r;
-  r.te = te;
-  r.sa = host;
-  r.da = remote;
-  r.sp = sp;
-  r.dp = web ? 443 : 53;
-  r.pr = web ? proto::tcp : proto::udp;
-  r.pkt = 1;
-  r.byt = 80;
-  return r;
-}
-
 // Encodes the sample's first 5000 flows with options `o` and a 4-peer cache: every remote comes
 // back from the cache, the popular remotes or the octets, the cache keeps its bound and order,
 // and the sample's hosts reuse peers.
@@ -721,88 +707,4 @@ TEST_CASE("encoding: the peer memory shows a return its remote's first flow of t
   j["options"]["peer_memory"] = true;
   j["options"]["peer_cache"] = 0;
   REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_memory' needs a peer cache"));
-}
-
-TEST_CASE("encoding: the peer counts tell the peer network how many peers match the service",
-          "[realism][peers]") {
-  // Host 1: W (TCP 443) twice, a new remote N (UDP 53), W on UDP 53, then the popular remote P
-  // (UDP 53), which hosts 2-4 also talk to.
-  FlowTable t;
-  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, N = 0x05060708,
-                 P = 0x01010101;
-  int64_t te = 1460332800;  // 2016-04-11 00:00:00
-  for (auto [remote, web] : std::vector<std::pair<uint32_t, bool>>{
-           {W, true}, {W, true}, {N, false}, {W, false}, {P, false}})
-    t.rows.push_back(web_or_dns(++te, host, remote, web));
-  for (uint32_t h = 2; h <= 4; ++h)
-    t.rows.push_back(web_or_dns(++te, (42u << 24) | (219u << 16) | h, P, false));
-  auto streams = build_host_streams(t, OwnerSelector{});
-  EncodingOptions o;
-  o.peer_cache = 4;
-  o.peer_by_uses = true;
-  o.peer_by_service = true;
-  o.peer_two_services = true;
-  o.popular_peers = 4;
-  o.popular_min_hosts = 3;
-  o.peer_counts = true;
-  Encoder enc(o);
-  enc.fit(t, streams);
-  REQUIRE(enc.popular_peers() == std::vector<uint32_t>{P});
-  // Between the remote port's columns and the peer's: read by the peer network, not the ports'.
-  const AttrSpec& rport = *enc.find(AttrId::rport);
-  const int cc = enc.counts_col();
-  REQUIRE(cc == rport.col + rport.ncols);
-  REQUIRE(enc.find(AttrId::peer)->col == cc + kPeerCounts);
-  const HostStream& s = *std::find_if(streams.begin(), streams.end(),
-                                      [&](const HostStream& st) { return st.host == host; });
-  REQUIRE(s.flows.size() == 5);
-  // One-hot buckets 0, 1, 2, 3, 4-7, 8+: the cached peers of the row's service, then the popular.
-  auto counts = [](int cached, int popular) {
-    std::vector<float> v(kPeerCounts, 0.0f);
-    v[cached] = v[kCountBuckets + popular] = 1;
-    return v;
-  };
-  const std::vector<std::vector<float>> want{
-      counts(0, 0),  // W: an empty cache, no popular remote of TCP 443
-      counts(1, 0),  // W again: W
-      counts(0, 1),  // N: none of UDP 53 cached; P is UDP 53's popular remote
-      counts(1, 1),  // W on UDP 53: N
-      counts(2, 1),  // P: N and W (now UDP 53)
-  };
-  PeerCache peers;
-  for (size_t i = 0; i < s.flows.size(); ++i) {
-    const HostFlow& f = s.flows[i];
-    const RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
-    std::vector<float> feat(static_cast<size_t>(enc.columns()));
-    enc.write_features(row, feat.data());
-    INFO("flow " << i);
-    REQUIRE(std::vector<float>(feat.begin() + cc, feat.begin() + cc + kPeerCounts) == want[i]);
-    // The same from the cache, as generation computes it once the ports are drawn.
-    std::vector<float> again(kPeerCounts);
-    enc.peer_counts(row, peers, again.data());
-    REQUIRE(again == want[i]);
-    enc.update_peers(peers, f.remote_ip, row);
-  }
-  REQUIRE(enc.popular_of_service(Encoder::service(enc.encode(t.rows[4], s.flows[4], 0, {}))) == 1);
-  // Buckets beyond 3.
-  PeerCache many;
-  RowValues web = enc.encode(t.rows[0], s.flows[0], 0, {});
-  for (uint32_t k = 0; k < 9; ++k) enc.update_peers(many, 100 + k, web);
-  std::vector<float> big(kPeerCounts);
-  enc.peer_counts(web, many, big.data());
-  REQUIRE(big == counts(4, 0));  // the cache holds 4: bucket 4-7
-  // Stored with the model; absent in older files (off); peers matched by any service refuse it.
-  nlohmann::json j = enc.to_json();
-  REQUIRE(j.at("options").at("peer_counts") == true);
-  REQUIRE(Encoder::from_json(j).counts_col() == cc);
-  REQUIRE(Encoder::from_json(j).popular_of_service(Encoder::service(web)) == 0);
-  j["options"].erase("peer_counts");
-  const Encoder old = Encoder::from_json(j);
-  REQUIRE(old.counts_col() == -1);
-  REQUIRE(old.columns() == enc.columns() - kPeerCounts);
-  j["options"]["peer_counts"] = true;
-  j["options"]["peer_match"] = "any";
-  j.erase("popular_services");
-  j.erase("keep_ports");
-  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_counts' needs the peer match"));
 }

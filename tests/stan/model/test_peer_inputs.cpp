@@ -1,0 +1,176 @@
+// The peer options that feed the networks more of the host's cache (stan/model/encoding.h):
+// the counts of the peers of a row's service, and a return's repeat of its peer's last flow.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "stan/model/encoding.h"
+#include "stan/stan_test_util.h"
+
+using namespace stan;
+using namespace stan::testing;
+
+TEST_CASE("encoding: the peer counts tell the peer network how many peers match the service",
+          "[realism][peers]") {
+  // Host 1: W (TCP 443) twice, a new remote N (UDP 53), W on UDP 53, then the popular remote P
+  // (UDP 53), which hosts 2-4 also talk to.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, N = 0x05060708,
+                 P = 0x01010101;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (auto [remote, web] : std::vector<std::pair<uint32_t, bool>>{
+           {W, true}, {W, true}, {N, false}, {W, false}, {P, false}})
+    t.rows.push_back(web_or_dns(++te, host, remote, web));
+  for (uint32_t h = 2; h <= 4; ++h)
+    t.rows.push_back(web_or_dns(++te, (42u << 24) | (219u << 16) | h, P, false));
+  auto streams = build_host_streams(t, OwnerSelector{});
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.peer_by_uses = true;
+  o.peer_by_service = true;
+  o.peer_two_services = true;
+  o.popular_peers = 4;
+  o.popular_min_hosts = 3;
+  o.peer_counts = true;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  REQUIRE(enc.popular_peers() == std::vector<uint32_t>{P});
+  // Between the remote port's columns and the peer's: read by the peer network, not the ports'.
+  const AttrSpec& rport = *enc.find(AttrId::rport);
+  const int cc = enc.counts_col();
+  REQUIRE(cc == rport.col + rport.ncols);
+  REQUIRE(enc.find(AttrId::peer)->col == cc + kPeerCounts);
+  const HostStream& s = *std::find_if(streams.begin(), streams.end(),
+                                      [&](const HostStream& st) { return st.host == host; });
+  REQUIRE(s.flows.size() == 5);
+  // One-hot buckets 0, 1, 2, 3, 4-7, 8+: the cached peers of the row's service, then the popular.
+  auto counts = [](int cached, int popular) {
+    std::vector<float> v(kPeerCounts, 0.0f);
+    v[cached] = v[kCountBuckets + popular] = 1;
+    return v;
+  };
+  const std::vector<std::vector<float>> want{
+      counts(0, 0),  // W: an empty cache, no popular remote of TCP 443
+      counts(1, 0),  // W again: W
+      counts(0, 1),  // N: none of UDP 53 cached; P is UDP 53's popular remote
+      counts(1, 1),  // W on UDP 53: N
+      counts(2, 1),  // P: N and W (now UDP 53)
+  };
+  PeerCache peers;
+  for (size_t i = 0; i < s.flows.size(); ++i) {
+    const HostFlow& f = s.flows[i];
+    const RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+    std::vector<float> feat(static_cast<size_t>(enc.columns()));
+    enc.write_features(row, feat.data());
+    INFO("flow " << i);
+    REQUIRE(std::vector<float>(feat.begin() + cc, feat.begin() + cc + kPeerCounts) == want[i]);
+    // The same from the cache, as generation computes it once the ports are drawn.
+    std::vector<float> again(kPeerCounts);
+    enc.peer_counts(row, peers, again.data());
+    REQUIRE(again == want[i]);
+    enc.update_peers(peers, f.remote_ip, row);
+  }
+  REQUIRE(enc.popular_of_service(Encoder::service(enc.encode(t.rows[4], s.flows[4], 0, {}))) == 1);
+  // Buckets beyond 3.
+  PeerCache many;
+  RowValues web = enc.encode(t.rows[0], s.flows[0], 0, {});
+  for (uint32_t k = 0; k < 9; ++k) enc.update_peers(many, 100 + k, web);
+  std::vector<float> big(kPeerCounts);
+  enc.peer_counts(web, many, big.data());
+  REQUIRE(big == counts(4, 0));  // the cache holds 4: bucket 4-7
+  // Stored with the model; absent in older files (off); peers matched by any service refuse it.
+  nlohmann::json j = enc.to_json();
+  REQUIRE(j.at("options").at("peer_counts") == true);
+  REQUIRE(Encoder::from_json(j).counts_col() == cc);
+  REQUIRE(Encoder::from_json(j).popular_of_service(Encoder::service(web)) == 0);
+  j["options"].erase("peer_counts");
+  const Encoder old = Encoder::from_json(j);
+  REQUIRE(old.counts_col() == -1);
+  REQUIRE(old.columns() == enc.columns() - kPeerCounts);
+  j["options"]["peer_counts"] = true;
+  j["options"]["peer_match"] = "any";
+  j.erase("popular_services");
+  j.erase("keep_ports");
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_counts' needs the peer match"));
+}
+
+TEST_CASE("encoding: a return that repeats its peer's last flow with the service is a repeat",
+          "[realism][peers]") {
+  // Host 1's flows to W: web (1 packet, 80 bytes), the same again, web (3 packets, 1500
+  // bytes), the same with a 2 s duration, UDP 53, web as the fourth again; then a new remote.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, N = 0x05060708;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto flow = [&](uint32_t remote, bool web, int64_t pkt, int64_t byt, double td) {
+    FlowRecord r = web_or_dns(++te, host, remote, web);
+    r.pkt = pkt;
+    r.byt = byt;
+    r.td = td;
+    r.flg = web ? 0x1b : 0;
+    t.rows.push_back(r);
+  };
+  flow(W, true, 1, 80, 0);
+  flow(W, true, 1, 80, 0);
+  flow(W, true, 3, 1500, 0);
+  flow(W, true, 3, 1500, 2);
+  flow(W, false, 3, 1500, 2);
+  flow(W, true, 3, 1500, 2);
+  flow(N, true, 3, 1500, 2);
+  auto streams = build_host_streams(t, OwnerSelector{});
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.peer_by_uses = true;
+  o.peer_by_service = true;
+  o.peer_two_services = true;
+  o.peer_repeats = true;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  const AttrSpec& repeat = *enc.find(AttrId::repeat);
+  REQUIRE(repeat.classes == 3);
+  REQUIRE(repeat.col == enc.find(AttrId::peer)->col + enc.find(AttrId::peer)->ncols);
+  REQUIRE(enc.find(AttrId::oct1)->col == repeat.col + repeat.ncols);
+  // New: 0. The same again: 2. Other packets: 0. Only the duration differs: 1. Another service
+  // (UDP 53): 0. Back to web, W's previous service, as its last web flow: 2. A new remote: 0.
+  const std::vector<int64_t> want{0, 2, 0, 1, 0, 2, 0};
+  const std::vector<std::vector<float>> columns{{0, 0}, {1, 0}, {0, 1}};
+  REQUIRE(streams.size() == 1);
+  PeerCache peers;
+  for (size_t i = 0; i < streams[0].flows.size(); ++i) {
+    const HostFlow& f = streams[0].flows[i];
+    const RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+    INFO("flow " << i);
+    REQUIRE(row.valid[static_cast<int>(AttrId::repeat)]);
+    REQUIRE(row.v[static_cast<int>(AttrId::repeat)] == static_cast<double>(want[i]));
+    std::vector<float> feat(static_cast<size_t>(enc.columns()));
+    enc.write_features(row, feat.data());
+    REQUIRE(std::vector<float>(feat.begin() + repeat.col, feat.begin() + repeat.col + 2) ==
+            columns[static_cast<size_t>(want[i])]);
+    // What a repeat would copy: the last flow of the row's service, as row values.
+    if (want[i] > 0) {
+      const PeerLast* last = enc.repeat_source(row, peers);
+      REQUIRE(last);
+      for (size_t k = 0; k < 3; ++k)
+        REQUIRE((*last)[k] == row.v[static_cast<int>(kRepeatAttrs[k])]);
+    }
+    if (i == 4) REQUIRE_FALSE(enc.repeat_source(row, peers));  // W has not had UDP 53 yet
+    enc.update_peers(peers, f.remote_ip, row);
+  }
+  // W keeps the last flow of each of its two services: web (its last) and UDP 53.
+  const size_t w =
+      static_cast<size_t>(std::find(peers.ips.begin(), peers.ips.end(), W) - peers.ips.begin());
+  REQUIRE(w < peers.size());
+  REQUIRE(peers.last[w][0] != 0);
+  REQUIRE(peers.prev_last[w][2] == 0);  // the UDP flow: no TCP flags
+  REQUIRE(peers.last[w][2] == 0x1b);
+  // Stored with the model; absent in older files (off); needs the service match and a cache.
+  nlohmann::json j = enc.to_json();
+  REQUIRE(j.at("options").at("peer_repeats") == true);
+  REQUIRE(Encoder::from_json(j).find(AttrId::repeat)->col == repeat.col);
+  j["options"].erase("peer_repeats");
+  const Encoder old = Encoder::from_json(j);
+  REQUIRE_FALSE(old.find(AttrId::repeat));
+  REQUIRE(old.columns() == enc.columns() - 2);
+  j["options"]["peer_repeats"] = true;
+  j["options"]["peer_cache"] = 0;
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_repeats' needs a peer cache"));
+}
