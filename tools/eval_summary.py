@@ -50,7 +50,9 @@ def metrics_of(path, side):
     out["power_law_slope_abs_diff"] = abs(s["power_law_slope"] - real["power_law_slope"])
     out["distinct_remotes_per_flow"] = s["distinct_remotes_per_flow"]
     if s.get("return_same_service") is not None and real.get("return_same_service") is not None:
-        for k in ("return_same_service", "return_same_ports"):
+        for k in ("return_same_service", "return_same_ports", "return_same_size"):
+            if s.get(k) is None or real.get(k) is None:
+                continue
             out[k] = s[k]
             out["real_" + k] = real[k]
     for k in ("repeat_remote_share", "top_remote_share", "top_remote_share_median",

@@ -33,8 +33,8 @@ struct SideData {
   double remote_ratio_sum = 0;  // sum over hosts of distinct remote IPs / flows
   // Returns: host flows to a remote the host has had a flow with before, and of them those with
   // the same service (protocol and lower port class) / the same protocol and both port classes
-  // as that remote's previous flow with the host.
-  int64_t returns = 0, returns_same_service = 0, returns_same_ports = 0;
+  // as that remote's previous flow with the host, and those with its packets and bytes too.
+  int64_t returns = 0, returns_same_service = 0, returns_same_ports = 0, returns_same_size = 0;
   int64_t repeats = 0, later_flows = 0;  // flows to the previous flow's remote; non-first flows
   // Concentration: per host, its flows to its most used remote and to its ten most used, summed
   // over hosts; and each host's share to its most used remote.
@@ -76,7 +76,8 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
   remotes.reserve(n);
   std::vector<std::vector<double>> log_bytes;
   std::vector<uint32_t> host_remotes;
-  std::unordered_map<uint32_t, std::array<int64_t, 3>> last_ports;  // remote -> pr, lport, rport
+  // remote -> protocol, local and remote port class, packets, bytes of its last flow
+  std::unordered_map<uint32_t, std::array<int64_t, 5>> last_ports;
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
     d.flows_per_host.push_back(static_cast<int64_t>(s.flows.size()));
@@ -122,15 +123,17 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
       }
       remotes.push_back(hf.remote_ip);
       host_remotes.push_back(hf.remote_ip);
-      const std::array<int64_t, 3> ports{r.pr, port_class(hf.local_port),
-                                         port_class(hf.remote_port)};
+      const std::array<int64_t, 5> ports{r.pr, port_class(hf.local_port),
+                                         port_class(hf.remote_port), r.pkt, r.byt};
       const auto [it, first] = last_ports.try_emplace(hf.remote_ip, ports);
       if (!first) {
-        const std::array<int64_t, 3>& was = it->second;
+        const std::array<int64_t, 5>& was = it->second;
         ++d.returns;
-        d.returns_same_service +=
+        const bool service =
             was[0] == ports[0] && std::min(was[1], was[2]) == std::min(ports[1], ports[2]);
-        d.returns_same_ports += was == ports;
+        d.returns_same_service += service;
+        d.returns_same_ports += std::equal(was.begin(), was.begin() + 3, ports.begin());
+        d.returns_same_size += service && was[3] == ports[3] && was[4] == ports[4];
         it->second = ports;
       }
     }
@@ -295,6 +298,7 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   s.returns_share = n > 0 ? returns / hf : 0.0;
   s.return_same_service = d.returns > 0 ? d.returns_same_service / returns : kNaN;
   s.return_same_ports = d.returns > 0 ? d.returns_same_ports / returns : kNaN;
+  s.return_same_size = d.returns > 0 ? d.returns_same_size / returns : kNaN;
   s.repeat_remote_share = d.later_flows > 0
                               ? static_cast<double>(d.repeats) / static_cast<double>(d.later_flows)
                               : kNaN;

@@ -186,8 +186,9 @@ struct SideSummary {
   double top5_host_share = 0;                      // share of host flows in the 5 busiest hosts
   // Returns to a peer: the share of host flows to a remote the host has had a flow with before;
   // of those, the share with the same service (protocol and lower port class) as that remote's
-  // previous flow with the host, and with the same protocol and both port classes (NaN: none).
-  double returns_share = 0, return_same_service = 0, return_same_ports = 0;
+  // previous flow with the host, with the same protocol and both port classes, and with the same
+  // service, packets and bytes (a repeat of that flow's size; NaN: none).
+  double returns_share = 0, return_same_service = 0, return_same_ports = 0, return_same_size = 0;
   // Runs: the share of a host's flows after its first to the remote of its previous flow (NaN:
   // no host has two flows).
   double repeat_remote_share = 0;

@@ -158,6 +158,8 @@ std::string format_eval_table(const EvalResult& r) {
            per_side([](const SideSummary& s) { return pct(s.return_same_service); }));
   o += row("  of them: its last port classes",
            per_side([](const SideSummary& s) { return pct(s.return_same_ports); }));
+  o += row("  of them: its last service, packets and bytes",
+           per_side([](const SideSummary& s) { return pct(s.return_same_size); }));
   o += row("flows to the previous flow's remote",
            per_side([](const SideSummary& s) { return pct(s.repeat_remote_share); }));
   o += row("flows to their host's top remote",
@@ -270,6 +272,11 @@ nlohmann::json eval_to_json(const EvalResult& r) {
       {"power_law",
        "least-squares slope of log10(flows) vs log10(rank) of remote IPs, over "
        "ranks round(1.25^i) and the last rank"},
+      {"returns",
+       "host flows to a remote the host has had a flow with; return_same_service: the same "
+       "protocol and lower port class as that remote's previous flow with the host; "
+       "return_same_ports: the same protocol and both port classes; return_same_size: the same "
+       "service, packets and bytes"},
       {"copy_key", "identical (td,sa,da,sp,dp,pr,flg,stos,pkt,byt); te, fwd, label ignored"},
       {"rule_real_tolerance", r.rule_real_tolerance},
   };
@@ -334,6 +341,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
         {"returns_share", s.returns_share},
         {"return_same_service", finite(s.return_same_service)},
         {"return_same_ports", finite(s.return_same_ports)},
+        {"return_same_size", finite(s.return_same_size)},
         {"repeat_remote_share", finite(s.repeat_remote_share)},
         {"top_remote_share", finite(s.top_remote_share)},
         {"top_remote_share_median", finite(s.top_remote_share_median)},

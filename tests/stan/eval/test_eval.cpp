@@ -252,7 +252,7 @@ TEST_CASE("eval: returns to a remote keep or change its service and port classes
   // (same service, another local port class), then UDP 53 (another service); remote B once.
   FlowTable t;
   const uint32_t host = ip("42.219.1.1"), A = ip("60.0.0.1"), B = ip("60.0.0.2");
-  auto flow = [&](uint32_t remote, uint16_t sp, uint16_t dp, uint8_t pr) {
+  auto flow = [&](uint32_t remote, uint16_t sp, uint16_t dp, uint8_t pr, int64_t pkt = 1) {
     FlowRecord r;
     r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
     r.sa = host;
@@ -260,24 +260,26 @@ TEST_CASE("eval: returns to a remote keep or change its service and port classes
     r.sp = sp;
     r.dp = dp;
     r.pr = pr;
-    r.pkt = 1;
-    r.byt = 80;
+    r.pkt = pkt;
+    r.byt = 80 * pkt;
     t.rows.push_back(r);
   };
   flow(A, 40000, 443, stan::proto::tcp);
   flow(B, 40000, 443, stan::proto::tcp);
   flow(A, 40001, 443, stan::proto::tcp);
-  flow(A, 50000, 443, stan::proto::tcp);
-  flow(A, 50000, 53, stan::proto::udp);
+  flow(A, 50000, 443, stan::proto::tcp, 2);
+  flow(A, 50000, 53, stan::proto::udp, 2);
   const stan::EvalResult r = stan::evaluate({&t, &t, nullptr, nullptr, "", "", "", ""});
   const stan::SideSummary& s = r.real();
   CHECK(s.returns_share == Approx(3.0 / 5.0));        // A's 2nd, 3rd and 4th flows
   CHECK(s.return_same_service == Approx(2.0 / 3.0));  // TCP 443, TCP 443, then UDP 53
   CHECK(s.return_same_ports == Approx(1.0 / 3.0));    // only 40001 shares 40000's class
+  CHECK(s.return_same_size == Approx(1.0 / 3.0));     // 40001: 1 packet again; then 2; UDP
   CHECK(s.repeat_remote_share == Approx(2.0 / 4.0));  // A, B, A, A, A: the last two repeat
   const std::string text = stan::format_eval_table(r);
   CHECK_THAT(text, Contains("of them: the remote's last service"));
   CHECK_THAT(text, Contains("flows to the previous flow's remote"));
+  CHECK_THAT(text, Contains("of them: its last service, packets and bytes"));
   CHECK(stan::eval_to_json(r).at("sides").at("real").at("repeat_remote_share") == Approx(0.5));
   CHECK(stan::eval_to_json(r).at("sides").at("real").at("return_same_ports") == Approx(1.0 / 3.0));
 }

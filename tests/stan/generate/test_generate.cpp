@@ -400,8 +400,8 @@ TEST_CASE(
     // The counts columns, from the same cache and the row's drawn service.
     std::vector<float> counts(kPeerCounts);
     enc.peer_counts(row, peers, counts.data());
-    const float* c = r.row.data() + i * D + enc.counts_col();
-    REQUIRE(std::vector<float>(c, c + kPeerCounts) == counts);
+    const float* cc = r.row.data() + i * D + enc.counts_col();
+    REQUIRE(std::vector<float>(cc, cc + kPeerCounts) == counts);
     matched += counts[0] == 0;
   };
   step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 40, c);
