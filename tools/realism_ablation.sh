@@ -12,7 +12,9 @@
 # weights, --ema 0, as measured then; row 23: row 13 with the average; row 24: row 22 with the
 # average, the defaults before row 25; row 25: today's defaults, row 24 with a peer matching its
 # previous service too, --peer-match two-services; rows 26-27: row 25 with one-hot columns for
-# the 16 most frequent service ports, and for the 16 most frequent first octets too); generates the
+# the 16 most frequent service ports, and for the 16 most frequent first octets too; rows 28-29:
+# row 25 with the counts of the peers of the flow's service, --peer-counts, or with repeats of a
+# peer's last flow, --peer-repeats); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -67,6 +69,8 @@ declare -A steps=(
   [25-defaults-two-services]=""
   [26-port-features]="--port-features 16"
   [27-port-octet-features]="--port-features 16 --octet-features 16"
+  [28-peer-counts]="--peer-counts"
+  [29-peer-repeats]="--peer-repeats"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
