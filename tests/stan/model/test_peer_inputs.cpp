@@ -10,6 +10,20 @@
 using namespace stan;
 using namespace stan::testing;
 
+namespace {
+
+// A 4-peer cache by uses, its peers matched by their last two services.
+EncodingOptions two_services() {
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.peer_by_uses = true;
+  o.peer_by_service = true;
+  o.peer_two_services = true;
+  return o;
+}
+
+}  // namespace
+
 TEST_CASE("encoding: the peer counts tell the peer network how many peers match the service",
           "[realism][peers]") {
   // Host 1: W (TCP 443) twice, a new remote N (UDP 53), W on UDP 53, then the popular remote P
@@ -24,11 +38,7 @@ TEST_CASE("encoding: the peer counts tell the peer network how many peers match 
   for (uint32_t h = 2; h <= 4; ++h)
     t.rows.push_back(web_or_dns(++te, (42u << 24) | (219u << 16) | h, P, false));
   auto streams = build_host_streams(t, OwnerSelector{});
-  EncodingOptions o;
-  o.peer_cache = 4;
-  o.peer_by_uses = true;
-  o.peer_by_service = true;
-  o.peer_two_services = true;
+  EncodingOptions o = two_services();
   o.popular_peers = 4;
   o.popular_min_hosts = 3;
   o.peer_counts = true;
@@ -117,11 +127,7 @@ TEST_CASE("encoding: a return that repeats its peer's last flow with the service
   flow(W, true, 3, 1500, 2);
   flow(N, true, 3, 1500, 2);
   auto streams = build_host_streams(t, OwnerSelector{});
-  EncodingOptions o;
-  o.peer_cache = 4;
-  o.peer_by_uses = true;
-  o.peer_by_service = true;
-  o.peer_two_services = true;
+  EncodingOptions o = two_services();
   o.peer_repeats = true;
   Encoder enc(o);
   enc.fit(t, streams);
