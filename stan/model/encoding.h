@@ -12,14 +12,14 @@
 //   proto      protocol class (the training data's protocol set)
 //   dir        outgoing (host is the source) or incoming
 //   lport, rport  1670 port classes: p < 1024, else 1024 + (p-1024)/100
+//   counts     derived (peer_counts): how many of the host's cached peers and of the popular
+//              remotes match the row's service (one-hot buckets 0, 1, 2, 3, 4-7, 8+ each), so
+//              that the peer network knows where the row's service's classes end
 //   peer       0 = a new remote address; 1..P = the j-th popular remote (shared across hosts,
 //              fitted: the remotes most training hosts talk to); P+i = the i-th peer of the
 //              host's cache (most used or most recent first; with peer_by_service, the peers
 //              last used with this row's service first, with peer_two_services also those
 //              used with it before their last service)
-//   counts     derived (peer_counts): how many of the host's cached peers and of the popular
-//              remotes match the row's service (one-hot buckets 0, 1, 2, 3, 4-7, 8+ each), so
-//              that the peer network knows where the row's service's classes end
 //   memory     derived (peer_memory): what the host remembers of the remote the peer class
 //              names: known (a cached peer), its first octet /255 (cached or popular), and the
 //              packets, bytes, duration kind and duration (scaled; cached only) of its first
