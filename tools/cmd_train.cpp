@@ -233,12 +233,14 @@ void add_train_command(CLI::App& app) {
     if (a->no_flags) p.encoding.flags_tos = false;
     if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;
     if (!a->peer_order.empty()) {
-      p.encoding.peer_by_uses = a->peer_order != "recency";
-      p.encoding.peer_last_first = a->peer_order == "last-then-uses";
+      p.encoding.peer_order = a->peer_order == "recency" ? PeerOrder::recency
+                              : a->peer_order == "uses"  ? PeerOrder::uses
+                                                         : PeerOrder::last_then_uses;
     }
     if (!a->peer_match.empty()) {
-      p.encoding.peer_by_service = a->peer_match != "any";
-      p.encoding.peer_two_services = a->peer_match == "two-services";
+      p.encoding.peer_match = a->peer_match == "any"       ? PeerMatch::any
+                              : a->peer_match == "service" ? PeerMatch::service
+                                                           : PeerMatch::two_services;
     }
     if (!a->peer_lookup.empty()) p.encoding.popular_first = a->peer_lookup == "popular";
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
@@ -252,12 +254,11 @@ void add_train_command(CLI::App& app) {
     if (p.encoding.peer_cache == 0) p.encoding.peer_memory = false;
     if (a->peer_counts >= 0) p.encoding.peer_counts = a->peer_counts == 1;
     if (a->peer_repeats >= 0) p.encoding.peer_repeats = a->peer_repeats == 1;
+    STAN_CHECK(!p.encoding.peer_repeats || (p.encoding.by_service() && p.encoding.peer_cache > 0),
+               "--peer-repeats needs a peer cache and peers matched by service (--peer-match "
+               "service or two-services)");
     STAN_CHECK(
-        !p.encoding.peer_repeats || (p.encoding.peer_by_service && p.encoding.peer_cache > 0),
-        "--peer-repeats needs a peer cache and peers matched by service (--peer-match "
-        "service or two-services)");
-    STAN_CHECK(
-        !p.encoding.peer_counts || p.encoding.peer_by_service,
+        !p.encoding.peer_counts || p.encoding.by_service(),
         "--peer-counts needs peers matched by service (--peer-match service or two-services)");
     p.config.arch = a->arch;
     p.config.window = a->window;

@@ -138,7 +138,7 @@ PackedModel::PackedModel(const StanModel& model, Device d, double temperature, d
   STAN_CHECK(other_service >= 0 && other_service <= 1,
              "the weight of peers of another service must be in [0, 1], got ", other_service);
   if (other_service < 1) {
-    STAN_CHECK(model.encoder().options().peer_by_service && model.encoder().find(AttrId::peer),
+    STAN_CHECK(model.encoder().options().by_service() && model.encoder().find(AttrId::peer),
                "weighting peers of another service needs a model whose peer classes list the "
                "row's service first (trained with --peer-match service)");
   }

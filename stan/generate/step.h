@@ -29,10 +29,10 @@ class PackedModel {
  public:
   // temperature: the logits of the flow's categorical fields (protocol, direction, ports,
   // remote octets, flags, ToS; not the stop, peer or zero decisions) are divided by it before
-  // the draw; 1 samples the model as trained. other_service (models trained with peer_by_service
-  // only): the weight, relative to the model's probability, of a peer class that names a remote
-  // of another service than the row's (a cached peer: its last service; a popular remote: its
-  // training service); 1 samples the model as trained, 0 never returns to another service.
+  // the draw; 1 samples the model as trained. other_service (models whose peers are matched by
+  // service only): the weight, relative to the model's probability, of a peer class that names a
+  // remote of another service than the row's (a cached peer: its last service; a popular remote:
+  // its training service); 1 samples the model as trained, 0 never returns to another service.
   PackedModel(const StanModel& model, Device d, double temperature = 1.0,
               double other_service = 1.0);
   const StanModel& model() const { return model_; }

@@ -51,10 +51,8 @@ EncodingOptions EncodingOptions::faithful() {
 EncodingOptions EncodingOptions::recommended() {
   EncodingOptions o;
   o.peer_cache = 256;
-  o.peer_by_uses = true;
-  o.peer_last_first = true;
-  o.peer_by_service = true;
-  o.peer_two_services = true;
+  o.peer_order = PeerOrder::last_then_uses;
+  o.peer_match = PeerMatch::two_services;
   o.peer_memory = true;
   o.popular_peers = 1024;
   return o;
@@ -502,7 +500,7 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache&
   const bool out = cls(AttrId::dir) == 1;
   int64_t lc = cls(AttrId::lport), rc = cls(AttrId::rport);
   if (keep_ports_ > 0) {
-    // A returning peer with its last service (or with peer_two_services its previous one) keeps
+    // A returning peer with its last service (or matched by two services its previous one) keeps
     // that service's last port classes at the fitted rate.
     const size_t j = cached_peer(row, peers);
     const int slot = j < peers.size() ? service_slot(peers, j, service(row)) : -1;

@@ -17,15 +17,15 @@
 //              that the peer network knows where the row's service's classes end
 //   peer       0 = a new remote address; 1..P = the j-th popular remote (shared across hosts,
 //              fitted: the remotes most training hosts talk to); P+i = the i-th peer of the
-//              host's cache (most used or most recent first; with peer_by_service, the peers
-//              last used with this row's service first, with peer_two_services also those
+//              host's cache (most used or most recent first; matched by service, the peers
+//              last used with this row's service first, by two services also those
 //              used with it before their last service)
 //   memory     derived (peer_memory): what the host remembers of the remote the peer class
 //              names: known (a cached peer), its first octet /255 (cached or popular), and the
 //              packets, bytes, duration kind and duration (scaled; cached only) of its first
 //              flow with its current service (an anchor: a copy of the last flow would let
 //              generated values walk away over a favourite's many returns; with
-//              peer_two_services, the first flow with its previous service when the row returns
+//              two services, the first flow with its previous service when the row returns
 //              with that one)
 //   repeat     (peer_repeats) whether the flow repeats the last flow of its cached peer with its
 //              service: 0 no; 1 its packets, bytes and TCP flags; 2 those and its duration. A
@@ -88,19 +88,18 @@ inline constexpr double kMaxSeconds = 1e10;     // inter-arrival, duration (317 
 inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 
 // A host's peer cache: its distinct remotes in the order of the peer classes, with how many
-// flows each has had since it entered the cache. Order (EncodingOptions::peer_by_uses,
-// peer_last_first): most recent first; or most used first, ties most recent first, so that a
-// host's favourite remotes keep their classes whatever it does in between; or the previous
-// flow's remote first, then the others by uses, so that a run of flows to one remote also keeps
-// its class. Each peer also keeps the service of its last
-// flow (Encoder::service), by which the peer classes can look up the peers of the row's service
-// first (EncodingOptions::peer_by_service), and the port classes of that flow (local << 16 |
+// flows each has had since it entered the cache. Order (EncodingOptions::peer_order): most recent
+// first; or most used first, ties most recent first, so that a host's favourite remotes keep their
+// classes whatever it does in between; or the previous flow's remote first, then the others by
+// uses, so that a run of flows to one remote also keeps its class. Each peer also keeps the service
+// of its last flow (Encoder::service), by which the peer classes can look up the peers of the row's
+// service first (EncodingOptions::peer_match), and the port classes of that flow (local << 16 |
 // remote).
 // A peer's first flow with its current service: scaled packets, bytes, duration kind and
 // duration (0 where they do not apply), for the peer memory (EncodingOptions::peer_memory).
 // The peer's previous service (the last one before it turned to its current service; kNoService
 // while it has had one only) keeps its port classes and first flow too, so that with
-// EncodingOptions::peer_two_services a return to that service finds them again.
+// PeerMatch::two_services a return to that service finds them again.
 using PeerFlow = std::array<float, 4>;
 // A peer's last flow with a service, as row values (peer_repeats): the attributes below.
 inline constexpr std::array<AttrId, 5> kRepeatAttrs{AttrId::pkt, AttrId::bytes, AttrId::flags,
@@ -148,22 +147,28 @@ struct PeerCache {
   }
 };
 
+enum class PeerOrder { recency, uses, last_then_uses };
+enum class PeerMatch { any, service, two_services };
+
 struct EncodingOptions {
   bool zero_decisions = true;    // zero/positive decisions for dt and td, log scales
   bool censor = true;            // censored edges in the binned loss; clip (not redraw) samples
   bool bytes_per_packet = true;  // bytes given packets and protocol (rules by construction)
   bool flags_tos = true;         // model TCP flags and ToS
   int peer_cache = 8;            // distinct recent peers a host can reuse (0: off)
-  bool peer_by_uses = false;     // cache order: most used first (else most recent first)
-  // With peer_by_uses: the previous flow's remote first, then the others by uses (a host's runs
-  // of flows to one remote are then the first peer class again and again).
-  bool peer_last_first = false;
-  // The peer classes of a row list the cached peers last used with the row's service (protocol
-  // and lower port class) first, then the others, each group in cache order; else cache order.
-  bool peer_by_service = false;
-  // With peer_by_service: a cached peer also matches the service it had before its last one
+  // Cache order: most recent first; most used first; or the previous flow's remote first, then
+  // the others by uses (a host's runs of flows to one remote are then the first peer class again
+  // and again).
+  PeerOrder peer_order = PeerOrder::recency;
+  // Whether the peer classes of a row list the cached peers of the row's service (protocol and
+  // lower port class) first, then the others, each group in cache order (else cache order):
+  // peers matched by their last service, or also by the one they had before it
   // (PeerCache::prev_services), as a host's favourite remotes serve it on more than one service.
-  bool peer_two_services = false;
+  PeerMatch peer_match = PeerMatch::any;
+  bool by_uses() const { return peer_order != PeerOrder::recency; }
+  bool last_first() const { return peer_order == PeerOrder::last_then_uses; }
+  bool by_service() const { return peer_match != PeerMatch::any; }
+  bool two_services() const { return peer_match == PeerMatch::two_services; }
   int popular_peers = 0;       // popular remotes shared across hosts, at most (0: off)
   int popular_min_hosts = 3;   // a popular remote talks to at least this many training hosts
   bool popular_first = false;  // a popular remote always has its popular class (never cached)
@@ -176,12 +181,12 @@ struct EncodingOptions {
   // blocks apart rather than reading one number (0: the scaled class only).
   int port_features = 0;
   int octet_features = 0;
-  // With peer_by_service: input columns (`counts` above) telling the peer network how many cached
+  // Matched by service: input columns (`counts` above) telling the peer network how many cached
   // peers and popular remotes match the row's service, i.e. which of its classes name a remote
   // of another service (without them it sees positions only, and draws the first cached or
   // popular class whether or not that remote has the row's service).
   bool peer_counts = false;
-  // With peer_by_service: the `repeat` attribute above, so that a return can repeat its peer's
+  // Matched by service: the `repeat` attribute above, so that a return can repeat its peer's
   // last flow exactly, as real clients' polls and retries do (17% of real returns with a
   // service repeat its last packets and bytes).
   bool peer_repeats = false;
@@ -289,11 +294,11 @@ class Encoder {
     return 1 + static_cast<int64_t>(popular_.size()) + static_cast<int64_t>(cached);
   }
   // The slot of cached peer j that a flow with service `svc` returns to: 0 its last service,
-  // 1 its previous one (peer_two_services), -1 neither. With peer_by_service the peer matches
+  // 1 its previous one (PeerMatch::two_services), -1 neither. Matched by service the peer matches
   // the flow if either; how many cached peers match is the number of first cached classes.
   int service_slot(const PeerCache& peers, size_t j, uint32_t svc) const {
     if (peers.services[j] == svc) return 0;
-    return opt_.peer_two_services && peers.prev_services[j] == svc ? 1 : -1;
+    return opt_.two_services() && peers.prev_services[j] == svc ? 1 : -1;
   }
   bool peer_matches(const PeerCache& peers, size_t j, uint32_t svc) const {
     return service_slot(peers, j, svc) >= 0;
@@ -305,7 +310,7 @@ class Encoder {
   const PeerLast* repeat_source(const RowValues& row, const PeerCache& peers) const;
   // The popular remotes (peer classes 1..P), most popular first.
   const std::vector<uint32_t>& popular_peers() const { return popular_; }
-  // With peer_by_service: each popular remote's service (its training flows' most frequent).
+  // Matched by service: each popular remote's service (its training flows' most frequent).
   const std::vector<uint32_t>& popular_services() const { return popular_services_; }
   // How many popular remotes have service `svc` (the first popular classes of its rows).
   int64_t popular_of_service(uint32_t svc) const {
@@ -345,7 +350,7 @@ class Encoder {
   // octet_features), most frequent first.
   const std::vector<int64_t>& feature_ports() const { return feature_ports_; }
   const std::vector<int64_t>& feature_octets() const { return feature_octets_; }
-  // With peer_by_service: the training hosts' share of returns to a peer with a service it
+  // Matched by service: the training hosts' share of returns to a peer with a service it
   // matches that also keep that service's last port classes (0: the port classes are always the
   // row's).
   double keep_ports() const { return keep_ports_; }
@@ -360,7 +365,7 @@ class Encoder {
   AppliesRule applies_rule(AttrId a) const;
   void layout();
   void fit_popular(const FlowTable& table, const std::vector<HostStream>& streams);
-  // With peer_by_service: keep_ports_, the training hosts' share of returns matched by service
+  // Matched by service: keep_ports_, the training hosts' share of returns matched by service
   // (as update_peers keeps a peer's services) that keep that service's last port classes.
   void fit_keep_ports(const FlowTable& table, const std::vector<HostStream>& streams);
   // The cache entry a row's peer class names (peers.size(): not a cached peer), read by
@@ -384,7 +389,7 @@ class Encoder {
   std::vector<uint8_t> protocols_, tos_values_, default_flags_;
   std::vector<uint32_t> popular_;
   std::unordered_map<uint32_t, int64_t> popular_rank_;  // address -> 0-based rank
-  // With peer_by_service: each popular remote's service (its training flows' most frequent), so
+  // Matched by service: each popular remote's service (its training flows' most frequent), so
   // that the popular classes of a row list the remotes of its service first; empty: list order.
   std::vector<uint32_t> popular_services_;
   std::unordered_map<uint32_t, int64_t> popular_by_service_;  // counts of popular_services_

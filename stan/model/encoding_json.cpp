@@ -14,6 +14,10 @@
 namespace stan {
 namespace {
 
+// The model file's words for PeerOrder and PeerMatch, in the enums' order.
+const std::vector<std::string> kPeerOrders{"recency", "uses", "last_then_uses"};
+const std::vector<std::string> kPeerMatches{"any", "service", "two_services"};
+
 // Which of `names` field `key` names (a model file's word for one of several choices); -1 when
 // the field is absent (older files). Any other word is refused, naming the ones expected.
 int choice(const nlohmann::json& j, const std::string& part, const char* key,
@@ -39,12 +43,8 @@ nlohmann::json EncodingOptions::to_json() const {
           {"bytes_per_packet", bytes_per_packet},
           {"flags_tos", flags_tos},
           {"peer_cache", peer_cache},
-          {"peer_order", !peer_by_uses     ? "recency"
-                         : peer_last_first ? "last_then_uses"
-                                           : "uses"},
-          {"peer_match", !peer_by_service    ? "any"
-                         : peer_two_services ? "two_services"
-                                             : "service"},
+          {"peer_order", kPeerOrders[static_cast<int>(peer_order)]},
+          {"peer_match", kPeerMatches[static_cast<int>(peer_match)]},
           {"popular_peers", popular_peers},
           {"popular_min_hosts", popular_min_hosts},
           {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
@@ -70,17 +70,11 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.flags_tos = get_bool(j, part, "flags_tos");
   o.peer_cache = static_cast<int>(get_int(j, part, "peer_cache", 0, kMaxPeerCache));
   // Absent in model files written before the order could be chosen: recency.
-  if (const int order = choice(j, part, "peer_order", {"recency", "uses", "last_then_uses"});
-      order >= 0) {
-    o.peer_by_uses = order != 0;
-    o.peer_last_first = order == 2;
-  }
+  if (const int order = choice(j, part, "peer_order", kPeerOrders); order >= 0)
+    o.peer_order = static_cast<PeerOrder>(order);
   // Absent in model files written before peers were matched by service: any (cache order).
-  if (const int match = choice(j, part, "peer_match", {"any", "service", "two_services"});
-      match >= 0) {
-    o.peer_by_service = match != 0;
-    o.peer_two_services = match == 2;
-  }
+  if (const int match = choice(j, part, "peer_match", kPeerMatches); match >= 0)
+    o.peer_match = static_cast<PeerMatch>(match);
   // Absent in model files written before popular peers existed: off.
   o.popular_peers = j.contains("popular_peers")
                         ? static_cast<int>(get_int(j, part, "popular_peers", 0, kMaxPopularPeers))
@@ -104,11 +98,11 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
           : 0;
   // Absent in model files written before the counts columns existed: off.
   o.peer_counts = j.contains("peer_counts") && get_bool(j, part, "peer_counts");
-  STAN_CHECK(!o.peer_counts || o.peer_by_service, part,
+  STAN_CHECK(!o.peer_counts || o.by_service(), part,
              ": 'peer_counts' needs the peer match 'service' or 'two_services'");
   // Absent in model files written before repeats existed: off.
   o.peer_repeats = j.contains("peer_repeats") && get_bool(j, part, "peer_repeats");
-  STAN_CHECK(!o.peer_repeats || (o.peer_by_service && o.peer_cache > 0), part,
+  STAN_CHECK(!o.peer_repeats || (o.by_service() && o.peer_cache > 0), part,
              ": 'peer_repeats' needs a peer cache and the peer match 'service' or 'two_services'");
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
@@ -164,7 +158,7 @@ nlohmann::json Encoder::to_json() const {
                       {"popular_peers", popular},
                       {"port_classes", ports}};
   if (!popular_services_.empty()) j["popular_services"] = popular_services_;
-  if (opt_.peer_by_service) j["keep_ports"] = keep_ports_;
+  if (opt_.by_service()) j["keep_ports"] = keep_ports_;
   if (opt_.port_features > 0) j["feature_ports"] = feature_ports_;
   if (opt_.octet_features > 0) j["feature_octets"] = feature_octets_;
   return j;
@@ -216,13 +210,12 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
              e.opt_.popular_peers);
   // Absent in model files written before returning peers kept their port classes: never.
   if (j.contains("keep_ports")) {
-    STAN_CHECK(e.opt_.peer_by_service, part,
-               ": 'keep_ports' needs the options' peer_match 'service'");
+    STAN_CHECK(e.opt_.by_service(), part, ": 'keep_ports' needs the options' peer_match 'service'");
     e.keep_ports_ = get_double(j, part, "keep_ports", 0, 1);
   }
   // Absent in model files written before popular remotes had a service: list order.
   if (j.contains("popular_services")) {
-    STAN_CHECK(e.opt_.peer_by_service, part,
+    STAN_CHECK(e.opt_.by_service(), part,
                ": 'popular_services' needs the options' peer_match 'service'");
     const int64_t most = (int64_t{255} << 16) | (kPortClasses - 1);
     for (int64_t v : get_int_array(j, part, "popular_services", e.popular_.size(), 0, most)) {
@@ -284,13 +277,13 @@ std::string Encoder::describe() const {
   os << "encoding: zero_decisions=" << opt_.zero_decisions << " censor=" << opt_.censor
      << " bytes_per_packet=" << opt_.bytes_per_packet << " flags_tos=" << opt_.flags_tos
      << " peer_cache=" << opt_.peer_cache
-     << (opt_.peer_last_first ? " (last, then by uses)"
-         : opt_.peer_by_uses  ? " (by uses)"
-                              : "")
-     << (opt_.peer_by_service ? std::string(opt_.peer_two_services ? " (last two services first"
-                                                                   : " (service first") +
-                                    ", ports kept " + std::to_string(keep_ports_) + ")"
-                              : std::string())
+     << (opt_.last_first() ? " (last, then by uses)"
+         : opt_.by_uses()  ? " (by uses)"
+                           : "")
+     << (opt_.by_service()
+             ? std::string(opt_.two_services() ? " (last two services first" : " (service first") +
+                   ", ports kept " + std::to_string(keep_ports_) + ")"
+             : std::string())
      << (opt_.peer_memory ? " (with memory)" : "")
      << (opt_.peer_counts ? " (with counts of the service's peers)" : "")
      << (opt_.peer_repeats ? " (with repeats of a peer's last flow)" : "")

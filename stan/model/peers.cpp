@@ -1,7 +1,8 @@
 // The encoder's peers (stan/model/encoding.h): the popular remotes and the kept-ports rate fitted
 // on the training hosts, a host's peer cache, and the view of the cache and the popular list a
-// row's peer class indexes (by uses or recency; with peer_by_service, the peers of the row's
-// service first: by their last service, or with peer_two_services by either of their last two).
+// row's peer class indexes (by uses or recency; with the service match,
+// EncodingOptions::peer_match, the peers of the row's service first: by their last service, or by
+// either of their last two).
 #include <algorithm>
 #include <cstdint>
 #include <tuple>
@@ -65,7 +66,7 @@ void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>&
   if (rank.size() > static_cast<size_t>(opt_.popular_peers)) rank.resize(opt_.popular_peers);
   for (const auto& [h, n, ip] : rank) popular_.push_back(ip);
   for (size_t i = 0; i < popular_.size(); ++i) popular_rank_[popular_[i]] = static_cast<int64_t>(i);
-  if (!opt_.peer_by_service) return;
+  if (!opt_.by_service()) return;
   // Each popular remote's service: the one most of its training flows have (ties: the lowest).
   std::vector<std::unordered_map<uint32_t, int64_t>> services(popular_.size());
   for (const HostStream& s : streams)
@@ -84,8 +85,8 @@ void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>&
 
 void Encoder::fit_keep_ports(const FlowTable& table, const std::vector<HostStream>& streams) {
   keep_ports_ = 0;
-  if (!opt_.peer_by_service) return;
-  // Returns to a remote with a service it matches (its last, or with peer_two_services its
+  if (!opt_.by_service()) return;
+  // Returns to a remote with a service it matches (its last, or with PeerMatch::two_services its
   // previous one, as update_peers keeps them), and of them those with that service's last
   // port classes.
   int64_t same_service = 0, same_ports = 0;
@@ -107,7 +108,7 @@ void Encoder::fit_keep_ports(const FlowTable& table, const std::vector<HostStrea
         seen.ports = ports;
         continue;
       }
-      if (opt_.peer_two_services && seen.prev_service == svc) {
+      if (opt_.two_services() && seen.prev_service == svc) {
         ++same_service;
         same_ports += seen.prev_ports == ports;
       }
@@ -159,7 +160,7 @@ size_t Encoder::cached_peer(const RowValues& row, const PeerCache& peers) const 
       find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
   if (peer <= npop || peer - npop > static_cast<int64_t>(peers.size())) return peers.size();
   const size_t k = static_cast<size_t>(peer - npop - 1);
-  if (!opt_.peer_by_service) return k;
+  if (!opt_.by_service()) return k;
   const uint32_t svc = service(row);
   return view_entry(peers.size(), k, [&](size_t j) { return peer_matches(peers, j, svc); });
 }
@@ -172,7 +173,7 @@ int64_t Encoder::peer_class(const PeerCache& peers, uint32_t remote, uint32_t sv
   const size_t cached = std::min(peers.size(), static_cast<size_t>(std::max(0, opt_.peer_cache)));
   for (size_t i = 0; i < cached; ++i)
     if (peers[i] == remote) {
-      if (!opt_.peer_by_service) return npop + 1 + static_cast<int64_t>(i);
+      if (!opt_.by_service()) return npop + 1 + static_cast<int64_t>(i);
       return npop + 1 + static_cast<int64_t>(view_position(peers.size(), i, [&](size_t j) {
                return peer_matches(peers, j, svc);
              }));
@@ -238,7 +239,7 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   const auto& ips = peers.ips;
   const auto& uses = peers.uses;
   const size_t cap = static_cast<size_t>(opt_.peer_cache);
-  if (opt_.peer_last_first && !ips.empty() && ips[0] != remote) {
+  if (opt_.last_first() && !ips.empty() && ips[0] != remote) {
     // The previous flow's remote leaves the front for its place by uses among the others.
     size_t to = 1;
     while (to < uses.size() && uses[to] > uses[0]) ++to;
@@ -285,7 +286,7 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
     peers.each_list([&](auto& v) { v.resize(cap - 1); });
   }
   size_t pos = 0;
-  if (opt_.peer_by_uses && !opt_.peer_last_first)
+  if (opt_.by_uses() && !opt_.last_first())
     while (pos < uses.size() && uses[pos] > n) ++pos;
   peers.each_list([&](auto& v) {
     v.insert(v.begin() + static_cast<std::ptrdiff_t>(pos),

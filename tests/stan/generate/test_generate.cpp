@@ -28,7 +28,7 @@ StanModel trained_with_peers(const std::string& path, int epochs, int64_t batche
                              const std::function<void(EncodingOptions&)>& set) {
   PrepareOptions po = small_options();
   po.encoding.peer_cache = 32;
-  po.encoding.peer_by_uses = true;
+  po.encoding.peer_order = PeerOrder::uses;
   set(po.encoding);
   Prepared p = prepare_training(po);
   TrainOptions to = small_train(path, epochs);
@@ -275,8 +275,9 @@ TEST_CASE("generate: peers matched by service come back with their service and p
     return std::pair{static_cast<double>(same) / n, static_cast<double>(same_ports) / n};
   };
   auto trained = [&](bool by_service) {
-    return trained_with_peers(dir + "/m.safetensors", 2, 40,
-                              [&](EncodingOptions& o) { o.peer_by_service = by_service; });
+    return trained_with_peers(dir + "/m.safetensors", 2, 40, [&](EncodingOptions& o) {
+      o.peer_match = by_service ? PeerMatch::service : PeerMatch::any;
+    });
   };
   // 40 hosts over 12 hours from 06:00.
   auto generate = [](StanModel& m, const std::string& path, int64_t batch,
@@ -294,7 +295,7 @@ TEST_CASE("generate: peers matched by service come back with their service and p
     return slurp(path);
   };
   StanModel on = trained(true);
-  REQUIRE(on.encoder().options().peer_by_service);
+  REQUIRE(on.encoder().options().by_service());
   const std::string a = generate(on, dir + "/a.csv", 64);
   REQUIRE(generate(on, dir + "/b.csv", 1) == a);  // the decode's view needs no batch
   const auto [with, with_ports] = returns(dir + "/a.csv");
@@ -331,10 +332,11 @@ TEST_CASE("generate: peers matched by two services come back with their previous
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("two_services");
   StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 30, [](EncodingOptions& o) {
-    o.peer_by_service = o.peer_two_services = o.peer_memory = true;
+    o.peer_match = PeerMatch::two_services;
+    o.peer_memory = true;
   });
   const Encoder& enc = m.encoder();
-  REQUIRE(enc.options().peer_two_services);
+  REQUIRE(enc.options().two_services());
   REQUIRE(enc.memory_col() >= 0);
   const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
   REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
@@ -379,7 +381,8 @@ TEST_CASE(
     "[realism][peers][determinism]") {
   const std::string dir = temp_dir("memory");
   StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 30, [](EncodingOptions& o) {
-    o.peer_by_service = o.peer_memory = o.peer_counts = true;
+    o.peer_match = PeerMatch::service;
+    o.peer_memory = o.peer_counts = true;
   });
   const Encoder& enc = m.encoder();
   REQUIRE(enc.memory_col() >= 0);
@@ -414,7 +417,8 @@ TEST_CASE("generate: a repeat copies its peer's last flow with the service, at a
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("repeats");
   StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 60, [](EncodingOptions& o) {
-    o.peer_by_service = o.peer_two_services = o.peer_memory = o.peer_repeats = true;
+    o.peer_match = PeerMatch::two_services;
+    o.peer_memory = o.peer_repeats = true;
   });
   const Encoder& enc = m.encoder();
   REQUIRE(enc.find(AttrId::repeat));

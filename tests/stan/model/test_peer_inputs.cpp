@@ -16,9 +16,8 @@ namespace {
 EncodingOptions two_services() {
   EncodingOptions o;
   o.peer_cache = 4;
-  o.peer_by_uses = true;
-  o.peer_by_service = true;
-  o.peer_two_services = true;
+  o.peer_order = PeerOrder::uses;
+  o.peer_match = PeerMatch::two_services;
   return o;
 }
 

@@ -35,9 +35,9 @@ void check_sample_peers(EncodingOptions o) {
       REQUIRE(peers.size() <= 4);
       REQUIRE(peers.services.size() == peers.size());
       REQUIRE(peers.ports.size() == peers.size());
-      if (o.peer_last_first) REQUIRE(peers.ips[0] == f.remote_ip);
-      if (o.peer_by_uses)  // by uses (with the previous remote first: the others)
-        REQUIRE(std::is_sorted(peers.uses.begin() + (o.peer_last_first && peers.size() > 0),
+      if (o.last_first()) REQUIRE(peers.ips[0] == f.remote_ip);
+      if (o.by_uses())  // by uses (with the previous remote first: the others)
+        REQUIRE(std::is_sorted(peers.uses.begin() + (o.last_first() && peers.size() > 0),
                                peers.uses.end(), std::greater<>()));
     }
   }
@@ -94,7 +94,7 @@ TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in
   auto run = [](bool by_uses, int cap, const std::vector<uint32_t>& remotes) {
     EncodingOptions o;
     o.peer_cache = cap;
-    o.peer_by_uses = by_uses;
+    o.peer_order = by_uses ? PeerOrder::uses : PeerOrder::recency;
     Encoder enc(o);
     PeerCache peers;
     for (uint32_t r : remotes) enc.update_peers(peers, r, RowValues{});
@@ -118,17 +118,17 @@ TEST_CASE("encoding: a cache ordered by uses keeps a host's favourite remotes in
 
   // Real streams: every remote comes back from the uses-ordered cache or the octets.
   EncodingOptions ro;
-  ro.peer_by_uses = true;
+  ro.peer_order = PeerOrder::uses;
   check_sample_peers(ro);
 
   // The order is stored with the model; files without it (older) mean recency; others are refused.
   EncodingOptions o;
-  o.peer_by_uses = true;
+  o.peer_order = PeerOrder::uses;
   nlohmann::json j = o.to_json();
   REQUIRE(j.at("peer_order") == "uses");
-  REQUIRE(EncodingOptions::from_json(j).peer_by_uses);
+  REQUIRE(EncodingOptions::from_json(j).by_uses());
   j.erase("peer_order");
-  REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_uses);
+  REQUIRE_FALSE(EncodingOptions::from_json(j).by_uses());
   j["peer_order"] = "lru";
   REQUIRE_THROWS_WITH(EncodingOptions::from_json(j), Catch::Contains("'peer_order' is 'lru'"));
 }
@@ -140,8 +140,7 @@ TEST_CASE("encoding: the previous flow's remote first keeps a run of flows in th
   auto classes = [](bool last_first, int cap, const std::vector<uint32_t>& remotes) {
     EncodingOptions o;
     o.peer_cache = cap;
-    o.peer_by_uses = true;
-    o.peer_last_first = last_first;
+    o.peer_order = last_first ? PeerOrder::last_then_uses : PeerOrder::uses;
     Encoder enc(o);
     PeerCache peers;
     std::vector<int> out;
@@ -164,15 +163,14 @@ TEST_CASE("encoding: the previous flow's remote first keeps a run of flows in th
   REQUIRE(classes(true, 2, {A, A, B, C}).second.ips == std::vector<uint32_t>{C, A});
   // Real streams: every remote comes back from the cache or the octets.
   EncodingOptions ro;
-  ro.peer_by_uses = true;
-  ro.peer_last_first = true;
+  ro.peer_order = PeerOrder::last_then_uses;
   check_sample_peers(ro);
   // Stored with the model.
   nlohmann::json j = ro.to_json();
   REQUIRE(j.at("peer_order") == "last_then_uses");
   const EncodingOptions back = EncodingOptions::from_json(j);
-  REQUIRE(back.peer_by_uses);
-  REQUIRE(back.peer_last_first);
+  REQUIRE(back.by_uses());
+  REQUIRE(back.last_first());
 }
 
 TEST_CASE("encoding: peers matched by service list the host's peers of the row's service first",
@@ -190,8 +188,8 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
   REQUIRE(streams.size() == 1);
   auto targets = [&](bool by_service) {
     EncodingOptions o;
-    o.peer_by_uses = true;
-    o.peer_by_service = by_service;
+    o.peer_order = PeerOrder::uses;
+    o.peer_match = by_service ? PeerMatch::service : PeerMatch::any;
     Encoder enc(o);
     enc.fit(t, streams);
     PeerCache peers;
@@ -221,13 +219,13 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
 
   // Stored with the model; files without it (older) mean cache order; others are refused.
   EncodingOptions o;
-  o.peer_by_service = true;
+  o.peer_match = PeerMatch::service;
   nlohmann::json j = o.to_json();
   REQUIRE(j.at("peer_match") == "service");
-  REQUIRE(EncodingOptions::from_json(j).peer_by_service);
-  REQUIRE(EncodingOptions::recommended().peer_by_service);  // the default since the peer memory
+  REQUIRE(EncodingOptions::from_json(j).by_service());
+  REQUIRE(EncodingOptions::recommended().by_service());  // the default since the peer memory
   j.erase("peer_match");
-  REQUIRE_FALSE(EncodingOptions::from_json(j).peer_by_service);
+  REQUIRE_FALSE(EncodingOptions::from_json(j).by_service());
   j["peer_match"] = "port";
   REQUIRE_THROWS_WITH(
       EncodingOptions::from_json(j),
@@ -235,8 +233,7 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
 
   // Real streams: every remote comes back from the service-matched cache or the octets.
   EncodingOptions ro = EncodingOptions::recommended();
-  ro.peer_by_service = true;
-  ro.peer_two_services = false;
+  ro.peer_match = PeerMatch::service;
   check_sample_peers(ro);
 }
 
@@ -265,9 +262,8 @@ TEST_CASE("encoding: with two services a peer also matches the service it had be
   };
   auto run = [&](bool two) {
     EncodingOptions o;
-    o.peer_by_uses = true;
-    o.peer_by_service = true;
-    o.peer_two_services = two;
+    o.peer_order = PeerOrder::uses;
+    o.peer_match = two ? PeerMatch::two_services : PeerMatch::service;
     o.peer_memory = true;
     Encoder enc(o);
     enc.fit(t, streams);
@@ -331,18 +327,17 @@ TEST_CASE("encoding: with two services a peer also matches the service it had be
 
   // Stored with the model as peer_match two_services.
   EncodingOptions o;
-  o.peer_by_service = true;
-  o.peer_two_services = true;
+  o.peer_match = PeerMatch::two_services;
   const nlohmann::json j = o.to_json();
   REQUIRE(j.at("peer_match") == "two_services");
   const EncodingOptions loaded = EncodingOptions::from_json(j);
-  REQUIRE(loaded.peer_by_service);
-  REQUIRE(loaded.peer_two_services);
-  REQUIRE(EncodingOptions::recommended().peer_two_services);  // the default since this option
+  REQUIRE(loaded.by_service());
+  REQUIRE(loaded.two_services());
+  REQUIRE(EncodingOptions::recommended().two_services());  // the default since this option
 
   // Real streams: every remote comes back from the cache matched by two services or the octets.
   EncodingOptions ro = EncodingOptions::recommended();
-  ro.peer_two_services = true;
+  ro.peer_match = PeerMatch::two_services;
   check_sample_peers(ro);
 }
 
@@ -481,12 +476,12 @@ TEST_CASE("encoding: a returning peer keeps its last port classes at the fitted 
   OwnerSelector owners;
   auto streams = build_host_streams(t, owners);
   EncodingOptions o;
-  o.peer_by_uses = true;
-  o.peer_by_service = true;
+  o.peer_order = PeerOrder::uses;
+  o.peer_match = PeerMatch::service;
   Encoder enc(o);
   enc.fit(t, streams);
   REQUIRE(enc.keep_ports() == Approx(2.0 / 3.0));
-  o.peer_by_service = false;
+  o.peer_match = PeerMatch::any;
   Encoder plain(o);
   plain.fit(t, streams);
   REQUIRE(plain.keep_ports() == 0);
@@ -556,7 +551,7 @@ TEST_CASE("encoding: popular remotes matched by service list those of the row's 
     o.peer_cache = 0;  // every flow to a popular remote has its popular class
     o.popular_peers = 16;
     o.popular_min_hosts = 3;
-    o.peer_by_service = by_service;
+    o.peer_match = by_service ? PeerMatch::service : PeerMatch::any;
     Encoder enc(o);
     enc.fit(t, streams);
     REQUIRE(enc.popular_peers() == std::vector<uint32_t>{W, R});
@@ -644,7 +639,7 @@ TEST_CASE("encoding: the peer memory shows a return its remote's first flow of t
   auto streams = build_host_streams(t, owners);
   EncodingOptions o;
   o.peer_cache = 4;
-  o.peer_by_uses = true;
+  o.peer_order = PeerOrder::uses;
   o.popular_peers = 4;
   o.popular_min_hosts = 3;
   o.peer_memory = true;
