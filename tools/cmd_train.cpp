@@ -95,31 +95,32 @@ void add_train_command(CLI::App& app) {
                 "The class of a popular remote a host has used before: cache (its place in the "
                 "host's cache, looked up first) or popular (its popular class, always)")
       ->check(CLI::IsMember({"cache", "popular"}));
-  auto* memory = c->add_flag_callback(
-      "--peer-memory", [a] { a->peer_memory = 1; },
-      "Show the attributes after the peer choice what the host remembers of that remote (a "
-      "cached peer's first octet and the packets, bytes and duration of its first flow with its "
-      "current service; a popular remote's first octet), so that a return can resemble the "
-      "peer's earlier flows (the default with a peer cache)");
-  c->add_flag_callback(
-       "--no-peer-memory", [a] { a->peer_memory = 0; }, "No peer memory (see --peer-memory)")
-      ->excludes(memory);
-  auto* counts = c->add_flag_callback(
-      "--peer-counts", [a] { a->peer_counts = 1; },
-      "Show the peer network how many of the host's cached peers and of the popular remotes "
-      "match the flow's service (needs --peer-match service or two-services), so that it knows "
-      "which peer classes name a remote of another service");
-  c->add_flag_callback(
-       "--no-peer-counts", [a] { a->peer_counts = 0; }, "No peer counts (see --peer-counts)")
-      ->excludes(counts);
-  auto* repeats = c->add_flag_callback(
-      "--peer-repeats", [a] { a->peer_repeats = 1; },
-      "Let a return to a cached peer repeat that peer's last flow with its service exactly (its "
-      "packets, bytes and TCP flags, or those and its duration), a choice the model learns "
-      "(needs --peer-match service or two-services and a peer cache)");
-  c->add_flag_callback(
-       "--no-peer-repeats", [a] { a->peer_repeats = 0; }, "No repeats (see --peer-repeats)")
-      ->excludes(repeats);
+  // --NAME sets *v to 1, --no-NAME to 0 (the two exclude each other); untouched, -1 keeps the
+  // encoding's default.
+  auto on_off = [c](const std::string& name, int* v, const std::string& help,
+                    const std::string& off_help) {
+    auto* on = c->add_flag_callback(
+        "--" + name, [v] { *v = 1; }, help);
+    c->add_flag_callback(
+         "--no-" + name, [v] { *v = 0; }, off_help)
+        ->excludes(on);
+  };
+  on_off("peer-memory", &a->peer_memory,
+         "Show the attributes after the peer choice what the host remembers of that remote (a "
+         "cached peer's first octet and the packets, bytes and duration of its first flow with "
+         "its current service; a popular remote's first octet), so that a return can resemble "
+         "the peer's earlier flows (the default with a peer cache)",
+         "No peer memory (see --peer-memory)");
+  on_off("peer-counts", &a->peer_counts,
+         "Show the peer network how many of the host's cached peers and of the popular remotes "
+         "match the flow's service (needs --peer-match service or two-services), so that it "
+         "knows which peer classes name a remote of another service",
+         "No peer counts (see --peer-counts)");
+  on_off("peer-repeats", &a->peer_repeats,
+         "Let a return to a cached peer repeat that peer's last flow with its service exactly "
+         "(its packets, bytes and TCP flags, or those and its duration), a choice the model "
+         "learns (needs --peer-match service or two-services and a peer cache)",
+         "No repeats (see --peer-repeats)");
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
