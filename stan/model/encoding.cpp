@@ -310,10 +310,8 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
   if (find(AttrId::repeat)) {
     int64_t repeat = 0;
     if (const PeerLast* last = repeat_source(row, peers)) {
-      auto same = [&](int k) {
-        const int i = static_cast<int>(kRepeatAttrs[k]);
-        return (row.valid[i] ? row.v[i] : 0.0) == (*last)[k];
-      };
+      const PeerLast now = peer_last(row);
+      auto same = [&](int k) { return now[k] == (*last)[k]; };
       if (same(0) && same(1) && same(2)) {
         repeat = 1;
         if (same(3) && same(4)) repeat = 2;

@@ -106,6 +106,8 @@ inline constexpr std::array<AttrId, 5> kRepeatAttrs{AttrId::pkt, AttrId::bytes, 
                                                     AttrId::td_kind, AttrId::td};
 inline constexpr int kRepeatWithoutDuration = 3;  // repeat class 1 copies the first three
 using PeerLast = std::array<double, kRepeatAttrs.size()>;
+struct RowValues;
+PeerLast peer_last(const RowValues& row);  // a row's values of kRepeatAttrs (0 where not valid)
 inline constexpr uint32_t kNoService = UINT32_MAX;
 struct PeerCache {
   std::vector<uint32_t> ips;

@@ -194,6 +194,15 @@ void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* o
   out[kCountBuckets + bucket(popular_of_service(svc))] = 1;
 }
 
+PeerLast peer_last(const RowValues& row) {
+  PeerLast out{};
+  for (size_t k = 0; k < kRepeatAttrs.size(); ++k) {
+    const int i = static_cast<int>(kRepeatAttrs[k]);
+    out[k] = row.valid[i] ? row.v[i] : 0.0;
+  }
+  return out;
+}
+
 const PeerLast* Encoder::repeat_source(const RowValues& row, const PeerCache& peers) const {
   const size_t j = cached_peer(row, peers);
   if (j >= peers.size()) return nullptr;
@@ -254,11 +263,7 @@ void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& r
   const uint32_t svc = service(row);
   PeerFlow first{value(AttrId::pkt), value(AttrId::bytes), value(AttrId::td_kind),
                  value(AttrId::td)};
-  PeerLast last{};
-  for (size_t k = 0; k < kRepeatAttrs.size(); ++k) {
-    const int i = static_cast<int>(kRepeatAttrs[k]);
-    last[k] = row.valid[i] ? row.v[i] : 0.0;
-  }
+  const PeerLast last = peer_last(row);
   uint32_t prev_service = kNoService, prev_ports = 0;
   PeerFlow prev_first{};
   PeerLast prev_last{};
