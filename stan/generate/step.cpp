@@ -80,14 +80,15 @@ std::vector<RowValues> service_rows(int64_t m, const std::array<Tensor, kNumAttr
 
 // With peer_repeats: where a row repeats its peer's last flow (its `repeat` class, once drawn),
 // the values that replace the draws of the attributes in kRepeatAttrs, as device tensors of the
-// attributes' dtypes (undefined for an attribute the model lacks).
+// attributes' dtypes (undefined for an attribute the model lacks). `rows`: the step's rows with
+// their protocol and port classes (service_rows); their peer classes are set here.
 struct Repeats {
   std::array<Tensor, kRepeatAttrs.size()> mask, value;
 };
 Repeats repeat_values(const Encoder& enc, const StepRows& r,
-                      const std::array<Tensor, kNumAttrIds>& drawn, Device d) {
+                      const std::array<Tensor, kNumAttrIds>& drawn, std::vector<RowValues>& rows,
+                      Device d) {
   const int64_t m = r.m;
-  std::vector<RowValues> rows = service_rows(m, drawn);
   const std::vector<int64_t> peer = drawn[static_cast<int>(AttrId::peer)].to_vector<int64_t>();
   const std::vector<int64_t> level = drawn[static_cast<int>(AttrId::repeat)].to_vector<int64_t>();
   Repeats out;
@@ -122,7 +123,7 @@ Repeats repeat_values(const Encoder& enc, const StepRows& r,
 }
 
 // The drawn values `v` of attribute `a` with the repeated ones in their place.
-Tensor repeated(const Repeats* rep, AttrId a, const Tensor& v) {
+Tensor repeated(const std::optional<Repeats>& rep, AttrId a, const Tensor& v) {
   if (!rep) return v;
   for (size_t k = 0; k < kRepeatAttrs.size(); ++k)
     if (kRepeatAttrs[k] == a) return where(rep->mask[k], rep->value[k], v);
@@ -329,6 +330,9 @@ void StepEngine::run(StepRows& r) {
   std::array<Tensor, kNumAttrIds> drawn;
   std::vector<Tensor> values(model.nets().size()), applies(model.nets().size());
   std::optional<Repeats> repeats;  // once the repeat class is drawn
+  // The rows' protocol and port classes on the host, fetched once at the peer attribute for what
+  // reads the cache: the counts, the other-service weight, the memory and the repeats.
+  std::vector<RowValues> rows_of_step;
   Tensor dt;
   const bool mlp = model.config().arch == "mlp";
   for (size_t a = 0; a < model.nets().size(); ++a) {
@@ -338,8 +342,8 @@ void StepEngine::run(StepRows& r) {
     // The peer network reads how many cached and popular peers match each row's service.
     const bool peer = spec.id == AttrId::peer, counts = peer && enc.counts_col() >= 0;
     const bool weighed = peer && p_->other_service() < 1, memory = peer && enc.memory_col() >= 0;
-    std::vector<RowValues> rows_of_step;
-    if (counts || weighed || memory) rows_of_step = service_rows(m, drawn);
+    if (counts || weighed || memory || (peer && enc.find(AttrId::repeat)))
+      rows_of_step = service_rows(m, drawn);
     if (counts) cur.narrow(1, enc.counts_col(), kPeerCounts).copy_(peer_counts(r, rows_of_step));
     // On the CPU, an attribute that applies to some rows only (octets: new peers; dt, td: a
     // positive kind) runs its network and draw on those rows alone, gathered into a compact
@@ -370,7 +374,7 @@ void StepEngine::run(StepRows& r) {
     // Draw, then write the value into the row where the attribute applies.
     Tensor column = cur.narrow(1, spec.col, spec.ncols);
     if (spec.continuous) {
-      const Tensor v = repeated(repeats ? &*repeats : nullptr, spec.id,
+      const Tensor v = repeated(repeats, spec.id,
                                 spread(draw(a, in, pick(U.narrow(1, n.u_col, p_->attempts())),
                                             pick(Z.narrow(1, n.z_col, p_->attempts())), Tensor())));
       values[a] = v;
@@ -387,11 +391,11 @@ void StepEngine::run(StepRows& r) {
       }
     } else {
       const Tensor bias = weighed ? pick(other_service_bias(r, rows_of_step, n.width)) : Tensor();
-      const Tensor c = repeated(repeats ? &*repeats : nullptr, spec.id,
+      const Tensor c = repeated(repeats, spec.id,
                                 spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
                                             peer ? pick(peer_limit) : Tensor(), bias)));
       drawn[static_cast<int>(spec.id)] = c;
-      if (spec.id == AttrId::repeat) repeats = repeat_values(enc, r, drawn, d);
+      if (spec.id == AttrId::repeat) repeats = repeat_values(enc, r, drawn, rows_of_step, d);
       values[a] = c;
       lookup_rows(column, n.table, c, ap);
       if (memory)
