@@ -37,6 +37,8 @@ struct TrainArgs {
   bool resume = false, skip_bad = false, quiet = false;
   bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
   int peer_memory = -1;   // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
+  int peer_tos = -1;      // 1: --peer-tos, 0: --no-peer-tos, -1: the encoding's default
+  int peer_octets = -1;   // 1: --peer-octets, 0: --no-peer-octets, -1: the encoding's default
   int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
   int peer_repeats = -1;  // 1: --peer-repeats, 0: --no-peer-repeats, -1: the encoding's default
 };
@@ -121,6 +123,16 @@ void add_train_command(CLI::App& app) {
          "(its packets, bytes and TCP flags, or those and its duration), a choice the model "
          "learns (needs --peer-match service or two-services and a peer cache)",
          "No repeats (see --peer-repeats)");
+  on_off("peer-tos", &a->peer_tos,
+         "Show the attributes after the peer choice the ToS of a cached peer's last flow (one "
+         "column per ToS class), so that a return keeps its remote's ToS marking (needs a peer "
+         "cache)",
+         "No peer ToS (see --peer-tos)");
+  on_off("peer-octets", &a->peer_octets,
+         "Write a popular or cached peer's address into the remote octets' input columns (as "
+         "for a new remote), so that the attributes after them see every flow's address block "
+         "(needs a peer cache or popular peers)",
+         "No known octets (see --peer-octets)");
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
@@ -255,6 +267,12 @@ void add_train_command(CLI::App& app) {
     if (p.encoding.peer_cache == 0) p.encoding.peer_memory = false;
     if (a->peer_counts >= 0) p.encoding.peer_counts = a->peer_counts == 1;
     if (a->peer_repeats >= 0) p.encoding.peer_repeats = a->peer_repeats == 1;
+    if (a->peer_tos >= 0) p.encoding.peer_tos = a->peer_tos == 1;
+    if (a->peer_octets >= 0) p.encoding.peer_octets = a->peer_octets == 1;
+    STAN_CHECK(!p.encoding.peer_tos || (p.encoding.peer_cache > 0 && p.encoding.flags_tos),
+               "--peer-tos needs a peer cache and the ToS attribute (no --no-flags-tos)");
+    STAN_CHECK(!p.encoding.peer_octets || p.encoding.peer_cache > 0 || p.encoding.popular_peers > 0,
+               "--peer-octets needs a peer cache or popular peers");
     STAN_CHECK(!p.encoding.peer_repeats || (p.encoding.by_service() && p.encoding.peer_cache > 0),
                "--peer-repeats needs a peer cache and peers matched by service (--peer-match "
                "service or two-services)");

@@ -122,6 +122,48 @@ Repeats repeat_values(const Encoder& enc, const StepRows& r,
   return out;
 }
 
+// With peer_octets: the octets of each row's popular or cached peer (Encoder::known_remote), as
+// device tensors: `mask` (int64) and `scale` (float32), 1 where known, and per octet the class
+// (int64), which the octets' columns take in place of the draw. `rows` hold their protocol, port
+// and peer classes.
+struct KnownOctets {
+  Tensor mask, scale;
+  std::array<Tensor, 4> value;
+};
+KnownOctets known_octets(const Encoder& enc, const StepRows& r, const std::vector<RowValues>& rows,
+                         Device d) {
+  const int64_t m = r.m;
+  std::vector<int64_t> mask(static_cast<size_t>(m), 0);
+  std::array<std::vector<int64_t>, 4> value;
+  for (auto& v : value) v.assign(static_cast<size_t>(m), 0);
+  for (int64_t i = 0; i < m; ++i) {
+    const int64_t ip = enc.known_remote(rows[i], *r.peers[i]);
+    if (ip < 0) continue;
+    mask[i] = 1;
+    for (int k = 0; k < 4; ++k) value[k][i] = (ip >> (24 - 8 * k)) & 255;
+  }
+  KnownOctets out;
+  out.mask = from_vector<int64_t>(mask, {m}, d);
+  out.scale = out.mask.to(DType::f32);
+  for (int k = 0; k < 4; ++k) out.value[k] = from_vector<int64_t>(value[k], {m}, d);
+  return out;
+}
+
+int octet_index(AttrId a) {
+  switch (a) {
+    case AttrId::oct1:
+      return 0;
+    case AttrId::oct2:
+      return 1;
+    case AttrId::oct3:
+      return 2;
+    case AttrId::oct4:
+      return 3;
+    default:
+      return -1;
+  }
+}
+
 // The drawn values `v` of attribute `a` with the repeated ones in their place.
 Tensor repeated(const std::optional<Repeats>& rep, AttrId a, const Tensor& v) {
   if (!rep) return v;
@@ -287,16 +329,23 @@ Tensor StepEngine::peer_counts(const StepRows& r, const std::vector<RowValues>& 
   return from_vector<float>(counts, {m, kPeerCounts}, p_->device());
 }
 
-Tensor StepEngine::peer_memory(const StepRows& r, const Tensor& peer,
-                               std::vector<RowValues>& rows) const {
+Tensor StepEngine::peer_memory(const StepRows& r, const std::vector<RowValues>& rows) const {
   const int64_t m = r.m;
-  const std::vector<int64_t> cls = peer.to_vector<int64_t>();
   std::vector<float> mem(static_cast<size_t>(m * kPeerMemory));
-  for (int64_t i = 0; i < m; ++i) {
-    rows[i].v[static_cast<int>(AttrId::peer)] = static_cast<double>(cls[i]);
+  for (int64_t i = 0; i < m; ++i)
     p_->model().encoder().peer_memory(rows[i], *r.peers[i], mem.data() + i * kPeerMemory);
-  }
   return from_vector<float>(mem, {m, kPeerMemory}, p_->device());
+}
+
+Tensor StepEngine::peer_tos(const StepRows& r, const std::vector<RowValues>& rows) const {
+  const Encoder& enc = p_->model().encoder();
+  const int64_t m = r.m, n = enc.tos_classes();
+  std::vector<float> onehot(static_cast<size_t>(m * n), 0.0f);
+  for (int64_t i = 0; i < m; ++i) {
+    const int64_t c = enc.peer_tos(rows[i], *r.peers[i]);
+    if (c >= 0 && c < n) onehot[static_cast<size_t>(i * n + c)] = 1;
+  }
+  return from_vector<float>(onehot, {m, n}, p_->device());
 }
 
 void StepEngine::run(StepRows& r) {
@@ -329,7 +378,8 @@ void StepEngine::run(StepRows& r) {
   const Tensor cur = x.narrow(1, W * D, D);
   std::array<Tensor, kNumAttrIds> drawn;
   std::vector<Tensor> values(model.nets().size()), applies(model.nets().size());
-  std::optional<Repeats> repeats;  // once the repeat class is drawn
+  std::optional<Repeats> repeats;    // once the repeat class is drawn
+  std::optional<KnownOctets> known;  // peer_octets: once the peer class is drawn
   // The rows' protocol and port classes on the host, fetched once at the peer attribute for what
   // reads the cache: the counts, the other-service weight, the memory and the repeats.
   std::vector<RowValues> rows_of_step;
@@ -342,7 +392,8 @@ void StepEngine::run(StepRows& r) {
     // The peer network reads how many cached and popular peers match each row's service.
     const bool peer = spec.id == AttrId::peer, counts = peer && enc.counts_col() >= 0;
     const bool weighed = peer && p_->other_service() < 1, memory = peer && enc.memory_col() >= 0;
-    if (counts || weighed || memory || (peer && enc.find(AttrId::repeat)))
+    const bool tos = peer && enc.tos_col() >= 0, octets = peer && enc.options().peer_octets;
+    if (counts || weighed || memory || tos || octets || (peer && enc.find(AttrId::repeat)))
       rows_of_step = service_rows(m, drawn);
     if (counts) cur.narrow(1, enc.counts_col(), kPeerCounts).copy_(peer_counts(r, rows_of_step));
     // On the CPU, an attribute that applies to some rows only (octets: new peers; dt, td: a
@@ -397,9 +448,20 @@ void StepEngine::run(StepRows& r) {
       drawn[static_cast<int>(spec.id)] = c;
       if (spec.id == AttrId::repeat) repeats = repeat_values(enc, r, drawn, rows_of_step, d);
       values[a] = c;
-      lookup_rows(column, n.table, c, ap);
-      if (memory)
-        cur.narrow(1, enc.memory_col(), kPeerMemory).copy_(peer_memory(r, c, rows_of_step));
+      const int octet = octet_index(spec.id);
+      if (known && octet >= 0)  // a known remote's octet in place of the draw
+        lookup_rows(column, n.table, where(known->mask, known->value[octet], c),
+                    maximum(ap, known->scale));
+      else
+        lookup_rows(column, n.table, c, ap);
+      if (memory || tos || octets) {  // what the host knows of the drawn peers
+        const std::vector<int64_t> cls = c.to_vector<int64_t>();
+        for (int64_t i = 0; i < m; ++i)
+          rows_of_step[i].v[static_cast<int>(AttrId::peer)] = static_cast<double>(cls[i]);
+      }
+      if (memory) cur.narrow(1, enc.memory_col(), kPeerMemory).copy_(peer_memory(r, rows_of_step));
+      if (tos) cur.narrow(1, enc.tos_col(), enc.tos_classes()).copy_(peer_tos(r, rows_of_step));
+      if (octets) known = known_octets(enc, r, rows_of_step, d);
     }
     applies[a] = ap;
   }

@@ -112,9 +112,11 @@ class StepEngine {
   // The peer counts columns (m, kPeerCounts) of the rows (Encoder::peer_counts), whose protocol
   // and port classes are drawn.
   Tensor peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const;
-  // The peer memory columns (m, kPeerMemory) of the rows (Encoder::peer_memory) once their peer
-  // classes `peer` (m) are drawn; sets them in `rows`, which hold their protocol and port classes.
-  Tensor peer_memory(const StepRows& r, const Tensor& peer, std::vector<RowValues>& rows) const;
+  // The peer memory columns (m, kPeerMemory) of the rows (Encoder::peer_memory) and their peer
+  // ToS columns (m, ToS classes; Encoder::peer_tos), once `rows` hold their protocol, port and
+  // peer classes.
+  Tensor peer_memory(const StepRows& r, const std::vector<RowValues>& rows) const;
+  Tensor peer_tos(const StepRows& r, const std::vector<RowValues>& rows) const;
   std::shared_ptr<const PackedModel> p_;
   uint64_t seed_;
   int64_t max_rows_;

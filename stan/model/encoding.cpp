@@ -98,11 +98,16 @@ void Encoder::layout() {
   // rank for a popular remote), "new peer", and with popular peers "popular".
   const int64_t npop = static_cast<int64_t>(popular_.size());
   memory_col_ = -1;
+  tos_col_ = -1;
   if (peers) {
     add(AttrId::peer, false, 1 + npop + opt_.peer_cache, opt_.popular_peers > 0 ? 3 : 2);
     if (opt_.peer_memory && opt_.peer_cache > 0) {
       memory_col_ = col;
       col += kPeerMemory;
+    }
+    if (opt_.peer_tos && opt_.peer_cache > 0 && opt_.flags_tos && !tos_values_.empty()) {
+      tos_col_ = col;
+      col += static_cast<int>(tos_values_.size());
     }
   }
   if (peers && opt_.peer_repeats) add(AttrId::repeat, false, 3, 2);
@@ -286,6 +291,8 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
     if (counts_col_ >= 0) peer_counts(row, peers, row.counts.data());
     set(AttrId::peer, static_cast<double>(peer_class(peers, f.remote_ip, service(row))));
     if (memory_col_ >= 0) peer_memory(row, peers, row.memory.data());
+    if (tos_col_ >= 0) row.peer_tos = peer_tos(row, peers);
+    if (opt_.peer_octets) row.remote = known_remote(row, peers);
   }
   if (applies(AttrId::oct1, row)) {
     set(AttrId::oct1, f.remote_ip >> 24);
@@ -358,6 +365,8 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
       break;
     case AttrId::peer: {
       if (memory_col_ >= 0) std::copy(row.memory.begin(), row.memory.end(), out + memory_col_);
+      if (tos_col_ >= 0 && row.peer_tos >= 0 && row.peer_tos < tos_classes())
+        out[tos_col_ + row.peer_tos] = 1;
       const int64_t npop = static_cast<int64_t>(popular_.size());
       if (opt_.popular_peers <= 0) {
         o[0] = static_cast<float>(c) / static_cast<float>(opt_.peer_cache);
@@ -405,6 +414,18 @@ void Encoder::write_features(const RowValues& row, float* out) const {
   // its port classes) leaves them as the peer network read them.
   if (counts_col_ >= 0 && row.valid[static_cast<int>(AttrId::rport)])
     std::copy(row.counts.begin(), row.counts.end(), out + counts_col_);
+  // A popular or cached peer's octets: context for the attributes after them, not targets.
+  if (row.remote >= 0 && !row.valid[static_cast<int>(AttrId::oct1)]) {
+    RowValues known;
+    const uint32_t ip = static_cast<uint32_t>(row.remote);
+    const AttrId octets[] = {AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4};
+    for (int k = 0; k < 4; ++k) {
+      const int i = static_cast<int>(octets[k]);
+      known.v[i] = static_cast<double>((ip >> (24 - 8 * k)) & 255u);
+      known.valid[i] = true;
+      if (const AttrSpec* a = find(octets[k])) write_attr(*a, known, out);
+    }
+  }
 }
 
 // ---- generation rules as tensors ---------------------------------------------------------

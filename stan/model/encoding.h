@@ -27,10 +27,16 @@
 //              generated values walk away over a favourite's many returns; with
 //              two services, the first flow with its previous service when the row returns
 //              with that one)
+//   peer ToS   derived (peer_tos): one-hot of the ToS class of the cached peer's last flow with
+//              the row's service (its last flow's when neither of its services), zeros for a
+//              new or popular remote: real remotes keep their ToS marking (74% of real returns
+//              have their remote's last ToS)
 //   repeat     (peer_repeats) whether the flow repeats the last flow of its cached peer with its
 //              service: 0 no; 1 its packets, bytes and TCP flags; 2 those and its duration. A
 //              repeat takes those values from the cache, whatever the networks after it draw.
-//   oct1..oct4 remote IPv4 octets (only for new peers)
+//   oct1..oct4 remote IPv4 octets (drawn and learnt for new peers only; with peer_octets the
+//              known remote's octets are written as context for a popular or cached peer, so
+//              that the attributes after them see every flow's remote address block)
 //   pkt        packets, log scale; decoded by rounding
 //   bytes      bytes per packet on a log scale between the protocol's minimum header and
 //              65535 (rules by construction) [faithful: log bytes]
@@ -105,9 +111,11 @@ using PeerFlow = std::array<float, 4>;
 inline constexpr std::array<AttrId, 5> kRepeatAttrs{AttrId::pkt, AttrId::bytes, AttrId::flags,
                                                     AttrId::td_kind, AttrId::td};
 inline constexpr int kRepeatWithoutDuration = 3;  // repeat class 1 copies the first three
-using PeerLast = std::array<double, kRepeatAttrs.size()>;
+// The values of kRepeatAttrs, then the ToS class (kLastTos) for peer_tos.
+inline constexpr size_t kLastTos = kRepeatAttrs.size();
+using PeerLast = std::array<double, kRepeatAttrs.size() + 1>;
 struct RowValues;
-PeerLast peer_last(const RowValues& row);  // a row's values of kRepeatAttrs (0 where not valid)
+PeerLast peer_last(const RowValues& row);  // a row's PeerLast values (0 where not valid)
 inline constexpr uint32_t kNoService = UINT32_MAX;
 struct PeerCache {
   std::vector<uint32_t> ips;
@@ -192,6 +200,11 @@ struct EncodingOptions {
   // last flow exactly, as real clients' polls and retries do (17% of real returns with a
   // service repeat its last packets and bytes).
   bool peer_repeats = false;
+  // With a peer cache: the `peer ToS` columns above, so that a return keeps its remote's ToS.
+  bool peer_tos = false;
+  // With peers: the known remote's octets in the octet columns of a popular or cached peer's row
+  // (see oct1..oct4 above).
+  bool peer_octets = false;
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
@@ -235,8 +248,10 @@ struct RowValues {
   std::array<bool, kNumAttrIds> valid{};
   std::array<float, kPeerMemory> memory{};  // peer_memory: written with the peer's columns
   std::array<float, kPeerCounts> counts{};  // peer_counts: written by write_features
-  double clock = 0;                         // seconds since the day start when the row is decided
-  double time = 0;                          // seconds since the day start of the flow itself
+  int64_t peer_tos = -1;  // peer_tos: the ToS class in the peer ToS columns (-1: none)
+  int64_t remote = -1;    // peer_octets: the known remote's address (-1: none or a new peer)
+  double clock = 0;       // seconds since the day start when the row is decided
+  double time = 0;        // seconds since the day start of the flow itself
 };
 
 class Encoder {
@@ -255,12 +270,20 @@ class Encoder {
   int time_col() const { return time_col_; }
   int memory_col() const { return memory_col_; }  // first memory column; -1: no peer memory
   int counts_col() const { return counts_col_; }  // first counts column; -1: no peer counts
+  int tos_col() const { return tos_col_; }        // first peer ToS column; -1: no peer ToS
+  int64_t tos_classes() const { return static_cast<int64_t>(tos_values_.size()); }
   // The counts columns (kPeerCounts) of a row whose protocol and ports are set, for a host whose
   // cache is `peers` (before the row's flow).
   void peer_counts(const RowValues& row, const PeerCache& peers, float* out) const;
   // The memory columns (kPeerMemory) of a row whose protocol, ports and peer class are set, for
   // a host whose cache is `peers` (before the row's flow).
   void peer_memory(const RowValues& row, const PeerCache& peers, float* out) const;
+  // For such a row: the ToS class of its cached peer's last flow with the row's service (its last
+  // flow's when the peer has had neither), -1 for a new or popular remote (RowValues::peer_tos).
+  int64_t peer_tos(const RowValues& row, const PeerCache& peers) const;
+  // For such a row: the address of its popular or cached peer, -1 for a new one
+  // (RowValues::remote).
+  int64_t known_remote(const RowValues& row, const PeerCache& peers) const;
   int64_t day_start() const { return day_start_; }
 
   // The row of a real flow `f` of its host, decided at `clock` (seconds since day start).
@@ -386,7 +409,7 @@ class Encoder {
 
   EncodingOptions opt_;
   std::vector<AttrSpec> attrs_;
-  int columns_ = 0, time_col_ = 0, memory_col_ = -1, counts_col_ = -1;
+  int columns_ = 0, time_col_ = 0, memory_col_ = -1, counts_col_ = -1, tos_col_ = -1;
   int64_t day_start_ = 0;
   std::vector<uint8_t> protocols_, tos_values_, default_flags_;
   std::vector<uint32_t> popular_;

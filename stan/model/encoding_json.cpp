@@ -53,6 +53,8 @@ nlohmann::json EncodingOptions::to_json() const {
           {"octet_features", octet_features},
           {"peer_counts", peer_counts},
           {"peer_repeats", peer_repeats},
+          {"peer_tos", peer_tos},
+          {"peer_octets", peer_octets},
           {"cold_starts", cold_starts},
           {"profiles", profiles},
           {"profile_components", profile_components},
@@ -104,6 +106,13 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.peer_repeats = j.contains("peer_repeats") && get_bool(j, part, "peer_repeats");
   STAN_CHECK(!o.peer_repeats || (o.by_service() && o.peer_cache > 0), part,
              ": 'peer_repeats' needs a peer cache and the peer match 'service' or 'two_services'");
+  // Absent in model files written before the peer ToS and known octets existed: off.
+  o.peer_tos = j.contains("peer_tos") && get_bool(j, part, "peer_tos");
+  STAN_CHECK(!o.peer_tos || (o.peer_cache > 0 && o.flags_tos), part,
+             ": 'peer_tos' needs a peer cache and 'flags_tos'");
+  o.peer_octets = j.contains("peer_octets") && get_bool(j, part, "peer_octets");
+  STAN_CHECK(!o.peer_octets || o.peer_cache > 0 || o.popular_peers > 0, part,
+             ": 'peer_octets' needs a peer cache or popular peers");
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -287,6 +296,8 @@ std::string Encoder::describe() const {
      << (opt_.peer_memory ? " (with memory)" : "")
      << (opt_.peer_counts ? " (with counts of the service's peers)" : "")
      << (opt_.peer_repeats ? " (with repeats of a peer's last flow)" : "")
+     << (opt_.peer_tos ? " (with the peer's last ToS)" : "")
+     << (opt_.peer_octets ? " (with known remotes' octets)" : "")
      << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
      << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";

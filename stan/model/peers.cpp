@@ -154,6 +154,22 @@ void Encoder::peer_memory(const RowValues& row, const PeerCache& peers, float* o
   std::copy(first.begin(), first.end(), out + 2);
 }
 
+int64_t Encoder::peer_tos(const RowValues& row, const PeerCache& peers) const {
+  const size_t j = cached_peer(row, peers);
+  if (j >= peers.size()) return -1;
+  const PeerLast& last =
+      service_slot(peers, j, service(row)) == 1 ? peers.prev_last[j] : peers.last[j];
+  return static_cast<int64_t>(last[kLastTos]);
+}
+
+int64_t Encoder::known_remote(const RowValues& row, const PeerCache& peers) const {
+  const int64_t peer =
+      find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
+  const int64_t npop = static_cast<int64_t>(popular_.size());
+  if (peer < 1 || (peer > npop && cached_peer(row, peers) >= peers.size())) return -1;
+  return static_cast<int64_t>(remote_ip(row, peers));
+}
+
 size_t Encoder::cached_peer(const RowValues& row, const PeerCache& peers) const {
   const int64_t npop = static_cast<int64_t>(popular_.size());
   const int64_t peer =
@@ -200,6 +216,8 @@ PeerLast peer_last(const RowValues& row) {
     const int i = static_cast<int>(kRepeatAttrs[k]);
     out[k] = row.valid[i] ? row.v[i] : 0.0;
   }
+  const int tos = static_cast<int>(AttrId::tos);
+  out[kLastTos] = row.valid[tos] ? row.v[tos] : 0.0;
   return out;
 }
 

@@ -367,8 +367,8 @@ TEST_CASE("cli: train --peer-match names the peer view the model file records", 
 }
 
 TEST_CASE(
-    "cli: train --port-features, --octet-features, --peer-counts and --peer-repeats widen "
-    "the model's input",
+    "cli: train --port-features, --octet-features, --peer-counts, --peer-repeats and --peer-tos "
+    "widen the model's input and --peer-octets fills columns it has",
     "[cli]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   auto columns = [&](const std::string& flags) {
@@ -393,6 +393,17 @@ TEST_CASE(
   CHECK(columns("--peer-repeats") == base + 2);
   CHECK_THAT(run("info --model " + model).output, Catch::Contains("repeat: 3 classes"));
   check_refused(dir, "--peer-repeats --peer-match any", "--peer-repeats");
+  // One column per ToS class.
+  const int tos_columns = columns("--peer-tos") - base;
+  const std::string info = run("info --model " + model).output;
+  CHECK_THAT(info, Catch::Contains("with the peer's last ToS"));
+  CHECK_THAT(info, Catch::Contains("tos: " + std::to_string(tos_columns) + " classes"));
+  CHECK(tos_columns >= 2);
+  check_refused(dir, "--peer-tos --no-flags-tos", "--peer-tos");
+  check_refused(dir, "--peer-tos --peer-cache 0", "--peer-tos");
+  CHECK(columns("--peer-octets") == base);
+  CHECK_THAT(run("info --json --model " + model).output, Catch::Contains("\"peer_octets\": true"));
+  check_refused(dir, "--peer-octets --peer-cache 0 --popular-peers 0", "--peer-octets");
   fs::remove_all(dir);
 }
 

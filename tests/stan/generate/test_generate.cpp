@@ -413,6 +413,62 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE(
+    "generate: a row's peer ToS and known octets are those of the remote its peer class names",
+    "[realism][peers][determinism]") {
+  const std::string dir = temp_dir("peer_tos");
+  StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 30, [](EncodingOptions& o) {
+    o.peer_match = PeerMatch::two_services;
+    o.peer_memory = o.peer_tos = o.peer_octets = true;
+    o.popular_peers = 64;
+  });
+  const Encoder& enc = m.encoder();
+  REQUIRE(enc.tos_col() >= 0);
+  REQUIRE(enc.options().peer_octets);
+  const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
+  REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
+  // Step by step: the peer ToS columns are the one-hot of the cached peer's last ToS (zeros for
+  // a new or popular remote), and a popular or cached peer's row carries its remote's octets in
+  // the octets' columns, as the encoder writes them for a real flow to that remote.
+  const int64_t D = enc.columns(), T = enc.tos_classes();
+  int64_t with_tos = 0, known = 0, fresh = 0;
+  StepCheck c;
+  c.check = [&](int64_t i, const RowValues& row, const StepRows& r, const PeerCache& peers) {
+    const float* got = r.row.data() + i * D;
+    std::vector<float> tos(static_cast<size_t>(T), 0.0f);
+    if (const int64_t t = enc.peer_tos(row, peers); t >= 0) {
+      tos[static_cast<size_t>(t)] = 1;
+      ++with_tos;
+    }
+    REQUIRE(std::vector<float>(got + enc.tos_col(), got + enc.tos_col() + T) == tos);
+    const int64_t remote = enc.known_remote(row, peers);
+    RowValues want;  // the encoder's octet columns for that remote
+    const AttrSpec& o1 = *enc.find(AttrId::oct1);
+    const AttrSpec& o4 = *enc.find(AttrId::oct4);
+    if (remote >= 0) {
+      want.remote = remote;
+      ++known;
+    } else {
+      REQUIRE(row.v[static_cast<int>(AttrId::peer)] == 0);
+      for (AttrId a : {AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4}) {
+        want.v[static_cast<int>(a)] = row.v[static_cast<int>(a)];
+        want.valid[static_cast<int>(a)] = true;
+      }
+      ++fresh;
+    }
+    std::vector<float> cols(static_cast<size_t>(D));
+    enc.write_features(want, cols.data());
+    REQUIRE(std::vector<float>(got + o1.col, got + o4.col + o4.ncols) ==
+            std::vector<float>(cols.begin() + o1.col, cols.begin() + o4.col + o4.ncols));
+  };
+  step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 40, c);
+  INFO("rows with a peer ToS " << with_tos << ", known remotes " << known << ", new " << fresh);
+  REQUIRE(with_tos > 50);
+  REQUIRE(known >= with_tos);  // and popular remotes
+  REQUIRE(fresh > 20);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("generate: a repeat copies its peer's last flow with the service, at any batch size",
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("repeats");

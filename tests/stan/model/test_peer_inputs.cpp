@@ -1,8 +1,10 @@
 // The peer options that feed the networks more of the host's cache (stan/model/encoding.h):
-// the counts of the peers of a row's service, and a return's repeat of its peer's last flow.
+// the counts of the peers of a row's service, a return's repeat of its peer's last flow, its
+// last ToS, and the known remote's octets.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <tuple>
 
 #include "stan/model/encoding.h"
 #include "stan/stan_test_util.h"
@@ -178,4 +180,104 @@ TEST_CASE("encoding: a return that repeats its peer's last flow with the service
   j["options"]["peer_repeats"] = true;
   j["options"]["peer_cache"] = 0;
   REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_repeats' needs a peer cache"));
+}
+
+TEST_CASE("encoding: a row shows its cached peer's last ToS and its known remote's octets",
+          "[realism][peers]") {
+  // Host 1's flows to W: web with ToS 40, web with ToS 72, UDP 53 with ToS 0, web with ToS 0;
+  // then a new remote N (web, ToS 40).
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08090a0b, N = 0x05060708;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (auto [remote, web, tos] : std::vector<std::tuple<uint32_t, bool, uint8_t>>{
+           {W, true, 40}, {W, true, 72}, {W, false, 0}, {W, true, 0}, {N, true, 40}}) {
+    FlowRecord r = web_or_dns(++te, host, remote, web);
+    r.stos = tos;
+    t.rows.push_back(r);
+  }
+  auto streams = build_host_streams(t, OwnerSelector{});
+  EncodingOptions o = two_services();
+  o.peer_memory = o.peer_tos = o.peer_octets = true;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  // One column per ToS class, after the memory's: read by the attributes after the peer.
+  REQUIRE(enc.tos_classes() == 3);
+  const int tc = enc.tos_col();
+  REQUIRE(tc == enc.memory_col() + kPeerMemory);
+  REQUIRE(enc.find(AttrId::oct1)->col == tc + 3);
+  auto tos_class = [&](uint8_t v) {
+    RowValues r = enc.encode(
+        [&] {
+          FlowRecord f = t.rows[0];
+          f.stos = v;
+          return f;
+        }(),
+        streams[0].flows[0], 0, {});
+    return static_cast<int64_t>(r.v[static_cast<int>(AttrId::tos)]);
+  };
+  // New W: none. Web again: its last web flow's (40). UDP 53, a service W has not had: its last
+  // flow's (72). Web, now W's previous service: its last web flow's (72). New N: none.
+  const std::vector<int64_t> want{-1, tos_class(40), tos_class(72), tos_class(72), -1};
+  REQUIRE(streams.size() == 1);
+  PeerCache peers;
+  const AttrSpec& o1 = *enc.find(AttrId::oct1);
+  const AttrSpec& o4 = *enc.find(AttrId::oct4);
+  for (size_t i = 0; i < streams[0].flows.size(); ++i) {
+    const HostFlow& f = streams[0].flows[i];
+    const RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+    INFO("flow " << i);
+    REQUIRE(row.peer_tos == want[i]);
+    REQUIRE(enc.peer_tos(row, peers) == want[i]);
+    std::vector<float> feat(static_cast<size_t>(enc.columns()));
+    enc.write_features(row, feat.data());
+    std::vector<float> onehot(3, 0.0f);
+    if (want[i] >= 0) onehot[static_cast<size_t>(want[i])] = 1;
+    REQUIRE(std::vector<float>(feat.begin() + tc, feat.begin() + tc + 3) == onehot);
+    // The octets' columns name the remote, new or known; they are targets for a new one only.
+    const bool known = i != 0 && i != 4;
+    REQUIRE(row.valid[static_cast<int>(AttrId::oct1)] == !known);
+    REQUIRE(row.remote == (known ? static_cast<int64_t>(W) : -1));
+    REQUIRE(enc.known_remote(row, peers) == row.remote);
+    const uint32_t ip = f.remote_ip;
+    REQUIRE(feat[static_cast<size_t>(o1.col)] == static_cast<float>(ip >> 24) / 255.0f);
+    REQUIRE(feat[static_cast<size_t>(o4.col)] == static_cast<float>(ip & 255) / 255.0f);
+    enc.update_peers(peers, f.remote_ip, row);
+  }
+  // Without the option a known remote's octet columns stay zero.
+  EncodingOptions plain = o;
+  plain.peer_octets = false;
+  Encoder without(plain);
+  without.fit(t, streams);
+  PeerCache p2;
+  const RowValues r0 = without.encode(t.rows[0], streams[0].flows[0], 0, p2);
+  without.update_peers(p2, W, r0);
+  const RowValues r1 = without.encode(t.rows[1], streams[0].flows[1], 0, p2);
+  REQUIRE(r1.remote == -1);
+  std::vector<float> feat(static_cast<size_t>(without.columns()));
+  without.write_features(r1, feat.data());
+  REQUIRE(feat[static_cast<size_t>(without.find(AttrId::oct1)->col)] == 0);
+  // Stored with the model; absent in older files (off); the ToS needs a cache and the ToS.
+  nlohmann::json j = enc.to_json();
+  REQUIRE(j.at("options").at("peer_tos") == true);
+  REQUIRE(j.at("options").at("peer_octets") == true);
+  REQUIRE(Encoder::from_json(j).tos_col() == tc);
+  REQUIRE(Encoder::from_json(j).options().peer_octets);
+  j["options"].erase("peer_tos");
+  j["options"].erase("peer_octets");
+  const Encoder old = Encoder::from_json(j);
+  REQUIRE(old.tos_col() == -1);
+  REQUIRE_FALSE(old.options().peer_octets);
+  REQUIRE(old.columns() == enc.columns() - 3);
+  j["options"]["peer_tos"] = true;
+  j["options"]["flags_tos"] = false;
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_tos' needs a peer cache"));
+  j["options"]["flags_tos"] = true;
+  j["options"]["peer_tos"] = false;
+  j["options"]["peer_octets"] = true;
+  j["options"]["peer_cache"] = 0;
+  j["options"]["peer_memory"] = false;
+  j["options"]["peer_match"] = "any";
+  j.erase("keep_ports");
+  j.erase("popular_services");
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_octets' needs a peer cache"));
 }
