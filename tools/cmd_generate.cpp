@@ -116,7 +116,7 @@ void add_generate_command(CLI::App& app) {
     o.other_service = a->other_service;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
-      o.profiles = read_profiles(a->profiles);
+      o.profiles = read_profiles(a->profiles, model.profiles().field_names());
     }
     // Where the flows go: the file (unless only --export was asked for) and the collector.
     std::vector<std::unique_ptr<FlowSink>> sinks;

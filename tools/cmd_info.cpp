@@ -65,7 +65,7 @@ void run_info(const InfoArgs& a) {
   if (m.profiles().enabled()) {
     std::printf("profiles: %d fields, mixture of %d Gaussians:", m.profiles().dim(),
                 m.profiles().gmm().k);
-    for (const auto& n : ProfileModel::names()) std::printf(" %s", n.c_str());
+    for (const auto& n : m.profiles().field_names()) std::printf(" %s", n.c_str());
     std::printf("\n");
   }
   // The training record is free-form JSON: print what has the expected shape, skip the rest.

@@ -36,7 +36,8 @@ struct TrainArgs {
   int64_t split_seed = -1;
   bool resume = false, skip_bad = false, quiet = false;
   bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
-  int peer_memory = -1;   // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
+  int peer_memory = -1;  // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
+  int profile_services = -1, profile_components = -1;
   int peer_tos = -1;      // 1: --peer-tos, 0: --no-peer-tos, -1: the encoding's default
   int peer_octets = -1;   // 1: --peer-octets, 0: --no-peer-octets, -1: the encoding's default
   int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
@@ -73,6 +74,15 @@ void add_train_command(CLI::App& app) {
               "non-zero decisions (linear scales)");
   c->add_flag("--no-censor", a->no_censor, "No censored edges in the mixture likelihood");
   c->add_flag("--no-profiles", a->no_profiles, "No per-host profile conditioning");
+  c->add_option("--profile-services", a->profile_services,
+                "Add to each host's profile the share of its flows of each of the N services "
+                "(protocol and server port, served or used) that most training hosts have, so "
+                "that a host drawn as a mail server or a DNS client generates as one (0 = off, "
+                "the default)")
+      ->check(CLI::Range(0, kMaxProfileServices));
+  c->add_option("--profile-components", a->profile_components,
+                "Gaussian mixture components over the hosts' profiles (default 8)")
+      ->check(CLI::Range(1, kMaxGmmComponentsOption));
   c->add_flag("--no-bytes-per-packet", a->no_bpp,
               "Model bytes directly (no rules by construction)");
   c->add_flag("--no-flags-tos", a->no_flags, "Do not model TCP flags and ToS");
@@ -242,6 +252,10 @@ void add_train_command(CLI::App& app) {
     if (a->no_zero) p.encoding.zero_decisions = false;
     if (a->no_censor) p.encoding.censor = false;
     if (a->no_profiles) p.encoding.profiles = false;
+    if (a->profile_services >= 0) p.encoding.profile_services = a->profile_services;
+    if (a->profile_components >= 0) p.encoding.profile_components = a->profile_components;
+    STAN_CHECK(p.encoding.profiles || p.encoding.profile_services == 0,
+               "--profile-services needs profiles (not --no-profiles or --encoding faithful)");
     if (a->no_bpp) p.encoding.bytes_per_packet = false;
     if (a->no_flags) p.encoding.flags_tos = false;
     if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;

@@ -21,7 +21,8 @@ struct GenerateOptions {
   int64_t hosts = 20;
   std::vector<uint32_t> host_ips;    // exactly these hosts, if given
   std::vector<Ipv4Prefix> prefixes;  // where made-up host addresses come from (default: model's)
-  // Raw profiles (ProfileModel::names() order; NaN = draw given the rest), cycled over hosts.
+  // Raw profiles (the model's ProfileModel::field_names() order; NaN = draw given the rest),
+  // cycled over hosts.
   std::vector<std::vector<double>> profiles;
   int64_t start = 0;        // Unix seconds
   int64_t duration = 3600;  // seconds

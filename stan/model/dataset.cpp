@@ -57,7 +57,7 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
     const int32_t hi = static_cast<int32_t>(h);
     d.host_ips.push_back(s.host);
     if (profiles.enabled()) {
-      auto z = profiles.standardise(ProfileModel::raw(s, table, enc.day_start()));
+      auto z = profiles.standardise(profiles.raw_of(s, table, enc.day_start()));
       for (double v : z) d.profiles.push_back(static_cast<float>(v));
     }
     const int64_t base = static_cast<int64_t>(d.history.size()) / D;

@@ -9,6 +9,7 @@
 #include "stan/io/flow_io.h"
 #include "stan/model/encoding.h"
 #include "stan/model/json_fields.h"
+#include "stan/model/profile.h"
 #include "tensor/error.h"
 
 namespace stan {
@@ -58,6 +59,7 @@ nlohmann::json EncodingOptions::to_json() const {
           {"cold_starts", cold_starts},
           {"profiles", profiles},
           {"profile_components", profile_components},
+          {"profile_services", profile_services},
           {"half_width", half_width},
           {"sigma_floor", sigma_floor}};
 }
@@ -117,6 +119,11 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
       static_cast<int>(get_int(j, part, "profile_components", 1, kMaxGmmComponentsOption));
+  // Absent in model files written before profile services existed: none.
+  o.profile_services =
+      j.contains("profile_services")
+          ? static_cast<int>(get_int(j, part, "profile_services", 0, kMaxProfileServices))
+          : 0;
   o.half_width = get_double(j, part, "half_width", 1e-9, 1);
   o.sigma_floor = get_double(j, part, "sigma_floor", 0, 1);
   return o;

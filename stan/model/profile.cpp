@@ -1,13 +1,17 @@
 #include "stan/model/profile.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
+#include "stan/io/flow_io.h"
 #include "stan/model/encoding.h"
 #include "stan/model/json_fields.h"
 #include "tensor/error.h"
@@ -198,8 +202,56 @@ const std::vector<std::string>& ProfileModel::names() {
   return n;
 }
 
+std::string ProfileService::name() const {
+  std::string proto = protocol_name(protocol);
+  std::transform(proto.begin(), proto.end(), proto.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // A class past 1024 holds 100 ports: its name gives their range.
+  const std::string port = port_class < 1024
+                               ? std::to_string(port_class)
+                               : std::to_string(1024 + (port_class - 1024) * 100) + "-" +
+                                     std::to_string(1024 + (port_class - 1024) * 100 + 99);
+  return std::string(serves ? "serves_" : "uses_") + proto + "_" + port;
+}
+
+namespace {
+// The role and service of a host's flow (ProfileService), as an ordered key.
+std::tuple<bool, uint8_t, int64_t> service_key(const HostFlow& f, const FlowRecord& r) {
+  const int64_t local = port_class(f.local_port), remote = port_class(f.remote_port);
+  const bool serves = local < remote || (local == remote && !f.outgoing);
+  return {serves, r.pr, std::min(local, remote)};
+}
+}  // namespace
+
+std::vector<ProfileService> ProfileModel::fit_services(const std::vector<HostStream>& streams,
+                                                       const FlowTable& table, int n) {
+  std::map<std::tuple<bool, uint8_t, int64_t>, double> weight;
+  for (const HostStream& s : streams) {
+    if (s.flows.empty()) continue;
+    const double share = 1.0 / static_cast<double>(s.flows.size());
+    for (const HostFlow& f : s.flows) weight[service_key(f, table.rows[f.row])] += share;
+  }
+  std::vector<std::pair<double, std::tuple<bool, uint8_t, int64_t>>> ranked;
+  for (const auto& [key, w] : weight) ranked.emplace_back(w, key);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<ProfileService> out;
+  for (size_t i = 0; i < ranked.size() && static_cast<int>(i) < n; ++i) {
+    const auto& [serves, protocol, port] = ranked[i].second;
+    out.push_back(ProfileService{serves, protocol, port});
+  }
+  return out;
+}
+
+std::vector<std::string> ProfileModel::field_names() const {
+  std::vector<std::string> n = names();
+  for (const ProfileService& s : services_) n.push_back(s.name());
+  return n;
+}
+
 std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& table,
-                                      int64_t day_start) {
+                                      int64_t day_start,
+                                      const std::vector<ProfileService>& services) {
   const double n = static_cast<double>(s.flows.size());
   double tcp = 0, udp = 0, in = 0, low = 0;
   std::set<uint32_t> ips;
@@ -227,24 +279,35 @@ std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& tabl
       s.flows.empty() ? 0 : static_cast<double>((s.flows.front().te - day_start) / 3600);
   const double last =
       s.flows.empty() ? 0 : static_cast<double>((s.flows.back().te - day_start) / 3600);
-  return {std::log1p(n),
-          tcp / nn,
-          udp / nn,
-          (n - tcp - udp) / nn,
-          in / nn,
-          std::log1p(static_cast<double>(ips.size())),
-          std::log1p(static_cast<double>(pclasses.size())),
-          low / nn,
-          median,
-          first,
-          last,
-          static_cast<double>(hours.size())};
+  std::vector<double> out{std::log1p(n),
+                          tcp / nn,
+                          udp / nn,
+                          (n - tcp - udp) / nn,
+                          in / nn,
+                          std::log1p(static_cast<double>(ips.size())),
+                          std::log1p(static_cast<double>(pclasses.size())),
+                          low / nn,
+                          median,
+                          first,
+                          last,
+                          static_cast<double>(hours.size())};
+  if (services.empty()) return out;
+  std::map<std::tuple<bool, uint8_t, int64_t>, double> count;
+  for (const HostFlow& f : s.flows) count[service_key(f, table.rows[f.row])] += 1;
+  for (const ProfileService& sv : services) {
+    const auto it = count.find({sv.serves, sv.protocol, sv.port_class});
+    out.push_back(it == count.end() ? 0.0 : it->second / nn);
+  }
+  return out;
 }
 
 ProfileModel ProfileModel::fit(const std::vector<std::vector<double>>& raw_profiles, int components,
-                               Generator& gen) {
+                               Generator& gen, const std::vector<ProfileService>& services) {
   STAN_CHECK(!raw_profiles.empty(), "[profiles] no training hosts");
+  STAN_CHECK(raw_profiles[0].size() == names().size() + services.size(), "[profiles] ",
+             raw_profiles[0].size(), " fields, expected ", names().size() + services.size());
   ProfileModel m;
+  m.services_ = services;
   const size_t d = raw_profiles[0].size();
   const double n = static_cast<double>(raw_profiles.size());
   m.mean_.assign(d, 0);
@@ -313,7 +376,16 @@ std::vector<double> ProfileModel::sample_given(const std::vector<double>& raw,
 
 nlohmann::json ProfileModel::to_json() const {
   if (!enabled()) return nullptr;
-  return {{"names", names()}, {"mean", mean_}, {"std", std_}, {"gmm", gmm_.to_json()}};
+  nlohmann::json j{
+      {"names", field_names()}, {"mean", mean_}, {"std", std_}, {"gmm", gmm_.to_json()}};
+  if (!services_.empty()) {
+    j["services"] = nlohmann::json::array();
+    for (const ProfileService& s : services_)
+      j["services"].push_back({{"role", s.serves ? "serves" : "uses"},
+                               {"protocol", s.protocol},
+                               {"port_class", s.port_class}});
+  }
+  return j;
 }
 
 ProfileModel ProfileModel::from_json(const nlohmann::json& j) {
@@ -321,12 +393,30 @@ ProfileModel ProfileModel::from_json(const nlohmann::json& j) {
   const std::string part = "model profiles";
   ProfileModel m;
   if (j.is_null()) return m;
-  const size_t d = names().size();
+  // Absent in model files written before profile services existed: none.
+  if (j.is_object() && j.contains("services")) {
+    const auto& sv = j["services"];
+    STAN_CHECK(sv.is_array() && sv.size() <= static_cast<size_t>(kMaxProfileServices), part,
+               ": 'services' must be an array of at most ", kMaxProfileServices, " services");
+    for (size_t i = 0; i < sv.size(); ++i) {
+      const std::string sp = part + ": services[" + std::to_string(i) + "]";
+      ProfileService s;
+      require_object(sv[i], sp);
+      const std::string role = get_string(sv[i], sp, "role");
+      STAN_CHECK(role == "serves" || role == "uses", sp,
+                 ": 'role' must be 'serves' or 'uses', got '", role, "'");
+      s.serves = role == "serves";
+      s.protocol = static_cast<uint8_t>(get_int(sv[i], sp, "protocol", 0, 255));
+      s.port_class = get_int(sv[i], sp, "port_class", 0, kPortClasses - 1);
+      m.services_.push_back(s);
+    }
+  }
+  const size_t d = names().size() + m.services_.size();
   if (j.is_object() && j.contains("names")) {
     const auto& n = j["names"];
-    STAN_CHECK(n.is_array() && n == nlohmann::json(names()), part,
+    STAN_CHECK(n.is_array() && n == nlohmann::json(m.field_names()), part,
                ": the fields are not the ones this build knows (", names().size(),
-               " fields from log_flows to active_hours)");
+               " fields from log_flows to active_hours, then those of 'services')");
   }
   m.mean_ = get_double_array(j, part, "mean", d, -1e9, 1e9);
   m.std_ = get_double_array(j, part, "std", d, 1e-9, 1e9);
@@ -338,7 +428,8 @@ ProfileModel ProfileModel::from_json(const nlohmann::json& j) {
   return m;
 }
 
-std::vector<std::vector<double>> read_profiles(const std::string& path) {
+std::vector<std::vector<double>> read_profiles(const std::string& path,
+                                               const std::vector<std::string>& names) {
   std::ifstream in(path);
   STAN_CHECK(in, path, ": cannot open profile file");
   std::string line;
@@ -356,7 +447,6 @@ std::vector<std::vector<double>> read_profiles(const std::string& path) {
     }
     return out;
   };
-  const auto& names = ProfileModel::names();
   std::vector<int> field;
   for (const std::string& h : split(line)) {
     auto it = std::find(names.begin(), names.end(), h);

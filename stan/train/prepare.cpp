@@ -68,10 +68,13 @@ Prepared prepare_training(const PrepareOptions& opt) {
   enc.fit(table, train);
   ProfileModel profiles;
   if (opt.encoding.profiles) {
+    const std::vector<ProfileService> services =
+        ProfileModel::fit_services(train, table, opt.encoding.profile_services);
     std::vector<std::vector<double>> raw;
-    for (const HostStream& s : train) raw.push_back(ProfileModel::raw(s, table, enc.day_start()));
+    for (const HostStream& s : train)
+      raw.push_back(ProfileModel::raw(s, table, enc.day_start(), services));
     Generator g(opt.seed, streams::kProfileFit);
-    profiles = ProfileModel::fit(raw, opt.encoding.profile_components, g);
+    profiles = ProfileModel::fit(raw, opt.encoding.profile_components, g, services);
   }
   Prepared p{StanModel(opt.config, enc, profiles, opt.seed), {}, {}, 0, 0, 0, {}};
   p.train = build_training_data(table, train, enc, profiles, opt.config.window, opt.seed);

@@ -407,6 +407,33 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE(
+    "cli: train --profile-services adds the services to the profile, which generate "
+    "--profiles can set",
+    "[cli]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  const std::string info =
+      train_sample(model, "--profile-services 4 --profile-components 3", false);
+  CHECK_THAT(info, Catch::Contains("profiles: 16 fields, mixture of 3 Gaussians"));
+  CHECK_THAT(info, Catch::Contains("serves_tcp_"));
+  CHECK_THAT(run("info --json --model " + model).output,
+             Catch::Contains("\"profile_services\": 4"));
+  // A profile file may name a service field of this model.
+  const size_t at = info.find("serves_tcp_");
+  const std::string field = info.substr(at, info.find_first_of(" \n", at) - at);
+  {
+    std::ofstream f(dir + "/p.csv");
+    f << field << "\n0.9\n";
+  }
+  const Run g = run("generate --model " + model + " --hosts 2 --duration 10m --quiet --profiles " +
+                    dir + "/p.csv --out " + dir + "/g.csv");
+  INFO(g.output);
+  CHECK(g.code == 0);
+  check_refused(dir, "--profile-services 4 --no-profiles", "--profile-services");
+  check_refused(dir, "--profile-services 65", "--profile-services");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("cli: train --lr-softmax and --lr-mixture set the learning rates the model records",
           "[cli]") {
   const std::string dir = temp_dir();

@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
+#include "stan/io/hosts.h"
 #include "stan/model/profile.h"
 
 using namespace stan;
@@ -35,4 +37,88 @@ TEST_CASE("profile: EM recovers a known two-component mixture", "[realism][gmm]"
   double mx = 0;
   for (int i = 0; i < 20000; ++i) mx += m.sample(fit_gen)[0] / 20000;
   CHECK(mx == Approx(fitted_mean).margin(0.1));
+}
+
+TEST_CASE("profile: services rank by the hosts' shares and add a share field each",
+          "[realism][profiles]") {
+  // Host 1 serves web (TCP 80) to 6 clients and asks DNS (UDP 53) twice; host 2 serves web once
+  // and SIP (UDP 5060, an ephemeral class) twice; host 3 asks DNS 9 times.
+  FlowTable t;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto flow = [&](uint32_t host, bool serves, uint8_t pr, uint16_t port) {
+    FlowRecord r;
+    r.te = ++te;
+    r.pr = pr;
+    r.pkt = 1;
+    r.byt = 60;
+    const uint32_t remote = 0x08080800 + static_cast<uint32_t>(t.rows.size());
+    r.sa = serves ? remote : host;  // the client sends
+    r.da = serves ? host : remote;
+    r.sp = 40000;
+    r.dp = port;
+    t.rows.push_back(r);
+  };
+  const uint32_t h1 = (42u << 24) | (219u << 16) | 1, h2 = h1 + 1, h3 = h1 + 2;
+  for (int i = 0; i < 6; ++i) flow(h1, true, proto::tcp, 80);
+  for (int i = 0; i < 2; ++i) flow(h1, false, proto::udp, 53);
+  flow(h2, true, proto::tcp, 80);
+  for (int i = 0; i < 2; ++i) flow(h2, true, proto::udp, 5060);
+  for (int i = 0; i < 9; ++i) flow(h3, false, proto::udp, 53);
+  const auto streams = build_host_streams(t, OwnerSelector{});
+  REQUIRE(streams.size() == 3);
+  // Sums of shares: web served 6/8 + 1/3, DNS used 2/8 + 9/9, SIP served 2/3.
+  const auto services = ProfileModel::fit_services(streams, t, 8);
+  REQUIRE(services.size() == 3);
+  CHECK(services[0] == ProfileService{false, proto::udp, 53});
+  CHECK(services[1] == ProfileService{true, proto::tcp, 80});
+  CHECK(services[2] == ProfileService{true, proto::udp, port_class(5060)});
+  CHECK(services[0].name() == "uses_udp_53");
+  CHECK(services[1].name() == "serves_tcp_80");
+  CHECK(services[2].name() == "serves_udp_5024-5123");
+  REQUIRE(ProfileModel::fit_services(streams, t, 2).size() == 2);
+  // Each host's raw profile ends with its shares of the services, in their order.
+  const size_t base = ProfileModel::names().size();
+  std::vector<std::vector<double>> raw;
+  for (const HostStream& s : streams) {
+    raw.push_back(ProfileModel::raw(s, t, 1460332800, services));
+    REQUIRE(raw.back().size() == base + 3);
+    const std::vector<double> plain = ProfileModel::raw(s, t, 1460332800);
+    REQUIRE(std::vector<double>(raw.back().begin(), raw.back().begin() + base) == plain);
+    const std::vector<double> shares(raw.back().begin() + base, raw.back().end());
+    if (s.host == h1) CHECK(shares == std::vector<double>{0.25, 0.75, 0});
+    if (s.host == h2) CHECK(shares == std::vector<double>{0, 1.0 / 3, 2.0 / 3});
+    if (s.host == h3) CHECK(shares == std::vector<double>{1, 0, 0});
+  }
+  // Fitted with them: the model's fields name them; its file keeps them; a profile file may set
+  // them.
+  Generator g(3);
+  const ProfileModel m = ProfileModel::fit(raw, 2, g, services);
+  REQUIRE(m.dim() == static_cast<int>(base + 3));
+  REQUIRE(m.field_names().back() == "serves_udp_5024-5123");
+  REQUIRE(m.raw_of(streams[0], t, 1460332800) == raw[0]);
+  nlohmann::json j = m.to_json();
+  const ProfileModel back = ProfileModel::from_json(j);
+  REQUIRE(back.services() == services);
+  REQUIRE(back.dim() == m.dim());
+  nlohmann::json bad = j;
+  bad["services"][0]["role"] = "offers";
+  REQUIRE_THROWS_WITH(ProfileModel::from_json(bad), Catch::Contains("'role' must be"));
+  bad = j;
+  bad["services"].erase(2);
+  REQUIRE_THROWS_WITH(ProfileModel::from_json(bad), Catch::Contains("not the ones"));
+  REQUIRE_THROWS_WITH(ProfileModel::fit(raw, 2, g), Catch::Contains("expected 12"));
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / "stan_profile_services").string();
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir + "/p.csv");
+    f << "serves_tcp_80,log_flows\n0.9,\n";
+  }
+  const auto rows = read_profiles(dir + "/p.csv", m.field_names());
+  REQUIRE(rows.size() == 1);
+  REQUIRE(rows[0].size() == base + 3);
+  REQUIRE(rows[0][base + 1] == 0.9);
+  REQUIRE(std::isnan(rows[0][0]));
+  REQUIRE_THROWS_WITH(read_profiles(dir + "/p.csv"), Catch::Contains("unknown profile field"));
+  std::filesystem::remove_all(dir);
 }
