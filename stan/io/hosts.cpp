@@ -1,6 +1,7 @@
 #include "stan/io/hosts.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,24 @@
 #include "tensor/error.h"
 
 namespace stan {
+
+std::string HostService::name() const {
+  std::string proto = protocol_name(protocol);
+  std::transform(proto.begin(), proto.end(), proto.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // A class past 1024 holds 100 ports: its name gives their range.
+  const std::string port =
+      port_class < 1024 ? std::to_string(port_class)
+                        : std::to_string(1024 + (port_class - 1024) * 100) + "-" +
+                              std::to_string(1024 + (port_class - 1024) * 100 + 99);
+  return std::string(serves ? "serves_" : "uses_") + proto + "_" + port;
+}
+
+HostService host_service(const HostFlow& f, const FlowRecord& r) {
+  const int64_t local = port_class(f.local_port), remote = port_class(f.remote_port);
+  return HostService{local < remote || (local == remote && !f.outgoing), r.pr,
+                     std::min(local, remote)};
+}
 
 namespace {
 

@@ -67,6 +67,18 @@ struct HostFlow {
   int64_t dt = 0;  // seconds since the host's previous flow; 0 for its first flow
 };
 
+// A host flow's role and service: whether the host serves it (its own port has the lower port
+// class; with equal classes, as ICMP's, the flow comes in) or uses it, the protocol and the lower
+// port class. Profiles (train --profile-services) and `stan eval`'s host roles count them.
+struct HostService {
+  bool serves = true;
+  uint8_t protocol = 0;
+  int64_t port_class = 0;
+  std::string name() const;  // serves_tcp_80, uses_udp_53, serves_udp_5024-5123 (a class past 1024)
+  auto operator<=>(const HostService&) const = default;
+};
+HostService host_service(const HostFlow& f, const FlowRecord& r);
+
 struct HostStream {
   uint32_t host = 0;
   std::vector<HostFlow> flows;  // sorted by te (stable: file order among equal times)

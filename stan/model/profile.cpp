@@ -1,7 +1,6 @@
 #include "stan/model/profile.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -9,9 +8,7 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <tuple>
 
-#include "stan/io/flow_io.h"
 #include "stan/model/encoding.h"
 #include "stan/model/json_fields.h"
 #include "tensor/error.h"
@@ -202,56 +199,34 @@ const std::vector<std::string>& ProfileModel::names() {
   return n;
 }
 
-std::string ProfileService::name() const {
-  std::string proto = protocol_name(protocol);
-  std::transform(proto.begin(), proto.end(), proto.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  // A class past 1024 holds 100 ports: its name gives their range.
-  const std::string port = port_class < 1024
-                               ? std::to_string(port_class)
-                               : std::to_string(1024 + (port_class - 1024) * 100) + "-" +
-                                     std::to_string(1024 + (port_class - 1024) * 100 + 99);
-  return std::string(serves ? "serves_" : "uses_") + proto + "_" + port;
-}
-
-namespace {
-// The role and service of a host's flow (ProfileService), as an ordered key.
-std::tuple<bool, uint8_t, int64_t> service_key(const HostFlow& f, const FlowRecord& r) {
-  const int64_t local = port_class(f.local_port), remote = port_class(f.remote_port);
-  const bool serves = local < remote || (local == remote && !f.outgoing);
-  return {serves, r.pr, std::min(local, remote)};
-}
-}  // namespace
-
-std::vector<ProfileService> ProfileModel::fit_services(const std::vector<HostStream>& streams,
+std::vector<HostService> ProfileModel::fit_services(const std::vector<HostStream>& streams,
                                                        const FlowTable& table, int n) {
-  std::map<std::tuple<bool, uint8_t, int64_t>, double> weight;
+  std::map<HostService, double> weight;
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
     const double share = 1.0 / static_cast<double>(s.flows.size());
-    for (const HostFlow& f : s.flows) weight[service_key(f, table.rows[f.row])] += share;
+    for (const HostFlow& f : s.flows) weight[host_service(f, table.rows[f.row])] += share;
   }
-  std::vector<std::pair<double, std::tuple<bool, uint8_t, int64_t>>> ranked;
+  std::vector<std::pair<double, HostService>> ranked;
   for (const auto& [key, w] : weight) ranked.emplace_back(w, key);
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<ProfileService> out;
+  std::vector<HostService> out;
   for (size_t i = 0; i < ranked.size() && static_cast<int>(i) < n; ++i) {
-    const auto& [serves, protocol, port] = ranked[i].second;
-    out.push_back(ProfileService{serves, protocol, port});
+    out.push_back(ranked[i].second);
   }
   return out;
 }
 
 std::vector<std::string> ProfileModel::field_names() const {
   std::vector<std::string> n = names();
-  for (const ProfileService& s : services_) n.push_back(s.name());
+  for (const HostService& s : services_) n.push_back(s.name());
   return n;
 }
 
 std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& table,
                                       int64_t day_start,
-                                      const std::vector<ProfileService>& services) {
+                                      const std::vector<HostService>& services) {
   const double n = static_cast<double>(s.flows.size());
   double tcp = 0, udp = 0, in = 0, low = 0;
   std::set<uint32_t> ips;
@@ -292,17 +267,17 @@ std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& tabl
                           last,
                           static_cast<double>(hours.size())};
   if (services.empty()) return out;
-  std::map<std::tuple<bool, uint8_t, int64_t>, double> count;
-  for (const HostFlow& f : s.flows) count[service_key(f, table.rows[f.row])] += 1;
-  for (const ProfileService& sv : services) {
-    const auto it = count.find({sv.serves, sv.protocol, sv.port_class});
+  std::map<HostService, double> count;
+  for (const HostFlow& f : s.flows) count[host_service(f, table.rows[f.row])] += 1;
+  for (const HostService& sv : services) {
+    const auto it = count.find(sv);
     out.push_back(it == count.end() ? 0.0 : it->second / nn);
   }
   return out;
 }
 
 ProfileModel ProfileModel::fit(const std::vector<std::vector<double>>& raw_profiles, int components,
-                               Generator& gen, const std::vector<ProfileService>& services) {
+                               Generator& gen, const std::vector<HostService>& services) {
   STAN_CHECK(!raw_profiles.empty(), "[profiles] no training hosts");
   STAN_CHECK(raw_profiles[0].size() == names().size() + services.size(), "[profiles] ",
              raw_profiles[0].size(), " fields, expected ", names().size() + services.size());
@@ -380,7 +355,7 @@ nlohmann::json ProfileModel::to_json() const {
       {"names", field_names()}, {"mean", mean_}, {"std", std_}, {"gmm", gmm_.to_json()}};
   if (!services_.empty()) {
     j["services"] = nlohmann::json::array();
-    for (const ProfileService& s : services_)
+    for (const HostService& s : services_)
       j["services"].push_back({{"role", s.serves ? "serves" : "uses"},
                                {"protocol", s.protocol},
                                {"port_class", s.port_class}});
@@ -400,7 +375,7 @@ ProfileModel ProfileModel::from_json(const nlohmann::json& j) {
                ": 'services' must be an array of at most ", kMaxProfileServices, " services");
     for (size_t i = 0; i < sv.size(); ++i) {
       const std::string sp = part + ": services[" + std::to_string(i) + "]";
-      ProfileService s;
+      HostService s;
       require_object(sv[i], sp);
       const std::string role = get_string(sv[i], sp, "role");
       STAN_CHECK(role == "serves" || role == "uses", sp,

@@ -35,40 +35,31 @@ struct Gmm {
   static Gmm from_json(const nlohmann::json& j);
 };
 
-// A service in a host's profile (train --profile-services): a protocol and port class that the
-// host serves (its own port is the flow's lower port class) or uses (the remote's is). Its field
-// is the share of the host's flows with that role and service, so that a host drawn as a mail
-// server or a DNS client generates as one, rather than as whatever its first flows happened to be.
-struct ProfileService {
-  bool serves = true;
-  uint8_t protocol = 0;
-  int64_t port_class = 0;    // port_class() of the lower port
-  std::string name() const;  // serves_tcp_80, uses_udp_53, ...
-  bool operator==(const ProfileService&) const = default;
-};
-
+// Services in a host's profile (train --profile-services): a HostService's field is the share of
+// the host's flows with that role and service, so that a host drawn as a mail server or a DNS
+// client generates as one, rather than as whatever its first flows happened to be.
 class ProfileModel {
  public:
   static const std::vector<std::string>& names();  // the raw profile's base fields
   // The raw (unstandardised) profile of one host stream: the base fields, then the share of its
   // flows of each of `services`.
   static std::vector<double> raw(const HostStream& s, const FlowTable& table, int64_t day_start,
-                                 const std::vector<ProfileService>& services = {});
+                                 const std::vector<HostService>& services = {});
   // The `n` services with the largest share of flows summed over the training hosts (each host
   // counts by its shares, not its flows, so that a service many hosts have comes first).
-  static std::vector<ProfileService> fit_services(const std::vector<HostStream>& streams,
+  static std::vector<HostService> fit_services(const std::vector<HostStream>& streams,
                                                   const FlowTable& table, int n);
 
   ProfileModel() = default;  // disabled: dim() == 0
   // Fits standardisation and the mixture on the training hosts' raw profiles (with `services`'
   // fields after the base ones).
   static ProfileModel fit(const std::vector<std::vector<double>>& raw_profiles, int components,
-                          Generator& gen, const std::vector<ProfileService>& services = {});
+                          Generator& gen, const std::vector<HostService>& services = {});
   // This model's raw profile of a host stream (its services' fields too).
   std::vector<double> raw_of(const HostStream& s, const FlowTable& table, int64_t day_start) const {
     return raw(s, table, day_start, services_);
   }
-  const std::vector<ProfileService>& services() const { return services_; }
+  const std::vector<HostService>& services() const { return services_; }
   std::vector<std::string> field_names() const;  // names(), then the services' names
   bool enabled() const { return !mean_.empty(); }
   int dim() const { return static_cast<int>(mean_.size()); }
@@ -88,7 +79,7 @@ class ProfileModel {
  private:
   std::vector<double> mean_, std_;
   Gmm gmm_;
-  std::vector<ProfileService> services_;
+  std::vector<HostService> services_;
 };
 
 // Reads raw profiles from CSV: a header naming profile fields (any subset of `names`, a model's

@@ -68,7 +68,7 @@ Prepared prepare_training(const PrepareOptions& opt) {
   enc.fit(table, train);
   ProfileModel profiles;
   if (opt.encoding.profiles) {
-    const std::vector<ProfileService> services =
+    const std::vector<HostService> services =
         ProfileModel::fit_services(train, table, opt.encoding.profile_services);
     std::vector<std::vector<double>> raw;
     for (const HostStream& s : train)

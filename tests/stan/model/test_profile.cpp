@@ -69,9 +69,9 @@ TEST_CASE("profile: services rank by the hosts' shares and add a share field eac
   // Sums of shares: web served 6/8 + 1/3, DNS used 2/8 + 9/9, SIP served 2/3.
   const auto services = ProfileModel::fit_services(streams, t, 8);
   REQUIRE(services.size() == 3);
-  CHECK(services[0] == ProfileService{false, proto::udp, 53});
-  CHECK(services[1] == ProfileService{true, proto::tcp, 80});
-  CHECK(services[2] == ProfileService{true, proto::udp, port_class(5060)});
+  CHECK(services[0] == HostService{false, proto::udp, 53});
+  CHECK(services[1] == HostService{true, proto::tcp, 80});
+  CHECK(services[2] == HostService{true, proto::udp, port_class(5060)});
   CHECK(services[0].name() == "uses_udp_53");
   CHECK(services[1].name() == "serves_tcp_80");
   CHECK(services[2].name() == "serves_udp_5024-5123");
