@@ -30,6 +30,7 @@ FIELDS = {  # metric -> field of `stan eval` (by name) or a key of distance_to_r
     "nmi_mad": ("key", "nmi_mad"),
     "flows_per_host_w1": ("key", "flows_per_host_w1"),
     "remotes_per_host_w1": ("key", "remotes_per_host_w1"),
+    "host_role_js": ("key", "host_role_js"),
 }
 
 
@@ -43,6 +44,8 @@ def metrics_of(path, side):
     names = [f["name"] for f in j["fields"]]
     out = {}
     for name, (kind, key) in FIELDS.items():
+        if kind == "key" and key not in d:  # written by an older stan eval
+            continue
         v = d[key] if kind == "key" else d["fields"][names.index(key)]
         out[name] = float("nan") if v is None else float(v)
     out["power_law_slope"] = s["power_law_slope"]

@@ -30,7 +30,8 @@ struct SideData {
   std::array<std::vector<double>, kEvalContinuous> val;     // log1p values; first flows have dt 0
   std::array<std::vector<double>, kEvalContinuous> sorted;  // marginal samples, ascending
   std::vector<int64_t> flows_per_host, remotes_per_host;
-  double remote_ratio_sum = 0;  // sum over hosts of distinct remote IPs / flows
+  std::map<HostService, int64_t> host_roles;  // hosts by main service
+  double remote_ratio_sum = 0;                // sum over hosts of distinct remote IPs / flows
   // Returns: host flows to a remote the host has had a flow with before, and of them those with
   // the same service (protocol and lower port class) / the same protocol and both port classes
   // as that remote's previous flow with the host, and those with its packets and bytes too.
@@ -78,9 +79,16 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
   std::vector<uint32_t> host_remotes;
   // remote -> protocol, local and remote port class, packets, bytes of its last flow
   std::unordered_map<uint32_t, std::array<int64_t, 5>> last_ports;
+  std::map<HostService, int64_t> services;
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
     d.flows_per_host.push_back(static_cast<int64_t>(s.flows.size()));
+    services.clear();
+    for (const HostFlow& hf : s.flows) ++services[host_service(hf, t.rows[hf.row])];
+    ++d.host_roles
+          [std::max_element(services.begin(), services.end(), [](const auto& a, const auto& b) {
+             return a.second < b.second;
+           })->first];
     host_remotes.clear();
     last_ports.clear();
     log_bytes.emplace_back();
@@ -294,6 +302,7 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   const double hf = static_cast<double>(n);
   s.distinct_remotes_per_flow = n > 0 ? remote_sum / hf : 0.0;
   s.top5_host_share = n > 0 ? top5 / hf : 0.0;
+  for (const auto& [role, hosts] : d.host_roles) s.host_roles[role.name()] = hosts;
   const double returns = static_cast<double>(d.returns);
   s.returns_share = n > 0 ? returns / hf : 0.0;
   s.return_same_service = d.returns > 0 ? d.returns_same_service / returns : kNaN;
@@ -356,6 +365,15 @@ SideDistance distance_to_real(const SideData& real, const SideSummary& rs, const
       normalised_w1(log1p_sorted(rs.flows_per_host_sorted), log1p_sorted(s.flows_per_host_sorted));
   dist.remotes_per_host_w1 = normalised_w1(log1p_sorted(rs.remotes_per_host_sorted),
                                            log1p_sorted(s.remotes_per_host_sorted));
+  std::map<std::string, std::array<double, 2>> roles;  // name -> hosts, real and this side
+  for (const auto& [name, hosts] : rs.host_roles) roles[name][0] = static_cast<double>(hosts);
+  for (const auto& [name, hosts] : s.host_roles) roles[name][1] = static_cast<double>(hosts);
+  std::vector<double> p, q;
+  for (const auto& [name, h] : roles) {
+    p.push_back(h[0]);
+    q.push_back(h[1]);
+  }
+  dist.host_role_js = rs.hosts > 0 && s.hosts > 0 ? js_divergence(p, q) : kNaN;
   return dist;
 }
 

@@ -184,6 +184,9 @@ struct SideSummary {
   double distinct_remotes_per_flow = 0;  // sum over hosts of distinct remote IPs / host flows
   double distinct_remotes_per_flow_host_mean = 0;  // mean over hosts of distinct remotes / flows
   double top5_host_share = 0;                      // share of host flows in the 5 busiest hosts
+  // Host roles: how many hosts have each main service (the HostService, stan/io/hosts.h, of most
+  // of their flows; ties: the first in HostService order), by name.
+  std::map<std::string, int64_t> host_roles;
   // Returns to a peer: the share of host flows to a remote the host has had a flow with before;
   // of those, the share with the same service (protocol and lower port class) as that remote's
   // previous flow with the host, with the same protocol and both port classes, and with the same
@@ -220,6 +223,7 @@ struct SideDistance {
   double acf_mad = 0;              // mean |acf - acf_real| over lags with both defined
   double flows_per_host_w1 = 0;    // normalised W1 of log1p(flows per host)
   double remotes_per_host_w1 = 0;  // normalised W1 of log1p(distinct remote IPs per host)
+  double host_role_js = 0;         // JS divergence of the hosts' main services (host_roles)
 };
 
 struct EvalResult {

@@ -147,6 +147,27 @@ std::string format_eval_table(const EvalResult& r) {
            per_side([](const SideSummary& s) { return counts(s.remotes_per_host); }));
   o += row("remote IPs per host W1 (normalised)",
            with_dash(per_other([](const SideDistance& d) { return num(d.remotes_per_host_w1); })));
+  // Host roles: the hosts' main services, the JS of their distributions and the shares of hosts
+  // of the four commonest roles of each side.
+  o += row("hosts' main service (JS)",
+           with_dash(per_other([](const SideDistance& d) { return num(d.host_role_js); })));
+  std::vector<std::string> roles;
+  for (const auto& side : r.sides) {
+    std::vector<std::pair<int64_t, std::string>> by_hosts;
+    for (const auto& [name, hosts] : side.host_roles) by_hosts.emplace_back(-hosts, name);
+    std::sort(by_hosts.begin(), by_hosts.end());
+    for (size_t k = 0; k < by_hosts.size() && k < 4; ++k)
+      if (std::find(roles.begin(), roles.end(), by_hosts[k].second) == roles.end())
+        roles.push_back(by_hosts[k].second);
+  }
+  for (const std::string& role : roles) {
+    o += row("  hosts mainly " + role, per_side([&](const SideSummary& s) {
+               const auto it = s.host_roles.find(role);
+               return pct(s.hosts > 0 && it != s.host_roles.end()
+                              ? static_cast<double>(it->second) / static_cast<double>(s.hosts)
+                              : 0.0);
+             }));
+  }
   o += row("distinct remote IPs per flow (pooled)",
            per_side([](const SideSummary& s) { return num(s.distinct_remotes_per_flow, 3); }));
   o += row("distinct remote IPs / flows, host mean", per_side([](const SideSummary& s) {
@@ -277,6 +298,11 @@ nlohmann::json eval_to_json(const EvalResult& r) {
        "protocol and lower port class as that remote's previous flow with the host; "
        "return_same_ports: the same protocol and both port classes; return_same_size: the same "
        "service, packets and bytes"},
+      {"host_roles",
+       "per host, its main service: the role (serves: the host's port has the lower port class, "
+       "or with equal classes the flow comes in; else uses), protocol and lower port class of "
+       "most of its flows (ties: the first by role, protocol, class); host_role_js: JS "
+       "divergence of the hosts' main services to the real side's"},
       {"copy_key", "identical (td,sa,da,sp,dp,pr,flg,stos,pkt,byt); te, fwd, label ignored"},
       {"rule_real_tolerance", r.rule_real_tolerance},
   };
@@ -326,6 +352,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
           {"acf_mad", finite(d.acf_mad)},
           {"flows_per_host_w1", finite(d.flows_per_host_w1)},
           {"remotes_per_host_w1", finite(d.remotes_per_host_w1)},
+          {"host_role_js", finite(d.host_role_js)},
           {"fields", vec(d.field)}}},
         {"nmi", vec(s.nmi)},
         {"corr", vec(s.corr)},
@@ -338,6 +365,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
         {"distinct_remotes_per_flow", s.distinct_remotes_per_flow},
         {"distinct_remotes_per_flow_host_mean", s.distinct_remotes_per_flow_host_mean},
         {"top5_host_share", s.top5_host_share},
+        {"host_roles", s.host_roles},
         {"returns_share", s.returns_share},
         {"return_same_service", finite(s.return_same_service)},
         {"return_same_ports", finite(s.return_same_ports)},

@@ -284,6 +284,59 @@ TEST_CASE("eval: returns to a remote keep or change its service and port classes
   CHECK(stan::eval_to_json(r).at("sides").at("real").at("return_same_ports") == Approx(1.0 / 3.0));
 }
 
+TEST_CASE("eval: hosts' main services and the JS of their distributions", "[eval]") {
+  // Real: host 1 serves web (3 flows in, 1 DNS lookup out), host 2 asks DNS, host 3 serves SSH
+  // once and web once (a tie: serves TCP 22 comes first). Synthetic: hosts 1 and 2 as real,
+  // host 3 asks DNS.
+  auto table = [](bool real) {
+    FlowTable t;
+    auto flow = [&](uint32_t host, bool serves, uint8_t pr, uint16_t port) {
+      FlowRecord r;
+      r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
+      const uint32_t remote = ip("60.0.0.1") + static_cast<uint32_t>(t.rows.size());
+      r.sa = serves ? remote : host;
+      r.da = serves ? host : remote;
+      r.sp = 40000;
+      r.dp = port;
+      r.pr = pr;
+      r.pkt = 1;
+      r.byt = 80;
+      t.rows.push_back(r);
+    };
+    const uint32_t h1 = ip("42.219.1.1"), h2 = ip("42.219.1.2"), h3 = ip("42.219.1.3");
+    for (int i = 0; i < 3; ++i) flow(h1, true, stan::proto::tcp, 80);
+    flow(h1, false, stan::proto::udp, 53);
+    flow(h2, false, stan::proto::udp, 53);
+    if (real) {
+      flow(h3, true, stan::proto::tcp, 80);
+      flow(h3, true, stan::proto::tcp, 22);
+    } else {
+      flow(h3, false, stan::proto::udp, 53);
+    }
+    return t;
+  };
+  const FlowTable real = table(true), syn = table(false);
+  const stan::EvalResult r = stan::evaluate({&real, &syn, nullptr, nullptr, "", "", "", ""});
+  using Roles = std::map<std::string, int64_t>;
+  CHECK(r.real().host_roles ==
+        Roles{{"serves_tcp_80", 1}, {"uses_udp_53", 1}, {"serves_tcp_22", 1}});
+  CHECK(r.sides[1].host_roles == Roles{{"serves_tcp_80", 1}, {"uses_udp_53", 2}});
+  // p = (1/3, 1/3, 1/3), q = (0, 1/3, 2/3) over serves_tcp_22, serves_tcp_80, uses_udp_53.
+  const double m22 = 1.0 / 6, m53 = 0.5;
+  const double want =
+      0.5 * (1.0 / 3) * std::log2((1.0 / 3) / m22) +
+      0.5 * ((1.0 / 3) * std::log2((1.0 / 3) / m53) + (2.0 / 3) * std::log2((2.0 / 3) / m53));
+  CHECK(r.vs_real[1].host_role_js == Approx(want));
+  const stan::EvalResult same = stan::evaluate({&real, &real, nullptr, nullptr, "", "", "", ""});
+  CHECK(same.vs_real[1].host_role_js == 0);
+  const std::string text = stan::format_eval_table(r);
+  CHECK_THAT(text, Contains("hosts' main service (JS)"));
+  CHECK_THAT(text, Contains("hosts mainly uses_udp_53"));
+  const auto j = stan::eval_to_json(r).at("sides");
+  CHECK(j.at("synthetic").at("distance_to_real").at("host_role_js") == Approx(want));
+  CHECK(j.at("real").at("host_roles").at("serves_tcp_22") == 1);
+}
+
 TEST_CASE("eval: concentration on a host's top remotes, over flows and over hosts", "[eval]") {
   // Host 1: A three times, B once. Host 2: C twice, then 12 other remotes once each. Host 3: one
   // flow. Top remote flows 3 + 2 + 1 of 19; ten top remotes 4 + (2 + 9) + 1; per-host top shares
