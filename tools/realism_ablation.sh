@@ -14,7 +14,11 @@
 # previous service too, --peer-match two-services; rows 26-27: row 25 with one-hot columns for
 # the 16 most frequent service ports, and for the 16 most frequent first octets too; rows 28-29:
 # row 25 with the counts of the peers of the flow's service, --peer-counts, or with repeats of a
-# peer's last flow, --peer-repeats); generates the
+# peer's last flow, --peer-repeats; rows 30-31: row 25 with the cached peer's last ToS,
+# --peer-tos, and that with the known remotes' octets and one-hot columns for the 32 most
+# frequent first octets; rows 32-34: row 25 with the 12 commonest services in the profiles,
+# --profile-services 12, with a mixture of as many components as training hosts,
+# --profile-components 1024, and that mixture alone); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -71,6 +75,11 @@ declare -A steps=(
   [27-port-octet-features]="--port-features 16 --octet-features 16"
   [28-peer-counts]="--peer-counts"
   [29-peer-repeats]="--peer-repeats"
+  [30-peer-tos]="--peer-tos"
+  [31-peer-tos-octets]="--peer-tos --peer-octets --octet-features 32"
+  [32-profile-services]="--profile-services 12"
+  [33-profile-services-hosts]="--profile-services 12 --profile-components 1024"
+  [34-profile-hosts]="--profile-components 1024"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
