@@ -200,7 +200,7 @@ const std::vector<std::string>& ProfileModel::names() {
 }
 
 std::vector<HostService> ProfileModel::fit_services(const std::vector<HostStream>& streams,
-                                                       const FlowTable& table, int n) {
+                                                    const FlowTable& table, int n) {
   std::map<HostService, double> weight;
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
@@ -225,8 +225,7 @@ std::vector<std::string> ProfileModel::field_names() const {
 }
 
 std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& table,
-                                      int64_t day_start,
-                                      const std::vector<HostService>& services) {
+                                      int64_t day_start, const std::vector<HostService>& services) {
   const double n = static_cast<double>(s.flows.size());
   double tcp = 0, udp = 0, in = 0, low = 0;
   std::set<uint32_t> ips;

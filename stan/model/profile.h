@@ -48,7 +48,7 @@ class ProfileModel {
   // The `n` services with the largest share of flows summed over the training hosts (each host
   // counts by its shares, not its flows, so that a service many hosts have comes first).
   static std::vector<HostService> fit_services(const std::vector<HostStream>& streams,
-                                                  const FlowTable& table, int n);
+                                               const FlowTable& table, int n);
 
   ProfileModel() = default;  // disabled: dim() == 0
   // Fits standardisation and the mixture on the training hosts' raw profiles (with `services`'
