@@ -31,9 +31,7 @@ std::string category_label(int field, int c) {
       return c == 1 ? "out" : "in";
     case EvalField::local_port:
     case EvalField::remote_port:
-      if (c < 1024) return std::to_string(c);
-      return std::to_string(1024 + (c - 1024) * 100) + "-" +
-             std::to_string(std::min(65535, 1024 + (c - 1024) * 100 + 99));
+      return port_class_name(c);
     case EvalField::hour:
       return strprintf("%02d", c);
     default:

@@ -2,6 +2,7 @@
 // flow_read.cpp, the writer in flow_write.cpp, byte streams in compressed_io.cpp).
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -124,6 +125,12 @@ std::string protocol_name(uint8_t pr) {
   for (const ProtoName& p : kProtocols)
     if (p.number == pr) return p.name;
   return std::to_string(pr);
+}
+
+std::string port_class_name(int64_t c) {
+  if (c < 1024) return std::to_string(c);
+  const int64_t first = 1024 + (c - 1024) * 100;
+  return std::to_string(first) + "-" + std::to_string(std::min<int64_t>(65535, first + 99));
 }
 
 bool parse_protocol(std::string_view s, uint8_t* out) {

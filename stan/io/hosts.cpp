@@ -17,12 +17,7 @@ std::string HostService::name() const {
   std::string proto = protocol_name(protocol);
   std::transform(proto.begin(), proto.end(), proto.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  // A class past 1024 holds 100 ports: its name gives their range.
-  const std::string port = port_class < 1024
-                               ? std::to_string(port_class)
-                               : std::to_string(1024 + (port_class - 1024) * 100) + "-" +
-                                     std::to_string(1024 + (port_class - 1024) * 100 + 99);
-  return std::string(serves ? "serves_" : "uses_") + proto + "_" + port;
+  return std::string(serves ? "serves_" : "uses_") + proto + "_" + port_class_name(port_class);
 }
 
 HostService host_service(const HostFlow& f, const FlowRecord& r) {

@@ -75,6 +75,7 @@ TEST_CASE("profile: services rank by the hosts' shares and add a share field eac
   CHECK(services[0].name() == "uses_udp_53");
   CHECK(services[1].name() == "serves_tcp_80");
   CHECK(services[2].name() == "serves_udp_5024-5123");
+  CHECK(HostService{true, proto::udp, kPortClasses - 1}.name() == "serves_udp_65524-65535");
   REQUIRE(ProfileModel::fit_services(streams, t, 2).size() == 2);
   // Each host's raw profile ends with its shares of the services, in their order.
   const size_t base = ProfileModel::names().size();
