@@ -79,12 +79,10 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
   std::vector<uint32_t> host_remotes;
   // remote -> protocol, local and remote port class, packets, bytes of its last flow
   std::unordered_map<uint32_t, std::array<int64_t, 5>> last_ports;
-  std::map<HostService, int64_t> services;
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
     d.flows_per_host.push_back(static_cast<int64_t>(s.flows.size()));
-    services.clear();
-    for (const HostFlow& hf : s.flows) ++services[host_service(hf, t.rows[hf.row])];
+    const std::map<HostService, int64_t> services = host_service_counts(s, t);
     ++d.host_roles
           [std::max_element(services.begin(), services.end(), [](const auto& a, const auto& b) {
              return a.second < b.second;

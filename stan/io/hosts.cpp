@@ -26,6 +26,12 @@ HostService host_service(const HostFlow& f, const FlowRecord& r) {
                      std::min(local, remote)};
 }
 
+std::map<HostService, int64_t> host_service_counts(const HostStream& s, const FlowTable& table) {
+  std::map<HostService, int64_t> count;
+  for (const HostFlow& f : s.flows) ++count[host_service(f, table.rows[f.row])];
+  return count;
+}
+
 namespace {
 
 uint32_t prefix_mask(int len) {

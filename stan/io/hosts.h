@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,9 @@ struct HostStream {
   uint32_t host = 0;
   std::vector<HostFlow> flows;  // sorted by te (stable: file order among equal times)
 };
+
+// How many of a host's flows have each HostService (the rows are `table`'s).
+std::map<HostService, int64_t> host_service_counts(const HostStream& s, const FlowTable& table);
 
 // Splits a table into per-owner streams, sorted by host address. A flow between two owners
 // appears in both hosts' streams (once outgoing, once incoming).

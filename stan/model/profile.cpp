@@ -204,8 +204,9 @@ std::vector<HostService> ProfileModel::fit_services(const std::vector<HostStream
   std::map<HostService, double> weight;
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
-    const double share = 1.0 / static_cast<double>(s.flows.size());
-    for (const HostFlow& f : s.flows) weight[host_service(f, table.rows[f.row])] += share;
+    const double n = static_cast<double>(s.flows.size());
+    for (const auto& [service, count] : host_service_counts(s, table))
+      weight[service] += static_cast<double>(count) / n;
   }
   std::vector<std::pair<double, HostService>> ranked;
   for (const auto& [key, w] : weight) ranked.emplace_back(w, key);
@@ -266,11 +267,10 @@ std::vector<double> ProfileModel::raw(const HostStream& s, const FlowTable& tabl
                           last,
                           static_cast<double>(hours.size())};
   if (services.empty()) return out;
-  std::map<HostService, double> count;
-  for (const HostFlow& f : s.flows) count[host_service(f, table.rows[f.row])] += 1;
+  const std::map<HostService, int64_t> count = host_service_counts(s, table);
   for (const HostService& sv : services) {
     const auto it = count.find(sv);
-    out.push_back(it == count.end() ? 0.0 : it->second / nn);
+    out.push_back(it == count.end() ? 0.0 : static_cast<double>(it->second) / nn);
   }
   return out;
 }
