@@ -81,22 +81,20 @@ std::vector<RowValues> service_rows(int64_t m, const std::array<Tensor, kNumAttr
 // With peer_repeats: where a row repeats its peer's last flow (its `repeat` class, once drawn),
 // the values that replace the draws of the attributes in kRepeatAttrs, as device tensors of the
 // attributes' dtypes (undefined for an attribute the model lacks). `rows`: the step's rows with
-// their protocol and port classes (service_rows); their peer classes are set here.
+// their protocol, port and peer classes.
 struct Repeats {
   std::array<Tensor, kRepeatAttrs.size()> mask, value;
 };
 Repeats repeat_values(const Encoder& enc, const StepRows& r,
-                      const std::array<Tensor, kNumAttrIds>& drawn, std::vector<RowValues>& rows,
-                      Device d) {
+                      const std::array<Tensor, kNumAttrIds>& drawn,
+                      const std::vector<RowValues>& rows, Device d) {
   const int64_t m = r.m;
-  const std::vector<int64_t> peer = drawn[static_cast<int>(AttrId::peer)].to_vector<int64_t>();
   const std::vector<int64_t> level = drawn[static_cast<int>(AttrId::repeat)].to_vector<int64_t>();
   Repeats out;
   std::vector<std::vector<double>> mask(kRepeatAttrs.size(), std::vector<double>(m, 0.0));
   std::vector<std::vector<double>> value(kRepeatAttrs.size(), std::vector<double>(m, 0.0));
   for (int64_t i = 0; i < m; ++i) {
     if (level[i] == 0) continue;
-    rows[i].v[static_cast<int>(AttrId::peer)] = static_cast<double>(peer[i]);
     const PeerLast* last = enc.repeat_source(rows[i], *r.peers[i]);
     if (!last) continue;
     for (size_t k = 0; k < kRepeatAttrs.size(); ++k) {
@@ -381,7 +379,8 @@ void StepEngine::run(StepRows& r) {
   std::optional<Repeats> repeats;    // once the repeat class is drawn
   std::optional<KnownOctets> known;  // peer_octets: once the peer class is drawn
   // The rows' protocol and port classes on the host, fetched once at the peer attribute for what
-  // reads the cache: the counts, the other-service weight, the memory and the repeats.
+  // reads the cache: the counts, the other-service weight, the memory, the peer ToS, the known
+  // octets and the repeats; the last four also read the drawn peer classes, fetched once too.
   std::vector<RowValues> rows_of_step;
   Tensor dt;
   const bool mlp = model.config().arch == "mlp";
@@ -393,8 +392,8 @@ void StepEngine::run(StepRows& r) {
     const bool peer = spec.id == AttrId::peer, counts = peer && enc.counts_col() >= 0;
     const bool weighed = peer && p_->other_service() < 1, memory = peer && enc.memory_col() >= 0;
     const bool tos = peer && enc.tos_col() >= 0, octets = peer && enc.options().peer_octets;
-    if (counts || weighed || memory || tos || octets || (peer && enc.find(AttrId::repeat)))
-      rows_of_step = service_rows(m, drawn);
+    const bool knows_peer = memory || tos || octets || (peer && enc.find(AttrId::repeat));
+    if (counts || weighed || knows_peer) rows_of_step = service_rows(m, drawn);
     if (counts) cur.narrow(1, enc.counts_col(), kPeerCounts).copy_(peer_counts(r, rows_of_step));
     // On the CPU, an attribute that applies to some rows only (octets: new peers; dt, td: a
     // positive kind) runs its network and draw on those rows alone, gathered into a compact
@@ -454,7 +453,7 @@ void StepEngine::run(StepRows& r) {
                     maximum(ap, known->scale));
       else
         lookup_rows(column, n.table, c, ap);
-      if (memory || tos || octets) {  // what the host knows of the drawn peers
+      if (knows_peer) {  // what the host knows of the drawn peers
         const std::vector<int64_t> cls = c.to_vector<int64_t>();
         for (int64_t i = 0; i < m; ++i)
           rows_of_step[i].v[static_cast<int>(AttrId::peer)] = static_cast<double>(cls[i]);
