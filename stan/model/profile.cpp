@@ -204,9 +204,9 @@ std::vector<HostService> ProfileModel::fit_services(const std::vector<HostStream
   std::map<HostService, double> weight;
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
-    const double n = static_cast<double>(s.flows.size());
+    const double flows = static_cast<double>(s.flows.size());
     for (const auto& [service, count] : host_service_counts(s, table))
-      weight[service] += static_cast<double>(count) / n;
+      weight[service] += static_cast<double>(count) / flows;
   }
   std::vector<std::pair<double, HostService>> ranked;
   for (const auto& [key, w] : weight) ranked.emplace_back(w, key);
