@@ -126,40 +126,27 @@ Repeats repeat_values(const Encoder& enc, const StepRows& r,
 // and peer classes.
 struct KnownOctets {
   Tensor mask, scale;
-  std::array<Tensor, 4> value;
+  std::array<Tensor, kOctetAttrs.size()> value;
 };
 KnownOctets known_octets(const Encoder& enc, const StepRows& r, const std::vector<RowValues>& rows,
                          Device d) {
   const int64_t m = r.m;
   std::vector<int64_t> mask(static_cast<size_t>(m), 0);
-  std::array<std::vector<int64_t>, 4> value;
+  std::array<std::vector<int64_t>, kOctetAttrs.size()> value;
   for (auto& v : value) v.assign(static_cast<size_t>(m), 0);
   for (int64_t i = 0; i < m; ++i) {
     const int64_t ip = enc.known_remote(rows[i], *r.peers[i]);
     if (ip < 0) continue;
     mask[i] = 1;
-    for (int k = 0; k < 4; ++k) value[k][i] = (ip >> (24 - 8 * k)) & 255;
+    for (size_t k = 0; k < kOctetAttrs.size(); ++k)
+      value[k][i] = address_octet(static_cast<uint32_t>(ip), k);
   }
   KnownOctets out;
   out.mask = from_vector<int64_t>(mask, {m}, d);
   out.scale = out.mask.to(DType::f32);
-  for (int k = 0; k < 4; ++k) out.value[k] = from_vector<int64_t>(value[k], {m}, d);
+  for (size_t k = 0; k < kOctetAttrs.size(); ++k)
+    out.value[k] = from_vector<int64_t>(value[k], {m}, d);
   return out;
-}
-
-int octet_index(AttrId a) {
-  switch (a) {
-    case AttrId::oct1:
-      return 0;
-    case AttrId::oct2:
-      return 1;
-    case AttrId::oct3:
-      return 2;
-    case AttrId::oct4:
-      return 3;
-    default:
-      return -1;
-  }
 }
 
 // The drawn values `v` of attribute `a` with the repeated ones in their place.
@@ -447,8 +434,9 @@ void StepEngine::run(StepRows& r) {
       drawn[static_cast<int>(spec.id)] = c;
       if (spec.id == AttrId::repeat) repeats = repeat_values(enc, r, drawn, rows_of_step, d);
       values[a] = c;
-      const int octet = octet_index(spec.id);
-      if (known && octet >= 0)  // a known remote's octet in place of the draw
+      const size_t octet = static_cast<size_t>(
+          std::find(kOctetAttrs.begin(), kOctetAttrs.end(), spec.id) - kOctetAttrs.begin());
+      if (known && octet < kOctetAttrs.size())  // a known remote's octet in place of the draw
         lookup_rows(column, n.table, where(known->mask, known->value[octet], c),
                     maximum(ap, known->scale));
       else

@@ -294,12 +294,9 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
     if (tos_col_ >= 0) row.peer_tos = peer_tos(row, peers);
     if (opt_.peer_octets) row.remote = known_remote(row, peers);
   }
-  if (applies(AttrId::oct1, row)) {
-    set(AttrId::oct1, f.remote_ip >> 24);
-    set(AttrId::oct2, (f.remote_ip >> 16) & 255);
-    set(AttrId::oct3, (f.remote_ip >> 8) & 255);
-    set(AttrId::oct4, f.remote_ip & 255);
-  }
+  if (applies(AttrId::oct1, row))
+    for (size_t k = 0; k < kOctetAttrs.size(); ++k)
+      set(kOctetAttrs[k], address_octet(f.remote_ip, k));
   const double pkt = static_cast<double>(std::max<int64_t>(1, r.pkt));
   const double byt = static_cast<double>(std::max<int64_t>(1, r.byt));
   set(AttrId::pkt, std::clamp(pkt_.encode(pkt), 0.0, 1.0));
@@ -418,12 +415,11 @@ void Encoder::write_features(const RowValues& row, float* out) const {
   if (row.remote >= 0 && !row.valid[static_cast<int>(AttrId::oct1)]) {
     RowValues known;
     const uint32_t ip = static_cast<uint32_t>(row.remote);
-    const AttrId octets[] = {AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4};
-    for (int k = 0; k < 4; ++k) {
-      const int i = static_cast<int>(octets[k]);
-      known.v[i] = static_cast<double>((ip >> (24 - 8 * k)) & 255u);
+    for (size_t k = 0; k < kOctetAttrs.size(); ++k) {
+      const int i = static_cast<int>(kOctetAttrs[k]);
+      known.v[i] = static_cast<double>(address_octet(ip, k));
       known.valid[i] = true;
-      if (const AttrSpec* a = find(octets[k])) write_attr(*a, known, out);
+      if (const AttrSpec* a = find(kOctetAttrs[k])) write_attr(*a, known, out);
     }
   }
 }

@@ -83,6 +83,12 @@ enum class AttrId : int {
   count
 };
 inline constexpr int kNumAttrIds = static_cast<int>(AttrId::count);
+// The remote address's octet attributes, most significant first, and octet k of an address.
+inline constexpr std::array<AttrId, 4> kOctetAttrs{AttrId::oct1, AttrId::oct2, AttrId::oct3,
+                                                   AttrId::oct4};
+inline uint32_t address_octet(uint32_t ip, size_t k) {
+  return (ip >> (24 - 8 * k)) & 255u;
+}
 const char* attr_name(AttrId a);
 
 // Bounds checked when a model is loaded: beyond them, sizes or decoded values overflow.

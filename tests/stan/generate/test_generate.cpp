@@ -450,9 +450,9 @@ TEST_CASE(
       ++known;
     } else {
       REQUIRE(row.v[static_cast<int>(AttrId::peer)] == 0);
-      for (AttrId a : {AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4}) {
-        want.v[static_cast<int>(a)] = row.v[static_cast<int>(a)];
-        want.valid[static_cast<int>(a)] = true;
+      for (AttrId o : kOctetAttrs) {
+        want.v[static_cast<int>(o)] = row.v[static_cast<int>(o)];
+        want.valid[static_cast<int>(o)] = true;
       }
       ++fresh;
     }
