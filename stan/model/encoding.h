@@ -213,7 +213,7 @@ struct EncodingOptions {
   bool peer_octets = false;
   bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;      // Gaussian mixture components over profiles
-  int profile_services = 0;        // services in the profile (ProfileService; 0: none)
+  int profile_services = 0;        // services in the profile (HostService; 0: none)
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
   double half_width = 1.0 / 400;   // bin half-width w of the binned likelihood (scaled units)
   double sigma_floor = 0.5 / 400;  // sigma floor (scaled units)
