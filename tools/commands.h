@@ -41,5 +41,6 @@ void add_info_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_baseline_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_profiles_command(CLI::App& app);
 
 }  // namespace stan::cli

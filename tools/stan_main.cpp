@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   stan::cli::set_invocation(argc, argv);
   stan::cli::locate_assets();
   CLI::App app{
-      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline, export"};
+      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline, export, profiles"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "stan 0.1.0");
   stan::cli::add_generate_command(app);
@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   stan::cli::add_eval_command(app);
   stan::cli::add_baseline_command(app);
   stan::cli::add_export_command(app);
+  stan::cli::add_profiles_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -421,8 +421,12 @@ std::vector<std::vector<double>> read_profiles(const std::string& path,
     }
     return out;
   };
-  std::vector<int> field;
+  std::vector<int> field;  // per column: the field's index, or -1 for the 'host' label
   for (const std::string& h : split(line)) {
+    if (h == "host") {  // which host a row describes (stan profiles writes it); not a field
+      field.push_back(-1);
+      continue;
+    }
     auto it = std::find(names.begin(), names.end(), h);
     if (it == names.end()) {
       std::string all;
@@ -441,7 +445,7 @@ std::vector<std::vector<double>> read_profiles(const std::string& path,
                " fields, the header names ", field.size());
     std::vector<double> row(names.size(), std::numeric_limits<double>::quiet_NaN());
     for (size_t i = 0; i < cells.size(); ++i) {
-      if (cells[i].empty()) continue;
+      if (cells[i].empty() || field[i] < 0) continue;
       double v = 0;
       auto [p, ec] = std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), v);
       STAN_CHECK(ec == std::errc() && p == cells[i].data() + cells[i].size() && std::isfinite(v),

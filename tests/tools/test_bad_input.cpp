@@ -436,6 +436,8 @@ TEST_CASE("bad input: every case fails cleanly, names the problem, leaves no fil
        "cannot write '" + d + "/no/such/out.csv'"},
       {"bad profile file", gen + "--profiles {d}/profiles_bad.csv", 1,
        "profiles_bad.csv:2: column 'tcp_share': 'abc' is not a number"},
+      {"profiles of unreadable data", "profiles --data {d}/bad_port.csv --out {d}/out.csv", 1,
+       "bad_port.csv:"},
   };
   REQUIRE(cases.size() >= 40);
   // The state-file case needs an input under that name.

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -432,6 +433,71 @@ TEST_CASE(
   check_refused(dir, "--profile-services 4 --no-profiles", "--profile-services");
   check_refused(dir, "--profile-services 65", "--profile-services");
   fs::remove_all(dir);
+}
+
+TEST_CASE("cli: stan profiles writes a host's profile, which generate --profiles reads", "[cli]") {
+  const std::string d = temp_dir();
+  // One owner host: three inbound TCP flows from two remotes (one source port), 240, 400 and
+  // 1000 bytes, in hours 1, 1 and 5 of the day; a flow of another host is left out.
+  write(d + "/flows.csv",
+        std::string(kHeader) +
+            "2016-04-11 01:10:00,1.0,60.150.71.237,42.219.159.200,32864,80,TCP,....S.,0,0,4,240,"
+            "background\n"
+            "2016-04-11 01:20:00,1.0,60.150.71.238,42.219.159.200,32864,80,TCP,....S.,0,0,4,400,"
+            "background\n"
+            "2016-04-11 03:00:00,1.0,60.150.71.239,42.219.159.201,32864,80,TCP,....S.,0,0,4,400,"
+            "background\n"
+            "2016-04-11 05:00:00,1.0,60.150.71.237,42.219.159.200,32864,80,TCP,....S.,0,0,4,1000,"
+            "background\n");
+  const Run r = run("profiles --data " + d + "/flows.csv --owners 42.219.0.0/16 --hosts " +
+                    "42.219.159.200 --out " + d + "/p.csv");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("wrote 1 hosts' profiles"));
+  std::ifstream in(d + "/p.csv");
+  std::string header, row, extra;
+  REQUIRE(std::getline(in, header));
+  REQUIRE(std::getline(in, row));
+  CHECK_FALSE(std::getline(in, extra));
+  CHECK(header ==
+        "host,log_flows,tcp_share,udp_share,other_share,inbound_share,log_remote_ips,"
+        "log_remote_port_classes,low_remote_port_share,median_log_bytes,first_hour,last_hour,"
+        "active_hours");
+  std::vector<std::string> cells;
+  std::stringstream ss(row);
+  for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+  REQUIRE(cells.size() == 13);
+  CHECK(cells[0] == "42.219.159.200");
+  const std::vector<double> expected{
+      std::log1p(3.0), 1, 0, 0, 1, std::log1p(2.0), std::log1p(1.0), 0, std::log(400.0), 1, 5, 2};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    INFO(header << "\n" << row << "\nfield " << i + 1);
+    CHECK(std::stod(cells[i + 1]) == Approx(expected[i]).margin(1e-9));
+  }
+  // generate reads the file (the host column is a label, not a field).
+  const Run g =
+      run("generate --hosts 1 --duration 6h --start 2016-04-11T00:00:00Z --quiet "
+          "--profiles " +
+          d + "/p.csv --out " + d + "/g.csv");
+  INFO(g.output);
+  CHECK(g.code == 0);
+  CHECK(fs::exists(d + "/g.csv"));
+  // Refusals: no host of the list in the data, the output over the input; nothing written.
+  const Run none = run("profiles --data " + d + "/flows.csv --owners 42.219.0.0/16 --hosts " +
+                       "42.219.1.1 --out " + d + "/none.csv");
+  CHECK(none.code != 0);
+  CHECK_THAT(none.output, Catch::Contains("no flow of the --hosts hosts"));
+  CHECK_FALSE(fs::exists(d + "/none.csv"));
+  const Run same = run("profiles --data " + d + "/flows.csv --out " + d + "/flows.csv");
+  CHECK(same.code != 0);
+  CHECK_THAT(same.output, Catch::Contains("--out"));
+  train_sample(d + "/flat.safetensors", "--no-profiles", false);
+  const Run flat = run("profiles --model " + d + "/flat.safetensors --data " + d +
+                       "/flows.csv --out " + d + "/flat.csv");
+  CHECK(flat.code != 0);
+  CHECK_THAT(flat.output, Catch::Contains("this model was trained without profiles"));
+  CHECK_FALSE(fs::exists(d + "/flat.csv"));
+  fs::remove_all(d);
 }
 
 TEST_CASE("cli: train --lr-softmax and --lr-mixture set the learning rates the model records",

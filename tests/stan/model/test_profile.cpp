@@ -121,5 +121,17 @@ TEST_CASE("profile: services rank by the hosts' shares and add a share field eac
   REQUIRE(rows[0][base + 1] == 0.9);
   REQUIRE(std::isnan(rows[0][0]));
   REQUIRE_THROWS_WITH(read_profiles(dir + "/p.csv"), Catch::Contains("unknown profile field"));
+  // A 'host' column (stan profiles writes one) labels the rows and is not a field.
+  {
+    std::ofstream f(dir + "/h.csv");
+    f << "host,serves_tcp_80,log_flows\n42.219.0.1,0.9,2.5\n";
+  }
+  const auto labelled = read_profiles(dir + "/h.csv", m.field_names());
+  REQUIRE(labelled.size() == 1);
+  REQUIRE(labelled[0].size() == base + 3);
+  REQUIRE(labelled[0][0] == 2.5);
+  REQUIRE(labelled[0][base + 1] == 0.9);
+  for (size_t i = 1; i < labelled[0].size(); ++i)
+    if (i != base + 1) REQUIRE(std::isnan(labelled[0][i]));
   std::filesystem::remove_all(dir);
 }
