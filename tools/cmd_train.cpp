@@ -234,7 +234,7 @@ void add_train_command(CLI::App& app) {
       "Example (from the source tree: two quick epochs on the bundled sample):\n"
       "  stan train --data stan/assets/sample/flows.csv.xz --owner-hosts "
       "@stan/assets/sample/hosts.csv --epochs 2 --out my-model.safetensors");
-  c->callback([a, c]() {
+  c->callback([a]() {
     std::vector<std::pair<std::string, std::string>> inputs;
     for (const auto& d : a->data) inputs.emplace_back("--data", d);
     inputs.emplace_back("--owner-hosts", a->owner_hosts);
@@ -254,8 +254,6 @@ void add_train_command(CLI::App& app) {
     if (a->no_profiles) p.encoding.profiles = false;
     if (a->profile_services >= 0) p.encoding.profile_services = a->profile_services;
     if (a->profile_components >= 0) p.encoding.profile_components = a->profile_components;
-    STAN_CHECK(p.encoding.profiles || p.encoding.profile_services == 0,
-               "--profile-services needs profiles (not --no-profiles or --encoding faithful)");
     if (a->no_bpp) p.encoding.bytes_per_packet = false;
     if (a->no_flags) p.encoding.flags_tos = false;
     if (a->peer_cache >= 0) p.encoding.peer_cache = a->peer_cache;
@@ -274,25 +272,16 @@ void add_train_command(CLI::App& app) {
     if (a->port_features >= 0) p.encoding.port_features = a->port_features;
     if (a->octet_features >= 0) p.encoding.octet_features = a->octet_features;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
-    if (a->peer_memory == 1)
-      STAN_CHECK(p.encoding.peer_cache > 0, "--peer-memory needs a peer cache (--peer-cache > 0)");
-    // The memory is of cached peers: the default has it with a cache only.
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
-    if (p.encoding.peer_cache == 0) p.encoding.peer_memory = false;
+    // The memory is of cached peers: the default has it with a cache only (asked for without
+    // one, it is refused below).
+    if (p.encoding.peer_cache == 0 && a->peer_memory != 1) p.encoding.peer_memory = false;
     if (a->peer_counts >= 0) p.encoding.peer_counts = a->peer_counts == 1;
     if (a->peer_repeats >= 0) p.encoding.peer_repeats = a->peer_repeats == 1;
     if (a->peer_tos >= 0) p.encoding.peer_tos = a->peer_tos == 1;
     if (a->peer_octets >= 0) p.encoding.peer_octets = a->peer_octets == 1;
-    STAN_CHECK(!p.encoding.peer_tos || (p.encoding.peer_cache > 0 && p.encoding.flags_tos),
-               "--peer-tos needs a peer cache and the ToS attribute (no --no-flags-tos)");
-    STAN_CHECK(!p.encoding.peer_octets || p.encoding.peer_cache > 0 || p.encoding.popular_peers > 0,
-               "--peer-octets needs a peer cache or popular peers");
-    STAN_CHECK(!p.encoding.peer_repeats || (p.encoding.by_service() && p.encoding.peer_cache > 0),
-               "--peer-repeats needs a peer cache and peers matched by service (--peer-match "
-               "service or two-services)");
-    STAN_CHECK(
-        !p.encoding.peer_counts || p.encoding.by_service(),
-        "--peer-counts needs peers matched by service (--peer-match service or two-services)");
+    if (const EncodingOptions::Rule* r = p.encoding.broken_rule())
+      throw Error(std::string(r->flag) + " needs " + r->needs_flag);
     p.config.arch = a->arch;
     p.config.window = a->window;
     p.config.k = a->k;

@@ -217,8 +217,18 @@ struct EncodingOptions {
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
   double half_width = 1.0 / 400;   // bin half-width w of the binned likelihood (scaled units)
   double sigma_floor = 0.5 / 400;  // sigma floor (scaled units)
+  // An option that needs others, with the need in the words of a model file and of `stan train`.
+  struct Rule {
+    const char* field;  // the option's JSON field, e.g. "peer_tos"
+    const char* flag;   // its `stan train` flag, e.g. "--peer-tos"
+    bool (*holds)(const EncodingOptions&);
+    const char* needs_field;  // e.g. "a peer cache and 'flags_tos'"
+    const char* needs_flag;   // e.g. "a peer cache and the ToS attribute (no --no-flags-tos)"
+  };
+  // The first rule these options break, or nullptr (from_json and `stan train` both check).
+  const Rule* broken_rule() const;
   nlohmann::json to_json() const;
-  static EncodingOptions from_json(const nlohmann::json& j);  // checks every field's bounds
+  static EncodingOptions from_json(const nlohmann::json& j);  // checks every field and rule
   static EncodingOptions faithful();  // the reference implementation's encoding
   // `stan train`'s default: the full encoding with the bundled model's peer choice (a cache of
   // 256, the previous flow's remote first and then by uses, the peers matching the flow's

@@ -90,8 +90,6 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.popular_first = choice(j, part, "peer_lookup", {"cache_first", "popular_first"}) == 1;
   // Absent in model files written before the peer memory existed: off.
   o.peer_memory = j.contains("peer_memory") && get_bool(j, part, "peer_memory");
-  STAN_CHECK(!o.peer_memory || o.peer_cache > 0, part,
-             ": 'peer_memory' needs a peer cache ('peer_cache' > 0)");
   // Absent in model files written before the feature columns existed: none.
   o.port_features = j.contains("port_features")
                         ? static_cast<int>(get_int(j, part, "port_features", 0, kMaxPortFeatures))
@@ -102,19 +100,11 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
           : 0;
   // Absent in model files written before the counts columns existed: off.
   o.peer_counts = j.contains("peer_counts") && get_bool(j, part, "peer_counts");
-  STAN_CHECK(!o.peer_counts || o.by_service(), part,
-             ": 'peer_counts' needs the peer match 'service' or 'two_services'");
   // Absent in model files written before repeats existed: off.
   o.peer_repeats = j.contains("peer_repeats") && get_bool(j, part, "peer_repeats");
-  STAN_CHECK(!o.peer_repeats || (o.by_service() && o.peer_cache > 0), part,
-             ": 'peer_repeats' needs a peer cache and the peer match 'service' or 'two_services'");
   // Absent in model files written before the peer ToS and known octets existed: off.
   o.peer_tos = j.contains("peer_tos") && get_bool(j, part, "peer_tos");
-  STAN_CHECK(!o.peer_tos || (o.peer_cache > 0 && o.flags_tos), part,
-             ": 'peer_tos' needs a peer cache and 'flags_tos'");
   o.peer_octets = j.contains("peer_octets") && get_bool(j, part, "peer_octets");
-  STAN_CHECK(!o.peer_octets || o.peer_cache > 0 || o.popular_peers > 0, part,
-             ": 'peer_octets' needs a peer cache or popular peers");
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -126,7 +116,41 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
           : 0;
   o.half_width = get_double(j, part, "half_width", 1e-9, 1);
   o.sigma_floor = get_double(j, part, "sigma_floor", 0, 1);
+  if (const EncodingOptions::Rule* r = o.broken_rule())
+    throw Error(std::string(part) + ": '" + r->field + "' needs " + r->needs_field);
   return o;
+}
+
+const EncodingOptions::Rule* EncodingOptions::broken_rule() const {
+  static const Rule rules[] = {
+      {"peer_memory", "--peer-memory",
+       [](const EncodingOptions& o) { return !o.peer_memory || o.peer_cache > 0; },
+       "a peer cache ('peer_cache' > 0)", "a peer cache (--peer-cache > 0)"},
+      {"peer_counts", "--peer-counts",
+       [](const EncodingOptions& o) { return !o.peer_counts || o.by_service(); },
+       "the peer match 'service' or 'two_services'",
+       "peers matched by service (--peer-match service or two-services)"},
+      {"peer_repeats", "--peer-repeats",
+       [](const EncodingOptions& o) {
+         return !o.peer_repeats || (o.by_service() && o.peer_cache > 0);
+       },
+       "a peer cache and the peer match 'service' or 'two_services'",
+       "a peer cache and peers matched by service (--peer-match service or two-services)"},
+      {"peer_tos", "--peer-tos",
+       [](const EncodingOptions& o) { return !o.peer_tos || (o.peer_cache > 0 && o.flags_tos); },
+       "a peer cache and 'flags_tos'", "a peer cache and the ToS attribute (no --no-flags-tos)"},
+      {"peer_octets", "--peer-octets",
+       [](const EncodingOptions& o) {
+         return !o.peer_octets || o.peer_cache > 0 || o.popular_peers > 0;
+       },
+       "a peer cache or popular peers", "a peer cache or popular peers"},
+      {"profile_services", "--profile-services",
+       [](const EncodingOptions& o) { return o.profile_services == 0 || o.profiles; }, "'profiles'",
+       "profiles (not --no-profiles or --encoding faithful)"},
+  };
+  for (const Rule& r : rules)
+    if (!r.holds(*this)) return &r;
+  return nullptr;
 }
 
 // ---- scalers ----------------------------------------------------------------------------
