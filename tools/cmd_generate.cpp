@@ -47,9 +47,11 @@ void add_generate_command(CLI::App& app) {
                 "Flows per second sent by --export (default: as fast as a collector on this "
                 "machine keeps up; 20000 for one elsewhere)")
       ->check(CLI::NonNegativeNumber);
-  c->add_option("--hosts", a->hosts, "Number of hosts")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
+  CLI::Option* hosts_opt =
+      c->add_option("--hosts", a->hosts,
+                    "Number of hosts (with --profiles and without --host-ips: one per row)")
+          ->capture_default_str()
+          ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   c->add_option("--host-ips", a->host_ips,
                 "Exact host addresses instead of --hosts: " + kHostListForms);
   c->add_option("--owners", a->prefixes,
@@ -92,7 +94,7 @@ void add_generate_command(CLI::App& app) {
       "Example (the bundled model: 20 hosts, one hour):\n"
       "  stan generate --hosts 20 --duration 1h --start \"2016-04-11 00:00:00\" --seed 7 "
       "--out flows.csv");
-  c->callback([a, out_opt]() {
+  c->callback([a, out_opt, hosts_opt]() {
     GenerateOptions o;
     const std::string path = a->model.empty() ? bundled_model_path() : a->model;
     check_output_not_input(
@@ -117,6 +119,8 @@ void add_generate_command(CLI::App& app) {
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
       o.profiles = read_profiles(a->profiles, model.profiles().field_names());
+      if (hosts_opt->count() == 0 && o.host_ips.empty())
+        o.hosts = static_cast<int64_t>(o.profiles.size());
     }
     // Where the flows go: the file (unless only --export was asked for) and the collector.
     std::vector<std::unique_ptr<FlowSink>> sinks;

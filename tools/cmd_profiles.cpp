@@ -114,12 +114,12 @@ void add_profiles_command(CLI::App& app) {
   add_read_options(c, a->skip_bad, a->biflows, a->max_rows, RowLimit::all_files);
   c->footer(
       "Hours (first, last, active) count from midnight UTC of the day of the first flow. "
-      "generate --profiles gives its hosts the file's rows in turn (host i gets row i modulo the "
-      "row count) and ignores the 'host' column; empty cells are drawn from the model. Example "
-      "(from the source tree): generated twins of the sample's hosts\n"
+      "generate --profiles makes a host per row (unless --hosts or --host-ips say otherwise: "
+      "host i gets row i modulo the row count) and ignores the 'host' column; empty cells are "
+      "drawn from the model. Example (from the source tree): generated twins of the sample's "
+      "hosts\n"
       "  stan profiles --data stan/assets/sample/flows.csv.xz --out profiles.csv\n"
-      "  stan generate --profiles profiles.csv --hosts $(($(wc -l < profiles.csv) - 1)) "
-      "--duration 24h --out twins.csv");
+      "  stan generate --profiles profiles.csv --duration 24h --out twins.csv");
   c->callback([a]() { run_profiles(*a); });
 }
 

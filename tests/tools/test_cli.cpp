@@ -474,14 +474,17 @@ TEST_CASE("cli: stan profiles writes a host's profile, which generate --profiles
     INFO(header << "\n" << row << "\nfield " << i + 1);
     CHECK(std::stod(cells[i + 1]) == Approx(expected[i]).margin(1e-9));
   }
-  // generate reads the file (the host column is a label, not a field).
-  const Run g =
-      run("generate --hosts 1 --duration 6h --start 2016-04-11T00:00:00Z --quiet "
-          "--profiles " +
-          d + "/p.csv --out " + d + "/g.csv");
+  // generate reads the file (the host column is a label, not a field) and, without --hosts or
+  // --host-ips, makes a host per row.
+  write(d + "/p3.csv", header + "\n" + row + "\n" + row + "\n" + row + "\n");
+  const Run g = run("generate --duration 6h --start 2016-04-11T00:00:00Z --profiles " + d +
+                    "/p3.csv --out " + d + "/g.csv");
   INFO(g.output);
   CHECK(g.code == 0);
-  CHECK(fs::exists(d + "/g.csv"));
+  CHECK_THAT(g.output, Catch::Contains(" of 3 hosts "));
+  const Run g2 = run("generate --hosts 2 --duration 6h --start 2016-04-11T00:00:00Z --profiles " +
+                     d + "/p3.csv --out " + d + "/g.csv");
+  CHECK_THAT(g2.output, Catch::Contains(" of 2 hosts "));
   // Refusals: no host of the list in the data, the output over the input; nothing written.
   const Run none = run("profiles --data " + d + "/flows.csv --owners 42.219.0.0/16 --hosts " +
                        "42.219.1.1 --out " + d + "/none.csv");
