@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <memory>
 
 #include "stan/generate/generate.h"
@@ -15,6 +16,7 @@
 namespace stan::cli {
 
 namespace {
+
 struct GenArgs {
   std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles,
                      device = "cpu", export_to, export_format = "ipfix";
@@ -25,6 +27,39 @@ struct GenArgs {
   uint64_t seed = 1;
   bool quiet = false;
 };
+
+// With --host-ips and a profile file whose 'host' column names them: each host's own row (in
+// host order). A file naming none of them keeps its rows in turn; one naming some is refused.
+std::vector<std::vector<double>> profiles_for_hosts(const std::string& path,
+                                                    const std::vector<std::vector<double>>& rows,
+                                                    const std::vector<uint32_t>& labels,
+                                                    const std::vector<uint32_t>& host_ips) {
+  if (labels.empty() || host_ips.empty()) return rows;
+  std::map<uint32_t, size_t> row_of;
+  for (size_t i = 0; i < labels.size(); ++i)
+    STAN_CHECK(row_of.emplace(labels[i], i).second, "--profiles ", path, ": host ",
+               format_ipv4(labels[i]), " has two rows");
+  std::vector<std::vector<double>> out;
+  std::string missing;
+  for (uint32_t ip : host_ips) {
+    auto it = row_of.find(ip);
+    if (it != row_of.end()) {
+      out.push_back(rows[it->second]);
+    } else if (missing.empty()) {
+      missing = format_ipv4(ip);
+    }
+  }
+  if (out.empty()) {
+    std::fprintf(stderr,
+                 "--profiles: the file's rows name none of the --host-ips hosts: rows in turn\n");
+    return rows;
+  }
+  STAN_CHECK(missing.empty(), "--profiles ", path, ": no row for host ", missing,
+             " of --host-ips (the file's 'host' column names ", out.size(), " of the ",
+             host_ips.size(), "); give every host a row, or drop the column to use rows in turn");
+  return out;
+}
+
 }  // namespace
 
 void add_generate_command(CLI::App& app) {
@@ -71,7 +106,8 @@ void add_generate_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   c->add_option("--profiles", a->profiles,
                 "CSV of host profiles to steer hosts (header: profile field "
-                "names; see `stan info`); missing fields are drawn");
+                "names; see `stan info`; `stan profiles` writes them from real hosts); missing "
+                "fields are drawn; with --host-ips and a 'host' column, each host gets its row");
   c->add_option("--max-flows-per-host", a->max_flows, "Stop a host after this many flows")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
@@ -118,9 +154,11 @@ void add_generate_command(CLI::App& app) {
     o.other_service = a->other_service;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
-      o.profiles = read_profiles(a->profiles, model.profiles().field_names());
+      std::vector<uint32_t> labels;
+      o.profiles = read_profiles(a->profiles, model.profiles().field_names(), &labels);
       if (hosts_opt->count() == 0 && o.host_ips.empty())
         o.hosts = static_cast<int64_t>(o.profiles.size());
+      o.profiles = profiles_for_hosts(a->profiles, o.profiles, labels, o.host_ips);
     }
     // Where the flows go: the file (unless only --export was asked for) and the collector.
     std::vector<std::unique_ptr<FlowSink>> sinks;

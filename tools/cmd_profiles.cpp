@@ -114,8 +114,8 @@ void add_profiles_command(CLI::App& app) {
   add_read_options(c, a->skip_bad, a->biflows, a->max_rows, RowLimit::all_files);
   c->footer(
       "Hours (first, last, active) count from midnight UTC of the day of the first flow. "
-      "generate --profiles makes a host per row (unless --hosts or --host-ips say otherwise: "
-      "host i gets row i modulo the row count) and ignores the 'host' column; empty cells are "
+      "generate --profiles makes a host per row (with --hosts N, host i gets row i modulo the "
+      "row count; with --host-ips, each host the row the 'host' column names); empty cells are "
       "drawn from the model. Example (from the source tree): generated twins of the sample's "
       "hosts\n"
       "  stan profiles --data stan/assets/sample/flows.csv.xz --out profiles.csv\n"

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "stan/io/flow_io.h"
 #include "stan/model/encoding.h"
 #include "stan/model/json_fields.h"
 #include "tensor/error.h"
@@ -403,7 +404,9 @@ ProfileModel ProfileModel::from_json(const nlohmann::json& j) {
 }
 
 std::vector<std::vector<double>> read_profiles(const std::string& path,
-                                               const std::vector<std::string>& names) {
+                                               const std::vector<std::string>& names,
+                                               std::vector<uint32_t>* hosts) {
+  if (hosts) hosts->clear();
   std::ifstream in(path);
   STAN_CHECK(in, path, ": cannot open profile file");
   std::string line;
@@ -424,6 +427,8 @@ std::vector<std::vector<double>> read_profiles(const std::string& path,
   std::vector<int> field;  // per column: the field's index, or -1 for the 'host' label
   for (const std::string& h : split(line)) {
     if (h == "host") {  // which host a row describes (stan profiles writes it); not a field
+      STAN_CHECK(std::find(field.begin(), field.end(), -1) == field.end(), path,
+                 ":1: two 'host' columns");
       field.push_back(-1);
       continue;
     }
@@ -444,8 +449,16 @@ std::vector<std::vector<double>> read_profiles(const std::string& path,
     STAN_CHECK(cells.size() <= field.size(), path, ":", lineno, ": ", cells.size(),
                " fields, the header names ", field.size());
     std::vector<double> row(names.size(), std::numeric_limits<double>::quiet_NaN());
-    for (size_t i = 0; i < cells.size(); ++i) {
-      if (cells[i].empty() || field[i] < 0) continue;
+    for (size_t i = 0; i < field.size(); ++i) {
+      if (field[i] < 0) {
+        if (i >= cells.size()) cells.resize(i + 1);  // a short row: the host is missing
+        uint32_t ip = 0;
+        STAN_CHECK(parse_ipv4(cells[i], &ip), path, ":", lineno, ": column 'host': '", cells[i],
+                   "' is not an IPv4 address");
+        if (hosts) hosts->push_back(ip);
+        continue;
+      }
+      if (i >= cells.size() || cells[i].empty()) continue;
       double v = 0;
       auto [p, ec] = std::from_chars(cells[i].data(), cells[i].data() + cells[i].size(), v);
       STAN_CHECK(ec == std::errc() && p == cells[i].data() + cells[i].size() && std::isfinite(v),

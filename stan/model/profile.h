@@ -84,9 +84,11 @@ class ProfileModel {
 
 // Reads raw profiles from CSV: a header naming profile fields (any subset of `names`, a model's
 // field_names()), one host per row; fields left out (or empty) are NaN, to be drawn by
-// sample_given. A column named "host" (stan profiles writes one) labels rows and is not read.
-// Errors name the file, line and column.
+// sample_given. A column named "host" (stan profiles writes one) labels rows with an IPv4
+// address: not a field; with `hosts` given, each row's address goes there (left empty when the
+// file has no such column). Errors name the file, line and column.
 std::vector<std::vector<double>> read_profiles(
-    const std::string& path, const std::vector<std::string>& names = ProfileModel::names());
+    const std::string& path, const std::vector<std::string>& names = ProfileModel::names(),
+    std::vector<uint32_t>* hosts = nullptr);
 
 }  // namespace stan

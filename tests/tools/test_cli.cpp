@@ -485,6 +485,31 @@ TEST_CASE("cli: stan profiles writes a host's profile, which generate --profiles
   const Run g2 = run("generate --hosts 2 --duration 6h --start 2016-04-11T00:00:00Z --profiles " +
                      d + "/p3.csv --out " + d + "/g.csv");
   CHECK_THAT(g2.output, Catch::Contains(" of 2 hosts "));
+  // With --host-ips, each host takes the row its 'host' column names, whatever the order:
+  // .201's row is a busy host's, .200's a quiet one's.
+  write(d + "/pair.csv", "host,log_flows\n42.219.159.201,10\n42.219.159.200,1\n");
+  const Run pair =
+      run("generate --duration 2h --start 2016-04-11T00:00:00Z --quiet --profiles " + d +
+          "/pair.csv --host-ips 42.219.159.200,42.219.159.201 --out " + d + "/pair_flows.csv");
+  INFO(pair.output);
+  REQUIRE(pair.code == 0);
+  int64_t busy = 0, quiet = 0;
+  std::ifstream flows(d + "/pair_flows.csv");
+  for (std::string line; std::getline(flows, line);) {
+    busy += line.find("42.219.159.201") != std::string::npos;
+    quiet += line.find("42.219.159.200") != std::string::npos;
+  }
+  CHECK(busy > 10 * std::max<int64_t>(quiet, 1));
+  // A file naming some of the hosts but not all is refused; one naming none gives rows in turn.
+  const Run partial = run("generate --duration 1h --quiet --profiles " + d +
+                          "/pair.csv --host-ips 42.219.159.200,42.219.1.1 --out " + d + "/x.csv");
+  CHECK(partial.code != 0);
+  CHECK_THAT(partial.output, Catch::Contains("no row for host 42.219.1.1"));
+  CHECK_FALSE(fs::exists(d + "/x.csv"));
+  const Run other = run("generate --duration 1h --quiet --profiles " + d +
+                        "/pair.csv --host-ips 42.219.1.2,42.219.1.1 --out " + d + "/x.csv");
+  CHECK(other.code == 0);
+  CHECK_THAT(other.output, Catch::Contains("rows in turn"));
   // Refusals: no host of the list in the data, the output over the input; nothing written.
   const Run none = run("profiles --data " + d + "/flows.csv --owners 42.219.0.0/16 --hosts " +
                        "42.219.1.1 --out " + d + "/none.csv");

@@ -133,5 +133,14 @@ TEST_CASE("profile: services rank by the hosts' shares and add a share field eac
   REQUIRE(labelled[0][base + 1] == 0.9);
   for (size_t i = 1; i < labelled[0].size(); ++i)
     if (i != base + 1) REQUIRE(std::isnan(labelled[0][i]));
+  std::vector<uint32_t> hosts;
+  read_profiles(dir + "/h.csv", m.field_names(), &hosts);
+  REQUIRE(hosts == std::vector<uint32_t>{(42u << 24) | (219u << 16) | 1u});
+  {
+    std::ofstream f(dir + "/bad_host.csv");
+    f << "log_flows,host\n2.5,42.219.0.1\n3.5\n";
+  }
+  REQUIRE_THROWS_WITH(read_profiles(dir + "/bad_host.csv", m.field_names(), &hosts),
+                      Catch::Contains("bad_host.csv:3: column 'host': '' is not an IPv4 address"));
   std::filesystem::remove_all(dir);
 }
