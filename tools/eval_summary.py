@@ -31,6 +31,7 @@ FIELDS = {  # metric -> field of `stan eval` (by name) or a key of distance_to_r
     "flows_per_host_w1": ("key", "flows_per_host_w1"),
     "remotes_per_host_w1": ("key", "remotes_per_host_w1"),
     "host_role_js": ("key", "host_role_js"),
+    "host_service_js": ("key", "host_service_js"),
 }
 
 

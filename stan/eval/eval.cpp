@@ -31,7 +31,9 @@ struct SideData {
   std::array<std::vector<double>, kEvalContinuous> sorted;  // marginal samples, ascending
   std::vector<int64_t> flows_per_host, remotes_per_host;
   std::map<HostService, int64_t> host_roles;  // hosts by main service
-  double remote_ratio_sum = 0;                // sum over hosts of distinct remote IPs / flows
+  // Per service, the sum over hosts of its share of the host's flows.
+  std::map<HostService, double> host_service_shares;
+  double remote_ratio_sum = 0;  // sum over hosts of distinct remote IPs / flows
   // Returns: host flows to a remote the host has had a flow with before, and of them those with
   // the same service (protocol and lower port class) / the same protocol and both port classes
   // as that remote's previous flow with the host, and those with its packets and bytes too.
@@ -87,6 +89,9 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
           [std::max_element(services.begin(), services.end(), [](const auto& a, const auto& b) {
              return a.second < b.second;
            })->first];
+    for (const auto& [service, flows] : services)
+      d.host_service_shares[service] +=
+          static_cast<double>(flows) / static_cast<double>(s.flows.size());
     host_remotes.clear();
     last_ports.clear();
     log_bytes.emplace_back();
@@ -301,6 +306,8 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   s.distinct_remotes_per_flow = n > 0 ? remote_sum / hf : 0.0;
   s.top5_host_share = n > 0 ? top5 / hf : 0.0;
   for (const auto& [role, hosts] : d.host_roles) s.host_roles[role.name()] = hosts;
+  for (const auto& [service, shares] : d.host_service_shares)
+    s.host_services[service.name()] = shares / static_cast<double>(s.hosts);
   const double returns = static_cast<double>(d.returns);
   s.returns_share = n > 0 ? returns / hf : 0.0;
   s.return_same_service = d.returns > 0 ? d.returns_same_service / returns : kNaN;
@@ -363,15 +370,21 @@ SideDistance distance_to_real(const SideData& real, const SideSummary& rs, const
       normalised_w1(log1p_sorted(rs.flows_per_host_sorted), log1p_sorted(s.flows_per_host_sorted));
   dist.remotes_per_host_w1 = normalised_w1(log1p_sorted(rs.remotes_per_host_sorted),
                                            log1p_sorted(s.remotes_per_host_sorted));
-  std::map<std::string, std::array<double, 2>> roles;  // name -> hosts, real and this side
-  for (const auto& [name, hosts] : rs.host_roles) roles[name][0] = static_cast<double>(hosts);
-  for (const auto& [name, hosts] : s.host_roles) roles[name][1] = static_cast<double>(hosts);
-  std::vector<double> p, q;
-  for (const auto& [name, h] : roles) {
-    p.push_back(h[0]);
-    q.push_back(h[1]);
-  }
-  dist.host_role_js = rs.hosts > 0 && s.hosts > 0 ? js_divergence(p, q) : kNaN;
+  // JS divergence of two distributions given by name (absent names: 0).
+  auto js_by_name = [&](const auto& real_side, const auto& this_side) {
+    if (rs.hosts == 0 || s.hosts == 0) return kNaN;
+    std::map<std::string, std::array<double, 2>> both;
+    for (const auto& [name, v] : real_side) both[name][0] = static_cast<double>(v);
+    for (const auto& [name, v] : this_side) both[name][1] = static_cast<double>(v);
+    std::vector<double> p, q;
+    for (const auto& [name, v] : both) {
+      p.push_back(v[0]);
+      q.push_back(v[1]);
+    }
+    return js_divergence(p, q);
+  };
+  dist.host_role_js = js_by_name(rs.host_roles, s.host_roles);
+  dist.host_service_js = js_by_name(rs.host_services, s.host_services);
   return dist;
 }
 

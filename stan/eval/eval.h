@@ -187,6 +187,9 @@ struct SideSummary {
   // Host roles: how many hosts have each main service (the HostService, stan/io/hosts.h, of most
   // of their flows; ties: the first in HostService order), by name.
   std::map<std::string, int64_t> host_roles;
+  // Hosts' service mix: per service (by name), its share of a host's flows averaged over hosts
+  // (each host counts once, busy or quiet; robust where host_roles turns a near tie into a role).
+  std::map<std::string, double> host_services;
   // Returns to a peer: the share of host flows to a remote the host has had a flow with before;
   // of those, the share with the same service (protocol and lower port class) as that remote's
   // previous flow with the host, with the same protocol and both port classes, and with the same
@@ -224,6 +227,7 @@ struct SideDistance {
   double flows_per_host_w1 = 0;    // normalised W1 of log1p(flows per host)
   double remotes_per_host_w1 = 0;  // normalised W1 of log1p(distinct remote IPs per host)
   double host_role_js = 0;         // JS divergence of the hosts' main services (host_roles)
+  double host_service_js = 0;      // JS divergence of the hosts' service mix (host_services)
 };
 
 struct EvalResult {

@@ -151,6 +151,8 @@ std::string format_eval_table(const EvalResult& r) {
   // of the four commonest roles of each side.
   o += row("hosts' main service (JS)",
            with_dash(per_other([](const SideDistance& d) { return num(d.host_role_js); })));
+  o += row("hosts' service mix (JS)",
+           with_dash(per_other([](const SideDistance& d) { return num(d.host_service_js); })));
   std::vector<std::string> roles;
   for (const auto& side : r.sides) {
     std::vector<std::pair<int64_t, std::string>> by_hosts;
@@ -303,6 +305,9 @@ nlohmann::json eval_to_json(const EvalResult& r) {
        "or with equal classes the flow comes in; else uses), protocol and lower port class of "
        "most of its flows (ties: the first by role, protocol, class); host_role_js: JS "
        "divergence of the hosts' main services to the real side's"},
+      {"host_services",
+       "per service (as in host_roles), its share of a host's flows averaged over hosts (each "
+       "host counts once); host_service_js: JS divergence of this mix to the real side's"},
       {"copy_key", "identical (td,sa,da,sp,dp,pr,flg,stos,pkt,byt); te, fwd, label ignored"},
       {"rule_real_tolerance", r.rule_real_tolerance},
   };
@@ -353,6 +358,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
           {"flows_per_host_w1", finite(d.flows_per_host_w1)},
           {"remotes_per_host_w1", finite(d.remotes_per_host_w1)},
           {"host_role_js", finite(d.host_role_js)},
+          {"host_service_js", finite(d.host_service_js)},
           {"fields", vec(d.field)}}},
         {"nmi", vec(s.nmi)},
         {"corr", vec(s.corr)},
@@ -366,6 +372,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
         {"distinct_remotes_per_flow_host_mean", s.distinct_remotes_per_flow_host_mean},
         {"top5_host_share", s.top5_host_share},
         {"host_roles", s.host_roles},
+        {"host_services", s.host_services},
         {"returns_share", s.returns_share},
         {"return_same_service", finite(s.return_same_service)},
         {"return_same_ports", finite(s.return_same_ports)},

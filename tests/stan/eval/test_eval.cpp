@@ -335,6 +335,29 @@ TEST_CASE("eval: hosts' main services and the JS of their distributions", "[eval
   const auto j = stan::eval_to_json(r).at("sides");
   CHECK(j.at("synthetic").at("distance_to_real").at("host_role_js") == Approx(want));
   CHECK(j.at("real").at("host_roles").at("serves_tcp_22") == 1);
+  // The service mix, each host counting once. Real: serves_tcp_80 (3/4 + 1/2) / 3, uses_udp_53
+  // (1/4 + 1) / 3, serves_tcp_22 (1/2) / 3. Synthetic: serves_tcp_80 (3/4) / 3, uses_udp_53
+  // (1/4 + 1 + 1) / 3.
+  using Mix = std::map<std::string, double>;
+  const Mix real_mix{
+      {"serves_tcp_22", 0.5 / 3}, {"serves_tcp_80", 1.25 / 3}, {"uses_udp_53", 1.25 / 3}};
+  const Mix syn_mix{{"serves_tcp_80", 0.75 / 3}, {"uses_udp_53", 2.25 / 3}};
+  for (const auto& [name, share] : real_mix)
+    CHECK(r.real().host_services.at(name) == Approx(share));
+  for (const auto& [name, share] : syn_mix)
+    CHECK(r.sides[1].host_services.at(name) == Approx(share));
+  CHECK(r.sides[1].host_services.size() == 2);
+  double mix_js = 0;
+  for (const auto& [name, a] : real_mix) {
+    const double b = syn_mix.count(name) ? syn_mix.at(name) : 0.0, m = 0.5 * (a + b);
+    mix_js += 0.5 * a * std::log2(a / m) + (b > 0 ? 0.5 * b * std::log2(b / m) : 0.0);
+  }
+  CHECK(r.vs_real[1].host_service_js == Approx(mix_js));
+  CHECK(mix_js > 0.05);
+  CHECK(same.vs_real[1].host_service_js == 0);
+  CHECK_THAT(text, Contains("hosts' service mix (JS)"));
+  CHECK(j.at("synthetic").at("distance_to_real").at("host_service_js") == Approx(mix_js));
+  CHECK(j.at("real").at("host_services").at("serves_tcp_22") == Approx(0.5 / 3));
 }
 
 TEST_CASE("eval: concentration on a host's top remotes, over flows and over hosts", "[eval]") {
