@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Realism of one model at several seeds: generates the given hosts (24 h from the day start by default) at
-# each seed, evaluates each run against the real flows of those hosts, and prints the mean and
-# spread over seeds of every metric (tools/eval_summary.py). One seed proves nothing: hosts'
-# activity levels and peers swing with the seed.
+# Realism of one model at several seeds: generates the given hosts (24 h from the day start by
+# default) at each seed, evaluates each run against the real flows of those hosts, and prints the
+# mean and spread over seeds of every metric (tools/eval_summary.py). One seed proves nothing:
+# hosts' activity levels and peers swing with the seed.
 #   bash tools/eval_seeds.sh MODEL REAL.csv HOSTS.txt OUT_DIR NAME [SEEDS] [-- extra eval flags]
-# MODEL: a model file, or "real:FILE.csv" to score real flows (e.g. the floor: other real hosts)
-# in place of generated ones, or "subsets:FILE.csv:POOL.txt" to score, at each seed, the real
-# flows of as many hosts drawn from POOL.txt (one address per line) as HOSTS.txt lists (the floor
-# at an equal host count: a per-flow marginal of 81 hosts is lumpier than one of 306). SEEDS: comma-separated (default 1,2,3). Writes OUT_DIR/NAME.s<seed>
-# .{csv,json,eval.txt} and appends the summary to OUT_DIR/summary.jsonl. Environment: STAN_BIN
-# (default build/bin/stan), STAN_START (default 2016-04-11 00:00:00), STAN_DURATION (default 24h;
-# a shorter window needs REAL.csv cut to the same window), OWNERS (the owner-host list
-# for `stan eval`, default HOSTS.txt; the floor needs every owner host, training ones included),
-# GENERATE_FLAGS (more `stan generate` flags, e.g. "--temperature 1.2").
+# MODEL: a model file; or "real:FILE.csv:FILE_HOSTS.txt" to score the real flows of other hosts
+# (the floor: e.g. the training hosts' flows and their list) in place of generated ones; or
+# "subsets:FILE.csv:POOL.txt" to score, at each seed, the real flows of as many hosts drawn from
+# POOL.txt (one address per line) as HOSTS.txt lists (the floor at an equal host count: a
+# per-flow marginal of 81 hosts is lumpier than one of 306). Real flows are scored as `stan eval`'s
+# floor side, with their own hosts as owners, so that a flow between one of them and one of
+# HOSTS.txt does not add a host to either side. SEEDS: comma-separated (default 1,2,3). Writes
+# OUT_DIR/NAME.s<seed>.{csv,json,eval.txt} and appends the summary to OUT_DIR/summary.jsonl.
+# Environment: STAN_BIN (default build/bin/stan), STAN_START (default 2016-04-11 00:00:00),
+# STAN_DURATION (default 24h; a shorter window needs REAL.csv cut to the same window), OWNERS (the
+# owner-host list for `stan eval`, default HOSTS.txt), GENERATE_FLAGS (more `stan generate`
+# flags, e.g. "--temperature 1.2").
 set -euo pipefail
 if [[ $# -lt 5 ]]; then
   sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -28,10 +31,11 @@ start=${STAN_START:-2016-04-11 00:00:00}
 duration=${STAN_DURATION:-24h}
 owners=${OWNERS:-$hosts}
 pool=
-if [[ $model == subsets:* ]]; then
-  spec=${model#subsets:}
-  pool=${spec#*:} model=subsets:${spec%%:*}
-  [[ -f $pool ]] || { echo "eval_seeds: no host pool '$pool'" >&2; exit 2; }
+if [[ $model == subsets:* || $model == real:* ]]; then
+  kind=${model%%:*} spec=${model#*:}
+  [[ $spec == *:* ]] || { echo "eval_seeds: expected $kind:FILE.csv:HOSTS.txt" >&2; exit 2; }
+  pool=${spec#*:} model=$kind:${spec%%:*}
+  [[ -f $pool ]] || { echo "eval_seeds: no host list '$pool'" >&2; exit 2; }
 fi
 [[ $model == real:* || $model == subsets:* || -f $model ]] ||
   { echo "eval_seeds: no model file '$model'" >&2; exit 2; }
@@ -41,17 +45,19 @@ done
 [[ $seeds =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "eval_seeds: SEEDS must be like 1,2,3" >&2; exit 2; }
 mkdir -p "$out"
 jsons=()
+side=synthetic
+[[ -n $pool ]] && side=floor
 for s in ${seeds//,/ }; do
   base=$out/$name.s$s
-  eval_owners=$owners
+  floor_hosts=$pool
   if [[ $model == real:* ]]; then
     syn=${model#real:}
   elif [[ $model == subsets:* ]]; then
-    # The flows of len(HOSTS) pool hosts drawn at this seed; owners: those and HOSTS.
-    syn=$base.csv eval_owners=$base.owners.txt
-    [[ -f $syn ]] || python3 - "${model#subsets:}" "$pool" "$hosts" "$s" "$syn" "$eval_owners" <<'PY'
-import random, sys
-src, pool, held, seed, dst, owners = sys.argv[1:7]
+    # The flows of len(HOSTS) pool hosts drawn at this seed, and those hosts.
+    syn=$base.csv floor_hosts=$base.hosts.txt
+    [[ -f $syn && -f $floor_hosts ]] || python3 - "${model#subsets:}" "$pool" "$hosts" "$s" "$syn" "$floor_hosts" <<'PY'
+import os, random, sys
+src, pool, held, seed, dst, picked = sys.argv[1:7]
 def hosts(path):
     return [l.split(',')[0].strip() for l in open(path) if l.strip() and l[0].isdigit()]
 held = hosts(held)
@@ -62,8 +68,7 @@ with open(src) as f, open(dst + '.tmp', 'w') as o:
         p = line.split(',', 4)
         if p[2] in pick or p[3] in pick:
             o.write(line)
-open(owners, 'w').write('\n'.join(sorted(pick | set(held))) + '\n')
-import os
+open(picked, 'w').write('\n'.join(sorted(pick)) + '\n')
 os.replace(dst + '.tmp', dst)
 PY
   else
@@ -71,9 +76,16 @@ PY
     [[ -f $syn ]] || "$stan" generate --model "$model" --host-ips "@$hosts" --duration "$duration" \
       --start "$start" --seed "$s" --quiet --out "$syn" ${GENERATE_FLAGS:-} > "$base.gen.log" 2>&1
   fi
-  [[ -f $base.json ]] || "$stan" eval --real "$real" --synthetic "$syn" --owner-hosts "$eval_owners" \
+  if [[ $side == floor ]]; then
+    # Real flows are eval's floor side, owned by their own hosts; eval's synthetic side is then
+    # the real flows themselves (distance 0), unused.
+    sides=(--synthetic "$real" --floor "$syn" --floor-owner-hosts "$floor_hosts")
+  else
+    sides=(--synthetic "$syn")
+  fi
+  [[ -f $base.json ]] || "$stan" eval --real "$real" "${sides[@]}" --owner-hosts "$owners" \
     --seed "$s" --json "$base.json" "$@" > "$base.eval.txt" 2> "$base.eval.log"
   jsons+=("$base.json")
   [[ $model == real:* ]] && break  # real flows do not depend on the seed
 done
-python3 "$root/tools/eval_summary.py" "$name" "${jsons[@]}" --jsonl "$out/summary.jsonl"
+python3 "$root/tools/eval_summary.py" "$name" "${jsons[@]}" --side "$side" --jsonl "$out/summary.jsonl"

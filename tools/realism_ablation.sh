@@ -140,10 +140,10 @@ if [[ -n ${BUNDLED:-} ]]; then
     bundled "$seeds" -- --train "$out/real_train.csv"
 fi
 echo "== floor (real held-back vs real training hosts) and baseline"
-OWNERS=$hosts bash "$root/tools/eval_seeds.sh" "real:$out/real_train.csv" "$out/real_val.csv" \
-  "$out/val_hosts.txt" "$out" floor
+bash "$root/tools/eval_seeds.sh" "real:$out/real_train.csv:$out/train_hosts.txt" \
+  "$out/real_val.csv" "$out/val_hosts.txt" "$out" floor
 "$stan" baseline --real "$out/real_train.csv" --owner-hosts "$out/train_hosts.txt" \
   --hosts "$(wc -l < "$out/val_hosts.txt")" --duration 24h --seed 1 --out "$out/baseline.csv" > /dev/null
-OWNERS=$hosts bash "$root/tools/eval_seeds.sh" "real:$out/baseline.csv" "$out/real_val.csv" \
-  "$out/val_hosts.txt" "$out" baseline 1 -- --train "$out/real_train.csv"
+bash "$root/tools/eval_seeds.sh" "real:$out/baseline.csv:$out/train_hosts.txt" \
+  "$out/real_val.csv" "$out/val_hosts.txt" "$out" baseline 1 -- --train "$out/real_train.csv"
 echo "done: $out/summary.jsonl (python3 tools/eval_summary.py --table $out/summary.jsonl)"
