@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
   stan::cli::set_invocation(argc, argv);
   stan::cli::locate_assets();
   CLI::App app{
-      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline, export, profiles"};
+      "stan: synthetic NetFlow generation (STAN) -- train, generate, info, eval, baseline, export, "
+      "profiles"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "stan 0.1.0");
   stan::cli::add_generate_command(app);

@@ -124,9 +124,9 @@ std::string format_time(int64_t unix_seconds);                      // "2016-04-
 // "YYYY-MM-DD HH:MM:SS" or ISO 8601 "YYYY-MM-DDTHH:MM:SS", an optional fraction (dropped) and an
 // optional zone ("Z", "+02:00", "+0200", "-05"); without a zone the time is UTC. -> Unix seconds.
 bool parse_time(std::string_view s, int64_t* out);
-std::string format_flags(uint8_t flags);                // ".AP.SF"
-bool parse_flags(std::string_view s, uint8_t* out);     // "UAPRSF" with '.' for unset
-std::string protocol_name(uint8_t pr);                  // "TCP", "UDP", ... or the number
+std::string format_flags(uint8_t flags);             // ".AP.SF"
+bool parse_flags(std::string_view s, uint8_t* out);  // "UAPRSF" with '.' for unset
+std::string protocol_name(uint8_t pr);               // "TCP", "UDP", ... or the number
 std::string port_class_name(int64_t c);  // port_class c: "80", or its ports: "5024-5123"
 bool parse_protocol(std::string_view s, uint8_t* out);  // name (any case) or number
 
