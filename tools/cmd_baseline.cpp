@@ -112,13 +112,7 @@ void add_baseline_command(CLI::App& app) {
                   "the real data's first record)");
   cmd->add_option("--seed", args->seed, "Random seed (same seed, same output)")
       ->capture_default_str();
-  cmd->add_option("--owners", args->owners,
-                  "Owner host prefixes (default: the hosts.csv next to --real if there is one, "
-                  "else " +
-                      default_owners_text() + ")")
-      ->delimiter(',');
-  cmd->add_option("--owner-hosts", args->owner_hosts,
-                  "Owner hosts instead of prefixes: " + kHostListForms + "; replaces --owners");
+  add_owner_options(cmd, args->owners, args->owner_hosts, "--real");
   add_read_options(cmd, args->skip_bad, args->biflows, args->max_rows, RowLimit::per_file);
   cmd->footer(
       "Examples (from the source tree, on the bundled sample: its whole window, then one hour of "

@@ -104,13 +104,7 @@ void add_profiles_command(CLI::App& app) {
   c->add_option("--model", a->model,
                 "Model whose profile fields to use (default: the bundled one)");
   c->add_option("--hosts", a->hosts, "Only these hosts: " + kHostListForms);
-  c->add_option("--owners", a->owners,
-                "Owner host prefixes (default: the hosts.csv next to --data if there is one, "
-                "else " +
-                    default_owners_text() + ")")
-      ->delimiter(',');
-  c->add_option("--owner-hosts", a->owner_hosts,
-                "Owner hosts instead of prefixes: " + kHostListForms + "; replaces --owners");
+  add_owner_options(c, a->owners, a->owner_hosts, "--data");
   add_read_options(c, a->skip_bad, a->biflows, a->max_rows, RowLimit::all_files);
   c->footer(
       "Hours (first, last, active) count from midnight UTC of the day of the first flow. "

@@ -54,12 +54,8 @@ void add_train_command(CLI::App& app) {
   c->add_option("--data", a->data, "Flow file(s) to train on")->required();
   c->add_option("--out", a->out, "Model file to write (after every epoch; atomic)")
       ->capture_default_str();
-  c->add_option("--owners", a->owners,
-                "Owner host prefix(es) (default: the hosts.csv next to the first --data file if "
-                "there is one, else " +
-                    default_owners_text() + "); IPv6 prefixes are accepted, IPv6 rows skipped");
-  c->add_option("--owner-hosts", a->owner_hosts,
-                "Owner hosts instead of prefixes: " + kHostListForms + "; replaces --owners");
+  add_owner_options(c, a->owners, a->owner_hosts, "the first --data file",
+                    "; IPv6 prefixes are accepted, IPv6 rows skipped");
   add_hidden_alias(c, "--host-list", a->owner_hosts);
   c->add_option("--arch", a->arch, "Architecture: mlp or cnn")
       ->capture_default_str()

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace stan::cli {
 
@@ -34,6 +35,12 @@ inline const std::string kHostListForms =
 
 // The default owner network as text, for help strings.
 std::string default_owners_text();
+
+// --owners and --owner-hosts, the same on every command that picks owner hosts from flow data.
+// `data`: where the default hosts.csv is looked for, e.g. "--data"; `note` is added to --owners'
+// help.
+void add_owner_options(CLI::App* c, std::vector<std::string>& owners, std::string& owner_hosts,
+                       const std::string& data, const std::string& note = "");
 
 void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);

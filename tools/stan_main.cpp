@@ -52,6 +52,15 @@ void add_read_options(CLI::App* c, bool& skip_bad, std::string& biflows, int64_t
 std::string default_owners_text() {
   return format_prefix(kDefaultOwnerPrefix);
 }
+void add_owner_options(CLI::App* c, std::vector<std::string>& owners, std::string& owner_hosts,
+                       const std::string& data, const std::string& note) {
+  c->add_option("--owners", owners,
+                "Owner host prefixes (default: the hosts.csv next to " + data +
+                    " if there is one, else " + default_owners_text() + ")" + note)
+      ->delimiter(',');
+  c->add_option("--owner-hosts", owner_hosts,
+                "Owner hosts instead of prefixes: " + kHostListForms + "; replaces --owners");
+}
 
 // Where the bundled model and sample are: $STAN_ASSETS_DIR if set; else the assets installed
 // next to this program (PREFIX/share/stan/assets for PREFIX/bin/stan, by cmake --install); else
