@@ -97,8 +97,7 @@ void add_profiles_command(CLI::App& app) {
       "profiles",
       "Write real hosts' profiles (activity, protocol mix, peers, services, hours) in a model's "
       "fields, one host per row, for generate --profiles");
-  c->add_option("--data", a->data, "Flow file (CSV, nfdump CSV or nfcapd; .xz/.gz accepted)")
-      ->required();
+  c->add_option("--data", a->data, "Real flows (UGR'16 or nfdump CSV, plain/xz/gz)")->required();
   c->add_option("--out", a->out, "Profile CSV to write (a first column 'host' names each row)")
       ->required();
   c->add_option("--model", a->model,
