@@ -1,7 +1,6 @@
 // `stan profiles`: real hosts' profiles in a model's fields, as a CSV that `stan generate
 // --profiles` reads, so that generated hosts can be steered to look like chosen real ones.
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -50,14 +49,8 @@ void run_profiles(const ProfilesArgs& a) {
   FlowTable table = read_flows(a.data, ro, &st);
   const std::string note = read_summary(a.data, st);
   if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
-  const TimeOutliers outliers = find_time_outliers(table);
-  if (outliers.count > 0) {
-    STAN_CHECK(a.skip_bad, a.data, ": ", outliers.count, " of ", table.rows.size(),
-               " records lie far from the others in time (e.g. ", format_time(outliers.example_te),
-               "): they would move the day the hours count from; remove them, or pass "
-               "--skip-bad-rows to drop them");
-    remove_time_outliers(table, outliers);
-  }
+  drop_time_outliers(table, a.skip_bad, a.data + ": ",
+                     "they would move the day the hours count from");
   std::vector<HostStream> streams = build_host_streams(table, owners);
   if (!a.hosts.empty()) {
     const std::vector<uint32_t> keep = parse_host_list(a.hosts);  // sorted
@@ -68,12 +61,7 @@ void run_profiles(const ProfilesArgs& a) {
   STAN_CHECK(!streams.empty(), a.data, ": no flow of ",
              a.hosts.empty() ? "an owner host" : "the --hosts hosts",
              " (owners: ", describe_owners(owners), ")");
-  // Hours count from the day of the first flow, as in training (Encoder::fit).
-  int64_t min_te = INT64_MAX;
-  for (const HostStream& s : streams)
-    for (const HostFlow& f : s.flows) min_te = std::min(min_te, f.te);
-  const int64_t day_start =
-      static_cast<int64_t>(std::floor(static_cast<double>(min_te) / 86400.0)) * 86400;
+  const int64_t day_start = first_day_start(streams);  // as in training (Encoder::fit)
   std::string csv = "host";
   for (const std::string& n : prof.field_names()) csv.append(",").append(n);
   csv += "\n";

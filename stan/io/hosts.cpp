@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <unordered_map>
@@ -211,6 +212,13 @@ std::vector<uint32_t> read_host_list(const std::string& path) {
   std::sort(hosts.begin(), hosts.end());
   hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
   return hosts;
+}
+
+int64_t first_day_start(const std::vector<HostStream>& streams) {
+  int64_t min_te = INT64_MAX;
+  for (const HostStream& s : streams)
+    for (const HostFlow& f : s.flows) min_te = std::min(min_te, f.te);
+  return static_cast<int64_t>(std::floor(static_cast<double>(min_te) / 86400.0)) * 86400;
 }
 
 }  // namespace stan

@@ -88,6 +88,8 @@ struct HostStream {
 // How many of a host's flows have each HostService (the rows are `table`'s).
 std::map<HostService, int64_t> host_service_counts(const HostStream& s, const FlowTable& table);
 
+// Midnight UTC of the day of the streams' first flow: where a model's hours count from.
+int64_t first_day_start(const std::vector<HostStream>& streams);
 // Splits a table into per-owner streams, sorted by host address. A flow between two owners
 // appears in both hosts' streams (once outgoing, once incoming).
 std::vector<HostStream> build_host_streams(const FlowTable& table, const OwnerSelector& owners);

@@ -4,6 +4,9 @@
 #include <cstddef>
 #include <vector>
 
+#include "stan/io/flow_io.h"
+#include "tensor/error.h"
+
 namespace stan {
 
 TimeOutliers find_time_outliers(const FlowTable& table) {
@@ -33,6 +36,18 @@ TimeOutliers find_time_outliers(const FlowTable& table) {
 
 void remove_time_outliers(FlowTable& table, const TimeOutliers& o) {
   std::erase_if(table.rows, [&](const FlowRecord& r) { return r.te < o.lo || r.te > o.hi; });
+}
+
+int64_t drop_time_outliers(FlowTable& table, bool skip, const std::string& where,
+                           const std::string& harm) {
+  const TimeOutliers outliers = find_time_outliers(table);
+  if (outliers.count == 0) return 0;
+  STAN_CHECK(skip, where, outliers.count, " of ", table.rows.size(),
+             " records lie far from the others in time (e.g. ", format_time(outliers.example_te),
+             "; the rest lie within ", format_time(outliers.lo), " .. ", format_time(outliers.hi),
+             "): ", harm, "; remove them, or pass --skip-bad-rows to drop them");
+  remove_time_outliers(table, outliers);
+  return outliers.count;
 }
 
 }  // namespace stan

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "stan/io/flow.h"
 
@@ -18,5 +19,10 @@ struct TimeOutliers {
 TimeOutliers find_time_outliers(const FlowTable& table);
 // Removes the records outside [o.lo, o.hi], keeping the order of the others.
 void remove_time_outliers(FlowTable& table, const TimeOutliers& o);
+// Finds them and, with `skip` (--skip-bad-rows), removes them and returns how many; otherwise, if
+// there are any, throws "<where><n> of <total> records lie far from the others in time (e.g. ...;
+// the rest lie within ...): <harm>; remove them, or pass --skip-bad-rows to drop them".
+int64_t drop_time_outliers(FlowTable& table, bool skip, const std::string& where,
+                           const std::string& harm);
 
 }  // namespace stan

@@ -136,10 +136,7 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
   STAN_CHECK(!streams.empty(),
              "cannot fit the encoding: no host streams (no flows of any owner "
              "host; check --owners)");
-  int64_t min_te = INT64_MAX;
-  for (const HostStream& s : streams)
-    for (const HostFlow& f : s.flows) min_te = std::min(min_te, f.te);
-  day_start_ = static_cast<int64_t>(std::floor(static_cast<double>(min_te) / kDay)) * 86400;
+  day_start_ = first_day_start(streams);
 
   std::map<uint8_t, int64_t> proto_n, tos_n;
   std::map<uint8_t, std::map<uint8_t, int64_t>> flags_by_proto;

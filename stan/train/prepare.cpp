@@ -46,15 +46,8 @@ Prepared prepare_training(const PrepareOptions& opt) {
                          {"ipv6_rows_skipped", st.ipv6_rows},
                          {"format", st.format}});
   }
-  const TimeOutliers outliers = find_time_outliers(table);
-  if (outliers.count > 0) {
-    STAN_CHECK(opt.read.skip_bad_rows, outliers.count, " of ", table.rows.size(),
-               " records lie far from the others in time (e.g. ", format_time(outliers.example_te),
-               "; the rest lie within ", format_time(outliers.lo), " .. ", format_time(outliers.hi),
-               "): they would stretch the model's day; remove them, or pass --skip-bad-rows to "
-               "drop them");
-    remove_time_outliers(table, outliers);
-  }
+  const int64_t outliers_dropped =
+      drop_time_outliers(table, opt.read.skip_bad_rows, "", "they would stretch the model's day");
   std::vector<HostStream> all = build_host_streams(table, opt.owners), train, val;
   STAN_CHECK(!all.empty(), "no flow of the training data belongs to an owner host (owners: ",
              describe_owners(opt.owners), ")",
@@ -100,7 +93,7 @@ Prepared prepare_training(const PrepareOptions& opt) {
   auto& info = p.model.info();
   info["command"] = opt.command;
   info["data"] = data_info;
-  if (outliers.count > 0) info["time_outliers_dropped"] = outliers.count;
+  if (outliers_dropped > 0) info["time_outliers_dropped"] = outliers_dropped;
   info["owners"] = owners;
   if (!opt.owners.hosts.empty()) info["owner_hosts"] = opt.owners.hosts.size();
   info["seed"] = opt.seed;
