@@ -26,6 +26,7 @@ struct TrainArgs {
   int popular_peers = -1, port_features = -1, octet_features = -1;
   std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
+  double activity_noise = -1;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
@@ -171,6 +172,10 @@ void add_train_command(CLI::App& app) {
                 "profile (regularisation against learning the training hosts by heart; 0 = off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
+  c->add_option("--activity-noise", a->activity_noise,
+                "Standard deviation of the profile noise on the two activity fields (log_flows, "
+                "log_remote_ips) alone; default: --profile-noise's")
+      ->check(CLI::Range(0.0, 10.0));
   c->add_option("--dropout", a->dropout,
                 "Probability of dropping a unit of the hidden layer in training (mlp with "
                 "--hidden > 0; default 0 = off)")
@@ -286,6 +291,7 @@ void add_train_command(CLI::App& app) {
     p.config.lr_softmax = a->lr_softmax;
     p.config.lr_mixture = a->lr_mixture;
     p.config.profile_noise = a->profile_noise;
+    p.config.activity_noise = a->activity_noise;
     p.config.dropout = a->dropout;
     p.config.ema = a->ema >= 0 ? a->ema : a->encoding == "faithful" ? 0.0 : ModelConfig{}.ema;
     p.val_fraction = a->val_fraction;

@@ -24,6 +24,7 @@ nlohmann::json ModelConfig::to_json() const {
                       {"lr_gamma", lr_gamma},
                       {"weight_decay", weight_decay},
                       {"profile_noise", profile_noise}};
+  if (activity_noise >= 0) j["activity_noise"] = activity_noise;  // absent: as profile_noise
   if (dropout > 0) j["dropout"] = dropout;  // absent when 0: older readers load the file
   if (ema > 0) j["ema"] = ema;              // likewise
   return j;
@@ -49,6 +50,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   // Absent in model files written before they existed: 0.
   c.weight_decay = j.contains("weight_decay") ? get_double(j, part, "weight_decay", 0, 1) : 0.0;
   c.profile_noise = j.contains("profile_noise") ? get_double(j, part, "profile_noise", 0, 10) : 0.0;
+  c.activity_noise =
+      j.contains("activity_noise") ? get_double(j, part, "activity_noise", 0, 10) : -1.0;
   c.dropout = j.contains("dropout") ? get_double(j, part, "dropout", 0, 0.99) : 0.0;
   c.ema = j.contains("ema") ? get_double(j, part, "ema", 0, kMaxEmaDecay) : 0.0;
   return c;

@@ -34,6 +34,10 @@ struct ModelConfig {
   // Training only: N(0, s^2) added to each window's standardised profile. 0.5 lowers the loss on
   // held-back hosts (README, realism at three seeds); model files without the field load as 0.
   double profile_noise = 0.5;
+  // Training only: the noise's standard deviation on the two activity fields (log_flows,
+  // log_remote_ips) when set (>= 0); below 0, profile_noise applies to them too. Noise there
+  // compresses how much generated hosts differ in activity (README). Absent in files: -1.
+  double activity_noise = -1;
   // Training only: the probability that a unit of the mlp hidden layer is dropped (inverted
   // dropout, nn/dropout.h); 0 = none. Model files without the field load as 0.
   double dropout = 0;

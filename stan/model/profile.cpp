@@ -200,6 +200,18 @@ const std::vector<std::string>& ProfileModel::names() {
   return n;
 }
 
+const std::vector<int64_t>& ProfileModel::activity_fields() {
+  static const std::vector<int64_t> f = [] {
+    std::vector<int64_t> out;
+    for (const char* name : {"log_flows", "log_remote_ips"}) {
+      const auto& n = names();
+      out.push_back(std::find(n.begin(), n.end(), name) - n.begin());
+    }
+    return out;
+  }();
+  return f;
+}
+
 std::vector<HostService> ProfileModel::fit_services(const std::vector<HostStream>& streams,
                                                     const FlowTable& table, int n) {
   std::map<HostService, double> weight;

@@ -41,6 +41,9 @@ struct Gmm {
 class ProfileModel {
  public:
   static const std::vector<std::string>& names();  // the raw profile's base fields
+  // The indices in names() of the fields that measure how active a host is (log_flows,
+  // log_remote_ips): training's activity noise applies to them.
+  static const std::vector<int64_t>& activity_fields();
   // The raw (unstandardised) profile of one host stream: the base fields, then the share of its
   // flows of each of `services`.
   static std::vector<double> raw(const HostStream& s, const FlowTable& table, int64_t day_start,

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "nn/checkpoint.h"
+#include "stan/model/profile.h"
 #include "stan/random_streams.h"
 #include "stan/train/engine.h"
 #include "stan/train/train_state.h"
@@ -61,23 +62,6 @@ std::vector<double> mean_losses(TrainEngine& engine, const TrainingData& data, i
   }
   for (size_t a = 0; a < A; ++a) sum[a] = count[a] ? sum[a] / static_cast<double>(count[a]) : NAN;
   return sum;
-}
-
-// Regularisation: N(0, s^2) noise on the standardised profile of every training window, so the
-// networks cannot tell the training hosts apart by their exact profile (they would learn each
-// host's services by heart and replay them for new hosts). A function of (seed, epoch, batch).
-void add_profile_noise(const StanModel& model, const TrainingData& data, uint64_t seed, int epoch,
-                       int64_t batch_index, HostBatch* b) {
-  const double s = model.config().profile_noise;
-  const int64_t P = data.profile_dim, I = data.input_dim();
-  if (s <= 0 || P == 0) return;
-  Generator g = Generator(seed, streams::kProfileNoise)
-                    .split(static_cast<uint64_t>(epoch))
-                    .split(static_cast<uint64_t>(batch_index));
-  for (int64_t i = 0; i < b->n; ++i) {
-    float* p = b->x.data() + i * I + (I - P);
-    for (int64_t j = 0; j < P; ++j) p[j] += static_cast<float>(s * g.normal());
-  }
 }
 
 nlohmann::json losses_json(const StanModel& model, const EpochReport& rep) {
@@ -157,6 +141,24 @@ class WeightAverage {
 };
 
 }  // namespace
+
+void add_profile_noise(const ModelConfig& c, int64_t P, int64_t I, uint64_t seed, int epoch,
+                       int64_t batch_index, HostBatch* b) {
+  std::vector<double> sd(static_cast<size_t>(P), c.profile_noise);
+  if (c.activity_noise >= 0)
+    for (int64_t j : ProfileModel::activity_fields())
+      if (j < P) sd[static_cast<size_t>(j)] = c.activity_noise;
+  if (P == 0 || *std::max_element(sd.begin(), sd.end()) <= 0) return;
+  Generator g = Generator(seed, streams::kProfileNoise)
+                    .split(static_cast<uint64_t>(epoch))
+                    .split(static_cast<uint64_t>(batch_index));
+  for (int64_t i = 0; i < b->n; ++i) {
+    float* p = b->x.data() + i * I + (I - P);
+    // One draw per field whatever its scale, so a scale of 0 leaves the others' draws unchanged.
+    for (int64_t j = 0; j < P; ++j)
+      p[j] += static_cast<float>(sd[static_cast<size_t>(j)] * g.normal());
+  }
+}
 
 std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch,
                                   int threads) {
@@ -238,7 +240,8 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
     for (int64_t bi = 0; bi < nbatches; ++bi) {
       const int64_t s = bi * opt.batch, n = std::min(opt.batch, train.examples() - s);
       fill_batch(train, perm.data() + s, n, &batch);
-      add_profile_noise(model, train, opt.seed, epoch, bi, &batch);
+      add_profile_noise(model.config(), train.profile_dim, train.input_dim(), opt.seed, epoch, bi,
+                        &batch);
       batch.seed = opt.seed;
       batch.epoch = epoch;
       batch.index = bi;

@@ -10,6 +10,7 @@
 
 #include "stan/model/dataset.h"
 #include "stan/model/model.h"
+#include "stan/train/engine.h"
 
 namespace stan {
 
@@ -41,6 +42,14 @@ struct EpochReport {
   bool best = false;                         // the model file now holds this epoch
   double seconds = 0, windows_per_second = 0;
 };
+
+// Regularisation: N(0, s^2) noise on the standardised profile (the last P of each example's I
+// inputs) of every training window, so the networks cannot tell the training hosts apart by their
+// exact profile (they would learn each host's services by heart and replay them for new hosts).
+// s is c.profile_noise, c.activity_noise on the activity fields when that is set. A function of
+// (seed, epoch, batch); one draw per field whatever its s.
+void add_profile_noise(const ModelConfig& c, int64_t P, int64_t I, uint64_t seed, int epoch,
+                       int64_t batch_index, HostBatch* b);
 
 // Trains `model` in place; at the end it holds the selected epoch's weights. Returns one report
 // per epoch run in this call.

@@ -53,3 +53,19 @@ TEST_CASE("model: configurations without weight decay, profile noise or dropout 
   j["profile_noise"] = "a lot";
   REQUIRE_THROWS_WITH(ModelConfig::from_json(j), Catch::Contains("'profile_noise'"));
 }
+
+TEST_CASE("model: the activity noise is written when set and read back; absent, it is unset",
+          "[stan][compat]") {
+  ModelConfig c;
+  c.activity_noise = 0.1;
+  nlohmann::json j = c.to_json();
+  REQUIRE(j.at("activity_noise") == 0.1);
+  REQUIRE(ModelConfig::from_json(j).activity_noise == 0.1);
+  c.activity_noise = 0;
+  REQUIRE(ModelConfig::from_json(c.to_json()).activity_noise == 0);
+  j.erase("activity_noise");
+  REQUIRE(ModelConfig::from_json(j).activity_noise == -1);
+  j["activity_noise"] = 11;
+  REQUIRE_THROWS_WITH(ModelConfig::from_json(j),
+                      Catch::Contains("model config: 'activity_noise' is 11 (expected 0..10)"));
+}

@@ -5,10 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
 #include "nn/checkpoint.h"
+#include "stan/model/profile.h"
 #include "stan/stan_test_util.h"
 #include "stan/train/train_state.h"
 
@@ -208,6 +210,56 @@ TEST_CASE("trainer: profile noise changes training, only training, and is a func
   REQUIRE_FALSE(same_tensors(dir + "/plain.safetensors", dir + "/noisy.safetensors"));
   REQUIRE(noisy.front().train_loss != plain.front().train_loss);
   fs::remove_all(dir);
+}
+
+TEST_CASE("trainer: activity noise replaces the profile noise on log_flows and log_remote_ips only",
+          "[stan][realism]") {
+  // Zero inputs, two examples of 3 grid inputs + the 12 base profile fields + 2 services: what
+  // add_profile_noise adds is the noise itself.
+  const int64_t P = 14, I = 3 + P;
+  auto noise = [&](double profile, double activity) {
+    ModelConfig c;
+    c.profile_noise = profile;
+    c.activity_noise = activity;
+    HostBatch b;
+    b.n = 2;
+    b.x.assign(static_cast<size_t>(b.n * I), 0.0f);
+    add_profile_noise(c, P, I, 7, 1, 3, &b);
+    return b.x;
+  };
+  const auto& names = ProfileModel::names();
+  const std::vector<int64_t>& act = ProfileModel::activity_fields();
+  REQUIRE(act.size() == 2);
+  REQUIRE(names[static_cast<size_t>(act[0])] == "log_flows");
+  REQUIRE(names[static_cast<size_t>(act[1])] == "log_remote_ips");
+  const std::vector<float> same = noise(1.0, -1), off = noise(1.0, 0), half = noise(1.0, 0.5),
+                           only = noise(0, 0.5);
+  REQUIRE(same == noise(1.0, 1.0));  // unset: the profile noise on every field
+  for (int64_t i = 0; i < 2; ++i) {
+    for (int64_t j = 0; j < I; ++j) {
+      const size_t k = static_cast<size_t>(i * I + j);
+      const bool profile = j >= I - P;
+      const bool activity = profile && std::count(act.begin(), act.end(), j - (I - P)) > 0;
+      CAPTURE(i, j);
+      if (!profile) {
+        REQUIRE(same[k] == 0);  // the grid is left alone
+        REQUIRE(only[k] == 0);
+      } else if (activity) {
+        REQUIRE(same[k] != 0);
+        REQUIRE(off[k] == 0);
+        REQUIRE(half[k] == Approx(0.5 * same[k]));  // the same draw, scaled
+        REQUIRE(only[k] == half[k]);
+      } else {
+        REQUIRE(same[k] != 0);
+        REQUIRE(off[k] == same[k]);  // the other fields' draws do not move
+        REQUIRE(half[k] == same[k]);
+        REQUIRE(only[k] == 0);
+      }
+    }
+  }
+  // Default: no activity noise of its own, and a model file says nothing of it.
+  REQUIRE(ModelConfig{}.activity_noise < 0);
+  REQUIRE_FALSE(ModelConfig{}.to_json().contains("activity_noise"));
 }
 
 TEST_CASE(
