@@ -20,7 +20,7 @@ namespace {
 struct GenArgs {
   std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles,
                      device = "cpu", export_to, export_format = "ipfix";
-  double export_rate = 0, temperature = 1.0, other_service = 1.0;
+  double export_rate = 0, temperature = 1.0, other_service = 1.0, peer_temperature = 1.0;
   std::vector<std::string> prefixes;
   int64_t hosts = 20, batch = 1024, max_flows = 1000000;
   int threads = 0;
@@ -118,6 +118,12 @@ void add_generate_command(CLI::App& app) {
                 "fields; README: Realism), below 1 sharpens them")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 20.0));
+  c->add_option("--peer-temperature", a->peer_temperature,
+                "Sampling temperature of the peer choice (a new remote, a popular one or one of "
+                "the host's own): below 1 a host returns to its likeliest peer, mostly its last "
+                "one with the flow's service, more often (README: Realism)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 20.0));
   c->add_option("--other-service-peers", a->other_service,
                 "Weight of a peer of another service than the flow's (a cached peer: its last "
                 "service; a popular remote: its training service), relative to the model's "
@@ -152,6 +158,7 @@ void add_generate_command(CLI::App& app) {
     o.max_flows_per_host = a->max_flows;
     o.temperature = a->temperature;
     o.other_service = a->other_service;
+    o.peer_temperature = a->peer_temperature;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
       std::vector<uint32_t> labels;

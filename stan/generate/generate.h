@@ -38,6 +38,9 @@ struct GenerateOptions {
   // The weight of a peer of another service than the flow's (PackedModel::other_service): 1 as
   // trained, 0 never.
   double other_service = 1.0;
+  // Sampling temperature of the peer choice (PackedModel): below 1 a host returns to its
+  // likeliest peer more often; 1 samples the model as trained.
+  double peer_temperature = 1.0;
   // Flows held back for time order (about 80 bytes each): the scheduler keeps them near or
   // below this many; the output does not depend on it.
   int64_t max_pending = 1000000;

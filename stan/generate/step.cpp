@@ -159,10 +159,13 @@ Tensor repeated(const std::optional<Repeats>& rep, AttrId a, const Tensor& v) {
 
 }  // namespace
 
-PackedModel::PackedModel(const StanModel& model, Device d, double temperature, double other_service)
+PackedModel::PackedModel(const StanModel& model, Device d, double temperature, double other_service,
+                         double peer_temperature)
     : model_(model), dev_(d), other_service_(other_service) {
   STAN_CHECK(std::isfinite(temperature) && temperature >= 0.05 && temperature <= 20,
              "temperature must be in [0.05, 20], got ", temperature);
+  STAN_CHECK(std::isfinite(peer_temperature) && peer_temperature >= 0.05 && peer_temperature <= 20,
+             "the peer temperature must be in [0.05, 20], got ", peer_temperature);
   STAN_CHECK(other_service >= 0 && other_service <= 1,
              "the weight of peers of another service must be in [0, 1], got ", other_service);
   if (other_service < 1) {
@@ -202,6 +205,7 @@ PackedModel::PackedModel(const StanModel& model, Device d, double temperature, d
       n.width = an.spec().classes;
       n.table = model.encoder().feature_table(an.spec(), d);
       if (tempered(an.spec().id)) n.temperature = temperature;
+      if (an.spec().id == AttrId::peer) n.temperature = peer_temperature;
       n.u_col = uniforms_++;
     }
     nets_.push_back(std::move(n));

@@ -33,8 +33,10 @@ class PackedModel {
   // service only): the weight, relative to the model's probability, of a peer class that names a
   // remote of another service than the row's (a cached peer: its last service; a popular remote:
   // its training service); 1 samples the model as trained, 0 never returns to another service.
+  // peer_temperature: the peer choice's logits are divided by it (below 1: a host returns to
+  // its likeliest peer, mostly its last one with the service, more often).
   PackedModel(const StanModel& model, Device d, double temperature = 1.0,
-              double other_service = 1.0);
+              double other_service = 1.0, double peer_temperature = 1.0);
   const StanModel& model() const { return model_; }
   Device device() const { return dev_; }
 

@@ -135,3 +135,43 @@ TEST_CASE("step: a temperature tempers the flow's categorical fields and nothing
   REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), 0.0),
                       Catch::Contains("temperature must be in [0.05, 20], got 0"));
 }
+
+TEST_CASE("step: a peer temperature tempers the peer choice and nothing before it",
+          "[stan][generate]") {
+  Setup s(256, 9);
+  const StanModel& m = s.m;
+  const GenerateOptions& g = s.g;
+  const int64_t n = g.hosts, I = m.input_dim(), D = m.encoder().columns();
+  const int64_t A = static_cast<int64_t>(m.nets().size());
+  StepRows base;
+  base.resize(n, I, A, D);
+  for (int64_t i = 0; i < n; ++i) fill_step_row(m, s.hosts[i], base, i);
+  auto step = [&](double peer_t) {
+    StepRows r = base;
+    StepEngine(std::make_shared<PackedModel>(m, Device::cpu(), 1.0, 1.0, peer_t), g.seed, n).run(r);
+    return r;
+  };
+  const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
+  int64_t peer = -1;
+  for (int64_t a = 0; a < A; ++a) {
+    const AttrId id = m.nets()[a]->spec().id;
+    const auto from = plain.values.begin() + a * n, to = from + n;
+    if (id == AttrId::peer) {
+      peer = a;
+      break;
+    }
+    INFO(attr_name(id));  // drawn before the peer: the same logits and random numbers
+    REQUIRE(std::equal(from, to, sharp.values.begin() + a * n));
+    REQUIRE(std::equal(from, to, flat.values.begin() + a * n));
+  }
+  REQUIRE(peer >= 0);
+  const auto distinct = [&](const StepRows& r) {
+    return std::set<double>(r.values.begin() + peer * n, r.values.begin() + (peer + 1) * n).size();
+  };
+  INFO("distinct peer classes at 0.05 / 1 / 20: " << distinct(sharp) << " / " << distinct(plain)
+                                                  << " / " << distinct(flat));
+  REQUIRE(distinct(sharp) < distinct(plain));
+  REQUIRE(distinct(flat) > distinct(plain));
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), 1.0, 1.0, 30.0),
+                      Catch::Contains("the peer temperature must be in [0.05, 20], got 30"));
+}
