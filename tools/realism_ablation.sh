@@ -18,7 +18,9 @@
 # --peer-tos, and that with the known remotes' octets and one-hot columns for the 32 most
 # frequent first octets; rows 32-34: row 25 with the 12 commonest services in the profiles,
 # --profile-services 12, with a mixture of as many components as training hosts,
-# --profile-components 1024, and that mixture alone); generates the
+# --profile-components 1024, and that mixture alone; row 35: row 25 with the profile noise off
+# its two activity fields, --activity-noise 0; row 36: row 25's model generating with a sharper
+# peer choice, --peer-temperature 0.85; row 37: row 25 with 4096 popular remotes); generates the
 # held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
 # hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
 # evaluates real held-back vs real training hosts (the floor), the independent baseline and,
@@ -80,6 +82,9 @@ declare -A steps=(
   [32-profile-services]="--profile-services 12"
   [33-profile-services-hosts]="--profile-services 12 --profile-components 1024"
   [34-profile-hosts]="--profile-components 1024"
+  [35-activity-noise-0]="--activity-noise 0"
+  [36-peer-temperature-0.85]=""
+  [37-popular-peers-4096]="--popular-peers 4096"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -92,8 +97,10 @@ for k in "${!steps[@]}"; do
   [[ ${steps[$k]} == *--peer-memory* ]] || steps[$k]+=" --no-peer-memory"
 done
 # Rows that generate with another row's model and these `stan generate` flags.
-declare -A same_model=([21-other-service-0]=17-peer-match-service)
-declare -A generate_flags=([21-other-service-0]="--other-service-peers 0")
+declare -A same_model=([21-other-service-0]=17-peer-match-service
+  [36-peer-temperature-0.85]=25-defaults-two-services)
+declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
+  [36-peer-temperature-0.85]="--peer-temperature 0.85")
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'
 import sys, lzma, csv
