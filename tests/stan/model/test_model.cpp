@@ -54,7 +54,7 @@ TEST_CASE("model: configurations without weight decay, profile noise or dropout 
   REQUIRE_THROWS_WITH(ModelConfig::from_json(j), Catch::Contains("'profile_noise'"));
 }
 
-TEST_CASE("model: the activity noise is written when set and read back; absent, it is unset",
+TEST_CASE("model: the activity noise is written when set and read back, and unset when absent",
           "[stan][compat]") {
   ModelConfig c;
   c.activity_noise = 0.1;
