@@ -25,6 +25,17 @@ struct Setup {
     g.start = m.encoder().day_start() + 10 * 3600;
     hosts = make_hosts(m, g);
   }
+  // One step of the hosts' first rows, sampled at these temperatures.
+  StepRows step(double temperature, double peer_temperature) const {
+    const int64_t A = static_cast<int64_t>(m.nets().size());
+    StepRows r;
+    r.resize(g.hosts, m.input_dim(), A, m.encoder().columns());
+    for (int64_t i = 0; i < g.hosts; ++i) fill_step_row(m, hosts[i], r, i);
+    auto packed =
+        std::make_shared<PackedModel>(m, Device::cpu(), temperature, 1.0, peer_temperature);
+    StepEngine(packed, g.seed, g.hosts).run(r);
+    return r;
+  }
 };
 
 }  // namespace
@@ -89,19 +100,8 @@ TEST_CASE("step: a temperature tempers the flow's categorical fields and nothing
           "[stan][generate]") {
   Setup s(256, 9);
   const StanModel& m = s.m;
-  const GenerateOptions& g = s.g;
-  const auto& hosts = s.hosts;
-  const int64_t n = g.hosts, I = m.input_dim(), D = m.encoder().columns();
-  const int64_t A = static_cast<int64_t>(m.nets().size());
-  StepRows base;
-  base.resize(n, I, A, D);
-  for (int64_t i = 0; i < n; ++i) fill_step_row(m, hosts[i], base, i);
-  // One step of the same rows at temperature t.
-  auto step = [&](double t) {
-    StepRows r = base;
-    StepEngine(std::make_shared<PackedModel>(m, Device::cpu(), t), g.seed, n).run(r);
-    return r;
-  };
+  const int64_t n = s.g.hosts, A = static_cast<int64_t>(m.nets().size());
+  auto step = [&](double t) { return s.step(t, 1.0); };
   const StepRows plain = step(1.0), same = step(1.0), sharp = step(0.05), flat = step(20.0);
   REQUIRE(plain.values == same.values);
   REQUIRE(plain.row == same.row);
@@ -140,17 +140,8 @@ TEST_CASE("step: a peer temperature tempers the peer choice and nothing before i
           "[stan][generate]") {
   Setup s(256, 9);
   const StanModel& m = s.m;
-  const GenerateOptions& g = s.g;
-  const int64_t n = g.hosts, I = m.input_dim(), D = m.encoder().columns();
-  const int64_t A = static_cast<int64_t>(m.nets().size());
-  StepRows base;
-  base.resize(n, I, A, D);
-  for (int64_t i = 0; i < n; ++i) fill_step_row(m, s.hosts[i], base, i);
-  auto step = [&](double peer_t) {
-    StepRows r = base;
-    StepEngine(std::make_shared<PackedModel>(m, Device::cpu(), 1.0, 1.0, peer_t), g.seed, n).run(r);
-    return r;
-  };
+  const int64_t n = s.g.hosts, A = static_cast<int64_t>(m.nets().size());
+  auto step = [&](double peer_t) { return s.step(1.0, peer_t); };
   const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
   int64_t peer = -1;
   for (int64_t a = 0; a < A; ++a) {
