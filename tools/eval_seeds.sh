@@ -18,7 +18,7 @@
 # flags, e.g. "--temperature 1.2").
 set -euo pipefail
 if [[ $# -lt 5 ]]; then
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2  # the header
   exit 2
 fi
 model=$1 real=$2 hosts=$3 out=$4 name=$5
