@@ -23,7 +23,7 @@ struct TrainArgs {
   std::string encoding = "full";
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
-  int popular_peers = -1, port_features = -1, octet_features = -1;
+  int popular_peers = -1, port_features = -1, octet_features = -1, service_memory = -1;
   std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
   double activity_noise = -1;
@@ -153,6 +153,12 @@ void add_train_command(CLI::App& app) {
                 "Give the K most frequent first remote octets a one-hot input column each "
                 "(0 = the scaled octet only; default 0)")
       ->check(CLI::Range(0, kMaxOctetFeatures));
+  c->add_option("--service-memory", a->service_memory,
+                "Give the networks each host's share of flows so far (since the day start) in "
+                "each of the N roles and services most frequent in the training flows, in the "
+                "others, and its flow count, so that a host goes on with the services it has "
+                "had all day (0 = off; default 0)")
+      ->check(CLI::Range(0, kMaxServiceMemory));
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)")
       ->check(CLI::Range(0, kMaxColdStarts));
   c->add_option("--lr-softmax", a->lr_softmax,
@@ -272,6 +278,7 @@ void add_train_command(CLI::App& app) {
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
     if (a->port_features >= 0) p.encoding.port_features = a->port_features;
     if (a->octet_features >= 0) p.encoding.octet_features = a->octet_features;
+    if (a->service_memory >= 0) p.encoding.service_memory = a->service_memory;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     // The memory is of cached peers: the default has it with a cache only (asked for without

@@ -48,14 +48,16 @@ std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions&
   }
   const std::vector<uint32_t> ips = host_addresses(opt, prefixes);
   const ProfileModel& prof = model.profiles();
-  const int W = model.config().window, D = model.encoder().columns();
+  const Encoder& enc = model.encoder();
+  const int W = model.config().window, D = enc.columns();
   std::vector<HostState> hosts(ips.size());
   const Generator root(opt.seed, streams::kHosts);
   for (size_t h = 0; h < hosts.size(); ++h) {
     HostState& s = hosts[h];
     s.ip = ips[h];
     s.stream = root.split(h).stream();
-    s.input.assign(static_cast<size_t>(W) * D, 0.0f);
+    s.input.assign(static_cast<size_t>(W) * D + static_cast<size_t>(enc.memory_dim()), 0.0f);
+    if (enc.memory_dim()) s.slots.assign(static_cast<size_t>(enc.options().service_memory) + 1, 0);
     s.clock = opt.start;
     if (prof.dim()) {
       Generator pg = root.split(h).split(streams::kHostProfile);
@@ -117,6 +119,10 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
     row.v[static_cast<int>(AttrId::rport)] = port_class(outgoing ? out->dp : out->sp);
   }
   enc.update_peers(h.peers, outgoing ? out->da : out->sa, row);
+  if (!h.slots.empty()) {
+    ++h.slots[static_cast<size_t>(enc.memory_slot(row))];
+    enc.write_service_memory(h.slots, h.input.data() + W * D);
+  }
   // Slide the window: drop the oldest row, append this one.
   std::copy(h.input.begin() + D, h.input.begin() + W * D, h.input.begin());
   std::copy(r.row.begin() + i * D, r.row.begin() + (i + 1) * D, h.input.begin() + (W - 1) * D);

@@ -14,9 +14,12 @@ struct GenerateOptions;
 
 struct HostState {
   uint32_t ip = 0;
-  uint64_t stream = 0;       // the host's random stream (seed, stream)
-  uint64_t offset = 0;       // counters used so far
-  std::vector<float> input;  // W rows x D (oldest first), then the P profile values
+  uint64_t stream = 0;  // the host's random stream (seed, stream)
+  uint64_t offset = 0;  // counters used so far
+  // W rows x D (oldest first), then the service memory (Encoder::memory_dim), then the P
+  // profile values.
+  std::vector<float> input;
+  std::vector<uint32_t> slots;  // flows per service memory slot (empty without the memory)
   PeerCache peers;
   int64_t clock = 0;  // Unix seconds: the host's last flow (or the start)
   int64_t flows = 0;

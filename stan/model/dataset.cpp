@@ -18,8 +18,11 @@ void TrainingData::fill_batch(const int64_t* idx, int64_t n, float* x) const {
     std::memset(row, 0, sizeof(float) * pad * D);
     if (len) std::memcpy(row + pad * D, history.data() + (end - len) * D, sizeof(float) * len * D);
     std::memcpy(row + static_cast<int64_t>(window) * D, current.data() + e * D, sizeof(float) * D);
+    if (memory_dim)
+      std::memcpy(row + static_cast<int64_t>(window + 1) * D, memory.data() + e * memory_dim,
+                  sizeof(float) * memory_dim);
     if (profile_dim)
-      std::memcpy(row + static_cast<int64_t>(window + 1) * D,
+      std::memcpy(row + static_cast<int64_t>(window + 1) * D + memory_dim,
                   profiles.data() + static_cast<int64_t>(host[e]) * profile_dim,
                   sizeof(float) * profile_dim);
   }
@@ -31,6 +34,7 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
   TrainingData d;
   d.columns = enc.columns();
   d.window = window;
+  d.memory_dim = enc.memory_dim();
   d.profile_dim = profiles.dim();
   d.attrs = static_cast<int>(enc.attrs().size());
   const int D = d.columns, A = d.attrs;
@@ -39,10 +43,19 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
   const int64_t extra = static_cast<int64_t>(streams.size()) * (1 + enc.options().cold_starts);
   d.history.reserve(total * D);
   d.current.reserve((total + extra) * D);
-  std::vector<float> feat(D);
-  auto add_example = [&](const RowValues& row, int64_t end, int32_t len, int32_t host) {
+  std::vector<float> feat(D), mem(static_cast<size_t>(d.memory_dim));
+  // The host's flows per service memory slot so far (none for a cold start: its window is empty
+  // too, as a generated host's memory is when it starts).
+  std::vector<uint32_t> slots, no_slots;
+  if (d.memory_dim) no_slots.assign(static_cast<size_t>(enc.options().service_memory) + 1, 0);
+  auto add_example = [&](const RowValues& row, int64_t end, int32_t len, int32_t host,
+                         const std::vector<uint32_t>& counts) {
     enc.write_features(row, feat.data());
     d.current.insert(d.current.end(), feat.begin(), feat.end());
+    if (d.memory_dim) {
+      enc.write_service_memory(counts, mem.data());
+      d.memory.insert(d.memory.end(), mem.begin(), mem.end());
+    }
     d.hist_end.push_back(end);
     d.hist_len.push_back(len);
     d.host.push_back(host);
@@ -64,11 +77,13 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
     PeerCache peers;
     std::vector<double> times;
     double clock = 0;
+    slots = no_slots;
     for (size_t t = 0; t < s.flows.size(); ++t) {
       const HostFlow& f = s.flows[t];
       RowValues row = enc.encode(table.rows[f.row], f, clock, peers);
       add_example(row, base + static_cast<int64_t>(t),
-                  static_cast<int32_t>(std::min<size_t>(window, t)), hi);
+                  static_cast<int32_t>(std::min<size_t>(window, t)), hi, slots);
+      if (d.memory_dim) ++slots[static_cast<size_t>(enc.memory_slot(row))];
       d.history.insert(d.history.end(), feat.begin(), feat.end());
       clock = row.time;
       times.push_back(row.time);
@@ -76,17 +91,18 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
     }
     const int64_t n = static_cast<int64_t>(s.flows.size());
     add_example(enc.encode_stop(clock), base + n,
-                static_cast<int32_t>(std::min<int64_t>(window, n)), hi);
+                static_cast<int32_t>(std::min<int64_t>(window, n)), hi, slots);
     // Cold starts: an empty window at a random clock time, then the host's next flow (or stop).
     Generator g = gen.split(s.host);
     for (int c = 0; c < enc.options().cold_starts; ++c) {
       const double at = std::floor(g.uniform() * 86400.0);
       const auto it = std::lower_bound(times.begin(), times.end(), at);
       if (it == times.end()) {
-        add_example(enc.encode_stop(at), base, 0, hi);
+        add_example(enc.encode_stop(at), base, 0, hi, no_slots);
       } else {
         const size_t t = static_cast<size_t>(it - times.begin());
-        add_example(enc.encode(table.rows[s.flows[t].row], s.flows[t], at, {}), base, 0, hi);
+        add_example(enc.encode(table.rows[s.flows[t].row], s.flows[t], at, {}), base, 0, hi,
+                    no_slots);
       }
     }
   }

@@ -212,6 +212,7 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
 
   fit_popular(table, streams);
   fit_features(streams);
+  fit_memory(table, streams);
   fit_keep_ports(table, streams);
   const int64_t nbuckets = kPortClasses - 1024;
   port_table_.assign(nbuckets, {});
@@ -263,6 +264,57 @@ void Encoder::index_features() {
   };
   port_feature_col_ = index(feature_ports_, kPortClasses);
   octet_feature_col_ = index(feature_octets_, 256);
+}
+
+// ---- service memory ---------------------------------------------------------------------
+
+uint32_t Encoder::memory_key(const RowValues& row) {
+  auto cls = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]); };
+  const uint32_t local = cls(AttrId::lport), remote = cls(AttrId::rport);
+  // As host_service(): the host serves when its own port has the lower class (equal: incoming).
+  const bool serves = local < remote || (local == remote && cls(AttrId::dir) == 0);
+  return cls(AttrId::proto) << 17 | std::min(local, remote) << 1 | (serves ? 1u : 0u);
+}
+
+void Encoder::fit_memory(const FlowTable& table, const std::vector<HostStream>& streams) {
+  memory_services_.clear();
+  if (opt_.service_memory > 0) {
+    std::map<uint32_t, int64_t> n;
+    for (const HostStream& s : streams)
+      for (const HostFlow& f : s.flows) {
+        RowValues row = service_row(table.rows[f.row].pr, f);
+        row.v[static_cast<int>(AttrId::dir)] = f.outgoing ? 1 : 0;
+        ++n[memory_key(row)];
+      }
+    std::vector<std::pair<int64_t, uint32_t>> order;  // most flows first, ties the lower key
+    for (auto [k, c] : n) order.emplace_back(-c, k);
+    std::sort(order.begin(), order.end());
+    for (size_t i = 0; i < order.size() && i < static_cast<size_t>(opt_.service_memory); ++i)
+      memory_services_.push_back(order[i].second);
+  }
+  index_memory();
+}
+
+void Encoder::index_memory() {
+  memory_slot_.clear();
+  for (size_t i = 0; i < memory_services_.size(); ++i)
+    memory_slot_[memory_services_[i]] = static_cast<int64_t>(i);
+}
+
+int64_t Encoder::memory_slot(const RowValues& row) const {
+  const auto it = memory_slot_.find(memory_key(row));
+  return it == memory_slot_.end() ? opt_.service_memory : it->second;
+}
+
+void Encoder::write_service_memory(const std::vector<uint32_t>& counts, float* out) const {
+  const int n = opt_.service_memory;
+  if (n <= 0) return;
+  STAN_ASSERT(counts.size() == static_cast<size_t>(n) + 1, "service memory counts");
+  double total = 0;
+  for (uint32_t c : counts) total += c;
+  for (int i = 0; i <= n; ++i)
+    out[i] = total > 0 ? static_cast<float>(counts[static_cast<size_t>(i)] / total) : 0.0f;
+  out[n + 1] = static_cast<float>(std::min(1.0, std::log1p(total) / std::log1p(kMemoryFlowScale)));
 }
 
 // ---- encoding ---------------------------------------------------------------------------

@@ -94,9 +94,11 @@ const char* attr_name(AttrId a);
 // Bounds checked when a model is loaded: beyond them, sizes or decoded values overflow.
 inline constexpr int kMaxPeerCache = 1024, kMaxColdStarts = 10000, kMaxGmmComponentsOption = 1024;
 inline constexpr int kMaxPortFeatures = 256, kMaxOctetFeatures = 256;
-inline constexpr int kMaxTos = 32;              // ToS values modelled (the most frequent)
-inline constexpr int kMaxPopularPeers = 65536;  // train --popular-peers accepts 0..65536
-inline constexpr double kMaxSeconds = 1e10;     // inter-arrival, duration (317 years)
+inline constexpr int kMaxTos = 32;               // ToS values modelled (the most frequent)
+inline constexpr int kMaxPopularPeers = 65536;   // train --popular-peers accepts 0..65536
+inline constexpr int kMaxServiceMemory = 1024;   // train --service-memory accepts 0..1024
+inline constexpr double kMemoryFlowScale = 1e5;  // the service memory's count is 1 from here
+inline constexpr double kMaxSeconds = 1e10;      // inter-arrival, duration (317 years)
 inline constexpr double kMaxPackets = 1e12, kMaxBytes = 1e15;
 
 // A host's peer cache: its distinct remotes in the order of the peer classes, with how many
@@ -211,9 +213,15 @@ struct EncodingOptions {
   // With peers: the known remote's octets in the octet columns of a popular or cached peer's row
   // (see oct1..oct4 above).
   bool peer_octets = false;
-  bool profiles = true;            // condition on per-host profiles (drawn from a mixture)
-  int profile_components = 8;      // Gaussian mixture components over profiles
-  int profile_services = 0;        // services in the profile (HostService; 0: none)
+  bool profiles = true;        // condition on per-host profiles (drawn from a mixture)
+  int profile_components = 8;  // Gaussian mixture components over profiles
+  int profile_services = 0;    // services in the profile (HostService; 0: none)
+  // The service memory: input columns, beside the profile, holding the share of the host's
+  // flows so far (since the day start) of each of the N roles and services most frequent in
+  // the training flows (HostService: serves or uses, protocol, lower port class), the share of
+  // the others and the scaled count, so that a host goes on with the services it has had over
+  // the day rather than only those of its last rows (0: none).
+  int service_memory = 0;
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
   double half_width = 1.0 / 400;   // bin half-width w of the binned likelihood (scaled units)
   double sigma_floor = 0.5 / 400;  // sigma floor (scaled units)
@@ -288,6 +296,20 @@ class Encoder {
   int memory_col() const { return memory_col_; }  // first memory column; -1: no peer memory
   int counts_col() const { return counts_col_; }  // first counts column; -1: no peer counts
   int tos_col() const { return tos_col_; }        // first peer ToS column; -1: no peer ToS
+  // The service memory (EncodingOptions::service_memory = N): N + 2 input values per window
+  // (0 without it), written by write_service_memory from the host's counts per slot.
+  int memory_dim() const { return opt_.service_memory > 0 ? opt_.service_memory + 2 : 0; }
+  // The slot of a row whose protocol, direction and ports are set: the index of its role and
+  // service among memory_services(), or service_memory for any other (N + 1 slots in all).
+  int64_t memory_slot(const RowValues& row) const;
+  // Writes the memory_dim() values for a host with counts[slot] flows per slot (N + 1 counts):
+  // each slot's share of its flows, then log(1 + flows) / log(1 + kMemoryFlowScale) (at most 1);
+  // all zeros before its first flow.
+  void write_service_memory(const std::vector<uint32_t>& counts, float* out) const;
+  // The roles and services with a slot, most frequent first: protocol class << 17 | lower port
+  // class << 1 | serves (memory_key).
+  const std::vector<uint32_t>& memory_services() const { return memory_services_; }
+  static uint32_t memory_key(const RowValues& row);
   int64_t tos_classes() const { return static_cast<int64_t>(tos_values_.size()); }
   // The counts columns (kPeerCounts) of a row whose protocol and ports are set, for a host whose
   // cache is `peers` (before the row's flow).
@@ -407,6 +429,8 @@ class Encoder {
   AppliesRule applies_rule(AttrId a) const;
   void layout();
   void fit_popular(const FlowTable& table, const std::vector<HostStream>& streams);
+  void fit_memory(const FlowTable& table, const std::vector<HostStream>& streams);
+  void index_memory();
   // Matched by service: keep_ports_, the training hosts' share of returns matched by service
   // (as update_peers keeps a peer's services) that keep that service's last port classes.
   void fit_keep_ports(const FlowTable& table, const std::vector<HostStream>& streams);
@@ -437,6 +461,8 @@ class Encoder {
   std::unordered_map<uint32_t, int64_t> popular_by_service_;  // counts of popular_services_
   std::vector<int64_t> feature_ports_, feature_octets_;
   std::vector<int> port_feature_col_, octet_feature_col_;  // per class: its column, -1 none
+  std::vector<uint32_t> memory_services_;                  // the service memory's slots
+  std::unordered_map<uint32_t, int64_t> memory_slot_;      // memory key -> slot
   Scaler dt_, td_, pkt_, bytes_;
   bool one_pkt_zero_td_ = false;
   double keep_ports_ = 0;

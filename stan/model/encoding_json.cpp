@@ -60,6 +60,7 @@ nlohmann::json EncodingOptions::to_json() const {
           {"profiles", profiles},
           {"profile_components", profile_components},
           {"profile_services", profile_services},
+          {"service_memory", service_memory},
           {"half_width", half_width},
           {"sigma_floor", sigma_floor}};
 }
@@ -113,6 +114,11 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.profile_services =
       j.contains("profile_services")
           ? static_cast<int>(get_int(j, part, "profile_services", 0, kMaxProfileServices))
+          : 0;
+  // Absent in model files written before the service memory existed: none.
+  o.service_memory =
+      j.contains("service_memory")
+          ? static_cast<int>(get_int(j, part, "service_memory", 0, kMaxServiceMemory))
           : 0;
   o.half_width = get_double(j, part, "half_width", 1e-9, 1);
   o.sigma_floor = get_double(j, part, "sigma_floor", 0, 1);
@@ -201,6 +207,7 @@ nlohmann::json Encoder::to_json() const {
   if (opt_.by_service()) j["keep_ports"] = keep_ports_;
   if (opt_.port_features > 0) j["feature_ports"] = feature_ports_;
   if (opt_.octet_features > 0) j["feature_octets"] = feature_octets_;
+  if (opt_.service_memory > 0) j["memory_services"] = memory_services_;
   return j;
 }
 
@@ -278,6 +285,23 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
   e.feature_ports_ = features("feature_ports", e.opt_.port_features, kPortClasses - 1);
   e.feature_octets_ = features("feature_octets", e.opt_.octet_features, 255);
   e.index_features();
+  // The service memory's slots: present exactly when the options ask for them.
+  if (e.opt_.service_memory == 0) {
+    STAN_CHECK(!j.contains("memory_services"), part,
+               ": 'memory_services' without the option that asks for it");
+  } else {
+    const int64_t most =
+        (static_cast<int64_t>(e.protocols_.size()) - 1) << 17 | (kPortClasses - 1) << 1 | 1;
+    for (int64_t v :
+         unique("memory_services", get_int_array(j, part, "memory_services",
+                                                 static_cast<size_t>(e.opt_.service_memory), 0,
+                                                 std::max<int64_t>(most, 0)))) {
+      STAN_CHECK((v >> 1 & 0xFFFF) < kPortClasses, part, ": 'memory_services' holds ", v,
+                 ", whose port class ", v >> 1 & 0xFFFF, " is not below ", kPortClasses);
+      e.memory_services_.push_back(static_cast<uint32_t>(v));
+    }
+  }
+  e.index_memory();
   const int64_t nbuckets = kPortClasses - 1024;
   e.port_table_.assign(nbuckets, {});
   e.port_class_total_.assign(nbuckets, 0);
@@ -349,6 +373,17 @@ std::string Encoder::describe() const {
   };
   listed("port classes", feature_ports_);
   listed("first octets", feature_octets_);
+  if (!memory_services_.empty()) {
+    os << "  service memory (" << opt_.service_memory << " slots):";
+    for (uint32_t k : memory_services_) {
+      const uint32_t pc = k >> 17;
+      os << " "
+         << HostService{(k & 1) != 0, pc < protocols_.size() ? protocols_[pc] : uint8_t{0},
+                        static_cast<int64_t>(k >> 1 & 0xFFFF)}
+                .name();
+    }
+    os << "\n";
+  }
   os << "  grid: " << columns_ << " columns per row\n";
   return os.str();
 }

@@ -84,13 +84,13 @@ Tensor CnnEncoder::forward(const Tensor& x) {
 // ---- attribute network -------------------------------------------------------------------
 
 AttributeNet::AttributeNet(const AttrSpec& spec, const ModelConfig& cfg, int columns,
-                           int profile_dim, Generator& gen)
-    : spec_(spec), grid_rows_(cfg.window + 1), grid_cols_(columns), profile_dim_(profile_dim) {
-  int64_t f = static_cast<int64_t>(grid_rows_) * grid_cols_ + profile_dim;
+                           int context_dim, Generator& gen)
+    : spec_(spec), grid_rows_(cfg.window + 1), grid_cols_(columns), context_dim_(context_dim) {
+  int64_t f = static_cast<int64_t>(grid_rows_) * grid_cols_ + context_dim;
   if (cfg.arch == "cnn") {
     cnn_ = register_module(
         "cnn", std::make_shared<CnnEncoder>(grid_rows_, grid_cols_, cfg.cnn_c1, cfg.cnn_c2, gen));
-    f = cnn_->features() + profile_dim;
+    f = cnn_->features() + context_dim;
   }
   if (cfg.hidden > 0) {
     hidden_ = register_module("hidden", std::make_shared<nn::Linear>(f, cfg.hidden, gen));
@@ -108,13 +108,13 @@ Tensor AttributeNet::forward(const Tensor& x) {
 
 Tensor AttributeNet::forward(const Tensor& x, const Tensor& hidden_mask) {
   const int64_t g = static_cast<int64_t>(grid_rows_) * grid_cols_;
-  STAN_CHECK(x.dim() == 2 && x.size(1) == g + profile_dim_, "[", attr_name(spec_.id),
-             "] expected input (N, ", g + profile_dim_, "), got ", shape_str(x.shape()));
+  STAN_CHECK(x.dim() == 2 && x.size(1) == g + context_dim_, "[", attr_name(spec_.id),
+             "] expected input (N, ", g + context_dim_, "), got ", shape_str(x.shape()));
   Tensor h = x;
   if (cnn_) {
     Tensor grid = x.narrow(1, 0, g).reshape({x.size(0), 1, grid_rows_, grid_cols_});
     h = cnn_->forward(grid);
-    if (profile_dim_ > 0) h = cat({h, x.narrow(1, g, profile_dim_)}, 1);
+    if (context_dim_ > 0) h = cat({h, x.narrow(1, g, context_dim_)}, 1);
   }
   if (hidden_) h = elu(hidden_->forward(h));
   if (hidden_mask.defined()) {
@@ -149,7 +149,8 @@ StanModel::StanModel(ModelConfig cfg, Encoder enc, ProfileModel profiles, uint64
   Generator gen(seed, streams::kInit);
   for (const AttrSpec& a : enc_.attrs()) {
     Generator g = gen.split(static_cast<uint64_t>(a.id));
-    nets_.push_back(std::make_shared<AttributeNet>(a, cfg_, enc_.columns(), profiles_.dim(), g));
+    nets_.push_back(std::make_shared<AttributeNet>(a, cfg_, enc_.columns(),
+                                                   enc_.memory_dim() + profiles_.dim(), g));
   }
 }
 
@@ -189,6 +190,7 @@ std::string StanModel::summary() const {
   os << "architecture: " << cfg_.arch << " (window " << cfg_.window << ", K=" << cfg_.k
      << ", hidden " << cfg_.hidden << ")\n";
   os << "input: " << cfg_.window + 1 << " rows x " << enc_.columns() << " columns";
+  if (enc_.memory_dim() > 0) os << " + " << enc_.memory_dim() << " service memory values";
   if (profiles_.enabled()) os << " + " << profiles_.dim() << " profile values";
   os << " = " << input_dim() << "\n";
   os << "parameters: " << parameter_count() << "\n";
@@ -216,7 +218,8 @@ void StanModel::save(const std::string& path, const nn::NamedTensors& weights) c
 
 int64_t weight_lower_bound(const ModelMeta& m) {
   const ModelConfig& cfg = m.config;
-  const int64_t rows = cfg.window + 1, cols = m.encoder.columns(), pdim = m.profiles.dim();
+  const int64_t rows = cfg.window + 1, cols = m.encoder.columns(),
+                pdim = m.encoder.memory_dim() + m.profiles.dim();
   int64_t total = 0;
   for (const AttrSpec& a : m.encoder.attrs()) {
     int64_t f = rows * cols + pdim;

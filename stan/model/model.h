@@ -68,9 +68,10 @@ class CnnEncoder : public nn::Module {
 
 class AttributeNet : public nn::Module {
  public:
-  AttributeNet(const AttrSpec& spec, const ModelConfig& cfg, int columns, int profile_dim,
+  // context_dim: the values after the grid (service memory and profile).
+  AttributeNet(const AttrSpec& spec, const ModelConfig& cfg, int columns, int context_dim,
                Generator& gen);
-  // x: (N, (W+1)*D + P) -> logits (N, classes) or mixture parameters (N, 3K).
+  // x: (N, (W+1)*D + C) -> logits (N, classes) or mixture parameters (N, 3K).
   Tensor forward(const Tensor& x) override;
   // The same with the hidden layer's output multiplied by hidden_mask (N, hidden): dropout
   // (nn/dropout.h) in training; an undefined mask is none.
@@ -84,7 +85,7 @@ class AttributeNet : public nn::Module {
 
  private:
   AttrSpec spec_;
-  int grid_rows_, grid_cols_, profile_dim_;
+  int grid_rows_, grid_cols_, context_dim_;
   std::shared_ptr<CnnEncoder> cnn_;
   std::shared_ptr<nn::Linear> hidden_;
   std::shared_ptr<nn::Linear> head_cls_;
@@ -101,7 +102,8 @@ class StanModel {
   std::vector<std::shared_ptr<AttributeNet>>& nets() { return nets_; }
   const std::vector<std::shared_ptr<AttributeNet>>& nets() const { return nets_; }
   int grid_inputs() const { return (cfg_.window + 1) * enc_.columns(); }
-  int input_dim() const { return grid_inputs() + profiles_.dim(); }
+  // The window's grid, then the service memory (Encoder::memory_dim), then the profile.
+  int input_dim() const { return grid_inputs() + enc_.memory_dim() + profiles_.dim(); }
   // (input_dim) mask for attribute i: zero on current-row columns from its first column on.
   Tensor mask(size_t i, Device d) const;
   int64_t parameter_count() const;
