@@ -20,11 +20,12 @@
 # --profile-services 12, with a mixture of as many components as training hosts,
 # --profile-components 1024, and that mixture alone; row 35: row 25 with the profile noise off
 # its two activity fields, --activity-noise 0; row 36: row 25's model generating with a sharper
-# peer choice, --peer-temperature 0.85; row 37: row 25 with 4096 popular remotes); generates the
-# held-back hosts (same addresses, 24 h) at several seeds; evaluates each run against the held-back
-# hosts' real flows and prints mean and spread over the seeds (tools/eval_seeds.sh); also
-# evaluates real held-back vs real training hosts (the floor), the independent baseline and,
-# with BUNDLED=MODEL, an existing model. One JSON summary line per row
+# peer choice, --peer-temperature 0.85; row 37: row 25 with 4096 popular remotes; row 38: row 25
+# with each host's shares of the 64 commonest roles and services so far, --service-memory 64);
+# generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
+# against the held-back hosts' real flows and prints mean and spread over the seeds
+# (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
+# independent baseline and, with BUNDLED=MODEL, an existing model. One JSON summary line per row
 # goes into $out/summary.jsonl.
 #   bash tools/realism_ablation.sh DATA.csv.xz HOSTS.csv OUT_DIR [MAX_BATCHES] [EPOCHS]
 # Environment: SEEDS (default 1,2,3), STEPS (the rows to run, default all, e.g. "7-flags-tos
@@ -85,6 +86,7 @@ declare -A steps=(
   [35-activity-noise-0]="--activity-noise 0"
   [36-peer-temperature-0.85]=""
   [37-popular-peers-4096]="--popular-peers 4096"
+  [38-service-memory-64]="--service-memory 64"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
