@@ -31,8 +31,10 @@ struct SideData {
   std::array<std::vector<double>, kEvalContinuous> sorted;  // marginal samples, ascending
   std::vector<int64_t> flows_per_host, remotes_per_host;
   std::map<HostService, int64_t> host_roles;  // hosts by main service
-  // Per service, the sum over hosts of its share of the host's flows.
+  // Per service, the sum over hosts of its share of the host's flows, and its busiest host's
+  // flows with it.
   std::map<HostService, double> host_service_shares;
+  std::map<HostService, int64_t> service_top_host_flows;
   double remote_ratio_sum = 0;  // sum over hosts of distinct remote IPs / flows
   // Returns: host flows to a remote the host has had a flow with before, and of them those with
   // the same service (protocol and lower port class) / the same protocol and both port classes
@@ -89,9 +91,12 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
           [std::max_element(services.begin(), services.end(), [](const auto& a, const auto& b) {
              return a.second < b.second;
            })->first];
-    for (const auto& [service, flows] : services)
+    for (const auto& [service, flows] : services) {
       d.host_service_shares[service] +=
           static_cast<double>(flows) / static_cast<double>(s.flows.size());
+      int64_t& top = d.service_top_host_flows[service];
+      top = std::max(top, flows);
+    }
     host_remotes.clear();
     last_ports.clear();
     log_bytes.emplace_back();
@@ -308,6 +313,9 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   for (const auto& [role, hosts] : d.host_roles) s.host_roles[role.name()] = hosts;
   for (const auto& [service, shares] : d.host_service_shares)
     s.host_services[service.name()] = shares / static_cast<double>(s.hosts);
+  int64_t top_host_flows = 0;
+  for (const auto& [service, flows] : d.service_top_host_flows) top_host_flows += flows;
+  s.service_top_host_share = n > 0 ? static_cast<double>(top_host_flows) / hf : kNaN;
   const double returns = static_cast<double>(d.returns);
   s.returns_share = n > 0 ? returns / hf : 0.0;
   s.return_same_service = d.returns > 0 ? d.returns_same_service / returns : kNaN;

@@ -190,6 +190,10 @@ struct SideSummary {
   // Hosts' service mix: per service (by name), its share of a host's flows averaged over hosts
   // (each host counts once, busy or quiet; robust where host_roles turns a near tie into a role).
   std::map<std::string, double> host_services;
+  // How much each service is a few hosts' own: the share of host flows that are their service's
+  // flows with its busiest host (summed over services; NaN: no host flow). Real hosts specialise
+  // (one mail server carries most of the mail), so that it is high.
+  double service_top_host_share = 0;
   // Returns to a peer: the share of host flows to a remote the host has had a flow with before;
   // of those, the share with the same service (protocol and lower port class) as that remote's
   // previous flow with the host, with the same protocol and both port classes, and with the same

@@ -358,6 +358,12 @@ TEST_CASE("eval: hosts' main services and the JS of their distributions", "[eval
   CHECK_THAT(text, Contains("hosts' service mix (JS)"));
   CHECK(j.at("synthetic").at("distance_to_real").at("host_service_js") == Approx(mix_js));
   CHECK(j.at("real").at("host_services").at("serves_tcp_22") == Approx(0.5 / 3));
+  // Each service's flows with its busiest host: real serves_tcp_80 3 (h1), uses_udp_53 1,
+  // serves_tcp_22 1, of 7 host flows; synthetic 3 and 1 of 6.
+  CHECK(r.real().service_top_host_share == Approx(5.0 / 7));
+  CHECK(r.sides[1].service_top_host_share == Approx(4.0 / 6));
+  CHECK_THAT(text, Contains("flows of a service with its busiest host"));
+  CHECK(j.at("real").at("service_top_host_share") == Approx(5.0 / 7));
 }
 
 TEST_CASE("eval: concentration on a host's top remotes, over flows and over hosts", "[eval]") {
