@@ -37,6 +37,7 @@ struct TrainArgs {
   int64_t split_seed = -1;
   bool resume = false, skip_bad = false, quiet = false;
   bool no_zero = false, no_censor = false, no_profiles = false, no_bpp = false, no_flags = false;
+  bool no_memory_rate = false;
   int peer_memory = -1;  // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
   int profile_services = -1, profile_components = -1;
   int peer_tos = -1;      // 1: --peer-tos, 0: --no-peer-tos, -1: the encoding's default
@@ -159,6 +160,9 @@ void add_train_command(CLI::App& app) {
                 "others, and its flow count, so that a host goes on with the services it has "
                 "had all day (0 = off; default 0)")
       ->check(CLI::Range(0, kMaxServiceMemory));
+  c->add_flag("--no-memory-rate", a->no_memory_rate,
+              "Keep the service memory from the inter-arrival networks (dt_kind, dt): a host's "
+              "rate then comes from its profile and recent rows alone (needs --service-memory)");
   c->add_option("--cold-starts", a->cold_starts, "Empty-window examples per host (default 8)")
       ->check(CLI::Range(0, kMaxColdStarts));
   c->add_option("--lr-softmax", a->lr_softmax,
@@ -279,6 +283,7 @@ void add_train_command(CLI::App& app) {
     if (a->port_features >= 0) p.encoding.port_features = a->port_features;
     if (a->octet_features >= 0) p.encoding.octet_features = a->octet_features;
     if (a->service_memory >= 0) p.encoding.service_memory = a->service_memory;
+    if (a->no_memory_rate) p.encoding.memory_rate = false;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     // The memory is of cached peers: the default has it with a cache only (asked for without

@@ -222,6 +222,9 @@ struct EncodingOptions {
   // the others and the scaled count, so that a host goes on with the services it has had over
   // the day rather than only those of its last rows (0: none).
   int service_memory = 0;
+  // Whether the service memory is an input of the inter-arrival networks (dt_kind, dt) too; off,
+  // a host's rate comes from its profile and window alone, and the memory steers its services.
+  bool memory_rate = true;
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
   double half_width = 1.0 / 400;   // bin half-width w of the binned likelihood (scaled units)
   double sigma_floor = 0.5 / 400;  // sigma floor (scaled units)

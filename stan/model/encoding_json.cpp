@@ -39,30 +39,32 @@ int choice(const nlohmann::json& j, const std::string& part, const char* key,
 // ---- options ----------------------------------------------------------------------------
 
 nlohmann::json EncodingOptions::to_json() const {
-  return {{"zero_decisions", zero_decisions},
-          {"censor", censor},
-          {"bytes_per_packet", bytes_per_packet},
-          {"flags_tos", flags_tos},
-          {"peer_cache", peer_cache},
-          {"peer_order", kPeerOrders[static_cast<int>(peer_order)]},
-          {"peer_match", kPeerMatches[static_cast<int>(peer_match)]},
-          {"popular_peers", popular_peers},
-          {"popular_min_hosts", popular_min_hosts},
-          {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
-          {"peer_memory", peer_memory},
-          {"port_features", port_features},
-          {"octet_features", octet_features},
-          {"peer_counts", peer_counts},
-          {"peer_repeats", peer_repeats},
-          {"peer_tos", peer_tos},
-          {"peer_octets", peer_octets},
-          {"cold_starts", cold_starts},
-          {"profiles", profiles},
-          {"profile_components", profile_components},
-          {"profile_services", profile_services},
-          {"service_memory", service_memory},
-          {"half_width", half_width},
-          {"sigma_floor", sigma_floor}};
+  nlohmann::json j = {{"zero_decisions", zero_decisions},
+                      {"censor", censor},
+                      {"bytes_per_packet", bytes_per_packet},
+                      {"flags_tos", flags_tos},
+                      {"peer_cache", peer_cache},
+                      {"peer_order", kPeerOrders[static_cast<int>(peer_order)]},
+                      {"peer_match", kPeerMatches[static_cast<int>(peer_match)]},
+                      {"popular_peers", popular_peers},
+                      {"popular_min_hosts", popular_min_hosts},
+                      {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
+                      {"peer_memory", peer_memory},
+                      {"port_features", port_features},
+                      {"octet_features", octet_features},
+                      {"peer_counts", peer_counts},
+                      {"peer_repeats", peer_repeats},
+                      {"peer_tos", peer_tos},
+                      {"peer_octets", peer_octets},
+                      {"cold_starts", cold_starts},
+                      {"profiles", profiles},
+                      {"profile_components", profile_components},
+                      {"profile_services", profile_services},
+                      {"service_memory", service_memory},
+                      {"half_width", half_width},
+                      {"sigma_floor", sigma_floor}};
+  if (!memory_rate) j["memory_rate"] = false;  // absent: true (files before the option)
+  return j;
 }
 
 EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
@@ -120,6 +122,7 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
       j.contains("service_memory")
           ? static_cast<int>(get_int(j, part, "service_memory", 0, kMaxServiceMemory))
           : 0;
+  o.memory_rate = !j.contains("memory_rate") || get_bool(j, part, "memory_rate");
   o.half_width = get_double(j, part, "half_width", 1e-9, 1);
   o.sigma_floor = get_double(j, part, "sigma_floor", 0, 1);
   if (const EncodingOptions::Rule* r = o.broken_rule())
@@ -150,6 +153,9 @@ const EncodingOptions::Rule* EncodingOptions::broken_rule() const {
          return !o.peer_octets || o.peer_cache > 0 || o.popular_peers > 0;
        },
        "a peer cache or popular peers", "a peer cache or popular peers"},
+      {"memory_rate", "--no-memory-rate",
+       [](const EncodingOptions& o) { return o.memory_rate || o.service_memory > 0; },
+       "a service memory ('service_memory' > 0)", "a service memory (--service-memory > 0)"},
       {"profile_services", "--profile-services",
        [](const EncodingOptions& o) { return o.profile_services == 0 || o.profiles; }, "'profiles'",
        "profiles (not --no-profiles or --encoding faithful)"},

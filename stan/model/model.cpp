@@ -106,6 +106,16 @@ Tensor AttributeNet::forward(const Tensor& x) {
   return forward(x, Tensor());
 }
 
+void AttributeNet::zero_context(int64_t first, int64_t count) {
+  if (count == 0) return;
+  STAN_CHECK(hidden_, "[", attr_name(spec_.id), "] masking context inputs needs a hidden layer");
+  STAN_CHECK(first >= 0 && first + count <= context_dim_, "context columns out of range");
+  const int64_t in = hidden_->weight.size(1), at = in - context_dim_ + first;
+  float* w = hidden_->weight.data<float>();
+  for (int64_t r = 0; r < hidden_->weight.size(0); ++r)
+    std::fill(w + r * in + at, w + r * in + at + count, 0.0f);
+}
+
 Tensor AttributeNet::forward(const Tensor& x, const Tensor& hidden_mask) {
   const int64_t g = static_cast<int64_t>(grid_rows_) * grid_cols_;
   STAN_CHECK(x.dim() == 2 && x.size(1) == g + context_dim_, "[", attr_name(spec_.id),
@@ -151,7 +161,15 @@ StanModel::StanModel(ModelConfig cfg, Encoder enc, ProfileModel profiles, uint64
     Generator g = gen.split(static_cast<uint64_t>(a.id));
     nets_.push_back(std::make_shared<AttributeNet>(a, cfg_, enc_.columns(),
                                                    enc_.memory_dim() + profiles_.dim(), g));
+    // A network the service memory does not reach starts with zero weights on it; training
+    // masks their gradients (StanModel::mask), so that they stay 0 and generation, which feeds
+    // the memory to every network, finds them so.
+    if (!memory_reaches(a.id)) nets_.back()->zero_context(0, enc_.memory_dim());
   }
+}
+
+bool StanModel::memory_reaches(AttrId a) const {
+  return enc_.options().memory_rate || (a != AttrId::dt_kind && a != AttrId::dt);
 }
 
 Tensor StanModel::mask(size_t i, Device d) const {
@@ -159,6 +177,8 @@ Tensor StanModel::mask(size_t i, Device d) const {
   std::vector<float> m(input_dim(), 1.0f);
   const int cur = cfg_.window * D;
   for (int c = nets_[i]->spec().col; c < D; ++c) m[cur + c] = 0.0f;
+  if (!memory_reaches(nets_[i]->spec().id))
+    std::fill(m.begin() + grid_inputs(), m.begin() + grid_inputs() + enc_.memory_dim(), 0.0f);
   return from_vector<float>(m, {static_cast<int64_t>(m.size())}, d);
 }
 

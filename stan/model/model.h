@@ -76,6 +76,8 @@ class AttributeNet : public nn::Module {
   // The same with the hidden layer's output multiplied by hidden_mask (N, hidden): dropout
   // (nn/dropout.h) in training; an undefined mask is none.
   Tensor forward(const Tensor& x, const Tensor& hidden_mask);
+  // Zeros the hidden layer's weights on `count` context values from `first` (CPU weights).
+  void zero_context(int64_t first, int64_t count);
   std::string describe() const override;
   // Mean loss over the rows: cross-entropy (target int64 classes) or the binned mixture
   // likelihood (target scaled values).
@@ -104,7 +106,11 @@ class StanModel {
   int grid_inputs() const { return (cfg_.window + 1) * enc_.columns(); }
   // The window's grid, then the service memory (Encoder::memory_dim), then the profile.
   int input_dim() const { return grid_inputs() + enc_.memory_dim() + profiles_.dim(); }
-  // (input_dim) mask for attribute i: zero on current-row columns from its first column on.
+  // Whether the service memory is an input of attribute a's network (EncodingOptions::
+  // memory_rate: not of the inter-arrival networks when off).
+  bool memory_reaches(AttrId a) const;
+  // (input_dim) mask for attribute i: zero on current-row columns from its first column on, and
+  // on the service memory where it does not reach the network.
   Tensor mask(size_t i, Device d) const;
   int64_t parameter_count() const;
   void train(bool on);

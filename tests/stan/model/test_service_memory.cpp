@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "stan/model/dataset.h"
 #include "stan/model/model.h"
@@ -182,4 +183,44 @@ TEST_CASE("service memory: the networks read it between the grid and the profile
   const std::vector<float> oa = net->forward(a).to_vector<float>(),
                            ob = net->forward(b).to_vector<float>();
   REQUIRE(oa != ob);
+}
+
+TEST_CASE("service memory: kept from the inter-arrival networks, it stays out of them",
+          "[service_memory]") {
+  PrepareOptions po = small_options();
+  po.encoding.service_memory = 8;
+  po.encoding.memory_rate = false;
+  Prepared p = prepare_training(po);
+  const std::string dir = temp_dir("service_memory_rate");
+  train_model(p.model, p.train, p.val, small_train(dir + "/m.safetensors", 1));
+  const StanModel back = StanModel::load(dir + "/m.safetensors");
+  REQUIRE_FALSE(back.encoder().options().memory_rate);
+  const int64_t g = back.grid_inputs(), M = back.encoder().memory_dim();
+  for (const auto& net : back.nets()) {
+    const AttrId id = net->spec().id;
+    INFO("attribute " << attr_name(id));
+    REQUIRE(back.memory_reaches(id) == (id != AttrId::dt_kind && id != AttrId::dt));
+    // The first layer's weights on the memory: zero where it does not reach, trained elsewhere.
+    Tensor w;
+    for (const auto& [name, t] : net->state())
+      if (name == "hidden.weight") w = t;
+    REQUIRE(w.defined());
+    const std::vector<float> v = w.to_vector<float>();
+    const int64_t in = w.size(1);
+    double sum = 0;
+    for (int64_t r = 0; r < w.size(0); ++r)
+      for (int64_t c = g; c < g + M; ++c) sum += std::fabs(v[static_cast<size_t>(r * in + c)]);
+    if (back.memory_reaches(id))
+      REQUIRE(sum > 0);
+    else
+      REQUIRE(sum == 0);
+  }
+  // The option is saved, and refused without a memory.
+  REQUIRE(back.encoder().to_json().at("options").at("memory_rate") == false);
+  EncodingOptions o;
+  o.memory_rate = false;
+  REQUIRE(o.broken_rule() != nullptr);
+  REQUIRE_THROWS_WITH(EncodingOptions::from_json(o.to_json()),
+                      Catch::Contains("'memory_rate' needs a service memory"));
+  std::filesystem::remove_all(dir);
 }
