@@ -14,6 +14,7 @@ inline constexpr uint64_t kShuffle = 0x5;          // batch order (split per epo
 inline constexpr uint64_t kColdStarts = 0xc01d;    // cold-start clock times (split per host)
 inline constexpr uint64_t kProfileFit = 0x9f0f;    // EM initialisation of the profile mixture
 inline constexpr uint64_t kProfileNoise = 0x9f0e;  // profile noise (split per epoch, batch)
+inline constexpr uint64_t kMemoryNoise = 0x3e30;   // service memory noise (likewise)
 inline constexpr uint64_t kDropout = 0xd0;         // dropout (split per epoch, batch, network)
 
 // Generation.

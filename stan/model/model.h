@@ -38,6 +38,9 @@ struct ModelConfig {
   // log_remote_ips) when set (>= 0); below 0, profile_noise applies to them too. Noise there
   // compresses how much generated hosts differ in activity (README). Absent in files: -1.
   double activity_noise = -1;
+  // Training only: N(0, s^2) added to each window's service memory (Encoder::memory_dim), which
+  // would otherwise let the networks tell the training hosts apart by their mix. Absent: 0.
+  double memory_noise = 0;
   // Training only: the probability that a unit of the mlp hidden layer is dropped (inverted
   // dropout, nn/dropout.h); 0 = none. Model files without the field load as 0.
   double dropout = 0;

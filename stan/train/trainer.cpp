@@ -160,6 +160,18 @@ void add_profile_noise(const ModelConfig& c, int64_t P, int64_t I, uint64_t seed
   }
 }
 
+void add_memory_noise(const ModelConfig& c, int64_t M, int64_t P, int64_t I, uint64_t seed,
+                      int epoch, int64_t batch_index, HostBatch* b) {
+  if (M == 0 || c.memory_noise <= 0) return;
+  Generator g = Generator(seed, streams::kMemoryNoise)
+                    .split(static_cast<uint64_t>(epoch))
+                    .split(static_cast<uint64_t>(batch_index));
+  for (int64_t i = 0; i < b->n; ++i) {
+    float* m = b->x.data() + i * I + (I - P - M);
+    for (int64_t j = 0; j < M; ++j) m[j] += static_cast<float>(c.memory_noise * g.normal());
+  }
+}
+
 std::vector<double> evaluate_loss(StanModel& model, const TrainingData& data, int64_t batch,
                                   int threads) {
   ThreadPolicy tp(threads);
@@ -242,6 +254,8 @@ std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train
       fill_batch(train, perm.data() + s, n, &batch);
       add_profile_noise(model.config(), train.profile_dim, train.input_dim(), opt.seed, epoch, bi,
                         &batch);
+      add_memory_noise(model.config(), train.memory_dim, train.profile_dim, train.input_dim(),
+                       opt.seed, epoch, bi, &batch);
       batch.seed = opt.seed;
       batch.epoch = epoch;
       batch.index = bi;

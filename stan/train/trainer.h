@@ -51,6 +51,12 @@ struct EpochReport {
 void add_profile_noise(const ModelConfig& c, int64_t P, int64_t I, uint64_t seed, int epoch,
                        int64_t batch_index, HostBatch* b);
 
+// Regularisation: N(0, s^2) noise, s = c.memory_noise, on the service memory (the M values
+// before the last P of each example's I inputs) of every training window. A function of (seed,
+// epoch, batch), from a stream of its own.
+void add_memory_noise(const ModelConfig& c, int64_t M, int64_t P, int64_t I, uint64_t seed,
+                      int epoch, int64_t batch_index, HostBatch* b);
+
 // Trains `model` in place; at the end it holds the selected epoch's weights. Returns one report
 // per epoch run in this call.
 std::vector<EpochReport> train_model(StanModel& model, const TrainingData& train,

@@ -262,6 +262,48 @@ TEST_CASE("trainer: activity noise replaces the profile noise on log_flows and l
   REQUIRE_FALSE(ModelConfig{}.to_json().contains("activity_noise"));
 }
 
+TEST_CASE("trainer: memory noise lands on the service memory alone", "[stan][realism]") {
+  // Zero inputs, three examples of 4 grid inputs + 3 memory values + 2 profile values.
+  const int64_t M = 3, P = 2, I = 4 + M + P;
+  auto noise = [&](double s, uint64_t seed, int64_t m) {
+    ModelConfig c;
+    c.memory_noise = s;
+    HostBatch b;
+    b.n = 3;
+    b.x.assign(static_cast<size_t>(b.n * I), 0.0f);
+    add_memory_noise(c, m, P, I, seed, 2, 5, &b);
+    return b.x;
+  };
+  const std::vector<float> one = noise(1.0, 7, M), half = noise(0.5, 7, M);
+  REQUIRE(one == noise(1.0, 7, M));  // a function of (seed, epoch, batch)
+  REQUIRE(one != noise(1.0, 8, M));
+  double sq = 0;
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < I; ++j) {
+      const size_t k = static_cast<size_t>(i * I + j);
+      CAPTURE(i, j);
+      if (j >= 4 && j < 4 + M) {
+        REQUIRE(one[k] != 0);
+        REQUIRE(half[k] == Approx(0.5 * one[k]));
+        sq += one[k] * one[k];
+      } else {
+        REQUIRE(one[k] == 0);  // the grid and the profile are left alone
+      }
+    }
+  REQUIRE(sq / 9 < 4);  // unit draws
+  // Off (0), or no memory: nothing moves; a model file names it only when set.
+  for (float v : noise(0, 7, M)) REQUIRE(v == 0);
+  for (float v : noise(1.0, 7, 0)) REQUIRE(v == 0);
+  REQUIRE_FALSE(ModelConfig{}.to_json().contains("memory_noise"));
+  ModelConfig c;
+  c.memory_noise = 0.2;
+  REQUIRE(ModelConfig::from_json(c.to_json()).memory_noise == 0.2);
+  nlohmann::json j = c.to_json();
+  j["memory_noise"] = 11;
+  REQUIRE_THROWS_WITH(ModelConfig::from_json(j),
+                      Catch::Contains("model config: 'memory_noise' is 11 (expected 0..10)"));
+}
+
 TEST_CASE(
     "trainer: with --ema the model is the moving average of the steps' weights, validated "
     "as such, and the training state keeps the weights themselves",
