@@ -21,7 +21,9 @@
 # --profile-components 1024, and that mixture alone; row 35: row 25 with the profile noise off
 # its two activity fields, --activity-noise 0; row 36: row 25's model generating with a sharper
 # peer choice, --peer-temperature 0.85; row 37: row 25 with 4096 popular remotes; row 38: row 25
-# with each host's shares of the 64 commonest roles and services so far, --service-memory 64);
+# with each host's shares of the 64 commonest roles and services so far, --service-memory 64;
+# rows 39-40: row 38 with the memory kept from the inter-arrival networks, --no-memory-rate, and
+# that with noise on the memory in training, --memory-noise 0.2);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -87,6 +89,8 @@ declare -A steps=(
   [36-peer-temperature-0.85]=""
   [37-popular-peers-4096]="--popular-peers 4096"
   [38-service-memory-64]="--service-memory 64"
+  [39-service-memory-not-rate]="--service-memory 64 --no-memory-rate"
+  [40-service-memory-noise-0.2]="--service-memory 64 --no-memory-rate --memory-noise 0.2"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
