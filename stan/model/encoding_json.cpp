@@ -380,7 +380,8 @@ std::string Encoder::describe() const {
   listed("port classes", feature_ports_);
   listed("first octets", feature_octets_);
   if (!memory_services_.empty()) {
-    os << "  service memory (" << opt_.service_memory << " slots):";
+    os << "  service memory (" << opt_.service_memory << " slots"
+       << (opt_.memory_rate ? "" : ", kept from the inter-arrival networks") << "):";
     for (uint32_t k : memory_services_) {
       const uint32_t pc = k >> 17;
       os << " "

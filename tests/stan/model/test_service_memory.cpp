@@ -195,6 +195,8 @@ TEST_CASE("service memory: kept from the inter-arrival networks, it stays out of
   train_model(p.model, p.train, p.val, small_train(dir + "/m.safetensors", 1));
   const StanModel back = StanModel::load(dir + "/m.safetensors");
   REQUIRE_FALSE(back.encoder().options().memory_rate);
+  REQUIRE_THAT(back.encoder().describe(),
+               Catch::Contains("service memory (8 slots, kept from the inter-arrival networks):"));
   const int64_t g = back.grid_inputs(), M = back.encoder().memory_dim();
   for (const auto& net : back.nets()) {
     const AttrId id = net->spec().id;
