@@ -21,10 +21,13 @@ std::string HostService::name() const {
   return std::string(serves ? "serves_" : "uses_") + proto + "_" + port_class_name(port_class);
 }
 
+bool host_serves(int64_t local_class, int64_t remote_class, bool outgoing) {
+  return local_class < remote_class || (local_class == remote_class && !outgoing);
+}
+
 HostService host_service(const HostFlow& f, const FlowRecord& r) {
   const int64_t local = port_class(f.local_port), remote = port_class(f.remote_port);
-  return HostService{local < remote || (local == remote && !f.outgoing), r.pr,
-                     std::min(local, remote)};
+  return HostService{host_serves(local, remote, f.outgoing), r.pr, std::min(local, remote)};
 }
 
 std::map<HostService, int64_t> host_service_counts(const HostStream& s, const FlowTable& table) {

@@ -79,6 +79,8 @@ struct HostService {
   auto operator<=>(const HostService&) const = default;
 };
 HostService host_service(const HostFlow& f, const FlowRecord& r);
+// The role part of that rule, from the host's and the remote's port classes and the direction.
+bool host_serves(int64_t local_class, int64_t remote_class, bool outgoing);
 
 struct HostStream {
   uint32_t host = 0;

@@ -271,8 +271,7 @@ void Encoder::index_features() {
 uint32_t Encoder::memory_key(const RowValues& row) {
   auto cls = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]); };
   const uint32_t local = cls(AttrId::lport), remote = cls(AttrId::rport);
-  // As host_service(): the host serves when its own port has the lower class (equal: incoming).
-  const bool serves = local < remote || (local == remote && cls(AttrId::dir) == 0);
+  const bool serves = host_serves(local, remote, cls(AttrId::dir) == 1);  // as eval's roles
   return cls(AttrId::proto) << 17 | std::min(local, remote) << 1 | (serves ? 1u : 0u);
 }
 
