@@ -26,7 +26,7 @@ struct TrainArgs {
   int popular_peers = -1, port_features = -1, octet_features = -1, service_memory = -1;
   std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
-  double activity_noise = -1, memory_noise = 0;
+  double activity_noise = -1, service_noise = -1, memory_noise = 0;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
@@ -186,6 +186,10 @@ void add_train_command(CLI::App& app) {
                 "Standard deviation of the profile noise on the two activity fields (log_flows, "
                 "log_remote_ips) alone; default: --profile-noise's")
       ->check(CLI::Range(0.0, 10.0));
+  c->add_option("--service-noise", a->service_noise,
+                "Standard deviation of the profile noise on the service fields of "
+                "--profile-services alone; default: --profile-noise's")
+      ->check(CLI::Range(0.0, 10.0));
   c->add_option("--memory-noise", a->memory_noise,
                 "Standard deviation of Gaussian noise on each training window's service memory "
                 "(as --profile-noise; default 0)")
@@ -308,6 +312,7 @@ void add_train_command(CLI::App& app) {
     p.config.lr_mixture = a->lr_mixture;
     p.config.profile_noise = a->profile_noise;
     p.config.activity_noise = a->activity_noise;
+    p.config.service_noise = a->service_noise;
     p.config.memory_noise = a->memory_noise;
     p.config.dropout = a->dropout;
     p.config.ema = a->ema >= 0 ? a->ema : a->encoding == "faithful" ? 0.0 : ModelConfig{}.ema;

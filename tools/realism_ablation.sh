@@ -23,7 +23,10 @@
 # peer choice, --peer-temperature 0.85; row 37: row 25 with 4096 popular remotes; row 38: row 25
 # with each host's shares of the 64 commonest roles and services so far, --service-memory 64;
 # rows 39-40: row 38 with the memory kept from the inter-arrival networks, --no-memory-rate, and
-# that with noise on the memory in training, --memory-noise 0.2);
+# that with noise on the memory in training, --memory-noise 0.2; rows 41-43: row 33 (services in
+# the profiles, a mixture component per training host) without the profile noise,
+# --profile-noise 0, without it on the services alone, --service-noise 0, and with row 39's
+# memory);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -91,6 +94,9 @@ declare -A steps=(
   [38-service-memory-64]="--service-memory 64"
   [39-service-memory-not-rate]="--service-memory 64 --no-memory-rate"
   [40-service-memory-noise-0.2]="--service-memory 64 --no-memory-rate --memory-noise 0.2"
+  [41-profile-hosts-services-noise-0]="--profile-services 12 --profile-components 1024 --profile-noise 0"
+  [42-profile-hosts-service-noise-0]="--profile-services 12 --profile-components 1024 --service-noise 0"
+  [43-profile-hosts-services-memory]="--profile-services 12 --profile-components 1024 --service-memory 64 --no-memory-rate"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).

@@ -25,6 +25,7 @@ nlohmann::json ModelConfig::to_json() const {
                       {"weight_decay", weight_decay},
                       {"profile_noise", profile_noise}};
   if (activity_noise >= 0) j["activity_noise"] = activity_noise;  // absent: as profile_noise
+  if (service_noise >= 0) j["service_noise"] = service_noise;     // likewise
   if (memory_noise > 0) j["memory_noise"] = memory_noise;         // absent: 0
   if (dropout > 0) j["dropout"] = dropout;  // absent when 0: older readers load the file
   if (ema > 0) j["ema"] = ema;              // likewise
@@ -53,6 +54,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.profile_noise = j.contains("profile_noise") ? get_double(j, part, "profile_noise", 0, 10) : 0.0;
   c.activity_noise =
       j.contains("activity_noise") ? get_double(j, part, "activity_noise", 0, 10) : -1.0;
+  c.service_noise =
+      j.contains("service_noise") ? get_double(j, part, "service_noise", 0, 10) : -1.0;
   c.memory_noise = j.contains("memory_noise") ? get_double(j, part, "memory_noise", 0, 10) : 0.0;
   c.dropout = j.contains("dropout") ? get_double(j, part, "dropout", 0, 0.99) : 0.0;
   c.ema = j.contains("ema") ? get_double(j, part, "ema", 0, kMaxEmaDecay) : 0.0;

@@ -38,6 +38,9 @@ struct ModelConfig {
   // log_remote_ips) when set (>= 0); below 0, profile_noise applies to them too. Noise there
   // compresses how much generated hosts differ in activity (README). Absent in files: -1.
   double activity_noise = -1;
+  // Training only: likewise on the profile's service fields (train --profile-services), so that
+  // the networks can follow the services a drawn profile names. Absent in files: -1.
+  double service_noise = -1;
   // Training only: N(0, s^2) added to each window's service memory (Encoder::memory_dim), which
   // would otherwise let the networks tell the training hosts apart by their mix. Absent: 0.
   double memory_noise = 0;

@@ -148,6 +148,9 @@ void add_profile_noise(const ModelConfig& c, int64_t P, int64_t I, uint64_t seed
   if (c.activity_noise >= 0)
     for (int64_t j : ProfileModel::activity_fields())
       if (j < P) sd[static_cast<size_t>(j)] = c.activity_noise;
+  if (c.service_noise >= 0)
+    for (int64_t j = static_cast<int64_t>(ProfileModel::names().size()); j < P; ++j)
+      sd[static_cast<size_t>(j)] = c.service_noise;
   if (P == 0 || *std::max_element(sd.begin(), sd.end()) <= 0) return;
   Generator g = Generator(seed, streams::kProfileNoise)
                     .split(static_cast<uint64_t>(epoch))

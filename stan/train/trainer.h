@@ -46,7 +46,8 @@ struct EpochReport {
 // Regularisation: N(0, s^2) noise on the standardised profile (the last P of each example's I
 // inputs) of every training window, so the networks cannot tell the training hosts apart by their
 // exact profile (they would learn each host's services by heart and replay them for new hosts).
-// s is c.profile_noise, c.activity_noise on the activity fields when that is set. A function of
+// s is c.profile_noise, c.activity_noise on the activity fields and c.service_noise on the
+// service fields (those after ProfileModel::names()) when they are set. A function of
 // (seed, epoch, batch); one draw per field whatever its s.
 void add_profile_noise(const ModelConfig& c, int64_t P, int64_t I, uint64_t seed, int epoch,
                        int64_t batch_index, HostBatch* b);

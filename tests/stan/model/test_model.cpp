@@ -54,18 +54,29 @@ TEST_CASE("model: configurations without weight decay, profile noise or dropout 
   REQUIRE_THROWS_WITH(ModelConfig::from_json(j), Catch::Contains("'profile_noise'"));
 }
 
-TEST_CASE("model: the activity noise is written when set and read back, and unset when absent",
-          "[stan][compat]") {
-  ModelConfig c;
-  c.activity_noise = 0.1;
-  nlohmann::json j = c.to_json();
-  REQUIRE(j.at("activity_noise") == 0.1);
-  REQUIRE(ModelConfig::from_json(j).activity_noise == 0.1);
-  c.activity_noise = 0;
-  REQUIRE(ModelConfig::from_json(c.to_json()).activity_noise == 0);
-  j.erase("activity_noise");
-  REQUIRE(ModelConfig::from_json(j).activity_noise == -1);
-  j["activity_noise"] = 11;
-  REQUIRE_THROWS_WITH(ModelConfig::from_json(j),
-                      Catch::Contains("model config: 'activity_noise' is 11 (expected 0..10)"));
+TEST_CASE(
+    "model: the activity and service noises are written when set and read back, and unset "
+    "when absent",
+    "[stan][compat]") {
+  for (const char* field : {"activity_noise", "service_noise"}) {
+    CAPTURE(field);
+    const bool activity = std::string(field) == "activity_noise";
+    auto noise = [&](const ModelConfig& c) {
+      return activity ? c.activity_noise : c.service_noise;
+    };
+    ModelConfig c;
+    REQUIRE_FALSE(c.to_json().contains(field));
+    (activity ? c.activity_noise : c.service_noise) = 0.1;
+    nlohmann::json j = c.to_json();
+    REQUIRE(j.at(field) == 0.1);
+    REQUIRE(noise(ModelConfig::from_json(j)) == 0.1);
+    (activity ? c.activity_noise : c.service_noise) = 0;
+    REQUIRE(noise(ModelConfig::from_json(c.to_json())) == 0);
+    j.erase(field);
+    REQUIRE(noise(ModelConfig::from_json(j)) == -1);
+    j[field] = 11;
+    REQUIRE_THROWS_WITH(
+        ModelConfig::from_json(j),
+        Catch::Contains(std::string("model config: '") + field + "' is 11 (expected 0..10)"));
+  }
 }

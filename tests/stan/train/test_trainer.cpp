@@ -217,10 +217,12 @@ TEST_CASE("trainer: activity noise replaces the profile noise on log_flows and l
   // Zero inputs, two examples of 3 grid inputs + the 12 base profile fields + 2 services: what
   // add_profile_noise adds is the noise itself.
   const int64_t P = 14, I = 3 + P;
-  auto noise = [&](double profile, double activity) {
+  REQUIRE(static_cast<int64_t>(ProfileModel::names().size()) == 12);
+  auto noise = [&](double profile, double activity, double service = -1) {
     ModelConfig c;
     c.profile_noise = profile;
     c.activity_noise = activity;
+    c.service_noise = service;
     HostBatch b;
     b.n = 2;
     b.x.assign(static_cast<size_t>(b.n * I), 0.0f);
@@ -260,6 +262,34 @@ TEST_CASE("trainer: activity noise replaces the profile noise on log_flows and l
   // Default: no activity noise of its own, and a model file says nothing of it.
   REQUIRE(ModelConfig{}.activity_noise < 0);
   REQUIRE_FALSE(ModelConfig{}.to_json().contains("activity_noise"));
+
+  SECTION("the service noise replaces it on the services' fields, the last two, alone") {
+    const std::vector<float> svc_off = noise(1.0, -1, 0), svc_half = noise(1.0, -1, 0.5),
+                             svc_only = noise(0, -1, 0.5), both = noise(1.0, 0, 0);
+    for (int64_t i = 0; i < 2; ++i) {
+      for (int64_t j = 0; j < I; ++j) {
+        const size_t k = static_cast<size_t>(i * I + j);
+        const bool profile = j >= I - P;
+        const bool service = j >= I - 2;
+        const bool activity = profile && std::count(act.begin(), act.end(), j - (I - P)) > 0;
+        CAPTURE(i, j);
+        if (service) {
+          REQUIRE(same[k] != 0);
+          REQUIRE(svc_off[k] == 0);
+          REQUIRE(svc_half[k] == Approx(0.5 * same[k]));
+          REQUIRE(svc_only[k] == svc_half[k]);
+          REQUIRE(both[k] == 0);
+        } else {
+          REQUIRE(svc_off[k] == same[k]);  // base fields: the profile noise's draws
+          REQUIRE(svc_half[k] == same[k]);
+          REQUIRE(svc_only[k] == 0);
+          REQUIRE(both[k] == (activity ? 0.0f : same[k]));
+        }
+      }
+    }
+    REQUIRE(ModelConfig{}.service_noise < 0);
+    REQUIRE_FALSE(ModelConfig{}.to_json().contains("service_noise"));
+  }
 }
 
 TEST_CASE("trainer: memory noise lands on the service memory alone", "[stan][realism]") {
