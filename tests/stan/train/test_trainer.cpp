@@ -212,7 +212,7 @@ TEST_CASE("trainer: profile noise changes training, only training, and is a func
   fs::remove_all(dir);
 }
 
-TEST_CASE("trainer: activity noise replaces the profile noise on log_flows and log_remote_ips only",
+TEST_CASE("trainer: activity and service noise replace the profile noise on their own fields only",
           "[stan][realism]") {
   // Zero inputs, two examples of 3 grid inputs + the 12 base profile fields + 2 services: what
   // add_profile_noise adds is the noise itself.
