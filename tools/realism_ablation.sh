@@ -26,7 +26,7 @@
 # that with noise on the memory in training, --memory-noise 0.2; rows 41-43: row 33 (services in
 # the profiles, a mixture component per training host) without the profile noise,
 # --profile-noise 0, without it on the services alone, --service-noise 0, and with row 39's
-# memory);
+# memory; row 44: row 33 without the profile noise on the activity fields, --activity-noise 0);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -97,6 +97,7 @@ declare -A steps=(
   [41-profile-hosts-services-noise-0]="--profile-services 12 --profile-components 1024 --profile-noise 0"
   [42-profile-hosts-service-noise-0]="--profile-services 12 --profile-components 1024 --service-noise 0"
   [43-profile-hosts-services-memory]="--profile-services 12 --profile-components 1024 --service-memory 64 --no-memory-rate"
+  [44-profile-hosts-services-activity-noise-0]="--profile-services 12 --profile-components 1024 --activity-noise 0"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
