@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "nn/checkpoint.h"
 #include "stan/model/model.h"
@@ -58,22 +59,21 @@ TEST_CASE(
     "model: the activity and service noises are written when set and read back, and unset "
     "when absent",
     "[stan][compat]") {
-  for (const char* field : {"activity_noise", "service_noise"}) {
+  const std::pair<const char*, double ModelConfig::*> noises[] = {
+      {"activity_noise", &ModelConfig::activity_noise},
+      {"service_noise", &ModelConfig::service_noise}};
+  for (const auto& [field, noise] : noises) {
     CAPTURE(field);
-    const bool activity = std::string(field) == "activity_noise";
-    auto noise = [&](const ModelConfig& c) {
-      return activity ? c.activity_noise : c.service_noise;
-    };
     ModelConfig c;
     REQUIRE_FALSE(c.to_json().contains(field));
-    (activity ? c.activity_noise : c.service_noise) = 0.1;
+    c.*noise = 0.1;
     nlohmann::json j = c.to_json();
     REQUIRE(j.at(field) == 0.1);
-    REQUIRE(noise(ModelConfig::from_json(j)) == 0.1);
-    (activity ? c.activity_noise : c.service_noise) = 0;
-    REQUIRE(noise(ModelConfig::from_json(c.to_json())) == 0);
+    REQUIRE(ModelConfig::from_json(j).*noise == 0.1);
+    c.*noise = 0;
+    REQUIRE(ModelConfig::from_json(c.to_json()).*noise == 0);
     j.erase(field);
-    REQUIRE(noise(ModelConfig::from_json(j)) == -1);
+    REQUIRE(ModelConfig::from_json(j).*noise == -1);
     j[field] = 11;
     REQUIRE_THROWS_WITH(
         ModelConfig::from_json(j),
