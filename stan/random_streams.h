@@ -16,11 +16,13 @@ inline constexpr uint64_t kProfileFit = 0x9f0f;    // EM initialisation of the p
 inline constexpr uint64_t kProfileNoise = 0x9f0e;  // profile noise (split per epoch, batch)
 inline constexpr uint64_t kMemoryNoise = 0x3e30;   // service memory noise (likewise)
 inline constexpr uint64_t kDropout = 0xd0;         // dropout (split per epoch, batch, network)
+inline constexpr uint64_t kSweepFit = 0x5e3f;      // the sample of each sweep's flows
 
 // Generation.
 inline constexpr uint64_t kHostAddresses = 0xad;  // made-up owner addresses
 inline constexpr uint64_t kHosts = 0x6e;          // per-host streams (split per host index)
 inline constexpr uint64_t kHostProfile = 0x9f;    // a host's profile draw (split of its stream)
+inline constexpr uint64_t kSweeps = 0x5e3;        // sweep flows (split per host index, then day)
 
 // Evaluation (train-on-synthetic / test-on-real), offset by the task's stream number.
 inline constexpr uint64_t kTstrInit = 0x7517'0000u;

@@ -25,7 +25,7 @@ struct GenArgs {
   int64_t hosts = 20, batch = 1024, max_flows = 1000000;
   int threads = 0;
   uint64_t seed = 1;
-  bool quiet = false;
+  bool quiet = false, no_sweeps = false;
 };
 
 // With --host-ips and a profile file whose 'host' column names them: each host's own row (in
@@ -130,6 +130,8 @@ void add_generate_command(CLI::App& app) {
                 "probability: 1 as trained, 0 never (models trained with --peer-match service)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  c->add_flag("--no-sweeps", a->no_sweeps,
+              "Leave out the model's network-wide sweeps (models trained with --sweep-reach)");
   c->add_option("--device", a->device, "Device: cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
   c->footer(
@@ -159,6 +161,7 @@ void add_generate_command(CLI::App& app) {
     o.temperature = a->temperature;
     o.other_service = a->other_service;
     o.peer_temperature = a->peer_temperature;
+    o.sweeps = !a->no_sweeps;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
       std::vector<uint32_t> labels;
@@ -188,6 +191,9 @@ void add_generate_command(CLI::App& app) {
         static_cast<long long>(st.flows), static_cast<long long>(st.hosts), a->duration.c_str(),
         format_time(o.start).c_str(), st.seconds,
         static_cast<double>(st.flows) / std::max(st.seconds, 1e-9));
+    if (st.sweep_flows > 0)
+      std::printf("of them %lld flows of the model's %zu sweeps\n",
+                  static_cast<long long>(st.sweep_flows), model.sweeps().sweeps().size());
     for (auto& s : sinks) std::printf("%s\n", s->summary().c_str());
   });
 }

@@ -26,7 +26,7 @@ struct TrainArgs {
   int popular_peers = -1, port_features = -1, octet_features = -1, service_memory = -1;
   std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
-  double activity_noise = -1, service_noise = -1, memory_noise = 0;
+  double activity_noise = -1, service_noise = -1, memory_noise = 0, sweep_reach = 0;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
@@ -190,6 +190,12 @@ void add_train_command(CLI::App& app) {
                 "Standard deviation of the profile noise on the service fields of "
                 "--profile-services alone; default: --profile-noise's")
       ->check(CLI::Range(0.0, 10.0));
+  c->add_option("--sweep-reach", a->sweep_reach,
+                "Model the remotes that start flows to at least this share of the training "
+                "host-days (scanners, probes) network-wide, apart from the per-host networks, "
+                "and generate them across all hosts (README: Sweeps; default 0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_option("--memory-noise", a->memory_noise,
                 "Standard deviation of Gaussian noise on each training window's service memory "
                 "(as --profile-noise; default 0)")
@@ -293,6 +299,7 @@ void add_train_command(CLI::App& app) {
     if (a->service_memory >= 0) p.encoding.service_memory = a->service_memory;
     if (a->no_memory_rate) p.encoding.memory_rate = false;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
+    p.sweeps.min_reach = a->sweep_reach;
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     // The memory is of cached peers: the default has it with a cache only (asked for without
     // one, it is refused below).

@@ -9,6 +9,7 @@
 #include "stan/generate/output.h"
 #include "stan/generate/step.h"
 #include "stan/io/flow_io.h"
+#include "stan/random_streams.h"
 #include "tensor/autograd.h"
 #include "tensor/parallel.h"
 
@@ -27,6 +28,44 @@ constexpr int64_t kLaneRows = 4;
 struct Produced {
   int64_t host, seq;
   FlowRecord rec;
+};
+
+// The run's sweep flows (stan/model/sweeps.h), drawn an hour at a time as generation passes it:
+// host h's flows of a day come from its own stream (kSweeps, split by h, then by the day), so
+// they depend on the seed only, and drawing the whole day again for each hour keeps none of them
+// waiting longer than an hour.
+class SweepFeed {
+ public:
+  SweepFeed(const SweepModel& m, const std::vector<HostState>& hosts, uint64_t seed, int64_t start,
+            int64_t end)
+      : m_(m), hosts_(hosts), g_(seed, streams::kSweeps), next_(start), end_(end) {}
+  // Adds every sweep flow ending before `watermark` to `out`, releasing it hour by hour (the
+  // caller guarantees no other flow before `watermark` is still to come).
+  void add_until(int64_t watermark, OrderedOutput& out) {
+    constexpr int64_t kHour = 3600, kDay = 86400;
+    while (!m_.empty() && next_ < end_ && next_ < watermark) {
+      const int64_t hour = next_ >= 0 ? next_ / kHour : 0;
+      const int64_t to = std::min(end_, (hour + 1) * kHour), day = next_ / kDay;
+      for (size_t h = 0; h < hosts_.size(); ++h) {
+        buf_.clear();
+        m_.draw(hosts_[h].ip, day * kDay, next_, to, g_.split(h).split(static_cast<uint64_t>(day)),
+                &buf_);
+        for (size_t i = 0; i < buf_.size(); ++i)
+          out.add(static_cast<int64_t>(h), kSweepSeq + static_cast<int64_t>(i), buf_[i]);
+        flows_ += static_cast<int64_t>(buf_.size());
+      }
+      next_ = to;
+      out.release(std::min(watermark, to));
+    }
+  }
+  int64_t flows() const { return flows_; }
+
+ private:
+  const SweepModel& m_;
+  const std::vector<HostState>& hosts_;
+  Generator g_;
+  int64_t next_, end_, flows_ = 0;
+  std::vector<FlowRecord> buf_;
 };
 
 }  // namespace
@@ -72,6 +111,8 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
     rows[t].resize(block, I, A, D);
   }
   OrderedOutput out(emit);
+  SweepFeed sweeps(opt.sweeps ? model.sweeps() : SweepModel::none(), hosts, opt.seed, opt.start,
+                   end);
   GenerateStats st;
   st.hosts = nh;
   // The horizon: hosts within `span` seconds of the earliest clock step together. It widens
@@ -134,6 +175,7 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
       for (const Produced& f : p) out.add(f.host, f.seq, f.rec);
     scan();
     st.max_pending = std::max(st.max_pending, out.pending());
+    sweeps.add_until(min_clock, out);
     out.release(min_clock);
     if (opt.progress && std::chrono::duration<double>(Clock::now() - last_print).count() > 0.5) {
       const double el = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -146,8 +188,10 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
       last_print = Clock::now();
     }
   }
+  sweeps.add_until(INT64_MAX, out);
   out.flush();
   st.flows = out.emitted();
+  st.sweep_flows = sweeps.flows();
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   if (opt.progress) std::fprintf(stderr, "\n");
   return st;

@@ -44,6 +44,9 @@ struct GenerateOptions {
   // Flows held back for time order (about 80 bytes each): the scheduler keeps them near or
   // below this many; the output does not depend on it.
   int64_t max_pending = 1000000;
+  // The model's network-wide sweeps (stan/model/sweeps.h), if it has any: generated beside the
+  // hosts' own flows; false leaves them out.
+  bool sweeps = true;
 };
 
 struct GenerateStats {
@@ -51,6 +54,7 @@ struct GenerateStats {
   // rows / steps is the mean batch of the step's GEMMs. A step can only hold hosts near the
   // earliest clock, so the busiest host's flow count bounds the steps from below.
   int64_t flows = 0, hosts = 0, steps = 0, rows = 0, max_pending = 0;
+  int64_t sweep_flows = 0;  // of `flows`, those of the model's sweeps
   double seconds = 0;
 };
 

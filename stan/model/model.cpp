@@ -219,6 +219,7 @@ std::string StanModel::summary() const {
   if (profiles_.enabled()) os << " + " << profiles_.dim() << " profile values";
   os << " = " << input_dim() << "\n";
   os << "parameters: " << parameter_count() << "\n";
+  if (!sweeps_.empty()) os << sweeps_.summary() << "\n";
   for (auto& net : nets_) {
     os << "  " << attr_name(net->spec().id) << ": "
        << (net->spec().continuous ? "mixture (K=" + std::to_string(cfg_.k) + ")"
@@ -237,6 +238,7 @@ void StanModel::save(const std::string& path, const nn::NamedTensors& weights) c
   meta["config"] = cfg_.to_json().dump();
   meta["encoding"] = enc_.to_json().dump();
   meta["profiles"] = profiles_.to_json().dump();
+  if (!sweeps_.empty()) meta["sweeps"] = sweeps_.to_json().dump();
   meta["info"] = info_.dump();
   nn::save_checkpoint(path, weights, meta);
 }
@@ -278,6 +280,7 @@ ModelMeta parse_model_metadata(const std::map<std::string, std::string>& metadat
     m.encoder = Encoder::from_json(parse("encoding"));
     m.profiles = ProfileModel::from_json(parse("profiles"));
     m.info = parse("info");
+    if (metadata.count("sweeps")) m.sweeps = SweepModel::from_json(parse("sweeps"));
   } catch (const nlohmann::json::exception& e) {  // from_json's checks leave none; a safety net
     throw Error(detail::concat("metadata does not have the expected form (", e.what(), ")"));
   }
@@ -318,6 +321,7 @@ StanModel StanModel::from_checkpoint(const nn::Checkpoint& ck) {
   StanModel m(meta.config, meta.encoder, meta.profiles, 0);
   nn::load_state(m.state(), ck);
   m.info_ = std::move(meta.info);
+  m.sweeps_ = std::move(meta.sweeps);
   m.train(false);
   return m;
 }

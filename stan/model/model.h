@@ -14,6 +14,7 @@
 #include "nn/module.h"
 #include "stan/model/encoding.h"
 #include "stan/model/profile.h"
+#include "stan/model/sweeps.h"
 
 namespace stan {
 
@@ -107,6 +108,9 @@ class StanModel {
   const ModelConfig& config() const { return cfg_; }
   const Encoder& encoder() const { return enc_; }
   const ProfileModel& profiles() const { return profiles_; }
+  // The network-wide sweeps generated beside the per-host networks (train --sweep-reach).
+  const SweepModel& sweeps() const { return sweeps_; }
+  void set_sweeps(SweepModel s) { sweeps_ = std::move(s); }
   std::vector<std::shared_ptr<AttributeNet>>& nets() { return nets_; }
   const std::vector<std::shared_ptr<AttributeNet>>& nets() const { return nets_; }
   int grid_inputs() const { return (cfg_.window + 1) * enc_.columns(); }
@@ -141,6 +145,7 @@ class StanModel {
   ModelConfig cfg_;
   Encoder enc_;
   ProfileModel profiles_;
+  SweepModel sweeps_;
   std::vector<std::shared_ptr<AttributeNet>> nets_;
   nlohmann::json info_ = nlohmann::json::object();
   Device device_ = Device::cpu();
@@ -153,6 +158,7 @@ struct ModelMeta {
   ModelConfig config;
   Encoder encoder;
   ProfileModel profiles;
+  SweepModel sweeps;  // absent in model files without sweeps: none
   nlohmann::json info = nlohmann::json::object();
 };
 ModelMeta parse_model_metadata(const std::map<std::string, std::string>& metadata);

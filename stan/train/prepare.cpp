@@ -57,6 +57,15 @@ Prepared prepare_training(const PrepareOptions& opt) {
   const uint64_t split_seed =
       opt.split_seed >= 0 ? static_cast<uint64_t>(opt.split_seed) : opt.seed;
   split_hosts(all, opt.val_fraction, split_seed, &train, &val);
+  // The hosts as split, before sweeps can leave a host without flows of its own.
+  nlohmann::json held = nlohmann::json::array(), trained = nlohmann::json::array();
+  for (const HostStream& s : val) held.push_back(format_ipv4(s.host));
+  for (const HostStream& s : train) trained.push_back(format_ipv4(s.host));
+  const SweepModel sweeps = SweepModel::fit(train, table, opt.owners, opt.sweeps,
+                                            Generator(opt.seed, streams::kSweepFit));
+  const int64_t swept_train = sweeps.remove_from(train), swept_val = sweeps.remove_from(val);
+  STAN_CHECK(!train.empty(), "every training host's flows are sweeps (--sweep-reach ",
+             opt.sweeps.min_reach, "): nothing is left for the networks to learn");
   Encoder enc(opt.encoding);
   enc.fit(table, train);
   ProfileModel profiles;
@@ -70,6 +79,7 @@ Prepared prepare_training(const PrepareOptions& opt) {
     profiles = ProfileModel::fit(raw, opt.encoding.profile_components, g, services);
   }
   Prepared p{StanModel(opt.config, enc, profiles, opt.seed), {}, {}, 0, 0, 0, {}};
+  p.model.set_sweeps(sweeps);
   p.train = build_training_data(table, train, enc, profiles, opt.config.window, opt.seed);
   p.val = build_training_data(table, val, enc, profiles, opt.config.window, opt.seed + 1);
   p.flows = static_cast<int64_t>(table.rows.size());
@@ -101,9 +111,9 @@ Prepared prepare_training(const PrepareOptions& opt) {
   info["train_hosts"] = p.train_hosts;
   info["val_hosts"] = p.val_hosts;
   info["val_fraction"] = opt.val_fraction;
-  nlohmann::json held = nlohmann::json::array(), trained = nlohmann::json::array();
-  for (const HostStream& s : val) held.push_back(format_ipv4(s.host));
-  for (const HostStream& s : train) trained.push_back(format_ipv4(s.host));
+  if (!sweeps.empty())
+    info["sweep_flows"] = {
+        {"train", swept_train}, {"val", swept_val}, {"sweeps", sweeps.sweeps().size()}};
   info["val_host_ips"] = held;  // whole hosts held back: evaluate generation against these
   info["train_host_ips"] = trained;
   info["train_windows"] = p.train.examples();

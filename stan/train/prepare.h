@@ -8,6 +8,7 @@
 #include "stan/io/flow_io.h"
 #include "stan/model/dataset.h"
 #include "stan/model/model.h"
+#include "stan/model/sweeps.h"
 
 namespace stan {
 
@@ -22,6 +23,9 @@ struct PrepareOptions {
   // different initialisations can be compared on the same held-back hosts.
   int64_t split_seed = -1;
   ReadOptions read;
+  // Network-wide sweeps (stan/model/sweeps.h): fitted on the training hosts and taken out of
+  // every host's series before the encoding, the profiles and the examples; min_reach 0: none.
+  SweepOptions sweeps;
   std::string command;  // recorded in the model's info
 };
 

@@ -123,7 +123,7 @@ TEST_CASE(
     const GenerateStats st = generate_flows(m, g, [&](const FlowRecord& r) { out.push_back(r); });
     REQUIRE(st.flows == static_cast<int64_t>(out.size()));
     // Every flow came out of a row of some step, and no step holds more rows than hosts.
-    REQUIRE(st.rows >= st.flows);
+    REQUIRE(st.rows >= st.flows - st.sweep_flows);
     REQUIRE(st.rows <= st.steps * g.hosts);
     return out;
   };
@@ -504,5 +504,65 @@ TEST_CASE("generate: a repeat copies its peer's last flow with the service, at a
   INFO("returns by repeat class: " << by_class[0] << " / " << by_class[1] << " / " << by_class[2]);
   REQUIRE(by_class[0] > 50);
   REQUIRE(by_class[1] + by_class[2] > 20);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("generate: a model's sweeps come network-wide beside the hosts' own flows, from the seed",
+          "[stan][sweeps][determinism]") {
+  const std::string dir = temp_dir("sweeps");
+  PrepareOptions po = small_options();
+  Prepared plain = prepare_training(po);
+  po.sweeps.min_reach = 0.5;
+  Prepared p = prepare_training(po);
+  const SweepModel& sw = p.model.sweeps();
+  REQUIRE_FALSE(sw.empty());
+  // The sweeps' flows left the training series: as many fewer examples as flows taken out.
+  const int64_t swept = p.model.info()["sweep_flows"]["train"].get<int64_t>();
+  REQUIRE(swept == sw.fitted_flows());
+  REQUIRE(p.train_hosts == plain.train_hosts);
+  REQUIRE(plain.train.examples() - p.train.examples() == swept);
+  REQUIRE(p.model.info()["val_host_ips"] == plain.model.info()["val_host_ips"]);
+  train_model(p.model, p.train, p.val, small_train(dir + "/m.safetensors", 1));
+  StanModel m = StanModel::load(dir + "/m.safetensors");
+  REQUIRE(m.sweeps().to_json() == sw.to_json());
+  std::set<uint32_t> remotes;
+  for (const Sweep& s : sw.sweeps()) remotes.insert(s.remote);
+
+  auto run = [&](int64_t batch, int threads, bool sweeps, GenerateStats* st) {
+    GenerateOptions g;
+    g.hosts = 12;
+    g.duration = 30 * 3600;  // into a second day
+    g.start = m.encoder().day_start() + 6 * 3600;
+    g.seed = 8;
+    g.batch = batch;
+    g.threads = threads;
+    g.sweeps = sweeps;
+    std::vector<FlowRecord> out;
+    *st = generate_flows(m, g, [&](const FlowRecord& r) { out.push_back(r); });
+    REQUIRE(st->flows == static_cast<int64_t>(out.size()));
+    for (size_t i = 1; i < out.size(); ++i) REQUIRE(out[i - 1].te <= out[i].te);
+    for (const FlowRecord& r : out) {
+      REQUIRE(r.te >= g.start);
+      REQUIRE(r.te < g.start + g.duration);
+    }
+    return out;
+  };
+  GenerateStats st, st2, none;
+  const std::vector<FlowRecord> ref = run(64, 1, true, &st);
+  int64_t from_sweeps = 0;
+  std::set<int64_t> days;
+  for (const FlowRecord& r : ref)
+    if (remotes.count(r.sa) || remotes.count(r.da)) ++from_sweeps, days.insert(r.te / 86400);
+  REQUIRE(st.sweep_flows > 0);
+  REQUIRE(from_sweeps == st.sweep_flows);
+  REQUIRE(days.size() == 2);
+  REQUIRE(run(1, 2, true, &st2) == ref);
+  // Without them, the hosts' own flows are the same ones.
+  const std::vector<FlowRecord> own = run(64, 1, false, &none);
+  REQUIRE(none.sweep_flows == 0);
+  std::vector<FlowRecord> rest;
+  for (const FlowRecord& r : ref)
+    if (!remotes.count(r.sa) && !remotes.count(r.da)) rest.push_back(r);
+  REQUIRE(own == rest);
   fs::remove_all(dir);
 }

@@ -1,0 +1,266 @@
+#include "stan/model/sweeps.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "stan/io/flow_io.h"
+#include "stan/model/json_fields.h"
+#include "tensor/error.h"
+
+namespace stan {
+
+namespace {
+
+constexpr int64_t kDay = 86400;
+constexpr int kFlowFields = 11;  // a SweepFlow in JSON: the fields in declaration order
+
+int64_t day_of(int64_t te) {
+  return te >= 0 ? te / kDay : -((-te + kDay - 1) / kDay);
+}
+
+SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
+  SweepFlow s;
+  s.second = static_cast<int32_t>(r.te - day_of(r.te) * kDay);
+  s.td_ms = static_cast<int32_t>(std::clamp(std::llround(r.td * 1000.0), 0LL, 2000000000LL));
+  s.outgoing = f.outgoing;
+  s.local_port = f.local_port;
+  s.remote_port = f.remote_port;
+  s.pr = r.pr;
+  s.flg = r.flg;
+  s.stos = r.stos;
+  s.fwd = r.fwd;
+  s.pkt = r.pkt;
+  s.byt = r.byt;
+  return s;
+}
+
+}  // namespace
+
+SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTable& table,
+                           const OwnerSelector& owners, const SweepOptions& opt, Generator g) {
+  STAN_CHECK(opt.min_reach >= 0 && opt.min_reach <= 1, "sweep reach must lie in 0..1, got ",
+             opt.min_reach);
+  STAN_CHECK(opt.min_inbound >= 0 && opt.min_inbound <= 1,
+             "sweep inbound share must lie in 0..1, got ", opt.min_inbound);
+  SweepModel m;
+  m.opt_ = opt;
+  if (opt.min_reach <= 0) return m;
+  // Host-days, and per remote: the host-days it reached, its flows and the flows it started.
+  struct Remote {
+    int64_t donors = 0, flows = 0, inbound = 0, last_donor = -1;
+  };
+  std::unordered_map<uint32_t, Remote> remotes;
+  int64_t D = 0;
+  for (const HostStream& s : streams) {
+    int64_t day = INT64_MIN;
+    for (const HostFlow& f : s.flows) {
+      if (const int64_t d = day_of(f.te); d != day) day = d, ++D;
+      Remote& r = remotes[f.remote_ip];
+      if (r.last_donor != D - 1) r.last_donor = D - 1, ++r.donors;
+      ++r.flows;
+      r.inbound += f.outgoing ? 0 : 1;
+    }
+  }
+  const int64_t need = std::max<int64_t>(
+      opt.min_donors, static_cast<int64_t>(std::ceil(opt.min_reach * static_cast<double>(D))));
+  std::vector<uint32_t> chosen;
+  for (const auto& [ip, r] : remotes)
+    if (r.donors >= need && static_cast<double>(r.inbound) >= opt.min_inbound * r.flows &&
+        !owners.is_owner(ip))
+      chosen.push_back(ip);
+  std::sort(chosen.begin(), chosen.end());
+  STAN_CHECK(chosen.size() <= static_cast<size_t>(kMaxSweeps), "more than ", kMaxSweeps,
+             " sweeps; raise the sweep reach");
+  std::unordered_map<uint32_t, int32_t> index;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    index[chosen[i]] = static_cast<int32_t>(i);
+    m.sweeps_.push_back(Sweep{chosen[i], {}});
+  }
+  if (chosen.empty()) return m;
+  // Per host-day counts, and a uniform sample (reservoir) of each sweep's flows.
+  std::vector<int64_t> seen(chosen.size(), 0);
+  for (const HostStream& s : streams) {
+    int64_t day = INT64_MIN;
+    std::map<int32_t, int32_t> counts;
+    auto close = [&] {
+      if (day != INT64_MIN) m.donors_.emplace_back(counts.begin(), counts.end());
+      counts.clear();
+    };
+    for (const HostFlow& f : s.flows) {
+      if (const int64_t d = day_of(f.te); d != day) close(), day = d;
+      auto it = index.find(f.remote_ip);
+      if (it == index.end()) continue;
+      const int32_t k = it->second;
+      ++counts[k];
+      ++m.fitted_flows_;
+      std::vector<SweepFlow>& res = m.sweeps_[k].flows;
+      const int64_t n = ++seen[k];
+      if (n <= kSweepTemplates)
+        res.push_back(sweep_flow(f, table.rows[f.row]));
+      else if (const int64_t j = g.randint(n); j < kSweepTemplates)
+        res[j] = sweep_flow(f, table.rows[f.row]);
+    }
+    close();
+  }
+  return m;
+}
+
+const SweepModel& SweepModel::none() {
+  static const SweepModel m;
+  return m;
+}
+
+int64_t SweepModel::remove_from(std::vector<HostStream>& streams) const {
+  if (sweeps_.empty()) return 0;
+  std::unordered_set<uint32_t> remote;
+  for (const Sweep& s : sweeps_) remote.insert(s.remote);
+  int64_t removed = 0;
+  for (HostStream& s : streams) {
+    const size_t before = s.flows.size();
+    std::erase_if(s.flows, [&](const HostFlow& f) { return remote.count(f.remote_ip) > 0; });
+    removed += static_cast<int64_t>(before - s.flows.size());
+    for (size_t i = 0; i < s.flows.size(); ++i)
+      s.flows[i].dt = i == 0 ? 0 : s.flows[i].te - s.flows[i - 1].te;
+  }
+  std::erase_if(streams, [](const HostStream& s) { return s.flows.empty(); });
+  return removed;
+}
+
+void SweepModel::draw(uint32_t ip, int64_t day_start, int64_t from, int64_t to, Generator g,
+                      std::vector<FlowRecord>* out) const {
+  if (donors_.empty()) return;
+  const auto& donor = donors_[static_cast<size_t>(g.randint(static_cast<int64_t>(donors_.size())))];
+  for (const auto& [k, count] : donor) {
+    const Sweep& sw = sweeps_[k];
+    const int64_t T = static_cast<int64_t>(sw.flows.size());
+    for (int32_t i = 0; i < count; ++i) {
+      const SweepFlow& f = sw.flows[static_cast<size_t>(g.randint(T))];
+      FlowRecord r;
+      r.te = day_start + f.second;
+      if (r.te < from || r.te >= to) continue;
+      r.td = f.td_ms / 1000.0;
+      r.sa = f.outgoing ? ip : sw.remote;
+      r.da = f.outgoing ? sw.remote : ip;
+      r.sp = f.outgoing ? f.local_port : f.remote_port;
+      r.dp = f.outgoing ? f.remote_port : f.local_port;
+      r.pr = f.pr;
+      r.flg = f.flg;
+      r.stos = f.stos;
+      r.fwd = f.fwd;
+      r.pkt = f.pkt;
+      r.byt = f.byt;
+      out->push_back(r);
+    }
+  }
+}
+
+nlohmann::json SweepModel::to_json() const {
+  if (sweeps_.empty()) return nullptr;
+  nlohmann::json sw = nlohmann::json::array(), dn = nlohmann::json::array();
+  for (const Sweep& s : sweeps_) {
+    std::vector<int64_t> v;
+    for (const SweepFlow& f : s.flows)
+      v.insert(v.end(), {f.second, f.td_ms, f.outgoing ? 1 : 0, f.local_port, f.remote_port, f.pr,
+                         f.flg, f.stos, f.fwd, f.pkt, f.byt});
+    sw.push_back({{"remote", format_ipv4(s.remote)}, {"flows", v}});
+  }
+  for (const auto& d : donors_) {
+    std::vector<int32_t> v;
+    for (const auto& [k, c] : d) v.insert(v.end(), {k, c});
+    dn.push_back(v);
+  }
+  return {{"min_reach", opt_.min_reach},
+          {"min_inbound", opt_.min_inbound},
+          {"min_donors", opt_.min_donors},
+          {"sweeps", sw},
+          {"donors", dn}};
+}
+
+SweepModel SweepModel::from_json(const nlohmann::json& j) {
+  using namespace json_fields;
+  const std::string part = "model sweeps";
+  SweepModel m;
+  if (j.is_null()) return m;
+  require_object(j, part);
+  m.opt_.min_reach = get_double(j, part, "min_reach", 0, 1);
+  m.opt_.min_inbound = get_double(j, part, "min_inbound", 0, 1);
+  m.opt_.min_donors = static_cast<int>(get_int(j, part, "min_donors", 0, kMaxSweepDonors));
+  const auto& sw = field(j, part, "sweeps");
+  STAN_CHECK(sw.is_array() && !sw.empty() && sw.size() <= static_cast<size_t>(kMaxSweeps), part,
+             ": 'sweeps' must be an array of 1 to ", kMaxSweeps, " sweeps");
+  for (size_t i = 0; i < sw.size(); ++i) {
+    const std::string sp = part + ": sweeps[" + std::to_string(i) + "]";
+    require_object(sw[i], sp);
+    Sweep s;
+    const std::string ip = get_string(sw[i], sp, "remote");
+    STAN_CHECK(parse_ipv4(ip, &s.remote), sp, ": 'remote' is not an IPv4 address: '", ip, "'");
+    const std::vector<int64_t> v =
+        get_int_array(sw[i], sp, "flows", static_cast<size_t>(kSweepTemplates) * kFlowFields, 0,
+                      int64_t{1} << 50);
+    STAN_CHECK(!v.empty() && v.size() % kFlowFields == 0, sp, ": 'flows' must hold 1 to ",
+               kSweepTemplates, " flows of ", kFlowFields, " numbers, got ", v.size(), " numbers");
+    for (size_t k = 0; k < v.size(); k += kFlowFields) {
+      const std::string fp = sp + ": flow " + std::to_string(k / kFlowFields);
+      auto at = [&](int f, const char* name, int64_t hi) {
+        STAN_CHECK(v[k + f] <= hi, fp, ": ", name, " is ", v[k + f], " (expected 0..", hi, ")");
+        return v[k + f];
+      };
+      SweepFlow f;
+      f.second = static_cast<int32_t>(at(0, "second", kDay - 1));
+      f.td_ms = static_cast<int32_t>(at(1, "td_ms", 2000000000));
+      f.outgoing = at(2, "outgoing", 1) == 1;
+      f.local_port = static_cast<uint16_t>(at(3, "local_port", 65535));
+      f.remote_port = static_cast<uint16_t>(at(4, "remote_port", 65535));
+      f.pr = static_cast<uint8_t>(at(5, "protocol", 255));
+      f.flg = static_cast<uint8_t>(at(6, "flags", 255));
+      f.stos = static_cast<uint8_t>(at(7, "tos", 255));
+      f.fwd = static_cast<uint8_t>(at(8, "fwd", 255));
+      f.pkt = at(9, "packets", int64_t{1} << 50);
+      f.byt = at(10, "bytes", int64_t{1} << 50);
+      s.flows.push_back(f);
+    }
+    m.sweeps_.push_back(std::move(s));
+  }
+  const auto& dn = field(j, part, "donors");
+  STAN_CHECK(dn.is_array() && !dn.empty() && dn.size() <= static_cast<size_t>(kMaxSweepDonors),
+             part, ": 'donors' must be an array of 1 to ", kMaxSweepDonors, " host-days");
+  for (size_t i = 0; i < dn.size(); ++i) {
+    const std::string what = "'donors'[" + std::to_string(i) + "]";
+    STAN_CHECK(dn[i].is_array() && dn[i].size() % 2 == 0, part, ": ", what,
+               " must be an array of (sweep, flows) pairs");
+    std::vector<std::pair<int32_t, int32_t>> d;
+    for (size_t k = 0; k < dn[i].size(); k += 2) {
+      const auto s = static_cast<int32_t>(as_int(dn[i][k], part + ": " + what + " sweep", 0,
+                                                 static_cast<int64_t>(m.sweeps_.size()) - 1));
+      STAN_CHECK(d.empty() || s > d.back().first, part, ": ", what, ": sweep indices must ascend");
+      const auto c =
+          static_cast<int32_t>(as_int(dn[i][k + 1], part + ": " + what + " flows", 1, 1000000));
+      d.emplace_back(s, c);
+    }
+    m.donors_.push_back(std::move(d));
+  }
+  return m;
+}
+
+std::string SweepModel::summary() const {
+  std::ostringstream os;
+  if (sweeps_.empty()) {
+    os << "sweeps: none";
+    return os.str();
+  }
+  int64_t flows = 0, reached = 0;
+  for (const auto& d : donors_) {
+    reached += d.empty() ? 0 : 1;
+    for (const auto& p : d) flows += p.second;
+  }
+  os << "sweeps: " << sweeps_.size() << " remotes reaching at least " << opt_.min_reach * 100
+     << "% of the training host-days (" << reached << " of " << donors_.size() << " reached), "
+     << flows << " flows";
+  return os.str();
+}
+
+}  // namespace stan

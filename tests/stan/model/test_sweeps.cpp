@@ -1,0 +1,222 @@
+// Sweeps (stan/model/sweeps.h): which remotes count, what is stored, what a generated host gets,
+// the model file's sweep metadata and its errors.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "stan/io/flow_io.h"
+#include "stan/io/hosts.h"
+#include "stan/model/sweeps.h"
+
+using namespace stan;
+
+namespace {
+
+constexpr int64_t kDay0 = 1460332800;  // 2016-04-11 00:00 UTC
+constexpr uint32_t kScanA = 0x09090909, kScanB = 0x0909090a, kDns = 0x08080808, kOne = 0x07070707;
+
+uint32_t host(int i) {
+  return 0x0a000000u + static_cast<uint32_t>(i);
+}
+
+FlowRecord flow(int64_t te, uint32_t sa, uint32_t da, uint16_t sp, uint16_t dp, uint8_t pr) {
+  FlowRecord r;
+  r.te = te;
+  r.td = 0.25;
+  r.sa = sa;
+  r.da = da;
+  r.sp = sp;
+  r.dp = dp;
+  r.pr = pr;
+  r.flg = tcp_flag::syn;
+  r.pkt = 1;
+  r.byt = 44;
+  return r;
+}
+
+// Eight hosts on one day and host 2 on the next (nine host-days). Scanner A sends 3 telnet probes
+// to hosts 1-7 and scanner B 100 SIP probes (one a second from 03:00); every host asks the DNS
+// server twice (outgoing: not a sweep), host 2 on both days, host 7 never; one remote reaches host
+// 1 alone. Host 7 has nothing but the scanners' flows.
+struct Net {
+  FlowTable table;
+  OwnerSelector owners;
+  std::vector<HostStream> streams;
+};
+Net make_net() {
+  Net n;
+  for (int h = 1; h <= 8; ++h) n.owners.hosts.push_back(host(h));
+  auto& rows = n.table.rows;
+  for (int h = 1; h <= 7; ++h) {
+    for (int i = 0; i < 3; ++i)
+      rows.push_back(flow(kDay0 + 7200 + 10 * i + h, kScanA, host(h), 40000 + i, 23, proto::tcp));
+    for (int i = 0; i < 100; ++i)
+      rows.push_back(flow(kDay0 + 10800 + i, kScanB, host(h), 5060, 5060, proto::udp));
+  }
+  for (int h = 1; h <= 8; ++h)
+    for (int i = 0; i < 2 && h != 7; ++i)
+      rows.push_back(flow(kDay0 + 3600 + i, host(h), kDns, 50000, 53, proto::udp));
+  for (int i = 0; i < 2; ++i)
+    rows.push_back(flow(kDay0 + 86400 + 3600 + i, host(2), kDns, 50000, 53, proto::udp));
+  rows.push_back(flow(kDay0 + 5000, kOne, host(1), 1234, 80, proto::tcp));
+  n.streams = build_host_streams(n.table, n.owners);
+  return n;
+}
+
+SweepOptions reach(double r) {
+  SweepOptions o;
+  o.min_reach = r;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("sweeps: remotes that start flows to enough host-days, and nothing else",
+          "[stan][sweeps]") {
+  Net n = make_net();
+  REQUIRE(n.streams.size() == 8);
+  const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1));
+  REQUIRE(m.sweeps().size() == 2);
+  REQUIRE(m.sweeps()[0].remote == kScanA);  // by address
+  REQUIRE(m.sweeps()[1].remote == kScanB);
+  REQUIRE(m.donors() == 9);
+  REQUIRE(m.fitted_flows() == 7 * 103);
+  // A's 21 flows are all kept; B's 700 are sampled down to kSweepTemplates, from all of them.
+  REQUIRE(m.sweeps()[0].flows.size() == 21);
+  const std::vector<SweepFlow>& b = m.sweeps()[1].flows;
+  REQUIRE(b.size() == static_cast<size_t>(kSweepTemplates));
+  std::set<int32_t> seconds;
+  for (const SweepFlow& f : b) {
+    REQUIRE(f.second >= 10800);
+    REQUIRE(f.second < 10900);
+    REQUIRE_FALSE(f.outgoing);
+    REQUIRE(f.local_port == 5060);
+    REQUIRE(f.pr == proto::udp);
+    seconds.insert(f.second);
+  }
+  // Not the first 64 flows met (host 1's seconds 0-63), but a spread over every host's 100.
+  REQUIRE(*seconds.rbegin() >= 10800 + 64);
+  const SweepFlow& a = m.sweeps()[0].flows[0];
+  REQUIRE(a.second == 7200 + 1);
+  REQUIRE(a.td_ms == 250);
+  REQUIRE(a.local_port == 23);
+  REQUIRE(a.remote_port == 40000);
+  REQUIRE(a.flg == tcp_flag::syn);
+  REQUIRE(a.byt == 44);
+
+  // Reach counts host-days: 7 of 9 is below 0.8, and the DNS server (reached by all, outgoing)
+  // never counts, nor do the owners themselves.
+  REQUIRE(SweepModel::fit(n.streams, n.table, n.owners, reach(0.8), Generator(3, 1)).empty());
+  REQUIRE(SweepModel::fit(n.streams, n.table, n.owners, reach(0), Generator(3, 1)).empty());
+  SweepOptions any = reach(0.01);
+  any.min_inbound = 0;
+  any.min_donors = 1;
+  const SweepModel all = SweepModel::fit(n.streams, n.table, n.owners, any, Generator(3, 1));
+  std::set<uint32_t> remotes;
+  for (const Sweep& s : all.sweeps()) remotes.insert(s.remote);
+  REQUIRE(remotes == std::set<uint32_t>{kOne, kDns, kScanA, kScanB});
+  REQUIRE_THROWS_WITH(SweepModel::fit(n.streams, n.table, n.owners, reach(1.5), Generator(3, 1)),
+                      Catch::Contains("sweep reach"));
+}
+
+TEST_CASE("sweeps: taken out of the host series, which keep their gaps right", "[stan][sweeps]") {
+  Net n = make_net();
+  const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1));
+  REQUIRE(m.remove_from(n.streams) == 7 * 103);
+  REQUIRE(n.streams.size() == 7);  // host 7 had nothing else
+  for (const HostStream& s : n.streams) {
+    REQUIRE(s.host != host(7));
+    for (const HostFlow& f : s.flows) REQUIRE((f.remote_ip == kDns || f.remote_ip == kOne));
+  }
+  const HostStream& h1 = n.streams[0];
+  REQUIRE(h1.host == host(1));
+  REQUIRE(h1.flows.size() == 3);
+  REQUIRE(h1.flows[0].dt == 0);
+  REQUIRE(h1.flows[1].dt == 1);
+  REQUIRE(h1.flows[2].dt == 5000 - 3601);  // from the flow before it that stayed
+  REQUIRE(SweepModel().remove_from(n.streams) == 0);
+}
+
+TEST_CASE("sweeps: a generated host gets one host-day's sweeps, in its day and window",
+          "[stan][sweeps]") {
+  Net n = make_net();
+  const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1));
+  const uint32_t ip = 0xc0a80001;
+  const int64_t day = kDay0 + 5 * 86400;
+  std::map<size_t, int> sizes;
+  for (uint64_t k = 0; k < 200; ++k) {
+    std::vector<FlowRecord> out;
+    m.draw(ip, day, day, day + 86400, Generator(9, 2).split(k), &out);
+    ++sizes[out.size()];
+    int a = 0, b = 0;
+    for (const FlowRecord& r : out) {
+      REQUIRE(r.da == ip);  // the scanners start them
+      REQUIRE(r.te >= day);
+      REQUIRE(r.te < day + 86400);
+      if (r.sa == kScanA) {
+        ++a;
+        REQUIRE(r.dp == 23);
+        REQUIRE(r.pr == proto::tcp);
+        REQUIRE(r.td == 0.25);
+        REQUIRE(r.sp >= 40000);
+        REQUIRE(r.sp <= 40002);
+      } else {
+        REQUIRE(r.sa == kScanB);
+        ++b;
+        REQUIRE(r.te - day >= 10800);
+      }
+    }
+    REQUIRE(a == (out.empty() ? 0 : 3));
+    REQUIRE(b == (out.empty() ? 0 : 100));
+  }
+  // 7 of the 9 host-days were reached: both outcomes, in about that proportion.
+  REQUIRE(sizes.size() == 2);
+  REQUIRE(sizes[103] > 120);
+  REQUIRE(sizes[0] > 20);
+  // A window keeps only its own flows; the same stream gives the same flows.
+  Generator g = Generator(9, 2).split(0);
+  std::vector<FlowRecord> whole, early, again;
+  m.draw(ip, day, day, day + 86400, g, &whole);
+  m.draw(ip, day, day, day + 10800, g, &early);
+  m.draw(ip, day, day, day + 86400, g, &again);
+  REQUIRE(whole == again);
+  std::vector<FlowRecord> want;
+  for (const FlowRecord& r : whole)
+    if (r.te < day + 10800) want.push_back(r);
+  REQUIRE(early == want);
+}
+
+TEST_CASE("sweeps: the model file's sweeps round-trip, and bad ones are clear errors",
+          "[stan][sweeps][errors]") {
+  Net n = make_net();
+  const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1));
+  const nlohmann::json j = m.to_json();
+  const SweepModel back = SweepModel::from_json(nlohmann::json::parse(j.dump()));
+  REQUIRE(back.to_json() == j);
+  REQUIRE(back.donors() == 9);
+  REQUIRE(back.sweeps()[1].flows == m.sweeps()[1].flows);
+  REQUIRE(SweepModel::from_json(nullptr).empty());
+  REQUIRE(SweepModel().to_json().is_null());
+  REQUIRE_THAT(m.summary(), Catch::Contains("2 remotes") && Catch::Contains("7 of 9"));
+
+  auto bad = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& says) {
+    nlohmann::json e = j;
+    edit(e);
+    INFO(says);
+    REQUIRE_THROWS_WITH(SweepModel::from_json(e), Catch::Contains(says));
+  };
+  bad([](auto& e) { e["sweeps"][0]["remote"] = "9.9.9"; }, "sweeps[0]: 'remote'");
+  bad([](auto& e) { e["sweeps"][1]["flows"][0] = 86400; }, "sweeps[1]: flow 0: second");
+  bad([](auto& e) { e["sweeps"][0]["flows"][3] = 70000; }, "local_port");
+  bad([](auto& e) { e["sweeps"][0]["flows"].erase(0); }, "flows of 11 numbers");
+  bad([](auto& e) { e["sweeps"][0]["flows"] = nlohmann::json::array(); }, "'flows'");
+  bad([](auto& e) { e["sweeps"] = nlohmann::json::array(); }, "'sweeps'");
+  bad([](auto& e) { e["donors"][0][0] = 2; }, "'donors'[0] sweep");
+  bad([](auto& e) { e["donors"][0] = {1, 100, 0, 3}; }, "ascend");
+  bad([](auto& e) { e["donors"][0] = {0}; }, "pairs");
+  bad([](auto& e) { e["donors"][0][1] = 0; }, "'donors'[0] flows");
+  bad([](auto& e) { e["min_reach"] = 2; }, "min_reach");
+  bad([](auto& e) { e.erase("donors"); }, "donors");
+}
