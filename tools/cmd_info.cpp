@@ -58,6 +58,7 @@ void run_info(const InfoArgs& a) {
                      {"profiles", m.profiles().to_json()},
                      {"info", info},
                      {"parameters", m.parameter_count()}};
+    if (!m.sweeps().empty()) j["sweeps"] = m.sweeps().to_json();
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }

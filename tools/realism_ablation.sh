@@ -26,7 +26,9 @@
 # that with noise on the memory in training, --memory-noise 0.2; rows 41-43: row 33 (services in
 # the profiles, a mixture component per training host) without the profile noise,
 # --profile-noise 0, without it on the services alone, --service-noise 0, and with row 39's
-# memory; row 44: row 33 without the profile noise on the activity fields, --activity-noise 0);
+# memory; row 44: row 33 without the profile noise on the activity fields, --activity-noise 0;
+# row 45: row 25 with the remotes that start flows to a quarter of the training host-days or more
+# generated network-wide, --sweep-reach 0.25);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -98,6 +100,7 @@ declare -A steps=(
   [42-profile-hosts-service-noise-0]="--profile-services 12 --profile-components 1024 --service-noise 0"
   [43-profile-hosts-services-memory]="--profile-services 12 --profile-components 1024 --service-memory 64 --no-memory-rate"
   [44-profile-hosts-services-activity-noise-0]="--profile-services 12 --profile-components 1024 --activity-noise 0"
+  [45-sweeps]="--sweep-reach 0.25"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).

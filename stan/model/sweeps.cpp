@@ -1,6 +1,7 @@
 #include "stan/model/sweeps.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -36,6 +37,10 @@ SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
   s.pkt = r.pkt;
   s.byt = r.byt;
   return s;
+}
+
+int common_prefix(uint32_t a, uint32_t b) {
+  return std::countl_zero(a ^ b);  // 32 for a == b
 }
 
 }  // namespace
@@ -87,7 +92,9 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
     int64_t day = INT64_MIN;
     std::map<int32_t, int32_t> counts;
     auto close = [&] {
-      if (day != INT64_MIN) m.donors_.emplace_back(counts.begin(), counts.end());
+      if (day == INT64_MIN) return;
+      m.donors_.emplace_back(counts.begin(), counts.end());
+      m.donor_hosts_.push_back(s.host);
       counts.clear();
     };
     for (const HostFlow& f : s.flows) {
@@ -106,6 +113,17 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
     }
     close();
   }
+  // In address order (the streams usually are already), for draw's nearest-donor lookup.
+  std::vector<size_t> order(m.donors_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return m.donor_hosts_[a] < m.donor_hosts_[b]; });
+  std::vector<std::vector<std::pair<int32_t, int32_t>>> donors;
+  std::vector<uint32_t> hosts;
+  for (size_t i : order)
+    donors.push_back(std::move(m.donors_[i])), hosts.push_back(m.donor_hosts_[i]);
+  m.donors_ = std::move(donors);
+  m.donor_hosts_ = std::move(hosts);
   return m;
 }
 
@@ -133,7 +151,17 @@ int64_t SweepModel::remove_from(std::vector<HostStream>& streams) const {
 void SweepModel::draw(uint32_t ip, int64_t day_start, int64_t from, int64_t to, Generator g,
                       std::vector<FlowRecord>* out) const {
   if (donors_.empty()) return;
-  const auto& donor = donors_[static_cast<size_t>(g.randint(static_cast<int64_t>(donors_.size())))];
+  // The donors nearest `ip`: those sharing its longest prefix with any donor, a contiguous run of
+  // the donors in address order (the longest is with a neighbour of ip in that order).
+  const auto next = std::lower_bound(donor_hosts_.begin(), donor_hosts_.end(), ip);
+  int len = 0;
+  if (next != donor_hosts_.end()) len = common_prefix(ip, *next);
+  if (next != donor_hosts_.begin()) len = std::max(len, common_prefix(ip, *std::prev(next)));
+  const uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
+  const auto lo = std::lower_bound(donor_hosts_.begin(), donor_hosts_.end(), ip & mask);
+  const auto hi = std::upper_bound(lo, donor_hosts_.end(), (ip & mask) | ~mask);
+  const int64_t first = lo - donor_hosts_.begin(), n = hi - lo;
+  const auto& donor = donors_[static_cast<size_t>(first + g.randint(n))];
   for (const auto& [k, count] : donor) {
     const Sweep& sw = sweeps_[k];
     const int64_t T = static_cast<int64_t>(sw.flows.size());
@@ -168,16 +196,19 @@ nlohmann::json SweepModel::to_json() const {
                          f.flg, f.stos, f.fwd, f.pkt, f.byt});
     sw.push_back({{"remote", format_ipv4(s.remote)}, {"flows", v}});
   }
-  for (const auto& d : donors_) {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (size_t i = 0; i < donors_.size(); ++i) {
     std::vector<int32_t> v;
-    for (const auto& [k, c] : d) v.insert(v.end(), {k, c});
+    for (const auto& [k, c] : donors_[i]) v.insert(v.end(), {k, c});
     dn.push_back(v);
+    hosts.push_back(format_ipv4(donor_hosts_[i]));
   }
   return {{"min_reach", opt_.min_reach},
           {"min_inbound", opt_.min_inbound},
           {"min_donors", opt_.min_donors},
           {"sweeps", sw},
-          {"donors", dn}};
+          {"donors", dn},
+          {"donor_hosts", hosts}};
 }
 
 SweepModel SweepModel::from_json(const nlohmann::json& j) {
@@ -242,6 +273,17 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
       d.emplace_back(s, c);
     }
     m.donors_.push_back(std::move(d));
+  }
+  const auto& hosts = field(j, part, "donor_hosts");
+  STAN_CHECK(hosts.is_array() && hosts.size() == m.donors_.size(), part,
+             ": 'donor_hosts' must hold an address for each of the ", m.donors_.size(), " donors");
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    uint32_t ip = 0;
+    STAN_CHECK(hosts[i].is_string() && parse_ipv4(hosts[i].get<std::string>(), &ip), part,
+               ": 'donor_hosts'[", i, "] is not an IPv4 address: ", hosts[i].dump());
+    STAN_CHECK(m.donor_hosts_.empty() || ip >= m.donor_hosts_.back(), part, ": 'donor_hosts'[", i,
+               "] is out of address order");
+    m.donor_hosts_.push_back(ip);
   }
   return m;
 }

@@ -5,7 +5,9 @@
 // takes them out of the training series and generates them network-wide instead: each generated
 // host copies, for each day, which sweeps reached one training host-day (its donor) and how many
 // flows each sent it, and draws those flows from the sweep's stored flows (up to kSweepTemplates
-// per sweep, sampled from all of its flows). No training host's own sweep flows are stored.
+// per sweep, sampled from all of its flows). Scanners sweep address ranges, so the donor is a
+// host-day of the training hosts nearest the generated host's address (the longest common
+// prefix). No training host's own sweep flows are stored.
 #pragma once
 
 #include <cstdint>
@@ -67,7 +69,9 @@ class SweepModel {
   int64_t remove_from(std::vector<HostStream>& streams) const;
 
   // The sweep flows of a host at `ip` for the UTC day starting at `day_start` (a multiple of
-  // 86400), those ending in [from, to), in the order drawn. g: the host-day's own stream.
+  // 86400), those ending in [from, to), in the order drawn: those of a donor drawn uniformly from
+  // the host-days of the training hosts whose addresses share the longest prefix with `ip`.
+  // g: the host-day's own stream.
   void draw(uint32_t ip, int64_t day_start, int64_t from, int64_t to, Generator g,
             std::vector<FlowRecord>* out) const;
 
@@ -79,8 +83,10 @@ class SweepModel {
  private:
   SweepOptions opt_;
   std::vector<Sweep> sweeps_;
-  // Per donor (training host-day): (sweep index, flows) pairs, sweep indices ascending.
+  // Per donor (training host-day), by host address: (sweep index, flows) pairs, sweep indices
+  // ascending; and the donor's host address.
   std::vector<std::vector<std::pair<int32_t, int32_t>>> donors_;
+  std::vector<uint32_t> donor_hosts_;
   int64_t fitted_flows_ = 0;
 };
 

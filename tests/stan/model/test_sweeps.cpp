@@ -139,7 +139,7 @@ TEST_CASE("sweeps: taken out of the host series, which keep their gaps right", "
   REQUIRE(SweepModel().remove_from(n.streams) == 0);
 }
 
-TEST_CASE("sweeps: a generated host gets one host-day's sweeps, in its day and window",
+TEST_CASE("sweeps: a generated host gets the sweeps of one nearby host-day, in its day and window",
           "[stan][sweeps]") {
   Net n = make_net();
   const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1));
@@ -175,6 +175,24 @@ TEST_CASE("sweeps: a generated host gets one host-day's sweeps, in its day and w
   REQUIRE(sizes.size() == 2);
   REQUIRE(sizes[103] > 120);
   REQUIRE(sizes[0] > 20);
+  // The donors are the training hosts nearest the address: host 7's own day always (103 flows),
+  // host 8's never, host 2's two days either; an address far from all draws from every donor.
+  auto outcomes = [&](uint32_t at) {
+    std::set<size_t> seen;
+    for (uint64_t k = 0; k < 64; ++k) {
+      std::vector<FlowRecord> out;
+      m.draw(at, day, day, day + 86400, Generator(9, 2).split(k), &out);
+      seen.insert(out.size());
+    }
+    return seen;
+  };
+  REQUIRE(outcomes(host(7)) == std::set<size_t>{103});
+  REQUIRE(outcomes(host(8)) == std::set<size_t>{0});
+  REQUIRE(outcomes(host(2)) == std::set<size_t>{0, 103});
+  REQUIRE(outcomes(host(9)) == std::set<size_t>{0});    // 0b1001: nearest host 8 (31 bits)
+  REQUIRE(outcomes(host(5)) == std::set<size_t>{103});  // host 5 itself
+  REQUIRE(outcomes(host(12)) == std::set<size_t>{0});   // 0b1100: host 8 (29 bits), not 7 (28)
+  REQUIRE(outcomes(0x0a000100) == std::set<size_t>{0, 103});  // 10.0.1.0: all of 10.0.0.x
   // A window keeps only its own flows; the same stream gives the same flows.
   Generator g = Generator(9, 2).split(0);
   std::vector<FlowRecord> whole, early, again;
@@ -219,4 +237,8 @@ TEST_CASE("sweeps: the model file's sweeps round-trip, and bad ones are clear er
   bad([](auto& e) { e["donors"][0][1] = 0; }, "'donors'[0] flows");
   bad([](auto& e) { e["min_reach"] = 2; }, "min_reach");
   bad([](auto& e) { e.erase("donors"); }, "donors");
+  bad([](auto& e) { e["donor_hosts"].erase(0); }, "'donor_hosts' must hold an address");
+  bad([](auto& e) { e["donor_hosts"][1] = "10.0.0"; }, "'donor_hosts'[1] is not");
+  bad([](auto& e) { e["donor_hosts"][0] = "10.0.0.9"; },
+      "'donor_hosts'[1] is out of address order");
 }
