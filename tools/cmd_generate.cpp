@@ -108,7 +108,8 @@ void add_generate_command(CLI::App& app) {
                 "CSV of host profiles to steer hosts (header: profile field "
                 "names; see `stan info`; `stan profiles` writes them from real hosts); missing "
                 "fields are drawn; with --host-ips and a 'host' column, each host gets its row");
-  c->add_option("--max-flows-per-host", a->max_flows, "Stop a host after this many flows")
+  c->add_option("--max-flows-per-host", a->max_flows,
+                "Stop a host after this many flows of its own (the model's sweeps come besides)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   c->add_option("--temperature", a->temperature,

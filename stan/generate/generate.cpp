@@ -36,9 +36,20 @@ struct Produced {
 // waiting longer than an hour.
 class SweepFeed {
  public:
-  SweepFeed(const SweepModel& m, const std::vector<HostState>& hosts, uint64_t seed, int64_t start,
-            int64_t end)
-      : m_(m), hosts_(hosts), g_(seed, streams::kSweeps), next_(start), end_(end) {}
+  SweepFeed(const StanModel& model, const SweepModel& m, const std::vector<HostState>& hosts,
+            uint64_t seed, int64_t start, int64_t end)
+      : m_(m), hosts_(hosts), g_(seed, streams::kSweeps), next_(start), end_(end) {
+    // Each host's activity: its profile's log_flows (the first field), NaN without profiles.
+    const ProfileModel& prof = model.profiles();
+    for (const HostState& h : hosts) {
+      double a = std::numeric_limits<double>::quiet_NaN();
+      if (prof.dim() > 0 && !m.empty()) {
+        const std::vector<double> z(h.input.end() - prof.dim(), h.input.end());
+        a = prof.unstandardise(z)[0];
+      }
+      activity_.push_back(a);
+    }
+  }
   // Adds every sweep flow ending before `watermark` to `out`, releasing it hour by hour (the
   // caller guarantees no other flow before `watermark` is still to come).
   void add_until(int64_t watermark, OrderedOutput& out) {
@@ -48,8 +59,8 @@ class SweepFeed {
       const int64_t to = std::min(end_, (hour + 1) * kHour), day = next_ / kDay;
       for (size_t h = 0; h < hosts_.size(); ++h) {
         buf_.clear();
-        m_.draw(hosts_[h].ip, day * kDay, next_, to, g_.split(h).split(static_cast<uint64_t>(day)),
-                &buf_);
+        m_.draw(hosts_[h].ip, activity_[h], day * kDay, next_, to,
+                g_.split(h).split(static_cast<uint64_t>(day)), &buf_);
         for (size_t i = 0; i < buf_.size(); ++i)
           out.add(static_cast<int64_t>(h), kSweepSeq + static_cast<int64_t>(i), buf_[i]);
         flows_ += static_cast<int64_t>(buf_.size());
@@ -65,6 +76,7 @@ class SweepFeed {
   const std::vector<HostState>& hosts_;
   Generator g_;
   int64_t next_, end_, flows_ = 0;
+  std::vector<double> activity_;
   std::vector<FlowRecord> buf_;
 };
 
@@ -111,8 +123,8 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
     rows[t].resize(block, I, A, D);
   }
   OrderedOutput out(emit);
-  SweepFeed sweeps(opt.sweeps ? model.sweeps() : SweepModel::none(), hosts, opt.seed, opt.start,
-                   end);
+  SweepFeed sweeps(model, opt.sweeps ? model.sweeps() : SweepModel::none(), hosts, opt.seed,
+                   opt.start, end);
   GenerateStats st;
   st.hosts = nh;
   // The horizon: hosts within `span` seconds of the earliest clock step together. It widens

@@ -31,7 +31,7 @@ struct GenerateOptions {
   int threads = 0;       // CPU threads (0: default_threads())
   Device device = Device::cpu();
   bool progress = false;
-  int64_t max_flows_per_host = 1000000;
+  int64_t max_flows_per_host = 1000000;  // a host's own flows (not its sweeps)
   // Sampling temperature of the flow's categorical fields (PackedModel): above 1 flattens the
   // model's distributions, below 1 sharpens them; 1 samples the model as trained.
   double temperature = 1.0;

@@ -89,12 +89,15 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
   // Per host-day counts, and a uniform sample (reservoir) of each sweep's flows.
   std::vector<int64_t> seen(chosen.size(), 0);
   for (const HostStream& s : streams) {
-    int64_t day = INT64_MIN;
+    int64_t day = INT64_MIN, own = 0;
+    for (const HostFlow& f : s.flows) own += index.count(f.remote_ip) ? 0 : 1;
     std::map<int32_t, int32_t> counts;
     auto close = [&] {
       if (day == INT64_MIN) return;
       m.donors_.emplace_back(counts.begin(), counts.end());
       m.donor_hosts_.push_back(s.host);
+      // As the profile's log_flows of the host's series once the sweeps are out.
+      m.donor_activity_.push_back(std::log1p(static_cast<double>(own)));
       counts.clear();
     };
     for (const HostFlow& f : s.flows) {
@@ -120,11 +123,28 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
                    [&](size_t a, size_t b) { return m.donor_hosts_[a] < m.donor_hosts_[b]; });
   std::vector<std::vector<std::pair<int32_t, int32_t>>> donors;
   std::vector<uint32_t> hosts;
-  for (size_t i : order)
-    donors.push_back(std::move(m.donors_[i])), hosts.push_back(m.donor_hosts_[i]);
+  std::vector<double> activity;
+  for (size_t i : order) {
+    donors.push_back(std::move(m.donors_[i]));
+    hosts.push_back(m.donor_hosts_[i]);
+    activity.push_back(m.donor_activity_[i]);
+  }
   m.donors_ = std::move(donors);
   m.donor_hosts_ = std::move(hosts);
+  m.donor_activity_ = std::move(activity);
+  m.index_activity();
   return m;
+}
+
+void SweepModel::index_activity() {
+  by_activity_.clear();
+  for (size_t i = 0; i < donor_activity_.size(); ++i)
+    by_activity_.emplace_back(donor_activity_[i], static_cast<int64_t>(i));
+  std::sort(by_activity_.begin(), by_activity_.end());
+}
+
+int64_t SweepModel::nearest_donors() const {
+  return std::max<int64_t>(1, std::llround(std::sqrt(static_cast<double>(donors_.size()))));
 }
 
 const SweepModel& SweepModel::none() {
@@ -148,9 +168,28 @@ int64_t SweepModel::remove_from(std::vector<HostStream>& streams) const {
   return removed;
 }
 
-void SweepModel::draw(uint32_t ip, int64_t day_start, int64_t from, int64_t to, Generator g,
-                      std::vector<FlowRecord>* out) const {
+void SweepModel::draw(uint32_t ip, double activity, int64_t day_start, int64_t from, int64_t to,
+                      Generator g, std::vector<FlowRecord>* out) const {
   if (donors_.empty()) return;
+  if (!std::isnan(activity) && !by_activity_.empty()) {
+    // The nearest_donors() donors nearest in activity (ties to the lower), by two pointers from
+    // where `activity` would go in the sorted list.
+    const int64_t n = static_cast<int64_t>(by_activity_.size()), want = nearest_donors();
+    int64_t hi = std::lower_bound(by_activity_.begin(), by_activity_.end(),
+                                  std::pair<double, int64_t>{activity, -1}) -
+                 by_activity_.begin();
+    int64_t lo = hi;  // the chosen run is [lo, hi)
+    while (hi - lo < want) {
+      if (lo > 0 &&
+          (hi == n || activity - by_activity_[lo - 1].first <= by_activity_[hi].first - activity))
+        --lo;
+      else
+        ++hi;
+    }
+    draw_from(donors_[static_cast<size_t>(by_activity_[lo + g.randint(want)].second)], ip,
+              day_start, from, to, g, out);
+    return;
+  }
   // The donors nearest `ip`: those sharing its longest prefix with any donor, a contiguous run of
   // the donors in address order (the longest is with a neighbour of ip in that order).
   const auto next = std::lower_bound(donor_hosts_.begin(), donor_hosts_.end(), ip);
@@ -161,7 +200,12 @@ void SweepModel::draw(uint32_t ip, int64_t day_start, int64_t from, int64_t to, 
   const auto lo = std::lower_bound(donor_hosts_.begin(), donor_hosts_.end(), ip & mask);
   const auto hi = std::upper_bound(lo, donor_hosts_.end(), (ip & mask) | ~mask);
   const int64_t first = lo - donor_hosts_.begin(), n = hi - lo;
-  const auto& donor = donors_[static_cast<size_t>(first + g.randint(n))];
+  draw_from(donors_[static_cast<size_t>(first + g.randint(n))], ip, day_start, from, to, g, out);
+}
+
+void SweepModel::draw_from(const std::vector<std::pair<int32_t, int32_t>>& donor, uint32_t ip,
+                           int64_t day_start, int64_t from, int64_t to, Generator& g,
+                           std::vector<FlowRecord>* out) const {
   for (const auto& [k, count] : donor) {
     const Sweep& sw = sweeps_[k];
     const int64_t T = static_cast<int64_t>(sw.flows.size());
@@ -208,7 +252,8 @@ nlohmann::json SweepModel::to_json() const {
           {"min_donors", opt_.min_donors},
           {"sweeps", sw},
           {"donors", dn},
-          {"donor_hosts", hosts}};
+          {"donor_hosts", hosts},
+          {"donor_activity", donor_activity_}};
 }
 
 SweepModel SweepModel::from_json(const nlohmann::json& j) {
@@ -284,6 +329,14 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     STAN_CHECK(m.donor_hosts_.empty() || ip >= m.donor_hosts_.back(), part, ": 'donor_hosts'[", i,
                "] is out of address order");
     m.donor_hosts_.push_back(ip);
+  }
+  // Absent in files of the first models with sweeps: donors by address alone.
+  if (j.contains("donor_activity")) {
+    m.donor_activity_ = get_double_array(j, part, "donor_activity", m.donors_.size(), 0, 50);
+    STAN_CHECK(m.donor_activity_.size() == m.donors_.size(), part,
+               ": 'donor_activity' must hold a value for each of the ", m.donors_.size(),
+               " donors, got ", m.donor_activity_.size());
+    m.index_activity();
   }
   return m;
 }

@@ -5,9 +5,12 @@
 // takes them out of the training series and generates them network-wide instead: each generated
 // host copies, for each day, which sweeps reached one training host-day (its donor) and how many
 // flows each sent it, and draws those flows from the sweep's stored flows (up to kSweepTemplates
-// per sweep, sampled from all of its flows). Scanners sweep address ranges, so the donor is a
-// host-day of the training hosts nearest the generated host's address (the longest common
-// prefix). No training host's own sweep flows are stored.
+// per sweep, sampled from all of its flows). Which host-days a sweep reaches goes with how active
+// the host is (UGR'16: the swept range holds the active hosts; hosts elsewhere have a flow or
+// two), so the donor is one of the training host-days whose own activity (log_flows of their
+// flows besides the sweeps) is nearest the generated host's profile; without profiles, one of the
+// training hosts nearest its address (the longest common prefix). No training host's own sweep
+// flows are stored.
 #pragma once
 
 #include <cstdint>
@@ -68,12 +71,15 @@ class SweepModel {
   // Returns the flows removed.
   int64_t remove_from(std::vector<HostStream>& streams) const;
 
-  // The sweep flows of a host at `ip` for the UTC day starting at `day_start` (a multiple of
-  // 86400), those ending in [from, to), in the order drawn: those of a donor drawn uniformly from
-  // the host-days of the training hosts whose addresses share the longest prefix with `ip`.
-  // g: the host-day's own stream.
-  void draw(uint32_t ip, int64_t day_start, int64_t from, int64_t to, Generator g,
+  // The sweep flows of a host at `ip` whose profile's log_flows is `activity` (NaN: no profile)
+  // for the UTC day starting at `day_start` (a multiple of 86400), those ending in [from, to), in
+  // the order drawn: those of a donor drawn uniformly from the nearest_donors() host-days nearest
+  // in activity, or with a NaN activity, from the host-days of the training hosts whose addresses
+  // share the longest prefix with `ip`. g: the host-day's own stream.
+  void draw(uint32_t ip, double activity, int64_t day_start, int64_t from, int64_t to, Generator g,
             std::vector<FlowRecord>* out) const;
+  // How many donors an activity picks from: the square root of the donors, rounded.
+  int64_t nearest_donors() const;
 
   nlohmann::json to_json() const;
   // Checks every field and bound; throws stan::Error naming the field. Null: none.
@@ -86,7 +92,14 @@ class SweepModel {
   // Per donor (training host-day), by host address: (sweep index, flows) pairs, sweep indices
   // ascending; and the donor's host address.
   std::vector<std::vector<std::pair<int32_t, int32_t>>> donors_;
+  void index_activity();  // fills by_activity_
+  void draw_from(const std::vector<std::pair<int32_t, int32_t>>& donor, uint32_t ip,
+                 int64_t day_start, int64_t from, int64_t to, Generator& g,
+                 std::vector<FlowRecord>* out) const;
+
   std::vector<uint32_t> donor_hosts_;
+  std::vector<double> donor_activity_;  // log1p(the donor host's flows besides the sweeps)
+  std::vector<std::pair<double, int64_t>> by_activity_;  // (activity, donor), ascending
   int64_t fitted_flows_ = 0;
 };
 

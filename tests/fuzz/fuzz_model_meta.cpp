@@ -1,5 +1,6 @@
 // Fuzzes model metadata: the input is a JSON object {"config": .., "encoding": .., "profiles": ..,
-// "info": ..} (each value a JSON document or a string holding one, as in a model file). Whatever
+// "info": .., optionally "sweeps": ..} (each value a JSON document or a string holding one, as in a
+// model file). Whatever
 // passes the checks is then used the way generation uses it: profiles drawn (also given some
 // fields), rows decoded into records, records encoded into grid features, and, for small
 // configurations, the networks built and run once. A stan::Error is a correct answer; a crash,
@@ -65,6 +66,17 @@ void exercise(const stan::ModelMeta& m, uint64_t seed) {
     given[static_cast<size_t>(d) - 1] = 5.0;
     for (double x : m.profiles.sample_given(given, gen))
       if (!std::isfinite(x)) finding("non-finite conditional profile draw");
+  }
+  // Sweep flows as generation draws them: near and far addresses, with and without a profile.
+  for (double activity : {std::nan(""), 0.0, 3.0, 40.0}) {
+    for (uint32_t ip : {0x0a000001u, 0xffffffffu, 0u}) {
+      std::vector<FlowRecord> out;
+      const int64_t day = 1460332800;
+      m.sweeps.draw(ip, activity, day, day, day + 86400, gen.split(ip), &out);
+      for (const FlowRecord& r : out)
+        if (r.te < day || r.te >= day + 86400 || !(r.td >= 0) || (r.sa != ip && r.da != ip))
+          finding("bad sweep record");
+    }
   }
   // Build and run the networks when that is cheap.
   if (weight_lower_bound(m) <= 200000) {

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -15,6 +17,7 @@ using namespace stan;
 namespace {
 
 constexpr int64_t kDay0 = 1460332800;  // 2016-04-11 00:00 UTC
+const double kNoProfile = std::numeric_limits<double>::quiet_NaN();
 constexpr uint32_t kScanA = 0x09090909, kScanB = 0x0909090a, kDns = 0x08080808, kOne = 0x07070707;
 
 uint32_t host(int i) {
@@ -148,7 +151,7 @@ TEST_CASE("sweeps: a generated host gets the sweeps of one nearby host-day, in i
   std::map<size_t, int> sizes;
   for (uint64_t k = 0; k < 200; ++k) {
     std::vector<FlowRecord> out;
-    m.draw(ip, day, day, day + 86400, Generator(9, 2).split(k), &out);
+    m.draw(ip, kNoProfile, day, day, day + 86400, Generator(9, 2).split(k), &out);
     ++sizes[out.size()];
     int a = 0, b = 0;
     for (const FlowRecord& r : out) {
@@ -177,11 +180,11 @@ TEST_CASE("sweeps: a generated host gets the sweeps of one nearby host-day, in i
   REQUIRE(sizes[0] > 20);
   // The donors are the training hosts nearest the address: host 7's own day always (103 flows),
   // host 8's never, host 2's two days either; an address far from all draws from every donor.
-  auto outcomes = [&](uint32_t at) {
+  auto outcomes = [&](uint32_t at, double activity = kNoProfile) {
     std::set<size_t> seen;
     for (uint64_t k = 0; k < 64; ++k) {
       std::vector<FlowRecord> out;
-      m.draw(at, day, day, day + 86400, Generator(9, 2).split(k), &out);
+      m.draw(at, activity, day, day, day + 86400, Generator(9, 2).split(k), &out);
       seen.insert(out.size());
     }
     return seen;
@@ -193,12 +196,20 @@ TEST_CASE("sweeps: a generated host gets the sweeps of one nearby host-day, in i
   REQUIRE(outcomes(host(5)) == std::set<size_t>{103});  // host 5 itself
   REQUIRE(outcomes(host(12)) == std::set<size_t>{0});   // 0b1100: host 8 (29 bits), not 7 (28)
   REQUIRE(outcomes(0x0a000100) == std::set<size_t>{0, 103});  // 10.0.1.0: all of 10.0.0.x
+  // With a profile, the donors are the 3 (the root of 9) host-days nearest the host's activity,
+  // log1p of the own flows: host 7 has none (0), hosts 3-6 and 8 two (1.10), host 1 three
+  // (1.39), host 2 four over its two days (1.61).
+  REQUIRE(m.nearest_donors() == 3);
+  REQUIRE(outcomes(host(8), 0.0) == std::set<size_t>{103});  // hosts 7, 3, 4: not the address
+  REQUIRE(outcomes(host(7), 1.0) == std::set<size_t>{103});  // hosts 3, 4, 5 (of the ties)
+  REQUIRE(outcomes(host(7), std::log1p(4.0)) == std::set<size_t>{0, 103});  // 1 and 2's days
+  REQUIRE(outcomes(host(7), 30.0) == std::set<size_t>{0, 103});
   // A window keeps only its own flows; the same stream gives the same flows.
   Generator g = Generator(9, 2).split(0);
   std::vector<FlowRecord> whole, early, again;
-  m.draw(ip, day, day, day + 86400, g, &whole);
-  m.draw(ip, day, day, day + 10800, g, &early);
-  m.draw(ip, day, day, day + 86400, g, &again);
+  m.draw(ip, kNoProfile, day, day, day + 86400, g, &whole);
+  m.draw(ip, kNoProfile, day, day, day + 10800, g, &early);
+  m.draw(ip, kNoProfile, day, day, day + 86400, g, &again);
   REQUIRE(whole == again);
   std::vector<FlowRecord> want;
   for (const FlowRecord& r : whole)
@@ -215,6 +226,13 @@ TEST_CASE("sweeps: the model file's sweeps round-trip, and bad ones are clear er
   REQUIRE(back.to_json() == j);
   REQUIRE(back.donors() == 9);
   REQUIRE(back.sweeps()[1].flows == m.sweeps()[1].flows);
+  for (double a : {0.0, 1.2, 30.0})
+    for (uint64_t k = 0; k < 8; ++k) {
+      std::vector<FlowRecord> x, y;
+      m.draw(host(1), a, kDay0, kDay0, kDay0 + 86400, Generator(4).split(k), &x);
+      back.draw(host(1), a, kDay0, kDay0, kDay0 + 86400, Generator(4).split(k), &y);
+      REQUIRE(x == y);
+    }
   REQUIRE(SweepModel::from_json(nullptr).empty());
   REQUIRE(SweepModel().to_json().is_null());
   REQUIRE_THAT(m.summary(), Catch::Contains("2 remotes") && Catch::Contains("7 of 9"));
@@ -238,6 +256,8 @@ TEST_CASE("sweeps: the model file's sweeps round-trip, and bad ones are clear er
   bad([](auto& e) { e["min_reach"] = 2; }, "min_reach");
   bad([](auto& e) { e.erase("donors"); }, "donors");
   bad([](auto& e) { e["donor_hosts"].erase(0); }, "'donor_hosts' must hold an address");
+  bad([](auto& e) { e["donor_activity"].erase(0); }, "'donor_activity' must hold a value");
+  bad([](auto& e) { e["donor_activity"][2] = -1; }, "donor_activity");
   bad([](auto& e) { e["donor_hosts"][1] = "10.0.0"; }, "'donor_hosts'[1] is not");
   bad([](auto& e) { e["donor_hosts"][0] = "10.0.0.9"; },
       "'donor_hosts'[1] is out of address order");
