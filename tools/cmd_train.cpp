@@ -26,9 +26,8 @@ struct TrainArgs {
   int popular_peers = -1, port_features = -1, octet_features = -1, service_memory = -1;
   std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
-  // --activity-noise 0 and --sweep-reach 0.25: the defaults since the bundled model trained with
-  // them (README: Sweeps).
-  double activity_noise = 0, service_noise = -1, memory_noise = 0, sweep_reach = 0.25;
+  // --sweep-reach 0.25: the default since the bundled model trained with it (README: Sweeps).
+  double activity_noise = -1, service_noise = -1, memory_noise = 0, sweep_reach = 0.25;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
@@ -186,9 +185,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 10.0));
   c->add_option("--activity-noise", a->activity_noise,
                 "Standard deviation of the profile noise on the two activity fields (log_flows, "
-                "log_remote_ips) alone (default 0: none, so that a host drawn as quiet or busy "
-                "generates as one; give --profile-noise's value to treat them alike)")
-      ->capture_default_str()
+                "log_remote_ips) alone; default: --profile-noise's")
       ->check(CLI::Range(0.0, 10.0));
   c->add_option("--service-noise", a->service_noise,
                 "Standard deviation of the profile noise on the service fields of "

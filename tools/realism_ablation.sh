@@ -27,9 +27,9 @@
 # the profiles, a mixture component per training host) without the profile noise,
 # --profile-noise 0, without it on the services alone, --service-noise 0, and with row 39's
 # memory; row 44: row 33 without the profile noise on the activity fields, --activity-noise 0;
-# row 45: row 25 with the remotes that start flows to a quarter of the training host-days or more
-# generated network-wide, --sweep-reach 0.25; row 46: today's defaults, row 45 without the profile
-# noise on the activity fields, --activity-noise 0);
+# row 45: today's defaults, row 25 with the remotes that start flows to a quarter of the training
+# host-days or more generated network-wide, --sweep-reach 0.25 (rows 1-44: --sweep-reach 0); row
+# 46: row 45 without the profile noise on the activity fields, --activity-noise 0);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -101,8 +101,8 @@ declare -A steps=(
   [42-profile-hosts-service-noise-0]="--profile-services 12 --profile-components 1024 --service-noise 0"
   [43-profile-hosts-services-memory]="--profile-services 12 --profile-components 1024 --service-memory 64 --no-memory-rate"
   [44-profile-hosts-services-activity-noise-0]="--profile-services 12 --profile-components 1024 --activity-noise 0"
-  [45-sweeps]="--sweep-reach 0.25"
-  [46-defaults-sweeps-activity-noise-0]=""
+  [45-defaults-sweeps]=""
+  [46-sweeps-activity-noise-0]="--activity-noise 0"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -114,17 +114,10 @@ for k in "${!steps[@]}"; do
   [[ ${steps[$k]} == *--peer-match* ]] || steps[$k]+=" --peer-match any"
   [[ ${steps[$k]} == *--peer-memory* ]] || steps[$k]+=" --no-peer-memory"
 done
-# Rows 1-45 as measured then: no sweeps, and the profile noise on the activity fields too (the
-# row's --profile-noise, default 0.5) where they name neither.
+# Rows 1-44 as measured then: without sweeps where they name none.
 for k in "${!steps[@]}"; do
   n=${k%%-*}
-  [[ $n -le 45 ]] || continue
-  [[ ${steps[$k]} == *--sweep-reach* ]] || steps[$k]+=" --sweep-reach 0"
-  if [[ ${steps[$k]} != *--activity-noise* ]]; then
-    noise=0.5
-    [[ ${steps[$k]} =~ --profile-noise\ ([0-9.]+) ]] && noise=${BASH_REMATCH[1]}
-    steps[$k]+=" --activity-noise $noise"
-  fi
+  if [[ $n -le 44 && ${steps[$k]} != *--sweep-reach* ]]; then steps[$k]+=" --sweep-reach 0"; fi
 done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service

@@ -23,6 +23,17 @@ int64_t day_of(int64_t te) {
   return te >= 0 ? te / kDay : -((-te + kDay - 1) / kDay);
 }
 
+// The fields a SweepFlow keeps as the record has them (FlowRecord <-> SweepFlow).
+template <class From, class To>
+void copy_kept_fields(const From& a, To& b) {
+  b.pr = a.pr;
+  b.flg = a.flg;
+  b.stos = a.stos;
+  b.fwd = a.fwd;
+  b.pkt = a.pkt;
+  b.byt = a.byt;
+}
+
 SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
   SweepFlow s;
   s.second = static_cast<int32_t>(r.te - day_of(r.te) * kDay);
@@ -30,12 +41,7 @@ SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
   s.outgoing = f.outgoing;
   s.local_port = f.local_port;
   s.remote_port = f.remote_port;
-  s.pr = r.pr;
-  s.flg = r.flg;
-  s.stos = r.stos;
-  s.fwd = r.fwd;
-  s.pkt = r.pkt;
-  s.byt = r.byt;
+  copy_kept_fields(r, s);
   return s;
 }
 
@@ -219,12 +225,7 @@ void SweepModel::draw_from(const std::vector<std::pair<int32_t, int32_t>>& donor
       r.da = f.outgoing ? sw.remote : ip;
       r.sp = f.outgoing ? f.local_port : f.remote_port;
       r.dp = f.outgoing ? f.remote_port : f.local_port;
-      r.pr = f.pr;
-      r.flg = f.flg;
-      r.stos = f.stos;
-      r.fwd = f.fwd;
-      r.pkt = f.pkt;
-      r.byt = f.byt;
+      copy_kept_fields(f, r);
       out->push_back(r);
     }
   }
