@@ -30,6 +30,10 @@ struct Produced {
   FlowRecord rec;
 };
 
+// The sequence numbers of a host's sweep flows start here, past any of its own flows': at equal
+// times and host, its own flows leave first.
+constexpr int64_t kSweepSeq = int64_t{1} << 40;
+
 // The run's sweep flows (stan/model/sweeps.h), drawn an hour at a time as generation passes it:
 // host h's flows of a day come from its own stream (kSweeps, split by h, then by the day), so
 // they depend on the seed only, and drawing the whole day again for each hour keeps none of them
@@ -55,8 +59,7 @@ class SweepFeed {
   void add_until(int64_t watermark, OrderedOutput& out) {
     constexpr int64_t kHour = 3600, kDay = 86400;
     while (!m_.empty() && next_ < end_ && next_ < watermark) {
-      const int64_t hour = next_ >= 0 ? next_ / kHour : 0;
-      const int64_t to = std::min(end_, (hour + 1) * kHour), day = next_ / kDay;
+      const int64_t to = std::min(end_, (next_ / kHour + 1) * kHour), day = next_ / kDay;
       for (size_t h = 0; h < hosts_.size(); ++h) {
         buf_.clear();
         m_.draw(hosts_[h].ip, activity_[h], day * kDay, next_, to,

@@ -100,10 +100,9 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
     std::map<int32_t, int32_t> counts;
     auto close = [&] {
       if (day == INT64_MIN) return;
-      m.donors_.emplace_back(counts.begin(), counts.end());
-      m.donor_hosts_.push_back(s.host);
-      // As the profile's log_flows of the host's series once the sweeps are out.
-      m.donor_activity_.push_back(std::log1p(static_cast<double>(own)));
+      // The activity as the profile's log_flows of the host's series once the sweeps are out.
+      m.donors_.push_back(
+          {s.host, std::log1p(static_cast<double>(own)), {counts.begin(), counts.end()}});
       counts.clear();
     };
     for (const HostFlow& f : s.flows) {
@@ -123,29 +122,15 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
     close();
   }
   // In address order (the streams usually are already), for draw's nearest-donor lookup.
-  std::vector<size_t> order(m.donors_.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return m.donor_hosts_[a] < m.donor_hosts_[b]; });
-  std::vector<std::vector<std::pair<int32_t, int32_t>>> donors;
-  std::vector<uint32_t> hosts;
-  std::vector<double> activity;
-  for (size_t i : order) {
-    donors.push_back(std::move(m.donors_[i]));
-    hosts.push_back(m.donor_hosts_[i]);
-    activity.push_back(m.donor_activity_[i]);
-  }
-  m.donors_ = std::move(donors);
-  m.donor_hosts_ = std::move(hosts);
-  m.donor_activity_ = std::move(activity);
+  std::ranges::stable_sort(m.donors_, {}, &Donor::host);
   m.index_activity();
   return m;
 }
 
 void SweepModel::index_activity() {
   by_activity_.clear();
-  for (size_t i = 0; i < donor_activity_.size(); ++i)
-    by_activity_.emplace_back(donor_activity_[i], static_cast<int64_t>(i));
+  for (size_t i = 0; i < donors_.size(); ++i)
+    by_activity_.emplace_back(donors_[i].activity, static_cast<int64_t>(i));
   std::sort(by_activity_.begin(), by_activity_.end());
 }
 
@@ -198,21 +183,20 @@ void SweepModel::draw(uint32_t ip, double activity, int64_t day_start, int64_t f
   }
   // The donors nearest `ip`: those sharing its longest prefix with any donor, a contiguous run of
   // the donors in address order (the longest is with a neighbour of ip in that order).
-  const auto next = std::lower_bound(donor_hosts_.begin(), donor_hosts_.end(), ip);
+  const auto next = std::ranges::lower_bound(donors_, ip, {}, &Donor::host);
   int len = 0;
-  if (next != donor_hosts_.end()) len = common_prefix(ip, *next);
-  if (next != donor_hosts_.begin()) len = std::max(len, common_prefix(ip, *std::prev(next)));
+  if (next != donors_.end()) len = common_prefix(ip, next->host);
+  if (next != donors_.begin()) len = std::max(len, common_prefix(ip, std::prev(next)->host));
   const uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
-  const auto lo = std::lower_bound(donor_hosts_.begin(), donor_hosts_.end(), ip & mask);
-  const auto hi = std::upper_bound(lo, donor_hosts_.end(), (ip & mask) | ~mask);
-  const int64_t first = lo - donor_hosts_.begin(), n = hi - lo;
-  draw_from(donors_[static_cast<size_t>(first + g.randint(n))], ip, day_start, from, to, g, out);
+  const auto lo = std::ranges::lower_bound(donors_, ip & mask, {}, &Donor::host);
+  const auto hi = std::upper_bound(lo, donors_.end(), (ip & mask) | ~mask,
+                                   [](uint32_t v, const Donor& d) { return v < d.host; });
+  draw_from(lo[g.randint(hi - lo)], ip, day_start, from, to, g, out);
 }
 
-void SweepModel::draw_from(const std::vector<std::pair<int32_t, int32_t>>& donor, uint32_t ip,
-                           int64_t day_start, int64_t from, int64_t to, Generator& g,
-                           std::vector<FlowRecord>* out) const {
-  for (const auto& [k, count] : donor) {
+void SweepModel::draw_from(const Donor& donor, uint32_t ip, int64_t day_start, int64_t from,
+                           int64_t to, Generator& g, std::vector<FlowRecord>* out) const {
+  for (const auto& [k, count] : donor.sweeps) {
     const Sweep& sw = sweeps_[k];
     const int64_t T = static_cast<int64_t>(sw.flows.size());
     for (int32_t i = 0; i < count; ++i) {
@@ -241,12 +225,13 @@ nlohmann::json SweepModel::to_json() const {
                          f.flg, f.stos, f.fwd, f.pkt, f.byt});
     sw.push_back({{"remote", format_ipv4(s.remote)}, {"flows", v}});
   }
-  nlohmann::json hosts = nlohmann::json::array();
-  for (size_t i = 0; i < donors_.size(); ++i) {
+  nlohmann::json hosts = nlohmann::json::array(), activity = nlohmann::json::array();
+  for (const Donor& d : donors_) {
     std::vector<int32_t> v;
-    for (const auto& [k, c] : donors_[i]) v.insert(v.end(), {k, c});
+    for (const auto& [k, c] : d.sweeps) v.insert(v.end(), {k, c});
     dn.push_back(v);
-    hosts.push_back(format_ipv4(donor_hosts_[i]));
+    hosts.push_back(format_ipv4(d.host));
+    activity.push_back(d.activity);
   }
   return {{"min_reach", opt_.min_reach},
           {"min_inbound", opt_.min_inbound},
@@ -254,7 +239,7 @@ nlohmann::json SweepModel::to_json() const {
           {"sweeps", sw},
           {"donors", dn},
           {"donor_hosts", hosts},
-          {"donor_activity", donor_activity_}};
+          {"donor_activity", activity}};
 }
 
 SweepModel SweepModel::from_json(const nlohmann::json& j) {
@@ -309,14 +294,15 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     const std::string what = "'donors'[" + std::to_string(i) + "]";
     STAN_CHECK(dn[i].is_array() && dn[i].size() % 2 == 0, part, ": ", what,
                " must be an array of (sweep, flows) pairs");
-    std::vector<std::pair<int32_t, int32_t>> d;
+    Donor d;
     for (size_t k = 0; k < dn[i].size(); k += 2) {
       const auto s = static_cast<int32_t>(as_int(dn[i][k], part + ": " + what + " sweep", 0,
                                                  static_cast<int64_t>(m.sweeps_.size()) - 1));
-      STAN_CHECK(d.empty() || s > d.back().first, part, ": ", what, ": sweep indices must ascend");
+      STAN_CHECK(d.sweeps.empty() || s > d.sweeps.back().first, part, ": ", what,
+                 ": sweep indices must ascend");
       const auto c =
           static_cast<int32_t>(as_int(dn[i][k + 1], part + ": " + what + " flows", 1, 1000000));
-      d.emplace_back(s, c);
+      d.sweeps.emplace_back(s, c);
     }
     m.donors_.push_back(std::move(d));
   }
@@ -327,16 +313,18 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     uint32_t ip = 0;
     STAN_CHECK(hosts[i].is_string() && parse_ipv4(hosts[i].get<std::string>(), &ip), part,
                ": 'donor_hosts'[", i, "] is not an IPv4 address: ", hosts[i].dump());
-    STAN_CHECK(m.donor_hosts_.empty() || ip >= m.donor_hosts_.back(), part, ": 'donor_hosts'[", i,
+    STAN_CHECK(i == 0 || ip >= m.donors_[i - 1].host, part, ": 'donor_hosts'[", i,
                "] is out of address order");
-    m.donor_hosts_.push_back(ip);
+    m.donors_[i].host = ip;
   }
   // Absent in files of the first models with sweeps: donors by address alone.
   if (j.contains("donor_activity")) {
-    m.donor_activity_ = get_double_array(j, part, "donor_activity", m.donors_.size(), 0, 50);
-    STAN_CHECK(m.donor_activity_.size() == m.donors_.size(), part,
+    const std::vector<double> a =
+        get_double_array(j, part, "donor_activity", m.donors_.size(), 0, 50);
+    STAN_CHECK(a.size() == m.donors_.size(), part,
                ": 'donor_activity' must hold a value for each of the ", m.donors_.size(),
-               " donors, got ", m.donor_activity_.size());
+               " donors, got ", a.size());
+    for (size_t i = 0; i < a.size(); ++i) m.donors_[i].activity = a[i];
     m.index_activity();
   }
   return m;
@@ -349,9 +337,9 @@ std::string SweepModel::summary() const {
     return os.str();
   }
   int64_t flows = 0, reached = 0;
-  for (const auto& d : donors_) {
-    reached += d.empty() ? 0 : 1;
-    for (const auto& p : d) flows += p.second;
+  for (const Donor& d : donors_) {
+    reached += d.sweeps.empty() ? 0 : 1;
+    for (const auto& p : d.sweeps) flows += p.second;
   }
   os << "sweeps: " << sweeps_.size() << " remotes reaching at least " << opt_.min_reach * 100
      << "% of the training host-days (" << reached << " of " << donors_.size() << " reached), "

@@ -27,7 +27,6 @@ namespace stan {
 inline constexpr int kSweepTemplates = 64;  // stored flows per sweep, at most
 inline constexpr int kMaxSweeps = 100000;   // bounds checked when a model file is read
 inline constexpr int kMaxSweepDonors = 10000000;
-inline constexpr int64_t kSweepSeq = int64_t{1} << 40;  // generation: sweep flows' sequence base
 
 // One stored flow of a sweep, relative to its day and to the host it reached.
 struct SweepFlow {
@@ -89,17 +88,20 @@ class SweepModel {
  private:
   SweepOptions opt_;
   std::vector<Sweep> sweeps_;
-  // Per donor (training host-day), by host address: (sweep index, flows) pairs, sweep indices
-  // ascending; and the donor's host address.
-  std::vector<std::vector<std::pair<int32_t, int32_t>>> donors_;
+  // A training host-day: its host's address and activity (log1p of the host's flows besides the
+  // sweeps; files of the first models with sweeps lack it, and by_activity_ stays empty), and the
+  // (sweep index, flows) pairs of the sweeps that reached it, sweep indices ascending.
+  struct Donor {
+    uint32_t host = 0;
+    double activity = 0;
+    std::vector<std::pair<int32_t, int32_t>> sweeps;
+  };
   void index_activity();  // fills by_activity_
-  void draw_from(const std::vector<std::pair<int32_t, int32_t>>& donor, uint32_t ip,
-                 int64_t day_start, int64_t from, int64_t to, Generator& g,
-                 std::vector<FlowRecord>* out) const;
+  void draw_from(const Donor& donor, uint32_t ip, int64_t day_start, int64_t from, int64_t to,
+                 Generator& g, std::vector<FlowRecord>* out) const;
 
-  std::vector<uint32_t> donor_hosts_;
-  std::vector<double> donor_activity_;  // log1p(the donor host's flows besides the sweeps)
-  std::vector<std::pair<double, int64_t>> by_activity_;  // (activity, donor), ascending
+  std::vector<Donor> donors_;                            // in address order
+  std::vector<std::pair<double, int64_t>> by_activity_;  // (activity, donor), ascending; or empty
   int64_t fitted_flows_ = 0;
 };
 
