@@ -28,6 +28,7 @@ struct TrainArgs {
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
   // --sweep-reach 0.25: the default since the bundled model trained with it (README: Sweeps).
   double activity_noise = -1, service_noise = -1, memory_noise = 0, sweep_reach = 0.25;
+  double probe_reach = 0;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
@@ -197,6 +198,13 @@ void add_train_command(CLI::App& app) {
                 "and generate them across all hosts (README: Sweeps; 0 = off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--probe-reach", a->probe_reach,
+                "Model the TCP ports whose unanswered connection attempts (SYN without ACK, from "
+                "remotes besides the sweeps) reach at least this share of the training host-days "
+                "(distributed scans: telnet, SSH, SMB) network-wide as well (README: Sweeps; 0 = "
+                "off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_option("--memory-noise", a->memory_noise,
                 "Standard deviation of Gaussian noise on each training window's service memory "
                 "(as --profile-noise; default 0)")
@@ -301,6 +309,7 @@ void add_train_command(CLI::App& app) {
     if (a->no_memory_rate) p.encoding.memory_rate = false;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     p.sweeps.min_reach = a->sweep_reach;
+    p.sweeps.min_probe_reach = a->probe_reach;
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     // The memory is of cached peers: the default has it with a cache only (asked for without
     // one, it is refused below).

@@ -45,11 +45,17 @@ SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
   return s;
 }
 
+constexpr double kProbeCapFactor = 2;  // a probe sweep's cap: this times its 90th percentile
+
 int common_prefix(uint32_t a, uint32_t b) {
   return std::countl_zero(a ^ b);  // 32 for a == b
 }
 
 }  // namespace
+
+bool is_probe(const HostFlow& f, const FlowRecord& r) {
+  return !f.outgoing && r.pr == 6 && (r.flg & tcp_flag::syn) != 0 && (r.flg & tcp_flag::ack) == 0;
+}
 
 SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTable& table,
                            const OwnerSelector& owners, const SweepOptions& opt, Generator g) {
@@ -57,9 +63,11 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
              opt.min_reach);
   STAN_CHECK(opt.min_inbound >= 0 && opt.min_inbound <= 1,
              "sweep inbound share must lie in 0..1, got ", opt.min_inbound);
+  STAN_CHECK(opt.min_probe_reach >= 0 && opt.min_probe_reach <= 1,
+             "probe reach must lie in 0..1, got ", opt.min_probe_reach);
   SweepModel m;
   m.opt_ = opt;
-  if (opt.min_reach <= 0) return m;
+  if (opt.min_reach <= 0 && opt.min_probe_reach <= 0) return m;
   // Host-days, and per remote: the host-days it reached, its flows and the flows it started.
   struct Remote {
     int64_t donors = 0, flows = 0, inbound = 0, last_donor = -1;
@@ -76,27 +84,58 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
       r.inbound += f.outgoing ? 0 : 1;
     }
   }
-  const int64_t need = std::max<int64_t>(
-      opt.min_donors, static_cast<int64_t>(std::ceil(opt.min_reach * static_cast<double>(D))));
+  auto needed = [&](double reach) {
+    return std::max<int64_t>(opt.min_donors,
+                             static_cast<int64_t>(std::ceil(reach * static_cast<double>(D))));
+  };
   std::vector<uint32_t> chosen;
-  for (const auto& [ip, r] : remotes)
-    if (r.donors >= need && static_cast<double>(r.inbound) >= opt.min_inbound * r.flows &&
-        !owners.is_owner(ip))
-      chosen.push_back(ip);
-  std::sort(chosen.begin(), chosen.end());
-  STAN_CHECK(chosen.size() <= static_cast<size_t>(kMaxSweeps), "more than ", kMaxSweeps,
-             " sweeps; raise the sweep reach");
-  std::unordered_map<uint32_t, int32_t> index;
-  for (size_t i = 0; i < chosen.size(); ++i) {
-    index[chosen[i]] = static_cast<int32_t>(i);
-    m.sweeps_.push_back(Sweep{chosen[i], {}});
+  if (opt.min_reach > 0) {
+    const int64_t need = needed(opt.min_reach);
+    for (const auto& [ip, r] : remotes)
+      if (r.donors >= need && static_cast<double>(r.inbound) >= opt.min_inbound * r.flows &&
+          !owners.is_owner(ip))
+        chosen.push_back(ip);
+    std::sort(chosen.begin(), chosen.end());
   }
-  if (chosen.empty()) return m;
+  for (uint32_t ip : chosen) m.sweeps_.push_back(Sweep{ip, false, 0, 0, {}, {}});
+  m.index_sweeps();
+  if (opt.min_probe_reach > 0) {
+    // Per port, the probes of each host-day they reach (besides the sweeps' flows).
+    std::map<uint16_t, std::vector<int32_t>> per_day;
+    for (const HostStream& s : streams) {
+      std::map<uint16_t, int32_t> today;
+      auto flush = [&] {
+        for (const auto& [port, c] : today) per_day[port].push_back(c);
+        today.clear();
+      };
+      int64_t day = INT64_MIN;
+      for (const HostFlow& f : s.flows) {
+        if (const int64_t d = day_of(f.te); d != day) flush(), day = d;
+        if (!m.by_remote_.count(f.remote_ip) && is_probe(f, table.rows[f.row]) &&
+            !owners.is_owner(f.remote_ip))
+          ++today[f.local_port];
+      }
+      flush();
+    }
+    const int64_t need = needed(opt.min_probe_reach);
+    for (auto& [port, v] : per_day) {
+      if (static_cast<int64_t>(v.size()) < need) continue;
+      std::sort(v.begin(), v.end());
+      const double p90 = v[static_cast<size_t>(0.9 * static_cast<double>(v.size() - 1))];
+      const auto cap = static_cast<int32_t>(std::ceil(kProbeCapFactor * p90));
+      m.sweeps_.push_back(Sweep{0, true, port, cap, {}, {}});
+    }
+    m.index_sweeps();
+  }
+  STAN_CHECK(m.sweeps_.size() <= static_cast<size_t>(kMaxSweeps), "more than ", kMaxSweeps,
+             " sweeps; raise the sweep or probe reach");
+  if (m.sweeps_.empty()) return m;
   // Per host-day counts, and a uniform sample (reservoir) of each sweep's flows.
-  std::vector<int64_t> seen(chosen.size(), 0);
+  std::vector<int64_t> seen(m.sweeps_.size(), 0);
   for (const HostStream& s : streams) {
-    int64_t day = INT64_MIN, own = 0;
-    for (const HostFlow& f : s.flows) own += index.count(f.remote_ip) ? 0 : 1;
+    const std::vector<int32_t> kind = m.classify(s, table, owners);
+    const auto own = std::ranges::count(kind, -1);
+    int64_t day = INT64_MIN;
     std::map<int32_t, int32_t> counts;
     auto close = [&] {
       if (day == INT64_MIN) return;
@@ -105,19 +144,24 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
           {s.host, std::log1p(static_cast<double>(own)), {counts.begin(), counts.end()}});
       counts.clear();
     };
-    for (const HostFlow& f : s.flows) {
+    for (size_t i = 0; i < s.flows.size(); ++i) {
+      const HostFlow& f = s.flows[i];
       if (const int64_t d = day_of(f.te); d != day) close(), day = d;
-      auto it = index.find(f.remote_ip);
-      if (it == index.end()) continue;
-      const int32_t k = it->second;
+      const int32_t k = kind[i];
+      if (k < 0) continue;
       ++counts[k];
       ++m.fitted_flows_;
-      std::vector<SweepFlow>& res = m.sweeps_[k].flows;
-      const int64_t n = ++seen[k];
-      if (n <= kSweepTemplates)
-        res.push_back(sweep_flow(f, table.rows[f.row]));
-      else if (const int64_t j = g.randint(n); j < kSweepTemplates)
-        res[j] = sweep_flow(f, table.rows[f.row]);
+      Sweep& sw = m.sweeps_[static_cast<size_t>(k)];
+      const int64_t n = ++seen[static_cast<size_t>(k)];
+      const int64_t keep = sw.probe ? kProbeTemplates : kSweepTemplates;
+      int64_t at = n <= keep ? n - 1 : g.randint(n);
+      if (at >= keep) continue;
+      if (at == static_cast<int64_t>(sw.flows.size())) {
+        sw.flows.emplace_back();
+        if (sw.probe) sw.prefixes.emplace_back();
+      }
+      sw.flows[static_cast<size_t>(at)] = sweep_flow(f, table.rows[f.row]);
+      if (sw.probe) sw.prefixes[static_cast<size_t>(at)] = static_cast<uint16_t>(f.remote_ip >> 16);
     }
     close();
   }
@@ -125,6 +169,43 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
   std::ranges::stable_sort(m.donors_, {}, &Donor::host);
   m.index_activity();
   return m;
+}
+
+std::vector<int32_t> SweepModel::classify(const HostStream& s, const FlowTable& table,
+                                          const OwnerSelector& owners) const {
+  std::vector<int32_t> kind(s.flows.size(), -1);
+  int64_t day = INT64_MIN;
+  std::unordered_map<int32_t, int32_t> probes;  // per probe sweep, the host-day's probes so far
+  for (size_t i = 0; i < s.flows.size(); ++i) {
+    const HostFlow& f = s.flows[i];
+    if (const int64_t d = day_of(f.te); d != day) day = d, probes.clear();
+    if (const auto r = by_remote_.find(f.remote_ip); r != by_remote_.end()) {
+      kind[i] = r->second;
+    } else if (!by_port_.empty() && is_probe(f, table.rows[f.row]) &&
+               !owners.is_owner(f.remote_ip)) {
+      const auto p = by_port_.find(f.local_port);
+      if (p != by_port_.end() && probes[p->second]++ < sweeps_[static_cast<size_t>(p->second)].cap)
+        kind[i] = p->second;
+    }
+  }
+  return kind;
+}
+
+void SweepModel::index_sweeps() {
+  by_remote_.clear();
+  by_port_.clear();
+  for (size_t i = 0; i < sweeps_.size(); ++i) {
+    const Sweep& s = sweeps_[i];
+    const bool fresh = s.probe ? by_port_.emplace(s.port, static_cast<int32_t>(i)).second
+                               : by_remote_.emplace(s.remote, static_cast<int32_t>(i)).second;
+    STAN_CHECK(fresh, "model sweeps: sweeps[", i, "]: ",
+               s.probe ? "port " + std::to_string(s.port) : "remote " + format_ipv4(s.remote),
+               " repeats an earlier sweep's");
+  }
+}
+
+int64_t SweepModel::probe_sweeps() const {
+  return std::ranges::count_if(sweeps_, [](const Sweep& s) { return s.probe; });
 }
 
 void SweepModel::index_activity() {
@@ -143,15 +224,17 @@ const SweepModel& SweepModel::none() {
   return m;
 }
 
-int64_t SweepModel::remove_from(std::vector<HostStream>& streams) const {
+int64_t SweepModel::remove_from(std::vector<HostStream>& streams, const FlowTable& table,
+                                const OwnerSelector& owners) const {
   if (sweeps_.empty()) return 0;
-  std::unordered_set<uint32_t> remote;
-  for (const Sweep& s : sweeps_) remote.insert(s.remote);
   int64_t removed = 0;
   for (HostStream& s : streams) {
-    const size_t before = s.flows.size();
-    std::erase_if(s.flows, [&](const HostFlow& f) { return remote.count(f.remote_ip) > 0; });
-    removed += static_cast<int64_t>(before - s.flows.size());
+    const std::vector<int32_t> kind = classify(s, table, owners);
+    std::vector<HostFlow> kept;
+    for (size_t i = 0; i < s.flows.size(); ++i)
+      if (kind[i] < 0) kept.push_back(s.flows[i]);
+    removed += static_cast<int64_t>(s.flows.size() - kept.size());
+    s.flows = std::move(kept);
     for (size_t i = 0; i < s.flows.size(); ++i)
       s.flows[i].dt = i == 0 ? 0 : s.flows[i].te - s.flows[i - 1].te;
   }
@@ -200,13 +283,19 @@ void SweepModel::draw_from(const Donor& donor, uint32_t ip, int64_t day_start, i
     const Sweep& sw = sweeps_[k];
     const int64_t T = static_cast<int64_t>(sw.flows.size());
     for (int32_t i = 0; i < count; ++i) {
-      const SweepFlow& f = sw.flows[static_cast<size_t>(g.randint(T))];
+      const auto j = static_cast<size_t>(g.randint(T));
+      const SweepFlow& f = sw.flows[j];
+      // A probe's remote: a random address of the stored flow's /16 (drawn before the window
+      // test, so that every window of the day sees the same draws).
+      const uint32_t remote =
+          sw.probe ? uint32_t{sw.prefixes[j]} << 16 | static_cast<uint32_t>(g.randint(65536))
+                   : sw.remote;
       FlowRecord r;
       r.te = day_start + f.second;
       if (r.te < from || r.te >= to) continue;
       r.td = f.td_ms / 1000.0;
-      r.sa = f.outgoing ? ip : sw.remote;
-      r.da = f.outgoing ? sw.remote : ip;
+      r.sa = f.outgoing ? ip : remote;
+      r.da = f.outgoing ? remote : ip;
       r.sp = f.outgoing ? f.local_port : f.remote_port;
       r.dp = f.outgoing ? f.remote_port : f.local_port;
       copy_kept_fields(f, r);
@@ -223,7 +312,10 @@ nlohmann::json SweepModel::to_json() const {
     for (const SweepFlow& f : s.flows)
       v.insert(v.end(), {f.second, f.td_ms, f.outgoing ? 1 : 0, f.local_port, f.remote_port, f.pr,
                          f.flg, f.stos, f.fwd, f.pkt, f.byt});
-    sw.push_back({{"remote", format_ipv4(s.remote)}, {"flows", v}});
+    if (s.probe)
+      sw.push_back({{"port", s.port}, {"cap", s.cap}, {"flows", v}, {"prefixes", s.prefixes}});
+    else
+      sw.push_back({{"remote", format_ipv4(s.remote)}, {"flows", v}});
   }
   nlohmann::json hosts = nlohmann::json::array(), activity = nlohmann::json::array();
   for (const Donor& d : donors_) {
@@ -233,13 +325,15 @@ nlohmann::json SweepModel::to_json() const {
     hosts.push_back(format_ipv4(d.host));
     activity.push_back(d.activity);
   }
-  return {{"min_reach", opt_.min_reach},
-          {"min_inbound", opt_.min_inbound},
-          {"min_donors", opt_.min_donors},
-          {"sweeps", sw},
-          {"donors", dn},
-          {"donor_hosts", hosts},
-          {"donor_activity", activity}};
+  nlohmann::json j = {{"min_reach", opt_.min_reach},
+                      {"min_inbound", opt_.min_inbound},
+                      {"min_donors", opt_.min_donors},
+                      {"sweeps", sw},
+                      {"donors", dn},
+                      {"donor_hosts", hosts},
+                      {"donor_activity", activity}};
+  if (opt_.min_probe_reach > 0) j["min_probe_reach"] = opt_.min_probe_reach;
+  return j;
 }
 
 SweepModel SweepModel::from_json(const nlohmann::json& j) {
@@ -251,6 +345,9 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
   m.opt_.min_reach = get_double(j, part, "min_reach", 0, 1);
   m.opt_.min_inbound = get_double(j, part, "min_inbound", 0, 1);
   m.opt_.min_donors = static_cast<int>(get_int(j, part, "min_donors", 0, kMaxSweepDonors));
+  // Absent in files of models without probes.
+  if (j.contains("min_probe_reach"))
+    m.opt_.min_probe_reach = get_double(j, part, "min_probe_reach", 0, 1);
   const auto& sw = field(j, part, "sweeps");
   STAN_CHECK(sw.is_array() && !sw.empty() && sw.size() <= static_cast<size_t>(kMaxSweeps), part,
              ": 'sweeps' must be an array of 1 to ", kMaxSweeps, " sweeps");
@@ -258,13 +355,27 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     const std::string sp = part + ": sweeps[" + std::to_string(i) + "]";
     require_object(sw[i], sp);
     Sweep s;
-    const std::string ip = get_string(sw[i], sp, "remote");
-    STAN_CHECK(parse_ipv4(ip, &s.remote), sp, ": 'remote' is not an IPv4 address: '", ip, "'");
-    const std::vector<int64_t> v =
-        get_int_array(sw[i], sp, "flows", static_cast<size_t>(kSweepTemplates) * kFlowFields, 0,
-                      int64_t{1} << 50);
-    STAN_CHECK(!v.empty() && v.size() % kFlowFields == 0, sp, ": 'flows' must hold 1 to ",
-               kSweepTemplates, " flows of ", kFlowFields, " numbers, got ", v.size(), " numbers");
+    // A probe sweep has a port (and a cap and the remotes' prefixes) where a sweep has a remote.
+    s.probe = sw[i].contains("port");
+    if (s.probe) {
+      s.port = static_cast<uint16_t>(get_int(sw[i], sp, "port", 0, 65535));
+      s.cap = static_cast<int32_t>(get_int(sw[i], sp, "cap", 1, 1000000));
+    } else {
+      const std::string ip = get_string(sw[i], sp, "remote");
+      STAN_CHECK(parse_ipv4(ip, &s.remote), sp, ": 'remote' is not an IPv4 address: '", ip, "'");
+    }
+    const int keep = s.probe ? kProbeTemplates : kSweepTemplates;
+    const std::vector<int64_t> v = get_int_array(
+        sw[i], sp, "flows", static_cast<size_t>(keep) * kFlowFields, 0, int64_t{1} << 50);
+    STAN_CHECK(!v.empty() && v.size() % kFlowFields == 0, sp, ": 'flows' must hold 1 to ", keep,
+               " flows of ", kFlowFields, " numbers, got ", v.size(), " numbers");
+    if (s.probe) {
+      for (int64_t a : get_int_array(sw[i], sp, "prefixes", static_cast<size_t>(keep), 0, 65535))
+        s.prefixes.push_back(static_cast<uint16_t>(a));
+      STAN_CHECK(s.prefixes.size() == v.size() / kFlowFields, sp,
+                 ": 'prefixes' must hold a /16 for each of the ", v.size() / kFlowFields,
+                 " flows, got ", s.prefixes.size());
+    }
     for (size_t k = 0; k < v.size(); k += kFlowFields) {
       const std::string fp = sp + ": flow " + std::to_string(k / kFlowFields);
       auto at = [&](int f, const char* name, int64_t hi) {
@@ -287,6 +398,7 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     }
     m.sweeps_.push_back(std::move(s));
   }
+  m.index_sweeps();
   const auto& dn = field(j, part, "donors");
   STAN_CHECK(dn.is_array() && !dn.empty() && dn.size() <= static_cast<size_t>(kMaxSweepDonors),
              part, ": 'donors' must be an array of 1 to ", kMaxSweepDonors, " host-days");
@@ -341,9 +453,13 @@ std::string SweepModel::summary() const {
     reached += d.sweeps.empty() ? 0 : 1;
     for (const auto& p : d.sweeps) flows += p.second;
   }
-  os << "sweeps: " << sweeps_.size() << " remotes reaching at least " << opt_.min_reach * 100
-     << "% of the training host-days (" << reached << " of " << donors_.size() << " reached), "
-     << flows << " flows";
+  const int64_t probes = probe_sweeps();
+  os << "sweeps: " << static_cast<int64_t>(sweeps_.size()) - probes << " remotes reaching at least "
+     << opt_.min_reach * 100 << "% of the training host-days";
+  if (probes > 0)
+    os << ", probes of " << probes << " ports reaching at least " << opt_.min_probe_reach * 100
+       << "%";
+  os << " (" << reached << " of " << donors_.size() << " reached), " << flows << " flows";
   return os.str();
 }
 

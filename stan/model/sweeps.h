@@ -11,11 +11,21 @@
 // flows besides the sweeps) is nearest the generated host's profile; without profiles, one of the
 // training hosts nearest its address (the longest common prefix). No training host's own sweep
 // flows are stored.
+//
+// Probes are the distributed scans beside them: unanswered TCP connection attempts (SYN without
+// ACK) to one local port, from many remotes that each reach a host or two (UGR'16: telnet from
+// 12,000 remotes a day, 80-90 per host), so that no remote is a sweep but the port is. A probe
+// sweep is such a port whose probes reach at least the probe reach of the host-days; a host-day's
+// first `cap` probes of it (a multiple of its 90th percentile per host-day, so that a server's
+// own failed connections stay its own) are taken out of the series like a sweep's flows and
+// generated from the donor's count. Its stored flows keep each remote's /16; generated probes come
+// from random addresses in those /16s.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "stan/io/flow.h"
@@ -24,8 +34,9 @@
 
 namespace stan {
 
-inline constexpr int kSweepTemplates = 64;  // stored flows per sweep, at most
-inline constexpr int kMaxSweeps = 100000;   // bounds checked when a model file is read
+inline constexpr int kSweepTemplates = 64;   // stored flows per sweep, at most
+inline constexpr int kProbeTemplates = 256;  // stored flows per probe sweep, at most
+inline constexpr int kMaxSweeps = 100000;    // bounds checked when a model file is read
 inline constexpr int kMaxSweepDonors = 10000000;
 
 // One stored flow of a sweep, relative to its day and to the host it reached.
@@ -40,14 +51,22 @@ struct SweepFlow {
 };
 
 struct Sweep {
-  uint32_t remote = 0;
-  std::vector<SweepFlow> flows;  // 1..kSweepTemplates
+  uint32_t remote = 0;  // 0 for a probe sweep (each of its flows has its own remote)
+  bool probe = false;   // a probe sweep: unanswered TCP connection attempts to `port`
+  uint16_t port = 0;    // probe sweeps: the local port
+  int32_t cap = 0;      // probe sweeps: a host-day's probes of the port beyond it are its own
+  std::vector<SweepFlow> flows;    // 1..kSweepTemplates (probe sweeps: kProbeTemplates)
+  std::vector<uint16_t> prefixes;  // probe sweeps: per flow, its remote's /16 (a.b: a << 8 | b)
 };
 
+// Whether a flow is a probe: incoming TCP with SYN and without ACK.
+bool is_probe(const HostFlow& f, const FlowRecord& r);
+
 struct SweepOptions {
-  double min_reach = 0;      // share of training host-days a remote must reach (0: no sweeps)
-  double min_inbound = 0.8;  // share of its flows the remote must start
-  int min_donors = 2;        // host-days a remote must reach, at least
+  double min_reach = 0;        // share of training host-days a remote must reach (0: no sweeps)
+  double min_inbound = 0.8;    // share of its flows the remote must start
+  int min_donors = 2;          // host-days a remote must reach, at least
+  double min_probe_reach = 0;  // share of host-days a port's probes must reach (0: no probes)
 };
 
 class SweepModel {
@@ -67,8 +86,10 @@ class SweepModel {
   const SweepOptions& options() const { return opt_; }
 
   // Removes the sweeps' flows from each stream (recomputing dt) and drops the streams left empty.
-  // Returns the flows removed.
-  int64_t remove_from(std::vector<HostStream>& streams) const;
+  // Returns the flows removed. `table` and `owners` as given to fit (probes come from non-owners).
+  int64_t remove_from(std::vector<HostStream>& streams, const FlowTable& table,
+                      const OwnerSelector& owners) const;
+  int64_t probe_sweeps() const;  // how many of the sweeps are probe sweeps
 
   // The sweep flows of a host at `ip` whose profile's log_flows is `activity` (NaN: no profile)
   // for the UTC day starting at `day_start` (a multiple of 86400), those ending in [from, to), in
@@ -97,11 +118,17 @@ class SweepModel {
     std::vector<std::pair<int32_t, int32_t>> sweeps;
   };
   void index_activity();  // fills by_activity_
+  void index_sweeps();    // fills by_remote_, by_port_
+  // Per flow of `s`: the index of the sweep it belongs to, or -1 for the host's own flows.
+  std::vector<int32_t> classify(const HostStream& s, const FlowTable& table,
+                                const OwnerSelector& owners) const;
   void draw_from(const Donor& donor, uint32_t ip, int64_t day_start, int64_t from, int64_t to,
                  Generator& g, std::vector<FlowRecord>* out) const;
 
   std::vector<Donor> donors_;                            // in address order
   std::vector<std::pair<double, int64_t>> by_activity_;  // (activity, donor), ascending; or empty
+  std::unordered_map<uint32_t, int32_t> by_remote_;      // sweep index of each sweep's remote
+  std::unordered_map<uint16_t, int32_t> by_port_;        // probe sweep index of each port
   int64_t fitted_flows_ = 0;
 };
 

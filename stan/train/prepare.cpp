@@ -63,7 +63,8 @@ Prepared prepare_training(const PrepareOptions& opt) {
   for (const HostStream& s : train) trained.push_back(format_ipv4(s.host));
   const SweepModel sweeps = SweepModel::fit(train, table, opt.owners, opt.sweeps,
                                             Generator(opt.seed, streams::kSweepFit));
-  const int64_t swept_train = sweeps.remove_from(train), swept_val = sweeps.remove_from(val);
+  const int64_t swept_train = sweeps.remove_from(train, table, opt.owners),
+                swept_val = sweeps.remove_from(val, table, opt.owners);
   STAN_CHECK(!train.empty(), "every training host's flows are sweeps (--sweep-reach ",
              opt.sweeps.min_reach, "): nothing is left for the networks to learn");
   Encoder enc(opt.encoding);

@@ -566,3 +566,62 @@ TEST_CASE("generate: a model's sweeps come network-wide beside the hosts' own fl
   REQUIRE(own == rest);
   fs::remove_all(dir);
 }
+
+TEST_CASE("generate: probes come with the sweeps, from random remotes of their ports",
+          "[stan][sweeps][determinism]") {
+  const std::string dir = temp_dir("probes");
+  PrepareOptions po = small_options();
+  po.sweeps.min_reach = 0.5;
+  Prepared plain = prepare_training(po);
+  po.sweeps.min_probe_reach = 0.25;
+  Prepared p = prepare_training(po);
+  const SweepModel& sw = p.model.sweeps();
+  REQUIRE(sw.probe_sweeps() > 0);
+  REQUIRE(sw.sweeps().size() - sw.probe_sweeps() == plain.model.sweeps().sweeps().size());
+  // The probes left the training series as well: fewer examples by exactly those flows.
+  const int64_t swept = p.model.info()["sweep_flows"]["train"].get<int64_t>();
+  REQUIRE(swept == sw.fitted_flows());
+  REQUIRE(swept > plain.model.sweeps().fitted_flows());
+  REQUIRE(plain.train.examples() - p.train.examples() ==
+          swept - plain.model.sweeps().fitted_flows());
+  train_model(p.model, p.train, p.val, small_train(dir + "/m.safetensors", 1));
+  StanModel m = StanModel::load(dir + "/m.safetensors");
+  REQUIRE(m.sweeps().to_json() == sw.to_json());
+  std::set<uint16_t> ports;
+  for (const Sweep& s : sw.sweeps())
+    if (s.probe) ports.insert(s.port);
+
+  auto run = [&](int64_t batch, int threads, bool sweeps, GenerateStats* st) {
+    GenerateOptions g;
+    g.hosts = 12;
+    g.duration = 24 * 3600;
+    g.start = m.encoder().day_start();
+    g.seed = 5;
+    g.batch = batch;
+    g.threads = threads;
+    g.sweeps = sweeps;
+    std::vector<FlowRecord> out;
+    *st = generate_flows(m, g, [&](const FlowRecord& r) { out.push_back(r); });
+    return out;
+  };
+  GenerateStats st, st2, none;
+  std::vector<FlowRecord> ref = run(64, 1, true, &st);
+  REQUIRE(run(1, 2, true, &st2) == ref);
+  // Without the sweeps, the hosts' own flows are the same ones: what is left are the sweeps' and
+  // the probes', and among them probes to each probe port.
+  std::vector<FlowRecord> own = run(64, 1, false, &none);
+  auto key = [](const FlowRecord& r) { return std::tie(r.te, r.sa, r.da, r.sp, r.dp, r.pkt); };
+  auto less = [&](const FlowRecord& a, const FlowRecord& b) { return key(a) < key(b); };
+  std::sort(ref.begin(), ref.end(), less);
+  std::sort(own.begin(), own.end(), less);
+  std::vector<FlowRecord> extra;
+  std::set_difference(ref.begin(), ref.end(), own.begin(), own.end(), std::back_inserter(extra),
+                      less);
+  REQUIRE(static_cast<int64_t>(extra.size()) == st.sweep_flows);
+  REQUIRE(static_cast<int64_t>(ref.size() - own.size()) == st.sweep_flows);
+  std::set<uint16_t> probed;
+  for (const FlowRecord& r : extra)
+    if (r.pr == proto::tcp && r.flg == tcp_flag::syn && ports.count(r.dp)) probed.insert(r.dp);
+  REQUIRE(probed.size() > ports.size() / 2);
+  fs::remove_all(dir);
+}

@@ -127,7 +127,7 @@ TEST_CASE("sweeps: remotes that start flows to enough host-days, and nothing els
 TEST_CASE("sweeps: taken out of the host series, which keep their gaps right", "[stan][sweeps]") {
   Net n = make_net();
   const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1));
-  REQUIRE(m.remove_from(n.streams) == 7 * 103);
+  REQUIRE(m.remove_from(n.streams, n.table, n.owners) == 7 * 103);
   REQUIRE(n.streams.size() == 7);  // host 7 had nothing else
   for (const HostStream& s : n.streams) {
     REQUIRE(s.host != host(7));
@@ -139,7 +139,7 @@ TEST_CASE("sweeps: taken out of the host series, which keep their gaps right", "
   REQUIRE(h1.flows[0].dt == 0);
   REQUIRE(h1.flows[1].dt == 1);
   REQUIRE(h1.flows[2].dt == 5000 - 3601);  // from the flow before it that stayed
-  REQUIRE(SweepModel().remove_from(n.streams) == 0);
+  REQUIRE(SweepModel().remove_from(n.streams, n.table, n.owners) == 0);
 }
 
 TEST_CASE("sweeps: a generated host gets the sweeps of one nearby host-day, in its day and window",
@@ -261,4 +261,148 @@ TEST_CASE("sweeps: the model file's sweeps round-trip, and bad ones are clear er
   bad([](auto& e) { e["donor_hosts"][1] = "10.0.0"; }, "'donor_hosts'[1] is not");
   bad([](auto& e) { e["donor_hosts"][0] = "10.0.0.9"; },
       "'donor_hosts'[1] is out of address order");
+}
+
+namespace {
+
+// Probes: hosts 1-7 each get 4 unanswered telnet connection attempts from 4 remotes in 90.0/16,
+// 91.0/16, 92.0/16 and 93.0/16, host 1 another 20 (a host-day's 90th percentile is 4: a cap of
+// 8), and scanner A's 3 to each as in make_net. Not probes: an answered attempt (host 2), one from
+// an owner (host 3), one to port 80 (host 4, one host-day), an outgoing one (host 5). Every host
+// asks the DNS server twice.
+Net make_probe_net() {
+  Net n;
+  for (int h = 1; h <= 8; ++h) n.owners.hosts.push_back(host(h));
+  auto& rows = n.table.rows;
+  auto remote = [](int i, int h) { return static_cast<uint32_t>((90 + i % 4) << 24 | i << 8 | h); };
+  for (int h = 1; h <= 7; ++h) {
+    for (int i = 0; i < (h == 1 ? 24 : 4); ++i)
+      rows.push_back(flow(kDay0 + 600 * i + h, remote(i, h), host(h), 50000, 23, proto::tcp));
+    for (int i = 0; i < 3; ++i)
+      rows.push_back(flow(kDay0 + 7200 + 10 * i + h, kScanA, host(h), 40000 + i, 23, proto::tcp));
+  }
+  FlowRecord answered = flow(kDay0 + 100, 0x5b000001, host(2), 50000, 23, proto::tcp);
+  answered.flg = tcp_flag::syn | tcp_flag::ack;
+  rows.push_back(answered);
+  rows.push_back(flow(kDay0 + 101, host(8), host(3), 50000, 23, proto::tcp));
+  rows.push_back(flow(kDay0 + 102, 0x5b000002, host(4), 50000, 80, proto::tcp));
+  rows.push_back(flow(kDay0 + 103, host(5), 0x5b000003, 50000, 23, proto::tcp));
+  for (int h = 1; h <= 8; ++h)
+    for (int i = 0; i < 2; ++i)
+      rows.push_back(flow(kDay0 + 3600 + i, host(h), kDns, 50000, 53, proto::udp));
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.te < b.te; });
+  n.streams = build_host_streams(n.table, n.owners);
+  return n;
+}
+
+SweepOptions probes(double sweep_reach, double probe_reach) {
+  SweepOptions o = reach(sweep_reach);
+  o.min_probe_reach = probe_reach;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("sweeps: probes, a port's unanswered attempts from many remotes, up to a cap a day",
+          "[stan][sweeps]") {
+  Net n = make_probe_net();
+  REQUIRE(n.streams.size() == 8);
+  const SweepModel m =
+      SweepModel::fit(n.streams, n.table, n.owners, probes(0, 0.5), Generator(3, 1));
+  REQUIRE(m.sweeps().size() == 1);  // not port 80: one host-day
+  REQUIRE(m.probe_sweeps() == 1);
+  const Sweep& p = m.sweeps()[0];
+  REQUIRE(p.probe);
+  REQUIRE(p.port == 23);
+  REQUIRE(p.remote == 0);
+  // Without the sweeps, scanner A's attempts are probes: 7 a host-day, host 1's 27, so that the
+  // 90th percentile is 7 and the cap 14.
+  REQUIRE(p.cap == 14);
+  // With the sweeps on, A is a sweep, and the probes are the rest: a cap of 8.
+  const SweepModel both =
+      SweepModel::fit(n.streams, n.table, n.owners, probes(0.5, 0.5), Generator(3, 1));
+  REQUIRE(both.sweeps().size() == 2);
+  REQUIRE(both.sweeps()[0].remote == kScanA);
+  const Sweep& q = both.sweeps()[1];
+  REQUIRE(q.probe);
+  REQUIRE(q.cap == 8);
+  REQUIRE(both.fitted_flows() == 7 * 3 + 6 * 4 + 8);
+  REQUIRE(q.flows.size() == 6 * 4 + 8);
+  REQUIRE(q.prefixes.size() == q.flows.size());
+  std::set<uint16_t> prefixes(q.prefixes.begin(), q.prefixes.end());
+  REQUIRE(prefixes == std::set<uint16_t>{90 << 8, 91 << 8, 92 << 8, 93 << 8});
+  for (const SweepFlow& f : q.flows) {
+    REQUIRE_FALSE(f.outgoing);
+    REQUIRE(f.local_port == 23);
+    REQUIRE(f.flg == tcp_flag::syn);
+    REQUIRE(f.second < 8 * 600);  // host 1's first 8, not its later 16
+  }
+  REQUIRE(SweepModel::fit(n.streams, n.table, n.owners, probes(0, 0.9), Generator(3, 1)).empty());
+
+  // Out of the series: A's, and each host-day's first 8 probes; host 1 keeps its other 16.
+  REQUIRE(both.remove_from(n.streams, n.table, n.owners) == 7 * 3 + 6 * 4 + 8);
+  REQUIRE(n.streams.size() == 8);
+  std::map<uint32_t, int> telnet;
+  for (const HostStream& s : n.streams)
+    for (const HostFlow& f : s.flows)
+      if (f.local_port == 23 && !f.outgoing) ++telnet[s.host];
+  REQUIRE(telnet == std::map<uint32_t, int>{{host(1), 16}, {host(2), 1}, {host(3), 1}});
+  const auto kept = std::ranges::find(n.streams[0].flows, 23, &HostFlow::local_port);
+  REQUIRE(kept->te == kDay0 + 600 * 8 + 1);
+
+  // Generated: a donor's count of them, from random addresses of the stored /16s.
+  const uint32_t ip = host(6);
+  const int64_t day = kDay0 + 86400;
+  std::set<uint32_t> seen;
+  for (uint64_t k = 0; k < 16; ++k) {
+    std::vector<FlowRecord> out;
+    both.draw(ip, kNoProfile, day, day, day + 86400, Generator(9, 2).split(k), &out);
+    REQUIRE(out.size() == 3 + 4);  // host 6's own day
+    int probed = 0;
+    for (const FlowRecord& r : out) {
+      REQUIRE(r.da == ip);
+      REQUIRE(r.dp == 23);
+      REQUIRE(r.flg == tcp_flag::syn);
+      if (r.sa == kScanA) continue;
+      ++probed;
+      REQUIRE(prefixes.count(static_cast<uint16_t>(r.sa >> 16)) == 1);
+      seen.insert(r.sa);
+    }
+    REQUIRE(probed == 4);
+  }
+  REQUIRE(seen.size() > 60);  // of 64 draws, nearly all different addresses
+  Generator g = Generator(9, 2).split(0);
+  std::vector<FlowRecord> whole, early;
+  both.draw(ip, kNoProfile, day, day, day + 86400, g, &whole);
+  both.draw(ip, kNoProfile, day, day, day + 1200, g, &early);
+  std::vector<FlowRecord> want;
+  for (const FlowRecord& r : whole)
+    if (r.te < day + 1200) want.push_back(r);
+  REQUIRE(early == want);
+
+  // The file: a round trip, and errors naming the field.
+  const nlohmann::json j = both.to_json();
+  REQUIRE(j["min_probe_reach"] == 0.5);
+  const SweepModel back = SweepModel::from_json(nlohmann::json::parse(j.dump()));
+  REQUIRE(back.to_json() == j);
+  REQUIRE(back.probe_sweeps() == 1);
+  std::vector<FlowRecord> x, y;
+  both.draw(ip, 1.0, day, day, day + 86400, Generator(4), &x);
+  back.draw(ip, 1.0, day, day, day + 86400, Generator(4), &y);
+  REQUIRE(x == y);
+  REQUIRE_THAT(both.summary(), Catch::Contains("probes of 1 ports"));
+  auto bad = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& says) {
+    nlohmann::json e = j;
+    edit(e);
+    INFO(says);
+    REQUIRE_THROWS_WITH(SweepModel::from_json(e), Catch::Contains(says));
+  };
+  bad([](auto& e) { e["sweeps"][1]["prefixes"].erase(0); }, "sweeps[1]: 'prefixes' must hold");
+  bad([](auto& e) { e["sweeps"][1]["prefixes"][0] = 65536; }, "prefixes");
+  bad([](auto& e) { e["sweeps"][1]["port"] = 70000; }, "sweeps[1]: 'port'");
+  bad([](auto& e) { e["sweeps"][1]["cap"] = 0; }, "sweeps[1]: 'cap'");
+  bad([](auto& e) { e["sweeps"][1].erase("cap"); }, "cap");
+  bad([](auto& e) { e["sweeps"].push_back(e["sweeps"][1]); }, "sweeps[2]: port 23 repeats");
+  bad([](auto& e) { e["sweeps"].push_back(e["sweeps"][0]); }, "sweeps[2]: remote 9.9.9.9 repeats");
+  bad([](auto& e) { e["min_probe_reach"] = -0.1; }, "min_probe_reach");
 }
