@@ -97,7 +97,7 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
         chosen.push_back(ip);
     std::sort(chosen.begin(), chosen.end());
   }
-  for (uint32_t ip : chosen) m.sweeps_.push_back(Sweep{ip, false, 0, 0, {}, {}});
+  for (uint32_t ip : chosen) m.sweeps_.push_back(Sweep{ip, false, 0, 0, 0, {}, {}});
   m.index_sweeps();
   if (opt.min_probe_reach > 0) {
     // Per port, the probes of each host-day they reach (besides the sweeps' flows).
@@ -123,7 +123,7 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
       std::sort(v.begin(), v.end());
       const double p90 = v[static_cast<size_t>(0.9 * static_cast<double>(v.size() - 1))];
       const auto cap = static_cast<int32_t>(std::ceil(kProbeCapFactor * p90));
-      m.sweeps_.push_back(Sweep{0, true, port, cap, {}, {}});
+      m.sweeps_.push_back(Sweep{0, true, port, cap, 0, {}, {}});
     }
     m.index_sweeps();
   }
@@ -132,6 +132,7 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
   if (m.sweeps_.empty()) return m;
   // Per host-day counts, and a uniform sample (reservoir) of each sweep's flows.
   std::vector<int64_t> seen(m.sweeps_.size(), 0);
+  std::vector<std::unordered_set<uint32_t>> probers(m.sweeps_.size());  // probe sweeps' remotes
   for (const HostStream& s : streams) {
     const std::vector<int32_t> kind = m.classify(s, table, owners);
     const auto own = std::ranges::count(kind, -1);
@@ -153,18 +154,23 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
       ++m.fitted_flows_;
       Sweep& sw = m.sweeps_[static_cast<size_t>(k)];
       const int64_t n = ++seen[static_cast<size_t>(k)];
+      if (sw.probe) probers[static_cast<size_t>(k)].insert(f.remote_ip);
       const int64_t keep = sw.probe ? kProbeTemplates : kSweepTemplates;
       int64_t at = n <= keep ? n - 1 : g.randint(n);
       if (at >= keep) continue;
       if (at == static_cast<int64_t>(sw.flows.size())) {
         sw.flows.emplace_back();
-        if (sw.probe) sw.prefixes.emplace_back();
+        if (sw.probe) sw.remotes.emplace_back();
       }
       sw.flows[static_cast<size_t>(at)] = sweep_flow(f, table.rows[f.row]);
-      if (sw.probe) sw.prefixes[static_cast<size_t>(at)] = static_cast<uint16_t>(f.remote_ip >> 16);
+      if (sw.probe) sw.remotes[static_cast<size_t>(at)] = f.remote_ip;
     }
     close();
   }
+  for (size_t k = 0; k < m.sweeps_.size(); ++k)
+    if (m.sweeps_[k].probe)
+      m.sweeps_[k].fresh = static_cast<double>(probers[k].size()) /
+                           static_cast<double>(std::max<int64_t>(1, seen[k]));
   // In address order (the streams usually are already), for draw's nearest-donor lookup.
   std::ranges::stable_sort(m.donors_, {}, &Donor::host);
   m.index_activity();
@@ -285,11 +291,14 @@ void SweepModel::draw_from(const Donor& donor, uint32_t ip, int64_t day_start, i
     for (int32_t i = 0; i < count; ++i) {
       const auto j = static_cast<size_t>(g.randint(T));
       const SweepFlow& f = sw.flows[j];
-      // A probe's remote: a random address of the stored flow's /16 (drawn before the window
+      // A probe's remote: the stored flow's, or a new one in its /16 (drawn before the window
       // test, so that every window of the day sees the same draws).
-      const uint32_t remote =
-          sw.probe ? uint32_t{sw.prefixes[j]} << 16 | static_cast<uint32_t>(g.randint(65536))
-                   : sw.remote;
+      uint32_t remote = sw.remote;
+      if (sw.probe) {
+        remote = sw.remotes[j];
+        if (g.uniform() < sw.fresh)
+          remote = (remote & 0xffff0000u) | static_cast<uint32_t>(g.randint(65536));
+      }
       FlowRecord r;
       r.te = day_start + f.second;
       if (r.te < from || r.te >= to) continue;
@@ -312,10 +321,17 @@ nlohmann::json SweepModel::to_json() const {
     for (const SweepFlow& f : s.flows)
       v.insert(v.end(), {f.second, f.td_ms, f.outgoing ? 1 : 0, f.local_port, f.remote_port, f.pr,
                          f.flg, f.stos, f.fwd, f.pkt, f.byt});
-    if (s.probe)
-      sw.push_back({{"port", s.port}, {"cap", s.cap}, {"flows", v}, {"prefixes", s.prefixes}});
-    else
+    if (s.probe) {
+      nlohmann::json remotes = nlohmann::json::array();
+      for (uint32_t ip : s.remotes) remotes.push_back(format_ipv4(ip));
+      sw.push_back({{"port", s.port},
+                    {"cap", s.cap},
+                    {"fresh", s.fresh},
+                    {"flows", v},
+                    {"remotes", remotes}});
+    } else {
       sw.push_back({{"remote", format_ipv4(s.remote)}, {"flows", v}});
+    }
   }
   nlohmann::json hosts = nlohmann::json::array(), activity = nlohmann::json::array();
   for (const Donor& d : donors_) {
@@ -355,11 +371,12 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     const std::string sp = part + ": sweeps[" + std::to_string(i) + "]";
     require_object(sw[i], sp);
     Sweep s;
-    // A probe sweep has a port (and a cap and the remotes' prefixes) where a sweep has a remote.
+    // A probe sweep has a port (a cap, a fresh share, remotes per flow) where a sweep has a remote.
     s.probe = sw[i].contains("port");
     if (s.probe) {
       s.port = static_cast<uint16_t>(get_int(sw[i], sp, "port", 0, 65535));
       s.cap = static_cast<int32_t>(get_int(sw[i], sp, "cap", 1, 1000000));
+      s.fresh = get_double(sw[i], sp, "fresh", 0, 1);
     } else {
       const std::string ip = get_string(sw[i], sp, "remote");
       STAN_CHECK(parse_ipv4(ip, &s.remote), sp, ": 'remote' is not an IPv4 address: '", ip, "'");
@@ -370,11 +387,16 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     STAN_CHECK(!v.empty() && v.size() % kFlowFields == 0, sp, ": 'flows' must hold 1 to ", keep,
                " flows of ", kFlowFields, " numbers, got ", v.size(), " numbers");
     if (s.probe) {
-      for (int64_t a : get_int_array(sw[i], sp, "prefixes", static_cast<size_t>(keep), 0, 65535))
-        s.prefixes.push_back(static_cast<uint16_t>(a));
-      STAN_CHECK(s.prefixes.size() == v.size() / kFlowFields, sp,
-                 ": 'prefixes' must hold a /16 for each of the ", v.size() / kFlowFields,
-                 " flows, got ", s.prefixes.size());
+      const auto& remotes = field(sw[i], sp, "remotes");
+      STAN_CHECK(remotes.is_array() && remotes.size() == v.size() / kFlowFields, sp,
+                 ": 'remotes' must hold an address for each of the ", v.size() / kFlowFields,
+                 " flows");
+      for (size_t r = 0; r < remotes.size(); ++r) {
+        uint32_t ip = 0;
+        STAN_CHECK(remotes[r].is_string() && parse_ipv4(remotes[r].get<std::string>(), &ip), sp,
+                   ": 'remotes'[", r, "] is not an IPv4 address: ", remotes[r].dump());
+        s.remotes.push_back(ip);
+      }
     }
     for (size_t k = 0; k < v.size(); k += kFlowFields) {
       const std::string fp = sp + ": flow " + std::to_string(k / kFlowFields);

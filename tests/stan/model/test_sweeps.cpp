@@ -265,16 +265,18 @@ TEST_CASE("sweeps: the model file's sweeps round-trip, and bad ones are clear er
 
 namespace {
 
-// Probes: hosts 1-7 each get 4 unanswered telnet connection attempts from 4 remotes in 90.0/16,
-// 91.0/16, 92.0/16 and 93.0/16, host 1 another 20 (a host-day's 90th percentile is 4: a cap of
-// 8), and scanner A's 3 to each as in make_net. Not probes: an answered attempt (host 2), one from
-// an owner (host 3), one to port 80 (host 4, one host-day), an outgoing one (host 5). Every host
-// asks the DNS server twice.
+// Probes: hosts 1-7 each get 4 unanswered telnet connection attempts from remotes in 90.0/16,
+// 91.0/16, 92.0/16 and 93.0/16 that hosts 2 and 3, 4 and 5, 6 and 7 share, host 1 another 20
+// (a host-day's 90th percentile is 4: a cap of 8), and scanner A's 3 to each as in make_net. Not
+// probes: an answered attempt (host 2), one from an owner (host 3), one to port 80 (host 4, one
+// host-day), an outgoing one (host 5). Every host asks the DNS server twice.
 Net make_probe_net() {
   Net n;
   for (int h = 1; h <= 8; ++h) n.owners.hosts.push_back(host(h));
   auto& rows = n.table.rows;
-  auto remote = [](int i, int h) { return static_cast<uint32_t>((90 + i % 4) << 24 | i << 8 | h); };
+  auto remote = [](int i, int h) {
+    return static_cast<uint32_t>((90 + i % 4) << 24 | i << 8 | h / 2);
+  };
   for (int h = 1; h <= 7; ++h) {
     for (int i = 0; i < (h == 1 ? 24 : 4); ++i)
       rows.push_back(flow(kDay0 + 600 * i + h, remote(i, h), host(h), 50000, 23, proto::tcp));
@@ -328,9 +330,14 @@ TEST_CASE("sweeps: probes, a port's unanswered attempts from many remotes, up to
   REQUIRE(q.cap == 8);
   REQUIRE(both.fitted_flows() == 7 * 3 + 6 * 4 + 8);
   REQUIRE(q.flows.size() == 6 * 4 + 8);
-  REQUIRE(q.prefixes.size() == q.flows.size());
-  std::set<uint16_t> prefixes(q.prefixes.begin(), q.prefixes.end());
-  REQUIRE(prefixes == std::set<uint16_t>{90 << 8, 91 << 8, 92 << 8, 93 << 8});
+  REQUIRE(q.remotes.size() == q.flows.size());
+  // 20 remotes for 32 probes: host 1's 8 and 4 for each pair of hosts.
+  const std::set<uint32_t> stored(q.remotes.begin(), q.remotes.end());
+  REQUIRE(stored.size() == 20);
+  REQUIRE(q.fresh == 20.0 / 32);
+  std::set<uint32_t> prefixes;
+  for (uint32_t r : stored) prefixes.insert(r >> 16);
+  REQUIRE(prefixes == std::set<uint32_t>{90 << 8, 91 << 8, 92 << 8, 93 << 8});
   for (const SweepFlow& f : q.flows) {
     REQUIRE_FALSE(f.outgoing);
     REQUIRE(f.local_port == 23);
@@ -350,10 +357,12 @@ TEST_CASE("sweeps: probes, a port's unanswered attempts from many remotes, up to
   const auto kept = std::ranges::find(n.streams[0].flows, 23, &HostFlow::local_port);
   REQUIRE(kept->te == kDay0 + 600 * 8 + 1);
 
-  // Generated: a donor's count of them, from random addresses of the stored /16s.
+  // Generated: a donor's count of them, from the stored remotes or, 20 in 32, from new addresses
+  // in their /16s.
   const uint32_t ip = host(6);
   const int64_t day = kDay0 + 86400;
   std::set<uint32_t> seen;
+  int reused = 0;
   for (uint64_t k = 0; k < 16; ++k) {
     std::vector<FlowRecord> out;
     both.draw(ip, kNoProfile, day, day, day + 86400, Generator(9, 2).split(k), &out);
@@ -365,12 +374,18 @@ TEST_CASE("sweeps: probes, a port's unanswered attempts from many remotes, up to
       REQUIRE(r.flg == tcp_flag::syn);
       if (r.sa == kScanA) continue;
       ++probed;
-      REQUIRE(prefixes.count(static_cast<uint16_t>(r.sa >> 16)) == 1);
-      seen.insert(r.sa);
+      REQUIRE(prefixes.count(r.sa >> 16) == 1);
+      if (stored.count(r.sa))
+        ++reused;
+      else
+        seen.insert(r.sa);
     }
     REQUIRE(probed == 4);
   }
-  REQUIRE(seen.size() > 60);  // of 64 draws, nearly all different addresses
+  INFO("of 64 probes, " << reused << " from stored remotes");
+  REQUIRE(reused >= 12);
+  REQUIRE(reused <= 36);
+  REQUIRE(seen.size() == static_cast<size_t>(64 - reused));  // new ones all differ
   Generator g = Generator(9, 2).split(0);
   std::vector<FlowRecord> whole, early;
   both.draw(ip, kNoProfile, day, day, day + 86400, g, &whole);
@@ -397,8 +412,9 @@ TEST_CASE("sweeps: probes, a port's unanswered attempts from many remotes, up to
     INFO(says);
     REQUIRE_THROWS_WITH(SweepModel::from_json(e), Catch::Contains(says));
   };
-  bad([](auto& e) { e["sweeps"][1]["prefixes"].erase(0); }, "sweeps[1]: 'prefixes' must hold");
-  bad([](auto& e) { e["sweeps"][1]["prefixes"][0] = 65536; }, "prefixes");
+  bad([](auto& e) { e["sweeps"][1]["remotes"].erase(0); }, "sweeps[1]: 'remotes' must hold");
+  bad([](auto& e) { e["sweeps"][1]["remotes"][0] = "90.0.0"; }, "sweeps[1]: 'remotes'[0] is not");
+  bad([](auto& e) { e["sweeps"][1]["fresh"] = 1.5; }, "sweeps[1]: 'fresh'");
   bad([](auto& e) { e["sweeps"][1]["port"] = 70000; }, "sweeps[1]: 'port'");
   bad([](auto& e) { e["sweeps"][1]["cap"] = 0; }, "sweeps[1]: 'cap'");
   bad([](auto& e) { e["sweeps"][1].erase("cap"); }, "cap");
