@@ -47,6 +47,17 @@ SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
 
 constexpr double kProbeCapFactor = 2;  // a probe sweep's cap: this times its 90th percentile
 
+// The [begin, end) ranges of a stream's flows of each UTC day.
+std::vector<std::pair<size_t, size_t>> day_ranges(const HostStream& s) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < s.flows.size(); ++i)
+    if (i == 0 || day_of(s.flows[i].te) != day_of(s.flows[i - 1].te))
+      out.emplace_back(i, i + 1);
+    else
+      out.back().second = i + 1;
+  return out;
+}
+
 int common_prefix(uint32_t a, uint32_t b) {
   return std::countl_zero(a ^ b);  // 32 for a == b
 }
@@ -100,23 +111,17 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
   for (uint32_t ip : chosen) m.sweeps_.push_back(Sweep{ip, false, 0, 0, 0, {}, {}});
   m.index_sweeps();
   if (opt.min_probe_reach > 0) {
-    // Per port, the probes of each host-day they reach (besides the sweeps' flows).
+    // Per port, the probes of each host-day they reach (besides the sweeps' flows), on the
+    // host-days with a flow of their own (classify).
     std::map<uint16_t, std::vector<int32_t>> per_day;
-    for (const HostStream& s : streams) {
-      std::map<uint16_t, int32_t> today;
-      auto flush = [&] {
+    for (const HostStream& s : streams)
+      for (const auto& [b, e] : day_ranges(s)) {
+        if (!m.has_own(s, b, e, table, owners)) continue;
+        std::map<uint16_t, int32_t> today;
+        for (size_t i = b; i < e; ++i)
+          if (m.probe_candidate(s.flows[i], table, owners)) ++today[s.flows[i].local_port];
         for (const auto& [port, c] : today) per_day[port].push_back(c);
-        today.clear();
-      };
-      int64_t day = INT64_MIN;
-      for (const HostFlow& f : s.flows) {
-        if (const int64_t d = day_of(f.te); d != day) flush(), day = d;
-        if (!m.by_remote_.count(f.remote_ip) && is_probe(f, table.rows[f.row]) &&
-            !owners.is_owner(f.remote_ip))
-          ++today[f.local_port];
       }
-      flush();
-    }
     const int64_t need = needed(opt.min_probe_reach);
     for (auto& [port, v] : per_day) {
       if (static_cast<int64_t>(v.size()) < need) continue;
@@ -177,21 +182,38 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
   return m;
 }
 
+bool SweepModel::probe_candidate(const HostFlow& f, const FlowTable& table,
+                                 const OwnerSelector& owners) const {
+  return !by_remote_.count(f.remote_ip) && is_probe(f, table.rows[f.row]) &&
+         !owners.is_owner(f.remote_ip);
+}
+
+bool SweepModel::has_own(const HostStream& s, size_t begin, size_t end, const FlowTable& table,
+                         const OwnerSelector& owners) const {
+  for (size_t i = begin; i < end; ++i)
+    if (!by_remote_.count(s.flows[i].remote_ip) && !probe_candidate(s.flows[i], table, owners))
+      return true;
+  return false;
+}
+
 std::vector<int32_t> SweepModel::classify(const HostStream& s, const FlowTable& table,
                                           const OwnerSelector& owners) const {
   std::vector<int32_t> kind(s.flows.size(), -1);
-  int64_t day = INT64_MIN;
-  std::unordered_map<int32_t, int32_t> probes;  // per probe sweep, the host-day's probes so far
-  for (size_t i = 0; i < s.flows.size(); ++i) {
-    const HostFlow& f = s.flows[i];
-    if (const int64_t d = day_of(f.te); d != day) day = d, probes.clear();
-    if (const auto r = by_remote_.find(f.remote_ip); r != by_remote_.end()) {
-      kind[i] = r->second;
-    } else if (!by_port_.empty() && is_probe(f, table.rows[f.row]) &&
-               !owners.is_owner(f.remote_ip)) {
-      const auto p = by_port_.find(f.local_port);
-      if (p != by_port_.end() && probes[p->second]++ < sweeps_[static_cast<size_t>(p->second)].cap)
-        kind[i] = p->second;
+  for (const auto& [b, e] : day_ranges(s)) {
+    // A host-day with nothing but sweeps and probes keeps its probes (UGR'16: hosts outside the
+    // active range see an SMB probe a day and nothing else; they stay hosts of one flow).
+    const bool probes_out = !by_port_.empty() && has_own(s, b, e, table, owners);
+    std::unordered_map<int32_t, int32_t> probes;  // per probe sweep, the host-day's so far
+    for (size_t i = b; i < e; ++i) {
+      const HostFlow& f = s.flows[i];
+      if (const auto r = by_remote_.find(f.remote_ip); r != by_remote_.end()) {
+        kind[i] = r->second;
+      } else if (probes_out && probe_candidate(f, table, owners)) {
+        const auto p = by_port_.find(f.local_port);
+        if (p != by_port_.end() &&
+            probes[p->second]++ < sweeps_[static_cast<size_t>(p->second)].cap)
+          kind[i] = p->second;
+      }
     }
   }
   return kind;

@@ -18,7 +18,8 @@
 // sweep is such a port whose probes reach at least the probe reach of the host-days; a host-day's
 // first `cap` probes of it (a multiple of its 90th percentile per host-day, so that a server's
 // own failed connections stay its own) are taken out of the series like a sweep's flows and
-// generated from the donor's count. Its stored flows keep their remotes; a generated probe comes
+// generated from the donor's count; a host-day with nothing but sweeps and probes keeps its
+// probes. Its stored flows keep their remotes; a generated probe comes
 // from its stored flow's remote or, as often as the port's probes came from a remote not seen
 // before among them (telnet: 0.6; SSH, from a few hundred busy remotes: 0.03), from a random
 // address in that remote's /16.
@@ -122,6 +123,12 @@ class SweepModel {
   };
   void index_activity();  // fills by_activity_
   void index_sweeps();    // fills by_remote_, by_port_
+  // Whether a flow would be a probe of its port if the port were a probe sweep's.
+  bool probe_candidate(const HostFlow& f, const FlowTable& table,
+                       const OwnerSelector& owners) const;
+  // Whether flows [begin, end) of `s` hold one that is neither a sweep's nor a probe candidate.
+  bool has_own(const HostStream& s, size_t begin, size_t end, const FlowTable& table,
+               const OwnerSelector& owners) const;
   // Per flow of `s`: the index of the sweep it belongs to, or -1 for the host's own flows.
   std::vector<int32_t> classify(const HostStream& s, const FlowTable& table,
                                 const OwnerSelector& owners) const;

@@ -269,10 +269,11 @@ namespace {
 // 91.0/16, 92.0/16 and 93.0/16 that hosts 2 and 3, 4 and 5, 6 and 7 share, host 1 another 20
 // (a host-day's 90th percentile is 4: a cap of 8), and scanner A's 3 to each as in make_net. Not
 // probes: an answered attempt (host 2), one from an owner (host 3), one to port 80 (host 4, one
-// host-day), an outgoing one (host 5). Every host asks the DNS server twice.
+// host-day), an outgoing one (host 5), and host 9's one, its only flow. Hosts 1-8 ask the DNS
+// server twice.
 Net make_probe_net() {
   Net n;
-  for (int h = 1; h <= 8; ++h) n.owners.hosts.push_back(host(h));
+  for (int h = 1; h <= 9; ++h) n.owners.hosts.push_back(host(h));
   auto& rows = n.table.rows;
   auto remote = [](int i, int h) {
     return static_cast<uint32_t>((90 + i % 4) << 24 | i << 8 | h / 2);
@@ -289,6 +290,7 @@ Net make_probe_net() {
   rows.push_back(flow(kDay0 + 101, host(8), host(3), 50000, 23, proto::tcp));
   rows.push_back(flow(kDay0 + 102, 0x5b000002, host(4), 50000, 80, proto::tcp));
   rows.push_back(flow(kDay0 + 103, host(5), 0x5b000003, 50000, 23, proto::tcp));
+  rows.push_back(flow(kDay0 + 104, 0x5b000004, host(9), 50000, 23, proto::tcp));
   for (int h = 1; h <= 8; ++h)
     for (int i = 0; i < 2; ++i)
       rows.push_back(flow(kDay0 + 3600 + i, host(h), kDns, 50000, 53, proto::udp));
@@ -308,7 +310,7 @@ SweepOptions probes(double sweep_reach, double probe_reach) {
 TEST_CASE("sweeps: probes, a port's unanswered attempts from many remotes, up to a cap a day",
           "[stan][sweeps]") {
   Net n = make_probe_net();
-  REQUIRE(n.streams.size() == 8);
+  REQUIRE(n.streams.size() == 9);
   const SweepModel m =
       SweepModel::fit(n.streams, n.table, n.owners, probes(0, 0.5), Generator(3, 1));
   REQUIRE(m.sweeps().size() == 1);  // not port 80: one host-day
@@ -346,14 +348,16 @@ TEST_CASE("sweeps: probes, a port's unanswered attempts from many remotes, up to
   }
   REQUIRE(SweepModel::fit(n.streams, n.table, n.owners, probes(0, 0.9), Generator(3, 1)).empty());
 
-  // Out of the series: A's, and each host-day's first 8 probes; host 1 keeps its other 16.
+  // Out of the series: A's, and each host-day's first 8 probes; host 1 keeps its other 16, host
+  // 9 its one.
   REQUIRE(both.remove_from(n.streams, n.table, n.owners) == 7 * 3 + 6 * 4 + 8);
-  REQUIRE(n.streams.size() == 8);
+  REQUIRE(n.streams.size() == 9);
   std::map<uint32_t, int> telnet;
   for (const HostStream& s : n.streams)
     for (const HostFlow& f : s.flows)
       if (f.local_port == 23 && !f.outgoing) ++telnet[s.host];
-  REQUIRE(telnet == std::map<uint32_t, int>{{host(1), 16}, {host(2), 1}, {host(3), 1}});
+  REQUIRE(telnet ==
+          std::map<uint32_t, int>{{host(1), 16}, {host(2), 1}, {host(3), 1}, {host(9), 1}});
   const auto kept = std::ranges::find(n.streams[0].flows, 23, &HostFlow::local_port);
   REQUIRE(kept->te == kDay0 + 600 * 8 + 1);
 
