@@ -29,7 +29,9 @@
 # memory; row 44: row 33 without the profile noise on the activity fields, --activity-noise 0;
 # row 45: today's defaults, row 25 with the remotes that start flows to a quarter of the training
 # host-days or more generated network-wide, --sweep-reach 0.25 (rows 1-44: --sweep-reach 0); row
-# 46: row 45 without the profile noise on the activity fields, --activity-noise 0);
+# 46: row 45 without the profile noise on the activity fields, --activity-noise 0; row 47: row 45
+# with half of it there, --activity-noise 0.25; row 48: row 45 with the distributed scans
+# generated network-wide as probes, --probe-reach 0.25; row 49: rows 47 and 48 together);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -103,6 +105,9 @@ declare -A steps=(
   [44-profile-hosts-services-activity-noise-0]="--profile-services 12 --profile-components 1024 --activity-noise 0"
   [45-defaults-sweeps]=""
   [46-sweeps-activity-noise-0]="--activity-noise 0"
+  [47-sweeps-activity-noise-0.25]="--activity-noise 0.25"
+  [48-probes]="--probe-reach 0.25"
+  [49-probes-activity-noise-0.25]="--probe-reach 0.25 --activity-noise 0.25"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).

@@ -497,13 +497,15 @@ std::string SweepModel::summary() const {
     reached += d.sweeps.empty() ? 0 : 1;
     for (const auto& p : d.sweeps) flows += p.second;
   }
-  const int64_t probes = probe_sweeps();
-  os << "sweeps: " << static_cast<int64_t>(sweeps_.size()) - probes << " remotes reaching at least "
-     << opt_.min_reach * 100 << "% of the training host-days";
+  const int64_t probes = probe_sweeps(), remotes = static_cast<int64_t>(sweeps_.size()) - probes;
+  os << "sweeps:";
+  if (remotes > 0)
+    os << " " << remotes << " remotes reaching at least " << opt_.min_reach * 100
+       << "% of the training host-days" << (probes > 0 ? "," : "");
   if (probes > 0)
-    os << ", probes of " << probes << " ports reaching at least " << opt_.min_probe_reach * 100
-       << "%";
-  os << " (" << reached << " of " << donors_.size() << " reached), " << flows << " flows";
+    os << " probes of " << probes << " ports reaching at least " << opt_.min_probe_reach * 100
+       << "%" << (remotes > 0 ? "" : " of the training host-days");
+  os << " (" << reached << " of " << donors_.size() << " host-days reached), " << flows << " flows";
   return os.str();
 }
 

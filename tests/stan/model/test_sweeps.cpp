@@ -315,6 +315,8 @@ TEST_CASE("sweeps: probes, a port's unanswered attempts from many remotes, up to
       SweepModel::fit(n.streams, n.table, n.owners, probes(0, 0.5), Generator(3, 1));
   REQUIRE(m.sweeps().size() == 1);  // not port 80: one host-day
   REQUIRE(m.probe_sweeps() == 1);
+  REQUIRE_THAT(m.summary(), Catch::StartsWith(
+                                "sweeps: probes of 1 ports reaching at least 50% of the training"));
   const Sweep& p = m.sweeps()[0];
   REQUIRE(p.probe);
   REQUIRE(p.port == 23);
