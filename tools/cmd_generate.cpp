@@ -131,8 +131,10 @@ void add_generate_command(CLI::App& app) {
                 "probability: 1 as trained, 0 never (models trained with --peer-match service)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  c->add_flag("--no-sweeps", a->no_sweeps,
-              "Leave out the model's network-wide sweeps (models trained with --sweep-reach)");
+  c->add_flag(
+      "--no-sweeps", a->no_sweeps,
+      "Leave out the model's network-wide sweeps and probes (models trained with --sweep-reach, "
+      "--probe-reach)");
   c->add_option("--device", a->device, "Device: cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
   c->footer(
@@ -192,9 +194,15 @@ void add_generate_command(CLI::App& app) {
         static_cast<long long>(st.flows), static_cast<long long>(st.hosts), a->duration.c_str(),
         format_time(o.start).c_str(), st.seconds,
         static_cast<double>(st.flows) / std::max(st.seconds, 1e-9));
-    if (st.sweep_flows > 0)
-      std::printf("of them %lld flows of the model's %zu sweeps\n",
-                  static_cast<long long>(st.sweep_flows), model.sweeps().sweeps().size());
+    if (st.sweep_flows > 0) {
+      const SweepModel& sw = model.sweeps();
+      const int64_t probes = sw.probe_sweeps();
+      std::printf("of them %lld flows of the model's %lld sweeps",
+                  static_cast<long long>(st.sweep_flows),
+                  static_cast<long long>(static_cast<int64_t>(sw.sweeps().size()) - probes));
+      if (probes > 0) std::printf(" and probes of %lld ports", static_cast<long long>(probes));
+      std::printf("\n");
+    }
     for (auto& s : sinks) std::printf("%s\n", s->summary().c_str());
   });
 }

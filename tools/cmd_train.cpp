@@ -26,9 +26,10 @@ struct TrainArgs {
   int popular_peers = -1, port_features = -1, octet_features = -1, service_memory = -1;
   std::string peer_order, peer_match, peer_lookup;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
-  // --sweep-reach 0.25: the default since the bundled model trained with it (README: Sweeps).
+  // --sweep-reach 0.25: the default since the bundled model trained with it (README: Sweeps);
+  // --probe-reach 0.25 and an activity noise of half the profile noise since the one after.
   double activity_noise = -1, service_noise = -1, memory_noise = 0, sweep_reach = 0.25;
-  double probe_reach = 0;
+  double probe_reach = 0.25;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
@@ -186,7 +187,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 10.0));
   c->add_option("--activity-noise", a->activity_noise,
                 "Standard deviation of the profile noise on the two activity fields (log_flows, "
-                "log_remote_ips) alone; default: --profile-noise's")
+                "log_remote_ips) alone; default: half of --profile-noise's")
       ->check(CLI::Range(0.0, 10.0));
   c->add_option("--service-noise", a->service_noise,
                 "Standard deviation of the profile noise on the service fields of "
@@ -201,7 +202,7 @@ void add_train_command(CLI::App& app) {
   c->add_option("--probe-reach", a->probe_reach,
                 "Model the TCP ports whose unanswered connection attempts (SYN without ACK, from "
                 "remotes besides the sweeps) reach at least this share of the training host-days "
-                "(distributed scans: telnet, SSH, SMB) network-wide as well (README: Sweeps; 0 = "
+                "(distributed scans: telnet, SSH, SMB) network-wide as well (README: Probes; 0 = "
                 "off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
@@ -328,7 +329,7 @@ void add_train_command(CLI::App& app) {
     p.config.lr_softmax = a->lr_softmax;
     p.config.lr_mixture = a->lr_mixture;
     p.config.profile_noise = a->profile_noise;
-    p.config.activity_noise = a->activity_noise;
+    p.config.activity_noise = a->activity_noise >= 0 ? a->activity_noise : a->profile_noise / 2;
     p.config.service_noise = a->service_noise;
     p.config.memory_noise = a->memory_noise;
     p.config.dropout = a->dropout;

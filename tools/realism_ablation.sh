@@ -31,7 +31,8 @@
 # host-days or more generated network-wide, --sweep-reach 0.25 (rows 1-44: --sweep-reach 0); row
 # 46: row 45 without the profile noise on the activity fields, --activity-noise 0; row 47: row 45
 # with half of it there, --activity-noise 0.25; row 48: row 45 with the distributed scans
-# generated network-wide as probes, --probe-reach 0.25; row 49: rows 47 and 48 together);
+# generated network-wide as probes, --probe-reach 0.25; row 49: today's defaults, rows 47 and 48
+# together (rows 1-47: --probe-reach 0, and rows 1-46 and 48 the profile noise's activity noise);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -107,7 +108,7 @@ declare -A steps=(
   [46-sweeps-activity-noise-0]="--activity-noise 0"
   [47-sweeps-activity-noise-0.25]="--activity-noise 0.25"
   [48-probes]="--probe-reach 0.25"
-  [49-probes-activity-noise-0.25]="--probe-reach 0.25 --activity-noise 0.25"
+  [49-defaults-probes-activity-noise-0.25]=""
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -119,10 +120,17 @@ for k in "${!steps[@]}"; do
   [[ ${steps[$k]} == *--peer-match* ]] || steps[$k]+=" --peer-match any"
   [[ ${steps[$k]} == *--peer-memory* ]] || steps[$k]+=" --no-peer-memory"
 done
-# Rows 1-44 as measured then: without sweeps where they name none.
+# Rows 1-44 as measured then: without sweeps where they name none; rows 1-48 likewise for today's
+# probe and activity-noise defaults.
 for k in "${!steps[@]}"; do
   n=${k%%-*}
   if [[ $n -le 44 && ${steps[$k]} != *--sweep-reach* ]]; then steps[$k]+=" --sweep-reach 0"; fi
+  # Without probes, and with the profile noise's activity noise (today: half of it) as then.
+  if [[ $n -le 47 && ${steps[$k]} != *--probe-reach* ]]; then steps[$k]+=" --probe-reach 0"; fi
+  if [[ ($n -le 46 || $n == 48) && ${steps[$k]} != *--activity-noise* &&
+    ${steps[$k]} != *"--profile-noise 0 "* && ${steps[$k]} != *"--profile-noise 0" ]]; then
+    steps[$k]+=" --activity-noise 0.5"
+  fi
 done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service
