@@ -101,7 +101,8 @@ void run_info(const InfoArgs& a) {
         info.contains("val_host_ips") ? " (stan info --list-hosts held-back lists them)" : "",
         integer(info, "epochs_done"));
   if (info.contains("losses") && info["losses"].is_object()) {
-    std::printf("loss per attribute (last epoch):\n  %-8s %10s %10s\n", "attr", "train", "val");
+    // The losses of the epoch the file holds (the best one with a validation split).
+    std::printf("loss per attribute (the epoch kept):\n  %-8s %10s %10s\n", "attr", "train", "val");
     for (auto it = info["losses"].begin(); it != info["losses"].end(); ++it) {
       if (!it.value().is_object()) continue;
       std::printf("  %-8s %10.4f %10.4f\n", it.key().c_str(), number(it.value(), "train"),
