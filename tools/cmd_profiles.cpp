@@ -62,18 +62,39 @@ void run_profiles(const ProfilesArgs& a) {
              a.hosts.empty() ? "an owner host" : "the --hosts hosts",
              " (owners: ", describe_owners(owners), ")");
   const int64_t day_start = first_day_start(streams);  // as in training (Encoder::fit)
+  // The model's sweeps and probes are not the hosts' own flows: its profiles were fitted without
+  // them (training takes them out first). A host left with none of its own gets log_flows 0 and
+  // empty cells (drawn by generate).
+  std::vector<uint32_t> hosts;
+  for (const HostStream& s : streams) hosts.push_back(s.host);
+  const int64_t swept = m.sweeps().remove_from(streams, table, owners);
+  const std::vector<std::string>& names = prof.field_names();
   std::string csv = "host";
-  for (const std::string& n : prof.field_names()) csv.append(",").append(n);
+  for (const std::string& n : names) csv.append(",").append(n);
   csv += "\n";
-  for (const HostStream& s : streams) {
-    csv += format_ipv4(s.host);
-    for (double v : prof.raw_of(s, table, day_start)) csv.append(",").append(number_text(v));
+  size_t next = 0, bare = 0;
+  for (uint32_t h : hosts) {
+    csv += format_ipv4(h);
+    if (next < streams.size() && streams[next].host == h) {
+      for (double v : prof.raw_of(streams[next++], table, day_start))
+        csv.append(",").append(number_text(v));
+    } else {
+      ++bare;
+      for (const std::string& n : names) csv.append(n == "log_flows" ? ",0" : ",");
+    }
     csv += "\n";
   }
+  if (swept > 0)
+    std::fprintf(stderr, "left out %lld flows of the model's sweeps and probes%s\n",
+                 static_cast<long long>(swept),
+                 bare == 0 ? ""
+                           : (" (" + std::to_string(bare) +
+                              " hosts had nothing else: log_flows 0, the rest drawn)")
+                                 .c_str());
   AtomicFile out(a.out);
   out.write(csv);
   out.commit();
-  std::fprintf(stderr, "wrote %zu hosts' profiles (%d fields, day from %s) to %s\n", streams.size(),
+  std::fprintf(stderr, "wrote %zu hosts' profiles (%d fields, day from %s) to %s\n", hosts.size(),
                prof.dim(), format_time(day_start).c_str(), a.out.c_str());
 }
 

@@ -435,6 +435,49 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE("cli: stan profiles leaves out the model's probes, as training did", "[cli]") {
+  const std::string d = temp_dir();
+  // Host .200: two DNS queries of its own and three unanswered telnet attempts (a probe port of
+  // the bundled model); host .201: telnet attempts alone, which it keeps (nothing else is its own).
+  std::string rows = kHeader;
+  for (int i = 0; i < 2; ++i)
+    rows += "2016-04-11 01:0" + std::to_string(i) +
+            ":00,0.0,42.219.159.200,8.8.8.8,50000,53,UDP,......,0,0,1,70,background\n";
+  for (const char* host : {"42.219.159.200", "42.219.159.201"})
+    for (int i = 0; i < 3; ++i)
+      rows += "2016-04-11 02:0" + std::to_string(i) + ":00,3.0,61.1.2." + std::to_string(i) + "," +
+              host + ",40000,23,TCP,....S.,0,0,3,180,background\n";
+  write(d + "/flows.csv", rows);
+  const Run r =
+      run("profiles --data " + d + "/flows.csv --owners 42.219.0.0/16 --out " + d + "/p.csv");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("left out 3 flows of the model's sweeps and probes"));
+  CHECK_THAT(r.output, Catch::Contains("wrote 2 hosts' profiles"));
+  std::ifstream in(d + "/p.csv");
+  std::string header, a, b;
+  REQUIRE(std::getline(in, header));
+  REQUIRE(std::getline(in, a));
+  REQUIRE(std::getline(in, b));
+  auto cells = [](const std::string& row) {
+    std::vector<std::string> c;
+    std::stringstream ss(row);
+    for (std::string x; std::getline(ss, x, ',');) c.push_back(x);
+    return c;
+  };
+  // host, log_flows, tcp_share, udp_share, ...
+  const std::vector<std::string> ca = cells(a), cb = cells(b);
+  REQUIRE(ca.size() == 13);
+  REQUIRE(cb.size() == 13);
+  CHECK(ca[0] == "42.219.159.200");
+  CHECK(std::stod(ca[1]) == Approx(std::log1p(2.0)));
+  CHECK(std::stod(ca[2]) == 0);  // its TCP flows were the probes
+  CHECK(std::stod(ca[3]) == 1);
+  CHECK(cb[0] == "42.219.159.201");
+  CHECK(std::stod(cb[1]) == Approx(std::log1p(3.0)));
+  CHECK(std::stod(cb[2]) == 1);
+}
+
 TEST_CASE("cli: stan profiles writes a host's profile, which generate --profiles reads", "[cli]") {
   const std::string d = temp_dir();
   // One owner host: three inbound TCP flows from two remotes (one source port), 240, 400 and
