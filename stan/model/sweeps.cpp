@@ -65,7 +65,8 @@ int common_prefix(uint32_t a, uint32_t b) {
 }  // namespace
 
 bool is_probe(const HostFlow& f, const FlowRecord& r) {
-  return !f.outgoing && r.pr == 6 && (r.flg & tcp_flag::syn) != 0 && (r.flg & tcp_flag::ack) == 0;
+  return !f.outgoing && r.pr == proto::tcp && (r.flg & tcp_flag::syn) != 0 &&
+         (r.flg & tcp_flag::ack) == 0;
 }
 
 SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTable& table,
@@ -161,7 +162,7 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
       const int64_t n = ++seen[static_cast<size_t>(k)];
       if (sw.probe) probers[static_cast<size_t>(k)].insert(f.remote_ip);
       const int64_t keep = sw.probe ? kProbeTemplates : kSweepTemplates;
-      int64_t at = n <= keep ? n - 1 : g.randint(n);
+      const int64_t at = n <= keep ? n - 1 : g.randint(n);
       if (at >= keep) continue;
       if (at == static_cast<int64_t>(sw.flows.size())) {
         sw.flows.emplace_back();
