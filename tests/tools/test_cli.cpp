@@ -134,6 +134,14 @@ bool needs_nfdump(const std::string& line) {
          line.find("nfdump ") != std::string::npos;
 }
 
+// The comma-separated cells of a CSV row (no quoting: `stan profiles` writes none).
+std::vector<std::string> csv_cells(const std::string& row) {
+  std::vector<std::string> cells;
+  std::stringstream ss(row);
+  for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+  return cells;
+}
+
 }  // namespace
 
 TEST_CASE("cli: bad training data names file, line and column and writes nothing", "[cli]") {
@@ -459,14 +467,8 @@ TEST_CASE("cli: stan profiles leaves out the model's probes, as training did", "
   REQUIRE(std::getline(in, header));
   REQUIRE(std::getline(in, a));
   REQUIRE(std::getline(in, b));
-  auto cells = [](const std::string& row) {
-    std::vector<std::string> c;
-    std::stringstream ss(row);
-    for (std::string x; std::getline(ss, x, ',');) c.push_back(x);
-    return c;
-  };
   // host, log_flows, tcp_share, udp_share, ...
-  const std::vector<std::string> ca = cells(a), cb = cells(b);
+  const std::vector<std::string> ca = csv_cells(a), cb = csv_cells(b);
   REQUIRE(ca.size() == 13);
   REQUIRE(cb.size() == 13);
   CHECK(ca[0] == "42.219.159.200");
@@ -506,9 +508,7 @@ TEST_CASE("cli: stan profiles writes a host's profile, which generate --profiles
         "host,log_flows,tcp_share,udp_share,other_share,inbound_share,log_remote_ips,"
         "log_remote_port_classes,low_remote_port_share,median_log_bytes,first_hour,last_hour,"
         "active_hours");
-  std::vector<std::string> cells;
-  std::stringstream ss(row);
-  for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+  const std::vector<std::string> cells = csv_cells(row);
   REQUIRE(cells.size() == 13);
   CHECK(cells[0] == "42.219.159.200");
   const std::vector<double> expected{
