@@ -47,6 +47,7 @@ struct TrainArgs {
   int peer_octets = -1;   // 1: --peer-octets, 0: --no-peer-octets, -1: the encoding's default
   int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
   int peer_repeats = -1;  // 1: --peer-repeats, 0: --no-peer-repeats, -1: the encoding's default
+  int sweep_answers = 0;  // 1: --sweep-answers, 0: --no-sweep-answers (the default)
 };
 
 }  // namespace
@@ -134,6 +135,11 @@ void add_train_command(CLI::App& app) {
          "(its packets, bytes and TCP flags, or those and its duration), a choice the model "
          "learns (needs --peer-match service or two-services and a peer cache)",
          "No repeats (see --peer-repeats)");
+  on_off("sweep-answers", &a->sweep_answers,
+         "Count a host's answers to a remote (its service's replies, ICMP echo replies and "
+         "unreachables) as flows the remote started, so that a scanner or a monitor whose "
+         "targets answer is a sweep too (README: Sweeps)",
+         "Count only the flows a remote sends as started by it (the default)");
   on_off("peer-tos", &a->peer_tos,
          "Show the attributes after the peer choice the ToS of a cached peer's last flow (one "
          "column per ToS class), so that a return keeps its remote's ToS marking (needs a peer "
@@ -311,6 +317,7 @@ void add_train_command(CLI::App& app) {
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     p.sweeps.min_reach = a->sweep_reach;
     p.sweeps.min_probe_reach = a->probe_reach;
+    p.sweeps.count_answers = a->sweep_answers == 1;
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     // The memory is of cached peers: the default has it with a cache only (asked for without
     // one, it is refused below).

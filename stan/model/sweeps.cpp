@@ -69,6 +69,15 @@ bool is_probe(const HostFlow& f, const FlowRecord& r) {
          (r.flg & tcp_flag::ack) == 0;
 }
 
+bool answers_remote(const HostFlow& f, const FlowRecord& r) {
+  if (!f.outgoing) return false;
+  if (r.pr == proto::tcp || r.pr == proto::udp)
+    return port_class(f.local_port) < port_class(f.remote_port);
+  // ICMP's port is type << 8 | code: echo reply (0) and destination unreachable (3) answer.
+  const int type = f.remote_port >> 8;
+  return r.pr == proto::icmp && (type == 0 || type == 3);
+}
+
 SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTable& table,
                            const OwnerSelector& owners, const SweepOptions& opt, Generator g) {
   STAN_CHECK(opt.min_reach >= 0 && opt.min_reach <= 1, "sweep reach must lie in 0..1, got ",
@@ -93,7 +102,7 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
       Remote& r = remotes[f.remote_ip];
       if (r.last_donor != D - 1) r.last_donor = D - 1, ++r.donors;
       ++r.flows;
-      r.inbound += f.outgoing ? 0 : 1;
+      r.inbound += !f.outgoing || (opt.count_answers && answers_remote(f, table.rows[f.row]));
     }
   }
   auto needed = [&](double reach) {
@@ -372,6 +381,7 @@ nlohmann::json SweepModel::to_json() const {
                       {"donor_hosts", hosts},
                       {"donor_activity", activity}};
   if (opt_.min_probe_reach > 0) j["min_probe_reach"] = opt_.min_probe_reach;
+  if (opt_.count_answers) j["count_answers"] = true;
   return j;
 }
 
@@ -387,6 +397,7 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
   // Absent in files of models without probes.
   if (j.contains("min_probe_reach"))
     m.opt_.min_probe_reach = get_double(j, part, "min_probe_reach", 0, 1);
+  m.opt_.count_answers = j.contains("count_answers") && get_bool(j, part, "count_answers");
   const auto& sw = field(j, part, "sweeps");
   STAN_CHECK(sw.is_array() && !sw.empty() && sw.size() <= static_cast<size_t>(kMaxSweeps), part,
              ": 'sweeps' must be an array of 1 to ", kMaxSweeps, " sweeps");

@@ -65,12 +65,18 @@ struct Sweep {
 
 // Whether a flow is a probe: incoming TCP with SYN and without ACK.
 bool is_probe(const HostFlow& f, const FlowRecord& r);
+// Whether a flow the host sent answers its remote: TCP or UDP from the lower port class of the
+// two (the host's service answering a client), or an ICMP echo reply or destination unreachable.
+bool answers_remote(const HostFlow& f, const FlowRecord& r);
 
 struct SweepOptions {
   double min_reach = 0;        // share of training host-days a remote must reach (0: no sweeps)
   double min_inbound = 0.8;    // share of its flows the remote must start
   int min_donors = 2;          // host-days a remote must reach, at least
   double min_probe_reach = 0;  // share of host-days a port's probes must reach (0: no probes)
+  // Whether the host's answers to a remote (answers_remote) count as flows the remote started, so
+  // that a scanner whose targets answer is a sweep too (files before it: false).
+  bool count_answers = false;
 };
 
 class SweepModel {
@@ -78,7 +84,8 @@ class SweepModel {
   SweepModel() = default;  // none
   // The sweeps of the training streams: remotes (not owners) that reach at least
   // max(min_donors, min_reach x host-days) of the streams' host-days (a host's flows of one UTC
-  // day) and start at least min_inbound of their flows. Deterministic given g.
+  // day) and start at least min_inbound of their flows (with count_answers, the host's answers to
+  // them included). Deterministic given g.
   static SweepModel fit(const std::vector<HostStream>& streams, const FlowTable& table,
                         const OwnerSelector& owners, const SweepOptions& opt, Generator g);
   static const SweepModel& none();  // an empty model

@@ -124,6 +124,77 @@ TEST_CASE("sweeps: remotes that start flows to enough host-days, and nothing els
                       Catch::Contains("sweep reach"));
 }
 
+TEST_CASE("sweeps: with count_answers, a host's answers count as flows its remote started",
+          "[stan][sweeps]") {
+  // Which flows answer their remote: sent by the host from the lower port class, or ICMP echo
+  // replies and unreachables it sends.
+  FlowTable t;
+  auto answers = [&](uint32_t sa, uint32_t da, uint16_t sp, uint16_t dp, uint8_t pr) {
+    t.rows = {flow(kDay0, sa, da, sp, dp, pr)};
+    OwnerSelector o;
+    o.hosts = {host(1)};
+    const std::vector<HostStream> s = build_host_streams(t, o);
+    REQUIRE(s.size() == 1);
+    return answers_remote(s[0].flows[0], t.rows[0]);
+  };
+  CHECK(answers(host(1), kScanA, 22, 40000, proto::tcp));         // SSH answering a client
+  CHECK(answers(host(1), kScanA, 161, 50000, proto::udp));        // SNMP answering a poll
+  CHECK_FALSE(answers(kScanA, host(1), 40000, 22, proto::tcp));   // the remote's own flow
+  CHECK_FALSE(answers(host(1), kDns, 50000, 53, proto::udp));     // the host asking
+  CHECK_FALSE(answers(host(1), kDns, 123, 123, proto::udp));      // equal classes: neither
+  CHECK_FALSE(answers(host(1), kDns, 50000, 50001, proto::udp));  // equal classes
+  CHECK(answers(host(1), kScanA, 0, 0, proto::icmp));             // echo reply
+  CHECK(answers(host(1), kScanA, 0, 771, proto::icmp));           // port unreachable
+  CHECK_FALSE(answers(host(1), kScanA, 0, 2048, proto::icmp));    // echo request
+  CHECK_FALSE(answers(kScanA, host(1), 0, 0, proto::icmp));       // a reply it gets
+  CHECK_FALSE(answers(host(1), kScanA, 47, 0, proto::gre));
+
+  // An SSH scanner whose targets answer, a monitor pinging hosts that reply, and a DNS server
+  // that answers the hosts: each half of its flows inbound.
+  constexpr uint32_t kSsh = 0x0b0b0b0b, kMonitor = 0x0c0c0c0c;
+  Net n = make_net();
+  auto& rows = n.table.rows;
+  for (int h = 1; h <= 6; ++h)
+    for (int i = 0; i < 2; ++i) {
+      const int64_t te = kDay0 + 20000 + 10 * i + h;
+      rows.push_back(flow(te, kSsh, host(h), 40000 + i, 22, proto::tcp));
+      rows.push_back(flow(te, host(h), kSsh, 22, 40000 + i, proto::tcp));
+      rows.push_back(flow(te + 100, kMonitor, host(h), 0, 2048, proto::icmp));
+      rows.push_back(flow(te + 100, host(h), kMonitor, 0, i == 0 ? 0 : 771, proto::icmp));
+      rows.push_back(flow(te + 200, kDns, host(h), 53, 50000, proto::udp));  // answers a query
+    }
+  n.streams = build_host_streams(n.table, n.owners);
+  auto remotes = [&](bool count) {
+    SweepOptions o = reach(0.5);
+    o.count_answers = count;
+    const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, o, Generator(3, 1));
+    std::set<uint32_t> r;
+    for (const Sweep& s : m.sweeps()) r.insert(s.remote);
+    return std::pair{r, m.fitted_flows()};
+  };
+  const auto [without, few] = remotes(false);
+  REQUIRE(without == std::set<uint32_t>{kScanA, kScanB});
+  const auto [with, more] = remotes(true);
+  REQUIRE(with == std::set<uint32_t>{kScanA, kScanB, kSsh, kMonitor});  // the DNS server: no
+  REQUIRE(more == few + 6 * 2 * 4);  // both directions of the scanner's and monitor's flows
+
+  // Written only when set; files before it read as false; a wrong type is a clear error.
+  SweepOptions o = reach(0.5);
+  o.count_answers = true;
+  const nlohmann::json j =
+      SweepModel::fit(n.streams, n.table, n.owners, o, Generator(3, 1)).to_json();
+  REQUIRE(j.at("count_answers") == true);
+  REQUIRE(SweepModel::from_json(j).to_json() == j);
+  REQUIRE_FALSE(SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1))
+                    .to_json()
+                    .contains("count_answers"));
+  nlohmann::json e = j;
+  e.erase("count_answers");
+  REQUIRE_FALSE(SweepModel::from_json(e).to_json().contains("count_answers"));
+  e["count_answers"] = 1;
+  REQUIRE_THROWS_WITH(SweepModel::from_json(e), Catch::Contains("count_answers"));
+}
+
 TEST_CASE("sweeps: taken out of the host series, which keep their gaps right", "[stan][sweeps]") {
   Net n = make_net();
   const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1));
