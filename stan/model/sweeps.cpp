@@ -513,7 +513,8 @@ std::string SweepModel::summary() const {
   os << "sweeps:";
   if (remotes > 0)
     os << " " << remotes << " remotes reaching at least " << opt_.min_reach * 100
-       << "% of the training host-days" << (probes > 0 ? "," : "");
+       << "% of the training host-days" << (opt_.count_answers ? " (answers counted)" : "")
+       << (probes > 0 ? "," : "");
   if (probes > 0)
     os << " probes of " << probes << " ports reaching at least " << opt_.min_probe_reach * 100
        << "%" << (remotes > 0 ? "" : " of the training host-days");

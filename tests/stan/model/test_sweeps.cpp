@@ -185,6 +185,10 @@ TEST_CASE("sweeps: with count_answers, a host's answers count as flows its remot
       SweepModel::fit(n.streams, n.table, n.owners, o, Generator(3, 1)).to_json();
   REQUIRE(j.at("count_answers") == true);
   REQUIRE(SweepModel::from_json(j).to_json() == j);
+  REQUIRE_THAT(SweepModel::from_json(j).summary(),
+               Catch::Contains("4 remotes reaching at least 50% "
+                               "of the training host-days "
+                               "(answers counted)"));
   REQUIRE_FALSE(SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1))
                     .to_json()
                     .contains("count_answers"));
