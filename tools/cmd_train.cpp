@@ -138,7 +138,7 @@ void add_train_command(CLI::App& app) {
   on_off("sweep-answers", &a->sweep_answers,
          "Count a host's answers to a remote (its service's replies, ICMP echo replies and "
          "unreachables) as flows the remote started, so that a scanner or a monitor whose "
-         "targets answer is a sweep too (README: Sweeps)",
+         "targets answer is a sweep too (README: Answers)",
          "Count only the flows a remote sends as started by it (the default)");
   on_off("peer-tos", &a->peer_tos,
          "Show the attributes after the peer choice the ToS of a cached peer's last flow (one "

@@ -71,8 +71,8 @@ bool is_probe(const HostFlow& f, const FlowRecord& r) {
 
 bool answers_remote(const HostFlow& f, const FlowRecord& r) {
   if (!f.outgoing) return false;
-  if (r.pr == proto::tcp || r.pr == proto::udp)
-    return port_class(f.local_port) < port_class(f.remote_port);
+  if (r.pr == proto::tcp || r.pr == proto::udp)  // the host serves it (HostService's rule)
+    return host_serves(port_class(f.local_port), port_class(f.remote_port), f.outgoing);
   // ICMP's port is type << 8 | code: echo reply (0) and destination unreachable (3) answer.
   const int type = f.remote_port >> 8;
   return r.pr == proto::icmp && (type == 0 || type == 3);
