@@ -47,7 +47,8 @@ struct TrainArgs {
   int peer_octets = -1;   // 1: --peer-octets, 0: --no-peer-octets, -1: the encoding's default
   int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
   int peer_repeats = -1;  // 1: --peer-repeats, 0: --no-peer-repeats, -1: the encoding's default
-  int sweep_answers = 0;  // 1: --sweep-answers, 0: --no-sweep-answers (the default)
+  int sweep_answers = 1;  // 1: --sweep-answers (the default since the bundled model that counted
+                          // answers), 0: --no-sweep-answers (the default before it)
 };
 
 }  // namespace
@@ -138,8 +139,8 @@ void add_train_command(CLI::App& app) {
   on_off("sweep-answers", &a->sweep_answers,
          "Count a host's answers to a remote (its service's replies, ICMP echo replies and "
          "unreachables) as flows the remote started, so that a scanner or a monitor whose "
-         "targets answer is a sweep too (README: Answers)",
-         "Count only the flows a remote sends as started by it (the default)");
+         "targets answer is a sweep too (the default; README: Answers)",
+         "Count only the flows a remote sends as started by it (as before --sweep-answers)");
   on_off("peer-tos", &a->peer_tos,
          "Show the attributes after the peer choice the ToS of a cached peer's last flow (one "
          "column per ToS class), so that a return keeps its remote's ToS marking (needs a peer "

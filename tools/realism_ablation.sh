@@ -31,8 +31,12 @@
 # host-days or more generated network-wide, --sweep-reach 0.25 (rows 1-44: --sweep-reach 0); row
 # 46: row 45 without the profile noise on the activity fields, --activity-noise 0; row 47: row 45
 # with half of it there, --activity-noise 0.25; row 48: row 45 with the distributed scans
-# generated network-wide as probes, --probe-reach 0.25; row 49: today's defaults, rows 47 and 48
-# together (rows 1-47: --probe-reach 0, and rows 1-46 and 48 the profile noise's activity noise);
+# generated network-wide as probes, --probe-reach 0.25; row 49: the defaults before row 50,
+# rows 47 and 48 together (rows 1-47: --probe-reach 0, and rows 1-46 and 48 the profile noise's
+# activity noise); row 50: today's defaults, row 49 with a host's answers (its service's replies,
+# ICMP echo replies and unreachables) counted as flows their remote started when finding sweeps,
+# --sweep-answers (rows 1-49: --no-sweep-answers); row 51: row 50 with sweeps and probes of a
+# twentieth and a tenth of the training host-days, --sweep-reach 0.05 --probe-reach 0.1;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -108,7 +112,9 @@ declare -A steps=(
   [46-sweeps-activity-noise-0]="--activity-noise 0"
   [47-sweeps-activity-noise-0.25]="--activity-noise 0.25"
   [48-probes]="--probe-reach 0.25"
-  [49-defaults-probes-activity-noise-0.25]=""
+  [49-probes-activity-noise-0.25]=""
+  [50-defaults-sweep-answers]=""
+  [51-sweep-reach-0.05-probe-reach-0.1]="--sweep-reach 0.05 --probe-reach 0.1"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -121,12 +127,13 @@ for k in "${!steps[@]}"; do
   [[ ${steps[$k]} == *--peer-memory* ]] || steps[$k]+=" --no-peer-memory"
 done
 # Rows 1-44 as measured then: without sweeps where they name none; rows 1-48 likewise for today's
-# probe and activity-noise defaults.
+# probe and activity-noise defaults, and rows 1-49 without the answers.
 for k in "${!steps[@]}"; do
   n=${k%%-*}
   if [[ $n -le 44 && ${steps[$k]} != *--sweep-reach* ]]; then steps[$k]+=" --sweep-reach 0"; fi
   # Without probes, and with the profile noise's activity noise (today: half of it) as then.
   if [[ $n -le 47 && ${steps[$k]} != *--probe-reach* ]]; then steps[$k]+=" --probe-reach 0"; fi
+  if [[ $n -le 49 ]]; then steps[$k]+=" --no-sweep-answers"; fi
   if [[ ($n -le 46 || $n == 48) && ${steps[$k]} != *--activity-noise* &&
     ${steps[$k]} != *"--profile-noise 0 "* && ${steps[$k]} != *"--profile-noise 0" ]]; then
     steps[$k]+=" --activity-noise 0.5"
