@@ -30,6 +30,8 @@ struct TrainArgs {
   // --probe-reach 0.25 and an activity noise of half the profile noise since the one after.
   double activity_noise = -1, service_noise = -1, memory_noise = 0, sweep_reach = 0.25;
   double probe_reach = 0.25;
+  double heavy_reach = 0;  // --heavy-reach: off by default (README: Heavy remotes)
+  int heavy_flows = 300;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
@@ -213,6 +215,17 @@ void add_train_command(CLI::App& app) {
                 "off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--heavy-reach", a->heavy_reach,
+                "Model as sweeps as well the remotes that reach at least this share of the "
+                "training host-days (less than --sweep-reach) with --heavy-flows flows or more a "
+                "host-day on average: monitors, relays (README: Heavy remotes; 0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--heavy-flows", a->heavy_flows,
+                "The mean flows a host-day a heavy remote sends or answers, at least (see "
+                "--heavy-reach)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000000));
   c->add_option("--memory-noise", a->memory_noise,
                 "Standard deviation of Gaussian noise on each training window's service memory "
                 "(as --profile-noise; default 0)")
@@ -318,6 +331,8 @@ void add_train_command(CLI::App& app) {
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
     p.sweeps.min_reach = a->sweep_reach;
     p.sweeps.min_probe_reach = a->probe_reach;
+    p.sweeps.min_heavy_reach = a->heavy_reach;
+    p.sweeps.min_heavy_flows = a->heavy_flows;
     p.sweeps.count_answers = a->sweep_answers == 1;
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     // The memory is of cached peers: the default has it with a cache only (asked for without

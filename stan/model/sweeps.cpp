@@ -86,9 +86,13 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
              "sweep inbound share must lie in 0..1, got ", opt.min_inbound);
   STAN_CHECK(opt.min_probe_reach >= 0 && opt.min_probe_reach <= 1,
              "probe reach must lie in 0..1, got ", opt.min_probe_reach);
+  STAN_CHECK(opt.min_heavy_reach >= 0 && opt.min_heavy_reach <= 1,
+             "heavy remote reach must lie in 0..1, got ", opt.min_heavy_reach);
+  STAN_CHECK(opt.min_heavy_flows >= 1, "heavy remote flows must be 1 or more, got ",
+             opt.min_heavy_flows);
   SweepModel m;
   m.opt_ = opt;
-  if (opt.min_reach <= 0 && opt.min_probe_reach <= 0) return m;
+  if (opt.min_reach <= 0 && opt.min_probe_reach <= 0 && opt.min_heavy_reach <= 0) return m;
   // Host-days, and per remote: the host-days it reached, its flows and the flows it started.
   struct Remote {
     int64_t donors = 0, flows = 0, inbound = 0, last_donor = -1;
@@ -110,11 +114,12 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
                              static_cast<int64_t>(std::ceil(reach * static_cast<double>(D))));
   };
   std::vector<uint32_t> chosen;
-  if (opt.min_reach > 0) {
-    const int64_t need = needed(opt.min_reach);
+  if (opt.min_reach > 0 || opt.min_heavy_reach > 0) {
+    const int64_t need = opt.min_reach > 0 ? needed(opt.min_reach) : INT64_MAX;
+    const int64_t heavy = opt.min_heavy_reach > 0 ? needed(opt.min_heavy_reach) : INT64_MAX;
     for (const auto& [ip, r] : remotes)
-      if (r.donors >= need && static_cast<double>(r.inbound) >= opt.min_inbound * r.flows &&
-          !owners.is_owner(ip))
+      if ((r.donors >= need || (r.donors >= heavy && r.flows >= opt.min_heavy_flows * r.donors)) &&
+          static_cast<double>(r.inbound) >= opt.min_inbound * r.flows && !owners.is_owner(ip))
         chosen.push_back(ip);
     std::sort(chosen.begin(), chosen.end());
   }
@@ -189,6 +194,7 @@ SweepModel SweepModel::fit(const std::vector<HostStream>& streams, const FlowTab
   // In address order (the streams usually are already), for draw's nearest-donor lookup.
   std::ranges::stable_sort(m.donors_, {}, &Donor::host);
   m.index_activity();
+  m.index_seconds();
   return m;
 }
 
@@ -239,6 +245,19 @@ void SweepModel::index_sweeps() {
     STAN_CHECK(fresh, "model sweeps: sweeps[", i, "]: ",
                s.probe ? "port " + std::to_string(s.port) : "remote " + format_ipv4(s.remote),
                " repeats an earlier sweep's");
+  }
+}
+
+void SweepModel::index_seconds() {
+  next_second_.assign(sweeps_.size(), {});
+  for (size_t i = 0; i < sweeps_.size(); ++i) {
+    std::vector<int32_t> seconds;
+    for (const SweepFlow& f : sweeps_[i].flows) seconds.push_back(f.second);
+    std::ranges::sort(seconds);
+    for (const SweepFlow& f : sweeps_[i].flows) {
+      const auto after = std::ranges::upper_bound(seconds, f.second);
+      next_second_[i].push_back(after == seconds.end() ? f.second : *after);
+    }
   }
 }
 
@@ -320,9 +339,14 @@ void SweepModel::draw_from(const Donor& donor, uint32_t ip, int64_t day_start, i
   for (const auto& [k, count] : donor.sweeps) {
     const Sweep& sw = sweeps_[k];
     const int64_t T = static_cast<int64_t>(sw.flows.size());
+    const std::vector<int32_t>& next = next_second_[static_cast<size_t>(k)];
     for (int32_t i = 0; i < count; ++i) {
       const auto j = static_cast<size_t>(g.randint(T));
       const SweepFlow& f = sw.flows[j];
+      // More flows than stored: each at a second drawn up to the next stored flow's (drawn
+      // before the window test as well).
+      int64_t second = f.second;
+      if (count > T) second += g.randint(next[j] - f.second + 1);
       // A probe's remote: the stored flow's, or a new one in its /16 (drawn before the window
       // test, so that every window of the day sees the same draws).
       uint32_t remote = sw.remote;
@@ -332,7 +356,7 @@ void SweepModel::draw_from(const Donor& donor, uint32_t ip, int64_t day_start, i
           remote = (remote & 0xffff0000u) | static_cast<uint32_t>(g.randint(65536));
       }
       FlowRecord r;
-      r.te = day_start + f.second;
+      r.te = day_start + second;
       if (r.te < from || r.te >= to) continue;
       r.td = f.td_ms / 1000.0;
       r.sa = f.outgoing ? ip : remote;
@@ -382,6 +406,10 @@ nlohmann::json SweepModel::to_json() const {
                       {"donor_activity", activity}};
   if (opt_.min_probe_reach > 0) j["min_probe_reach"] = opt_.min_probe_reach;
   if (opt_.count_answers) j["count_answers"] = true;
+  if (opt_.min_heavy_reach > 0) {
+    j["min_heavy_reach"] = opt_.min_heavy_reach;
+    j["min_heavy_flows"] = opt_.min_heavy_flows;
+  }
   return j;
 }
 
@@ -398,6 +426,11 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
   if (j.contains("min_probe_reach"))
     m.opt_.min_probe_reach = get_double(j, part, "min_probe_reach", 0, 1);
   m.opt_.count_answers = j.contains("count_answers") && get_bool(j, part, "count_answers");
+  if (j.contains("min_heavy_reach")) {  // absent in files before heavy remotes
+    m.opt_.min_heavy_reach = get_double(j, part, "min_heavy_reach", 0, 1);
+    m.opt_.min_heavy_flows =
+        static_cast<int32_t>(get_int(j, part, "min_heavy_flows", 1, 1000000000));
+  }
   const auto& sw = field(j, part, "sweeps");
   STAN_CHECK(sw.is_array() && !sw.empty() && sw.size() <= static_cast<size_t>(kMaxSweeps), part,
              ": 'sweeps' must be an array of 1 to ", kMaxSweeps, " sweeps");
@@ -455,6 +488,7 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     m.sweeps_.push_back(std::move(s));
   }
   m.index_sweeps();
+  m.index_seconds();
   const auto& dn = field(j, part, "donors");
   STAN_CHECK(dn.is_array() && !dn.empty() && dn.size() <= static_cast<size_t>(kMaxSweepDonors),
              part, ": 'donors' must be an array of 1 to ", kMaxSweepDonors, " host-days");
@@ -513,8 +547,12 @@ std::string SweepModel::summary() const {
   os << "sweeps:";
   if (remotes > 0)
     os << " " << remotes << " remotes reaching at least " << opt_.min_reach * 100
-       << "% of the training host-days" << (opt_.count_answers ? " (answers counted)" : "")
-       << (probes > 0 ? "," : "");
+       << "% of the training host-days";
+  if (remotes > 0 && opt_.min_heavy_reach > 0)
+    os << " or " << opt_.min_heavy_reach * 100 << "% with " << opt_.min_heavy_flows
+       << " flows a host-day";
+  if (remotes > 0)
+    os << (opt_.count_answers ? " (answers counted)" : "") << (probes > 0 ? "," : "");
   if (probes > 0)
     os << " probes of " << probes << " ports reaching at least " << opt_.min_probe_reach * 100
        << "%" << (remotes > 0 ? "" : " of the training host-days");

@@ -77,6 +77,12 @@ struct SweepOptions {
   // Whether the host's answers to a remote (answers_remote) count as flows the remote started, so
   // that a scanner whose targets answer is a sweep too (files before it: false).
   bool count_answers = false;
+  // Heavy remotes: a remote that reaches fewer host-days than min_reach but at least
+  // max(min_donors, min_heavy_reach x host-days) of them, with min_heavy_flows flows or more a
+  // host-day it reaches on average (UGR'16: a monitor polling 19 training hosts, a mail relay),
+  // is a sweep too (min_heavy_reach 0: none; files before it: none).
+  double min_heavy_reach = 0;
+  int32_t min_heavy_flows = 300;
 };
 
 class SweepModel {
@@ -84,8 +90,9 @@ class SweepModel {
   SweepModel() = default;  // none
   // The sweeps of the training streams: remotes (not owners) that reach at least
   // max(min_donors, min_reach x host-days) of the streams' host-days (a host's flows of one UTC
-  // day) and start at least min_inbound of their flows (with count_answers, the host's answers to
-  // them included). Deterministic given g.
+  // day), or the heavy remotes' share with their flows (SweepOptions), and start at least
+  // min_inbound of their flows (with count_answers, the host's answers to them included).
+  // Deterministic given g.
   static SweepModel fit(const std::vector<HostStream>& streams, const FlowTable& table,
                         const OwnerSelector& owners, const SweepOptions& opt, Generator g);
   static const SweepModel& none();  // an empty model
@@ -106,7 +113,9 @@ class SweepModel {
   // for the UTC day starting at `day_start` (a multiple of 86400), those ending in [from, to), in
   // the order drawn: those of a donor drawn uniformly from the nearest_donors() host-days nearest
   // in activity, or with a NaN activity, from the host-days of the training hosts whose addresses
-  // share the longest prefix with `ip`. g: the host-day's own stream.
+  // share the longest prefix with `ip`. g: the host-day's own stream. A sweep that sent the donor
+  // more flows than it stores gets each flow's second drawn uniformly from its stored flow's to the
+  // next stored second (a heavy remote's thousands of flows a day do not pile up on 64 seconds).
   void draw(uint32_t ip, double activity, int64_t day_start, int64_t from, int64_t to, Generator g,
             std::vector<FlowRecord>* out) const;
   // How many donors an activity picks from: the square root of the donors, rounded.
@@ -130,6 +139,7 @@ class SweepModel {
   };
   void index_activity();  // fills by_activity_
   void index_sweeps();    // fills by_remote_, by_port_
+  void index_seconds();   // fills next_second_ (once the stored flows are in)
   // Whether a flow would be a probe of its port if the port were a probe sweep's.
   bool probe_candidate(const HostFlow& f, const FlowTable& table,
                        const OwnerSelector& owners) const;
@@ -146,6 +156,8 @@ class SweepModel {
   std::vector<std::pair<double, int64_t>> by_activity_;  // (activity, donor), ascending; or empty
   std::unordered_map<uint32_t, int32_t> by_remote_;      // sweep index of each sweep's remote
   std::unordered_map<uint16_t, int32_t> by_port_;        // probe sweep index of each port
+  // Per sweep, per stored flow: the next stored flow's second after it (its own if none).
+  std::vector<std::vector<int32_t>> next_second_;
   int64_t fitted_flows_ = 0;
 };
 

@@ -199,6 +199,69 @@ TEST_CASE("sweeps: with count_answers, a host's answers count as flows its remot
   REQUIRE_THROWS_WITH(SweepModel::from_json(e), Catch::Contains("count_answers"));
 }
 
+TEST_CASE("sweeps: heavy remotes, on few host-days with many flows each, are sweeps too",
+          "[stan][sweeps]") {
+  // A monitor pings hosts 1 and 2 every 300 s all day (288 flows each, 2 of the 9 host-days); a
+  // light remote sends hosts 3 and 4 five flows each.
+  constexpr uint32_t kPoller = 0x0d0d0d0d, kLight = 0x0e0e0e0e;
+  Net n = make_net();
+  for (int h = 1; h <= 2; ++h)
+    for (int i = 0; i < 288; ++i)
+      n.table.rows.push_back(flow(kDay0 + 300 * i + h, kPoller, host(h), 0, 2048, proto::icmp));
+  for (int h = 3; h <= 4; ++h)
+    for (int i = 0; i < 5; ++i)
+      n.table.rows.push_back(flow(kDay0 + 40000 + i, kLight, host(h), 0, 2048, proto::icmp));
+  n.streams = build_host_streams(n.table, n.owners);
+  auto fit = [&](double heavy_reach, int32_t heavy_flows) {
+    SweepOptions o = reach(0.5);
+    o.min_heavy_reach = heavy_reach;
+    o.min_heavy_flows = heavy_flows;
+    return SweepModel::fit(n.streams, n.table, n.owners, o, Generator(3, 1));
+  };
+  auto remotes = [](const SweepModel& m) {
+    std::set<uint32_t> r;
+    for (const Sweep& s : m.sweeps()) r.insert(s.remote);
+    return r;
+  };
+  REQUIRE(remotes(fit(0, 300)) == std::set<uint32_t>{kScanA, kScanB});
+  const SweepModel m = fit(0.2, 100);
+  REQUIRE(remotes(m) == std::set<uint32_t>{kScanA, kScanB, kPoller});  // not the light one
+  REQUIRE(m.fitted_flows() == 7 * 103 + 2 * 288);
+  REQUIRE(remotes(fit(0.2, 289)) == std::set<uint32_t>{kScanA, kScanB});  // 288 a host-day
+  REQUIRE(remotes(fit(0.3, 100)) == std::set<uint32_t>{kScanA, kScanB});  // 3 host-days needed
+  REQUIRE_THROWS_WITH(fit(0.2, 0), Catch::Contains("heavy remote flows"));
+  REQUIRE_THROWS_WITH(fit(1.5, 100), Catch::Contains("heavy remote reach"));
+
+  // Host 1's address draws its own day: the poller's 288 flows, from 64 stored ones, spread over
+  // the seconds between them rather than piled on those 64.
+  const int64_t day = kDay0 + 5 * 86400;
+  std::vector<FlowRecord> out;
+  m.draw(host(1), kNoProfile, day, day, day + 86400, Generator(9, 2), &out);
+  std::set<int64_t> seconds;
+  for (const FlowRecord& r : out)
+    if (r.sa == kPoller) {
+      REQUIRE(r.te >= day + 1);
+      REQUIRE(r.te <= day + 287 * 300 + 2);
+      REQUIRE(r.pr == proto::icmp);
+      seconds.insert(r.te);
+    }
+  REQUIRE(std::ranges::count_if(out, [](const FlowRecord& r) { return r.sa == kPoller; }) == 288);
+  REQUIRE(seconds.size() > 200);
+
+  // Written only when set (with its flows), read back; files before it read as none.
+  const nlohmann::json j = m.to_json();
+  REQUIRE(j.at("min_heavy_reach") == 0.2);
+  REQUIRE(j.at("min_heavy_flows") == 100);
+  REQUIRE(SweepModel::from_json(j).to_json() == j);
+  REQUIRE_THAT(SweepModel::from_json(j).summary(),
+               Catch::Contains("3 remotes reaching at least 50% of the training host-days or 20% "
+                               "with 100 flows a host-day"));
+  REQUIRE_FALSE(fit(0, 300).to_json().contains("min_heavy_reach"));
+  nlohmann::json e = j;
+  e["min_heavy_flows"] = 0;
+  REQUIRE_THROWS_WITH(SweepModel::from_json(e), Catch::Contains("min_heavy_flows"));
+}
+
 TEST_CASE("sweeps: taken out of the host series, which keep their gaps right", "[stan][sweeps]") {
   Net n = make_net();
   const SweepModel m = SweepModel::fit(n.streams, n.table, n.owners, reach(0.5), Generator(3, 1));
