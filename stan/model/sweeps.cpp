@@ -545,14 +545,15 @@ std::string SweepModel::summary() const {
   }
   const int64_t probes = probe_sweeps(), remotes = static_cast<int64_t>(sweeps_.size()) - probes;
   os << "sweeps:";
-  if (remotes > 0)
-    os << " " << remotes << " remotes reaching at least " << opt_.min_reach * 100
-       << "% of the training host-days";
-  if (remotes > 0 && opt_.min_heavy_reach > 0)
-    os << " or " << opt_.min_heavy_reach * 100 << "% with " << opt_.min_heavy_flows
-       << " flows a host-day";
-  if (remotes > 0)
+  if (remotes > 0) {
+    const bool wide = opt_.min_reach > 0, heavy = opt_.min_heavy_reach > 0;
+    os << " " << remotes << " remotes reaching at least ";
+    if (wide) os << opt_.min_reach * 100 << "% of the training host-days" << (heavy ? " or " : "");
+    if (heavy)
+      os << opt_.min_heavy_reach * 100 << "%" << (wide ? "" : " of the training host-days")
+         << " with " << opt_.min_heavy_flows << " flows a host-day";
     os << (opt_.count_answers ? " (answers counted)" : "") << (probes > 0 ? "," : "");
+  }
   if (probes > 0)
     os << " probes of " << probes << " ports reaching at least " << opt_.min_probe_reach * 100
        << "%" << (remotes > 0 ? "" : " of the training host-days");

@@ -257,6 +257,13 @@ TEST_CASE("sweeps: heavy remotes, on few host-days with many flows each, are swe
                Catch::Contains("3 remotes reaching at least 50% of the training host-days or 20% "
                                "with 100 flows a host-day"));
   REQUIRE_FALSE(fit(0, 300).to_json().contains("min_heavy_reach"));
+  SweepOptions heavy_only;
+  heavy_only.min_heavy_reach = 0.2;
+  heavy_only.min_heavy_flows = 100;
+  const SweepModel h = SweepModel::fit(n.streams, n.table, n.owners, heavy_only, Generator(3, 1));
+  REQUIRE(remotes(h) == std::set<uint32_t>{kScanB, kPoller});  // B: 100 flows a host-day too
+  REQUIRE_THAT(h.summary(), Catch::Contains("2 remotes reaching at least 20% of the training "
+                                            "host-days with 100 flows a host-day ("));
   nlohmann::json e = j;
   e["min_heavy_flows"] = 0;
   REQUIRE_THROWS_WITH(SweepModel::from_json(e), Catch::Contains("min_heavy_flows"));
