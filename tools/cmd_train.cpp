@@ -222,8 +222,8 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   c->add_option("--heavy-flows", a->heavy_flows,
-                "The mean flows a host-day a heavy remote sends or answers, at least (see "
-                "--heavy-reach)")
+                "The mean flows a heavy remote has with each host-day it reaches (both "
+                "directions), at least (see --heavy-reach)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000000));
   c->add_option("--memory-noise", a->memory_noise,
