@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "stan/io/cli_parse.h"
+#include "stan/model/sweeps.h"
 #include "stan/train/prepare.h"
 #include "stan/train/train_state.h"
 #include "stan/train/trainer.h"
@@ -225,7 +226,7 @@ void add_train_command(CLI::App& app) {
                 "The mean flows a heavy remote has with each host-day it reaches (both "
                 "directions), at least (see --heavy-reach)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000000000));
+      ->check(CLI::Range(1, kMaxHeavyFlows));
   c->add_option("--memory-noise", a->memory_noise,
                 "Standard deviation of Gaussian noise on each training window's service memory "
                 "(as --profile-noise; default 0)")

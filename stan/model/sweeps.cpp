@@ -429,7 +429,7 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
   if (j.contains("min_heavy_reach")) {  // absent in files before heavy remotes
     m.opt_.min_heavy_reach = get_double(j, part, "min_heavy_reach", 0, 1);
     m.opt_.min_heavy_flows =
-        static_cast<int32_t>(get_int(j, part, "min_heavy_flows", 1, 1000000000));
+        static_cast<int32_t>(get_int(j, part, "min_heavy_flows", 1, kMaxHeavyFlows));
   }
   const auto& sw = field(j, part, "sweeps");
   STAN_CHECK(sw.is_array() && !sw.empty() && sw.size() <= static_cast<size_t>(kMaxSweeps), part,

@@ -41,6 +41,7 @@ inline constexpr int kSweepTemplates = 64;   // stored flows per sweep, at most
 inline constexpr int kProbeTemplates = 256;  // stored flows per probe sweep, at most
 inline constexpr int kMaxSweeps = 100000;    // bounds checked when a model file is read
 inline constexpr int kMaxSweepDonors = 10000000;
+inline constexpr int32_t kMaxHeavyFlows = 1000000000;  // SweepOptions::min_heavy_flows, at most
 
 // One stored flow of a sweep, relative to its day and to the host it reached.
 struct SweepFlow {
