@@ -46,6 +46,7 @@ struct TrainArgs {
   bool no_memory_rate = false;
   int peer_memory = -1;  // 1: --peer-memory, 0: --no-peer-memory, -1: the encoding's default
   int profile_services = -1, profile_components = -1;
+  int diurnal_warp = -1;  // 1: --diurnal-warp, 0: --no-diurnal-warp, -1: the encoding's default
   int peer_tos = -1;      // 1: --peer-tos, 0: --no-peer-tos, -1: the encoding's default
   int peer_octets = -1;   // 1: --peer-octets, 0: --no-peer-octets, -1: the encoding's default
   int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
@@ -154,6 +155,11 @@ void add_train_command(CLI::App& app) {
          "for a new remote), so that the attributes after them see every flow's address block "
          "(needs a peer cache or popular peers)",
          "No known octets (see --peer-octets)");
+  on_off("diurnal-warp", &a->diurnal_warp,
+         "Run the model's clock at the training flows' hourly rate (a piecewise-linear map of "
+         "each day onto itself, stored in the model), so that generated hosts follow the day's "
+         "shape: busier hours, quieter nights (README: The time of day)",
+         "The model's clock is the wall clock (see --diurnal-warp)");
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
@@ -343,6 +349,7 @@ void add_train_command(CLI::App& app) {
     if (a->peer_repeats >= 0) p.encoding.peer_repeats = a->peer_repeats == 1;
     if (a->peer_tos >= 0) p.encoding.peer_tos = a->peer_tos == 1;
     if (a->peer_octets >= 0) p.encoding.peer_octets = a->peer_octets == 1;
+    if (a->diurnal_warp >= 0) p.encoding.diurnal_warp = a->diurnal_warp == 1;
     if (const EncodingOptions::Rule* r = p.encoding.broken_rule())
       throw Error(std::string(r->flag) + " needs " + r->needs_flag);
     p.config.arch = a->arch;

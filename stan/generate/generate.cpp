@@ -141,12 +141,17 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   // The running hosts' earliest clock and their count, after each step: where the next step
   // starts, and up to where the output may be released (no running host can make an earlier
   // flow).
-  int64_t min_clock = 0, alive = 0;
+  // The same on the wall (min_wall): the hosts step on the model's clock, flows are written at
+  // Unix seconds.
+  int64_t min_clock = 0, min_wall = 0, alive = 0;
   auto scan = [&] {
-    min_clock = std::numeric_limits<int64_t>::max();
+    min_clock = min_wall = std::numeric_limits<int64_t>::max();
     alive = 0;
     for (const HostState& h : hosts)
-      if (!h.done) min_clock = std::min(min_clock, h.clock), ++alive;
+      if (!h.done) {
+        min_clock = std::min(min_clock, h.clock), ++alive;
+        min_wall = std::min(min_wall, h.wall);
+      }
   };
   scan();
   while (alive > 0) {
@@ -190,15 +195,15 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
       for (const Produced& f : p) out.add(f.host, f.seq, f.rec);
     scan();
     st.max_pending = std::max(st.max_pending, out.pending());
-    sweeps.add_until(min_clock, out);
-    out.release(min_clock);
+    sweeps.add_until(min_wall, out);
+    out.release(min_wall);
     if (opt.progress && std::chrono::duration<double>(Clock::now() - last_print).count() > 0.5) {
       const double el = std::chrono::duration<double>(Clock::now() - t0).count();
       const int64_t n = out.emitted() + out.pending();
       std::fprintf(stderr,
                    "\rgenerating: %lld/%lld hosts running, %lld flows, at %s, %.0f flows/s   ",
                    static_cast<long long>(alive), static_cast<long long>(nh),
-                   static_cast<long long>(n), alive == 0 ? "end" : format_time(min_clock).c_str(),
+                   static_cast<long long>(n), alive == 0 ? "end" : format_time(min_wall).c_str(),
                    static_cast<double>(n) / std::max(el, 1e-9));
       last_print = Clock::now();
     }

@@ -58,7 +58,8 @@ std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions&
     s.stream = root.split(h).stream();
     s.input.assign(static_cast<size_t>(W) * D + static_cast<size_t>(enc.memory_dim()), 0.0f);
     if (enc.memory_dim()) s.slots.assign(static_cast<size_t>(enc.options().service_memory) + 1, 0);
-    s.clock = opt.start;
+    s.clock = enc.model_time(opt.start);
+    s.wall = opt.start;
     if (prof.dim()) {
       Generator pg = root.split(h).split(streams::kHostProfile);
       const std::vector<double> z =
@@ -93,7 +94,10 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
   const uint64_t decode_at = h.offset + static_cast<uint64_t>(packed.uniforms() + packed.normals());
   h.offset += static_cast<uint64_t>(packed.draws_per_step());
   const int64_t dt = r.dt[i];
-  if (dt < 0 || h.clock + dt >= end) {
+  const int64_t when = h.clock + dt;
+  // On the wall: the same second for a zero inter-arrival, a later one for a positive one.
+  const int64_t te = dt <= 0 ? h.wall : std::max(h.wall + 1, enc.wall_time(when));
+  if (dt < 0 || when >= enc.model_time(end) || te >= end) {
     h.done = true;
     return false;
   }
@@ -104,12 +108,11 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
     row.v[id] = r.values[a * m + i];
     row.valid[id] = r.applies[a * m + i] != 0;
   }
-  const int64_t when = h.clock + dt;
   row.time = static_cast<double>(time_of_day(when, enc.day_start()));
   Generator g(seed, h.stream);
   g.set_offset(decode_at);
   *out = enc.decode(row, h.ip, h.peers, g);
-  out->te = when;
+  out->te = te;
   const bool outgoing = h.ip == out->sa;
   // A returning peer may have kept its last port classes (Encoder::keep_ports): the row's
   // classes, for the cache and the window, are then the record's.
@@ -130,6 +133,7 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
     for (AttrId a : {AttrId::lport, AttrId::rport})
       enc.write_attr(*enc.find(a), row, h.input.data() + (W - 1) * D);
   h.clock = when;
+  h.wall = te;
   if (++h.flows >= max_flows) h.done = true;
   return true;
 }

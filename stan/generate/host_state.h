@@ -21,7 +21,10 @@ struct HostState {
   std::vector<float> input;
   std::vector<uint32_t> slots;  // flows per service memory slot (empty without the memory)
   PeerCache peers;
-  int64_t clock = 0;  // Unix seconds: the host's last flow (or the start)
+  // The host's last flow (or the start): `clock` on the model's clock (Encoder::model_time, the
+  // diurnal warp's; Unix seconds without one), `wall` in Unix seconds as written.
+  int64_t clock = 0;
+  int64_t wall = 0;
   int64_t flows = 0;
   bool done = false;
 };
@@ -33,8 +36,9 @@ std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions&
 // Writes host h's inputs into row i of a step.
 void fill_step_row(const StanModel& model, const HostState& h, StepRows& r, int64_t i);
 
-// Advances host h by row i of a finished step: the host stops (a stop draw, the end of the run,
-// or its flow cap) or gains a flow. Returns true with *out set when it gained one.
+// Advances host h by row i of a finished step: the host stops (a stop draw, the end of the run
+// at Unix second `end`, or its flow cap) or gains a flow. Returns true with *out set when it
+// gained one. A flow after a positive inter-arrival is at least a second after the host's last.
 bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t seed, int64_t end,
                   int64_t max_flows, const StepRows& r, int64_t i, HostState& h, FlowRecord* out);
 

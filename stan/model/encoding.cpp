@@ -72,6 +72,16 @@ double Scaler::decode(double s) const {
 
 Encoder::Encoder(EncodingOptions o) : opt_(o) {}
 
+int64_t Encoder::model_time(int64_t unix_seconds) const {
+  if (!warp_.enabled()) return unix_seconds;
+  return day_start_ + std::llround(warp_.to_model(static_cast<double>(unix_seconds - day_start_)));
+}
+
+int64_t Encoder::wall_time(int64_t model_seconds) const {
+  if (!warp_.enabled()) return model_seconds;
+  return day_start_ + std::llround(warp_.to_wall(static_cast<double>(model_seconds - day_start_)));
+}
+
 void Encoder::layout() {
   attrs_.clear();
   int col = 1;  // column 0: clock
@@ -137,6 +147,15 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
              "cannot fit the encoding: no host streams (no flows of any owner "
              "host; check --owners)");
   day_start_ = first_day_start(streams);
+  if (opt_.diurnal_warp) {
+    std::vector<double> hours(DiurnalWarp::kBins, 0.0);
+    for (const HostStream& s : streams)
+      for (const HostFlow& f : s.flows) {
+        const int64_t t = ((f.te - day_start_) % 86400 + 86400) % 86400;
+        hours[static_cast<size_t>(t / 3600)] += 1;
+      }
+    warp_ = DiurnalWarp::fit(hours);
+  }
 
   std::map<uint8_t, int64_t> proto_n, tos_n;
   std::map<uint8_t, std::map<uint8_t, int64_t>> flags_by_proto;
@@ -148,7 +167,7 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
     double clock = 0;
     for (const HostFlow& f : s.flows) {
       const FlowRecord& r = table.rows[f.row];
-      const double time = static_cast<double>(f.te - day_start_);
+      const double time = warp_.to_model(static_cast<double>(f.te - day_start_));
       const double dt = std::min(std::max(0.0, time - clock), kMaxSeconds);
       clock = time;
       if (dt > 0) dt_min = std::min(dt_min, dt);
@@ -326,7 +345,7 @@ RowValues Encoder::encode(const FlowRecord& r, const HostFlow& f, double clock,
     row.valid[static_cast<int>(a)] = true;
   };
   row.clock = clock;
-  row.time = static_cast<double>(f.te - day_start_);
+  row.time = warp_.to_model(static_cast<double>(f.te - day_start_));
   const double dt = std::max(0.0, row.time - clock);
   set(AttrId::dt_kind, opt_.zero_decisions && dt > 0 ? 1 : 0);
   if (applies(AttrId::dt, row)) set(AttrId::dt, std::clamp(dt_.encode(dt), 0.0, 1.0));
@@ -556,7 +575,7 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache&
   auto val = [&](AttrId a) { return row.v[static_cast<int>(a)]; };
   auto cls = [&](AttrId a) { return static_cast<int64_t>(val(a)); };
   FlowRecord r;
-  r.te = day_start_ + std::llround(row.time);
+  r.te = day_start_ + std::llround(warp_.to_wall(row.time));
   const int64_t pc =
       std::clamp<int64_t>(cls(AttrId::proto), 0, static_cast<int64_t>(protocols_.size()) - 1);
   r.pr = protocols_.empty() ? proto::tcp : protocols_[pc];

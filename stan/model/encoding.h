@@ -56,6 +56,7 @@
 
 #include "stan/io/flow.h"
 #include "stan/io/hosts.h"
+#include "stan/model/diurnal.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 
@@ -225,6 +226,9 @@ struct EncodingOptions {
   // Whether the service memory is an input of the inter-arrival networks (dt_kind, dt) too; off,
   // a host's rate comes from its profile and window alone, and the memory steers its services.
   bool memory_rate = true;
+  // The diurnal warp (stan/model/diurnal.h): times, inter-arrivals and clocks in model time,
+  // whose hours run as fast as the training flows' hourly rate.
+  bool diurnal_warp = false;
   int cold_starts = 8;             // extra empty-window examples per host at random clock times
   double half_width = 1.0 / 400;   // bin half-width w of the binned likelihood (scaled units)
   double sigma_floor = 0.5 / 400;  // sigma floor (scaled units)
@@ -385,6 +389,12 @@ class Encoder {
     return it == popular_by_service_.end() ? 0 : it->second;
   }
 
+  // The diurnal warp (identity unless options().diurnal_warp), and Unix seconds to the model's
+  // clock and back (rounded to seconds; the identity without a warp).
+  const DiurnalWarp& warp() const { return warp_; }
+  int64_t model_time(int64_t unix_seconds) const;
+  int64_t wall_time(int64_t model_seconds) const;
+
   // Scaled dt value of an inter-arrival (for clock arithmetic in generation).
   double decode_dt(double scaled) const { return dt_.decode(scaled); }
 
@@ -455,6 +465,7 @@ class Encoder {
   std::vector<AttrSpec> attrs_;
   int columns_ = 0, time_col_ = 0, memory_col_ = -1, counts_col_ = -1, tos_col_ = -1;
   int64_t day_start_ = 0;
+  DiurnalWarp warp_;
   std::vector<uint8_t> protocols_, tos_values_, default_flags_;
   std::vector<uint32_t> popular_;
   std::unordered_map<uint32_t, int64_t> popular_rank_;  // address -> 0-based rank

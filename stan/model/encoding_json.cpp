@@ -64,6 +64,7 @@ nlohmann::json EncodingOptions::to_json() const {
                       {"half_width", half_width},
                       {"sigma_floor", sigma_floor}};
   if (!memory_rate) j["memory_rate"] = false;  // absent: true (files before the option)
+  if (diurnal_warp) j["diurnal_warp"] = true;  // absent: false (files before the option)
   return j;
 }
 
@@ -123,6 +124,7 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
           ? static_cast<int>(get_int(j, part, "service_memory", 0, kMaxServiceMemory))
           : 0;
   o.memory_rate = !j.contains("memory_rate") || get_bool(j, part, "memory_rate");
+  o.diurnal_warp = j.contains("diurnal_warp") && get_bool(j, part, "diurnal_warp");
   o.half_width = get_double(j, part, "half_width", 1e-9, 1);
   o.sigma_floor = get_double(j, part, "sigma_floor", 0, 1);
   if (const EncodingOptions::Rule* r = o.broken_rule())
@@ -214,6 +216,7 @@ nlohmann::json Encoder::to_json() const {
   if (opt_.port_features > 0) j["feature_ports"] = feature_ports_;
   if (opt_.octet_features > 0) j["feature_octets"] = feature_octets_;
   if (opt_.service_memory > 0) j["memory_services"] = memory_services_;
+  if (opt_.diurnal_warp) j["diurnal_rates"] = warp_.to_json();
   return j;
 }
 
@@ -222,6 +225,8 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
   const std::string part = "model encoding";
   Encoder e(EncodingOptions::from_json(field(j, part, "options")));
   e.day_start_ = get_int(j, part, "day_start", kMinFlowTime, kMaxFlowTime - 1);
+  if (e.opt_.diurnal_warp)
+    e.warp_ = DiurnalWarp::from_json(field(j, part, "diurnal_rates"), part + ": diurnal_rates");
   auto bytes = [&](const char* key, size_t max_size, int64_t hi) {
     std::vector<uint8_t> v;
     for (int64_t x : get_int_array(j, part, key, max_size, 0, hi))
@@ -362,6 +367,15 @@ std::string Encoder::describe() const {
      << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
      << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
+  if (warp_.enabled()) {
+    os << "  diurnal warp, each hour's rate (model seconds per second):";
+    char buf[16];
+    for (double r : warp_.rates()) {
+      std::snprintf(buf, sizeof buf, " %.2f", r);
+      os << buf;
+    }
+    os << "\n";
+  }
   sc("inter-arrival (s)", dt_);
   sc("duration (s)", td_);
   sc("packets", pkt_);

@@ -416,6 +416,24 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE("cli: train --diurnal-warp stores the hours' rates, which info shows and generate uses",
+          "[cli][diurnal]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  const std::string info = train_sample(model, "--diurnal-warp", false);
+  CHECK_THAT(info, Catch::Contains("diurnal warp, each hour's rate"));
+  const std::string json = run("info --json --model " + model).output;
+  CHECK_THAT(json, Catch::Contains("\"diurnal_warp\": true"));
+  CHECK_THAT(json, Catch::Contains("\"diurnal_rates\""));
+  const Run g =
+      run("generate --model " + model + " --hosts 3 --duration 2h --quiet --out " + dir + "/g.csv");
+  INFO(g.output);
+  CHECK(g.code == 0);
+  CHECK_THAT(g.output, Catch::Contains("synthetic flows of 3 hosts"));
+  CHECK_THAT(train_sample(model, "--no-diurnal-warp", false), !Catch::Contains("diurnal warp"));
+  check_refused(dir, "--diurnal-warp --no-diurnal-warp", "excludes");
+  fs::remove_all(dir);
+}
+
 TEST_CASE(
     "cli: train --profile-services adds the services to the profile, which generate "
     "--profiles can set",

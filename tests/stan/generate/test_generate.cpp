@@ -625,3 +625,71 @@ TEST_CASE("generate: probes come with the sweeps, from random remotes of their p
   REQUIRE(probed.size() > ports.size() / 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("generate: a diurnal warp steps hosts on the model's clock and writes wall times",
+          "[stan][diurnal]") {
+  const std::string dir = temp_dir("diurnal");
+  StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 6,
+                                   [](EncodingOptions& o) { o.diurnal_warp = true; });
+  m.train(false);
+  const Encoder& enc = m.encoder();
+  REQUIRE(enc.warp().enabled());
+  const int64_t W = m.config().window, D = enc.columns(), A = static_cast<int64_t>(m.nets().size());
+  GenerateOptions g;
+  g.hosts = 32;
+  g.seed = 6;
+  g.start = enc.day_start() + 8 * 3600;
+  std::vector<HostState> hosts = make_hosts(m, g);
+  for (const HostState& h : hosts) {
+    REQUIRE(h.wall == g.start);
+    REQUIRE(h.clock == enc.model_time(g.start));
+  }
+  REQUIRE(hosts[0].clock != g.start);  // 08:00 is not where the model's clock is
+  const auto packed = std::make_shared<PackedModel>(m, Device::cpu());
+  StepEngine engine(packed, g.seed, g.hosts);
+  const int64_t end = g.start + 6 * 3600;
+  int64_t flows = 0, zero = 0;
+  for (int step = 0; step < 40; ++step) {
+    StepRows r;
+    r.resize(g.hosts, m.input_dim(), A, D);
+    for (int64_t i = 0; i < g.hosts; ++i) {
+      fill_step_row(m, hosts[i], r, i);
+      // The networks read the model's time of day.
+      const int64_t tod = ((hosts[i].clock - enc.day_start()) % 86400 + 86400) % 86400;
+      REQUIRE(r.x[i * m.input_dim() + W * D + enc.clock_col()] ==
+              static_cast<float>(static_cast<double>(tod) / 86400.0));
+    }
+    engine.run(r);
+    for (int64_t i = 0; i < g.hosts; ++i) {
+      HostState& h = hosts[i];
+      const HostState before = h;
+      FlowRecord rec;
+      if (!advance_host(m, *packed, g.seed, end, 1000, r, i, h, &rec)) continue;
+      ++flows;
+      REQUIRE(h.clock == before.clock + r.dt[i]);
+      REQUIRE(rec.te == h.wall);
+      REQUIRE(rec.te < end);
+      if (r.dt[i] == 0) {
+        REQUIRE(rec.te == before.wall);  // the same second
+        ++zero;
+      } else {
+        REQUIRE(rec.te > before.wall);
+      }
+      REQUIRE(h.wall >= enc.wall_time(h.clock));  // never ahead of the model's clock
+    }
+  }
+  REQUIRE(flows > 200);
+  REQUIRE(zero > 0);
+  // A whole run: in time order, inside the run's span.
+  g.hosts = 6;
+  g.duration = 24 * 3600;
+  std::vector<FlowRecord> out;
+  generate_flows(m, g, [&](const FlowRecord& r) { out.push_back(r); });
+  REQUIRE(out.size() > 200);
+  for (size_t i = 0; i < out.size(); ++i) {
+    REQUIRE(out[i].te >= g.start);
+    REQUIRE(out[i].te < g.start + g.duration);
+    if (i > 0) REQUIRE(out[i - 1].te <= out[i].te);
+  }
+  fs::remove_all(dir);
+}
