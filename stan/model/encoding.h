@@ -9,6 +9,7 @@
 //   dt_kind    zero / positive / stop (no further flow) [faithful: flow / stop]
 //   dt         inter-arrival (s), positive part on a log scale [faithful: linear, all values]
 //   time       derived: time of day of this flow, /86400
+//              (with the diurnal warp, clock, dt and time are on the model's clock: diurnal.h)
 //   proto      protocol class (the training data's protocol set)
 //   dir        outgoing (host is the source) or incoming
 //   lport, rport  1670 port classes: p < 1024, else 1024 + (p-1024)/100
