@@ -68,7 +68,7 @@ FlowTable sample_independent_baseline(const FlowTable& real, const BaselineOptio
   } else {
     int64_t first = real.rows.front().te;
     for (const FlowRecord& r : real.rows) first = std::min(first, r.te);
-    start = first - (((first % 86400) + 86400) % 86400);
+    start = first - second_of_day(first);
   }
   const int64_t end = start + opt.duration;
   const size_t cap = 10 * busiest;

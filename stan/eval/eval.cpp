@@ -107,7 +107,7 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
       in_stream[static_cast<size_t>(hf.row)] = 1;
       d.first_te = std::min(d.first_te, r.te);
       d.last_te = std::max(d.last_te, r.te);
-      const int64_t sec_of_day = ((r.te % 86400) + 86400) % 86400;
+      const int64_t sec_of_day = second_of_day(r.te);
       d.cat[0].push_back(r.pr);
       d.cat[1].push_back(r.flg);
       d.cat[2].push_back(r.stos);

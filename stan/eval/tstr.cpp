@@ -308,7 +308,7 @@ TstrExamples protocol_examples(const FlowTable& t, const std::vector<HostStream>
       o = port_features(o, f.remote_port);
       for (int b = 5; b >= 0; --b) *o++ = (r.flg >> b) & 1 ? 1.f : 0.f;  // U A P R S F
       *o++ = static_cast<float>(r.stos);
-      const int64_t sec = ((r.te % 86400) + 86400) % 86400;
+      const int64_t sec = second_of_day(r.te);
       const double angle = 2 * kPi * static_cast<double>(sec / 3600) / 24;
       *o++ = static_cast<float>(std::sin(angle));
       *o++ = static_cast<float>(std::cos(angle));

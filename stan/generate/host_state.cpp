@@ -9,11 +9,6 @@ namespace stan {
 
 namespace {
 
-int64_t time_of_day(int64_t abs, int64_t day_start) {
-  int64_t t = (abs - day_start) % 86400;
-  return t < 0 ? t + 86400 : t;
-}
-
 std::vector<uint32_t> host_addresses(const GenerateOptions& opt,
                                      const std::vector<Ipv4Prefix>& prefixes) {
   if (!opt.host_ips.empty()) return opt.host_ips;
@@ -78,7 +73,7 @@ void fill_step_row(const StanModel& model, const HostState& h, StepRows& r, int6
   std::copy(h.input.begin(), h.input.begin() + W * D, x);
   std::fill(x + W * D, x + (W + 1) * D, 0.0f);
   std::copy(h.input.begin() + W * D, h.input.end(), x + (W + 1) * D);
-  const double clock = static_cast<double>(time_of_day(h.clock, enc.day_start()));
+  const double clock = static_cast<double>(second_of_day(h.clock - enc.day_start()));
   x[W * D + enc.clock_col()] = static_cast<float>(clock / 86400.0);
   r.clock[i] = clock;
   r.stream[i] = static_cast<int64_t>(h.stream);
@@ -108,7 +103,7 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
     row.v[id] = r.values[a * m + i];
     row.valid[id] = r.applies[a * m + i] != 0;
   }
-  row.time = static_cast<double>(time_of_day(when, enc.day_start()));
+  row.time = static_cast<double>(second_of_day(when - enc.day_start()));
   Generator g(seed, h.stream);
   g.set_offset(decode_at);
   *out = enc.decode(row, h.ip, h.peers, g);

@@ -56,6 +56,12 @@ struct Ip6Pair {
 inline constexpr int64_t kMinFlowTime = 0;
 inline constexpr int64_t kMaxFlowTime = 4102444800;
 
+// Seconds from the start of t's day to t (t in seconds from a day start, e.g. Unix seconds; any
+// sign): 0..86399.
+inline int64_t second_of_day(int64_t t) {
+  return (t % 86400 + 86400) % 86400;
+}
+
 // STAN's port classes: p if p < 1024, else 1024 + (p - 1024) / 100 (1670 classes in all).
 inline constexpr int64_t kPortClasses = 1670;
 inline int64_t port_class(uint16_t p) {

@@ -150,10 +150,8 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
   if (opt_.diurnal_warp) {
     std::vector<double> hours(DiurnalWarp::kBins, 0.0);
     for (const HostStream& s : streams)
-      for (const HostFlow& f : s.flows) {
-        const int64_t t = ((f.te - day_start_) % 86400 + 86400) % 86400;
-        hours[static_cast<size_t>(t / 3600)] += 1;
-      }
+      for (const HostFlow& f : s.flows)
+        hours[static_cast<size_t>(second_of_day(f.te - day_start_) / 3600)] += 1;
     warp_ = DiurnalWarp::fit(hours);
   }
 

@@ -36,7 +36,7 @@ void copy_kept_fields(const From& a, To& b) {
 
 SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
   SweepFlow s;
-  s.second = static_cast<int32_t>(r.te - day_of(r.te) * kDay);
+  s.second = static_cast<int32_t>(second_of_day(r.te));
   s.td_ms = static_cast<int32_t>(std::clamp(std::llround(r.td * 1000.0), 0LL, 2000000000LL));
   s.outgoing = f.outgoing;
   s.local_port = f.local_port;
