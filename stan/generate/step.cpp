@@ -312,10 +312,11 @@ Tensor StepEngine::other_service_bias(const StepRows& r, const std::vector<RowVa
 
 Tensor StepEngine::peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const {
   const int64_t m = r.m;
-  std::vector<float> counts(static_cast<size_t>(m * kPeerCounts));
+  const int64_t w = p_->model().encoder().counts_width();
+  std::vector<float> counts(static_cast<size_t>(m * w));
   for (int64_t i = 0; i < m; ++i)
-    p_->model().encoder().peer_counts(rows[i], *r.peers[i], counts.data() + i * kPeerCounts);
-  return from_vector<float>(counts, {m, kPeerCounts}, p_->device());
+    p_->model().encoder().peer_counts(rows[i], *r.peers[i], counts.data() + i * w);
+  return from_vector<float>(counts, {m, w}, p_->device());
 }
 
 Tensor StepEngine::peer_memory(const StepRows& r, const std::vector<RowValues>& rows) const {
@@ -385,7 +386,8 @@ void StepEngine::run(StepRows& r) {
     const bool tos = peer && enc.tos_col() >= 0, octets = peer && enc.options().peer_octets;
     const bool knows_peer = memory || tos || octets || (peer && enc.find(AttrId::repeat));
     if (counts || weighed || knows_peer) rows_of_step = service_rows(m, drawn);
-    if (counts) cur.narrow(1, enc.counts_col(), kPeerCounts).copy_(peer_counts(r, rows_of_step));
+    if (counts)
+      cur.narrow(1, enc.counts_col(), enc.counts_width()).copy_(peer_counts(r, rows_of_step));
     // On the CPU, an attribute that applies to some rows only (octets: new peers; dt, td: a
     // positive kind) runs its network and draw on those rows alone, gathered into a compact
     // block: a row's result does not depend on the other rows (batch-invariant GEMMs, its own

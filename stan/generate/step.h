@@ -111,8 +111,8 @@ class StepEngine {
   // remote of another service than the row's (rows: their protocol and port classes), 0 elsewhere.
   Tensor other_service_bias(const StepRows& r, const std::vector<RowValues>& rows,
                             int64_t classes) const;
-  // The peer counts columns (m, kPeerCounts) of the rows (Encoder::peer_counts), whose protocol
-  // and port classes are drawn.
+  // The peer counts columns (m, Encoder::counts_width()) of the rows (Encoder::peer_counts), whose
+  // protocol and port classes are drawn.
   Tensor peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const;
   // The peer memory columns (m, kPeerMemory) of the rows (Encoder::peer_memory) and their peer
   // ToS columns (m, ToS classes; Encoder::peer_tos), once `rows` hold their protocol, port and

@@ -100,9 +100,9 @@ void Encoder::layout() {
   add(AttrId::rport, false, kPortClasses, 2 + opt_.port_features);
   const bool peers = opt_.peer_cache > 0 || opt_.popular_peers > 0;
   counts_col_ = -1;
-  if (peers && opt_.peer_counts) {
+  if (peers && counts_width() > 0) {
     counts_col_ = col;
-    col += kPeerCounts;
+    col += counts_width();
   }
   // Peer features: the cache position (scaled; with the popular lookup first, minus the popular
   // rank for a popular remote), "new peer", and with popular peers "popular".
@@ -475,7 +475,7 @@ void Encoder::write_features(const RowValues& row, float* out) const {
   // Not part of any attribute's columns, so that rewriting a row's ports (a return that kept
   // its port classes) leaves them as the peer network read them.
   if (counts_col_ >= 0 && row.valid[static_cast<int>(AttrId::rport)])
-    std::copy(row.counts.begin(), row.counts.end(), out + counts_col_);
+    std::copy(row.counts.begin(), row.counts.begin() + counts_width(), out + counts_col_);
   // A popular or cached peer's octets: context for the attributes after them, not targets.
   if (row.remote >= 0 && !row.valid[static_cast<int>(AttrId::oct1)]) {
     RowValues known;

@@ -15,7 +15,10 @@
 //   lport, rport  1670 port classes: p < 1024, else 1024 + (p-1024)/100
 //   counts     derived (peer_counts): how many of the host's cached peers and of the popular
 //              remotes match the row's service (one-hot buckets 0, 1, 2, 3, 4-7, 8+ each), so
-//              that the peer network knows where the row's service's classes end
+//              that the peer network knows where the row's service's classes end; and
+//              (peer_shares) the share of the host's flows so far with each of the first
+//              kShareSlots cached peers the row's classes name (of the uses of the peers they
+//              list first), so that a host returns to a favourite as often as real hosts do
 //   peer       0 = a new remote address; 1..P = the j-th popular remote (shared across hosts,
 //              fitted: the remotes most training hosts talk to); P+i = the i-th peer of the
 //              host's cache (most used or most recent first; matched by service, the peers
@@ -206,6 +209,12 @@ struct EncodingOptions {
   // of another service (without them it sees positions only, and draws the first cached or
   // popular class whether or not that remote has the row's service).
   bool peer_counts = false;
+  // With a peer cache: input columns (`counts` above) holding each of the first kShareSlots
+  // cached peers' share of the uses of the peers the row's classes list first (its service's,
+  // when matched by service), so that the peer network can return to a host's favourite in
+  // proportion to how much the host has used it (without them a busy host spreads its flows over
+  // its peers far more evenly than real ones: README, A host's favourite).
+  bool peer_shares = false;
   // Matched by service: the `repeat` attribute above, so that a return can repeat its peer's
   // last flow exactly, as real clients' polls and retries do (17% of real returns with a
   // service repeat its last packets and bytes).
@@ -276,11 +285,14 @@ struct AttrSpec {
 inline constexpr int kPeerMemory = 6;    // memory columns: known, octet 1, pkt, bytes, td kind, td
 inline constexpr int kCountBuckets = 6;  // peer_counts: 0, 1, 2, 3, 4-7, 8+
 inline constexpr int kPeerCounts = 2 * kCountBuckets;  // cached peers, then popular remotes
+inline constexpr int kShareSlots = 4;  // peer_shares: the first cached classes with a share
+inline constexpr int kPeerShares = kShareSlots;  // their shares
 struct RowValues {
   std::array<double, kNumAttrIds> v{};
   std::array<bool, kNumAttrIds> valid{};
   std::array<float, kPeerMemory> memory{};  // peer_memory: written with the peer's columns
-  std::array<float, kPeerCounts> counts{};  // peer_counts: written by write_features
+  // peer_counts, peer_shares (counts_width() of them): written by write_features
+  std::array<float, kPeerCounts + kPeerShares> counts{};
   int64_t peer_tos = -1;  // peer_tos: the ToS class in the peer ToS columns (-1: none)
   int64_t remote = -1;    // peer_octets: the known remote's address (-1: none or a new peer)
   double clock = 0;       // seconds since the day start when the row is decided
@@ -303,7 +315,11 @@ class Encoder {
   int time_col() const { return time_col_; }
   int memory_col() const { return memory_col_; }  // first memory column; -1: no peer memory
   int counts_col() const { return counts_col_; }  // first counts column; -1: no peer counts
-  int tos_col() const { return tos_col_; }        // first peer ToS column; -1: no peer ToS
+  // The counts columns: kPeerCounts with peer_counts, then kPeerShares with peer_shares.
+  int counts_width() const {
+    return (opt_.peer_counts ? kPeerCounts : 0) + (opt_.peer_shares ? kPeerShares : 0);
+  }
+  int tos_col() const { return tos_col_; }  // first peer ToS column; -1: no peer ToS
   // The service memory (EncodingOptions::service_memory = N): N + 2 input values per window
   // (0 without it), written by write_service_memory from the host's counts per slot.
   int memory_dim() const { return opt_.service_memory > 0 ? opt_.service_memory + 2 : 0; }
@@ -319,8 +335,8 @@ class Encoder {
   const std::vector<uint32_t>& memory_services() const { return memory_services_; }
   static uint32_t memory_key(const RowValues& row);
   int64_t tos_classes() const { return static_cast<int64_t>(tos_values_.size()); }
-  // The counts columns (kPeerCounts) of a row whose protocol and ports are set, for a host whose
-  // cache is `peers` (before the row's flow).
+  // The counts columns (counts_width()) of a row whose protocol and ports are set, for a host
+  // whose cache is `peers` (before the row's flow).
   void peer_counts(const RowValues& row, const PeerCache& peers, float* out) const;
   // The memory columns (kPeerMemory) of a row whose protocol, ports and peer class are set, for
   // a host whose cache is `peers` (before the row's flow).

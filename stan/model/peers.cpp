@@ -203,11 +203,31 @@ int64_t Encoder::peer_class(const PeerCache& peers, uint32_t remote, uint32_t sv
 }
 
 void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* out) const {
-  std::fill(out, out + kPeerCounts, 0.0f);
+  std::fill(out, out + counts_width(), 0.0f);
   const uint32_t svc = service(row);
-  auto bucket = [](int64_t n) { return n < 4 ? n : n < 8 ? 4 : 5; };
-  out[bucket(static_cast<int64_t>(peers_of_service(peers, svc)))] = 1;
-  out[kCountBuckets + bucket(popular_of_service(svc))] = 1;
+  if (opt_.peer_counts) {
+    auto bucket = [](int64_t n) { return n < 4 ? n : n < 8 ? 4 : 5; };
+    out[bucket(static_cast<int64_t>(peers_of_service(peers, svc)))] = 1;
+    out[kCountBuckets + bucket(popular_of_service(svc))] = 1;
+    out += kPeerCounts;
+  }
+  if (!opt_.peer_shares) return;
+  // The peers the row's first cached classes name (matched by service: those of its service, in
+  // cache order, as cached_peer's view lists them), their uses and the uses of all of them.
+  const size_t n = std::min(peers.size(), static_cast<size_t>(std::max(0, opt_.peer_cache)));
+  double total = 0;
+  std::array<double, kShareSlots> uses{};
+  size_t k = 0;
+  for (size_t j = 0; j < n; ++j) {
+    if (opt_.by_service() && !peer_matches(peers, j, svc)) continue;
+    total += peers.uses[j];
+    if (k < uses.size()) uses[k++] = peers.uses[j];
+  }
+  // Shares only: a count of the host's flows would tell the networks how far into its day a
+  // host is (a cumulative count as an input slows generated hosts down: README, A host's
+  // favourite).
+  if (total <= 0) return;
+  for (size_t i = 0; i < k; ++i) out[i] = static_cast<float>(uses[i] / total);
 }
 
 PeerLast peer_last(const RowValues& row) {

@@ -461,6 +461,23 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE("cli: train --peer-shares gives the peer network its peers' shares; generate uses them",
+          "[cli][peers]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  const std::string info = train_sample(model, "--peer-shares", false);
+  CHECK_THAT(info, Catch::Contains("(with the first peers' shares of uses)"));
+  CHECK_THAT(run("info --json --model " + model).output, Catch::Contains("\"peer_shares\": true"));
+  const Run g =
+      run("generate --model " + model + " --hosts 3 --duration 2h --quiet --out " + dir + "/g.csv");
+  INFO(g.output);
+  CHECK(g.code == 0);
+  CHECK_THAT(g.output, Catch::Contains("synthetic flows of 3 hosts"));
+  CHECK_THAT(train_sample(model, "--no-peer-shares", false), !Catch::Contains("shares of uses"));
+  check_refused(dir, "--peer-shares --peer-cache 0", "--peer-shares");
+  check_refused(dir, "--peer-shares --no-peer-shares", "excludes");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("cli: stan profiles leaves out the model's probes, as training did", "[cli]") {
   const std::string d = temp_dir();
   // Host .200: two DNS queries of its own and three unanswered telnet attempts (a probe port of

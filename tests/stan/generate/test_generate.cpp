@@ -377,16 +377,19 @@ TEST_CASE("generate: peers matched by two services come back with their previous
 
 TEST_CASE(
     "generate: the peer memory shows a return its remote's earlier flow and the peer counts "
-    "the peers of its service, at any batch size",
+    "and shares the peers of its service, at any batch size",
     "[realism][peers][determinism]") {
   const std::string dir = temp_dir("memory");
   StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 30, [](EncodingOptions& o) {
     o.peer_match = PeerMatch::service;
-    o.peer_memory = o.peer_counts = true;
+    o.peer_memory = o.peer_counts = o.peer_shares = true;
   });
   const Encoder& enc = m.encoder();
   REQUIRE(enc.memory_col() >= 0);
   REQUIRE(enc.counts_col() >= 0);
+  const int64_t W = enc.counts_width();
+  REQUIRE(W == kPeerCounts + kPeerShares);
+  int64_t shared = 0;
   const std::string a = generate_to(m, dir + "/a.csv", 64, 3);
   REQUIRE(generate_to(m, dir + "/b.csv", 1, 3) == a);
   // Step by step: each row's memory columns are those of the remote its peer class names, from
@@ -400,16 +403,24 @@ TEST_CASE(
     const float* got = r.row.data() + i * D + enc.memory_col();
     REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
     known += want[0] != 0;
-    // The counts columns, from the same cache and the row's drawn service.
-    std::vector<float> counts(kPeerCounts);
+    // The counts and shares columns, from the same cache and the row's drawn service.
+    std::vector<float> counts(static_cast<size_t>(W));
     enc.peer_counts(row, peers, counts.data());
     const float* cc = r.row.data() + i * D + enc.counts_col();
-    REQUIRE(std::vector<float>(cc, cc + kPeerCounts) == counts);
+    REQUIRE(std::vector<float>(cc, cc + W) == counts);
     matched += counts[0] == 0;
+    // The shares of the service's first peers sum to at most 1, to 1 with all of them listed.
+    double sum = 0;
+    for (int k = 0; k < kShareSlots; ++k) sum += counts[kPeerCounts + k];
+    REQUIRE(sum <= 1 + 1e-6);
+    shared += counts[0] == 0 && sum > 0;
+    if (counts[1] + counts[2] + counts[3] > 0)
+      CHECK(sum == Approx(1));  // 1-3 peers of the service: all of them listed
   };
   step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 40, c);
   REQUIRE(known > 50);    // returns to cached peers, with their memory
   REQUIRE(matched > 50);  // rows with cached peers of their service
+  REQUIRE(shared > 50);   // and their shares
   fs::remove_all(dir);
 }
 

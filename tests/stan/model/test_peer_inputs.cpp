@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include "stan/model/encoding.h"
@@ -103,6 +104,87 @@ TEST_CASE("encoding: the peer counts tell the peer network how many peers match 
   j.erase("popular_services");
   j.erase("keep_ports");
   REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_counts' needs the peer match"));
+}
+
+TEST_CASE("encoding: the peer shares give the first cached classes' shares of the host's uses",
+          "[realism][peers]") {
+  // Host 1: W (TCP 443) three times, X (TCP 443), Y (UDP 53), X (TCP 443).
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, X = 0x05060708,
+                 Y = 0x01010101;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (auto [remote, web] : std::vector<std::pair<uint32_t, bool>>{
+           {W, true}, {W, true}, {W, true}, {X, true}, {Y, false}, {X, true}})
+    t.rows.push_back(web_or_dns(++te, host, remote, web));
+  const auto streams = build_host_streams(t, OwnerSelector{});
+  // Matched by service (the cache by uses, ties most recent first): the row's service's peers.
+  // Any service: the whole cache.
+  for (const bool by_service : {true, false}) {
+    INFO("by service " << by_service);
+    EncodingOptions o = two_services();
+    if (!by_service) o.peer_match = PeerMatch::any;
+    o.peer_shares = true;
+    Encoder enc(o);
+    enc.fit(t, streams);
+    const AttrSpec& rport = *enc.find(AttrId::rport);
+    const int cc = enc.counts_col();
+    REQUIRE(enc.counts_width() == kPeerShares);
+    REQUIRE(cc == rport.col + rport.ncols);
+    REQUIRE(enc.find(AttrId::peer)->col == cc + kPeerShares);
+    auto shares = [](std::vector<float> first) {
+      first.resize(kShareSlots, 0.0f);
+      return first;
+    };
+    const std::vector<std::vector<float>> want{
+        shares({}),              // an empty cache
+        shares({1}),             // W(1)
+        shares({1}),             // W(2)
+        shares({1}),             // W(3)
+        by_service ? shares({})  // no UDP 53 peer in W(3), X(1)
+                   : shares({0.75f, 0.25f}),
+        by_service ? shares({0.75f, 0.25f})  // W(3), X(1) of W, Y(1), X(1)
+                   : shares({0.6f, 0.2f, 0.2f})};
+    const HostStream& s = streams.front();
+    REQUIRE(s.flows.size() == want.size());
+    PeerCache peers;
+    for (size_t i = 0; i < s.flows.size(); ++i) {
+      const HostFlow& f = s.flows[i];
+      const RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+      std::vector<float> feat(static_cast<size_t>(enc.columns()));
+      enc.write_features(row, feat.data());
+      INFO("flow " << i);
+      const std::vector<float> got(feat.begin() + cc, feat.begin() + cc + kPeerShares);
+      REQUIRE(got.size() == want[i].size());
+      for (size_t k = 0; k < got.size(); ++k) CHECK(got[k] == Approx(want[i][k]));
+      // The same from the cache, as generation computes it once the ports are drawn.
+      std::vector<float> again(kPeerShares);
+      enc.peer_counts(row, peers, again.data());
+      REQUIRE(again == got);
+      enc.update_peers(peers, f.remote_ip, row);
+    }
+    // With the counts as well: the counts, then the shares.
+    EncodingOptions both = o;
+    both.peer_counts = by_service;
+    if (by_service) {
+      Encoder e2(both);
+      e2.fit(t, streams);
+      REQUIRE(e2.counts_width() == kPeerCounts + kPeerShares);
+      REQUIRE(e2.find(AttrId::peer)->col == e2.counts_col() + kPeerCounts + kPeerShares);
+    }
+    // Stored with the model; absent in older files (off); refused without a peer cache.
+    nlohmann::json j = enc.to_json();
+    REQUIRE(j.at("options").at("peer_shares") == true);
+    REQUIRE(Encoder::from_json(j).counts_col() == cc);
+    j["options"].erase("peer_shares");
+    const Encoder old = Encoder::from_json(j);
+    REQUIRE(old.counts_col() == -1);
+    REQUIRE(old.columns() == enc.columns() - kPeerShares);
+  }
+  EncodingOptions none;
+  none.peer_cache = 0;
+  none.peer_shares = true;
+  REQUIRE(none.broken_rule() != nullptr);
+  REQUIRE(std::string(none.broken_rule()->flag) == "--peer-shares");
 }
 
 TEST_CASE("encoding: a return that repeats its peer's last flow with the service is a repeat",
