@@ -39,7 +39,8 @@
 # twentieth and a tenth of the training host-days, --sweep-reach 0.05 --probe-reach 0.1; row 52:
 # row 50 with the remotes that reach 3% of the training host-days with 300 flows a host-day or
 # more as sweeps too, --heavy-reach 0.03; row 53: that at 5%, --heavy-reach 0.05; row 54: row 50
-# with the model's clock run at the training flows' hourly rate, --diurnal-warp;
+# with the model's clock run at the training flows' hourly rate, --diurnal-warp; row 55: row 50
+# with the first cached peers' shares of the host's uses shown to the peer network, --peer-shares;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -121,6 +122,7 @@ declare -A steps=(
   [52-heavy-remotes-0.03]="--heavy-reach 0.03"
   [53-heavy-remotes-0.05]="--heavy-reach 0.05"
   [54-diurnal-warp]="--diurnal-warp"
+  [55-peer-shares]="--peer-shares"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).

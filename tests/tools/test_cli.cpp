@@ -461,7 +461,7 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
-TEST_CASE("cli: train --peer-shares gives the peer network its peers' shares; generate uses them",
+TEST_CASE("cli: train --peer-shares gives the peer network its peers' shares, which generate uses",
           "[cli][peers]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   const std::string info = train_sample(model, "--peer-shares", false);
