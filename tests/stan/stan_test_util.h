@@ -32,6 +32,15 @@ inline FlowRecord web_or_dns(int64_t te, uint32_t host, uint32_t remote, bool we
   return r;
 }
 
+// Appends to `t` a web (TCP 443, web = true) or DNS (UDP 53) flow from `host` to each remote of
+// `seq`, one a second after `te` (default 2016-04-11 00:00:00); returns the last flow's time.
+inline int64_t add_web_or_dns(FlowTable& t, uint32_t host,
+                              const std::vector<std::pair<uint32_t, bool>>& seq,
+                              int64_t te = 1460332800) {
+  for (auto [remote, web] : seq) t.rows.push_back(web_or_dns(++te, host, remote, web));
+  return te;
+}
+
 inline std::string sample_path() {
   return std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
 }

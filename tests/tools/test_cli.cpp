@@ -70,6 +70,15 @@ void check_refused(const std::string& dir, const std::string& flags, const std::
   CHECK_FALSE(fs::exists(model));
 }
 
+// `stan generate --model model` writes 3 hosts' flows of 2 hours into dir.
+void check_generates(const std::string& model, const std::string& dir) {
+  const Run g =
+      run("generate --model " + model + " --hosts 3 --duration 2h --quiet --out " + dir + "/g.csv");
+  INFO(g.output);
+  CHECK(g.code == 0);
+  CHECK_THAT(g.output, Catch::Contains("synthetic flows of 3 hosts"));
+}
+
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -424,11 +433,7 @@ TEST_CASE("cli: train --diurnal-warp stores the hours' rates, which info shows a
   const std::string json = run("info --json --model " + model).output;
   CHECK_THAT(json, Catch::Contains("\"diurnal_warp\": true"));
   CHECK_THAT(json, Catch::Contains("\"diurnal_rates\""));
-  const Run g =
-      run("generate --model " + model + " --hosts 3 --duration 2h --quiet --out " + dir + "/g.csv");
-  INFO(g.output);
-  CHECK(g.code == 0);
-  CHECK_THAT(g.output, Catch::Contains("synthetic flows of 3 hosts"));
+  check_generates(model, dir);
   CHECK_THAT(train_sample(model, "--no-diurnal-warp", false), !Catch::Contains("diurnal warp"));
   check_refused(dir, "--diurnal-warp --no-diurnal-warp", "excludes");
   fs::remove_all(dir);
@@ -467,11 +472,7 @@ TEST_CASE("cli: train --peer-shares gives the peer network its peers' shares, wh
   const std::string info = train_sample(model, "--peer-shares", false);
   CHECK_THAT(info, Catch::Contains("(with the first peers' shares of uses)"));
   CHECK_THAT(run("info --json --model " + model).output, Catch::Contains("\"peer_shares\": true"));
-  const Run g =
-      run("generate --model " + model + " --hosts 3 --duration 2h --quiet --out " + dir + "/g.csv");
-  INFO(g.output);
-  CHECK(g.code == 0);
-  CHECK_THAT(g.output, Catch::Contains("synthetic flows of 3 hosts"));
+  check_generates(model, dir);
   CHECK_THAT(train_sample(model, "--no-peer-shares", false), !Catch::Contains("shares of uses"));
   check_refused(dir, "--peer-shares --peer-cache 0", "--peer-shares");
   check_refused(dir, "--peer-shares --no-peer-shares", "excludes");

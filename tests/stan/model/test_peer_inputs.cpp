@@ -24,6 +24,27 @@ EncodingOptions two_services() {
   return o;
 }
 
+// Encodes the flows of `s` in order from an empty cache and returns each row's counts columns as
+// write_features writes them, checking that Encoder::peer_counts gives the same from the cache
+// before the row's flow, as generation computes them once the ports are drawn.
+std::vector<std::vector<float>> counts_columns(const Encoder& enc, const FlowTable& t,
+                                               const HostStream& s) {
+  std::vector<std::vector<float>> out;
+  const int cc = enc.counts_col(), w = enc.counts_width();
+  PeerCache peers;
+  for (const HostFlow& f : s.flows) {
+    const RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
+    std::vector<float> feat(static_cast<size_t>(enc.columns()));
+    enc.write_features(row, feat.data());
+    out.emplace_back(feat.begin() + cc, feat.begin() + cc + w);
+    std::vector<float> again(static_cast<size_t>(w));
+    enc.peer_counts(row, peers, again.data());
+    REQUIRE(again == out.back());
+    enc.update_peers(peers, f.remote_ip, row);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("encoding: the peer counts tell the peer network how many peers match the service",
@@ -33,10 +54,7 @@ TEST_CASE("encoding: the peer counts tell the peer network how many peers match 
   FlowTable t;
   const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, N = 0x05060708,
                  P = 0x01010101;
-  int64_t te = 1460332800;  // 2016-04-11 00:00:00
-  for (auto [remote, web] : std::vector<std::pair<uint32_t, bool>>{
-           {W, true}, {W, true}, {N, false}, {W, false}, {P, false}})
-    t.rows.push_back(web_or_dns(++te, host, remote, web));
+  int64_t te = add_web_or_dns(t, host, {{W, true}, {W, true}, {N, false}, {W, false}, {P, false}});
   for (uint32_t h = 2; h <= 4; ++h)
     t.rows.push_back(web_or_dns(++te, (42u << 24) | (219u << 16) | h, P, false));
   auto streams = build_host_streams(t, OwnerSelector{});
@@ -68,20 +86,7 @@ TEST_CASE("encoding: the peer counts tell the peer network how many peers match 
       counts(1, 1),  // W on UDP 53: N
       counts(2, 1),  // P: N and W (now UDP 53)
   };
-  PeerCache peers;
-  for (size_t i = 0; i < s.flows.size(); ++i) {
-    const HostFlow& f = s.flows[i];
-    const RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
-    std::vector<float> feat(static_cast<size_t>(enc.columns()));
-    enc.write_features(row, feat.data());
-    INFO("flow " << i);
-    REQUIRE(std::vector<float>(feat.begin() + cc, feat.begin() + cc + kPeerCounts) == want[i]);
-    // The same from the cache, as generation computes it once the ports are drawn.
-    std::vector<float> again(kPeerCounts);
-    enc.peer_counts(row, peers, again.data());
-    REQUIRE(again == want[i]);
-    enc.update_peers(peers, f.remote_ip, row);
-  }
+  REQUIRE(counts_columns(enc, t, s) == want);
   REQUIRE(enc.popular_of_service(Encoder::service(enc.encode(t.rows[4], s.flows[4], 0, {}))) == 1);
   // Buckets beyond 3.
   PeerCache many;
@@ -112,10 +117,7 @@ TEST_CASE("encoding: the peer shares give the first cached classes' shares of th
   FlowTable t;
   const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, X = 0x05060708,
                  Y = 0x01010101;
-  int64_t te = 1460332800;  // 2016-04-11 00:00:00
-  for (auto [remote, web] : std::vector<std::pair<uint32_t, bool>>{
-           {W, true}, {W, true}, {W, true}, {X, true}, {Y, false}, {X, true}})
-    t.rows.push_back(web_or_dns(++te, host, remote, web));
+  add_web_or_dns(t, host, {{W, true}, {W, true}, {W, true}, {X, true}, {Y, false}, {X, true}});
   const auto streams = build_host_streams(t, OwnerSelector{});
   // Matched by service (the cache by uses, ties most recent first): the row's service's peers.
   // Any service: the whole cache.
@@ -144,23 +146,12 @@ TEST_CASE("encoding: the peer shares give the first cached classes' shares of th
                    : shares({0.75f, 0.25f}),
         by_service ? shares({0.75f, 0.25f})  // W(3), X(1) of W, Y(1), X(1)
                    : shares({0.6f, 0.2f, 0.2f})};
-    const HostStream& s = streams.front();
-    REQUIRE(s.flows.size() == want.size());
-    PeerCache peers;
-    for (size_t i = 0; i < s.flows.size(); ++i) {
-      const HostFlow& f = s.flows[i];
-      const RowValues row = enc.encode(t.rows[f.row], f, 0, peers);
-      std::vector<float> feat(static_cast<size_t>(enc.columns()));
-      enc.write_features(row, feat.data());
+    const std::vector<std::vector<float>> got = counts_columns(enc, t, streams.front());
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
       INFO("flow " << i);
-      const std::vector<float> got(feat.begin() + cc, feat.begin() + cc + kPeerShares);
-      REQUIRE(got.size() == want[i].size());
-      for (size_t k = 0; k < got.size(); ++k) CHECK(got[k] == Approx(want[i][k]));
-      // The same from the cache, as generation computes it once the ports are drawn.
-      std::vector<float> again(kPeerShares);
-      enc.peer_counts(row, peers, again.data());
-      REQUIRE(again == got);
-      enc.update_peers(peers, f.remote_ip, row);
+      REQUIRE(got[i].size() == want[i].size());
+      for (size_t k = 0; k < got[i].size(); ++k) CHECK(got[i][k] == Approx(want[i][k]));
     }
     // With the counts as well: the counts, then the shares.
     EncodingOptions both = o;

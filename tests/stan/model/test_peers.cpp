@@ -179,10 +179,9 @@ TEST_CASE("encoding: peers matched by service list the host's peers of the row's
   FlowTable t;
   const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304, B = 0x05060708,
                  C = 0x090a0b0c;
-  int64_t te = 1460332800;  // 2016-04-11 00:00:00
-  const std::vector<std::pair<uint32_t, bool>> seq{{A, true},  {A, true}, {B, false}, {C, true},
-                                                   {B, false}, {C, true}, {A, false}, {B, false}};
-  for (auto [remote, web] : seq) t.rows.push_back(web_or_dns(++te, host, remote, web));
+  add_web_or_dns(
+      t, host,
+      {{A, true}, {A, true}, {B, false}, {C, true}, {B, false}, {C, true}, {A, false}, {B, false}});
   OwnerSelector owners;
   auto streams = build_host_streams(t, owners);
   REQUIRE(streams.size() == 1);
