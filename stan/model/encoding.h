@@ -17,7 +17,7 @@
 //              remotes match the row's service (one-hot buckets 0, 1, 2, 3, 4-7, 8+ each), so
 //              that the peer network knows where the row's service's classes end; and
 //              (peer_shares) the share of the host's flows so far with each of the first
-//              kShareSlots cached peers the row's classes name (of the uses of the peers they
+//              kPeerShares cached peers the row's classes name (of the uses of the peers they
 //              list first), so that a host returns to a favourite as often as real hosts do
 //   peer       0 = a new remote address; 1..P = the j-th popular remote (shared across hosts,
 //              fitted: the remotes most training hosts talk to); P+i = the i-th peer of the
@@ -209,7 +209,7 @@ struct EncodingOptions {
   // of another service (without them it sees positions only, and draws the first cached or
   // popular class whether or not that remote has the row's service).
   bool peer_counts = false;
-  // With a peer cache: input columns (`counts` above) holding each of the first kShareSlots
+  // With a peer cache: input columns (`counts` above) holding each of the first kPeerShares
   // cached peers' share of the uses of the peers the row's classes list first (its service's,
   // when matched by service), so that the peer network can return to a host's favourite in
   // proportion to how much the host has used it (without them a busy host spreads its flows over
@@ -285,8 +285,7 @@ struct AttrSpec {
 inline constexpr int kPeerMemory = 6;    // memory columns: known, octet 1, pkt, bytes, td kind, td
 inline constexpr int kCountBuckets = 6;  // peer_counts: 0, 1, 2, 3, 4-7, 8+
 inline constexpr int kPeerCounts = 2 * kCountBuckets;  // cached peers, then popular remotes
-inline constexpr int kShareSlots = 4;  // peer_shares: the first cached classes with a share
-inline constexpr int kPeerShares = kShareSlots;  // their shares
+inline constexpr int kPeerShares = 4;  // peer_shares: the first cached classes with a share
 struct RowValues {
   std::array<double, kNumAttrIds> v{};
   std::array<bool, kNumAttrIds> valid{};

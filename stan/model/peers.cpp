@@ -216,7 +216,7 @@ void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* o
   // cache order, as cached_peer's view lists them), their uses and the uses of all of them.
   const size_t n = std::min(peers.size(), static_cast<size_t>(std::max(0, opt_.peer_cache)));
   double total = 0;
-  std::array<double, kShareSlots> uses{};
+  std::array<double, kPeerShares> uses{};
   size_t k = 0;
   for (size_t j = 0; j < n; ++j) {
     if (opt_.by_service() && !peer_matches(peers, j, svc)) continue;

@@ -411,7 +411,7 @@ TEST_CASE(
     matched += counts[0] == 0;
     // The shares of the service's first peers sum to at most 1, to 1 with all of them listed.
     double sum = 0;
-    for (int k = 0; k < kShareSlots; ++k) sum += counts[kPeerCounts + k];
+    for (int k = 0; k < kPeerShares; ++k) sum += counts[kPeerCounts + k];
     REQUIRE(sum <= 1 + 1e-6);
     shared += counts[0] == 0 && sum > 0;
     if (counts[1] + counts[2] + counts[3] > 0)

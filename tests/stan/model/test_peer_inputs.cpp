@@ -134,7 +134,7 @@ TEST_CASE("encoding: the peer shares give the first cached classes' shares of th
     REQUIRE(cc == rport.col + rport.ncols);
     REQUIRE(enc.find(AttrId::peer)->col == cc + kPeerShares);
     auto shares = [](std::vector<float> first) {
-      first.resize(kShareSlots, 0.0f);
+      first.resize(kPeerShares, 0.0f);
       return first;
     };
     const std::vector<std::vector<float>> want{
