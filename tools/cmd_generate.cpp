@@ -25,7 +25,7 @@ struct GenArgs {
   int64_t hosts = 20, batch = 1024, max_flows = 1000000;
   int threads = 0;
   uint64_t seed = 1;
-  bool quiet = false, no_sweeps = false;
+  bool quiet = false, no_sweeps = false, no_hour_rates = false;
 };
 
 // With --host-ips and a profile file whose 'host' column names them: each host's own row (in
@@ -135,6 +135,10 @@ void add_generate_command(CLI::App& app) {
       "--no-sweeps", a->no_sweeps,
       "Leave out the model's network-wide sweeps and probes (models trained with --sweep-reach, "
       "--probe-reach)");
+  c->add_flag("--no-hour-rates", a->no_hour_rates,
+              "Step the hosts on the wall clock rather than on the model's hour rates (models "
+              "trained since they were stored: 'stan info' lists them), which run a host's clock "
+              "at the training flows' rate in each hour of the day");
   c->add_option("--device", a->device, "Device: cpu or cuda[:N]")->capture_default_str();
   c->add_flag("--quiet", a->quiet, "No progress line");
   c->footer(
@@ -165,6 +169,7 @@ void add_generate_command(CLI::App& app) {
     o.other_service = a->other_service;
     o.peer_temperature = a->peer_temperature;
     o.sweeps = !a->no_sweeps;
+    o.hour_rates = !a->no_hour_rates;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
       std::vector<uint32_t> labels;
@@ -203,6 +208,9 @@ void add_generate_command(CLI::App& app) {
       if (probes > 0) std::printf(" and probes of %lld ports", static_cast<long long>(probes));
       std::printf("\n");
     }
+    const Encoder& enc = model.encoder();
+    if (o.hour_rates && !enc.options().diurnal_warp && enc.hour_rates().enabled())
+      std::printf("hosts stepped on the model's hour rates (--no-hour-rates: the wall clock)\n");
     for (auto& s : sinks) std::printf("%s\n", s->summary().c_str());
   });
 }

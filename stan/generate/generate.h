@@ -44,6 +44,10 @@ struct GenerateOptions {
   // Flows held back for time order (about 80 bytes each): the scheduler keeps them near or
   // below this many; the output does not depend on it.
   int64_t max_pending = 1000000;
+  // Step each host on the clock of the model's hour rates (Encoder::hour_rates), where it has
+  // them and no diurnal warp: a host's rate then follows the training flows' hour of day. False:
+  // the wall clock.
+  bool hour_rates = true;
   // The model's network-wide sweeps (stan/model/sweeps.h), if it has any: generated beside the
   // hosts' own flows; false leaves them out.
   bool sweeps = true;

@@ -53,7 +53,8 @@ std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions&
     s.stream = root.split(h).stream();
     s.input.assign(static_cast<size_t>(W) * D + static_cast<size_t>(enc.memory_dim()), 0.0f);
     if (enc.memory_dim()) s.slots.assign(static_cast<size_t>(enc.options().service_memory) + 1, 0);
-    s.clock = enc.model_time(opt.start);
+    s.warp = &enc.generation_clock(opt.hour_rates);
+    s.clock = enc.model_time(opt.start, s.warp);
     s.wall = opt.start;
     if (prof.dim()) {
       Generator pg = root.split(h).split(streams::kHostProfile);
@@ -91,8 +92,8 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
   const int64_t dt = r.dt[i];
   const int64_t when = h.clock + dt;
   // On the wall: the same second for a zero inter-arrival, a later one for a positive one.
-  const int64_t te = dt <= 0 ? h.wall : std::max(h.wall + 1, enc.wall_time(when));
-  if (dt < 0 || when >= enc.model_time(end) || te >= end) {
+  const int64_t te = dt <= 0 ? h.wall : std::max(h.wall + 1, enc.wall_time(when, h.warp));
+  if (dt < 0 || when >= enc.model_time(end, h.warp) || te >= end) {
     h.done = true;
     return false;
   }

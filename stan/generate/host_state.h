@@ -21,8 +21,10 @@ struct HostState {
   std::vector<float> input;
   std::vector<uint32_t> slots;  // flows per service memory slot (empty without the memory)
   PeerCache peers;
-  // The host's last flow (or the start): `clock` on the model's clock (Encoder::model_time, the
-  // diurnal warp's; Unix seconds without one), `wall` in Unix seconds as written.
+  // The host's last flow (or the start): `clock` on the generation clock (`warp`: the diurnal
+  // warp's or the hour rates', Encoder::generation_clock; Unix seconds on the wall clock), `wall`
+  // in Unix seconds as written.
+  const DiurnalWarp* warp = nullptr;
   int64_t clock = 0;
   int64_t wall = 0;
   int64_t flows = 0;

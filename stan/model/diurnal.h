@@ -5,7 +5,8 @@
 // rate of the training flows: a piecewise-linear, increasing map of each day onto itself, with
 // slope r_h (mean 1) in hour h. Training reads each flow's time, inter-arrival and clock in
 // model time; generation steps the host in model time and writes each flow at Λ⁻¹ of it.
-// Disabled (no rates), both maps are the identity.
+// Disabled (no rates), both maps are the identity. A model trained on the wall clock keeps the
+// same rates as its hour rates (Encoder::hour_rates), which generation alone steps hosts on.
 #pragma once
 
 #include <array>

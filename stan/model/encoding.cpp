@@ -72,14 +72,16 @@ double Scaler::decode(double s) const {
 
 Encoder::Encoder(EncodingOptions o) : opt_(o) {}
 
-int64_t Encoder::model_time(int64_t unix_seconds) const {
-  if (!warp_.enabled()) return unix_seconds;
-  return day_start_ + std::llround(warp_.to_model(static_cast<double>(unix_seconds - day_start_)));
+int64_t Encoder::model_time(int64_t unix_seconds, const DiurnalWarp* clock) const {
+  const DiurnalWarp& w = clock ? *clock : warp_;
+  if (!w.enabled()) return unix_seconds;
+  return day_start_ + std::llround(w.to_model(static_cast<double>(unix_seconds - day_start_)));
 }
 
-int64_t Encoder::wall_time(int64_t model_seconds) const {
-  if (!warp_.enabled()) return model_seconds;
-  return day_start_ + std::llround(warp_.to_wall(static_cast<double>(model_seconds - day_start_)));
+int64_t Encoder::wall_time(int64_t model_seconds, const DiurnalWarp* clock) const {
+  const DiurnalWarp& w = clock ? *clock : warp_;
+  if (!w.enabled()) return model_seconds;
+  return day_start_ + std::llround(w.to_wall(static_cast<double>(model_seconds - day_start_)));
 }
 
 void Encoder::layout() {
@@ -147,12 +149,14 @@ void Encoder::fit(const FlowTable& table, const std::vector<HostStream>& streams
              "cannot fit the encoding: no host streams (no flows of any owner "
              "host; check --owners)");
   day_start_ = first_day_start(streams);
-  if (opt_.diurnal_warp) {
+  {
     std::vector<double> hours(DiurnalWarp::kBins, 0.0);
     for (const HostStream& s : streams)
       for (const HostFlow& f : s.flows)
         hours[static_cast<size_t>(second_of_day(f.te - day_start_) / 3600)] += 1;
-    warp_ = DiurnalWarp::fit(hours);
+    // The same rates: the warp's clock for training and generation, or the hour rates for
+    // generation alone.
+    (opt_.diurnal_warp ? warp_ : hour_rates_) = DiurnalWarp::fit(hours);
   }
 
   std::map<uint8_t, int64_t> proto_n, tos_n;

@@ -406,10 +406,22 @@ class Encoder {
   }
 
   // The diurnal warp (identity unless options().diurnal_warp), and Unix seconds to the model's
-  // clock and back (rounded to seconds; the identity without a warp).
+  // clock and back (rounded to seconds; the identity without a warp). `clock`: another map of
+  // the day onto itself in place of the warp (generation_clock's).
   const DiurnalWarp& warp() const { return warp_; }
-  int64_t model_time(int64_t unix_seconds) const;
-  int64_t wall_time(int64_t model_seconds) const;
+  int64_t model_time(int64_t unix_seconds, const DiurnalWarp* clock = nullptr) const;
+  int64_t wall_time(int64_t model_seconds, const DiurnalWarp* clock = nullptr) const;
+  // The hour rates: the training flows' rate in each wall-clock hour (mean 1), fitted when the
+  // model's clock is the wall clock (no diurnal warp; disabled in files before them). Training
+  // does not read them; generation can step each host on the clock they define (a clock that
+  // runs faster in the busy hours), since the networks keep a host's current rate and hardly
+  // bend it to the hour (README: The time of day at generation).
+  const DiurnalWarp& hour_rates() const { return hour_rates_; }
+  // The clock generation steps hosts on: the diurnal warp's (the one the model was trained on),
+  // else the hour rates' if `use_hour_rates`, else the wall clock (the identity).
+  const DiurnalWarp& generation_clock(bool use_hour_rates) const {
+    return opt_.diurnal_warp || !use_hour_rates ? warp_ : hour_rates_;
+  }
 
   // Scaled dt value of an inter-arrival (for clock arithmetic in generation).
   double decode_dt(double scaled) const { return dt_.decode(scaled); }
@@ -481,7 +493,7 @@ class Encoder {
   std::vector<AttrSpec> attrs_;
   int columns_ = 0, time_col_ = 0, memory_col_ = -1, counts_col_ = -1, tos_col_ = -1;
   int64_t day_start_ = 0;
-  DiurnalWarp warp_;
+  DiurnalWarp warp_, hour_rates_;
   std::vector<uint8_t> protocols_, tos_values_, default_flags_;
   std::vector<uint32_t> popular_;
   std::unordered_map<uint32_t, int64_t> popular_rank_;  // address -> 0-based rank

@@ -222,6 +222,7 @@ nlohmann::json Encoder::to_json() const {
   if (opt_.octet_features > 0) j["feature_octets"] = feature_octets_;
   if (opt_.service_memory > 0) j["memory_services"] = memory_services_;
   if (opt_.diurnal_warp) j["diurnal_rates"] = warp_.to_json();
+  if (hour_rates_.enabled()) j["hour_rates"] = hour_rates_.to_json();  // absent: files before
   return j;
 }
 
@@ -232,6 +233,11 @@ Encoder Encoder::from_json(const nlohmann::json& j) {
   e.day_start_ = get_int(j, part, "day_start", kMinFlowTime, kMaxFlowTime - 1);
   if (e.opt_.diurnal_warp)
     e.warp_ = DiurnalWarp::from_json(field(j, part, "diurnal_rates"), part + ": diurnal_rates");
+  if (j.contains("hour_rates")) {
+    STAN_CHECK(!e.opt_.diurnal_warp, part,
+               ": 'hour_rates' with 'diurnal_warp' (a warped model's clock already has them)");
+    e.hour_rates_ = DiurnalWarp::from_json(j.at("hour_rates"), part + ": hour_rates");
+  }
   auto bytes = [&](const char* key, size_t max_size, int64_t hi) {
     std::vector<uint8_t> v;
     for (int64_t x : get_int_array(j, part, key, max_size, 0, hi))
@@ -373,15 +379,18 @@ std::string Encoder::describe() const {
      << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
      << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
-  if (warp_.enabled()) {
-    os << "  diurnal warp, each hour's rate (model seconds per second):";
+  auto rates = [&](const char* what, const DiurnalWarp& w) {
+    if (!w.enabled()) return;
+    os << "  " << what << ":";
     char buf[16];
-    for (double r : warp_.rates()) {
+    for (double r : w.rates()) {
       std::snprintf(buf, sizeof buf, " %.2f", r);
       os << buf;
     }
     os << "\n";
-  }
+  };
+  rates("diurnal warp, each hour's rate (model seconds per second)", warp_);
+  rates("hour rates, generation's clock (generate --no-hour-rates: the wall clock)", hour_rates_);
   sc("inter-arrival (s)", dt_);
   sc("duration (s)", td_);
   sc("packets", pkt_);

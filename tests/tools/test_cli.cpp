@@ -433,9 +433,38 @@ TEST_CASE("cli: train --diurnal-warp stores the hours' rates, which info shows a
   const std::string json = run("info --json --model " + model).output;
   CHECK_THAT(json, Catch::Contains("\"diurnal_warp\": true"));
   CHECK_THAT(json, Catch::Contains("\"diurnal_rates\""));
+  CHECK_THAT(info, !Catch::Contains("hour rates"));  // its clock has them already
   check_generates(model, dir);
   CHECK_THAT(train_sample(model, "--no-diurnal-warp", false), !Catch::Contains("diurnal warp"));
   check_refused(dir, "--diurnal-warp --no-diurnal-warp", "excludes");
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "cli: a model on the wall clock stores its hour rates, which generate steps hosts on "
+    "unless --no-hour-rates",
+    "[cli][diurnal]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  CHECK_THAT(train_sample(model, "", false), Catch::Contains("hour rates, generation's clock"));
+  CHECK_THAT(run("info --json --model " + model).output, Catch::Contains("\"hour_rates\""));
+  auto generated = [&](const std::string& flags) {
+    const std::string out = dir + "/g.csv";
+    const Run g = run("generate --model " + model + " --hosts 4 --duration 6h --seed 2 --quiet " +
+                      flags + " --out " + out);
+    INFO(g.output);
+    CHECK(g.code == 0);
+    CHECK((g.output.find("hour rates") != std::string::npos) == flags.empty());
+    std::ifstream in(out);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  const std::string on = generated(""), off = generated("--no-hour-rates");
+  CHECK(on.size() > 1000);
+  CHECK(off.size() > 1000);
+  CHECK(on != off);
+  CHECK(generated("") == on);
+  CHECK_THAT(run("generate --help").output, Catch::Contains("--no-hour-rates"));
   fs::remove_all(dir);
 }
 

@@ -637,6 +637,55 @@ TEST_CASE("generate: probes come with the sweeps, from random remotes of their p
   fs::remove_all(dir);
 }
 
+TEST_CASE("generate: the hour rates step hosts on their clock, which puts more flows in busy hours",
+          "[stan][diurnal]") {
+  const std::string dir = temp_dir("hour_rates");
+  StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 6, [](EncodingOptions&) {});
+  m.train(false);
+  const Encoder& enc = m.encoder();
+  REQUIRE_FALSE(enc.warp().enabled());
+  const std::vector<double>& rates = enc.hour_rates().rates();
+  REQUIRE(rates.size() == 24);
+  GenerateOptions g;
+  g.hosts = 48;
+  g.seed = 5;
+  g.start = enc.day_start() + 8 * 3600;
+  g.duration = 24 * 3600;
+  for (bool on : {true, false}) {
+    g.hour_rates = on;
+    for (const HostState& h : make_hosts(m, g)) {
+      REQUIRE(h.warp == &enc.generation_clock(on));
+      REQUIRE(h.wall == g.start);
+      REQUIRE(h.clock == enc.model_time(g.start, h.warp));
+    }
+  }
+  REQUIRE(make_hosts(m, g)[0].clock == g.start);  // off: the wall clock
+  g.hour_rates = true;
+  REQUIRE(make_hosts(m, g)[0].clock != g.start);  // 08:00 is elsewhere on the rates' clock
+  // Whole runs: the share of flows in the hours the training flows are busiest in (rate above
+  // 1) rises with the rates, as each such hour's flows come faster by its rate.
+  auto busy_share = [&](bool on) {
+    g.hour_rates = on;
+    double busy = 0, all = 0;
+    generate_flows(m, g, [&](const FlowRecord& r) {
+      const int64_t hour = ((r.te - enc.day_start()) % 86400 + 86400) % 86400 / 3600;
+      busy += rates[static_cast<size_t>(hour)] > 1 ? 1 : 0;
+      all += 1;
+    });
+    REQUIRE(all > 1000);
+    return busy / all;
+  };
+  double busy_rate = 0, busy_hours = 0;
+  for (double r : rates)
+    if (r > 1) busy_rate += r, busy_hours += 1;
+  const double on = busy_share(true), off = busy_share(false);
+  INFO("busy hours " << busy_hours << " at a mean rate " << busy_rate / busy_hours
+                     << "; share of flows in them: with the rates " << on << ", without " << off);
+  REQUIRE(busy_rate / busy_hours > 1.2);
+  REQUIRE(on > off + 0.05);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("generate: a diurnal warp steps hosts on the model's clock and writes wall times",
           "[stan][diurnal]") {
   const std::string dir = temp_dir("diurnal");

@@ -146,3 +146,62 @@ TEST_CASE("diurnal: a warped encoder's training flows spread evenly over its mod
   REQUIRE_FALSE(none.warp().enabled());
   REQUIRE(none.model_time(enc.day_start() + 5000) == enc.day_start() + 5000);
 }
+
+TEST_CASE("diurnal: an encoder on the wall clock keeps the hour rates for generation alone",
+          "[diurnal][encoding]") {
+  const FlowTable table = read_flows(testing::sample_path());
+  const auto streams = build_host_streams(table, testing::small_options().owners);
+  Encoder plain(EncodingOptions::recommended());
+  plain.fit(table, streams);
+  EncodingOptions o = EncodingOptions::recommended();
+  o.diurnal_warp = true;
+  Encoder warped(o);
+  warped.fit(table, streams);
+  // The same rates as the warp's, from the same hours; training rows stay on the wall clock.
+  REQUIRE_FALSE(plain.warp().enabled());
+  REQUIRE(plain.hour_rates().enabled());
+  REQUIRE(plain.hour_rates().rates() == warped.warp().rates());
+  REQUIRE_FALSE(warped.hour_rates().enabled());
+  const HostFlow& f = streams[0].flows[streams[0].flows.size() / 2];
+  const RowValues row = plain.encode(table.rows[f.row], f, 0, {});
+  REQUIRE(row.time == static_cast<double>(f.te - plain.day_start()));
+  // Generation's clock: the hour rates, or the wall clock; a warped model's is its warp.
+  REQUIRE(&plain.generation_clock(true) == &plain.hour_rates());
+  REQUIRE_FALSE(plain.generation_clock(false).enabled());
+  REQUIRE(&warped.generation_clock(true) == &warped.warp());
+  REQUIRE(&warped.generation_clock(false) == &warped.warp());
+  const DiurnalWarp* clock = &plain.generation_clock(true);
+  const int64_t at = plain.day_start() + 13 * 3600 + 17;
+  REQUIRE(plain.model_time(at) == at);
+  REQUIRE(plain.model_time(at, clock) == warped.model_time(at));
+  REQUIRE(plain.wall_time(plain.model_time(at, clock), clock) == at);
+  // In the file: "hour_rates" beside the options, not "diurnal_rates"; read back the same.
+  const nlohmann::json j = plain.to_json();
+  REQUIRE(j.contains("hour_rates"));
+  REQUIRE_FALSE(j.contains("diurnal_rates"));
+  REQUIRE_FALSE(warped.to_json().contains("hour_rates"));
+  REQUIRE(Encoder::from_json(j).hour_rates().rates() == plain.hour_rates().rates());
+  REQUIRE_THAT(plain.describe(), Catch::Contains("hour rates, generation's clock"));
+  REQUIRE_THAT(warped.describe(), !Catch::Contains("hour rates"));
+  // A file from before the rates: none, generation on the wall clock.
+  nlohmann::json old = j;
+  old.erase("hour_rates");
+  const Encoder before = Encoder::from_json(old);
+  REQUIRE_FALSE(before.hour_rates().enabled());
+  REQUIRE(before.model_time(at, &before.generation_clock(true)) == at);
+  // Checked when read: rates of mean 1, and not with the warp's.
+  auto refused = [](const nlohmann::json& bad) {
+    try {
+      Encoder::from_json(bad);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  nlohmann::json bad = j;
+  bad["hour_rates"][5] = bad["hour_rates"][5].get<double>() + 0.5;
+  REQUIRE_THAT(refused(bad), Catch::Contains("hour_rates") && Catch::Contains("mean"));
+  bad = warped.to_json();
+  bad["hour_rates"] = j["hour_rates"];
+  REQUIRE_THAT(refused(bad), Catch::Contains("'hour_rates' with 'diurnal_warp'"));
+}
