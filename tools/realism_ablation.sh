@@ -41,7 +41,8 @@
 # more as sweeps too, --heavy-reach 0.03; row 53: that at 5%, --heavy-reach 0.05; row 54: row 50
 # with the model's clock run at the training flows' hourly rate, --diurnal-warp; row 55: row 50
 # with the first cached peers' shares of the host's uses shown to the peer network, --peer-shares;
-# generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
+# row 56: row 50's model generating on its hour rates (rows 1-55 generate on the wall clock, as
+# measured then, --no-hour-rates); generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
 # independent baseline and, with BUNDLED=MODEL, an existing model. One JSON summary line per row
@@ -123,6 +124,7 @@ declare -A steps=(
   [53-heavy-remotes-0.05]="--heavy-reach 0.05"
   [54-diurnal-warp]="--diurnal-warp"
   [55-peer-shares]="--peer-shares"
+  [56-hour-rates]=""
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -149,9 +151,13 @@ for k in "${!steps[@]}"; do
 done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service
-  [36-peer-temperature-0.85]=25-defaults-two-services)
+  [36-peer-temperature-0.85]=25-defaults-two-services [56-hour-rates]=50-defaults-sweep-answers)
 declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [36-peer-temperature-0.85]="--peer-temperature 0.85")
+# Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
+for k in "${!steps[@]}"; do
+  if [[ ${k%%-*} -le 55 ]]; then generate_flags[$k]="${generate_flags[$k]:-} --no-hour-rates"; fi
+done
 split() {  # split() FLOWS HOSTLIST OUT: the flows touching the listed hosts
   python3 - "$@" <<'PY'
 import sys, lzma, csv
