@@ -208,8 +208,8 @@ void add_generate_command(CLI::App& app) {
       if (probes > 0) std::printf(" and probes of %lld ports", static_cast<long long>(probes));
       std::printf("\n");
     }
-    const Encoder& enc = model.encoder();
-    if (o.hour_rates && !enc.options().diurnal_warp && enc.hour_rates().enabled())
+    // A model has hour rates only on the wall clock (Encoder::hour_rates), so they are the clock.
+    if (o.hour_rates && model.encoder().hour_rates().enabled())
       std::printf("hosts stepped on the model's hour rates (--no-hour-rates: the wall clock)\n");
     for (auto& s : sinks) std::printf("%s\n", s->summary().c_str());
   });
