@@ -25,7 +25,7 @@ struct TrainArgs {
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
   int popular_peers = -1, port_features = -1, octet_features = -1, service_memory = -1;
-  std::string peer_order, peer_match, peer_lookup;
+  std::string peer_order, peer_match, peer_lookup, popular_rank;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
   // --sweep-reach 0.25: the default since the bundled model trained with it (README: Sweeps);
   // --probe-reach 0.25 and an activity noise of half the profile noise since the one after.
@@ -171,6 +171,11 @@ void add_train_command(CLI::App& app) {
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
                 "default 1024, faithful 0): the remotes most training hosts talk to")
       ->check(CLI::Range(0, kMaxPopularPeers));
+  c->add_option("--popular-rank", a->popular_rank,
+                "Which remotes are popular: hosts (those most training hosts talk to; the "
+                "default) or flows (those with the most training flows among the ones that talk "
+                "to 3 or more: resolvers, mail relays, monitors; README: Popular by flows)")
+      ->check(CLI::IsMember({"hosts", "flows"}));
   c->add_option("--port-features", a->port_features,
                 "Give the K port classes most often a training flow's service port a one-hot "
                 "input column each, in the local and the remote port's columns (0 = the scaled "
@@ -343,6 +348,7 @@ void add_train_command(CLI::App& app) {
     if (a->service_memory >= 0) p.encoding.service_memory = a->service_memory;
     if (a->no_memory_rate) p.encoding.memory_rate = false;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
+    if (!a->popular_rank.empty()) p.encoding.popular_by_flows = a->popular_rank == "flows";
     p.sweeps.min_reach = a->sweep_reach;
     p.sweeps.min_probe_reach = a->probe_reach;
     p.sweeps.min_heavy_reach = a->heavy_reach;

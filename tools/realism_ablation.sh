@@ -42,7 +42,9 @@
 # with the model's clock run at the training flows' hourly rate, --diurnal-warp; row 55: row 50
 # with the first cached peers' shares of the host's uses shown to the peer network, --peer-shares;
 # row 56: row 50's model generating on its hour rates (rows 1-55 generate on the wall clock, as
-# measured then, --no-hour-rates); generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
+# measured then, --no-hour-rates); row 57: row 50 with the popular remotes ranked by their
+# training flows, --popular-rank flows; row 58: that with a popular remote always drawn by its
+# popular class, --peer-lookup popular; generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
 # independent baseline and, with BUNDLED=MODEL, an existing model. One JSON summary line per row
@@ -125,6 +127,8 @@ declare -A steps=(
   [54-diurnal-warp]="--diurnal-warp"
   [55-peer-shares]="--peer-shares"
   [56-hour-rates]=""
+  [57-popular-by-flows]="--popular-rank flows"
+  [58-popular-by-flows-lookup-popular]="--popular-rank flows --peer-lookup popular"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).

@@ -192,8 +192,13 @@ struct EncodingOptions {
   bool last_first() const { return peer_order == PeerOrder::last_then_uses; }
   bool by_service() const { return peer_match != PeerMatch::any; }
   bool two_services() const { return peer_match == PeerMatch::two_services; }
-  int popular_peers = 0;       // popular remotes shared across hosts, at most (0: off)
-  int popular_min_hosts = 3;   // a popular remote talks to at least this many training hosts
+  int popular_peers = 0;      // popular remotes shared across hosts, at most (0: off)
+  int popular_min_hosts = 3;  // a popular remote talks to at least this many training hosts
+  // Which remotes are popular: those most training hosts talk to (false), or those with the most
+  // training flows among the ones that talk to popular_min_hosts hosts or more (true): the
+  // network's resolvers, mail relays and monitors, which carry most of a service's flows, rather
+  // than remotes that reach many hosts with a flow or two each (README: Popular by flows).
+  bool popular_by_flows = false;
   bool popular_first = false;  // a popular remote always has its popular class (never cached)
   // Features of the remote the peer class names, for the attributes after it (the `memory`
   // columns above), so that a return can resemble the peer's earlier flows.

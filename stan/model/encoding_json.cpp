@@ -63,9 +63,10 @@ nlohmann::json EncodingOptions::to_json() const {
                       {"service_memory", service_memory},
                       {"half_width", half_width},
                       {"sigma_floor", sigma_floor}};
-  if (!memory_rate) j["memory_rate"] = false;  // absent: true (files before the option)
-  if (diurnal_warp) j["diurnal_warp"] = true;  // absent: false (files before the option)
-  if (peer_shares) j["peer_shares"] = true;    // likewise
+  if (!memory_rate) j["memory_rate"] = false;         // absent: true (files before the option)
+  if (diurnal_warp) j["diurnal_warp"] = true;         // absent: false (files before the option)
+  if (peer_shares) j["peer_shares"] = true;           // likewise
+  if (popular_by_flows) j["popular_rank"] = "flows";  // absent: by hosts
   return j;
 }
 
@@ -91,6 +92,8 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.popular_min_hosts = j.contains("popular_min_hosts")
                             ? static_cast<int>(get_int(j, part, "popular_min_hosts", 1, 1000000000))
                             : 3;
+  // Absent in model files written before the rank could be chosen: by hosts.
+  o.popular_by_flows = choice(j, part, "popular_rank", {"hosts", "flows"}) == 1;
   // Absent in model files written before the lookup could be chosen: the cache first.
   o.popular_first = choice(j, part, "peer_lookup", {"cache_first", "popular_first"}) == 1;
   // Absent in model files written before the peer memory existed: off.
@@ -376,8 +379,9 @@ std::string Encoder::describe() const {
      << (opt_.peer_repeats ? " (with repeats of a peer's last flow)" : "")
      << (opt_.peer_tos ? " (with the peer's last ToS)" : "")
      << (opt_.peer_octets ? " (with known remotes' octets)" : "")
-     << " popular_peers=" << popular_.size() << " profiles=" << opt_.profiles
-     << " half_width=" << opt_.half_width << " sigma_floor=" << opt_.sigma_floor << "\n";
+     << " popular_peers=" << popular_.size() << (opt_.popular_by_flows ? " (by flows)" : "")
+     << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width
+     << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";
   auto rates = [&](const char* what, const DiurnalWarp& w) {
     if (!w.enabled()) return;

@@ -61,7 +61,9 @@ void Encoder::fit_popular(const FlowTable& table, const std::vector<HostStream>&
     }
   std::vector<std::tuple<int64_t, int64_t, uint32_t>> rank;
   for (const auto& [ip, c] : by_remote)
-    if (c.hosts >= std::max(1, opt_.popular_min_hosts)) rank.emplace_back(-c.hosts, -c.flows, ip);
+    if (c.hosts >= std::max(1, opt_.popular_min_hosts))
+      rank.emplace_back(opt_.popular_by_flows ? -c.flows : -c.hosts,
+                        opt_.popular_by_flows ? -c.hosts : -c.flows, ip);
   std::sort(rank.begin(), rank.end());
   if (rank.size() > static_cast<size_t>(opt_.popular_peers)) rank.resize(opt_.popular_peers);
   for (const auto& [h, n, ip] : rank) popular_.push_back(ip);

@@ -508,6 +508,20 @@ TEST_CASE("cli: train --peer-shares gives the peer network its peers' shares, wh
   fs::remove_all(dir);
 }
 
+TEST_CASE("cli: train --popular-rank flows ranks the popular remotes by their flows",
+          "[cli][peers]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  const std::string info = train_sample(model, "--popular-rank flows", false);
+  CHECK_THAT(info, Catch::Contains(" (by flows) "));
+  CHECK_THAT(info, Catch::Contains("--popular-rank flows"));  // the command as run
+  CHECK_THAT(run("info --json --model " + model).output,
+             Catch::Contains("\"popular_rank\": \"flows\""));
+  check_generates(model, dir);
+  CHECK_THAT(train_sample(model, "--popular-rank hosts", false), !Catch::Contains("(by flows)"));
+  check_refused(dir, "--popular-rank bytes", "--popular-rank");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("cli: stan profiles leaves out the model's probes, as training did", "[cli]") {
   const std::string d = temp_dir();
   // Host .200: two DNS queries of its own and three unanswered telnet attempts (a probe port of

@@ -463,6 +463,70 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
   REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("'popular_peers' is -1"));
 }
 
+TEST_CASE("encoding: popular remotes ranked by flows put a busy shared server first",
+          "[realism][peers]") {
+  // Five hosts. S (a scanner) sends one flow to each of the five; R (a resolver) takes 20 flows
+  // from each of three; Q takes 50 flows from two, below the 3-host threshold either way.
+  FlowTable t;
+  const uint32_t S = 0x0b0b0b0b, R = 0x8f480889, Q = 0x07070707;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto flow = [&](uint32_t host, uint32_t remote, int n) {
+    for (int i = 0; i < n; ++i) {
+      FlowRecord r;
+      r.te = ++te;
+      r.sa = host;
+      r.da = remote;
+      r.sp = 40000;
+      r.dp = 53;
+      r.pr = proto::udp;
+      r.pkt = 1;
+      r.byt = 80;
+      t.rows.push_back(r);
+    }
+  };
+  for (uint32_t h = 1; h <= 5; ++h) {
+    const uint32_t host = (42u << 24) | (219u << 16) | h;
+    flow(host, S, 1);
+    if (h <= 3) flow(host, R, 20);
+    if (h <= 2) flow(host, Q, 50);
+  }
+  auto streams = build_host_streams(t, OwnerSelector{});
+  REQUIRE(streams.size() == 5);
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.popular_peers = 1;
+  o.popular_min_hosts = 3;
+  Encoder by_hosts(o);
+  by_hosts.fit(t, streams);
+  REQUIRE(by_hosts.popular_peers() == std::vector<uint32_t>{S});  // five hosts against three
+  REQUIRE_FALSE(by_hosts.to_json()["options"].contains("popular_rank"));  // as before the option
+  o.popular_by_flows = true;
+  Encoder by_flows(o);
+  by_flows.fit(t, streams);
+  REQUIRE(by_flows.popular_peers() ==
+          std::vector<uint32_t>{R});  // 60 flows against five; Q: two hosts
+  o.popular_peers = 4;
+  Encoder all(o);
+  all.fit(t, streams);
+  REQUIRE(all.popular_peers() == std::vector<uint32_t>{R, S});
+  REQUIRE_THAT(all.describe(), Catch::Contains("popular_peers=2 (by flows)"));
+
+  // The rank is part of the model file; an old file (no field) ranks by hosts; a bad one is
+  // refused.
+  const nlohmann::json j = all.to_json();
+  REQUIRE(j["options"].at("popular_rank") == "flows");
+  const Encoder loaded = Encoder::from_json(j);
+  REQUIRE(loaded.options().popular_by_flows);
+  REQUIRE(loaded.popular_peers() == all.popular_peers());
+  nlohmann::json old = j;
+  old["options"].erase("popular_rank");
+  REQUIRE_FALSE(EncodingOptions::from_json(old["options"]).popular_by_flows);
+  nlohmann::json bad = j;
+  bad["options"]["popular_rank"] = "bytes";
+  REQUIRE_THROWS_WITH(Encoder::from_json(bad),
+                      Catch::Contains("'popular_rank' is 'bytes' (expected 'hosts' or 'flows')"));
+}
+
 TEST_CASE("encoding: a returning peer keeps its last port classes at the fitted rate",
           "[realism][peers]") {
   // One host, remote A on TCP 443 from local ports 40000, 40010 (the same class), 50000 (another
