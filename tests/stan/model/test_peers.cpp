@@ -44,22 +44,6 @@ void check_sample_peers(EncodingOptions o) {
   REQUIRE(hits > rows / 4);  // the sample's hosts reuse peers
 }
 
-// Appends a flow of `host` to `remote` (from port 40000) one second after the previous row (the
-// first at 2016-04-11 00:00:01): by default a one-packet DNS query.
-void add_flow(FlowTable& t, uint32_t host, uint32_t remote, uint16_t dp = 53,
-              uint8_t pr = proto::udp, int64_t pkt = 1, int64_t byt = 80) {
-  FlowRecord r;
-  r.te = t.rows.empty() ? 1460332801 : t.rows.back().te + 1;
-  r.sa = host;
-  r.da = remote;
-  r.sp = 40000;
-  r.dp = dp;
-  r.pr = pr;
-  r.pkt = pkt;
-  r.byt = byt;
-  t.rows.push_back(r);
-}
-
 }  // namespace
 
 TEST_CASE("encoding: peer-cache targets on a hand-made stream", "[realism][peers]") {
@@ -67,7 +51,13 @@ TEST_CASE("encoding: peer-cache targets on a hand-made stream", "[realism][peers
   FlowTable t;
   const uint32_t host = (42u << 24) | (219u << 16) | 1, A = 0x01020304, B = 0x05060708,
                  C = 0x090a0b0c;
-  for (uint32_t remote : {A, B, A, C, B, B}) add_flow(t, host, remote, 443, proto::tcp, 3, 300);
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (uint32_t remote : {A, B, A, C, B, B}) {
+    FlowRecord r = web_or_dns(++te, host, remote, true);
+    r.pkt = 3;
+    r.byt = 300;
+    t.rows.push_back(r);
+  }
   OwnerSelector owners;
   auto streams = build_host_streams(t, owners);
   REQUIRE(streams.size() == 1);
@@ -350,7 +340,10 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
   // also has a private peer. Host h: X, P_h, X, Y (hosts 0 and 1 only).
   FlowTable t;
   const uint32_t X = 0x08080808, Y = 0x01010101;
-  auto flow = [&](uint32_t host, uint32_t remote) { add_flow(t, host, remote); };
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto flow = [&](uint32_t host, uint32_t remote) {
+    t.rows.push_back(web_or_dns(++te, host, remote, false));
+  };
   for (uint32_t h = 1; h <= 4; ++h) {
     const uint32_t host = (42u << 24) | (219u << 16) | h;
     flow(host, X);
@@ -461,8 +454,9 @@ TEST_CASE("encoding: popular remotes ranked by flows put a busy shared server fi
   // from each of three; Q takes 50 flows from two, below the 3-host threshold either way.
   FlowTable t;
   const uint32_t S = 0x0b0b0b0b, R = 0x8f480889, Q = 0x07070707;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
   auto flow = [&](uint32_t host, uint32_t remote, int n) {
-    for (int i = 0; i < n; ++i) add_flow(t, host, remote);
+    for (int i = 0; i < n; ++i) t.rows.push_back(web_or_dns(++te, host, remote, false));
   };
   for (uint32_t h = 1; h <= 5; ++h) {
     const uint32_t host = (42u << 24) | (219u << 16) | h;
