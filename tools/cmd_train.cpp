@@ -48,6 +48,7 @@ struct TrainArgs {
   int profile_services = -1, profile_components = -1;
   int diurnal_warp = -1;  // 1: --diurnal-warp, 0: --no-diurnal-warp, -1: the encoding's default
   int peer_tos = -1;      // 1: --peer-tos, 0: --no-peer-tos, -1: the encoding's default
+  int peer_anchor = -1;   // 1: --peer-anchor, 0: --no-peer-anchor, -1: the encoding's default
   int peer_octets = -1;   // 1: --peer-octets, 0: --no-peer-octets, -1: the encoding's default
   int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
   int peer_shares = -1;   // 1: --peer-shares, 0: --no-peer-shares, -1: the encoding's default
@@ -157,6 +158,12 @@ void add_train_command(CLI::App& app) {
          "column per ToS class), so that a return keeps its remote's ToS marking (needs a peer "
          "cache)",
          "No peer ToS (see --peer-tos)");
+  on_off("peer-anchor", &a->peer_anchor,
+         "Give the packets, bytes and duration networks one more mixture component, centred on "
+         "the cached peer's first flow with the service (the peer memory's anchor), with a "
+         "learnt weight and width, so that a return stays close to its pair's first flow as real "
+         "pairs do (needs the peer memory; README: Anchored shapes)",
+         "No anchor component (see --peer-anchor)");
   on_off("peer-octets", &a->peer_octets,
          "Write a popular or cached peer's address into the remote octets' input columns (as "
          "for a new remote), so that the attributes after them see every flow's address block "
@@ -362,6 +369,7 @@ void add_train_command(CLI::App& app) {
     if (a->peer_shares >= 0) p.encoding.peer_shares = a->peer_shares == 1;
     if (a->peer_repeats >= 0) p.encoding.peer_repeats = a->peer_repeats == 1;
     if (a->peer_tos >= 0) p.encoding.peer_tos = a->peer_tos == 1;
+    if (a->peer_anchor >= 0) p.encoding.peer_anchor = a->peer_anchor == 1;
     if (a->peer_octets >= 0) p.encoding.peer_octets = a->peer_octets == 1;
     if (a->diurnal_warp >= 0) p.encoding.diurnal_warp = a->diurnal_warp == 1;
     if (const EncodingOptions::Rule* r = p.encoding.broken_rule())

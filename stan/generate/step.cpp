@@ -196,7 +196,7 @@ PackedModel::PackedModel(const StanModel& model, Device d, double temperature, d
       }
     }
     if (an.spec().continuous) {
-      n.width = 3 * K;
+      n.width = 3 * an.spec().components(K);
       n.u_col = uniforms_;
       n.z_col = normals_;
       uniforms_ += attempts_;
@@ -266,6 +266,11 @@ void StepEngine::forward(size_t a, const Tensor& x, Tensor out) {
     elu_into(tb, tb);
     gemm_packed_into(out.narrow(1, 0, K), ta, n.pi2.w, GemmInit::bias, n.pi2.bias);
     gemm_packed_into(out.narrow(1, K, 2 * K), tb, n.ms2.w, GemmInit::bias, n.ms2.bias);
+    // The anchor component (model.h anchor_offsets; the module's forward above adds it itself).
+    const AttrSpec& spec = p_->model().nets()[a]->spec();
+    if (spec.anchored())
+      out.add_(
+          anchor_offsets(spec, x, p_->model().grid_inputs() - p_->model().encoder().columns(), K));
   } else {
     gemm_packed_into(out, h, n.head.w, GemmInit::bias, n.head.bias);
   }

@@ -129,6 +129,19 @@ void Encoder::layout() {
   add(AttrId::bytes, true, 0, 1);
   if (opt_.zero_decisions) add(AttrId::td_kind, false, 2, 1);
   add(AttrId::td, true, 0, 1);
+  if (opt_.peer_anchor && memory_col_ >= 0) {
+    // The memory columns: known, octet 1, then the anchor's packets, bytes, td kind, td.
+    for (AttrSpec& a : attrs_) {
+      const int at = a.id == AttrId::pkt     ? 2
+                     : a.id == AttrId::bytes ? 3
+                     : a.id == AttrId::td    ? 5
+                                             : -1;
+      if (at < 0) continue;
+      a.anchor_known = memory_col_;
+      a.anchor_value = memory_col_ + at;
+      if (a.id == AttrId::td) a.anchor_kind = memory_col_ + 4;
+    }
+  }
   if (opt_.flags_tos) {
     add(AttrId::flags, false, 64, 6);
     add(AttrId::tos, false, std::max<int64_t>(1, static_cast<int64_t>(tos_values_.size())), 1);

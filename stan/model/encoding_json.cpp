@@ -55,6 +55,7 @@ nlohmann::json EncodingOptions::to_json() const {
                       {"peer_counts", peer_counts},
                       {"peer_repeats", peer_repeats},
                       {"peer_tos", peer_tos},
+                      {"peer_anchor", peer_anchor},
                       {"peer_octets", peer_octets},
                       {"cold_starts", cold_starts},
                       {"profiles", profiles},
@@ -113,6 +114,8 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   // Absent in model files written before the peer ToS and known octets existed: off.
   o.peer_tos = j.contains("peer_tos") && get_bool(j, part, "peer_tos");
   o.peer_octets = j.contains("peer_octets") && get_bool(j, part, "peer_octets");
+  // Absent in model files written before the anchor component existed: off.
+  o.peer_anchor = j.contains("peer_anchor") && get_bool(j, part, "peer_anchor");
   o.cold_starts = static_cast<int>(get_int(j, part, "cold_starts", 0, kMaxColdStarts));
   o.profiles = get_bool(j, part, "profiles");
   o.profile_components =
@@ -158,6 +161,9 @@ const EncodingOptions::Rule* EncodingOptions::broken_rule() const {
       {"peer_tos", "--peer-tos",
        [](const EncodingOptions& o) { return !o.peer_tos || (o.peer_cache > 0 && o.flags_tos); },
        "a peer cache and 'flags_tos'", "a peer cache and the ToS attribute (no --no-flags-tos)"},
+      {"peer_anchor", "--peer-anchor",
+       [](const EncodingOptions& o) { return !o.peer_anchor || o.peer_memory; },
+       "the peer memory ('peer_memory')", "the peer memory (--peer-memory)"},
       {"peer_octets", "--peer-octets",
        [](const EncodingOptions& o) {
          return !o.peer_octets || o.peer_cache > 0 || o.popular_peers > 0;
@@ -378,6 +384,7 @@ std::string Encoder::describe() const {
      << (opt_.peer_shares ? " (with the first peers' shares of uses)" : "")
      << (opt_.peer_repeats ? " (with repeats of a peer's last flow)" : "")
      << (opt_.peer_tos ? " (with the peer's last ToS)" : "")
+     << (opt_.peer_anchor ? " (with the anchor component)" : "")
      << (opt_.peer_octets ? " (with known remotes' octets)" : "")
      << " popular_peers=" << popular_.size() << (opt_.popular_by_flows ? " (by flows)" : "")
      << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width

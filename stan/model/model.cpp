@@ -88,6 +88,17 @@ Tensor CnnEncoder::forward(const Tensor& x) {
 
 // ---- attribute network -------------------------------------------------------------------
 
+Tensor anchor_offsets(const AttrSpec& a, const Tensor& x, int64_t row_start, int64_t components) {
+  STAN_ASSERT(a.anchored() && components >= 2, "an anchor component needs an anchored attribute");
+  const int64_t n = x.size(0), K = components;
+  auto col = [&](int c) { return x.narrow(1, row_start + c, 1); };
+  Tensor have = col(a.anchor_known);
+  if (a.anchor_kind >= 0) have = mul(have, col(a.anchor_kind));
+  const Tensor logit = mul(sub(have, 1.0), kAnchorAbsent);  // 0 with an anchor
+  const Tensor z = zeros({n, K - 1}, x.dtype(), x.device());
+  return cat({z, logit, z, col(a.anchor_value), zeros({n, K}, x.dtype(), x.device())}, 1);
+}
+
 AttributeNet::AttributeNet(const AttrSpec& spec, const ModelConfig& cfg, int columns,
                            int context_dim, Generator& gen)
     : spec_(spec), grid_rows_(cfg.window + 1), grid_cols_(columns), context_dim_(context_dim) {
@@ -102,7 +113,8 @@ AttributeNet::AttributeNet(const AttrSpec& spec, const ModelConfig& cfg, int col
     f = cfg.hidden;
   }
   if (spec.continuous)
-    head_mdn_ = register_module("head", std::make_shared<nn::MixtureHead>(f, cfg.k, gen));
+    head_mdn_ =
+        register_module("head", std::make_shared<nn::MixtureHead>(f, spec.components(cfg.k), gen));
   else
     head_cls_ = register_module("head", std::make_shared<nn::Linear>(f, spec.classes, gen));
 }
@@ -137,7 +149,10 @@ Tensor AttributeNet::forward(const Tensor& x, const Tensor& hidden_mask) {
                "] a dropout mask needs a hidden layer of its shape ", shape_str(h.shape()));
     h = mul(h, hidden_mask);
   }
-  return spec_.continuous ? head_mdn_->forward(h) : head_cls_->forward(h);
+  if (!spec_.continuous) return head_cls_->forward(h);
+  Tensor out = head_mdn_->forward(h);
+  if (spec_.anchored()) out = add(out, anchor_offsets(spec_, x, g - grid_cols_, head_mdn_->k()));
+  return out;
 }
 
 Tensor AttributeNet::loss(const Tensor& out, const Tensor& target,
@@ -222,7 +237,8 @@ std::string StanModel::summary() const {
   if (!sweeps_.empty()) os << sweeps_.summary() << "\n";
   for (auto& net : nets_) {
     os << "  " << attr_name(net->spec().id) << ": "
-       << (net->spec().continuous ? "mixture (K=" + std::to_string(cfg_.k) + ")"
+       << (net->spec().continuous ? "mixture (K=" + std::to_string(cfg_.k) +
+                                        (net->spec().anchored() ? " + the anchor)" : ")")
                                   : std::to_string(net->spec().classes) + " classes")
        << ", " << net->parameter_count() << " parameters\n";
   }
@@ -259,7 +275,7 @@ int64_t weight_lower_bound(const ModelMeta& m) {
       total += f * cfg.hidden;
       f = cfg.hidden;
     }
-    total += f * (a.continuous ? 3 * cfg.k : a.classes);
+    total += f * (a.continuous ? 3 * a.components(cfg.k) : a.classes);
   }
   return total;
 }

@@ -73,6 +73,14 @@ class CnnEncoder : public nn::Module {
   int64_t features_;
 };
 
+// EncodingOptions::peer_anchor: what the last of an anchored attribute's mixture components
+// (AttrSpec::anchored) takes from the input x (N, input_dim) whose current row starts at column
+// row_start: the anchor's value on its mean, and -kAnchorAbsent on its logit where the row has no
+// anchor (its weight is then 0, whatever logit the network gives it). -> (N, 3 * components), to
+// add to the network's output.
+inline constexpr double kAnchorAbsent = 1e4;
+Tensor anchor_offsets(const AttrSpec& a, const Tensor& x, int64_t row_start, int64_t components);
+
 class AttributeNet : public nn::Module {
  public:
   // context_dim: the values after the grid (service memory and profile).

@@ -33,7 +33,7 @@ struct FusedMlp::Net {
   size_t index = 0;    // in model.nets()
   std::string prefix;  // "net.<attr>." as in StanModel::state()
   bool continuous = false;
-  int64_t out = 0;           // classes, or K for a mixture
+  int64_t out = 0;           // classes, or the mixture components (K, K + 1 anchored)
   int64_t z0 = 0, zw = 0;    // this network's columns of the group's first-layer output
   int64_t f = 0;             // mixture: width of the pi / musig inputs
   int w_head = -1;           // categorical head above the hidden layer (weight; bias follows)
@@ -87,7 +87,7 @@ FusedMlp::FusedMlp(StanModel& model, Device dev, int64_t max_batch)
       n.index = i;
       n.prefix = std::string("net.") + attr_name(nets[i]->spec().id) + ".";
       n.continuous = continuous;
-      n.out = continuous ? K : nets[i]->spec().classes;
+      n.out = continuous ? nets[i]->spec().components(K) : nets[i]->spec().classes;
       g->nets.push_back(n);
       std::map<std::string, Tensor> m;
       for (auto& [name, t] : nets[i]->named_parameters()) m[name] = t;
@@ -188,8 +188,8 @@ FusedMlp::FusedMlp(StanModel& model, Device dev, int64_t max_batch)
           n.u = empty({N, 2 * hd}, DType::f32, dev);
           n.du = empty({N, 2 * hd}, DType::f32, dev);
         }
-        n.p = empty({N, 3 * K}, DType::f32, dev);
-        n.dp = empty({N, 3 * K}, DType::f32, dev);
+        n.p = empty({N, 3 * n.out}, DType::f32, dev);
+        n.dp = empty({N, 3 * n.out}, DType::f32, dev);
       }
     }
     nn::AdamOptions ao;
@@ -201,7 +201,7 @@ FusedMlp::FusedMlp(StanModel& model, Device dev, int64_t max_batch)
     // categorical network without a hidden layer).
     std::vector<int64_t> work;
     for (const Net& n : g->nets)
-      work.push_back(n.continuous ? (n.w2 >= 0 ? 4 * hd * hd : 0) + 3 * K * n.f
+      work.push_back(n.continuous ? (n.w2 >= 0 ? 4 * hd * hd : 0) + 3 * n.out * n.f
                                   : n.out * std::max<int64_t>(hd, 1));
     g->by_size.resize(g->nets.size());
     std::iota(g->by_size.begin(), g->by_size.end(), size_t{0});
@@ -249,6 +249,14 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
   bo.half_width = eo.half_width;
   bo.sigma_floor = eo.sigma_floor;
   bo.censor = eo.censor;
+  // The anchored networks' anchor components (model.h anchor_offsets), from the batch's inputs.
+  std::vector<Tensor> anchors(model_.nets().size());
+  const int64_t row_start = model_.grid_inputs() - model_.encoder().columns();
+  for (size_t i = 0; i < anchors.size(); ++i) {
+    const AttrSpec& spec = model_.nets()[i]->spec();
+    if (spec.anchored())
+      anchors[i] = anchor_offsets(spec, x, row_start, spec.components(model_.config().k));
+  }
   for (auto& gp : groups_) {
     Group& g = *gp;
     const nn::FlatParameters& fp = g.flat;
@@ -316,6 +324,8 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
                 fp.slice(P, net.w_pi + 1));
       gemm_into(p.narrow(1, K, 2 * K), gms, fp.slice(P, net.w_ms).t(), GemmInit::bias,
                 fp.slice(P, net.w_ms + 1));
+      // The anchor component's inputs: a constant of the batch, so dp is unchanged by it.
+      if (anchors[net.index].defined()) Tensor(p).add_(anchors[net.index]);
       mixture_nll_rows(p, target, weight, bo, loss, dp);
       if (!backward) return;
       const Tensor dpi = dp.narrow(1, 0, K), dms = dp.narrow(1, K, 2 * K);

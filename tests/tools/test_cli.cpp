@@ -425,6 +425,23 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE("cli: train --peer-anchor gives packets, bytes and duration an anchor component",
+          "[cli][anchor]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  const std::string info = train_sample(model, "--peer-anchor", false);
+  CHECK_THAT(info, Catch::Contains("with the anchor component"));
+  // The default K (10) plus the anchor, on the three networks; the others keep K.
+  for (const char* a : {"pkt", "bytes", "td"})
+    CHECK_THAT(info, Catch::Contains(std::string(a) + ": mixture (K=10 + the anchor)"));
+  CHECK_THAT(info, Catch::Contains("dt: mixture (K=10)"));
+  CHECK_THAT(run("info --json --model " + model).output, Catch::Contains("\"peer_anchor\": true"));
+  check_generates(model, dir);
+  CHECK_THAT(train_sample(model, "", false), !Catch::Contains("anchor"));
+  check_refused(dir, "--peer-anchor --no-peer-memory", "--peer-anchor needs the peer memory");
+  check_refused(dir, "--peer-anchor --peer-cache 0", "--peer-anchor");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("cli: train --diurnal-warp stores the hours' rates, which info shows and generate uses",
           "[cli][diurnal]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";

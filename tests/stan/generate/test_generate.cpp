@@ -518,6 +518,54 @@ TEST_CASE("generate: a repeat copies its peer's last flow with the service, at a
   fs::remove_all(dir);
 }
 
+TEST_CASE("generate: the anchor component keeps a return's packets on its peer's first flow",
+          "[realism][peers][anchor]") {
+  const std::string dir = temp_dir("anchor");
+  StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 30, [](EncodingOptions& o) {
+    o.peer_memory = o.peer_anchor = true;
+  });
+  const Encoder& enc = m.encoder();
+  const AttrSpec& spec = *enc.find(AttrId::pkt);
+  REQUIRE(spec.anchored());
+  // The packets network's anchor component takes all the weight where it applies (logit +50),
+  // with no offset from the anchor and the floor's width (log sigma -30).
+  const int64_t K = spec.components(m.config().k);
+  AttributeNet& pkt = *m.nets()[static_cast<size_t>(&spec - enc.attrs().data())];
+  for (auto& [name, w] : pkt.named_parameters()) {
+    float* d = w.data<float>();
+    auto zero_row = [&](int64_t r) { std::fill(d + r * w.size(1), d + (r + 1) * w.size(1), 0.0f); };
+    if (name == "head.pi.2.bias") d[K - 1] = 50;
+    if (name == "head.musig.2.bias") d[K - 1] = 0, d[2 * K - 1] = -30;
+    if (name == "head.pi.2.weight") zero_row(K - 1);
+    if (name == "head.musig.2.weight") zero_row(K - 1), zero_row(2 * K - 1);
+  }
+  const int64_t D = enc.columns(), mc = enc.memory_col();
+  const double width = 8 * enc.options().sigma_floor;  // 8 sigma
+  int64_t anchored = 0, free = 0, away = 0;
+  StepCheck c;
+  c.check = [&](int64_t i, const RowValues& row, const StepRows& r, const PeerCache&) {
+    if (r.applies[static_cast<size_t>(&spec - enc.attrs().data()) * r.m + i] == 0) return;
+    const float* mem = r.row.data() + i * D + mc;
+    const double v = row.v[static_cast<int>(AttrId::pkt)];
+    if (mem[0] == 1) {  // a cached peer: its first flow's packets, drawn within the floor's width
+      ++anchored;
+      INFO("anchor " << mem[2] << ", drawn " << v);
+      REQUIRE(std::abs(v - mem[2]) <= width);
+    } else {
+      ++free;
+      away += std::abs(v - mem[2]) > width;
+    }
+  };
+  step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 120, c);
+  INFO("rows with an anchor " << anchored << ", without " << free << " (" << away << " away)");
+  REQUIRE(anchored > 50);
+  REQUIRE(free > 50);
+  // Without an anchor the component has no weight: the memory's zeros are one packet, and a
+  // third of the flows of these hosts have more (were the component drawn, none would).
+  REQUIRE(away > free / 5);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("generate: a model's sweeps come network-wide beside the hosts' own flows, from the seed",
           "[stan][sweeps][determinism]") {
   const std::string dir = temp_dir("sweeps");

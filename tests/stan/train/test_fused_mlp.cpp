@@ -95,10 +95,12 @@ struct TwoModels {
         batch(consecutive_batch(plain.train, 10, n)) {}
 };
 
-void check_engine_matches(int hidden, double dropout = 0) {
+void check_engine_matches(int hidden, double dropout = 0,
+                          const std::function<void(PrepareOptions&)>& change = nullptr) {
   PrepareOptions po = small_options();
   po.config.hidden = hidden;
   po.config.dropout = dropout;
+  if (change) change(po);
   Prepared a = prepare_training(po), b = prepare_training(po);
   const int64_t n = 96;
   HostBatch batch = consecutive_batch(a.train, 40, n);
@@ -151,6 +153,29 @@ TEST_CASE(
     "same masks",
     "[fused]") {
   check_engine_matches(16, 0.3);
+}
+
+TEST_CASE("fused_mlp: with the anchor component, losses and gradients equal the per-network ones",
+          "[fused][anchor]") {
+  auto anchored = [](PrepareOptions& po) {
+    po.encoding.peer_memory = po.encoding.peer_anchor = true;
+  };
+  // The batch has rows with an anchor (a return to a cached peer) and rows without.
+  Prepared p = prepare_training([&] {
+    PrepareOptions po = small_options();
+    anchored(po);
+    return po;
+  }());
+  const HostBatch b = consecutive_batch(p.train, 40, 96);
+  const int64_t known =
+      p.model.grid_inputs() - p.model.encoder().columns() + p.model.encoder().memory_col();
+  int64_t with = 0;
+  for (int64_t i = 0; i < b.n; ++i)
+    with += b.x[static_cast<size_t>(i * p.model.input_dim() + known)] == 1;
+  REQUIRE(with > 0);
+  REQUIRE(with < b.n);
+  check_engine_matches(16, 0, anchored);
+  check_engine_matches(0, 0, anchored);
 }
 
 TEST_CASE("fused_mlp: dropout acts in training only and needs a hidden layer", "[fused]") {
