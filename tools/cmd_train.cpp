@@ -159,7 +159,7 @@ void add_train_command(CLI::App& app) {
          "cache)",
          "No peer ToS (see --peer-tos)");
   on_off("peer-anchor", &a->peer_anchor,
-         "Give the packets, bytes and duration networks one more mixture component, centred on "
+         "Give the packets and bytes-per-packet networks one more mixture component, centred on "
          "the cached peer's first flow with the service (the peer memory's anchor), with a "
          "learnt weight and width, so that a return stays close to its pair's first flow as real "
          "pairs do (needs the peer memory; README: Anchored shapes)",

@@ -44,10 +44,10 @@
 # row 56: row 50's model generating on its hour rates (rows 1-55 generate on the wall clock, as
 # measured then, --no-hour-rates); row 57: row 50 with the popular remotes ranked by their
 # training flows, --popular-rank flows; row 58: that with a popular remote always drawn by its
-# popular class, --peer-lookup popular; row 59: row 50 with a mixture component for packets,
-# bytes and duration on the cached peer's first flow with the service, --peer-anchor; row 60:
-# row 59's model generating without returns to another service, --other-service-peers 0; generates the held-back hosts (same addresses, 24 h) at
-# several seeds; evaluates each run
+# popular class, --peer-lookup popular; row 59: row 50 with a mixture component for packets and
+# bytes per packet on the cached peer's first flow with the service, --peer-anchor; row 60:
+# row 59's model generating without returns to another service, --other-service-peers 0;
+# generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
 # independent baseline and, with BUNDLED=MODEL, an existing model. One JSON summary line per row

@@ -132,14 +132,9 @@ void Encoder::layout() {
   if (opt_.peer_anchor && memory_col_ >= 0) {
     // The memory columns: known, octet 1, then the anchor's packets, bytes, td kind, td.
     for (AttrSpec& a : attrs_) {
-      const int at = a.id == AttrId::pkt     ? 2
-                     : a.id == AttrId::bytes ? 3
-                     : a.id == AttrId::td    ? 5
-                                             : -1;
-      if (at < 0) continue;
+      if (a.id != AttrId::pkt && a.id != AttrId::bytes) continue;
       a.anchor_known = memory_col_;
-      a.anchor_value = memory_col_ + at;
-      if (a.id == AttrId::td) a.anchor_kind = memory_col_ + 4;
+      a.anchor_value = memory_col_ + (a.id == AttrId::pkt ? 2 : 3);
     }
   }
   if (opt_.flags_tos) {

@@ -226,11 +226,12 @@ struct EncodingOptions {
   bool peer_repeats = false;
   // With a peer cache: the `peer ToS` columns above, so that a return keeps its remote's ToS.
   bool peer_tos = false;
-  // With the peer memory: one more mixture component for packets, bytes and duration, centred
+  // With the peer memory: one more mixture component for packets and bytes per packet, centred
   // on the cached peer's anchor (its first flow with the service, from the memory columns) plus
   // a learnt offset, with a learnt weight and width; it has no weight where the remote is not a
-  // cached peer (duration: nor where the anchor has no duration). A return can then stay close
-  // to its pair's first flow by construction, as real pairs' flows do (README: Anchored shapes).
+  // cached peer. A return can then stay close to its pair's first flow by construction, as real
+  // pairs' flows do (README: Anchored shapes; on the duration too, it made the duration's
+  // held-back loss worse).
   bool peer_anchor = false;
   // With peers: the known remote's octets in the octet columns of a popular or cached peer's row
   // (see oct1..oct4 above).
@@ -290,9 +291,8 @@ struct AttrSpec {
   int64_t classes = 0;     // categorical only
   int col = 0, ncols = 0;  // grid columns written by this attribute
   // EncodingOptions::peer_anchor: the current row's columns of the anchor component (-1: none):
-  // "known" (1 for a cached peer), the anchor's scaled value, and the anchor's duration kind
-  // (duration only: the component needs a positive anchor duration).
-  int anchor_known = -1, anchor_value = -1, anchor_kind = -1;
+  // "known" (1 for a cached peer) and the anchor's scaled value.
+  int anchor_known = -1, anchor_value = -1;
   bool anchored() const { return anchor_value >= 0; }
   // Mixture components of a continuous attribute's network with k learnt ones.
   int64_t components(int64_t k) const { return k + (anchored() ? 1 : 0); }

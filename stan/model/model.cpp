@@ -92,9 +92,7 @@ Tensor anchor_offsets(const AttrSpec& a, const Tensor& x, int64_t row_start, int
   STAN_ASSERT(a.anchored() && components >= 2, "an anchor component needs an anchored attribute");
   const int64_t n = x.size(0), K = components;
   auto col = [&](int c) { return x.narrow(1, row_start + c, 1); };
-  Tensor have = col(a.anchor_known);
-  if (a.anchor_kind >= 0) have = mul(have, col(a.anchor_kind));
-  const Tensor logit = mul(sub(have, 1.0), kAnchorAbsent);  // 0 with an anchor
+  const Tensor logit = mul(sub(col(a.anchor_known), 1.0), kAnchorAbsent);  // 0 with an anchor
   const Tensor z = zeros({n, K - 1}, x.dtype(), x.device());
   return cat({z, logit, z, col(a.anchor_value), zeros({n, K}, x.dtype(), x.device())}, 1);
 }

@@ -1,5 +1,5 @@
-// The anchor component (EncodingOptions::peer_anchor): one more mixture component for packets,
-// bytes and duration, centred on the cached peer's first flow with the service.
+// The anchor component (EncodingOptions::peer_anchor): one more mixture component for packets
+// and bytes per packet, centred on the cached peer's first flow with the service.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -21,8 +21,7 @@ PrepareOptions anchored_options() {
 
 }  // namespace
 
-TEST_CASE("anchor: packets, bytes and duration get a component on the peer memory's anchor",
-          "[anchor]") {
+TEST_CASE("anchor: packets and bytes get a component on the peer memory's anchor", "[anchor]") {
   Prepared p = prepare_training(anchored_options());
   const Encoder& enc = p.model.encoder();
   const int mc = enc.memory_col();
@@ -31,7 +30,7 @@ TEST_CASE("anchor: packets, bytes and duration get a component on the peer memor
     INFO(attr_name(a.id));
     const int64_t k = p.model.config().k;
     auto& net = *p.model.nets()[static_cast<size_t>(&a - enc.attrs().data())];
-    if (a.id == AttrId::pkt || a.id == AttrId::bytes || a.id == AttrId::td) {
+    if (a.id == AttrId::pkt || a.id == AttrId::bytes) {
       REQUIRE(a.anchored());
       REQUIRE(a.anchor_known == mc);
       REQUIRE(net.mixture(net.forward(zeros({2, p.model.input_dim()}))).logits.size(1) == k + 1);
@@ -44,29 +43,25 @@ TEST_CASE("anchor: packets, bytes and duration get a component on the peer memor
   // The memory columns: known, octet 1, packets, bytes, duration kind, duration.
   REQUIRE(enc.find(AttrId::pkt)->anchor_value == mc + 2);
   REQUIRE(enc.find(AttrId::bytes)->anchor_value == mc + 3);
-  REQUIRE(enc.find(AttrId::td)->anchor_value == mc + 5);
-  REQUIRE(enc.find(AttrId::td)->anchor_kind == mc + 4);
-  REQUIRE(enc.find(AttrId::pkt)->anchor_kind == -1);
   // What the component takes from the input: rows with a cached peer (known 1) and without.
   const int64_t row = 7, K = 3, cols = 20;
-  AttrSpec td{AttrId::td, true, 0, 15, 1};
-  td.anchor_known = 2;
-  td.anchor_value = 5;
-  td.anchor_kind = 4;
+  AttrSpec bytes{AttrId::bytes, true, 0, 15, 1};
+  bytes.anchor_known = 2;
+  bytes.anchor_value = 5;
   std::vector<float> x(3 * cols, 0.5f);
   auto set = [&](int r, int c, float v) { x[static_cast<size_t>(r * cols + row + c)] = v; };
-  set(0, 2, 1), set(0, 4, 1), set(0, 5, 0.25f);  // a cached peer with a positive duration
-  set(1, 2, 0), set(1, 4, 1), set(1, 5, 0.75f);  // a new remote
-  set(2, 2, 1), set(2, 4, 0), set(2, 5, 0.0f);   // a cached peer whose anchor has no duration
+  set(0, 2, 1), set(0, 5, 0.25f);  // a cached peer
+  set(1, 2, 0), set(1, 5, 0.75f);  // a new remote
+  set(2, 2, 1), set(2, 5, 0.0f);   // a cached peer whose first flow had the scale's minimum
   const std::vector<float> off =
-      anchor_offsets(td, from_vector<float>(x, {3, cols}), row, K).to_vector<float>();
+      anchor_offsets(bytes, from_vector<float>(x, {3, cols}), row, K).to_vector<float>();
   REQUIRE(off.size() == 3 * 3 * K);
   for (int r = 0; r < 3; ++r)
     for (int64_t c = 0; c < 3 * K; ++c) {
       const float v = off[static_cast<size_t>(r * 3 * K + c)];
       INFO("row " << r << ", column " << c);
       if (c == K - 1)  // the anchor's logit
-        REQUIRE(v == (r == 0 ? 0.0f : static_cast<float>(-kAnchorAbsent)));
+        REQUIRE(v == (r == 1 ? static_cast<float>(-kAnchorAbsent) : 0.0f));
       else if (c == 2 * K - 1)  // its mean
         REQUIRE(v == (r == 0 ? 0.25f : r == 1 ? 0.75f : 0.0f));
       else
