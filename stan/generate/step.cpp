@@ -268,9 +268,7 @@ void StepEngine::forward(size_t a, const Tensor& x, Tensor out) {
     gemm_packed_into(out.narrow(1, K, 2 * K), tb, n.ms2.w, GemmInit::bias, n.ms2.bias);
     // The anchor component (model.h anchor_offsets; the module's forward above adds it itself).
     const AttrSpec& spec = p_->model().nets()[a]->spec();
-    if (spec.anchored())
-      out.add_(
-          anchor_offsets(spec, x, p_->model().grid_inputs() - p_->model().encoder().columns(), K));
+    if (spec.anchored()) out.add_(anchor_offsets(spec, x, p_->model().current_row(), K));
   } else {
     gemm_packed_into(out, h, n.head.w, GemmInit::bias, n.head.bias);
   }
@@ -349,7 +347,6 @@ void StepEngine::run(StepRows& r) {
   const Encoder& enc = model.encoder();
   const Device d = p_->device();
   const int64_t m = r.m, I = model.input_dim(), D = enc.columns();
-  const int64_t W = model.config().window;
   STAN_CHECK(m >= 1 && m <= max_rows_, "[generate] step of ", m, " rows (at most ", max_rows_, ")");
   // The first shape_numel(s) values of a host vector, on the device.
   auto dev = [&](const auto& v, const Shape& s) {
@@ -370,7 +367,7 @@ void StepEngine::run(StepRows& r) {
     philox_rows(Z.narrow(1, 0, p_->normals()), streams,
                 add(offsets, scalar(p_->uniforms(), DType::i64, d)), seed_, true);
   const Tensor peer_limit = dev(r.peer_limit, {m});
-  const Tensor cur = x.narrow(1, W * D, D);
+  const Tensor cur = x.narrow(1, model.current_row(), D);
   std::array<Tensor, kNumAttrIds> drawn;
   std::vector<Tensor> values(model.nets().size()), applies(model.nets().size());
   std::optional<Repeats> repeats;    // once the repeat class is drawn

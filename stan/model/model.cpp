@@ -193,7 +193,7 @@ bool StanModel::memory_reaches(AttrId a) const {
 Tensor StanModel::mask(size_t i, Device d) const {
   const int D = enc_.columns();
   std::vector<float> m(input_dim(), 1.0f);
-  const int cur = cfg_.window * D;
+  const int cur = current_row();
   for (int c = nets_[i]->spec().col; c < D; ++c) m[cur + c] = 0.0f;
   if (!memory_reaches(nets_[i]->spec().id))
     std::fill(m.begin() + grid_inputs(), m.begin() + grid_inputs() + enc_.memory_dim(), 0.0f);

@@ -122,6 +122,8 @@ class StanModel {
   std::vector<std::shared_ptr<AttributeNet>>& nets() { return nets_; }
   const std::vector<std::shared_ptr<AttributeNet>>& nets() const { return nets_; }
   int grid_inputs() const { return (cfg_.window + 1) * enc_.columns(); }
+  // The first input column of the current row (the window's rows come before it).
+  int current_row() const { return cfg_.window * enc_.columns(); }
   // The window's grid, then the service memory (Encoder::memory_dim), then the profile.
   int input_dim() const { return grid_inputs() + enc_.memory_dim() + profiles_.dim(); }
   // Whether the service memory is an input of attribute a's network (EncodingOptions::

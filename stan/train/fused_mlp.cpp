@@ -251,7 +251,7 @@ void FusedMlp::forward_backward(const HostBatch& b, bool backward) {
   bo.censor = eo.censor;
   // The anchored networks' anchor components (model.h anchor_offsets), from the batch's inputs.
   std::vector<Tensor> anchors(model_.nets().size());
-  const int64_t row_start = model_.grid_inputs() - model_.encoder().columns();
+  const int64_t row_start = model_.current_row();
   for (size_t i = 0; i < anchors.size(); ++i) {
     const AttrSpec& spec = model_.nets()[i]->spec();
     if (spec.anchored())
