@@ -52,6 +52,7 @@ struct TrainArgs {
   int peer_octets = -1;   // 1: --peer-octets, 0: --no-peer-octets, -1: the encoding's default
   int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
   int peer_shares = -1;   // 1: --peer-shares, 0: --no-peer-shares, -1: the encoding's default
+  int peer_uses = -1;     // 1: --peer-uses, 0: --no-peer-uses, -1: the encoding's default
   int peer_repeats = -1;  // 1: --peer-repeats, 0: --no-peer-repeats, -1: the encoding's default
   int sweep_answers = 1;  // 1: --sweep-answers (the default since the bundled model that counted
                           // answers), 0: --no-sweep-answers (the default before it)
@@ -143,6 +144,12 @@ void add_train_command(CLI::App& app) {
          "a host returns to a favourite as often as it has used it (needs a peer cache; README: "
          "A host's favourite)",
          "No peer shares (see --peer-shares)");
+  on_off("peer-uses", &a->peer_uses,
+         "Show the peer network (and it alone) how many flows the host has had with the peers "
+         "its classes list first (the flow's service's, with --peer-match), on a log scale, so "
+         "that it can tell a favourite with thousands of flows from one that leads by a few "
+         "(needs a peer cache and the mlp architecture)",
+         "No peer uses (see --peer-uses)");
   on_off("peer-repeats", &a->peer_repeats,
          "Let a return to a cached peer repeat that peer's last flow with its service exactly "
          "(its packets, bytes and TCP flags, or those and its duration), a choice the model "
@@ -367,6 +374,7 @@ void add_train_command(CLI::App& app) {
     if (p.encoding.peer_cache == 0 && a->peer_memory != 1) p.encoding.peer_memory = false;
     if (a->peer_counts >= 0) p.encoding.peer_counts = a->peer_counts == 1;
     if (a->peer_shares >= 0) p.encoding.peer_shares = a->peer_shares == 1;
+    if (a->peer_uses >= 0) p.encoding.peer_uses = a->peer_uses == 1;
     if (a->peer_repeats >= 0) p.encoding.peer_repeats = a->peer_repeats == 1;
     if (a->peer_tos >= 0) p.encoding.peer_tos = a->peer_tos == 1;
     if (a->peer_anchor >= 0) p.encoding.peer_anchor = a->peer_anchor == 1;

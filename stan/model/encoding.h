@@ -220,6 +220,13 @@ struct EncodingOptions {
   // proportion to how much the host has used it (without them a busy host spreads its flows over
   // its peers far more evenly than real ones: README, A host's favourite).
   bool peer_shares = false;
+  // With a peer cache: one input column (`counts` above) holding how much the host has used the
+  // peers the row's classes list first (their uses, log1p / kPeerUsesScale), so that the peer
+  // network can tell a favourite carrying thousands of flows from one that leads by a few. It
+  // reaches the peer network alone (StanModel::mask, the window's rows included): read by the
+  // other networks, a count of a host's flows so far tells them how far into its day a host
+  // is and slows busy hosts down (README: A host's favourite).
+  bool peer_uses = false;
   // Matched by service: the `repeat` attribute above, so that a return can repeat its peer's
   // last flow exactly, as real clients' polls and retries do (17% of real returns with a
   // service repeat its last packets and bytes).
@@ -303,13 +310,14 @@ struct AttrSpec {
 inline constexpr int kPeerMemory = 6;    // memory columns: known, octet 1, pkt, bytes, td kind, td
 inline constexpr int kCountBuckets = 6;  // peer_counts: 0, 1, 2, 3, 4-7, 8+
 inline constexpr int kPeerCounts = 2 * kCountBuckets;  // cached peers, then popular remotes
-inline constexpr int kPeerShares = 4;  // peer_shares: the first cached classes with a share
+inline constexpr int kPeerShares = 4;         // peer_shares: the first cached classes with a share
+inline constexpr double kPeerUsesScale = 10;  // peer_uses: log1p(uses) / this (22,000 uses: 1)
 struct RowValues {
   std::array<double, kNumAttrIds> v{};
   std::array<bool, kNumAttrIds> valid{};
   std::array<float, kPeerMemory> memory{};  // peer_memory: written with the peer's columns
   // peer_counts, peer_shares (counts_width() of them): written by write_features
-  std::array<float, kPeerCounts + kPeerShares> counts{};
+  std::array<float, kPeerCounts + kPeerShares + 1> counts{};
   int64_t peer_tos = -1;  // peer_tos: the ToS class in the peer ToS columns (-1: none)
   int64_t remote = -1;    // peer_octets: the known remote's address (-1: none or a new peer)
   double clock = 0;       // seconds since the day start when the row is decided
@@ -332,10 +340,13 @@ class Encoder {
   int time_col() const { return time_col_; }
   int memory_col() const { return memory_col_; }  // first memory column; -1: no peer memory
   int counts_col() const { return counts_col_; }  // first counts column; -1: no peer counts
-  // The counts columns: kPeerCounts with peer_counts, then kPeerShares with peer_shares.
+  // The counts columns: kPeerCounts with peer_counts, then kPeerShares with peer_shares, then
+  // one with peer_uses (its column: uses_col()).
   int counts_width() const {
-    return (opt_.peer_counts ? kPeerCounts : 0) + (opt_.peer_shares ? kPeerShares : 0);
+    return (opt_.peer_counts ? kPeerCounts : 0) + (opt_.peer_shares ? kPeerShares : 0) +
+           (opt_.peer_uses ? 1 : 0);
   }
+  int uses_col() const { return opt_.peer_uses ? counts_col_ + counts_width() - 1 : -1; }
   int tos_col() const { return tos_col_; }  // first peer ToS column; -1: no peer ToS
   // The service memory (EncodingOptions::service_memory = N): N + 2 input values per window
   // (0 without it), written by write_service_memory from the host's counts per slot.

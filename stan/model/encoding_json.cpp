@@ -67,6 +67,7 @@ nlohmann::json EncodingOptions::to_json() const {
   if (!memory_rate) j["memory_rate"] = false;         // absent: true (files before the option)
   if (diurnal_warp) j["diurnal_warp"] = true;         // absent: false (files before the option)
   if (peer_shares) j["peer_shares"] = true;           // likewise
+  if (peer_uses) j["peer_uses"] = true;               // likewise
   if (popular_by_flows) j["popular_rank"] = "flows";  // absent: by hosts
   return j;
 }
@@ -133,6 +134,7 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   o.memory_rate = !j.contains("memory_rate") || get_bool(j, part, "memory_rate");
   o.diurnal_warp = j.contains("diurnal_warp") && get_bool(j, part, "diurnal_warp");
   o.peer_shares = j.contains("peer_shares") && get_bool(j, part, "peer_shares");
+  o.peer_uses = j.contains("peer_uses") && get_bool(j, part, "peer_uses");
   o.half_width = get_double(j, part, "half_width", 1e-9, 1);
   o.sigma_floor = get_double(j, part, "sigma_floor", 0, 1);
   if (const EncodingOptions::Rule* r = o.broken_rule())
@@ -151,6 +153,9 @@ const EncodingOptions::Rule* EncodingOptions::broken_rule() const {
        "peers matched by service (--peer-match service or two-services)"},
       {"peer_shares", "--peer-shares",
        [](const EncodingOptions& o) { return !o.peer_shares || o.peer_cache > 0; },
+       "a peer cache ('peer_cache' > 0)", "a peer cache (--peer-cache above 0)"},
+      {"peer_uses", "--peer-uses",
+       [](const EncodingOptions& o) { return !o.peer_uses || o.peer_cache > 0; },
        "a peer cache ('peer_cache' > 0)", "a peer cache (--peer-cache above 0)"},
       {"peer_repeats", "--peer-repeats",
        [](const EncodingOptions& o) {
@@ -382,6 +387,7 @@ std::string Encoder::describe() const {
      << (opt_.peer_memory ? " (with memory)" : "")
      << (opt_.peer_counts ? " (with counts of the service's peers)" : "")
      << (opt_.peer_shares ? " (with the first peers' shares of uses)" : "")
+     << (opt_.peer_uses ? " (with their uses, to the peer network)" : "")
      << (opt_.peer_repeats ? " (with repeats of a peer's last flow)" : "")
      << (opt_.peer_tos ? " (with the peer's last ToS)" : "")
      << (opt_.peer_anchor ? " (with the anchor component)" : "")

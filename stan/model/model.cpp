@@ -131,6 +131,17 @@ void AttributeNet::zero_context(int64_t first, int64_t count) {
     std::fill(w + r * in + at, w + r * in + at + count, 0.0f);
 }
 
+void AttributeNet::zero_grid_column(int col, int rows) {
+  STAN_CHECK(hidden_ && !cnn_, "[", attr_name(spec_.id),
+             "] masking a grid column needs the mlp architecture with a hidden layer");
+  STAN_CHECK(col >= 0 && col < grid_cols_ && rows >= 0 && rows <= grid_rows_,
+             "grid column out of range");
+  const int64_t in = hidden_->weight.size(1);
+  float* w = hidden_->weight.data<float>();
+  for (int64_t r = 0; r < hidden_->weight.size(0); ++r)
+    for (int g = 0; g < rows; ++g) w[r * in + static_cast<int64_t>(g) * grid_cols_ + col] = 0.0f;
+}
+
 Tensor AttributeNet::forward(const Tensor& x, const Tensor& hidden_mask) {
   const int64_t g = static_cast<int64_t>(grid_rows_) * grid_cols_;
   STAN_CHECK(x.dim() == 2 && x.size(1) == g + context_dim_, "[", attr_name(spec_.id),
@@ -183,6 +194,14 @@ StanModel::StanModel(ModelConfig cfg, Encoder enc, ProfileModel profiles, uint64
     // masks their gradients (StanModel::mask), so that they stay 0 and generation, which feeds
     // the memory to every network, finds them so.
     if (!memory_reaches(a.id)) nets_.back()->zero_context(0, enc_.memory_dim());
+    // Likewise the peer uses column, but in the peer network's current row.
+    if (enc_.uses_col() >= 0) {
+      STAN_CHECK(cfg_.arch == "mlp" && cfg_.hidden > 0,
+                 "the peer uses (--peer-uses) need the mlp architecture with a hidden layer, got ",
+                 cfg_.arch, " with hidden ", cfg_.hidden);
+      nets_.back()->zero_grid_column(enc_.uses_col(),
+                                     a.id == AttrId::peer ? cfg_.window : cfg_.window + 1);
+    }
   }
 }
 
@@ -197,6 +216,10 @@ Tensor StanModel::mask(size_t i, Device d) const {
   for (int c = nets_[i]->spec().col; c < D; ++c) m[cur + c] = 0.0f;
   if (!memory_reaches(nets_[i]->spec().id))
     std::fill(m.begin() + grid_inputs(), m.begin() + grid_inputs() + enc_.memory_dim(), 0.0f);
+  if (const int u = enc_.uses_col(); u >= 0) {
+    for (int w = 0; w < cfg_.window; ++w) m[w * D + u] = 0.0f;
+    if (nets_[i]->spec().id != AttrId::peer) m[cur + u] = 0.0f;
+  }
   return from_vector<float>(m, {static_cast<int64_t>(m.size())}, d);
 }
 

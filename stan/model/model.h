@@ -93,6 +93,8 @@ class AttributeNet : public nn::Module {
   Tensor forward(const Tensor& x, const Tensor& hidden_mask);
   // Zeros the hidden layer's weights on `count` context values from `first` (CPU weights).
   void zero_context(int64_t first, int64_t count);
+  // Zeros the hidden layer's weights on column `col` of the grid's first `rows` rows (mlp only).
+  void zero_grid_column(int col, int rows);
   std::string describe() const override;
   // Mean loss over the rows: cross-entropy (target int64 classes) or the binned mixture
   // likelihood (target scaled values).
@@ -129,8 +131,9 @@ class StanModel {
   // Whether the service memory is an input of attribute a's network (EncodingOptions::
   // memory_rate: not of the inter-arrival networks when off).
   bool memory_reaches(AttrId a) const;
-  // (input_dim) mask for attribute i: zero on current-row columns from its first column on, and
-  // on the service memory where it does not reach the network.
+  // (input_dim) mask for attribute i: zero on current-row columns from its first column on, on
+  // the service memory where it does not reach the network, and on the peer uses column
+  // (Encoder::uses_col) but in the peer network's current row.
   Tensor mask(size_t i, Device d) const;
   int64_t parameter_count() const;
   void train(bool on);

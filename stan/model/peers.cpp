@@ -4,6 +4,7 @@
 // EncodingOptions::peer_match, the peers of the row's service first: by their last service, or by
 // either of their last two).
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <tuple>
 #include <type_traits>
@@ -213,7 +214,7 @@ void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* o
     out[kCountBuckets + bucket(popular_of_service(svc))] = 1;
     out += kPeerCounts;
   }
-  if (!opt_.peer_shares) return;
+  if (!opt_.peer_shares && !opt_.peer_uses) return;
   // The peers the row's first cached classes name (matched by service: those of its service, in
   // cache order, as cached_peer's view lists them), their uses and the uses of all of them.
   const size_t n = std::min(peers.size(), static_cast<size_t>(std::max(0, opt_.peer_cache)));
@@ -225,10 +226,13 @@ void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* o
     total += peers.uses[j];
     if (k < uses.size()) uses[k++] = peers.uses[j];
   }
-  // Shares only: a count of the host's flows would tell the networks how far into its day a
-  // host is (a cumulative count as an input slows generated hosts down: README, A host's
-  // favourite).
-  if (total <= 0) return;
+  // The uses themselves only with peer_uses, whose column reaches the peer network alone: a
+  // count of the host's flows would tell the other networks how far into its day a host is (a
+  // cumulative count as their input slows generated hosts down: README, A host's favourite).
+  if (opt_.peer_uses)
+    out[opt_.peer_shares ? kPeerShares : 0] =
+        static_cast<float>(std::log1p(total) / kPeerUsesScale);
+  if (!opt_.peer_shares || total <= 0) return;
   for (size_t i = 0; i < k; ++i) out[i] = static_cast<float>(uses[i] / total);
 }
 

@@ -513,8 +513,10 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
-TEST_CASE("cli: train --peer-shares gives the peer network its peers' shares, which generate uses",
-          "[cli][peers]") {
+TEST_CASE(
+    "cli: train --peer-shares and --peer-uses give the peer network its peers' shares and "
+    "uses, which generate uses",
+    "[cli][peers]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   const std::string info = train_sample(model, "--peer-shares", false);
   CHECK_THAT(info, Catch::Contains("(with the first peers' shares of uses)"));
@@ -523,6 +525,12 @@ TEST_CASE("cli: train --peer-shares gives the peer network its peers' shares, wh
   CHECK_THAT(train_sample(model, "--no-peer-shares", false), !Catch::Contains("shares of uses"));
   check_refused(dir, "--peer-shares --peer-cache 0", "--peer-shares");
   check_refused(dir, "--peer-shares --no-peer-shares", "excludes");
+  const std::string uses = train_sample(model, "--peer-shares --peer-uses", false);
+  CHECK_THAT(uses, Catch::Contains("(with their uses, to the peer network)"));
+  CHECK_THAT(run("info --json --model " + model).output, Catch::Contains("\"peer_uses\": true"));
+  check_generates(model, dir);
+  check_refused(dir, "--peer-uses --peer-cache 0", "--peer-uses");
+  check_refused(dir, "--peer-uses --arch cnn", "mlp architecture");
   fs::remove_all(dir);
 }
 

@@ -1,6 +1,6 @@
 // The peer options that feed the networks more of the host's cache (stan/model/encoding.h):
-// the counts of the peers of a row's service, a return's repeat of its peer's last flow, its
-// last ToS, and the known remote's octets.
+// the counts of the peers of a row's service, their shares and uses, a return's repeat of its
+// peer's last flow, its last ToS, and the known remote's octets.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -176,6 +176,63 @@ TEST_CASE("encoding: the peer shares give the first cached classes' shares of th
   none.peer_shares = true;
   REQUIRE(none.broken_rule() != nullptr);
   REQUIRE(std::string(none.broken_rule()->flag) == "--peer-shares");
+}
+
+TEST_CASE("encoding: the peer uses give the host's flows with the listed peers on a log scale",
+          "[realism][peers][peer_uses]") {
+  // Host 1: W (TCP 443) three times, X (TCP 443), Y (UDP 53), X (TCP 443).
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, X = 0x05060708,
+                 Y = 0x01010101;
+  add_web_or_dns(t, host, {{W, true}, {W, true}, {W, true}, {X, true}, {Y, false}, {X, true}});
+  const auto streams = build_host_streams(t, OwnerSelector{});
+  auto uses = [](double n) { return static_cast<float>(std::log1p(n) / kPeerUsesScale); };
+  for (const bool by_service : {true, false}) {
+    INFO("by service " << by_service);
+    EncodingOptions o = two_services();
+    if (!by_service) o.peer_match = PeerMatch::any;
+    o.peer_uses = true;
+    Encoder enc(o);
+    enc.fit(t, streams);
+    REQUIRE(enc.counts_width() == 1);
+    REQUIRE(enc.uses_col() == enc.counts_col());
+    REQUIRE(enc.find(AttrId::peer)->col == enc.counts_col() + 1);
+    // The uses of the peers the row's classes list first, before the row's flow: W 1, 2, 3;
+    // then X's row lists W (3); Y's lists none of UDP 53 (by service) or W and X (4); X's last
+    // row W and X (4) or all three (5).
+    const std::vector<float> want{
+        0, uses(1), uses(2), uses(3), by_service ? 0 : uses(4), by_service ? uses(4) : uses(5)};
+    const std::vector<std::vector<float>> got = counts_columns(enc, t, streams.front());
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      INFO("flow " << i);
+      REQUIRE(got[i].size() == 1);
+      CHECK(got[i][0] == Approx(want[i]).margin(1e-7));
+    }
+    // With the shares: the shares, then the uses, the shares as without it.
+    EncodingOptions both = o;
+    both.peer_shares = true;
+    Encoder e2(both);
+    e2.fit(t, streams);
+    REQUIRE(e2.counts_width() == kPeerShares + 1);
+    REQUIRE(e2.uses_col() == e2.counts_col() + kPeerShares);
+    const std::vector<std::vector<float>> with = counts_columns(e2, t, streams.front());
+    REQUIRE(with.back()[kPeerShares] == Approx(want.back()));
+    REQUIRE(with.back()[0] == Approx(by_service ? 0.75f : 0.6f));
+    // Stored with the model; absent in older files (off); refused without a peer cache.
+    nlohmann::json j = enc.to_json();
+    REQUIRE(j.at("options").at("peer_uses") == true);
+    REQUIRE(Encoder::from_json(j).uses_col() == enc.uses_col());
+    j["options"].erase("peer_uses");
+    const Encoder old = Encoder::from_json(j);
+    REQUIRE(old.uses_col() == -1);
+    REQUIRE(old.columns() == enc.columns() - 1);
+  }
+  EncodingOptions none;
+  none.peer_cache = 0;
+  none.peer_uses = true;
+  REQUIRE(none.broken_rule() != nullptr);
+  REQUIRE(std::string(none.broken_rule()->flag) == "--peer-uses");
 }
 
 TEST_CASE("encoding: a return that repeats its peer's last flow with the service is a repeat",
