@@ -46,7 +46,9 @@
 # training flows, --popular-rank flows; row 58: that with a popular remote always drawn by its
 # popular class, --peer-lookup popular; row 59: row 50 with a mixture component for packets and
 # bytes per packet on the cached peer's first flow with the service, --peer-anchor; row 60:
-# row 59's model generating without returns to another service, --other-service-peers 0;
+# row 59's model generating without returns to another service, --other-service-peers 0; row
+# 61: row 55 with the host's uses of those peers shown to the peer network alone, --peer-uses;
+# row 62: row 50's model generating without returns to another service at peer temperature 0.85;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -134,6 +136,8 @@ declare -A steps=(
   [58-popular-by-flows-lookup-popular]="--popular-rank flows --peer-lookup popular"
   [59-peer-anchor]="--peer-anchor"
   [60-peer-anchor-other-service-0]="--peer-anchor"
+  [61-peer-shares-uses]="--peer-shares --peer-uses"
+  [62-other-service-0-peer-temperature-0.85]=""
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -161,9 +165,11 @@ done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service
   [36-peer-temperature-0.85]=25-defaults-two-services [56-hour-rates]=50-defaults-sweep-answers
-  [60-peer-anchor-other-service-0]=59-peer-anchor)
+  [60-peer-anchor-other-service-0]=59-peer-anchor
+  [62-other-service-0-peer-temperature-0.85]=50-defaults-sweep-answers)
 declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [60-peer-anchor-other-service-0]="--other-service-peers 0"
+  [62-other-service-0-peer-temperature-0.85]="--other-service-peers 0 --peer-temperature 0.85"
   [36-peer-temperature-0.85]="--peer-temperature 0.85")
 # Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
 for k in "${!steps[@]}"; do
