@@ -45,6 +45,15 @@ std::vector<std::vector<float>> counts_columns(const Encoder& enc, const FlowTab
   return out;
 }
 
+// Host 1: W (TCP 443) three times, X (TCP 443), Y (UDP 53), X (TCP 443).
+FlowTable favourite_stream() {
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, X = 0x05060708,
+                 Y = 0x01010101;
+  add_web_or_dns(t, host, {{W, true}, {W, true}, {W, true}, {X, true}, {Y, false}, {X, true}});
+  return t;
+}
+
 }  // namespace
 
 TEST_CASE("encoding: the peer counts tell the peer network how many peers match the service",
@@ -113,11 +122,7 @@ TEST_CASE("encoding: the peer counts tell the peer network how many peers match 
 
 TEST_CASE("encoding: the peer shares give the first cached classes' shares of the host's uses",
           "[realism][peers]") {
-  // Host 1: W (TCP 443) three times, X (TCP 443), Y (UDP 53), X (TCP 443).
-  FlowTable t;
-  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, X = 0x05060708,
-                 Y = 0x01010101;
-  add_web_or_dns(t, host, {{W, true}, {W, true}, {W, true}, {X, true}, {Y, false}, {X, true}});
+  const FlowTable t = favourite_stream();
   const auto streams = build_host_streams(t, OwnerSelector{});
   // Matched by service (the cache by uses, ties most recent first): the row's service's peers.
   // Any service: the whole cache.
@@ -180,11 +185,7 @@ TEST_CASE("encoding: the peer shares give the first cached classes' shares of th
 
 TEST_CASE("encoding: the peer uses give the host's flows with the listed peers on a log scale",
           "[realism][peers][peer_uses]") {
-  // Host 1: W (TCP 443) three times, X (TCP 443), Y (UDP 53), X (TCP 443).
-  FlowTable t;
-  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808, X = 0x05060708,
-                 Y = 0x01010101;
-  add_web_or_dns(t, host, {{W, true}, {W, true}, {W, true}, {X, true}, {Y, false}, {X, true}});
+  const FlowTable t = favourite_stream();
   const auto streams = build_host_streams(t, OwnerSelector{});
   auto uses = [](double n) { return static_cast<float>(std::log1p(n) / kPeerUsesScale); };
   for (const bool by_service : {true, false}) {
