@@ -316,7 +316,7 @@ struct RowValues {
   std::array<double, kNumAttrIds> v{};
   std::array<bool, kNumAttrIds> valid{};
   std::array<float, kPeerMemory> memory{};  // peer_memory: written with the peer's columns
-  // peer_counts, peer_shares (counts_width() of them): written by write_features
+  // peer_counts, peer_shares, peer_uses (counts_width() of them): written by write_features
   std::array<float, kPeerCounts + kPeerShares + 1> counts{};
   int64_t peer_tos = -1;  // peer_tos: the ToS class in the peer ToS columns (-1: none)
   int64_t remote = -1;    // peer_octets: the known remote's address (-1: none or a new peer)
