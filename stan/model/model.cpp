@@ -185,6 +185,9 @@ std::string AttributeNet::describe() const {
 
 StanModel::StanModel(ModelConfig cfg, Encoder enc, ProfileModel profiles, uint64_t seed)
     : cfg_(std::move(cfg)), enc_(std::move(enc)), profiles_(std::move(profiles)) {
+  STAN_CHECK(enc_.uses_col() < 0 || (cfg_.arch == "mlp" && cfg_.hidden > 0),
+             "the peer uses (--peer-uses) need the mlp architecture with a hidden layer, got ",
+             cfg_.arch, " with hidden ", cfg_.hidden);
   Generator gen(seed, streams::kInit);
   for (const AttrSpec& a : enc_.attrs()) {
     Generator g = gen.split(static_cast<uint64_t>(a.id));
@@ -195,13 +198,9 @@ StanModel::StanModel(ModelConfig cfg, Encoder enc, ProfileModel profiles, uint64
     // the memory to every network, finds them so.
     if (!memory_reaches(a.id)) nets_.back()->zero_context(0, enc_.memory_dim());
     // Likewise the peer uses column, but in the peer network's current row.
-    if (enc_.uses_col() >= 0) {
-      STAN_CHECK(cfg_.arch == "mlp" && cfg_.hidden > 0,
-                 "the peer uses (--peer-uses) need the mlp architecture with a hidden layer, got ",
-                 cfg_.arch, " with hidden ", cfg_.hidden);
+    if (enc_.uses_col() >= 0)
       nets_.back()->zero_grid_column(enc_.uses_col(),
                                      a.id == AttrId::peer ? cfg_.window : cfg_.window + 1);
-    }
   }
 }
 
