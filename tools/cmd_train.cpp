@@ -115,8 +115,10 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"service", "two-services", "any"}));
   c->add_option("--peer-lookup", a->peer_lookup,
                 "The class of a popular remote a host has used before: cache (its place in the "
-                "host's cache, looked up first) or popular (its popular class, always)")
-      ->check(CLI::IsMember({"cache", "popular"}));
+                "host's cache, looked up first), popular (its popular class, always; it never "
+                "enters the cache) or popular-known (its popular class, always, and the host "
+                "keeps its last ports and flows as for a cached peer; README: Popular and known)")
+      ->check(CLI::IsMember({"cache", "popular", "popular-known"}));
   // --NAME sets *v to 1, --no-NAME to 0 (the two exclude each other); untouched, -1 keeps the
   // encoding's default.
   auto on_off = [c](const std::string& name, int* v, const std::string& help,
@@ -355,7 +357,10 @@ void add_train_command(CLI::App& app) {
                               : a->peer_match == "service" ? PeerMatch::service
                                                            : PeerMatch::two_services;
     }
-    if (!a->peer_lookup.empty()) p.encoding.popular_first = a->peer_lookup == "popular";
+    if (!a->peer_lookup.empty()) {
+      p.encoding.popular_first = a->peer_lookup != "cache";
+      p.encoding.popular_known = a->peer_lookup == "popular-known";
+    }
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
     if (a->port_features >= 0) p.encoding.port_features = a->port_features;
     if (a->octet_features >= 0) p.encoding.octet_features = a->octet_features;

@@ -594,10 +594,10 @@ FlowRecord Encoder::decode(const RowValues& row, uint32_t host, const PeerCache&
   if (keep_ports_ > 0) {
     // A returning peer with its last service (or matched by two services its previous one) keeps
     // that service's last port classes at the fitted rate.
-    const size_t j = cached_peer(row, peers);
-    const int slot = j < peers.size() ? service_slot(peers, j, service(row)) : -1;
+    const auto [cache, j] = known_peer(row, peers);
+    const int slot = cache ? service_slot(*cache, j, service(row)) : -1;
     if (slot >= 0 && gen.uniform() < keep_ports_) {
-      const uint32_t ports = slot == 0 ? peers.ports[j] : peers.prev_ports[j];
+      const uint32_t ports = slot == 0 ? cache->ports[j] : cache->prev_ports[j];
       lc = ports >> 16;
       rc = ports & 0xFFFF;
     }

@@ -140,6 +140,9 @@ struct PeerCache {
   std::vector<uint32_t> prev_ports;
   std::vector<PeerFlow> prev_first;
   std::vector<PeerLast> last, prev_last;  // the last flow with each of the two services
+  // With EncodingOptions::popular_known: the popular remotes the host has used, kept apart in a
+  // cache of their own (none or one), so that a flow drawn by its popular class still knows them.
+  std::vector<PeerCache> popular;
   PeerCache() = default;
   PeerCache(std::initializer_list<uint32_t> l)
       : ips(l),
@@ -200,6 +203,10 @@ struct EncodingOptions {
   // than remotes that reach many hosts with a flow or two each (README: Popular by flows).
   bool popular_by_flows = false;
   bool popular_first = false;  // a popular remote always has its popular class (never cached)
+  // With popular_first: what the host knows of a popular remote it has used (its first and last
+  // flows, port classes, ToS) is kept as for a cached peer (PeerCache::popular), so that a return
+  // to it keeps its ports and shape; its class stays the popular one (README: Popular and known).
+  bool popular_known = false;
   // Features of the remote the peer class names, for the attributes after it (the `memory`
   // columns above), so that a return can resemble the peer's earlier flows.
   bool peer_memory = false;
@@ -421,9 +428,13 @@ class Encoder {
   }
   size_t peers_of_service(const PeerCache& peers, uint32_t svc) const;
   // The last flow with the row's service of the cached peer the row's peer class names (a row
-  // whose protocol, ports and peer class are set); nullptr for a new or popular remote, or a
-  // cached one of another service.
+  // whose protocol, ports and peer class are set); nullptr for a new or unknown popular remote,
+  // or a known one of another service.
   const PeerLast* repeat_source(const RowValues& row, const PeerCache& peers) const;
+  // What the host knows of the row's peer: its cache and place there (a cached peer; with
+  // popular_known, a popular remote it has used), or a null cache (a new or unknown remote).
+  std::pair<const PeerCache*, size_t> known_peer(const RowValues& row,
+                                                 const PeerCache& peers) const;
   // The popular remotes (peer classes 1..P), most popular first.
   const std::vector<uint32_t>& popular_peers() const { return popular_; }
   // Matched by service: each popular remote's service (its training flows' most frequent).
@@ -507,6 +518,7 @@ class Encoder {
   // The cache entry a row's peer class names (peers.size(): not a cached peer), read by
   // remote_ip() and decode().
   size_t cached_peer(const RowValues& row, const PeerCache& peers) const;
+  void update_cache(PeerCache& peers, uint32_t remote, const RowValues& row) const;
   // A row with only the protocol class and port classes of a flow set (for service()).
   RowValues service_row(uint8_t pr, const HostFlow& f) const;
   // The peer class of a flow to `remote` with service `svc` for a host whose cache is `peers`

@@ -48,7 +48,9 @@ nlohmann::json EncodingOptions::to_json() const {
                       {"peer_match", kPeerMatches[static_cast<int>(peer_match)]},
                       {"popular_peers", popular_peers},
                       {"popular_min_hosts", popular_min_hosts},
-                      {"peer_lookup", popular_first ? "popular_first" : "cache_first"},
+                      {"peer_lookup", !popular_first  ? "cache_first"
+                                      : popular_known ? "popular_known"
+                                                      : "popular_first"},
                       {"peer_memory", peer_memory},
                       {"port_features", port_features},
                       {"octet_features", octet_features},
@@ -97,7 +99,10 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   // Absent in model files written before the rank could be chosen: by hosts.
   o.popular_by_flows = choice(j, part, "popular_rank", {"hosts", "flows"}) == 1;
   // Absent in model files written before the lookup could be chosen: the cache first.
-  o.popular_first = choice(j, part, "peer_lookup", {"cache_first", "popular_first"}) == 1;
+  const int lookup =
+      choice(j, part, "peer_lookup", {"cache_first", "popular_first", "popular_known"});
+  o.popular_first = lookup >= 1;
+  o.popular_known = lookup == 2;
   // Absent in model files written before the peer memory existed: off.
   o.peer_memory = j.contains("peer_memory") && get_bool(j, part, "peer_memory");
   // Absent in model files written before the feature columns existed: none.

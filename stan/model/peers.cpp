@@ -143,25 +143,26 @@ void Encoder::peer_memory(const RowValues& row, const PeerCache& peers, float* o
   std::fill(out, out + kPeerMemory, 0.0f);
   const int64_t npop = static_cast<int64_t>(popular_.size());
   const int64_t peer = static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]);
-  if (peer >= 1 && peer <= npop) {  // a popular remote not in the cache: its octet only
-    out[1] = static_cast<float>(remote_ip(row, peers) >> 24) / 255.0f;
+  const auto [cache, j] = known_peer(row, peers);
+  if (!cache) {
+    // A popular remote the host does not know: its octet only.
+    if (peer >= 1 && peer <= npop)
+      out[1] = static_cast<float>(remote_ip(row, peers) >> 24) / 255.0f;
     return;
   }
-  const size_t j = cached_peer(row, peers);
-  if (j >= peers.size()) return;
   out[0] = 1;
-  out[1] = static_cast<float>(peers.ips[j] >> 24) / 255.0f;
+  out[1] = static_cast<float>(cache->ips[j] >> 24) / 255.0f;
   // The first flow of the service the row returns with (the last one's when it is neither).
   const PeerFlow& first =
-      service_slot(peers, j, service(row)) == 1 ? peers.prev_first[j] : peers.first[j];
+      service_slot(*cache, j, service(row)) == 1 ? cache->prev_first[j] : cache->first[j];
   std::copy(first.begin(), first.end(), out + 2);
 }
 
 int64_t Encoder::peer_tos(const RowValues& row, const PeerCache& peers) const {
-  const size_t j = cached_peer(row, peers);
-  if (j >= peers.size()) return -1;
+  const auto [cache, j] = known_peer(row, peers);
+  if (!cache) return -1;
   const PeerLast& last =
-      service_slot(peers, j, service(row)) == 1 ? peers.prev_last[j] : peers.last[j];
+      service_slot(*cache, j, service(row)) == 1 ? cache->prev_last[j] : cache->last[j];
   return static_cast<int64_t>(last[kLastTos]);
 }
 
@@ -182,6 +183,22 @@ size_t Encoder::cached_peer(const RowValues& row, const PeerCache& peers) const 
   if (!opt_.by_service()) return k;
   const uint32_t svc = service(row);
   return view_entry(peers.size(), k, [&](size_t j) { return peer_matches(peers, j, svc); });
+}
+
+std::pair<const PeerCache*, size_t> Encoder::known_peer(const RowValues& row,
+                                                        const PeerCache& peers) const {
+  if (const size_t j = cached_peer(row, peers); j < peers.size()) return {&peers, j};
+  const int64_t peer =
+      find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
+  if (!opt_.popular_known || peers.popular.empty() || peer < 1 ||
+      peer > static_cast<int64_t>(popular_.size()))
+    return {nullptr, 0};
+  const PeerCache& known = peers.popular.front();
+  const uint32_t remote = remote_ip(row, peers);
+  const size_t j = static_cast<size_t>(std::find(known.ips.begin(), known.ips.end(), remote) -
+                                       known.ips.begin());
+  if (j < known.size()) return {&known, j};
+  return {nullptr, 0};
 }
 
 int64_t Encoder::peer_class(const PeerCache& peers, uint32_t remote, uint32_t svc) const {
@@ -248,13 +265,13 @@ PeerLast peer_last(const RowValues& row) {
 }
 
 const PeerLast* Encoder::repeat_source(const RowValues& row, const PeerCache& peers) const {
-  const size_t j = cached_peer(row, peers);
-  if (j >= peers.size()) return nullptr;
-  switch (service_slot(peers, j, service(row))) {
+  const auto [cache, j] = known_peer(row, peers);
+  if (!cache) return nullptr;
+  switch (service_slot(*cache, j, service(row))) {
     case 0:
-      return &peers.last[j];
+      return &cache->last[j];
     case 1:
-      return &peers.prev_last[j];
+      return &cache->prev_last[j];
     default:
       return nullptr;
   }
@@ -288,7 +305,16 @@ uint32_t Encoder::service(const RowValues& row) {
 
 void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const {
   if (opt_.peer_cache <= 0) return;
-  if (opt_.popular_first && popular_rank_.count(remote)) return;  // drawn by its popular class
+  if (opt_.popular_first && popular_rank_.count(remote)) {  // drawn by its popular class
+    if (!opt_.popular_known) return;
+    if (peers.popular.empty()) peers.popular.emplace_back();
+    update_cache(peers.popular.front(), remote, row);
+    return;
+  }
+  update_cache(peers, remote, row);
+}
+
+void Encoder::update_cache(PeerCache& peers, uint32_t remote, const RowValues& row) const {
   const auto& ips = peers.ips;
   const auto& uses = peers.uses;
   const size_t cap = static_cast<size_t>(opt_.peer_cache);

@@ -418,8 +418,8 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
     REQUIRE_FALSE(EncodingOptions::from_json(j).popular_first);
     j["peer_lookup"] = "popular";
     REQUIRE_THROWS_WITH(EncodingOptions::from_json(j),
-                        Catch::Contains("'peer_lookup' is 'popular' (expected 'cache_first' or "
-                                        "'popular_first')"));
+                        Catch::Contains("'peer_lookup' is 'popular' (expected 'cache_first', "
+                                        "'popular_first' or 'popular_known')"));
   }
   // Features: cache position, new, popular.
   std::vector<float> f(enc.columns(), 0.0f);
@@ -446,6 +446,112 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
   bad = enc.to_json();
   bad["options"]["popular_peers"] = -1;
   REQUIRE_THROWS_WITH(Encoder::from_json(bad), Catch::Contains("'popular_peers' is -1"));
+}
+
+TEST_CASE(
+    "encoding: looked up popular first and known, a popular remote keeps its class and "
+    "what the host knows of it",
+    "[realism][peers]") {
+  // Hosts 2-4 query P (TCP 443) once each, so P is popular. Host 1: P from local port 40000
+  // (3 packets), a private remote N, P again from 40010 (the same port class), P from 50000.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, P = 0x01010101, N = 0x05060708;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (uint32_t h = 2; h <= 4; ++h)
+    t.rows.push_back(web_or_dns(++te, (42u << 24) | (219u << 16) | h, P, true));
+  FlowRecord first = web_or_dns(++te, host, P, true, 40000);
+  first.pkt = 3;
+  first.byt = 1500;
+  t.rows.push_back(first);
+  t.rows.push_back(web_or_dns(++te, host, N, true));
+  t.rows.push_back(web_or_dns(++te, host, P, true, 40010));
+  t.rows.push_back(web_or_dns(++te, host, P, true, 50000));
+  OwnerSelector owners;
+  auto streams = build_host_streams(t, owners);
+  const HostStream& s = *std::find_if(streams.begin(), streams.end(),
+                                      [&](const HostStream& st) { return st.host == host; });
+  REQUIRE(s.flows.size() == 4);
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.peer_match = PeerMatch::service;
+  o.popular_peers = 4;
+  o.popular_min_hosts = 3;
+  o.peer_memory = true;
+  o.popular_first = true;
+  // Host 1's rows with options `opt`, each checked to decode to its remote; the peer targets, the
+  // memory's "known" column and whether the row's peer is known (Encoder::known_peer).
+  struct Encoded {
+    std::vector<int> targets, known_col, known;
+    PeerCache peers;
+  };
+  auto encode = [&](const EncodingOptions& opt) {
+    Encoder e(opt);
+    e.fit(t, streams);
+    REQUIRE(e.popular_peers() == std::vector<uint32_t>{P});
+    Encoded out;
+    for (const HostFlow& f : s.flows) {
+      const RowValues row = e.encode(t.rows[f.row], f, 0, out.peers);
+      out.targets.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+      out.known_col.push_back(static_cast<int>(row.memory[0]));
+      out.known.push_back(e.known_peer(row, out.peers).first != nullptr);
+      Generator g(1);
+      REQUIRE(e.decode(row, host, out.peers, g).da == f.remote_ip);
+      e.update_peers(out.peers, f.remote_ip, row);
+      REQUIRE(std::find(out.peers.ips.begin(), out.peers.ips.end(), P) == out.peers.ips.end());
+    }
+    return out;
+  };
+  // Popular first: P has its popular class (1) every time, N is new; P is never known.
+  const Encoded plain = encode(o);
+  REQUIRE(plain.targets == std::vector<int>{1, 0, 1, 1});
+  REQUIRE(plain.known == std::vector<int>{0, 0, 0, 0});
+  REQUIRE(plain.known_col == std::vector<int>{0, 0, 0, 0});
+  REQUIRE(plain.peers.popular.empty());
+  // And known: the same classes, but P's returns know it, from a cache of their own.
+  o.popular_known = true;
+  const Encoded known = encode(o);
+  REQUIRE(known.targets == plain.targets);
+  REQUIRE(known.known == std::vector<int>{0, 0, 1, 1});
+  REQUIRE(known.known_col == std::vector<int>{0, 0, 1, 1});
+  REQUIRE(known.peers.ips == std::vector<uint32_t>{N});
+  REQUIRE(known.peers.popular.size() == 1);
+  REQUIRE(known.peers.popular[0].ips == std::vector<uint32_t>{P});
+  REQUIRE(known.peers.popular[0].uses == std::vector<uint32_t>{3});
+  // Its first flow of the service is the memory's anchor, and its last port classes are the ones
+  // a return keeps (Encoder::keep_ports, here at rate 1).
+  Encoder e(o);
+  e.fit(t, streams);
+  nlohmann::json j = e.to_json();
+  REQUIRE(j.at("options").at("peer_lookup") == "popular_known");
+  j["keep_ports"] = 1.0;
+  const Encoder keep = Encoder::from_json(j);
+  REQUIRE(keep.options().popular_known);
+  PeerCache peers;
+  RowValues row;
+  for (size_t i = 0; i < 3; ++i) {
+    const HostFlow& f = s.flows[i];
+    row = keep.encode(t.rows[f.row], f, 0, peers);
+    keep.update_peers(peers, f.remote_ip, row);
+  }
+  RowValues back = row;  // the third row: P from 40010
+  back.v[static_cast<int>(AttrId::lport)] = static_cast<double>(port_class(60000));
+  std::vector<float> mem(kPeerMemory);
+  keep.peer_memory(back, peers, mem.data());
+  REQUIRE(mem[0] == 1.0f);
+  REQUIRE(mem[1] == 1 / 255.0f);
+  REQUIRE(mem[2] ==
+          static_cast<float>(keep.encode(t.rows[s.flows[0].row], s.flows[0], 0, PeerCache())
+                                 .v[static_cast<int>(AttrId::pkt)]));
+  Generator g(3);
+  const FlowRecord r = keep.decode(back, host, peers, g);
+  REQUIRE(r.da == P);
+  REQUIRE(port_class(r.sp) == port_class(40010));
+  // Without known, the same return keeps nothing: the row's own class.
+  j["options"]["peer_lookup"] = "popular_first";
+  const Encoder forget = Encoder::from_json(j);
+  PeerCache none;
+  Generator g2(3);
+  REQUIRE(port_class(forget.decode(back, host, none, g2).sp) == port_class(60000));
 }
 
 TEST_CASE("encoding: popular remotes ranked by flows put a busy shared server first",
