@@ -49,6 +49,8 @@
 # row 59's model generating without returns to another service, --other-service-peers 0; row
 # 61: row 55 with the host's uses of those peers shown to the peer network alone, --peer-uses;
 # row 62: row 50's model generating without returns to another service at peer temperature 0.85;
+# row 63: row 58 with the host keeping what it knows of a popular remote, --peer-lookup
+# popular-known;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -138,6 +140,7 @@ declare -A steps=(
   [60-peer-anchor-other-service-0]="--peer-anchor"
   [61-peer-shares-uses]="--peer-shares --peer-uses"
   [62-other-service-0-peer-temperature-0.85]=""
+  [63-popular-by-flows-known]="--popular-rank flows --peer-lookup popular-known"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
