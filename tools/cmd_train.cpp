@@ -113,12 +113,16 @@ void add_train_command(CLI::App& app) {
                 "returning peer keeps one of its services; the default), service (the same by "
                 "the last service only; README: Returns to a peer) or any (the cache's order)")
       ->check(CLI::IsMember({"service", "two-services", "any"}));
-  c->add_option("--peer-lookup", a->peer_lookup,
-                "The class of a popular remote a host has used before: cache (its place in the "
-                "host's cache, looked up first), popular (its popular class, always; it never "
-                "enters the cache) or popular-known (its popular class, always, and the host "
-                "keeps its last ports and flows as for a cached peer; README: Popular and known)")
-      ->check(CLI::IsMember({"cache", "popular", "popular-known"}));
+  c->add_option(
+       "--peer-lookup", a->peer_lookup,
+       "The class of a popular remote a host has used before: cache (its place in the "
+       "host's cache, looked up first), popular (its popular class, always; it never "
+       "enters the cache) or popular-known (its popular class, always, and the host "
+       "keeps its last ports and flows as for a cached peer; README: Popular and known) or "
+       "popular-own (popular-known with the popular remotes the host has used first "
+       "among its service's popular classes, so that a host keeps to the ones it has; "
+       "README: Popular and own)")
+      ->check(CLI::IsMember({"cache", "popular", "popular-known", "popular-own"}));
   // --NAME sets *v to 1, --no-NAME to 0 (the two exclude each other); untouched, -1 keeps the
   // encoding's default.
   auto on_off = [c](const std::string& name, int* v, const std::string& help,
@@ -358,8 +362,10 @@ void add_train_command(CLI::App& app) {
                                                            : PeerMatch::two_services;
     }
     if (!a->peer_lookup.empty()) {
-      p.encoding.popular_first = a->peer_lookup != "cache";
-      p.encoding.popular_known = a->peer_lookup == "popular-known";
+      p.encoding.peer_lookup = a->peer_lookup == "cache"           ? PeerLookup::cache_first
+                               : a->peer_lookup == "popular"       ? PeerLookup::popular_first
+                               : a->peer_lookup == "popular-known" ? PeerLookup::popular_known
+                                                                   : PeerLookup::popular_own;
     }
     if (a->cold_starts >= 0) p.encoding.cold_starts = a->cold_starts;
     if (a->port_features >= 0) p.encoding.port_features = a->port_features;

@@ -453,7 +453,8 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
       o[2] = c >= 1 && c <= npop ? 1.0f : 0.0f;
       // Looked up popular first, a popular remote is never in the cache: its place in the
       // popular list (negative, apart from the cache positions) tells which one it was.
-      if (o[2] != 0 && opt_.popular_first) o[0] = -static_cast<float>(c) / static_cast<float>(npop);
+      if (o[2] != 0 && opt_.popular_first())
+        o[0] = -static_cast<float>(c) / static_cast<float>(npop);
       break;
     }
     case AttrId::oct1:

@@ -140,7 +140,7 @@ struct PeerCache {
   std::vector<uint32_t> prev_ports;
   std::vector<PeerFlow> prev_first;
   std::vector<PeerLast> last, prev_last;  // the last flow with each of the two services
-  // With EncodingOptions::popular_known: the popular remotes the host has used, kept apart in a
+  // With EncodingOptions::popular_known(): the popular remotes the host has used, kept apart in a
   // cache of their own (none or one), so that a flow drawn by its popular class still knows them.
   std::vector<PeerCache> popular;
   PeerCache() = default;
@@ -175,6 +175,16 @@ struct PeerCache {
 
 enum class PeerOrder { recency, uses, last_then_uses };
 enum class PeerMatch { any, service, two_services };
+// The class of a popular remote a host has used before (README: Popular and known):
+// cache_first: its place in the host's cache, looked up before the popular list;
+// popular_first: its popular class, always (popular remotes never enter the cache);
+// popular_known: its popular class, and what the host knows of it (its first and last flows,
+//   port classes, ToS) is kept as for a cached peer (PeerCache::popular), so that a return to it
+//   keeps its ports and shape;
+// popular_own: popular_known with the host's known popular remotes first in the popular view
+//   of their service (in their cache's order), so that the first popular class of a service
+//   names the remote the host keeps to, and a host that knows none draws from the shared list.
+enum class PeerLookup { cache_first, popular_first, popular_known, popular_own };
 
 struct EncodingOptions {
   bool zero_decisions = true;    // zero/positive decisions for dt and td, log scales
@@ -202,11 +212,10 @@ struct EncodingOptions {
   // network's resolvers, mail relays and monitors, which carry most of a service's flows, rather
   // than remotes that reach many hosts with a flow or two each (README: Popular by flows).
   bool popular_by_flows = false;
-  bool popular_first = false;  // a popular remote always has its popular class (never cached)
-  // With popular_first: what the host knows of a popular remote it has used (its first and last
-  // flows, port classes, ToS) is kept as for a cached peer (PeerCache::popular), so that a return
-  // to it keeps its ports and shape; its class stays the popular one (README: Popular and known).
-  bool popular_known = false;
+  PeerLookup peer_lookup = PeerLookup::cache_first;
+  bool popular_first() const { return peer_lookup != PeerLookup::cache_first; }
+  bool popular_known() const { return peer_lookup >= PeerLookup::popular_known; }
+  bool popular_own() const { return peer_lookup == PeerLookup::popular_own; }
   // Features of the remote the peer class names, for the attributes after it (the `memory`
   // columns above), so that a return can resemble the peer's earlier flows.
   bool peer_memory = false;
@@ -432,7 +441,7 @@ class Encoder {
   // or a known one of another service.
   const PeerLast* repeat_source(const RowValues& row, const PeerCache& peers) const;
   // What the host knows of the row's peer: its cache and place there (a cached peer; with
-  // popular_known, a popular remote it has used), or a null cache (a new or unknown remote).
+  // popular_known(), a popular remote it has used), or a null cache (a new or unknown remote).
   std::pair<const PeerCache*, size_t> known_peer(const RowValues& row,
                                                  const PeerCache& peers) const;
   // The popular remotes (peer classes 1..P), most popular first.
@@ -524,6 +533,12 @@ class Encoder {
   // The peer class of a flow to `remote` with service `svc` for a host whose cache is `peers`
   // (0: a new remote), as encode() sets it.
   int64_t peer_class(const PeerCache& peers, uint32_t remote, uint32_t svc) const;
+  // With popular_own: the ranks of the host's known popular remotes of service svc, in their
+  // cache's order (else none); the place in the popular view of a row of service svc of the
+  // remote of rank i, and the rank at place k.
+  std::vector<size_t> own_popular(const PeerCache& peers, uint32_t svc) const;
+  size_t popular_position(const PeerCache& peers, uint32_t svc, size_t i) const;
+  size_t popular_entry(const PeerCache& peers, uint32_t svc, size_t k) const;
   uint16_t decode_port(int64_t cls, Generator& gen) const;
   // Fits feature_ports_ and feature_octets_ on the training flows; index_features() builds the
   // class -> column lookups from them.

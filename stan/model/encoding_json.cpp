@@ -15,9 +15,11 @@
 namespace stan {
 namespace {
 
-// The model file's words for PeerOrder and PeerMatch, in the enums' order.
+// The model file's words for PeerOrder, PeerMatch and PeerLookup, in the enums' order.
 const std::vector<std::string> kPeerOrders{"recency", "uses", "last_then_uses"};
 const std::vector<std::string> kPeerMatches{"any", "service", "two_services"};
+const std::vector<std::string> kPeerLookups{"cache_first", "popular_first", "popular_known",
+                                            "popular_own"};
 
 // Which of `names` field `key` names (a model file's word for one of several choices); -1 when
 // the field is absent (older files). Any other word is refused, naming the ones expected.
@@ -48,9 +50,7 @@ nlohmann::json EncodingOptions::to_json() const {
                       {"peer_match", kPeerMatches[static_cast<int>(peer_match)]},
                       {"popular_peers", popular_peers},
                       {"popular_min_hosts", popular_min_hosts},
-                      {"peer_lookup", !popular_first  ? "cache_first"
-                                      : popular_known ? "popular_known"
-                                                      : "popular_first"},
+                      {"peer_lookup", kPeerLookups[static_cast<int>(peer_lookup)]},
                       {"peer_memory", peer_memory},
                       {"port_features", port_features},
                       {"octet_features", octet_features},
@@ -99,10 +99,8 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
   // Absent in model files written before the rank could be chosen: by hosts.
   o.popular_by_flows = choice(j, part, "popular_rank", {"hosts", "flows"}) == 1;
   // Absent in model files written before the lookup could be chosen: the cache first.
-  const int lookup =
-      choice(j, part, "peer_lookup", {"cache_first", "popular_first", "popular_known"});
-  o.popular_first = lookup >= 1;
-  o.popular_known = lookup == 2;
+  if (const int lookup = choice(j, part, "peer_lookup", kPeerLookups); lookup >= 0)
+    o.peer_lookup = static_cast<PeerLookup>(lookup);
   // Absent in model files written before the peer memory existed: off.
   o.peer_memory = j.contains("peer_memory") && get_bool(j, part, "peer_memory");
   // Absent in model files written before the feature columns existed: none.

@@ -127,11 +127,7 @@ uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const 
       find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
   const int64_t npop = static_cast<int64_t>(popular_.size());
   if (peer >= 1 && peer <= npop) {
-    const size_t k = static_cast<size_t>(peer - 1);
-    if (popular_services_.empty()) return popular_[k];
-    const uint32_t svc = service(row);
-    return popular_[view_entry(popular_.size(), k,
-                               [&](size_t j) { return popular_services_[j] == svc; })];
+    return popular_[popular_entry(peers, service(row), static_cast<size_t>(peer - 1))];
   }
   if (const size_t j = cached_peer(row, peers); j < peers.size()) return peers[j];
   auto oct = [&](AttrId a) { return static_cast<uint32_t>(row.v[static_cast<int>(a)]) & 255u; };
@@ -190,7 +186,7 @@ std::pair<const PeerCache*, size_t> Encoder::known_peer(const RowValues& row,
   if (const size_t j = cached_peer(row, peers); j < peers.size()) return {&peers, j};
   const int64_t peer =
       find(AttrId::peer) ? static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]) : 0;
-  if (!opt_.popular_known || peers.popular.empty() || peer < 1 ||
+  if (!opt_.popular_known() || peers.popular.empty() || peer < 1 ||
       peer > static_cast<int64_t>(popular_.size()))
     return {nullptr, 0};
   const PeerCache& known = peers.popular.front();
@@ -216,10 +212,47 @@ int64_t Encoder::peer_class(const PeerCache& peers, uint32_t remote, uint32_t sv
     }
   const auto it = popular_rank_.find(remote);
   if (it == popular_rank_.end()) return 0;
-  const size_t i = static_cast<size_t>(it->second);
-  if (popular_services_.empty()) return 1 + static_cast<int64_t>(i);
-  return 1 + static_cast<int64_t>(view_position(
-                 popular_.size(), i, [&](size_t j) { return popular_services_[j] == svc; }));
+  return 1 + static_cast<int64_t>(popular_position(peers, svc, static_cast<size_t>(it->second)));
+}
+
+std::vector<size_t> Encoder::own_popular(const PeerCache& peers, uint32_t svc) const {
+  std::vector<size_t> own;
+  if (!opt_.popular_own() || peers.popular.empty()) return own;
+  for (uint32_t ip : peers.popular.front().ips) {
+    const auto it = popular_rank_.find(ip);
+    if (it == popular_rank_.end()) continue;
+    const size_t r = static_cast<size_t>(it->second);
+    if (popular_services_.empty() || popular_services_[r] == svc) own.push_back(r);
+  }
+  return own;
+}
+
+// The popular view of a row of service `svc`: the popular remotes of that service first, then
+// the others, each group by rank; with popular_own, the host's own popular remotes of the service
+// (own_popular) lead the first group in their cache's order.
+size_t Encoder::popular_position(const PeerCache& peers, uint32_t svc, size_t i) const {
+  auto same = [&](size_t j) { return popular_services_.empty() || popular_services_[j] == svc; };
+  const size_t k = view_position(popular_.size(), i, same);
+  const std::vector<size_t> own = own_popular(peers, svc);
+  if (own.empty() || !same(i)) return k;  // own ones all precede another service's
+  const auto at = std::find(own.begin(), own.end(), i);
+  if (at != own.end()) return static_cast<size_t>(at - own.begin());
+  // Moved to the front: the own ones ranked after i now come before it too.
+  return k + static_cast<size_t>(
+                 std::count_if(own.begin(), own.end(), [&](size_t r) { return r > i; }));
+}
+
+size_t Encoder::popular_entry(const PeerCache& peers, uint32_t svc, size_t k) const {
+  auto same = [&](size_t j) { return popular_services_.empty() || popular_services_[j] == svc; };
+  const std::vector<size_t> own = own_popular(peers, svc);
+  if (own.empty()) return view_entry(popular_.size(), k, same);
+  if (k < own.size()) return own[k];
+  k -= own.size();  // the k-th of the rest, in the view's order without the own ones
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t j = 0; j < popular_.size(); ++j)
+      if (same(j) == (pass == 0) && std::find(own.begin(), own.end(), j) == own.end() && k-- == 0)
+        return j;
+  return popular_.size();
 }
 
 void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* out) const {
@@ -305,8 +338,8 @@ uint32_t Encoder::service(const RowValues& row) {
 
 void Encoder::update_peers(PeerCache& peers, uint32_t remote, const RowValues& row) const {
   if (opt_.peer_cache <= 0) return;
-  if (opt_.popular_first && popular_rank_.count(remote)) {  // drawn by its popular class
-    if (!opt_.popular_known) return;
+  if (opt_.popular_first() && popular_rank_.count(remote)) {  // drawn by its popular class
+    if (!opt_.popular_known()) return;
     if (peers.popular.empty()) peers.popular.emplace_back();
     update_cache(peers.popular.front(), remote, row);
     return;

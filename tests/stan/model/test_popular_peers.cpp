@@ -1,5 +1,5 @@
 // The encoder's popular remotes (stan/model/peers.cpp): shared across hosts after the host's own
-// cache, looked up first (and known), ranked by flows, matched by service, and model files
+// cache, looked up first (and known, and own), ranked by flows, matched by service, and model files
 // without them.
 #include <catch2/catch.hpp>
 
@@ -69,7 +69,7 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
   std::vector<std::vector<int>> want{{1, 0, 3, 0}, {1, 0, 3, 0}, {1, 0, 3}, {1, 0, 3}};
   REQUIRE(targets_of(enc, 0) == want);
   SECTION("looked up popular first, a popular remote keeps its class and stays out of the cache") {
-    o.popular_first = true;
+    o.peer_lookup = PeerLookup::popular_first;
     Encoder pf(o);
     pf.fit(t, streams);
     REQUIRE(pf.popular_peers() == std::vector<uint32_t>{X});
@@ -89,14 +89,14 @@ TEST_CASE("encoding: popular peers are shared across hosts, after the host's own
     // The lookup is stored with the model; files without it (older) mean the cache first.
     nlohmann::json j = o.to_json();
     REQUIRE(j.at("peer_lookup") == "popular_first");
-    REQUIRE(EncodingOptions::from_json(j).popular_first);
+    REQUIRE(EncodingOptions::from_json(j).peer_lookup == PeerLookup::popular_first);
     REQUIRE(Encoder::from_json(pf.to_json()).to_json() == pf.to_json());
     j.erase("peer_lookup");
-    REQUIRE_FALSE(EncodingOptions::from_json(j).popular_first);
+    REQUIRE(EncodingOptions::from_json(j).peer_lookup == PeerLookup::cache_first);
     j["peer_lookup"] = "popular";
     REQUIRE_THROWS_WITH(EncodingOptions::from_json(j),
                         Catch::Contains("'peer_lookup' is 'popular' (expected 'cache_first', "
-                                        "'popular_first' or 'popular_known')"));
+                                        "'popular_first', 'popular_known' or 'popular_own')"));
   }
   // Features: cache position, new, popular.
   std::vector<float> f(enc.columns(), 0.0f);
@@ -154,7 +154,7 @@ TEST_CASE(
   o.popular_peers = 4;
   o.popular_min_hosts = 3;
   o.peer_memory = true;
-  o.popular_first = true;
+  o.peer_lookup = PeerLookup::popular_first;
   // Host 1's rows with options `opt`, each checked to decode to its remote; the peer targets, the
   // memory's "known" column and whether the row's peer is known (Encoder::known_peer).
   struct Encoded {
@@ -185,7 +185,7 @@ TEST_CASE(
   REQUIRE(plain.known_col == std::vector<int>{0, 0, 0, 0});
   REQUIRE(plain.peers.popular.empty());
   // And known: the same classes, but P's returns know it, from a cache of their own.
-  o.popular_known = true;
+  o.peer_lookup = PeerLookup::popular_known;
   const Encoded known = encode(o);
   REQUIRE(known.targets == plain.targets);
   REQUIRE(known.known == std::vector<int>{0, 0, 1, 1});
@@ -202,7 +202,7 @@ TEST_CASE(
   REQUIRE(j.at("options").at("peer_lookup") == "popular_known");
   j["keep_ports"] = 1.0;
   const Encoder keep = Encoder::from_json(j);
-  REQUIRE(keep.options().popular_known);
+  REQUIRE(keep.options().peer_lookup == PeerLookup::popular_known);
   PeerCache peers;
   RowValues row;
   for (size_t i = 0; i < 3; ++i) {
@@ -229,6 +229,65 @@ TEST_CASE(
   PeerCache none;
   Generator g2(3);
   REQUIRE(port_class(forget.decode(back, host, none, g2).sp) == port_class(60000));
+}
+
+TEST_CASE(
+    "encoding: looked up popular and own, the host's popular remotes of a service lead its "
+    "popular classes",
+    "[realism][peers]") {
+  // Two resolvers A and B (UDP 53) and a web server W (TCP 443), all popular: A asked by hosts
+  // 1-5, W by hosts 1-4, B by hosts 1-3. Host 1 asks B, B, A, B, then W.
+  FlowTable t;
+  const uint32_t A = 0x01010101, B = 0x02020202, W = 0x08080808;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  for (uint32_t h = 2; h <= 5; ++h) {
+    const uint32_t other = (42u << 24) | (219u << 16) | h;
+    t.rows.push_back(web_or_dns(++te, other, A, false));
+    if (h <= 4) t.rows.push_back(web_or_dns(++te, other, W, true));
+    if (h <= 3) t.rows.push_back(web_or_dns(++te, other, B, false));
+  }
+  for (uint32_t r : {B, B, A, B}) t.rows.push_back(web_or_dns(++te, host, r, false));
+  t.rows.push_back(web_or_dns(++te, host, W, true));
+  auto streams = build_host_streams(t, OwnerSelector{});
+  const HostStream& s = *std::find_if(streams.begin(), streams.end(),
+                                      [&](const HostStream& st) { return st.host == host; });
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.peer_order = PeerOrder::uses;
+  o.peer_match = PeerMatch::service;
+  o.popular_peers = 4;
+  o.popular_min_hosts = 3;
+  // Host 1's peer targets, each row checked to decode to its remote from the same cache.
+  auto targets = [&](PeerLookup lookup) {
+    o.peer_lookup = lookup;
+    Encoder e(o);
+    e.fit(t, streams);
+    REQUIRE(e.popular_peers() == std::vector<uint32_t>{A, W, B});
+    PeerCache peers;
+    std::vector<int> out;
+    for (const HostFlow& f : s.flows) {
+      const RowValues row = e.encode(t.rows[f.row], f, 0, peers);
+      out.push_back(static_cast<int>(row.v[static_cast<int>(AttrId::peer)]));
+      REQUIRE(e.remote_ip(row, peers) == f.remote_ip);
+      Generator g(1);
+      REQUIRE(e.decode(row, host, peers, g).da == f.remote_ip);
+      e.update_peers(peers, f.remote_ip, row);
+    }
+    REQUIRE(peers.ips.empty());  // popular remotes never enter the host's cache
+    return out;
+  };
+  // Known only: the DNS view is A, B (by rank), then W, whatever the host asked before; W is
+  // the first of its own service.
+  REQUIRE(targets(PeerLookup::popular_known) == std::vector<int>{2, 2, 1, 2, 1});
+  // Own: B leads the DNS view once the host knows it, then A too, by uses (B twice, A once);
+  // W's view is untouched by the host's resolvers.
+  REQUIRE(targets(PeerLookup::popular_own) == std::vector<int>{2, 1, 2, 1, 1});
+  // Stored with the model.
+  Encoder e(o);
+  e.fit(t, streams);
+  REQUIRE(e.to_json().at("options").at("peer_lookup") == "popular_own");
+  REQUIRE(Encoder::from_json(e.to_json()).options().peer_lookup == PeerLookup::popular_own);
 }
 
 TEST_CASE("encoding: popular remotes ranked by flows put a busy shared server first",
