@@ -50,7 +50,8 @@
 # 61: row 55 with the host's uses of those peers shown to the peer network alone, --peer-uses;
 # row 62: row 50's model generating without returns to another service at peer temperature 0.85;
 # row 63: row 58 with the host keeping what it knows of a popular remote, --peer-lookup
-# popular-known;
+# popular-known; row 64: row 63 with the popular remotes the host knows first among its
+# service's popular classes, --peer-lookup popular-own; row 65: row 64 with 256 popular remotes;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -141,6 +142,8 @@ declare -A steps=(
   [61-peer-shares-uses]="--peer-shares --peer-uses"
   [62-other-service-0-peer-temperature-0.85]=""
   [63-popular-by-flows-known]="--popular-rank flows --peer-lookup popular-known"
+  [64-popular-by-flows-own]="--popular-rank flows --peer-lookup popular-own"
+  [65-popular-by-flows-own-256]="--popular-rank flows --peer-lookup popular-own --popular-peers 256"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
