@@ -396,6 +396,8 @@ std::string Encoder::describe() const {
      << (opt_.peer_anchor ? " (with the anchor component)" : "")
      << (opt_.peer_octets ? " (with known remotes' octets)" : "")
      << " popular_peers=" << popular_.size() << (opt_.popular_by_flows ? " (by flows)" : "")
+     << (opt_.popular_first() ? " peer_lookup=" + kPeerLookups[static_cast<int>(opt_.peer_lookup)]
+                              : std::string())
      << " profiles=" << opt_.profiles << " half_width=" << opt_.half_width
      << " sigma_floor=" << opt_.sigma_floor << "\n";
   os << "  day start: " << format_time(day_start_) << "\n";

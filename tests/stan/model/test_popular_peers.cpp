@@ -288,6 +288,7 @@ TEST_CASE(
   e.fit(t, streams);
   REQUIRE(e.to_json().at("options").at("peer_lookup") == "popular_own");
   REQUIRE(Encoder::from_json(e.to_json()).options().peer_lookup == PeerLookup::popular_own);
+  REQUIRE_THAT(e.describe(), Catch::Contains("popular_peers=3 peer_lookup=popular_own"));
 }
 
 TEST_CASE("encoding: popular remotes ranked by flows put a busy shared server first",
