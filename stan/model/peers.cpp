@@ -231,9 +231,10 @@ std::vector<size_t> Encoder::own_popular(const PeerCache& peers, uint32_t svc) c
 // the others, each group by rank; with popular_own, the host's own popular remotes of the service
 // (own_popular) lead the first group in their cache's order.
 size_t Encoder::popular_position(const PeerCache& peers, uint32_t svc, size_t i) const {
+  const std::vector<size_t> own = own_popular(peers, svc);
+  if (popular_services_.empty() && own.empty()) return i;  // one group: the rank
   auto same = [&](size_t j) { return popular_services_.empty() || popular_services_[j] == svc; };
   const size_t k = view_position(popular_.size(), i, same);
-  const std::vector<size_t> own = own_popular(peers, svc);
   if (own.empty() || !same(i)) return k;  // own ones all precede another service's
   const auto at = std::find(own.begin(), own.end(), i);
   if (at != own.end()) return static_cast<size_t>(at - own.begin());
@@ -243,8 +244,9 @@ size_t Encoder::popular_position(const PeerCache& peers, uint32_t svc, size_t i)
 }
 
 size_t Encoder::popular_entry(const PeerCache& peers, uint32_t svc, size_t k) const {
-  auto same = [&](size_t j) { return popular_services_.empty() || popular_services_[j] == svc; };
   const std::vector<size_t> own = own_popular(peers, svc);
+  if (popular_services_.empty() && own.empty()) return k;  // one group: the rank
+  auto same = [&](size_t j) { return popular_services_.empty() || popular_services_[j] == svc; };
   if (own.empty()) return view_entry(popular_.size(), k, same);
   if (k < own.size()) return own[k];
   k -= own.size();  // the k-th of the rest, in the view's order without the own ones
