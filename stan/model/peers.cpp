@@ -29,12 +29,18 @@ size_t view_position(size_t n, size_t i, Same same) {
   return k;
 }
 
-template <class Same>
-size_t view_entry(size_t n, size_t k, Same same) {
+// With `skip`: the entry at place k of the view without the entries skip(j) names.
+template <class Same, class Skip>
+size_t view_entry(size_t n, size_t k, Same same, Skip skip) {
   for (int pass = 0; pass < 2; ++pass)  // the matching entries, then the others
     for (size_t j = 0; j < n; ++j)
-      if (same(j) == (pass == 0) && k-- == 0) return j;
+      if (same(j) == (pass == 0) && !skip(j) && k-- == 0) return j;
   return n;
+}
+
+template <class Same>
+size_t view_entry(size_t n, size_t k, Same same) {
+  return view_entry(n, k, same, [](size_t) { return false; });
 }
 
 }  // namespace
@@ -249,12 +255,9 @@ size_t Encoder::popular_entry(const PeerCache& peers, uint32_t svc, size_t k) co
   auto same = [&](size_t j) { return popular_services_.empty() || popular_services_[j] == svc; };
   if (own.empty()) return view_entry(popular_.size(), k, same);
   if (k < own.size()) return own[k];
-  k -= own.size();  // the k-th of the rest, in the view's order without the own ones
-  for (int pass = 0; pass < 2; ++pass)
-    for (size_t j = 0; j < popular_.size(); ++j)
-      if (same(j) == (pass == 0) && std::find(own.begin(), own.end(), j) == own.end() && k-- == 0)
-        return j;
-  return popular_.size();
+  // The rest, in the view's order without the own ones.
+  return view_entry(popular_.size(), k - own.size(), same,
+                    [&](size_t j) { return std::find(own.begin(), own.end(), j) != own.end(); });
 }
 
 void Encoder::peer_counts(const RowValues& row, const PeerCache& peers, float* out) const {
