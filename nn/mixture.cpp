@@ -144,6 +144,18 @@ Tensor sample_mixture_rows(const Tensor& params, const Tensor& u, const Tensor& 
   return out;
 }
 
+void temper_mixture_rows(Tensor& params, double t) {
+  STAN_CHECK(std::isfinite(t) && t > 0, "[temper_mixture_rows] temperature must be positive, got ",
+             t);
+  STAN_CHECK(params.dim() == 2 && params.size(1) % 3 == 0,
+             "[temper_mixture_rows] expected params (n, 3k), got ", params.str());
+  if (t == 1.0) return;
+  const int64_t k = params.size(1) / 3;
+  params.narrow(1, 0, k).mul_(1.0 / t);
+  Tensor log_sigma = params.narrow(1, 2 * k, k);
+  log_sigma.add_(ones_like(log_sigma), 0.5 * std::log(t));
+}
+
 Tensor sample_logits_rows(const Tensor& logits, const Tensor& u, const Tensor& limit) {
   Tensor out = empty({logits.size(0)}, DType::i64, logits.device());
   stan::sample_logits_rows(out, logits, limit, u);

@@ -66,6 +66,11 @@ Tensor binned_mixture_log_prob(const MixtureParams& p, const Tensor& y, const Bi
 // -> float32 (N).
 Tensor sample_mixture_rows(const Tensor& params, const Tensor& u, const Tensor& z,
                            double sigma_floor, math::MixtureRange range);
+// Sampling temperature t of mixtures, in place on params (N, 3K) = [logits | mu | log_sigma]:
+// the logits divided by t and the log-sigmas raised by log sqrt(t), so that a component's weight
+// goes as pi^(1/t) (renormalised) and its width above the floor as sqrt(t), as p^(1/t) does to
+// one Gaussian. 1 leaves params as they are.
+void temper_mixture_rows(Tensor& params, double t);
 // logits (N, C) float32; u float64 (N); limit int64 (N) or undefined: softmax over the first
 // limit[i] classes. -> int64 (N).
 Tensor sample_logits_rows(const Tensor& logits, const Tensor& u, const Tensor& limit = Tensor());

@@ -20,7 +20,8 @@ namespace {
 struct GenArgs {
   std::string model, out = "synthetic.csv", duration = "1h", start, host_ips, profiles,
                      device = "cpu", export_to, export_format = "ipfix";
-  double export_rate = 0, temperature = 1.0, other_service = 1.0, peer_temperature = 1.0;
+  double export_rate = 0;
+  Sampling sampling;
   std::vector<std::string> prefixes;
   int64_t hosts = 20, batch = 1024, max_flows = 1000000;
   int threads = 0;
@@ -112,20 +113,26 @@ void add_generate_command(CLI::App& app) {
                 "Stop a host after this many flows of its own (the model's sweeps come besides)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
-  c->add_option("--temperature", a->temperature,
+  c->add_option("--temperature", a->sampling.temperature,
                 "Sampling temperature of the flow's categorical fields (protocol, direction, "
                 "ports, remote octets, flags, ToS): above 1 flattens the model's distributions "
                 "(closer marginals on hosts the model never saw, weaker dependence between "
                 "fields; README: Realism), below 1 sharpens them")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 20.0));
-  c->add_option("--peer-temperature", a->peer_temperature,
+  c->add_option("--peer-temperature", a->sampling.peer_temperature,
                 "Sampling temperature of the peer choice (a new remote, a popular one or one of "
                 "the host's own): below 1 a host returns to its likeliest peer, mostly its last "
                 "one with the flow's service, more often (README: Realism)")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 20.0));
-  c->add_option("--other-service-peers", a->other_service,
+  c->add_option("--shape-temperature", a->sampling.shape_temperature,
+                "Sampling temperature of the flow's shape (packets, bytes per packet, duration): "
+                "below 1 each mixture component's weight is sharpened and its width narrowed, "
+                "so that a flow keeps nearer the likeliest shape its context gives (default: the "
+                "model's, which `stan info` shows where it is not 1; README: Shape temperature)")
+      ->check(CLI::Range(0.05, 20.0));
+  c->add_option("--other-service-peers", a->sampling.other_service,
                 "Weight of a peer of another service than the flow's (a cached peer: its last "
                 "service; a popular remote: its training service), relative to the model's "
                 "probability: 1 as trained, 0 never (models trained with --peer-match service)")
@@ -165,9 +172,7 @@ void add_generate_command(CLI::App& app) {
     o.threads = a->threads;
     o.progress = !a->quiet && isatty(STDERR_FILENO);
     o.max_flows_per_host = a->max_flows;
-    o.temperature = a->temperature;
-    o.other_service = a->other_service;
-    o.peer_temperature = a->peer_temperature;
+    o.sampling = a->sampling;
     o.sweeps = !a->no_sweeps;
     o.hour_rates = !a->no_hour_rates;
     if (!a->profiles.empty()) {

@@ -35,6 +35,7 @@ struct TrainArgs {
   int heavy_flows = 300;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;  // -1: the encoding's default
+  double shape_temperature = ModelConfig{}.shape_temperature;
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -274,6 +275,11 @@ void add_train_command(CLI::App& app) {
                 "--hidden > 0; default 0 = off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
+  c->add_option("--shape-temperature", a->shape_temperature,
+                "Recorded in the model: the shape temperature `stan generate` samples it at "
+                "unless told otherwise (generate --shape-temperature; training does not use it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 20.0));
   c->add_option("--ema", a->ema,
                 "Decay D of a moving average of the weights: after step t, average = d average + "
                 "(1 - d) weights with d = min(D, (1 + t) / (10 + t)), so it spans about the last "
@@ -405,6 +411,7 @@ void add_train_command(CLI::App& app) {
     p.config.service_noise = a->service_noise;
     p.config.memory_noise = a->memory_noise;
     p.config.dropout = a->dropout;
+    p.config.shape_temperature = a->shape_temperature;
     p.config.ema = a->ema >= 0 ? a->ema : a->encoding == "faithful" ? 0.0 : ModelConfig{}.ema;
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;

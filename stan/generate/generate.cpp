@@ -111,8 +111,7 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   std::shared_ptr<const PackedModel> packed;
   {
     ComputeThreads ct(threads);
-    packed = std::make_shared<PackedModel>(model, opt.device, opt.temperature, opt.other_service,
-                                           opt.peer_temperature);
+    packed = std::make_shared<PackedModel>(model, opt.device, opt.sampling);
   }
   std::vector<HostState> hosts = make_hosts(model, opt);
   const int64_t end = opt.start + opt.duration, nh = static_cast<int64_t>(hosts.size());

@@ -12,6 +12,7 @@
 #include <functional>
 #include <vector>
 
+#include "stan/generate/step.h"
 #include "stan/io/hosts.h"
 #include "stan/model/model.h"
 
@@ -32,15 +33,7 @@ struct GenerateOptions {
   Device device = Device::cpu();
   bool progress = false;
   int64_t max_flows_per_host = 1000000;  // a host's own flows (not its sweeps)
-  // Sampling temperature of the flow's categorical fields (PackedModel): above 1 flattens the
-  // model's distributions, below 1 sharpens them; 1 samples the model as trained.
-  double temperature = 1.0;
-  // The weight of a peer of another service than the flow's (PackedModel::other_service): 1 as
-  // trained, 0 never.
-  double other_service = 1.0;
-  // Sampling temperature of the peer choice (PackedModel): below 1 a host returns to its
-  // likeliest peer more often; 1 samples the model as trained.
-  double peer_temperature = 1.0;
+  Sampling sampling;  // temperatures and the weight of other services' peers (step.h)
   // Flows held back for time order (about 80 bytes each): the scheduler keeps them near or
   // below this many; the output does not depend on it.
   int64_t max_pending = 1000000;

@@ -67,6 +67,11 @@ bool tempered(AttrId id) {
   }
 }
 
+// The mixtures a shape temperature applies to: the flow's packets, bytes per packet, duration.
+bool shaped(AttrId id) {
+  return id == AttrId::pkt || id == AttrId::bytes || id == AttrId::td;
+}
+
 // The rows' drawn protocol and port classes, on the host (for Encoder::service and, once the
 // peer class is set too, Encoder::peer_memory).
 std::vector<RowValues> service_rows(int64_t m, const std::array<Tensor, kNumAttrIds>& drawn) {
@@ -159,13 +164,17 @@ Tensor repeated(const std::optional<Repeats>& rep, AttrId a, const Tensor& v) {
 
 }  // namespace
 
-PackedModel::PackedModel(const StanModel& model, Device d, double temperature, double other_service,
-                         double peer_temperature)
-    : model_(model), dev_(d), other_service_(other_service) {
-  STAN_CHECK(std::isfinite(temperature) && temperature >= 0.05 && temperature <= 20,
-             "temperature must be in [0.05, 20], got ", temperature);
-  STAN_CHECK(std::isfinite(peer_temperature) && peer_temperature >= 0.05 && peer_temperature <= 20,
-             "the peer temperature must be in [0.05, 20], got ", peer_temperature);
+PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampling)
+    : model_(model), dev_(d), sampling_(sampling) {
+  const auto check = [](double t, const char* what) {
+    STAN_CHECK(std::isfinite(t) && t >= 0.05 && t <= 20, what, " must be in [0.05, 20], got ", t);
+  };
+  check(sampling.temperature, "temperature");
+  check(sampling.peer_temperature, "the peer temperature");
+  const double shape_temperature =
+      sampling.shape_temperature.value_or(model.config().shape_temperature);
+  check(shape_temperature, "the shape temperature");
+  const double other_service = sampling.other_service;
   STAN_CHECK(other_service >= 0 && other_service <= 1,
              "the weight of peers of another service must be in [0, 1], got ", other_service);
   if (other_service < 1) {
@@ -199,13 +208,14 @@ PackedModel::PackedModel(const StanModel& model, Device d, double temperature, d
       n.width = 3 * an.spec().components(K);
       n.u_col = uniforms_;
       n.z_col = normals_;
+      if (shaped(an.spec().id)) n.temperature = shape_temperature;
       uniforms_ += attempts_;
       normals_ += attempts_;
     } else {
       n.width = an.spec().classes;
       n.table = model.encoder().feature_table(an.spec(), d);
-      if (tempered(an.spec().id)) n.temperature = temperature;
-      if (an.spec().id == AttrId::peer) n.temperature = peer_temperature;
+      if (tempered(an.spec().id)) n.temperature = sampling.temperature;
+      if (an.spec().id == AttrId::peer) n.temperature = sampling.peer_temperature;
       n.u_col = uniforms_++;
     }
     nets_.push_back(std::move(n));
@@ -287,6 +297,7 @@ Tensor StepEngine::draw(size_t a, const Tensor& x, const Tensor& u, const Tensor
     if (bias.defined()) out.add_(bias);
     return nn::sample_logits_rows(out, u, limit);
   }
+  nn::temper_mixture_rows(out, p_->nets()[a].temperature);  // Sampling::shape_temperature
   const EncodingOptions& eo = p_->model().encoder().options();
   return nn::sample_mixture_rows(out, u, z, eo.sigma_floor,
                                  eo.censor ? math::MixtureRange::clip : math::MixtureRange::redraw);

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -24,19 +25,31 @@
 
 namespace stan {
 
+// How generation draws from the model's distributions; every 1 samples the model as trained.
+struct Sampling {
+  // The logits of the flow's categorical fields (protocol, direction, ports, remote octets,
+  // flags, ToS; not the stop, peer or zero decisions) are divided by it before the draw.
+  double temperature = 1.0;
+  // Models whose peers are matched by service only: the weight, relative to the model's
+  // probability, of a peer class that names a remote of another service than the row's (a
+  // cached peer: its last service; a popular remote: its training service); 0 never returns to
+  // another service.
+  double other_service = 1.0;
+  // The peer choice's logits are divided by it (below 1: a host returns to its likeliest peer,
+  // mostly its last one with the service, more often).
+  double peer_temperature = 1.0;
+  // The mixtures of the flow's shape (packets, bytes per packet, duration): each component's
+  // weight is raised to the power 1/T (renormalised) and its width above the floor multiplied
+  // by sqrt(T), as p^(1/T) does to one Gaussian; below 1 each flow keeps nearer the likeliest
+  // shape its context (the host's last flows, its peer's first flow) gives. Unset: the model's
+  // own (ModelConfig::shape_temperature, 1 for models without one).
+  std::optional<double> shape_temperature;
+};
+
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.
 class PackedModel {
  public:
-  // temperature: the logits of the flow's categorical fields (protocol, direction, ports,
-  // remote octets, flags, ToS; not the stop, peer or zero decisions) are divided by it before
-  // the draw; 1 samples the model as trained. other_service (models whose peers are matched by
-  // service only): the weight, relative to the model's probability, of a peer class that names a
-  // remote of another service than the row's (a cached peer: its last service; a popular remote:
-  // its training service); 1 samples the model as trained, 0 never returns to another service.
-  // peer_temperature: the peer choice's logits are divided by it (below 1: a host returns to
-  // its likeliest peer, mostly its last one with the service, more often).
-  PackedModel(const StanModel& model, Device d, double temperature = 1.0,
-              double other_service = 1.0, double peer_temperature = 1.0);
+  PackedModel(const StanModel& model, Device d, const Sampling& sampling = {});
   const StanModel& model() const { return model_; }
   Device device() const { return dev_; }
 
@@ -51,7 +64,7 @@ class PackedModel {
     Tensor table;              // categorical: feature rows per class
     int64_t width = 0;         // logits (classes) or 3K
     int u_col = 0, z_col = 0;  // first uniform / normal column of its draws
-    double temperature = 1;    // categorical: logits / temperature before the draw
+    double temperature = 1;    // logits / temperature before the draw; a mixture's widths too
   };
   const std::vector<Net>& nets() const { return nets_; }
   int uniforms() const { return uniforms_; }
@@ -59,14 +72,14 @@ class PackedModel {
   int attempts() const { return attempts_; }  // draws per mixture value
   int64_t draws_per_step() const { return uniforms_ + normals_ + kDecodeDraws; }
   static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
-  double other_service() const { return other_service_; }
+  double other_service() const { return sampling_.other_service; }
 
  private:
   const StanModel& model_;
   Device dev_;
   std::vector<Net> nets_;
   int uniforms_ = 0, normals_ = 0, attempts_ = 1;
-  double other_service_ = 1;
+  Sampling sampling_;
 };
 
 // The inputs and results of one step for m hosts, on the host side.

@@ -29,6 +29,7 @@ nlohmann::json ModelConfig::to_json() const {
   if (memory_noise > 0) j["memory_noise"] = memory_noise;         // absent: 0
   if (dropout > 0) j["dropout"] = dropout;  // absent when 0: older readers load the file
   if (ema > 0) j["ema"] = ema;              // likewise
+  if (shape_temperature != 1.0) j["shape_temperature"] = shape_temperature;  // absent: 1
   return j;
 }
 
@@ -59,6 +60,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.memory_noise = j.contains("memory_noise") ? get_double(j, part, "memory_noise", 0, 10) : 0.0;
   c.dropout = j.contains("dropout") ? get_double(j, part, "dropout", 0, 0.99) : 0.0;
   c.ema = j.contains("ema") ? get_double(j, part, "ema", 0, kMaxEmaDecay) : 0.0;
+  c.shape_temperature =
+      j.contains("shape_temperature") ? get_double(j, part, "shape_temperature", 0.05, 20) : 1.0;
   return c;
 }
 
@@ -249,6 +252,9 @@ std::string StanModel::summary() const {
   std::ostringstream os;
   os << "architecture: " << cfg_.arch << " (window " << cfg_.window << ", K=" << cfg_.k
      << ", hidden " << cfg_.hidden << ")\n";
+  if (cfg_.shape_temperature != 1.0)
+    os << "generated at shape temperature " << cfg_.shape_temperature
+       << " (generate --shape-temperature's default for this model)\n";
   os << "input: " << cfg_.window + 1 << " rows x " << enc_.columns() << " columns";
   if (enc_.memory_dim() > 0) os << " + " << enc_.memory_dim() << " service memory values";
   if (profiles_.enabled()) os << " + " << profiles_.dim() << " profile values";

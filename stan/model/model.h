@@ -54,6 +54,10 @@ struct ModelConfig {
   // weights themselves. 0 = none. It lowers the held-back loss by 3.3-4.0 nats (README).
   // Model files without the field load as 0.
   double ema = 0.999;
+  // Generation only: the shape temperature `stan generate` samples the model at unless told
+  // otherwise (Sampling::shape_temperature; train --shape-temperature records it). Model files
+  // without the field load as 1.
+  double shape_temperature = 1.0;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);

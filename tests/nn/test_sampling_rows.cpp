@@ -11,6 +11,7 @@
 #include "tensor/ops.h"
 #include "tensor/ops_fused.h"
 #include "tensor/philox.h"
+#include "tensor/random.h"
 
 using namespace stan;
 
@@ -186,6 +187,46 @@ TEST_CASE("sampling rows: sample_mixture_rows draws mu + sigma z of the componen
     REQUIRE(r[0] == Approx(0.2 + s0 * 3.0).epsilon(1e-6));  // second attempt, component 0
     REQUIRE(r[1] == 0.0f);                                  // every attempt out: the last, clamped
   }
+}
+
+TEST_CASE("sampling rows: a tempered mixture's weights go as pi^(1/t), its widths as sqrt(t)") {
+  // Weights 0.25 / 0.75, means 0.2 / 0.7, sigmas 0.03 / 0.02 above a floor of 0.01.
+  const double floor = 0.01;
+  const int64_t m = 20000;
+  std::vector<float> v;
+  for (int64_t i = 0; i < m; ++i)
+    v.insert(v.end(),
+             {std::log(0.25f), std::log(0.75f), 0.2f, 0.7f, std::log(0.03f), std::log(0.02f)});
+  Generator g(11);
+  const Tensor u = g.uniform({m, 1}, DType::f64), z = g.normal({m, 1}, DType::f64);
+  for (double t : {1.0, 0.5, 2.0}) {
+    INFO("temperature " << t);
+    Tensor p = from_vector<float>(v, {m, 6});
+    nn::temper_mixture_rows(p, t);
+    const std::vector<float> row = p.narrow(0, m - 1, 1).contiguous().to_vector<float>();
+    // The parameters: logits / t, log-sigmas + log sqrt(t), means kept.
+    REQUIRE(row[0] == Approx(std::log(0.25) / t).epsilon(1e-6));
+    REQUIRE(row[1] == Approx(std::log(0.75) / t).epsilon(1e-6));
+    REQUIRE(row[2] == 0.2f);
+    REQUIRE(row[3] == 0.7f);
+    REQUIRE(row[4] == Approx(std::log(0.03 * std::sqrt(t))).epsilon(1e-6));
+    REQUIRE(row[5] == Approx(std::log(0.02 * std::sqrt(t))).epsilon(1e-6));
+    // The draws: the share of the first component and each component's spread.
+    const double w0 = std::pow(0.25, 1 / t) / (std::pow(0.25, 1 / t) + std::pow(0.75, 1 / t));
+    const std::vector<float> d =
+        nn::sample_mixture_rows(p, u, z, floor, math::MixtureRange::none).to_vector<float>();
+    double n0 = 0, ss0 = 0, ss1 = 0;
+    for (float x : d) {
+      const bool first = x < 0.45f;  // the components lie 4.8 sigmas or more from 0.45
+      n0 += first;
+      (first ? ss0 : ss1) += (x - (first ? 0.2 : 0.7)) * (x - (first ? 0.2 : 0.7));
+    }
+    REQUIRE(n0 / m == Approx(w0).margin(0.01));
+    REQUIRE(std::sqrt(ss0 / n0) == Approx(floor + 0.03 * std::sqrt(t)).epsilon(0.05));
+    REQUIRE(std::sqrt(ss1 / (m - n0)) == Approx(floor + 0.02 * std::sqrt(t)).epsilon(0.05));
+  }
+  Tensor bad = from_vector<float>(v, {m, 6});
+  REQUIRE_THROWS_WITH(nn::temper_mixture_rows(bad, 0.0), Catch::Contains("must be positive"));
 }
 
 TEST_CASE("sampling rows: a row's draw does not depend on the other rows") {

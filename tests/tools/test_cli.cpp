@@ -368,6 +368,35 @@ TEST_CASE("cli: train averages the weights by default, not with the faithful enc
   fs::remove_all(dir);
 }
 
+TEST_CASE("cli: train --shape-temperature records generate's default, which info shows", "[cli]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  const auto file = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  // 3 hosts, 2 hours, as `flags` say; the flows written.
+  const auto generate = [&](const std::string& flags) {
+    const Run g = run("generate --model " + model + " --hosts 3 --duration 2h --seed 4 --quiet " +
+                      flags + " --out " + dir + "/g.csv");
+    INFO(flags << "\n" << g.output);
+    REQUIRE(g.code == 0);
+    return file(dir + "/g.csv");
+  };
+  const std::string info = train_sample(model, "--shape-temperature 0.6", false);
+  CHECK_THAT(info, Catch::Contains("generated at shape temperature 0.6"));
+  CHECK_THAT(run("info --json --model " + model).output,
+             Catch::Contains("\"shape_temperature\": 0.6"));
+  const std::string own = generate("");
+  CHECK(generate("--shape-temperature 0.6") == own);
+  CHECK(generate("--shape-temperature 1") != own);
+  // Without the flag the model samples as trained: nothing recorded, nothing shown.
+  const std::string plain = train_sample(model, "", true);
+  CHECK_THAT(plain, !Catch::Contains("shape_temperature"));
+  CHECK(generate("") == generate("--shape-temperature 1"));
+  check_refused(dir, "--shape-temperature 0", "--shape-temperature");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("cli: train --peer-match names the peer view the model file records", "[cli]") {
   const std::string dir = temp_dir();
   struct Case {

@@ -268,7 +268,7 @@ TEST_CASE("generate: peers matched by service come back with their service and p
   auto generate = [](StanModel& m, const std::string& path, int64_t batch,
                      double other_service = 1.0) {
     GenerateOptions g;
-    g.other_service = other_service;
+    g.sampling.other_service = other_service;
     g.hosts = 40;
     g.duration = 12 * 3600;
     g.start = m.encoder().day_start() + 6 * 3600;
@@ -355,7 +355,8 @@ TEST_CASE("generate: peers matched by two services come back with their previous
       peers.first[k] = PeerFlow{-1, -1, -1, -1};
     }
   };
-  step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu(), 1.0, 0.0), 200, c);
+  step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu(), Sampling{.other_service = 0.0}),
+             200, c);
   REQUIRE(previous > 15);
   fs::remove_all(dir);
 }

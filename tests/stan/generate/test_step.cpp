@@ -1,7 +1,9 @@
 // One generation step: the CPU engine runs an attribute's network only on the rows it applies
 // to (octets for new peers, dt and td for a positive kind); the step's results must equal those
 // of running every network on every row (the GPU's way), wherever they are used.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <set>
 
 #include "stan/generate/generate.h"
@@ -25,14 +27,13 @@ struct Setup {
     g.start = m.encoder().day_start() + 10 * 3600;
     hosts = make_hosts(m, g);
   }
-  // One step of the hosts' first rows, sampled at these temperatures.
-  StepRows step(double temperature, double peer_temperature) const {
+  // One step of the hosts' first rows, sampled so.
+  StepRows step(const Sampling& sampling) const {
     const int64_t A = static_cast<int64_t>(m.nets().size());
     StepRows r;
     r.resize(g.hosts, m.input_dim(), A, m.encoder().columns());
     for (int64_t i = 0; i < g.hosts; ++i) fill_step_row(m, hosts[i], r, i);
-    auto packed =
-        std::make_shared<PackedModel>(m, Device::cpu(), temperature, 1.0, peer_temperature);
+    auto packed = std::make_shared<PackedModel>(m, Device::cpu(), sampling);
     StepEngine(packed, g.seed, g.hosts).run(r);
     return r;
   }
@@ -101,7 +102,7 @@ TEST_CASE("step: a temperature tempers the flow's categorical fields and nothing
   Setup s(256, 9);
   const StanModel& m = s.m;
   const int64_t n = s.g.hosts, A = static_cast<int64_t>(m.nets().size());
-  auto step = [&](double t) { return s.step(t, 1.0); };
+  auto step = [&](double t) { return s.step({.temperature = t}); };
   const StepRows plain = step(1.0), same = step(1.0), sharp = step(0.05), flat = step(20.0);
   REQUIRE(plain.values == same.values);
   REQUIRE(plain.row == same.row);
@@ -132,7 +133,7 @@ TEST_CASE("step: a temperature tempers the flow's categorical fields and nothing
   REQUIRE(distinct(sharp) < distinct(plain));
   const auto left_out = static_cast<size_t>(n) - distinct(plain);
   REQUIRE(distinct(flat) > distinct(plain) + left_out / 2);
-  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), 0.0),
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.temperature = 0.0}),
                       Catch::Contains("temperature must be in [0.05, 20], got 0"));
 }
 
@@ -141,7 +142,7 @@ TEST_CASE("step: a peer temperature tempers the peer choice and nothing before i
   Setup s(256, 9);
   const StanModel& m = s.m;
   const int64_t n = s.g.hosts, A = static_cast<int64_t>(m.nets().size());
-  auto step = [&](double peer_t) { return s.step(1.0, peer_t); };
+  auto step = [&](double peer_t) { return s.step({.peer_temperature = peer_t}); };
   const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
   int64_t peer = -1;
   for (int64_t a = 0; a < A; ++a) {
@@ -163,6 +164,64 @@ TEST_CASE("step: a peer temperature tempers the peer choice and nothing before i
                                                   << " / " << distinct(flat));
   REQUIRE(distinct(sharp) < distinct(plain));
   REQUIRE(distinct(flat) > distinct(plain));
-  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), 1.0, 1.0, 30.0),
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.peer_temperature = 30.0}),
                       Catch::Contains("the peer temperature must be in [0.05, 20], got 30"));
+}
+
+TEST_CASE("step: a shape temperature tempers packets, bytes and duration and nothing before them",
+          "[stan][generate]") {
+  Setup s(256, 9);
+  const StanModel& m = s.m;
+  const int64_t n = s.g.hosts, A = static_cast<int64_t>(m.nets().size());
+  auto step = [&](double t) { return s.step({.shape_temperature = t}); };
+  const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
+  // Per shape attribute: the spread of its draws over the rows it applies to, and how many of
+  // them differ from the model's own draws.
+  struct Spread {
+    double sd = 0;
+    int64_t rows = 0, changed = 0;
+  };
+  const auto spread = [&](const StepRows& r, int64_t a) {
+    Spread sp;
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!r.applies[a * n + i]) continue;
+      const double v = r.values[a * n + i];
+      sum += v;
+      sq += v * v;
+      ++sp.rows;
+      sp.changed += v != plain.values[a * n + i];
+    }
+    const double mean = sum / std::max<int64_t>(sp.rows, 1);
+    sp.sd = std::sqrt(std::max(0.0, sq / std::max<int64_t>(sp.rows, 1) - mean * mean));
+    return sp;
+  };
+  bool before = true;
+  int shaped = 0;
+  for (int64_t a = 0; a < A; ++a) {
+    const AttrId id = m.nets()[a]->spec().id;
+    INFO(attr_name(id));
+    const bool shape = id == AttrId::pkt || id == AttrId::bytes || id == AttrId::td;
+    if (shape) before = false;
+    if (before) {  // drawn before the first shape: the same logits and random numbers
+      const auto from = plain.values.begin() + a * n, to = from + n;
+      REQUIRE(std::equal(from, to, sharp.values.begin() + a * n));
+      REQUIRE(std::equal(from, to, flat.values.begin() + a * n));
+      continue;
+    }
+    if (!shape) continue;
+    ++shaped;
+    const Spread p = spread(plain, a), lo = spread(sharp, a), hi = spread(flat, a);
+    INFO("rows " << p.rows << ", sd at 0.05 / 1 / 20: " << lo.sd << " / " << p.sd << " / " << hi.sd
+                 << ", changed " << lo.changed << " / " << hi.changed);
+    REQUIRE(p.rows >= 20);
+    REQUIRE(lo.changed >= lo.rows / 3);  // one-packet flows and the like stay where they were
+    REQUIRE(hi.changed >= hi.rows / 3);
+    REQUIRE(lo.sd < p.sd);
+    REQUIRE(hi.sd > p.sd);
+  }
+  REQUIRE(shaped == 3);
+  REQUIRE(plain.values == step(1.0).values);
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.shape_temperature = 0.01}),
+                      Catch::Contains("the shape temperature must be in [0.05, 20], got 0.01"));
 }
