@@ -52,6 +52,8 @@
 # row 63: row 58 with the host keeping what it knows of a popular remote, --peer-lookup
 # popular-known; row 64: row 63 with the popular remotes the host knows first among its
 # service's popular classes, --peer-lookup popular-own; row 65: row 64 with 256 popular remotes;
+# row 66: row 65's model generating at shape temperature 0.6, --shape-temperature 0.6; row 67:
+# row 50's model (today's defaults) likewise at 0.8;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -144,6 +146,8 @@ declare -A steps=(
   [63-popular-by-flows-known]="--popular-rank flows --peer-lookup popular-known"
   [64-popular-by-flows-own]="--popular-rank flows --peer-lookup popular-own"
   [65-popular-by-flows-own-256]="--popular-rank flows --peer-lookup popular-own --popular-peers 256"
+  [66-popular-own-256-shape-temperature-0.6]=""
+  [67-shape-temperature-0.8]=""
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -172,11 +176,15 @@ done
 declare -A same_model=([21-other-service-0]=17-peer-match-service
   [36-peer-temperature-0.85]=25-defaults-two-services [56-hour-rates]=50-defaults-sweep-answers
   [60-peer-anchor-other-service-0]=59-peer-anchor
-  [62-other-service-0-peer-temperature-0.85]=50-defaults-sweep-answers)
+  [62-other-service-0-peer-temperature-0.85]=50-defaults-sweep-answers
+  [66-popular-own-256-shape-temperature-0.6]=65-popular-by-flows-own-256
+  [67-shape-temperature-0.8]=50-defaults-sweep-answers)
 declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [60-peer-anchor-other-service-0]="--other-service-peers 0"
   [62-other-service-0-peer-temperature-0.85]="--other-service-peers 0 --peer-temperature 0.85"
-  [36-peer-temperature-0.85]="--peer-temperature 0.85")
+  [36-peer-temperature-0.85]="--peer-temperature 0.85"
+  [66-popular-own-256-shape-temperature-0.6]="--shape-temperature 0.6"
+  [67-shape-temperature-0.8]="--shape-temperature 0.8")
 # Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
 for k in "${!steps[@]}"; do
   if [[ ${k%%-*} -le 55 ]]; then generate_flags[$k]="${generate_flags[$k]:-} --no-hour-rates"; fi
