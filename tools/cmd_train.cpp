@@ -34,8 +34,8 @@ struct TrainArgs {
   double heavy_reach = 0;  // --heavy-reach: off by default (README: Heavy remotes)
   int heavy_flows = 300;
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
-  double ema = -1;  // -1: the encoding's default
-  double shape_temperature = ModelConfig{}.shape_temperature;
+  double ema = -1;                // -1: the encoding's default
+  double shape_temperature = -1;  // -1: the encoding's default (0.7; faithful 1)
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -121,8 +121,8 @@ void add_train_command(CLI::App& app) {
        "enters the cache) or popular-known (its popular class, always, and the host "
        "keeps its last ports and flows as for a cached peer; README: Popular and known) or "
        "popular-own (popular-known with the popular remotes the host has used first "
-       "among its service's popular classes, so that a host keeps to the ones it has; "
-       "README: Popular and own)")
+       "among its service's popular classes, so that a host keeps to the ones it has; the "
+       "default; README: Popular and own)")
       ->check(CLI::IsMember({"cache", "popular", "popular-known", "popular-own"}));
   // --NAME sets *v to 1, --no-NAME to 0 (the two exclude each other); untouched, -1 keeps the
   // encoding's default.
@@ -190,12 +190,12 @@ void add_train_command(CLI::App& app) {
          "The model's clock is the wall clock (see --diurnal-warp)");
   c->add_option("--popular-peers", a->popular_peers,
                 "Popular remote addresses shared across hosts, drawn as peer classes (0 = off; "
-                "default 1024, faithful 0): the remotes most training hosts talk to")
+                "default 256, faithful 0): the remotes --popular-rank names")
       ->check(CLI::Range(0, kMaxPopularPeers));
   c->add_option("--popular-rank", a->popular_rank,
-                "Which remotes are popular: hosts (those most training hosts talk to; the "
-                "default) or flows (those with the most training flows among the ones that talk "
-                "to 3 or more: resolvers, mail relays, monitors; README: Popular by flows)")
+                "Which remotes are popular: hosts (those most training hosts talk to) or flows "
+                "(those with the most training flows among the ones that talk to 3 or more: "
+                "resolvers, mail relays, monitors; the default; README: Popular by flows)")
       ->check(CLI::IsMember({"hosts", "flows"}));
   c->add_option("--port-features", a->port_features,
                 "Give the K port classes most often a training flow's service port a one-hot "
@@ -277,8 +277,8 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.9));
   c->add_option("--shape-temperature", a->shape_temperature,
                 "Recorded in the model: the shape temperature `stan generate` samples it at "
-                "unless told otherwise (generate --shape-temperature; training does not use it)")
-      ->capture_default_str()
+                "unless told otherwise (generate --shape-temperature; training does not use it; "
+                "default 0.7, faithful 1; README: Shape temperature)")
       ->check(CLI::Range(0.05, 20.0));
   c->add_option("--ema", a->ema,
                 "Decay D of a moving average of the weights: after step t, average = d average + "
@@ -411,7 +411,9 @@ void add_train_command(CLI::App& app) {
     p.config.service_noise = a->service_noise;
     p.config.memory_noise = a->memory_noise;
     p.config.dropout = a->dropout;
-    p.config.shape_temperature = a->shape_temperature;
+    p.config.shape_temperature = a->shape_temperature >= 0   ? a->shape_temperature
+                                 : a->encoding == "faithful" ? 1.0
+                                                             : kDefaultShapeTemperature;
     p.config.ema = a->ema >= 0 ? a->ema : a->encoding == "faithful" ? 0.0 : ModelConfig{}.ema;
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;

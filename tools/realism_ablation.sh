@@ -53,7 +53,9 @@
 # popular-known; row 64: row 63 with the popular remotes the host knows first among its
 # service's popular classes, --peer-lookup popular-own; row 65: row 64 with 256 popular remotes;
 # row 66: row 65's model generating at shape temperature 0.6, --shape-temperature 0.6; row 67:
-# row 50's model (today's defaults) likewise at 0.8;
+# row 50's model likewise at 0.8; row 68: today's defaults, row 65 recording shape temperature
+# 0.7 (rows 1-67 train with the former defaults where they name none: the cache first, 1024
+# popular remotes by hosts, shape temperature 1);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -148,6 +150,7 @@ declare -A steps=(
   [65-popular-by-flows-own-256]="--popular-rank flows --peer-lookup popular-own --popular-peers 256"
   [66-popular-own-256-shape-temperature-0.6]=""
   [67-shape-temperature-0.8]=""
+  [68-defaults-popular-own-shape-temperature]=""
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -171,6 +174,14 @@ for k in "${!steps[@]}"; do
     ${steps[$k]} != *"--profile-noise 0 "* && ${steps[$k]} != *"--profile-noise 0" ]]; then
     steps[$k]+=" --activity-noise 0.5"
   fi
+done
+# Rows 1-67 with the popular remotes and shape temperature of then where they name none.
+for k in "${!steps[@]}"; do
+  [[ ${k%%-*} -le 67 && ${steps[$k]} != *"--encoding faithful"* ]] || continue
+  [[ ${steps[$k]} == *--popular-peers* ]] || steps[$k]+=" --popular-peers 1024"
+  [[ ${steps[$k]} == *--popular-rank* ]] || steps[$k]+=" --popular-rank hosts"
+  [[ ${steps[$k]} == *--peer-lookup* ]] || steps[$k]+=" --peer-lookup cache"
+  steps[$k]+=" --shape-temperature 1"
 done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service

@@ -43,7 +43,7 @@ struct Sampling {
   // by sqrt(T), as p^(1/T) does to one Gaussian; below 1 each flow keeps nearer the likeliest
   // shape its context (the host's last flows, its peer's first flow) gives. Unset: the model's
   // own (ModelConfig::shape_temperature, 1 for models without one).
-  std::optional<double> shape_temperature;
+  std::optional<double> shape_temperature = std::nullopt;
 };
 
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.

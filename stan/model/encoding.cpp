@@ -54,7 +54,9 @@ EncodingOptions EncodingOptions::recommended() {
   o.peer_order = PeerOrder::last_then_uses;
   o.peer_match = PeerMatch::two_services;
   o.peer_memory = true;
-  o.popular_peers = 1024;
+  o.popular_peers = 256;
+  o.popular_by_flows = true;
+  o.peer_lookup = PeerLookup::popular_own;
   return o;
 }
 

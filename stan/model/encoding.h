@@ -292,8 +292,10 @@ struct EncodingOptions {
   static EncodingOptions faithful();  // the reference implementation's encoding
   // `stan train`'s default: the full encoding with the bundled model's peer choice (a cache of
   // 256, the previous flow's remote first and then by uses, the peers matching the flow's
-  // service by their last or previous one and the 1024 popular remotes of that service first,
-  // the peer memory; README: Realism).
+  // service by their last or previous one first, the peer memory; 256 popular remotes ranked by
+  // their training flows, those of the flow's service first and among them the ones the host
+  // has used, a popular remote always drawn by its popular class; README: Realism, Popular and
+  // own).
   static EncodingOptions recommended();
 };
 

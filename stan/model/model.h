@@ -22,6 +22,9 @@ namespace stan {
 inline constexpr int kMaxWindow = 64, kMaxComponents = 64, kMaxHidden = 8192, kMaxCnnChannels = 512;
 inline constexpr double kMaxEmaDecay = 0.999999;  // train --ema: below 1 (1 would never move)
 
+// `stan train`'s shape temperature (the full encoding's; README: Shape temperature).
+inline constexpr double kDefaultShapeTemperature = 0.7;
+
 struct ModelConfig {
   std::string arch = "mlp";  // "mlp": flattened grid (+ hidden layer); "cnn": VGG-style encoder
   int window = 5;            // W previous rows
@@ -55,8 +58,8 @@ struct ModelConfig {
   // Model files without the field load as 0.
   double ema = 0.999;
   // Generation only: the shape temperature `stan generate` samples the model at unless told
-  // otherwise (Sampling::shape_temperature; train --shape-temperature records it). Model files
-  // without the field load as 1.
+  // otherwise (Sampling::shape_temperature; train --shape-temperature records it, by default
+  // kDefaultShapeTemperature). Model files without the field load as 1.
   double shape_temperature = 1.0;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.

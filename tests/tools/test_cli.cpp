@@ -389,9 +389,13 @@ TEST_CASE("cli: train --shape-temperature records generate's default, which info
   const std::string own = generate("");
   CHECK(generate("--shape-temperature 0.6") == own);
   CHECK(generate("--shape-temperature 1") != own);
-  // Without the flag the model samples as trained: nothing recorded, nothing shown.
-  const std::string plain = train_sample(model, "", true);
-  CHECK_THAT(plain, !Catch::Contains("shape_temperature"));
+  // Without the flag: the default, 0.7, and with the faithful encoding or at 1 nothing recorded,
+  // the model sampled as trained.
+  CHECK_THAT(train_sample(model, "", true), Catch::Contains("\"shape_temperature\": 0.7"));
+  for (const char* flags : {"--encoding faithful", "--shape-temperature 1"}) {
+    INFO(flags);
+    CHECK_THAT(train_sample(model, flags, true), !Catch::Contains("shape_temperature"));
+  }
   CHECK(generate("") == generate("--shape-temperature 1"));
   check_refused(dir, "--shape-temperature 0", "--shape-temperature");
   fs::remove_all(dir);
