@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <initializer_list>
 #include <set>
 
 #include "stan/generate/generate.h"
@@ -38,6 +39,23 @@ struct Setup {
     return r;
   }
 };
+
+// The attributes drawn before the first one `first` names see the same logits and random numbers
+// whatever a later attribute's temperature: each of `others` has plain's values there. Returns
+// that first attribute's index (-1: none).
+template <class First>
+int64_t require_same_before(const StanModel& m, const StepRows& plain,
+                            std::initializer_list<const StepRows*> others, First first) {
+  const int64_t n = plain.m, A = static_cast<int64_t>(m.nets().size());
+  for (int64_t a = 0; a < A; ++a) {
+    const AttrId id = m.nets()[a]->spec().id;
+    if (first(id)) return a;
+    INFO(attr_name(id));
+    const auto from = plain.values.begin() + a * n, to = from + n;
+    for (const StepRows* r : others) REQUIRE(std::equal(from, to, r->values.begin() + a * n));
+  }
+  return -1;
+}
 
 }  // namespace
 
@@ -141,21 +159,11 @@ TEST_CASE("step: a peer temperature tempers the peer choice and nothing before i
           "[stan][generate]") {
   Setup s(256, 9);
   const StanModel& m = s.m;
-  const int64_t n = s.g.hosts, A = static_cast<int64_t>(m.nets().size());
+  const int64_t n = s.g.hosts;
   auto step = [&](double peer_t) { return s.step({.peer_temperature = peer_t}); };
   const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
-  int64_t peer = -1;
-  for (int64_t a = 0; a < A; ++a) {
-    const AttrId id = m.nets()[a]->spec().id;
-    const auto from = plain.values.begin() + a * n, to = from + n;
-    if (id == AttrId::peer) {
-      peer = a;
-      break;
-    }
-    INFO(attr_name(id));  // drawn before the peer: the same logits and random numbers
-    REQUIRE(std::equal(from, to, sharp.values.begin() + a * n));
-    REQUIRE(std::equal(from, to, flat.values.begin() + a * n));
-  }
+  const int64_t peer =
+      require_same_before(m, plain, {&sharp, &flat}, [](AttrId id) { return id == AttrId::peer; });
   REQUIRE(peer >= 0);
   const auto distinct = [&](const StepRows& r) {
     return std::set<double>(r.values.begin() + peer * n, r.values.begin() + (peer + 1) * n).size();
@@ -196,20 +204,16 @@ TEST_CASE("step: a shape temperature tempers packets, bytes and duration and not
     sp.sd = std::sqrt(std::max(0.0, sq / std::max<int64_t>(sp.rows, 1) - mean * mean));
     return sp;
   };
-  bool before = true;
+  const auto is_shape = [](AttrId id) {
+    return id == AttrId::pkt || id == AttrId::bytes || id == AttrId::td;
+  };
+  const int64_t first = require_same_before(m, plain, {&sharp, &flat}, is_shape);
+  REQUIRE(first >= 0);
   int shaped = 0;
-  for (int64_t a = 0; a < A; ++a) {
+  for (int64_t a = first; a < A; ++a) {
     const AttrId id = m.nets()[a]->spec().id;
+    if (!is_shape(id)) continue;
     INFO(attr_name(id));
-    const bool shape = id == AttrId::pkt || id == AttrId::bytes || id == AttrId::td;
-    if (shape) before = false;
-    if (before) {  // drawn before the first shape: the same logits and random numbers
-      const auto from = plain.values.begin() + a * n, to = from + n;
-      REQUIRE(std::equal(from, to, sharp.values.begin() + a * n));
-      REQUIRE(std::equal(from, to, flat.values.begin() + a * n));
-      continue;
-    }
-    if (!shape) continue;
     ++shaped;
     const Spread p = spread(plain, a), lo = spread(sharp, a), hi = spread(flat, a);
     INFO("rows " << p.rows << ", sd at 0.05 / 1 / 20: " << lo.sd << " / " << p.sd << " / " << hi.sd
