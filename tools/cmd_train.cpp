@@ -379,6 +379,14 @@ void add_train_command(CLI::App& app) {
     if (a->service_memory >= 0) p.encoding.service_memory = a->service_memory;
     if (a->no_memory_rate) p.encoding.memory_rate = false;
     if (a->popular_peers >= 0) p.encoding.popular_peers = a->popular_peers;
+    // The lookup is of popular remotes: without any, the default is the cache (another lookup
+    // asked for without them is refused), so that the model file does not name one.
+    if (p.encoding.popular_peers == 0) {
+      if (!a->peer_lookup.empty() && a->peer_lookup != "cache")
+        throw Error("--peer-lookup " + a->peer_lookup +
+                    " needs popular remotes (--popular-peers above 0)");
+      p.encoding.peer_lookup = PeerLookup::cache_first;
+    }
     if (!a->popular_rank.empty()) p.encoding.popular_by_flows = a->popular_rank == "flows";
     p.sweeps.min_reach = a->sweep_reach;
     p.sweeps.min_probe_reach = a->probe_reach;

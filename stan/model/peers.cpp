@@ -221,25 +221,25 @@ int64_t Encoder::peer_class(const PeerCache& peers, uint32_t remote, uint32_t sv
   return 1 + static_cast<int64_t>(popular_position(peers, svc, static_cast<size_t>(it->second)));
 }
 
-std::vector<size_t> Encoder::own_popular(const PeerCache& peers, uint32_t svc) const {
-  std::vector<size_t> own;
-  if (!opt_.popular_own() || peers.popular.empty()) return own;
+void Encoder::own_popular(const PeerCache& peers, uint32_t svc, std::vector<size_t>& own) const {
+  own.clear();
+  if (!opt_.popular_own() || peers.popular.empty()) return;
   for (uint32_t ip : peers.popular.front().ips) {
     const auto it = popular_rank_.find(ip);
     if (it == popular_rank_.end()) continue;
     const size_t r = static_cast<size_t>(it->second);
-    if (popular_services_.empty() || popular_services_[r] == svc) own.push_back(r);
+    if (popular_serves(r, svc)) own.push_back(r);
   }
-  return own;
 }
 
 // The popular view of a row of service `svc`: the popular remotes of that service first, then
 // the others, each group by rank; with popular_own, the host's own popular remotes of the service
 // (own_popular) lead the first group in their cache's order.
 size_t Encoder::popular_position(const PeerCache& peers, uint32_t svc, size_t i) const {
-  const std::vector<size_t> own = own_popular(peers, svc);
+  thread_local std::vector<size_t> own;
+  own_popular(peers, svc, own);
   if (popular_services_.empty() && own.empty()) return i;  // one group: the rank
-  auto same = [&](size_t j) { return popular_services_.empty() || popular_services_[j] == svc; };
+  auto same = [&](size_t j) { return popular_serves(j, svc); };
   const size_t k = view_position(popular_.size(), i, same);
   if (own.empty() || !same(i)) return k;  // own ones all precede another service's
   const auto at = std::find(own.begin(), own.end(), i);
@@ -250,9 +250,10 @@ size_t Encoder::popular_position(const PeerCache& peers, uint32_t svc, size_t i)
 }
 
 size_t Encoder::popular_entry(const PeerCache& peers, uint32_t svc, size_t k) const {
-  const std::vector<size_t> own = own_popular(peers, svc);
+  thread_local std::vector<size_t> own;
+  own_popular(peers, svc, own);
   if (popular_services_.empty() && own.empty()) return k;  // one group: the rank
-  auto same = [&](size_t j) { return popular_services_.empty() || popular_services_[j] == svc; };
+  auto same = [&](size_t j) { return popular_serves(j, svc); };
   if (own.empty()) return view_entry(popular_.size(), k, same);
   if (k < own.size()) return own[k];
   // The rest, in the view's order without the own ones.

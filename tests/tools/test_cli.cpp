@@ -417,6 +417,25 @@ TEST_CASE("cli: train --peer-match names the peer view the model file records", 
   fs::remove_all(dir);
 }
 
+TEST_CASE("cli: train --peer-lookup names a lookup of popular remotes only where there are some",
+          "[cli]") {
+  const std::string dir = temp_dir();
+  struct Case {
+    const char* flags;
+    const char* lookup;  // as `stan info --json` prints the encoding option
+  };
+  for (const Case c : {Case{"", "popular_own"}, Case{"--peer-lookup popular", "popular_first"},
+                       Case{"--popular-peers 0", "cache_first"},
+                       Case{"--popular-peers 0 --peer-lookup cache", "cache_first"}}) {
+    const std::string info = train_sample(dir + "/m.safetensors", c.flags, true);
+    INFO("flags: " << c.flags);
+    CHECK_THAT(info, Catch::Contains(std::string("\"peer_lookup\": \"") + c.lookup + "\""));
+  }
+  check_refused(dir, "--popular-peers 0 --peer-lookup popular-own",
+                "--peer-lookup popular-own needs popular remotes");
+  fs::remove_all(dir);
+}
+
 TEST_CASE(
     "cli: train --port-features, --octet-features, --peer-counts, --peer-repeats and --peer-tos "
     "widen the model's input and --peer-octets fills columns it has",
