@@ -8,9 +8,11 @@
 #      architecture only, and builds test_cuda and bench_gpu,
 #   3. runs the CUDA tests through CTest, then the test binary again with STAN_CUDA_SYNC=1,
 #   4. runs the GPU benchmark,
-# and prints a summary. Meant to finish in under 8 minutes on a 16-core machine.
+#   5. with --stan, builds `stan` too and times training (the bundled sample, 200 batches, at two
+#      batch sizes) and generation (the bundled model) on the CPU cores and on the GPU,
+# and prints a summary. Meant to finish in under 8 minutes on a 16-core machine (10 with --stan).
 #
-#   bash tools/gpu_check.sh [--no-bench] [--configure-only] [--all-tests]
+#   bash tools/gpu_check.sh [--no-bench] [--configure-only] [--all-tests] [--stan]
 # Environment:
 #   STAN_GPU_BUILD_DIR  build folder (default <repo>/build-gpu)
 #   STAN_DEB_DIR        the .deb files (default <repo>/.deb); none there: system packages
@@ -33,12 +35,14 @@ jobs=${STAN_JOBS:-$(nproc 2>/dev/null || echo 4)}
 run_bench=1
 configure_only=0
 all_tests=0
+run_stan=0
 for arg in "$@"; do
   case $arg in
     --no-bench) run_bench=0 ;;
     --configure-only) configure_only=1 ;;
     --all-tests) all_tests=1 ;;
-    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+    --stan) run_stan=1 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "gpu_check: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -194,6 +198,7 @@ grep -E '^(pkgcfg_lib_OPENBLAS_openblas|Catch2_DIR|nlohmann_json_DIR|CLI11_DIR|L
   "$build/CMakeCache.txt" 2>/dev/null | tee "$logs/dependencies.txt"
 
 targets=(test_cuda bench_gpu)
+((run_stan)) && targets+=(stan)
 ((all_tests)) && targets=(all)
 if ((status == 0 && !configure_only)); then
   if timeout "$(budget 330)" cmake --build "$build" -j "$jobs" --target "${targets[@]}" \
@@ -245,6 +250,36 @@ if ((run_bench && !configure_only)) && [[ -x $build/bench/bench_gpu ]]; then
     fi
   else
     note "bench_gpu: not run (no GPU)"
+  fi
+fi
+
+# ---- 5. stan on the device: training and generation, the CPU cores vs the GPU --------------
+# Each pair runs back to back on one machine; the rates come from stan's own reports.
+if ((run_stan && !configure_only)) && [[ -x $build/bin/stan ]]; then
+  if ((gpu_present)); then
+    stan=$build/bin/stan
+    sample=$root/stan/assets/sample
+    for batch in 512 4096; do
+      for dev in cpu cuda; do
+        log=$logs/train_${dev}_$batch.log
+        timeout "$(budget 150)" "$stan" train --data "$sample/flows.csv.xz" \
+          --owner-hosts "@$sample/hosts.csv" --epochs 1 --max-batches 200 --batch-size "$batch" \
+          --device "$dev" --seed 1 --out "$build/train_$dev.safetensors" >"$log" 2>&1 ||
+          fail "stan train --device $dev --batch-size $batch (see $log)"
+        note "train on $dev, batch $batch, 200 batches: $(grep -o '[0-9.]* s, [0-9]* windows/s' "$log" | head -1)"
+      done
+    done
+    for hosts in 1000 10000; do
+      for dev in cpu cuda; do
+        log=$logs/generate_${dev}_$hosts.log
+        timeout "$(budget 150)" "$stan" generate --hosts "$hosts" --duration 1h --seed 1 \
+          --device "$dev" --out "$build/generated_$dev.csv" >"$log" 2>&1 ||
+          fail "stan generate --device $dev --hosts $hosts (see $log)"
+        note "generate on $dev, $hosts hosts, 1 h: $(grep -o '[0-9]* synthetic flows.*flows/s)' "$log" | head -1)"
+      done
+    done
+  else
+    note "stan on the device: not run (no GPU)"
   fi
 fi
 
