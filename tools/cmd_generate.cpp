@@ -132,6 +132,13 @@ void add_generate_command(CLI::App& app) {
                 "so that a flow keeps nearer the likeliest shape its context gives (default: the "
                 "model's, which `stan info` shows where it is not 1; README: Shape temperature)")
       ->check(CLI::Range(0.05, 20.0));
+  c->add_option("--port-temperature", a->sampling.port_temperature,
+                "Sampling temperature of the local and remote port classes, times --temperature: "
+                "below 1 a flow keeps to the services and client port ranges its context makes "
+                "likeliest, so that its other fields depend on its ports as much as real ones do "
+                "(default: the model's, which `stan info` shows where it is not 1; README: Port "
+                "temperature)")
+      ->check(CLI::Range(0.05, 20.0));
   c->add_option("--other-service-peers", a->sampling.other_service,
                 "Weight of a peer of another service than the flow's (a cached peer: its last "
                 "service; a popular remote: its training service), relative to the model's "

@@ -36,6 +36,7 @@ struct TrainArgs {
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;                // -1: the encoding's default
   double shape_temperature = -1;  // -1: the encoding's default (0.7; faithful 1)
+  double port_temperature = -1;   // -1: the encoding's default (0.8; faithful 1)
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -280,6 +281,11 @@ void add_train_command(CLI::App& app) {
                 "unless told otherwise (generate --shape-temperature; training does not use it; "
                 "default 0.7, faithful 1; README: Shape temperature)")
       ->check(CLI::Range(0.05, 20.0));
+  c->add_option("--port-temperature", a->port_temperature,
+                "Recorded in the model: the port temperature `stan generate` samples it at "
+                "unless told otherwise (generate --port-temperature; training does not use it; "
+                "default 0.8, faithful 1; README: Port temperature)")
+      ->check(CLI::Range(0.05, 20.0));
   c->add_option("--ema", a->ema,
                 "Decay D of a moving average of the weights: after step t, average = d average + "
                 "(1 - d) weights with d = min(D, (1 + t) / (10 + t)), so it spans about the last "
@@ -422,6 +428,9 @@ void add_train_command(CLI::App& app) {
     p.config.shape_temperature = a->shape_temperature >= 0   ? a->shape_temperature
                                  : a->encoding == "faithful" ? 1.0
                                                              : kDefaultShapeTemperature;
+    p.config.port_temperature = a->port_temperature >= 0    ? a->port_temperature
+                                : a->encoding == "faithful" ? 1.0
+                                                            : kDefaultPortTemperature;
     p.config.ema = a->ema >= 0 ? a->ema : a->encoding == "faithful" ? 0.0 : ModelConfig{}.ema;
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;

@@ -67,6 +67,11 @@ bool tempered(AttrId id) {
   }
 }
 
+// The attributes a port temperature applies to, besides the temperature.
+bool ported(AttrId id) {
+  return id == AttrId::lport || id == AttrId::rport;
+}
+
 // The mixtures a shape temperature applies to: the flow's packets, bytes per packet, duration.
 bool shaped(AttrId id) {
   return id == AttrId::pkt || id == AttrId::bytes || id == AttrId::td;
@@ -174,6 +179,9 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   const double shape_temperature =
       sampling.shape_temperature.value_or(model.config().shape_temperature);
   check(shape_temperature, "the shape temperature");
+  const double port_temperature =
+      sampling.port_temperature.value_or(model.config().port_temperature);
+  check(port_temperature, "the port temperature");
   const double other_service = sampling.other_service;
   STAN_CHECK(other_service >= 0 && other_service <= 1,
              "the weight of peers of another service must be in [0, 1], got ", other_service);
@@ -215,6 +223,7 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
       n.width = an.spec().classes;
       n.table = model.encoder().feature_table(an.spec(), d);
       if (tempered(an.spec().id)) n.temperature = sampling.temperature;
+      if (ported(an.spec().id)) n.temperature *= port_temperature;
       if (an.spec().id == AttrId::peer) n.temperature = sampling.peer_temperature;
       n.u_col = uniforms_++;
     }

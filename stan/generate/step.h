@@ -30,7 +30,8 @@ namespace stan {
 // How generation draws from the model's distributions; every 1 samples the model as trained.
 struct Sampling {
   // The logits of the flow's categorical fields (protocol, direction, ports, remote octets,
-  // flags, ToS; not the stop, peer or zero decisions) are divided by it before the draw.
+  // flags, ToS; not the stop, peer or zero decisions) are divided by it before the draw (the
+  // ports' by it times port_temperature).
   double temperature = 1.0;
   // Models whose peers are matched by service only: the weight, relative to the model's
   // probability, of a peer class that names a remote of another service than the row's (a
@@ -46,6 +47,11 @@ struct Sampling {
   // shape its context (the host's last flows, its peer's first flow) gives. Unset: the model's
   // own (ModelConfig::shape_temperature, 1 for models without one).
   std::optional<double> shape_temperature = std::nullopt;
+  // The local and remote port classes are drawn at temperature x port temperature: below 1 a
+  // flow keeps to the services and client port ranges its context makes likeliest, so that its
+  // other fields say more about its ports. Unset: the model's own (ModelConfig::port_temperature,
+  // 1 for models without one).
+  std::optional<double> port_temperature = std::nullopt;
 };
 
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.

@@ -30,6 +30,7 @@ nlohmann::json ModelConfig::to_json() const {
   if (dropout > 0) j["dropout"] = dropout;  // absent when 0: older readers load the file
   if (ema > 0) j["ema"] = ema;              // likewise
   if (shape_temperature != 1.0) j["shape_temperature"] = shape_temperature;  // absent: 1
+  if (port_temperature != 1.0) j["port_temperature"] = port_temperature;     // likewise
   return j;
 }
 
@@ -62,6 +63,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.ema = j.contains("ema") ? get_double(j, part, "ema", 0, kMaxEmaDecay) : 0.0;
   c.shape_temperature =
       j.contains("shape_temperature") ? get_double(j, part, "shape_temperature", 0.05, 20) : 1.0;
+  c.port_temperature =
+      j.contains("port_temperature") ? get_double(j, part, "port_temperature", 0.05, 20) : 1.0;
   return c;
 }
 
@@ -255,6 +258,9 @@ std::string StanModel::summary() const {
   if (cfg_.shape_temperature != 1.0)
     os << "generated at shape temperature " << cfg_.shape_temperature
        << " (generate --shape-temperature's default for this model)\n";
+  if (cfg_.port_temperature != 1.0)
+    os << "generated at port temperature " << cfg_.port_temperature
+       << " (generate --port-temperature's default for this model)\n";
   os << "input: " << cfg_.window + 1 << " rows x " << enc_.columns() << " columns";
   if (enc_.memory_dim() > 0) os << " + " << enc_.memory_dim() << " service memory values";
   if (profiles_.enabled()) os << " + " << profiles_.dim() << " profile values";

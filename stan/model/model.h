@@ -22,8 +22,10 @@ namespace stan {
 inline constexpr int kMaxWindow = 64, kMaxComponents = 64, kMaxHidden = 8192, kMaxCnnChannels = 512;
 inline constexpr double kMaxEmaDecay = 0.999999;  // train --ema: below 1 (1 would never move)
 
-// `stan train`'s shape temperature (the full encoding's; README: Shape temperature).
+// `stan train`'s shape and port temperatures (the full encoding's; README: Shape temperature,
+// Port temperature).
 inline constexpr double kDefaultShapeTemperature = 0.7;
+inline constexpr double kDefaultPortTemperature = 0.8;
 
 struct ModelConfig {
   std::string arch = "mlp";  // "mlp": flattened grid (+ hidden layer); "cnn": VGG-style encoder
@@ -61,6 +63,9 @@ struct ModelConfig {
   // otherwise (Sampling::shape_temperature; train --shape-temperature records it, by default
   // kDefaultShapeTemperature). Model files without the field load as 1.
   double shape_temperature = 1.0;
+  // Generation only, likewise: the port temperature (Sampling::port_temperature; train
+  // --port-temperature, by default kDefaultPortTemperature). Model files without it load as 1.
+  double port_temperature = 1.0;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);

@@ -368,7 +368,10 @@ TEST_CASE("cli: train averages the weights by default, not with the faithful enc
   fs::remove_all(dir);
 }
 
-TEST_CASE("cli: train --shape-temperature records generate's default, which info shows", "[cli]") {
+TEST_CASE(
+    "cli: train --shape-temperature and --port-temperature record generate's defaults, "
+    "which info shows",
+    "[cli]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   const auto file = [](const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -382,22 +385,30 @@ TEST_CASE("cli: train --shape-temperature records generate's default, which info
     REQUIRE(g.code == 0);
     return file(dir + "/g.csv");
   };
-  const std::string info = train_sample(model, "--shape-temperature 0.6", false);
-  CHECK_THAT(info, Catch::Contains("generated at shape temperature 0.6"));
-  CHECK_THAT(run("info --json --model " + model).output,
-             Catch::Contains("\"shape_temperature\": 0.6"));
-  const std::string own = generate("");
-  CHECK(generate("--shape-temperature 0.6") == own);
-  CHECK(generate("--shape-temperature 1") != own);
-  // Without the flag: the default, 0.7, and with the faithful encoding or at 1 nothing recorded,
-  // the model sampled as trained.
-  CHECK_THAT(train_sample(model, "", true), Catch::Contains("\"shape_temperature\": 0.7"));
-  for (const char* flags : {"--encoding faithful", "--shape-temperature 1"}) {
-    INFO(flags);
-    CHECK_THAT(train_sample(model, flags, true), !Catch::Contains("shape_temperature"));
+  struct Case {
+    const char* name;      // shape / port
+    const char* recorded;  // the default `stan train` records
+  };
+  for (const Case c : {Case{"shape", "0.7"}, Case{"port", "0.8"}}) {
+    const std::string name = c.name, flag = "--" + name + "-temperature",
+                      field = "\"" + name + "_temperature\"";
+    INFO(flag);
+    const std::string info = train_sample(model, flag + " 0.6", false);
+    CHECK_THAT(info, Catch::Contains("generated at " + name + " temperature 0.6"));
+    CHECK_THAT(run("info --json --model " + model).output, Catch::Contains(field + ": 0.6"));
+    const std::string own = generate("");
+    CHECK(generate(flag + " 0.6") == own);
+    CHECK(generate(flag + " 1") != own);
+    // Without the flag: the default, and with the faithful encoding or at 1 nothing recorded,
+    // the model sampled as trained.
+    CHECK_THAT(train_sample(model, "", true), Catch::Contains(field + ": " + c.recorded));
+    for (const std::string& flags : {std::string("--encoding faithful"), flag + " 1"}) {
+      INFO(flags);
+      CHECK_THAT(train_sample(model, flags, true), !Catch::Contains(field));
+    }
+    CHECK(generate("") == generate(flag + " 1"));
+    check_refused(dir, flag + " 0", flag);
   }
-  CHECK(generate("") == generate("--shape-temperature 1"));
-  check_refused(dir, "--shape-temperature 0", "--shape-temperature");
   fs::remove_all(dir);
 }
 

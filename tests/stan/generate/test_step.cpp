@@ -176,6 +176,46 @@ TEST_CASE("step: a peer temperature tempers the peer choice and nothing before i
                       Catch::Contains("the peer temperature must be in [0.05, 20], got 30"));
 }
 
+TEST_CASE(
+    "step: a port temperature tempers the port classes, times the temperature, and nothing "
+    "before them",
+    "[stan][generate]") {
+  Setup s(256, 9);
+  const StanModel& m = s.m;
+  const int64_t n = s.g.hosts;
+  auto step = [&](double port_t) { return s.step({.port_temperature = port_t}); };
+  const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
+  const auto is_port = [](AttrId id) { return id == AttrId::lport || id == AttrId::rport; };
+  const int64_t first = require_same_before(m, plain, {&sharp, &flat}, is_port);
+  REQUIRE(first >= 0);
+  int ports = 0;
+  for (int64_t a = first; a < static_cast<int64_t>(m.nets().size()); ++a) {
+    const AttrId id = m.nets()[a]->spec().id;
+    if (!is_port(id)) continue;
+    ++ports;
+    const auto distinct = [&](const StepRows& r) {
+      return std::set<double>(r.values.begin() + a * n, r.values.begin() + (a + 1) * n).size();
+    };
+    INFO(attr_name(id) << ": distinct classes at 0.05 / 1 / 20: " << distinct(sharp) << " / "
+                       << distinct(plain) << " / " << distinct(flat));
+    REQUIRE(distinct(sharp) < distinct(plain));
+    REQUIRE(distinct(flat) > distinct(plain));
+  }
+  REQUIRE(ports == 2);
+  // The packed networks: the ports at the product, the other categorical fields at the
+  // temperature alone (the model's own when unset: tests/tools/test_cli.cpp).
+  const PackedModel both(m, Device::cpu(), {.temperature = 0.5, .port_temperature = 0.8});
+  for (size_t a = 0; a < m.nets().size(); ++a) {
+    const AttrId id = m.nets()[a]->spec().id;
+    INFO(attr_name(id));
+    if (is_port(id)) REQUIRE(both.nets()[a].temperature == Approx(0.4));
+    if (id == AttrId::proto || id == AttrId::flags) REQUIRE(both.nets()[a].temperature == 0.5);
+    if (id == AttrId::peer || id == AttrId::pkt) REQUIRE(both.nets()[a].temperature != 0.4);
+  }
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.port_temperature = 25.0}),
+                      Catch::Contains("the port temperature must be in [0.05, 20], got 25"));
+}
+
 TEST_CASE("step: a shape temperature tempers packets, bytes and duration and nothing before them",
           "[stan][generate]") {
   Setup s(256, 9);
