@@ -36,7 +36,7 @@ struct TrainArgs {
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;                // -1: the encoding's default
   double shape_temperature = -1;  // -1: the encoding's default (0.7; faithful 1)
-  double port_temperature = -1;   // -1: the encoding's default (0.8; faithful 1)
+  double port_temperature = -1;   // -1: the encoding's default (0.9; faithful 1)
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   bool no_select = false;
@@ -284,7 +284,7 @@ void add_train_command(CLI::App& app) {
   c->add_option("--port-temperature", a->port_temperature,
                 "Recorded in the model: the port temperature `stan generate` samples it at "
                 "unless told otherwise (generate --port-temperature; training does not use it; "
-                "default 0.8, faithful 1; README: Port temperature)")
+                "default 0.9, faithful 1; README: Port temperature)")
       ->check(CLI::Range(0.05, 20.0));
   c->add_option("--ema", a->ema,
                 "Decay D of a moving average of the weights: after step t, average = d average + "

@@ -53,9 +53,11 @@
 # popular-known; row 64: row 63 with the popular remotes the host knows first among its
 # service's popular classes, --peer-lookup popular-own; row 65: row 64 with 256 popular remotes;
 # row 66: row 65's model generating at shape temperature 0.6, --shape-temperature 0.6; row 67:
-# row 50's model likewise at 0.8; row 68: today's defaults, row 65 recording shape temperature
-# 0.7 (rows 1-67 train with the former defaults where they name none: the cache first, 1024
-# popular remotes by hosts, shape temperature 1);
+# row 50's model likewise at 0.8; row 68: the defaults before row 71, row 65 recording shape
+# temperature 0.7 (rows 1-67 train with the former defaults where they name none: the cache
+# first, 1024 popular remotes by hosts, shape temperature 1); rows 69-70: row 68's model
+# generating its port classes at port temperature 0.8 and 0.7, --port-temperature; row 71:
+# today's defaults, row 68 recording port temperature 0.9 (rows 1-68: --port-temperature 1);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -151,6 +153,9 @@ declare -A steps=(
   [66-popular-own-256-shape-temperature-0.6]=""
   [67-shape-temperature-0.8]=""
   [68-defaults-popular-own-shape-temperature]=""
+  [69-port-temperature-0.8]=""
+  [70-port-temperature-0.7]=""
+  [71-defaults-port-temperature]=""
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -183,19 +188,28 @@ for k in "${!steps[@]}"; do
   [[ ${steps[$k]} == *--peer-lookup* ]] || steps[$k]+=" --peer-lookup cache"
   steps[$k]+=" --shape-temperature 1"
 done
+# Rows 1-68 with the port temperature of then.
+for k in "${!steps[@]}"; do
+  [[ ${k%%-*} -le 68 && ${steps[$k]} != *"--encoding faithful"* ]] || continue
+  steps[$k]+=" --port-temperature 1"
+done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service
   [36-peer-temperature-0.85]=25-defaults-two-services [56-hour-rates]=50-defaults-sweep-answers
   [60-peer-anchor-other-service-0]=59-peer-anchor
   [62-other-service-0-peer-temperature-0.85]=50-defaults-sweep-answers
   [66-popular-own-256-shape-temperature-0.6]=65-popular-by-flows-own-256
-  [67-shape-temperature-0.8]=50-defaults-sweep-answers)
+  [67-shape-temperature-0.8]=50-defaults-sweep-answers
+  [69-port-temperature-0.8]=68-defaults-popular-own-shape-temperature
+  [70-port-temperature-0.7]=68-defaults-popular-own-shape-temperature)
 declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [60-peer-anchor-other-service-0]="--other-service-peers 0"
   [62-other-service-0-peer-temperature-0.85]="--other-service-peers 0 --peer-temperature 0.85"
   [36-peer-temperature-0.85]="--peer-temperature 0.85"
   [66-popular-own-256-shape-temperature-0.6]="--shape-temperature 0.6"
-  [67-shape-temperature-0.8]="--shape-temperature 0.8")
+  [67-shape-temperature-0.8]="--shape-temperature 0.8"
+  [69-port-temperature-0.8]="--port-temperature 0.8"
+  [70-port-temperature-0.7]="--port-temperature 0.7")
 # Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
 for k in "${!steps[@]}"; do
   if [[ ${k%%-*} -le 55 ]]; then generate_flags[$k]="${generate_flags[$k]:-} --no-hour-rates"; fi

@@ -25,7 +25,7 @@ inline constexpr double kMaxEmaDecay = 0.999999;  // train --ema: below 1 (1 wou
 // `stan train`'s shape and port temperatures (the full encoding's; README: Shape temperature,
 // Port temperature).
 inline constexpr double kDefaultShapeTemperature = 0.7;
-inline constexpr double kDefaultPortTemperature = 0.8;
+inline constexpr double kDefaultPortTemperature = 0.9;
 
 struct ModelConfig {
   std::string arch = "mlp";  // "mlp": flattened grid (+ hidden layer); "cnn": VGG-style encoder

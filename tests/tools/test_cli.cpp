@@ -389,7 +389,7 @@ TEST_CASE(
     const char* name;      // shape / port
     const char* recorded;  // the default `stan train` records
   };
-  for (const Case c : {Case{"shape", "0.7"}, Case{"port", "0.8"}}) {
+  for (const Case c : {Case{"shape", "0.7"}, Case{"port", "0.9"}}) {
     const std::string name = c.name, flag = "--" + name + "-temperature",
                       field = "\"" + name + "_temperature\"";
     INFO(flag);
