@@ -135,7 +135,7 @@ void add_generate_command(CLI::App& app) {
   c->add_option("--port-temperature", a->sampling.port_temperature,
                 "Sampling temperature of the local and remote port classes, times --temperature: "
                 "below 1 a flow keeps to the services and client port ranges its context makes "
-                "likeliest, so that its other fields depend on its ports as much as real ones do "
+                "likeliest, so that its other fields depend more on its ports "
                 "(default: the model's, which `stan info` shows where it is not 1; README: Port "
                 "temperature)")
       ->check(CLI::Range(0.05, 20.0));
