@@ -57,6 +57,22 @@ int64_t require_same_before(const StanModel& m, const StepRows& plain,
   return -1;
 }
 
+// How many distinct values attribute a drew over the step's rows.
+size_t distinct_draws(const StepRows& r, int64_t a) {
+  return std::set<double>(r.values.begin() + a * r.m, r.values.begin() + (a + 1) * r.m).size();
+}
+
+// A tempered categorical attribute a: sharpened, its draws over the rows gather on fewer classes
+// than the model's own; flattened, they spread over more.
+void require_sharper_and_flatter(const StanModel& m, int64_t a, const StepRows& plain,
+                                 const StepRows& sharp, const StepRows& flat) {
+  INFO(attr_name(m.nets()[a]->spec().id)
+       << ": distinct classes at 0.05 / 1 / 20: " << distinct_draws(sharp, a) << " / "
+       << distinct_draws(plain, a) << " / " << distinct_draws(flat, a));
+  REQUIRE(distinct_draws(sharp, a) < distinct_draws(plain, a));
+  REQUIRE(distinct_draws(flat, a) > distinct_draws(plain, a));
+}
+
 }  // namespace
 
 TEST_CASE("step: rows an attribute does not apply to skip its network, with the same results",
@@ -141,11 +157,7 @@ TEST_CASE("step: a temperature tempers the flow's categorical fields and nothing
   }
   // The remote port's draws over 256 rows: sharpened they gather on fewer classes than the
   // model's own draws; flattened they take most of the distinct values those left out.
-  const auto distinct = [&](const StepRows& r) {
-    const int64_t a = attr(AttrId::rport);
-    std::set<double> classes(r.values.begin() + a * n, r.values.begin() + (a + 1) * n);
-    return classes.size();
-  };
+  const auto distinct = [&](const StepRows& r) { return distinct_draws(r, attr(AttrId::rport)); };
   INFO("distinct remote port classes at 0.05 / 1 / 20: "
        << distinct(sharp) << " / " << distinct(plain) << " / " << distinct(flat));
   REQUIRE(distinct(sharp) < distinct(plain));
@@ -159,19 +171,12 @@ TEST_CASE("step: a peer temperature tempers the peer choice and nothing before i
           "[stan][generate]") {
   Setup s(256, 9);
   const StanModel& m = s.m;
-  const int64_t n = s.g.hosts;
   auto step = [&](double peer_t) { return s.step({.peer_temperature = peer_t}); };
   const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
   const int64_t peer =
       require_same_before(m, plain, {&sharp, &flat}, [](AttrId id) { return id == AttrId::peer; });
   REQUIRE(peer >= 0);
-  const auto distinct = [&](const StepRows& r) {
-    return std::set<double>(r.values.begin() + peer * n, r.values.begin() + (peer + 1) * n).size();
-  };
-  INFO("distinct peer classes at 0.05 / 1 / 20: " << distinct(sharp) << " / " << distinct(plain)
-                                                  << " / " << distinct(flat));
-  REQUIRE(distinct(sharp) < distinct(plain));
-  REQUIRE(distinct(flat) > distinct(plain));
+  require_sharper_and_flatter(m, peer, plain, sharp, flat);
   REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.peer_temperature = 30.0}),
                       Catch::Contains("the peer temperature must be in [0.05, 20], got 30"));
 }
@@ -182,7 +187,6 @@ TEST_CASE(
     "[stan][generate]") {
   Setup s(256, 9);
   const StanModel& m = s.m;
-  const int64_t n = s.g.hosts;
   auto step = [&](double port_t) { return s.step({.port_temperature = port_t}); };
   const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
   const auto is_port = [](AttrId id) { return id == AttrId::lport || id == AttrId::rport; };
@@ -193,13 +197,7 @@ TEST_CASE(
     const AttrId id = m.nets()[a]->spec().id;
     if (!is_port(id)) continue;
     ++ports;
-    const auto distinct = [&](const StepRows& r) {
-      return std::set<double>(r.values.begin() + a * n, r.values.begin() + (a + 1) * n).size();
-    };
-    INFO(attr_name(id) << ": distinct classes at 0.05 / 1 / 20: " << distinct(sharp) << " / "
-                       << distinct(plain) << " / " << distinct(flat));
-    REQUIRE(distinct(sharp) < distinct(plain));
-    REQUIRE(distinct(flat) > distinct(plain));
+    require_sharper_and_flatter(m, a, plain, sharp, flat);
   }
   REQUIRE(ports == 2);
   // The packed networks: the ports at the product, the other categorical fields at the
