@@ -1,9 +1,11 @@
 // stan train: fit a model on flow files.
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <sstream>
 
 #include "stan/io/cli_parse.h"
 #include "stan/model/sweeps.h"
@@ -276,16 +278,18 @@ void add_train_command(CLI::App& app) {
                 "--hidden > 0; default 0 = off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
-  c->add_option("--shape-temperature", a->shape_temperature,
-                "Recorded in the model: the shape temperature `stan generate` samples it at "
-                "unless told otherwise (generate --shape-temperature; training does not use it; "
-                "default 0.7, faithful 1; README: Shape temperature)")
-      ->check(CLI::Range(0.05, 20.0));
-  c->add_option("--port-temperature", a->port_temperature,
-                "Recorded in the model: the port temperature `stan generate` samples it at "
-                "unless told otherwise (generate --port-temperature; training does not use it; "
-                "default 0.9, faithful 1; README: Port temperature)")
-      ->check(CLI::Range(0.05, 20.0));
+  // A temperature `stan generate` samples the model at unless told otherwise (ModelConfig).
+  auto recorded_temperature = [c](const std::string& what, double* v, double by_default) {
+    std::ostringstream help;
+    help << "Recorded in the model: the " << what << " temperature `stan generate` samples it "
+         << "at unless told otherwise (generate --" << what << "-temperature; training does not "
+         << "use it; default " << by_default
+         << ", faithful 1; README: " << static_cast<char>(std::toupper(what[0])) << what.substr(1)
+         << " temperature)";
+    c->add_option("--" + what + "-temperature", *v, help.str())->check(CLI::Range(0.05, 20.0));
+  };
+  recorded_temperature("shape", &a->shape_temperature, kDefaultShapeTemperature);
+  recorded_temperature("port", &a->port_temperature, kDefaultPortTemperature);
   c->add_option("--ema", a->ema,
                 "Decay D of a moving average of the weights: after step t, average = d average + "
                 "(1 - d) weights with d = min(D, (1 + t) / (10 + t)), so it spans about the last "
@@ -425,13 +429,14 @@ void add_train_command(CLI::App& app) {
     p.config.service_noise = a->service_noise;
     p.config.memory_noise = a->memory_noise;
     p.config.dropout = a->dropout;
-    p.config.shape_temperature = a->shape_temperature >= 0   ? a->shape_temperature
-                                 : a->encoding == "faithful" ? 1.0
-                                                             : kDefaultShapeTemperature;
-    p.config.port_temperature = a->port_temperature >= 0    ? a->port_temperature
-                                : a->encoding == "faithful" ? 1.0
-                                                            : kDefaultPortTemperature;
-    p.config.ema = a->ema >= 0 ? a->ema : a->encoding == "faithful" ? 0.0 : ModelConfig{}.ema;
+    // Unset (-1): the full encoding's default, or the faithful one's.
+    const bool faithful = a->encoding == "faithful";
+    auto or_default = [faithful](double v, double full, double faithful_value) {
+      return v >= 0 ? v : faithful ? faithful_value : full;
+    };
+    p.config.shape_temperature = or_default(a->shape_temperature, kDefaultShapeTemperature, 1.0);
+    p.config.port_temperature = or_default(a->port_temperature, kDefaultPortTemperature, 1.0);
+    p.config.ema = or_default(a->ema, ModelConfig{}.ema, 0.0);
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;
     p.split_seed = a->split_seed;
