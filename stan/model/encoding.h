@@ -540,10 +540,9 @@ class Encoder {
     return popular_services_.empty() || popular_services_[j] == svc;
   }
   // With popular_own: the ranks of the host's known popular remotes of service svc, in their
-  // cache's order (else none), into `own` (cleared first; a buffer the caller reuses, as this
-  // runs for every drawn popular class); the place in the popular view of a row of service svc
-  // of the remote of rank i, and the rank at place k.
-  void own_popular(const PeerCache& peers, uint32_t svc, std::vector<size_t>& own) const;
+  // cache's order (else none); the place in the popular view of a row of service svc of the
+  // remote of rank i, and the rank at place k.
+  std::vector<size_t> own_popular(const PeerCache& peers, uint32_t svc) const;
   size_t popular_position(const PeerCache& peers, uint32_t svc, size_t i) const;
   size_t popular_entry(const PeerCache& peers, uint32_t svc, size_t k) const;
   uint16_t decode_port(int64_t cls, Generator& gen) const;

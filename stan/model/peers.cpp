@@ -221,23 +221,23 @@ int64_t Encoder::peer_class(const PeerCache& peers, uint32_t remote, uint32_t sv
   return 1 + static_cast<int64_t>(popular_position(peers, svc, static_cast<size_t>(it->second)));
 }
 
-void Encoder::own_popular(const PeerCache& peers, uint32_t svc, std::vector<size_t>& own) const {
-  own.clear();
-  if (!opt_.popular_own() || peers.popular.empty()) return;
+std::vector<size_t> Encoder::own_popular(const PeerCache& peers, uint32_t svc) const {
+  std::vector<size_t> own;
+  if (!opt_.popular_own() || peers.popular.empty()) return own;
   for (uint32_t ip : peers.popular.front().ips) {
     const auto it = popular_rank_.find(ip);
     if (it == popular_rank_.end()) continue;
     const size_t r = static_cast<size_t>(it->second);
     if (popular_serves(r, svc)) own.push_back(r);
   }
+  return own;
 }
 
 // The popular view of a row of service `svc`: the popular remotes of that service first, then
 // the others, each group by rank; with popular_own, the host's own popular remotes of the service
 // (own_popular) lead the first group in their cache's order.
 size_t Encoder::popular_position(const PeerCache& peers, uint32_t svc, size_t i) const {
-  thread_local std::vector<size_t> own;
-  own_popular(peers, svc, own);
+  const std::vector<size_t> own = own_popular(peers, svc);
   if (popular_services_.empty() && own.empty()) return i;  // one group: the rank
   auto same = [&](size_t j) { return popular_serves(j, svc); };
   const size_t k = view_position(popular_.size(), i, same);
@@ -250,8 +250,7 @@ size_t Encoder::popular_position(const PeerCache& peers, uint32_t svc, size_t i)
 }
 
 size_t Encoder::popular_entry(const PeerCache& peers, uint32_t svc, size_t k) const {
-  thread_local std::vector<size_t> own;
-  own_popular(peers, svc, own);
+  const std::vector<size_t> own = own_popular(peers, svc);
   if (popular_services_.empty() && own.empty()) return k;  // one group: the rank
   auto same = [&](size_t j) { return popular_serves(j, svc); };
   if (own.empty()) return view_entry(popular_.size(), k, same);
