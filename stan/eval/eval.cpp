@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <unordered_map>
 
 #include "stan/io/flow_io.h"
@@ -45,6 +46,7 @@ struct SideData {
   // over hosts; and each host's share to its most used remote.
   int64_t top_remote_flows = 0, top10_remote_flows = 0;
   std::vector<double> top_remote_share;
+  std::vector<int64_t> pair_flows;   // flows per (host, remote) pair, over all hosts
   std::vector<int64_t> remote_freq;  // flows per distinct remote IP
   std::vector<double> acf;
   int64_t rows04 = 0, tcp04 = 0, rows549 = 0, tcp549 = 0;
@@ -158,6 +160,7 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
     const auto distinct = static_cast<int64_t>(per_remote.size());
     std::sort(per_remote.rbegin(), per_remote.rend());
     d.top_remote_flows += per_remote.front();
+    d.pair_flows.insert(d.pair_flows.end(), per_remote.begin(), per_remote.end());
     for (size_t i = 0; i < per_remote.size() && i < 10; ++i) d.top10_remote_flows += per_remote[i];
     d.top_remote_share.push_back(static_cast<double>(per_remote.front()) /
                                  static_cast<double>(s.flows.size()));
@@ -326,6 +329,15 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
                               : kNaN;
   s.top_remote_share = n > 0 ? static_cast<double>(d.top_remote_flows) / hf : kNaN;
   s.top10_remote_share = n > 0 ? static_cast<double>(d.top10_remote_flows) / hf : kNaN;
+  {
+    std::vector<int64_t>& v = d.pair_flows;
+    const size_t k = std::min(v.size(), kTopPairs);
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end(),
+                      std::greater<>());
+    const int64_t top =
+        std::accumulate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), int64_t{0});
+    s.top_pairs_share = n > 0 ? static_cast<double>(top) / hf : kNaN;
+  }
   if (d.top_remote_share.empty()) {
     s.top_remote_share_median = kNaN;
   } else {  // the lower median, as for the counts

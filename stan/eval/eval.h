@@ -55,6 +55,7 @@ enum class EvalField : int {
 inline constexpr int kEvalFields = 13;
 inline constexpr int kEvalCategorical = 8;  // fields [0, 8) are categorical
 inline constexpr int kEvalContinuous = 5;   // fields [8, 13) are continuous
+inline constexpr size_t kTopPairs = 100;    // SideSummary::top_pairs_share
 const char* eval_field_name(int field);     // "protocol", ..., "bytes_per_packet"
 int eval_field_classes(int field);          // number of classes of a categorical field
 
@@ -206,6 +207,10 @@ struct SideSummary {
   // most used remote, and to its ten most used (over all hosts' flows), and the median over hosts
   // of the first (NaN: no host flow).
   double top_remote_share = 0, top10_remote_share = 0, top_remote_share_median = 0;
+  // The share of host flows in the kTopPairs (host, remote) pairs with the most flows, over all
+  // hosts: the network's busiest conversations (a host polling one monitor, relaying mail to one
+  // server), which dominate pooled statistics such as the mutual information (NaN: no host flow).
+  double top_pairs_share = 0;
   double zero_interarrival_share = 0;  // over non-first host flows
   double zero_duration_share = 0;
   double one_packet_share = 0;

@@ -191,6 +191,8 @@ std::string format_eval_table(const EvalResult& r) {
            per_side([](const SideSummary& s) { return pct(s.top_remote_share_median); }));
   o += row("flows to their host's 10 top remotes",
            per_side([](const SideSummary& s) { return pct(s.top10_remote_share); }));
+  o += row("flows of the 100 busiest host-remote pairs",
+           per_side([](const SideSummary& s) { return pct(s.top_pairs_share); }));
   o += row("flows of a service with its busiest host",
            per_side([](const SideSummary& s) { return pct(s.service_top_host_share); }));
   o += row("5 busiest hosts' share of flows",
@@ -310,6 +312,9 @@ nlohmann::json eval_to_json(const EvalResult& r) {
       {"host_services",
        "per service (as in host_roles), its share of a host's flows averaged over hosts (each "
        "host counts once); host_service_js: JS divergence of this mix to the real side's"},
+      {"top_pairs_share",
+       "the flows of the 100 (host, remote) pairs with the most flows, over all hosts, as a share "
+       "of all host flows"},
       {"service_top_host_share",
        "per service (as in host_roles), the flows of its busiest host with it; summed over "
        "services, as a share of all host flows"},
@@ -387,6 +392,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
         {"top_remote_share", finite(s.top_remote_share)},
         {"top_remote_share_median", finite(s.top_remote_share_median)},
         {"top10_remote_share", finite(s.top10_remote_share)},
+        {"top_pairs_share", finite(s.top_pairs_share)},
         {"zero_interarrival_share", finite(s.zero_interarrival_share)},
         {"zero_duration_share", s.zero_duration_share},
         {"one_packet_share", s.one_packet_share},

@@ -399,6 +399,36 @@ TEST_CASE("eval: concentration on a host's top remotes, over flows and over host
   const nlohmann::json j = stan::eval_to_json(r).at("sides").at("synthetic");
   CHECK(j.at("top10_remote_share") == Approx(16.0 / 19.0));
   CHECK(j.at("top_remote_share_median") == Approx(0.75));
+  // 16 pairs, all among the 100 busiest.
+  CHECK(s.top_pairs_share == Approx(1.0));
+  CHECK(j.at("top_pairs_share") == Approx(1.0));
+}
+
+TEST_CASE("eval: the busiest host-remote pairs' share of flows counts the 100 largest pairs",
+          "[eval]") {
+  // Host 1: remote A 50 times, then 150 remotes once each; host 2: remote A 20 times. The 100
+  // busiest pairs: 50 + 20 + 98 single flows, of 220 host flows.
+  FlowTable t;
+  auto flow = [&](uint32_t host, uint32_t remote) {
+    FlowRecord r;
+    r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
+    r.sa = host;
+    r.da = remote;
+    r.sp = 40000;
+    r.dp = 443;
+    r.pr = stan::proto::tcp;
+    r.pkt = 1;
+    r.byt = 80;
+    t.rows.push_back(r);
+  };
+  const uint32_t h1 = ip("42.219.1.1"), h2 = ip("42.219.1.2"), A = ip("60.0.0.1");
+  for (int i = 0; i < 50; ++i) flow(h1, A);
+  for (uint32_t i = 0; i < 150; ++i) flow(h1, ip("61.0.0.1") + i);
+  for (int i = 0; i < 20; ++i) flow(h2, A);
+  const stan::EvalResult r = stan::evaluate({&t, &t, nullptr, nullptr, "", "", "", ""});
+  CHECK(r.real().top_pairs_share == Approx(168.0 / 220.0));
+  CHECK(r.sides[1].top_pairs_share == Approx(168.0 / 220.0));
+  CHECK_THAT(stan::format_eval_table(r), Contains("flows of the 100 busiest host-remote pairs"));
 }
 
 TEST_CASE("eval: owner host lists", "[eval]") {
