@@ -366,23 +366,28 @@ TEST_CASE("eval: hosts' main services and the JS of their distributions", "[eval
   CHECK(j.at("real").at("service_top_host_share") == Approx(5.0 / 7));
 }
 
+namespace {
+// One HTTPS flow from host to remote, a second after the table's last.
+void add_client_flow(FlowTable& t, uint32_t host, uint32_t remote) {
+  FlowRecord r;
+  r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
+  r.sa = host;
+  r.da = remote;
+  r.sp = 40000;
+  r.dp = 443;
+  r.pr = stan::proto::tcp;
+  r.pkt = 1;
+  r.byt = 80;
+  t.rows.push_back(r);
+}
+}  // namespace
+
 TEST_CASE("eval: concentration on a host's top remotes, over flows and over hosts", "[eval]") {
   // Host 1: A three times, B once. Host 2: C twice, then 12 other remotes once each. Host 3: one
   // flow. Top remote flows 3 + 2 + 1 of 19; ten top remotes 4 + (2 + 9) + 1; per-host top shares
   // 3/4, 2/14, 1/1 (lower median 3/4).
   FlowTable t;
-  auto flow = [&](uint32_t host, uint32_t remote) {
-    FlowRecord r;
-    r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
-    r.sa = host;
-    r.da = remote;
-    r.sp = 40000;
-    r.dp = 443;
-    r.pr = stan::proto::tcp;
-    r.pkt = 1;
-    r.byt = 80;
-    t.rows.push_back(r);
-  };
+  auto flow = [&](uint32_t host, uint32_t remote) { add_client_flow(t, host, remote); };
   const uint32_t h1 = ip("42.219.1.1"), h2 = ip("42.219.1.2"), h3 = ip("42.219.1.3");
   const uint32_t A = ip("60.0.0.1"), B = ip("60.0.0.2"), C = ip("60.0.0.3");
   for (uint32_t remote : {A, B, A, A}) flow(h1, remote);
@@ -409,18 +414,7 @@ TEST_CASE("eval: the busiest host-remote pairs' share of flows counts the 100 la
   // Host 1: remote A 50 times, then 150 remotes once each; host 2: remote A 20 times. The 100
   // busiest pairs: 50 + 20 + 98 single flows, of 220 host flows.
   FlowTable t;
-  auto flow = [&](uint32_t host, uint32_t remote) {
-    FlowRecord r;
-    r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
-    r.sa = host;
-    r.da = remote;
-    r.sp = 40000;
-    r.dp = 443;
-    r.pr = stan::proto::tcp;
-    r.pkt = 1;
-    r.byt = 80;
-    t.rows.push_back(r);
-  };
+  auto flow = [&](uint32_t host, uint32_t remote) { add_client_flow(t, host, remote); };
   const uint32_t h1 = ip("42.219.1.1"), h2 = ip("42.219.1.2"), A = ip("60.0.0.1");
   for (int i = 0; i < 50; ++i) flow(h1, A);
   for (uint32_t i = 0; i < 150; ++i) flow(h1, ip("61.0.0.1") + i);
