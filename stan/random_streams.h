@@ -23,6 +23,8 @@ inline constexpr uint64_t kHostAddresses = 0xad;  // made-up owner addresses
 inline constexpr uint64_t kHosts = 0x6e;          // per-host streams (split per host index)
 inline constexpr uint64_t kHostProfile = 0x9f;    // a host's profile draw (split of its stream)
 inline constexpr uint64_t kSweeps = 0x5e3;        // sweep flows (split per host index, then day)
+inline constexpr uint64_t kPairRates = 0x9a1;     // pair rates (split of a host's stream, then
+                                                  // per remote address)
 
 // Evaluation (train-on-synthetic / test-on-real), offset by the task's stream number.
 inline constexpr uint64_t kTstrInit = 0x7517'0000u;

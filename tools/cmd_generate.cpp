@@ -145,6 +145,14 @@ void add_generate_command(CLI::App& app) {
                 "probability: 1 as trained, 0 never (models trained with --peer-match service)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--pair-spread", a->sampling.pair_spread,
+                "Spread of the host-remote pair rates: each pair of the run gets a fixed rate, "
+                "log-normal with mean 1 and this standard deviation of its log, that multiplies "
+                "the probability of returning to that peer with the flow's service, so that "
+                "some of a host's peers carry most of its flows, as in real traffic "
+                "(0: off; README: Pair rates)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 4.0));
   c->add_flag(
       "--no-sweeps", a->no_sweeps,
       "Leave out the model's network-wide sweeps and probes (models trained with --sweep-reach, "

@@ -6,8 +6,10 @@
 #include <optional>
 
 #include "nn/mixture.h"
+#include "stan/random_streams.h"
 #include "tensor/autograd.h"
 #include "tensor/ops_fused.h"
+#include "tensor/random.h"
 
 namespace stan {
 
@@ -185,6 +187,9 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   const double other_service = sampling.other_service;
   STAN_CHECK(other_service >= 0 && other_service <= 1,
              "the weight of peers of another service must be in [0, 1], got ", other_service);
+  STAN_CHECK(
+      std::isfinite(sampling.pair_spread) && sampling.pair_spread >= 0 && sampling.pair_spread <= 4,
+      "the pair spread must be in [0, 4], got ", sampling.pair_spread);
   if (other_service < 1) {
     STAN_CHECK(model.encoder().options().by_service() && model.encoder().find(AttrId::peer),
                "weighting peers of another service needs a model whose peer classes list the "
@@ -312,23 +317,38 @@ Tensor StepEngine::draw(size_t a, const Tensor& x, const Tensor& u, const Tensor
                                  eo.censor ? math::MixtureRange::clip : math::MixtureRange::redraw);
 }
 
-Tensor StepEngine::other_service_bias(const StepRows& r, const std::vector<RowValues>& rows,
-                                      int64_t classes) const {
+Tensor StepEngine::peer_bias(const StepRows& r, const std::vector<RowValues>& rows,
+                             int64_t classes) const {
   // The service view (Encoder::peer_class) lists a row's service first, so its other
   // services are the popular classes past that service's popular remotes and the cached classes
-  // past the host's cached peers that match that service (Encoder::peer_matches).
-  const int64_t m = r.m, npop = static_cast<int64_t>(p_->model().encoder().popular_peers().size());
+  // past the host's cached peers that match that service (Encoder::peer_matches); the cached
+  // peers that match are cached classes 0, 1, ... in the cache's order.
+  const Encoder& enc = p_->model().encoder();
+  const int64_t m = r.m, npop = static_cast<int64_t>(enc.popular_peers().size());
   const float w = p_->other_service() > 0 ? static_cast<float>(std::log(p_->other_service()))
                                           : -std::numeric_limits<float>::infinity();
+  const double spread = p_->pair_spread();
   std::vector<float> bias(static_cast<size_t>(m * classes), 0.0f);
   for (int64_t i = 0; i < m; ++i) {
     const uint32_t svc = Encoder::service(rows[i]);
     float* b = bias.data() + i * classes;
-    std::fill(b + 1 + p_->model().encoder().popular_of_service(svc), b + 1 + npop, w);
     const PeerCache& peers = *r.peers[i];
     const int64_t cached = static_cast<int64_t>(peers.size());
-    const int64_t same = static_cast<int64_t>(p_->model().encoder().peers_of_service(peers, svc));
-    std::fill(b + 1 + npop + same, b + std::min(classes, 1 + npop + cached), w);
+    const bool by_service = enc.options().by_service();
+    if (p_->other_service() < 1) {
+      std::fill(b + 1 + enc.popular_of_service(svc), b + 1 + npop, w);
+      const int64_t same = static_cast<int64_t>(enc.peers_of_service(peers, svc));
+      std::fill(b + 1 + npop + same, b + std::min(classes, 1 + npop + cached), w);
+    }
+    if (spread <= 0) continue;
+    const Generator host =
+        Generator(seed_, static_cast<uint64_t>(r.stream[i])).split(streams::kPairRates);
+    int64_t k = 1 + npop;  // the next matching peer's class
+    for (size_t j = 0; j < peers.size() && k < classes; ++j) {
+      if (by_service && !enc.peer_matches(peers, j, svc)) continue;
+      Generator pair = host.split(peers.ips[j]);
+      b[k++] += static_cast<float>(spread * pair.normal() - spread * spread / 2);
+    }
   }
   return from_vector<float>(bias, {m, classes}, p_->device());
 }
@@ -404,10 +424,11 @@ void StepEngine::run(StepRows& r) {
     const Tensor ap = enc.applies(spec.id, drawn);
     // The peer network reads how many cached and popular peers match each row's service.
     const bool peer = spec.id == AttrId::peer, counts = peer && enc.counts_col() >= 0;
-    const bool weighed = peer && p_->other_service() < 1, memory = peer && enc.memory_col() >= 0;
+    const bool biased = peer && (p_->other_service() < 1 || p_->pair_spread() > 0);
+    const bool memory = peer && enc.memory_col() >= 0;
     const bool tos = peer && enc.tos_col() >= 0, octets = peer && enc.options().peer_octets;
     const bool knows_peer = memory || tos || octets || (peer && enc.find(AttrId::repeat));
-    if (counts || weighed || knows_peer) rows_of_step = service_rows(m, drawn);
+    if (counts || biased || knows_peer) rows_of_step = service_rows(m, drawn);
     if (counts)
       cur.narrow(1, enc.counts_col(), enc.counts_width()).copy_(peer_counts(r, rows_of_step));
     // On the CPU, an attribute that applies to some rows only (octets: new peers; dt, td: a
@@ -455,7 +476,7 @@ void StepEngine::run(StepRows& r) {
         time_col.copy_(t.unsqueeze(1));
       }
     } else {
-      const Tensor bias = weighed ? pick(other_service_bias(r, rows_of_step, n.width)) : Tensor();
+      const Tensor bias = biased ? pick(peer_bias(r, rows_of_step, n.width)) : Tensor();
       const Tensor c = repeated(repeats, spec.id,
                                 spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
                                             peer ? pick(peer_limit) : Tensor(), bias)));

@@ -52,6 +52,13 @@ struct Sampling {
   // other fields say more about its ports. Unset: the model's own (ModelConfig::port_temperature,
   // 1 for models without one).
   std::optional<double> port_temperature = std::nullopt;
+  // Pair rates: every (host, remote) pair of a run gets a rate w, log-normal with mean 1 and this
+  // standard deviation of log w, fixed by the seed, the host's stream and the remote's address
+  // (streams::kPairRates). A row's cached peers that match its service (all of them in a model
+  // that does not match peers by service) have their probability multiplied by their pair's w
+  // (w's log added to the peer logits): some of a host's peers become its busy conversations,
+  // the others stay occasional, as real hosts poll one server or relay mail to one. 0: off.
+  double pair_spread = 0.0;
 };
 
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.
@@ -81,6 +88,7 @@ class PackedModel {
   int64_t draws_per_step() const { return uniforms_ + normals_ + kDecodeDraws; }
   static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
   double other_service() const { return sampling_.other_service; }
+  double pair_spread() const { return sampling_.pair_spread; }
 
  private:
   const StanModel& model_;
@@ -96,8 +104,8 @@ struct StepRows {
   // In: (m, I) windows | current row (zeros but its clock column) | profile; per row its random
   // stream, its counter offset, its clock (seconds since the day start) and how many classes the
   // peer attribute may take (Encoder::peer_limit: new, popular, the host's cached peers) and the
-  // host's peer cache (read, with PackedModel::other_service < 1 or peer memory, while the step
-  // runs; the host must not change it meanwhile).
+  // host's peer cache (read, with PackedModel::other_service < 1, pair rates or peer memory, while
+  // the step runs; the host must not change it meanwhile).
   std::vector<float> x;
   std::vector<int64_t> stream, offset, peer_limit;
   std::vector<const PeerCache*> peers;
@@ -128,10 +136,11 @@ class StepEngine {
   // bias (rows, classes) or undefined: added to the logits before the draw.
   Tensor draw(size_t a, const Tensor& x, const Tensor& u, const Tensor& z, const Tensor& limit,
               const Tensor& bias = Tensor());
-  // The peer logits' bias of other_service < 1: log(other_service) on the classes that name a
-  // remote of another service than the row's (rows: their protocol and port classes), 0 elsewhere.
-  Tensor other_service_bias(const StepRows& r, const std::vector<RowValues>& rows,
-                            int64_t classes) const;
+  // The peer logits' bias (rows: their protocol and port classes): with other_service < 1,
+  // log(other_service) on the classes that name a remote of another service than the row's;
+  // with pair_spread > 0, the log pair rate (Sampling::pair_spread) of each cached peer of the
+  // row's service; 0 elsewhere.
+  Tensor peer_bias(const StepRows& r, const std::vector<RowValues>& rows, int64_t classes) const;
   // The peer counts columns (m, Encoder::counts_width()) of the rows (Encoder::peer_counts), whose
   // protocol and port classes are drawn.
   Tensor peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const;

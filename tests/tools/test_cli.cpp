@@ -214,6 +214,11 @@ TEST_CASE("cli: a wrong model file or flag fails cleanly with no output", "[cli]
   REQUIRE_THAT(r.output, Catch::Contains("invalid duration '3x'"));
   REQUIRE_FALSE(fs::exists(d + "/out.csv"));
 
+  r = run("generate --pair-spread 5 --out " + d + "/out.csv --quiet");
+  REQUIRE(r.code != 0);
+  REQUIRE_THAT(r.output, Catch::Contains("--pair-spread") && Catch::Contains("not in range"));
+  REQUIRE_FALSE(fs::exists(d + "/out.csv"));
+
   r = run("generate --device cuda:0 --out " + d + "/out.csv --quiet");
   REQUIRE(r.code != 0);
   REQUIRE_THAT(r.output, Catch::Contains("no CUDA device"));

@@ -72,6 +72,46 @@ void step_hosts(StanModel& m, const std::shared_ptr<PackedModel>& packed, int st
   }
 }
 
+// Over the hosts' streams of a flow file: the flows to a remote the host used before, the shares
+// of them that keep that remote's last service (protocol and lower port class) and its last port
+// classes, and the share of all flows that go to their host's busiest remote.
+struct PeerShares {
+  int64_t repeats = 0;
+  double same_service = 0, same_ports = 0, busiest = 0;
+};
+PeerShares peer_shares(const std::string& path) {
+  FlowTable t = read_flows(path, ReadOptions{});
+  OwnerSelector owners;
+  PeerShares sh;
+  int64_t same = 0, same_ports = 0, flows = 0, busiest = 0;
+  for (const HostStream& s : build_host_streams(t, owners)) {
+    std::map<uint32_t, std::array<int64_t, 3>> last;  // remote -> protocol, port classes
+    std::map<uint32_t, int64_t> uses;
+    for (const HostFlow& f : s.flows) {
+      const std::array<int64_t, 3> now{t.rows[f.row].pr, port_class(f.local_port),
+                                       port_class(f.remote_port)};
+      const auto it = last.find(f.remote_ip);
+      if (it != last.end()) {
+        const std::array<int64_t, 3>& was = it->second;
+        ++sh.repeats;
+        same += was[0] == now[0] && std::min(was[1], was[2]) == std::min(now[1], now[2]);
+        same_ports += was == now;
+      }
+      last[f.remote_ip] = now;
+      ++uses[f.remote_ip];
+    }
+    int64_t most = 0;
+    for (const auto& [ip, n] : uses) most = std::max(most, n);
+    busiest += most;
+    flows += static_cast<int64_t>(s.flows.size());
+  }
+  const double n = static_cast<double>(std::max<int64_t>(sh.repeats, 1));
+  sh.same_service = static_cast<double>(same) / n;
+  sh.same_ports = static_cast<double>(same_ports) / n;
+  sh.busiest = static_cast<double>(busiest) / static_cast<double>(std::max<int64_t>(flows, 1));
+  return sh;
+}
+
 }  // namespace
 
 TEST_CASE("generate: same seed gives the same file, whatever the batch size",
@@ -234,30 +274,10 @@ TEST_CASE("generate: popular peers are drawn as shared addresses, the same at an
 TEST_CASE("generate: peers matched by service come back with their service and port classes",
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("service");
-  // Shares of a host's flows to a remote it used before that keep that remote's last service
-  // (protocol and lower port class) and its last port classes, over the generated hosts' streams.
   auto returns = [](const std::string& path) {
-    FlowTable t = read_flows(path, ReadOptions{});
-    OwnerSelector owners;
-    int64_t repeats = 0, same = 0, same_ports = 0;
-    for (const HostStream& s : build_host_streams(t, owners)) {
-      std::map<uint32_t, std::array<int64_t, 3>> last;  // remote -> protocol, port classes
-      for (const HostFlow& f : s.flows) {
-        const std::array<int64_t, 3> now{t.rows[f.row].pr, port_class(f.local_port),
-                                         port_class(f.remote_port)};
-        const auto it = last.find(f.remote_ip);
-        if (it != last.end()) {
-          const std::array<int64_t, 3>& was = it->second;
-          ++repeats;
-          same += was[0] == now[0] && std::min(was[1], was[2]) == std::min(now[1], now[2]);
-          same_ports += was == now;
-        }
-        last[f.remote_ip] = now;
-      }
-    }
-    REQUIRE(repeats > 50);
-    const double n = static_cast<double>(repeats);
-    return std::pair{static_cast<double>(same) / n, static_cast<double>(same_ports) / n};
+    const PeerShares sh = peer_shares(path);
+    REQUIRE(sh.repeats > 50);
+    return std::pair{sh.same_service, sh.same_ports};
   };
   auto trained = [&](bool by_service) {
     return trained_with_peers(dir + "/m.safetensors", 2, 40, [&](EncodingOptions& o) {
@@ -310,6 +330,45 @@ TEST_CASE("generate: peers matched by service come back with their service and p
   // A model without the service view refuses the weight.
   REQUIRE_THROWS_WITH(generate(off, dir + "/g.csv", 64, 0.5),
                       Catch::Contains("--peer-match service"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "generate: pair rates gather a host's flows on some of its peers, keep their services and "
+    "the flows' independence of the batch",
+    "[realism][peers][determinism]") {
+  const std::string dir = temp_dir("pair_rates");
+  StanModel m = StanModel::load(bundled_model_path());
+  REQUIRE(m.encoder().options().by_service());
+  // 60 hosts over 6 hours from 08:00.
+  auto generate = [&](const std::string& name, double spread, int64_t hosts, int64_t batch) {
+    GenerateOptions g;
+    g.sampling.pair_spread = spread;
+    g.hosts = hosts;
+    g.duration = 6 * 3600;
+    g.start = m.encoder().day_start() + 8 * 3600;
+    g.seed = 5;
+    g.batch = batch;
+    const std::string path = dir + "/" + name + ".csv";
+    FlowWriter w(path);
+    generate_flows(m, g, [&](const FlowRecord& r) { w.write(r); });
+    w.commit();
+    return path;
+  };
+  const PeerShares plain = peer_shares(generate("plain", 0, 60, 64));
+  const PeerShares spread = peer_shares(generate("spread", 2.5, 60, 64));
+  INFO("busiest remote's share of a host's flows: " << plain.busiest << " plain, " << spread.busiest
+                                                    << " at spread 2.5");
+  INFO("returns that keep the remote's service: " << plain.same_service << " and "
+                                                  << spread.same_service);
+  REQUIRE(plain.repeats > 1000);
+  REQUIRE(spread.busiest > plain.busiest + 0.05);
+  // The rates weigh the peers of the flow's service only: returns keep their remote's service.
+  REQUIRE(spread.same_service > plain.same_service - 0.02);
+  // The rates come from the seed, the host's stream and the remote: not from the batch.
+  REQUIRE(slurp(generate("b1", 2.5, 12, 1)) == slurp(generate("b64", 2.5, 12, 64)));
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.pair_spread = 5.0}),
+                      Catch::Contains("the pair spread must be in [0, 4], got 5"));
   fs::remove_all(dir);
 }
 
