@@ -328,14 +328,14 @@ Tensor StepEngine::peer_bias(const StepRows& r, const std::vector<RowValues>& ro
   const float w = p_->other_service() > 0 ? static_cast<float>(std::log(p_->other_service()))
                                           : -std::numeric_limits<float>::infinity();
   const double spread = p_->pair_spread();
+  const bool by_service = enc.options().by_service();
   std::vector<float> bias(static_cast<size_t>(m * classes), 0.0f);
   for (int64_t i = 0; i < m; ++i) {
     const uint32_t svc = Encoder::service(rows[i]);
     float* b = bias.data() + i * classes;
     const PeerCache& peers = *r.peers[i];
-    const int64_t cached = static_cast<int64_t>(peers.size());
-    const bool by_service = enc.options().by_service();
     if (p_->other_service() < 1) {
+      const int64_t cached = static_cast<int64_t>(peers.size());
       std::fill(b + 1 + enc.popular_of_service(svc), b + 1 + npop, w);
       const int64_t same = static_cast<int64_t>(enc.peers_of_service(peers, svc));
       std::fill(b + 1 + npop + same, b + std::min(classes, 1 + npop + cached), w);
