@@ -25,6 +25,8 @@ inline constexpr uint64_t kHostProfile = 0x9f;    // a host's profile draw (spli
 inline constexpr uint64_t kSweeps = 0x5e3;        // sweep flows (split per host index, then day)
 inline constexpr uint64_t kPairRates = 0x9a1;     // pair rates (split of a host's stream, then
                                                   // per remote address)
+inline constexpr uint64_t kPairDraws = 0x9a2;     // pair draws (split of a host's stream, then
+                                                  // per remote address; per flow offset: coins)
 
 // Evaluation (train-on-synthetic / test-on-real), offset by the task's stream number.
 inline constexpr uint64_t kTstrInit = 0x7517'0000u;

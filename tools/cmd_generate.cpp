@@ -153,6 +153,12 @@ void add_generate_command(CLI::App& app) {
                 "(0: off; README: Pair rates)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 4.0));
+  c->add_option("--pair-draws", a->sampling.pair_draws,
+                "Share of flows that draw their shape's kind, zero-duration, TCP-flag and ToS "
+                "classes with their host-remote pair's fixed random numbers, so that a pair's "
+                "flows resemble each other (0: off; README: Pair draws)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_flag(
       "--no-sweeps", a->no_sweeps,
       "Leave out the model's network-wide sweeps and probes (models trained with --sweep-reach, "

@@ -58,7 +58,8 @@
 # first, 1024 popular remotes by hosts, shape temperature 1); rows 69-70: row 68's model
 # generating its port classes at port temperature 0.8 and 0.7, --port-temperature; row 71:
 # today's defaults, row 68 recording port temperature 0.9 (rows 1-68: --port-temperature 1);
-# row 72: row 71's model generating with host-remote pair rates, --pair-spread 2;
+# row 72: row 71's model generating with host-remote pair rates, --pair-spread 2; rows 73-74:
+# row 71's model generating with pair draws, --pair-draws 0.7, alone and with --pair-spread 2;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -158,6 +159,8 @@ declare -A steps=(
   [70-port-temperature-0.7]=""
   [71-defaults-port-temperature]=""
   [72-pair-spread-2]=""
+  [73-pair-draws-0.7]=""
+  [74-pair-draws-0.7-pair-spread-2]=""
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -204,7 +207,9 @@ declare -A same_model=([21-other-service-0]=17-peer-match-service
   [67-shape-temperature-0.8]=50-defaults-sweep-answers
   [69-port-temperature-0.8]=68-defaults-popular-own-shape-temperature
   [70-port-temperature-0.7]=68-defaults-popular-own-shape-temperature
-  [72-pair-spread-2]=71-defaults-port-temperature)
+  [72-pair-spread-2]=71-defaults-port-temperature
+  [73-pair-draws-0.7]=71-defaults-port-temperature
+  [74-pair-draws-0.7-pair-spread-2]=71-defaults-port-temperature)
 declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [60-peer-anchor-other-service-0]="--other-service-peers 0"
   [62-other-service-0-peer-temperature-0.85]="--other-service-peers 0 --peer-temperature 0.85"
@@ -213,7 +218,9 @@ declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [67-shape-temperature-0.8]="--shape-temperature 0.8"
   [69-port-temperature-0.8]="--port-temperature 0.8"
   [70-port-temperature-0.7]="--port-temperature 0.7"
-  [72-pair-spread-2]="--pair-spread 2")
+  [72-pair-spread-2]="--pair-spread 2"
+  [73-pair-draws-0.7]="--pair-draws 0.7"
+  [74-pair-draws-0.7-pair-spread-2]="--pair-draws 0.7 --pair-spread 2")
 # Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
 for k in "${!steps[@]}"; do
   if [[ ${k%%-*} -le 55 ]]; then generate_flags[$k]="${generate_flags[$k]:-} --no-hour-rates"; fi

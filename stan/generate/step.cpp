@@ -79,6 +79,24 @@ bool shaped(AttrId id) {
   return id == AttrId::pkt || id == AttrId::bytes || id == AttrId::td;
 }
 
+// What a flow takes from its pair under Sampling::pair_draws: 1, the uniform that picks its class
+// or its mixture component (packets, TCP flags, ToS); 2, that and the normal that places its
+// value in the component (bytes per packet); 0, nothing. The duration's draws and the packets'
+// normal are left to the flow: shared, they make a pair's flows drift together, away from the
+// marginals (README: Pair draws).
+int pair_shared(AttrId id) {
+  switch (id) {
+    case AttrId::pkt:
+    case AttrId::flags:
+    case AttrId::tos:
+      return 1;
+    case AttrId::bytes:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
 // The rows' drawn protocol and port classes, on the host (for Encoder::service and, once the
 // peer class is set too, Encoder::peer_memory).
 std::vector<RowValues> service_rows(int64_t m, const std::array<Tensor, kNumAttrIds>& drawn) {
@@ -190,6 +208,12 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   STAN_CHECK(
       std::isfinite(sampling.pair_spread) && sampling.pair_spread >= 0 && sampling.pair_spread <= 4,
       "the pair spread must be in [0, 4], got ", sampling.pair_spread);
+  STAN_CHECK(
+      std::isfinite(sampling.pair_draws) && sampling.pair_draws >= 0 && sampling.pair_draws <= 1,
+      "the share of pair draws must be in [0, 1], got ", sampling.pair_draws);
+  if (sampling.pair_draws > 0)
+    STAN_CHECK(model.encoder().find(AttrId::peer),
+               "pair draws need a model with a peer choice (trained with --peer-cache)");
   if (other_service < 1) {
     STAN_CHECK(model.encoder().options().by_service() && model.encoder().find(AttrId::peer),
                "weighting peers of another service needs a model whose peer classes list the "
@@ -353,6 +377,40 @@ Tensor StepEngine::peer_bias(const StepRows& r, const std::vector<RowValues>& ro
   return from_vector<float>(bias, {m, classes}, p_->device());
 }
 
+void StepEngine::pair_draws(const StepRows& r, const std::vector<RowValues>& rows, size_t from,
+                            Tensor& U, Tensor& Z) const {
+  const StanModel& model = p_->model();
+  const Encoder& enc = model.encoder();
+  const int64_t m = r.m;
+  std::vector<uint8_t> take(static_cast<size_t>(m));
+  std::vector<Generator> pair(static_cast<size_t>(m));
+  for (int64_t i = 0; i < m; ++i) {
+    // A row's coin is its own (its counter offset is its flow's); its pair's numbers are the
+    // pair's, whatever step or batch the pair's flows fall in.
+    const Generator host =
+        Generator(seed_, static_cast<uint64_t>(r.stream[i])).split(streams::kPairDraws);
+    Generator coin = host.split(uint64_t{1} << 40 | static_cast<uint64_t>(r.offset[i]));
+    take[i] = coin.uniform() < p_->pair_draws();
+    pair[i] = host.split(enc.remote_ip(rows[i], *r.peers[i]));
+  }
+  // Column c of `all` (U or Z) with the pair's k-th number (uniform or normal) where taken.
+  auto replace = [&](Tensor& all, int64_t c, uint64_t k, bool normal) {
+    Tensor col = all.narrow(1, c, 1);
+    std::vector<double> v = col.contiguous().to_vector<double>();
+    for (int64_t i = 0; i < m; ++i) {
+      if (!take[i]) continue;
+      Generator g = pair[i].split(k);
+      v[i] = normal ? g.normal() : g.uniform();
+    }
+    col.copy_(from_vector<double>(v, {m, 1}, p_->device()));
+  };
+  for (size_t a = from; a < model.nets().size(); ++a) {
+    const int shared = pair_shared(model.nets()[a]->spec().id);
+    if (shared >= 1) replace(U, p_->nets()[a].u_col, 2 * a, false);
+    if (shared >= 2) replace(Z, p_->nets()[a].z_col, 2 * a + 1, true);
+  }
+}
+
 Tensor StepEngine::peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const {
   const int64_t m = r.m;
   const int64_t w = p_->model().encoder().counts_width();
@@ -416,12 +474,25 @@ void StepEngine::run(StepRows& r) {
   // reads the cache: the counts, the other-service weight, the memory, the peer ToS, the known
   // octets and the repeats; the last four also read the drawn peer classes, fetched once too.
   std::vector<RowValues> rows_of_step;
+  bool pair_drawn = false;  // Sampling::pair_draws: the pairs' numbers are in U and Z
   Tensor dt;
   const bool mlp = model.config().arch == "mlp";
   for (size_t a = 0; a < model.nets().size(); ++a) {
     const AttrSpec& spec = model.nets()[a]->spec();
     const PackedModel::Net& n = p_->nets()[a];
     const Tensor ap = enc.applies(spec.id, drawn);
+    if (!pair_drawn && p_->pair_draws() > 0 && pair_shared(spec.id) && enc.find(AttrId::peer)) {
+      // The first attribute that takes its pair's draws comes after the peer and its octets.
+      pair_drawn = true;
+      std::vector<RowValues> pr = service_rows(m, drawn);
+      for (AttrId id : {AttrId::peer, AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4}) {
+        const Tensor& c = drawn[static_cast<int>(id)];
+        if (!c.defined()) continue;
+        const std::vector<int64_t> v = c.to_vector<int64_t>();
+        for (int64_t i = 0; i < m; ++i) pr[i].v[static_cast<int>(id)] = static_cast<double>(v[i]);
+      }
+      pair_draws(r, pr, a, U, Z);
+    }
     // The peer network reads how many cached and popular peers match each row's service.
     const bool peer = spec.id == AttrId::peer, counts = peer && enc.counts_col() >= 0;
     const bool biased = peer && (p_->other_service() < 1 || p_->pair_spread() > 0);

@@ -59,6 +59,13 @@ struct Sampling {
   // (w's log added to the peer logits): some of a host's peers become its busy conversations,
   // the others stay occasional, as real hosts poll one server or relay mail to one. 0: off.
   double pair_spread = 0.0;
+  // Pair draws: with this probability, a flow draws its packets' and bytes per packet's mixture
+  // components, its bytes per packet within its component and its TCP-flag and ToS classes with
+  // its (host, remote) pair's own random numbers (fixed by the seed, the host's stream and the
+  // remote's address, streams::kPairDraws) in place of its own, so that a pair's flows take the
+  // same kind of flow where their contexts are alike. Each flow's numbers stay uniform (normal),
+  // so its distribution given its context is the model's. 0: off.
+  double pair_draws = 0.0;
 };
 
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.
@@ -89,6 +96,7 @@ class PackedModel {
   static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
   double other_service() const { return sampling_.other_service; }
   double pair_spread() const { return sampling_.pair_spread; }
+  double pair_draws() const { return sampling_.pair_draws; }
 
  private:
   const StanModel& model_;
@@ -141,6 +149,12 @@ class StepEngine {
   // with pair_spread > 0, the log pair rate (Sampling::pair_spread) of each cached peer of the
   // row's service; 0 elsewhere.
   Tensor peer_bias(const StepRows& r, const std::vector<RowValues>& rows, int64_t classes) const;
+  // With pair_draws > 0: the random numbers (U's and Z's columns) of the networks from attribute
+  // `from` on that take their pair's (pair_shared in step.cpp), replaced by the row's (host,
+  // remote) pair's where the row's coin falls below Sampling::pair_draws. `rows`: the step's rows
+  // with their protocol, port, peer and octet classes.
+  void pair_draws(const StepRows& r, const std::vector<RowValues>& rows, size_t from, Tensor& U,
+                  Tensor& Z) const;
   // The peer counts columns (m, Encoder::counts_width()) of the rows (Encoder::peer_counts), whose
   // protocol and port classes are drawn.
   Tensor peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const;

@@ -74,28 +74,34 @@ void step_hosts(StanModel& m, const std::shared_ptr<PackedModel>& packed, int st
 
 // Over the hosts' streams of a flow file: the flows to a remote the host used before, the shares
 // of them that keep that remote's last service (protocol and lower port class) and its last port
-// classes, and the share of all flows that go to their host's busiest remote.
+// classes, and of them too the share that keep its last service, packets, bytes and TCP flags;
+// and the share of all flows that go to their host's busiest remote.
 struct PeerShares {
   int64_t repeats = 0;
-  double same_service = 0, same_ports = 0, busiest = 0;
+  double same_service = 0, same_ports = 0, same_size = 0, busiest = 0;
 };
 PeerShares peer_shares(const std::string& path) {
   FlowTable t = read_flows(path, ReadOptions{});
   OwnerSelector owners;
   PeerShares sh;
-  int64_t same = 0, same_ports = 0, flows = 0, busiest = 0;
+  int64_t same = 0, same_ports = 0, same_size = 0, flows = 0, busiest = 0;
   for (const HostStream& s : build_host_streams(t, owners)) {
-    std::map<uint32_t, std::array<int64_t, 3>> last;  // remote -> protocol, port classes
+    // remote -> protocol, port classes, packets, bytes, TCP flags of its last flow
+    std::map<uint32_t, std::array<int64_t, 6>> last;
     std::map<uint32_t, int64_t> uses;
     for (const HostFlow& f : s.flows) {
-      const std::array<int64_t, 3> now{t.rows[f.row].pr, port_class(f.local_port),
-                                       port_class(f.remote_port)};
+      const FlowRecord& r = t.rows[f.row];
+      const std::array<int64_t, 6> now{
+          r.pr, port_class(f.local_port), port_class(f.remote_port), r.pkt, r.byt, r.flg};
       const auto it = last.find(f.remote_ip);
       if (it != last.end()) {
-        const std::array<int64_t, 3>& was = it->second;
+        const std::array<int64_t, 6>& was = it->second;
         ++sh.repeats;
-        same += was[0] == now[0] && std::min(was[1], was[2]) == std::min(now[1], now[2]);
-        same_ports += was == now;
+        const bool service =
+            was[0] == now[0] && std::min(was[1], was[2]) == std::min(now[1], now[2]);
+        same += service;
+        same_ports += std::equal(was.begin(), was.begin() + 3, now.begin());
+        same_size += service && std::equal(was.begin() + 3, was.end(), now.begin() + 3);
       }
       last[f.remote_ip] = now;
       ++uses[f.remote_ip];
@@ -108,6 +114,7 @@ PeerShares peer_shares(const std::string& path) {
   const double n = static_cast<double>(std::max<int64_t>(sh.repeats, 1));
   sh.same_service = static_cast<double>(same) / n;
   sh.same_ports = static_cast<double>(same_ports) / n;
+  sh.same_size = static_cast<double>(same_size) / n;
   sh.busiest = static_cast<double>(busiest) / static_cast<double>(std::max<int64_t>(flows, 1));
   return sh;
 }
@@ -369,6 +376,51 @@ TEST_CASE(
   REQUIRE(slurp(generate("b1", 2.5, 12, 1)) == slurp(generate("b64", 2.5, 12, 64)));
   REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.pair_spread = 5.0}),
                       Catch::Contains("the pair spread must be in [0, 4], got 5"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "generate: pair draws make a pair's flows alike, keep the flows' distribution and their "
+    "independence of the batch",
+    "[realism][peers][determinism]") {
+  const std::string dir = temp_dir("pair_draws");
+  StanModel m = StanModel::load(bundled_model_path());
+  // 60 hosts over 6 hours from 08:00.
+  auto generate = [&](const std::string& name, double draws, int64_t hosts, int64_t batch) {
+    GenerateOptions g;
+    g.sampling.pair_draws = draws;
+    g.hosts = hosts;
+    g.duration = 6 * 3600;
+    g.start = m.encoder().day_start() + 8 * 3600;
+    g.seed = 5;
+    g.batch = batch;
+    const std::string path = dir + "/" + name + ".csv";
+    FlowWriter w(path);
+    generate_flows(m, g, [&](const FlowRecord& r) { w.write(r); });
+    w.commit();
+    return path;
+  };
+  const std::string plain_csv = generate("plain", 0, 60, 64);
+  const std::string paired_csv = generate("paired", 1, 60, 64);
+  const PeerShares plain = peer_shares(plain_csv), paired = peer_shares(paired_csv);
+  INFO("returns with their remote's last service, packets, bytes and flags: "
+       << plain.same_size << " plain, " << paired.same_size << " paired");
+  REQUIRE(plain.repeats > 1000);
+  REQUIRE(paired.same_size > 1.5 * plain.same_size);
+  // Each flow's numbers stay uniform: the day's packets per flow keep their distribution.
+  auto mean_log_packets = [](const std::string& path) {
+    const FlowTable t = read_flows(path, ReadOptions{});
+    double sum = 0;
+    for (const FlowRecord& r : t.rows) sum += std::log(static_cast<double>(r.pkt));
+    return sum / static_cast<double>(t.rows.size());
+  };
+  const double lp = mean_log_packets(plain_csv), lq = mean_log_packets(paired_csv);
+  INFO("mean log packets: " << lp << " plain, " << lq << " paired");
+  REQUIRE(std::abs(lq - lp) < 0.15);
+  // The pairs' numbers come from the seed, the host's stream and the remote: not from the batch.
+  REQUIRE(slurp(generate("b1", 1, 12, 1)) == slurp(generate("b64", 1, 12, 64)));
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.pair_draws = 1.5}),
+                      Catch::Contains("the share of pair draws must be in [0, 1], got 1.5"));
   fs::remove_all(dir);
 }
 
