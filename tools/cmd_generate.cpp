@@ -154,9 +154,10 @@ void add_generate_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 4.0));
   c->add_option("--pair-draws", a->sampling.pair_draws,
-                "Share of flows that draw their shape's kind, zero-duration, TCP-flag and ToS "
-                "classes with their host-remote pair's fixed random numbers, so that a pair's "
-                "flows resemble each other (0: off; README: Pair draws)")
+                "Share of flows that draw their packets' and bytes per packet's mixture "
+                "components, their bytes per packet and their TCP-flag and ToS classes with "
+                "their host-remote pair's fixed random numbers, so that a pair's flows resemble "
+                "each other (0: off; README: Pair draws)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   c->add_flag(

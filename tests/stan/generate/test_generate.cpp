@@ -424,6 +424,20 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE("generate: pair draws refuse a model without a peer choice", "[peers]") {
+  const std::string dir = temp_dir("pair_draws_no_peer");
+  PrepareOptions po = small_options();
+  po.encoding.peer_cache = 0;
+  Prepared p = prepare_training(po);
+  REQUIRE_FALSE(p.model.encoder().find(AttrId::peer));
+  train_model(p.model, p.train, p.val, small_train(dir + "/m.safetensors", 1));
+  StanModel m = StanModel::load(dir + "/m.safetensors");
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.pair_draws = 0.5}),
+                      Catch::Contains("pair draws need a model with a peer choice"));
+  REQUIRE_NOTHROW(PackedModel(m, Device::cpu(), {.pair_draws = 0.0}));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("generate: peers matched by two services come back with their previous service too",
           "[realism][peers][determinism]") {
   const std::string dir = temp_dir("two_services");
