@@ -481,16 +481,19 @@ void StepEngine::run(StepRows& r) {
     const AttrSpec& spec = model.nets()[a]->spec();
     const PackedModel::Net& n = p_->nets()[a];
     const Tensor ap = enc.applies(spec.id, drawn);
-    if (!pair_drawn && p_->pair_draws() > 0 && pair_shared(spec.id) && enc.find(AttrId::peer)) {
-      // The first attribute that takes its pair's draws comes after the peer and its octets.
+    if (!pair_drawn && p_->pair_draws() > 0 && pair_shared(spec.id)) {
+      // The first attribute that takes its pair's draws comes after the peer (PackedModel
+      // refuses pair draws without one) and its octets, which name the remote.
       pair_drawn = true;
       std::vector<RowValues> pr = service_rows(m, drawn);
-      for (AttrId id : {AttrId::peer, AttrId::oct1, AttrId::oct2, AttrId::oct3, AttrId::oct4}) {
+      auto set = [&](AttrId id) {
         const Tensor& c = drawn[static_cast<int>(id)];
-        if (!c.defined()) continue;
+        if (!c.defined()) return;
         const std::vector<int64_t> v = c.to_vector<int64_t>();
         for (int64_t i = 0; i < m; ++i) pr[i].v[static_cast<int>(id)] = static_cast<double>(v[i]);
-      }
+      };
+      set(AttrId::peer);
+      for (AttrId id : kOctetAttrs) set(id);
       pair_draws(r, pr, a, U, Z);
     }
     // The peer network reads how many cached and popular peers match each row's service.

@@ -90,6 +90,13 @@ inline TrainOptions small_train(const std::string& out, int epochs) {
   return t;
 }
 
+// Generates the flows `g` asks for into `path`.
+inline void write_generated(StanModel& m, const GenerateOptions& g, const std::string& path) {
+  FlowWriter w(path);
+  generate_flows(m, g, [&](const FlowRecord& r) { w.write(r); });
+  w.commit();
+}
+
 // Generates 6 hosts x 3 hours from 08:00 of the model's day into `path`; returns the file.
 inline std::string generate_to(StanModel& m, const std::string& path, int64_t batch,
                                uint64_t seed) {
@@ -99,9 +106,7 @@ inline std::string generate_to(StanModel& m, const std::string& path, int64_t ba
   g.start = m.encoder().day_start() + 8 * 3600;
   g.seed = seed;
   g.batch = batch;
-  FlowWriter w(path);
-  generate_flows(m, g, [&](const FlowRecord& r) { w.write(r); });
-  w.commit();
+  write_generated(m, g, path);
   return slurp(path);
 }
 

@@ -119,6 +119,21 @@ PeerShares peer_shares(const std::string& path) {
   return sh;
 }
 
+// `hosts` hosts over 6 hours from 08:00 of the model's day at seed 5, drawn with `sampling` in
+// batches of `batch`, into `path`; returns the path.
+std::string six_hours(StanModel& m, const std::string& path, const Sampling& sampling,
+                      int64_t hosts, int64_t batch) {
+  GenerateOptions g;
+  g.sampling = sampling;
+  g.hosts = hosts;
+  g.duration = 6 * 3600;
+  g.start = m.encoder().day_start() + 8 * 3600;
+  g.seed = 5;
+  g.batch = batch;
+  write_generated(m, g, path);
+  return path;
+}
+
 }  // namespace
 
 TEST_CASE("generate: same seed gives the same file, whatever the batch size",
@@ -301,9 +316,7 @@ TEST_CASE("generate: peers matched by service come back with their service and p
     g.start = m.encoder().day_start() + 6 * 3600;
     g.seed = 3;
     g.batch = batch;
-    FlowWriter w(path);
-    generate_flows(m, g, [&](const FlowRecord& r) { w.write(r); });
-    w.commit();
+    write_generated(m, g, path);
     return slurp(path);
   };
   StanModel on = trained(true);
@@ -347,20 +360,8 @@ TEST_CASE(
   const std::string dir = temp_dir("pair_rates");
   StanModel m = StanModel::load(bundled_model_path());
   REQUIRE(m.encoder().options().by_service());
-  // 60 hosts over 6 hours from 08:00.
   auto generate = [&](const std::string& name, double spread, int64_t hosts, int64_t batch) {
-    GenerateOptions g;
-    g.sampling.pair_spread = spread;
-    g.hosts = hosts;
-    g.duration = 6 * 3600;
-    g.start = m.encoder().day_start() + 8 * 3600;
-    g.seed = 5;
-    g.batch = batch;
-    const std::string path = dir + "/" + name + ".csv";
-    FlowWriter w(path);
-    generate_flows(m, g, [&](const FlowRecord& r) { w.write(r); });
-    w.commit();
-    return path;
+    return six_hours(m, dir + "/" + name + ".csv", {.pair_spread = spread}, hosts, batch);
   };
   const PeerShares plain = peer_shares(generate("plain", 0, 60, 64));
   const PeerShares spread = peer_shares(generate("spread", 2.5, 60, 64));
@@ -385,20 +386,8 @@ TEST_CASE(
     "[realism][peers][determinism]") {
   const std::string dir = temp_dir("pair_draws");
   StanModel m = StanModel::load(bundled_model_path());
-  // 60 hosts over 6 hours from 08:00.
   auto generate = [&](const std::string& name, double draws, int64_t hosts, int64_t batch) {
-    GenerateOptions g;
-    g.sampling.pair_draws = draws;
-    g.hosts = hosts;
-    g.duration = 6 * 3600;
-    g.start = m.encoder().day_start() + 8 * 3600;
-    g.seed = 5;
-    g.batch = batch;
-    const std::string path = dir + "/" + name + ".csv";
-    FlowWriter w(path);
-    generate_flows(m, g, [&](const FlowRecord& r) { w.write(r); });
-    w.commit();
-    return path;
+    return six_hours(m, dir + "/" + name + ".csv", {.pair_draws = draws}, hosts, batch);
   };
   const std::string plain_csv = generate("plain", 0, 60, 64);
   const std::string paired_csv = generate("paired", 1, 60, 64);
