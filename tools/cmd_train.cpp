@@ -26,7 +26,8 @@ struct TrainArgs {
   std::string encoding = "full";
   std::string device = "cpu";
   int epochs = 10, window = 5, k = 10, hidden = 128, peer_cache = -1, cold_starts = -1;
-  int popular_peers = -1, port_features = -1, octet_features = -1, service_memory = -1;
+  int popular_peers = -1, popular_min_hosts = -1, port_features = -1, octet_features = -1,
+      service_memory = -1;
   std::string peer_order, peer_match, peer_lookup, popular_rank;
   double weight_decay = 0, profile_noise = ModelConfig{}.profile_noise, dropout = 0;
   // --sweep-reach 0.25: the default since the bundled model trained with it (README: Sweeps);
@@ -52,6 +53,7 @@ struct TrainArgs {
   int profile_services = -1, profile_components = -1;
   int diurnal_warp = -1;  // 1: --diurnal-warp, 0: --no-diurnal-warp, -1: the encoding's default
   int peer_tos = -1;      // 1: --peer-tos, 0: --no-peer-tos, -1: the encoding's default
+  int peer_last = -1;     // 1: --peer-last, 0: --no-peer-last, -1: the encoding's default
   int peer_anchor = -1;   // 1: --peer-anchor, 0: --no-peer-anchor, -1: the encoding's default
   int peer_octets = -1;   // 1: --peer-octets, 0: --no-peer-octets, -1: the encoding's default
   int peer_counts = -1;   // 1: --peer-counts, 0: --no-peer-counts, -1: the encoding's default
@@ -143,6 +145,11 @@ void add_train_command(CLI::App& app) {
          "its current service; a popular remote's first octet), so that a return can resemble "
          "the peer's earlier flows (the default with a peer cache)",
          "No peer memory (see --peer-memory)");
+  on_off("peer-last", &a->peer_last,
+         "Show the attributes after the peer choice the remote's last flow with the flow's "
+         "service too (packets, bytes, duration and TCP flags), beside its first (needs the peer "
+         "memory), so that a pair's flows can follow each other (README: The pair's last flow)",
+         "The first flow only in the peer memory (see --peer-last)");
   on_off("peer-counts", &a->peer_counts,
          "Show the peer network how many of the host's cached peers and of the popular remotes "
          "match the flow's service (needs --peer-match service or two-services), so that it "
@@ -200,6 +207,11 @@ void add_train_command(CLI::App& app) {
                 "(those with the most training flows among the ones that talk to 3 or more: "
                 "resolvers, mail relays, monitors; the default; README: Popular by flows)")
       ->check(CLI::IsMember({"hosts", "flows"}));
+  c->add_option("--popular-min-hosts", a->popular_min_hosts,
+                "A popular remote talks to at least this many training hosts (default 3): higher "
+                "keeps a remote that a few hosts use heavily out of the list shared by every "
+                "host (README: The pair's last flow)")
+      ->check(CLI::Range(1, 1000000000));
   c->add_option("--port-features", a->port_features,
                 "Give the K port classes most often a training flow's service port a one-hot "
                 "input column each, in the local and the remote port's columns (0 = the scaled "
@@ -398,6 +410,7 @@ void add_train_command(CLI::App& app) {
       p.encoding.peer_lookup = PeerLookup::cache_first;
     }
     if (!a->popular_rank.empty()) p.encoding.popular_by_flows = a->popular_rank == "flows";
+    if (a->popular_min_hosts >= 1) p.encoding.popular_min_hosts = a->popular_min_hosts;
     p.sweeps.min_reach = a->sweep_reach;
     p.sweeps.min_probe_reach = a->probe_reach;
     p.sweeps.min_heavy_reach = a->heavy_reach;
@@ -413,6 +426,7 @@ void add_train_command(CLI::App& app) {
     if (a->peer_repeats >= 0) p.encoding.peer_repeats = a->peer_repeats == 1;
     if (a->peer_tos >= 0) p.encoding.peer_tos = a->peer_tos == 1;
     if (a->peer_anchor >= 0) p.encoding.peer_anchor = a->peer_anchor == 1;
+    if (a->peer_last >= 0) p.encoding.peer_last = a->peer_last == 1;
     if (a->peer_octets >= 0) p.encoding.peer_octets = a->peer_octets == 1;
     if (a->diurnal_warp >= 0) p.encoding.diurnal_warp = a->diurnal_warp == 1;
     if (const EncodingOptions::Rule* r = p.encoding.broken_rule())

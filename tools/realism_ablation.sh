@@ -60,6 +60,7 @@
 # today's defaults, row 68 recording port temperature 0.9 (rows 1-68: --port-temperature 1);
 # row 72: row 71's model generating with host-remote pair rates, --pair-spread 2; rows 73-74:
 # row 71's model generating with pair draws, --pair-draws 0.7, alone and with --pair-spread 2;
+# row 75: row 71 with the pair's last flow in the peer memory, --peer-last;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -161,6 +162,7 @@ declare -A steps=(
   [72-pair-spread-2]=""
   [73-pair-draws-0.7]=""
   [74-pair-draws-0.7-pair-spread-2]=""
+  [75-peer-last]="--peer-last"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).

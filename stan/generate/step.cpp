@@ -422,10 +422,11 @@ Tensor StepEngine::peer_counts(const StepRows& r, const std::vector<RowValues>& 
 
 Tensor StepEngine::peer_memory(const StepRows& r, const std::vector<RowValues>& rows) const {
   const int64_t m = r.m;
-  std::vector<float> mem(static_cast<size_t>(m * kPeerMemory));
+  const int w = p_->model().encoder().memory_width();
+  std::vector<float> mem(static_cast<size_t>(m * w));
   for (int64_t i = 0; i < m; ++i)
-    p_->model().encoder().peer_memory(rows[i], *r.peers[i], mem.data() + i * kPeerMemory);
-  return from_vector<float>(mem, {m, kPeerMemory}, p_->device());
+    p_->model().encoder().peer_memory(rows[i], *r.peers[i], mem.data() + i * w);
+  return from_vector<float>(mem, {m, w}, p_->device());
 }
 
 Tensor StepEngine::peer_tos(const StepRows& r, const std::vector<RowValues>& rows) const {
@@ -569,7 +570,8 @@ void StepEngine::run(StepRows& r) {
         for (int64_t i = 0; i < m; ++i)
           rows_of_step[i].v[static_cast<int>(AttrId::peer)] = static_cast<double>(cls[i]);
       }
-      if (memory) cur.narrow(1, enc.memory_col(), kPeerMemory).copy_(peer_memory(r, rows_of_step));
+      if (memory)
+        cur.narrow(1, enc.memory_col(), enc.memory_width()).copy_(peer_memory(r, rows_of_step));
       if (tos) cur.narrow(1, enc.tos_col(), enc.tos_classes()).copy_(peer_tos(r, rows_of_step));
       if (octets) known = known_octets(enc, r, rows_of_step, d);
     }

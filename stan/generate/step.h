@@ -158,9 +158,9 @@ class StepEngine {
   // The peer counts columns (m, Encoder::counts_width()) of the rows (Encoder::peer_counts), whose
   // protocol and port classes are drawn.
   Tensor peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const;
-  // The peer memory columns (m, kPeerMemory) of the rows (Encoder::peer_memory) and their peer
-  // ToS columns (m, ToS classes; Encoder::peer_tos), once `rows` hold their protocol, port and
-  // peer classes.
+  // The peer memory columns (m, Encoder::memory_width()) of the rows (Encoder::peer_memory) and
+  // their peer ToS columns (m, ToS classes; Encoder::peer_tos), once `rows` hold their protocol,
+  // port and peer classes.
   Tensor peer_memory(const StepRows& r, const std::vector<RowValues>& rows) const;
   Tensor peer_tos(const StepRows& r, const std::vector<RowValues>& rows) const;
   std::shared_ptr<const PackedModel> p_;

@@ -117,7 +117,7 @@ void Encoder::layout() {
     add(AttrId::peer, false, 1 + npop + opt_.peer_cache, opt_.popular_peers > 0 ? 3 : 2);
     if (opt_.peer_memory && opt_.peer_cache > 0) {
       memory_col_ = col;
-      col += kPeerMemory;
+      col += memory_width();
     }
     if (opt_.peer_tos && opt_.peer_cache > 0 && opt_.flags_tos && !tos_values_.empty()) {
       tos_col_ = col;
@@ -440,7 +440,8 @@ void Encoder::write_attr(const AttrSpec& a, const RowValues& row, float* out) co
       one_hot(port_feature_col_, c, o + 2);
       break;
     case AttrId::peer: {
-      if (memory_col_ >= 0) std::copy(row.memory.begin(), row.memory.end(), out + memory_col_);
+      if (memory_col_ >= 0)
+        std::copy(row.memory.begin(), row.memory.begin() + memory_width(), out + memory_col_);
       if (tos_col_ >= 0 && row.peer_tos >= 0 && row.peer_tos < tos_classes())
         out[tos_col_ + row.peer_tos] = 1;
       const int64_t npop = static_cast<int64_t>(popular_.size());

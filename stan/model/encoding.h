@@ -126,6 +126,7 @@ inline constexpr std::array<AttrId, 5> kRepeatAttrs{AttrId::pkt, AttrId::bytes, 
 inline constexpr int kRepeatWithoutDuration = 3;  // repeat class 1 copies the first three
 // The values of kRepeatAttrs, then the ToS class (kLastTos) for peer_tos.
 inline constexpr size_t kLastTos = kRepeatAttrs.size();
+inline constexpr size_t kLastFlags = 2;  // the flags' place in kRepeatAttrs
 using PeerLast = std::array<double, kRepeatAttrs.size() + 1>;
 struct RowValues;
 PeerLast peer_last(const RowValues& row);  // a row's PeerLast values (0 where not valid)
@@ -219,6 +220,10 @@ struct EncodingOptions {
   // Features of the remote the peer class names, for the attributes after it (the `memory`
   // columns above), so that a return can resemble the peer's earlier flows.
   bool peer_memory = false;
+  // With the peer memory: kPeerLastMemory more columns holding the remote's last flow with the
+  // row's service (packets, bytes, duration kind, duration and the six TCP flag bits), beside
+  // its first: a pair's next flow is nearer its last than its first (README: The pair's last flow).
+  bool peer_last = false;
   // One input column each (one-hot) for the port classes most often a training flow's service
   // port, in both the local and the remote port's columns, and for the most frequent first
   // remote octets, beside their scaled class: the networks can then tell services and address
@@ -325,15 +330,18 @@ struct AttrSpec {
 
 // The value of every attribute of one row: class index or scaled value; `valid` says whether
 // the attribute applies (e.g. dt only for a positive inter-arrival; nothing after a stop).
-inline constexpr int kPeerMemory = 6;    // memory columns: known, octet 1, pkt, bytes, td kind, td
-inline constexpr int kCountBuckets = 6;  // peer_counts: 0, 1, 2, 3, 4-7, 8+
+inline constexpr int kPeerMemory = 6;  // memory columns: known, octet 1, pkt, bytes, td kind, td
+// peer_last: the last flow's pkt, bytes, td kind, td and six flag bits, after the memory columns
+inline constexpr int kPeerLastMemory = 10;
+inline constexpr int kCountBuckets = 6;                // peer_counts: 0, 1, 2, 3, 4-7, 8+
 inline constexpr int kPeerCounts = 2 * kCountBuckets;  // cached peers, then popular remotes
 inline constexpr int kPeerShares = 4;         // peer_shares: the first cached classes with a share
 inline constexpr double kPeerUsesScale = 10;  // peer_uses: log1p(uses) / this (22,000 uses: 1)
 struct RowValues {
   std::array<double, kNumAttrIds> v{};
   std::array<bool, kNumAttrIds> valid{};
-  std::array<float, kPeerMemory> memory{};  // peer_memory: written with the peer's columns
+  // peer_memory (Encoder::memory_width() used): written with the peer's columns
+  std::array<float, kPeerMemory + kPeerLastMemory> memory{};
   // peer_counts, peer_shares, peer_uses (counts_width() of them): written by write_features
   std::array<float, kPeerCounts + kPeerShares + 1> counts{};
   int64_t peer_tos = -1;  // peer_tos: the ToS class in the peer ToS columns (-1: none)
@@ -357,6 +365,8 @@ class Encoder {
   int clock_col() const { return 0; }
   int time_col() const { return time_col_; }
   int memory_col() const { return memory_col_; }  // first memory column; -1: no peer memory
+  // The memory columns: kPeerMemory, and kPeerLastMemory more with EncodingOptions::peer_last.
+  int memory_width() const { return kPeerMemory + (opt_.peer_last ? kPeerLastMemory : 0); }
   int counts_col() const { return counts_col_; }  // first counts column; -1: no peer counts
   // The counts columns: kPeerCounts with peer_counts, then kPeerShares with peer_shares, then
   // one with peer_uses (its column: uses_col()).

@@ -52,6 +52,7 @@ nlohmann::json EncodingOptions::to_json() const {
                       {"popular_min_hosts", popular_min_hosts},
                       {"peer_lookup", kPeerLookups[static_cast<int>(peer_lookup)]},
                       {"peer_memory", peer_memory},
+                      {"peer_last", peer_last},
                       {"port_features", port_features},
                       {"octet_features", octet_features},
                       {"peer_counts", peer_counts},
@@ -103,6 +104,8 @@ EncodingOptions EncodingOptions::from_json(const nlohmann::json& j) {
     o.peer_lookup = static_cast<PeerLookup>(lookup);
   // Absent in model files written before the peer memory existed: off.
   o.peer_memory = j.contains("peer_memory") && get_bool(j, part, "peer_memory");
+  // Absent in model files written before the last flow was remembered: off.
+  o.peer_last = j.contains("peer_last") && get_bool(j, part, "peer_last");
   // Absent in model files written before the feature columns existed: none.
   o.port_features = j.contains("port_features")
                         ? static_cast<int>(get_int(j, part, "port_features", 0, kMaxPortFeatures))
@@ -169,6 +172,9 @@ const EncodingOptions::Rule* EncodingOptions::broken_rule() const {
       {"peer_tos", "--peer-tos",
        [](const EncodingOptions& o) { return !o.peer_tos || (o.peer_cache > 0 && o.flags_tos); },
        "a peer cache and 'flags_tos'", "a peer cache and the ToS attribute (no --no-flags-tos)"},
+      {"peer_last", "--peer-last",
+       [](const EncodingOptions& o) { return !o.peer_last || o.peer_memory; },
+       "the peer memory ('peer_memory')", "the peer memory (--peer-memory)"},
       {"peer_anchor", "--peer-anchor",
        [](const EncodingOptions& o) { return !o.peer_anchor || o.peer_memory; },
        "the peer memory ('peer_memory')", "the peer memory (--peer-memory)"},
@@ -387,7 +393,9 @@ std::string Encoder::describe() const {
              ? std::string(opt_.two_services() ? " (last two services first" : " (service first") +
                    ", ports kept " + std::to_string(keep_ports_) + ")"
              : std::string())
-     << (opt_.peer_memory ? " (with memory)" : "")
+     << (opt_.peer_memory
+             ? (opt_.peer_last ? " (with memory of first and last flows)" : " (with memory)")
+             : "")
      << (opt_.peer_counts ? " (with counts of the service's peers)" : "")
      << (opt_.peer_shares ? " (with the first peers' shares of uses)" : "")
      << (opt_.peer_uses ? " (with their uses, to the peer network)" : "")

@@ -142,7 +142,7 @@ uint32_t Encoder::remote_ip(const RowValues& row, const PeerCache& peers) const 
 }
 
 void Encoder::peer_memory(const RowValues& row, const PeerCache& peers, float* out) const {
-  std::fill(out, out + kPeerMemory, 0.0f);
+  std::fill(out, out + memory_width(), 0.0f);
   const int64_t npop = static_cast<int64_t>(popular_.size());
   const int64_t peer = static_cast<int64_t>(row.v[static_cast<int>(AttrId::peer)]);
   const auto [cache, j] = known_peer(row, peers);
@@ -155,9 +155,17 @@ void Encoder::peer_memory(const RowValues& row, const PeerCache& peers, float* o
   out[0] = 1;
   out[1] = static_cast<float>(cache->ips[j] >> 24) / 255.0f;
   // The first flow of the service the row returns with (the last one's when it is neither).
-  const PeerFlow& first =
-      service_slot(*cache, j, service(row)) == 1 ? cache->prev_first[j] : cache->first[j];
+  const bool prev = service_slot(*cache, j, service(row)) == 1;
+  const PeerFlow& first = prev ? cache->prev_first[j] : cache->first[j];
   std::copy(first.begin(), first.end(), out + 2);
+  if (!opt_.peer_last) return;
+  // Its last flow with that service: the kRepeatAttrs values but the flags, then their bits.
+  const PeerLast& last = prev ? cache->prev_last[j] : cache->last[j];
+  float* o = out + kPeerMemory;
+  for (size_t k = 0; k < kRepeatAttrs.size(); ++k)
+    if (kRepeatAttrs[k] != AttrId::flags) *o++ = static_cast<float>(last[k]);
+  const auto flags = static_cast<uint32_t>(last[kLastFlags]);
+  for (int b = 0; b < 6; ++b) *o++ = static_cast<float>(flags >> b & 1u);
 }
 
 int64_t Encoder::peer_tos(const RowValues& row, const PeerCache& peers) const {

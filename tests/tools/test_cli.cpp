@@ -458,8 +458,8 @@ TEST_CASE("cli: train --peer-lookup names a lookup of popular remotes only where
 }
 
 TEST_CASE(
-    "cli: train --port-features, --octet-features, --peer-counts, --peer-repeats and --peer-tos "
-    "widen the model's input and --peer-octets fills columns it has",
+    "cli: train --port-features, --octet-features, --peer-counts, --peer-repeats, --peer-tos and "
+    "--peer-last widen the model's input, --peer-octets fills columns it has",
     "[cli]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   auto columns = [&](const std::string& flags) {
@@ -492,6 +492,15 @@ TEST_CASE(
   CHECK(tos_columns >= 2);
   check_refused(dir, "--peer-tos --no-flags-tos", "--peer-tos");
   check_refused(dir, "--peer-tos --peer-cache 0", "--peer-tos");
+  // The last flow's packets, bytes, duration kind, duration and six flag bits.
+  CHECK(columns("--peer-last") == base + 10);
+  CHECK_THAT(run("info --model " + model).output,
+             Catch::Contains("memory of first and last flows"));
+  check_refused(dir, "--peer-last --no-peer-memory", "--peer-last needs the peer memory");
+  train_sample(model, "--popular-min-hosts 7", false);
+  CHECK_THAT(run("info --json --model " + model).output,
+             Catch::Contains("\"popular_min_hosts\": 7"));
+  check_refused(dir, "--popular-min-hosts 0", "--popular-min-hosts");
   CHECK(columns("--peer-octets") == base);
   CHECK_THAT(run("info --json --model " + model).output, Catch::Contains("\"peer_octets\": true"));
   check_refused(dir, "--peer-octets --peer-cache 0 --popular-peers 0", "--peer-octets");

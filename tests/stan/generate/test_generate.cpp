@@ -477,15 +477,17 @@ TEST_CASE("generate: peers matched by two services come back with their previous
 
 TEST_CASE(
     "generate: the peer memory shows a return its remote's earlier flow and the peer counts "
-    "and shares the peers of its service, at any batch size",
+    "and shares the peers of its service at any batch size, and its last flow with peer_last",
     "[realism][peers][determinism]") {
   const std::string dir = temp_dir("memory");
   StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 30, [](EncodingOptions& o) {
     o.peer_match = PeerMatch::service;
-    o.peer_memory = o.peer_counts = o.peer_shares = true;
+    o.peer_memory = o.peer_counts = o.peer_shares = o.peer_last = true;
   });
   const Encoder& enc = m.encoder();
   REQUIRE(enc.memory_col() >= 0);
+  const int mw = enc.memory_width();
+  REQUIRE(mw == kPeerMemory + kPeerLastMemory);
   REQUIRE(enc.counts_col() >= 0);
   const int64_t W = enc.counts_width();
   REQUIRE(W == kPeerCounts + kPeerShares);
@@ -495,14 +497,17 @@ TEST_CASE(
   // Step by step: each row's memory columns are those of the remote its peer class names, from
   // the host's cache before the row's flow.
   const int64_t D = enc.columns();
-  int64_t known = 0, matched = 0;
+  int64_t known = 0, matched = 0, moved = 0;
   StepCheck c;
   c.check = [&](int64_t i, const RowValues& row, const StepRows& r, const PeerCache& peers) {
-    std::vector<float> want(kPeerMemory);
+    std::vector<float> want(static_cast<size_t>(mw));
     enc.peer_memory(row, peers, want.data());
     const float* got = r.row.data() + i * D + enc.memory_col();
-    REQUIRE(std::vector<float>(got, got + kPeerMemory) == want);
+    REQUIRE(std::vector<float>(got, got + mw) == want);
     known += want[0] != 0;
+    // A return after two or more flows of the service: its last flow is not its first.
+    moved += want[0] != 0 &&
+             !std::equal(want.begin() + 2, want.begin() + kPeerMemory, want.begin() + kPeerMemory);
     // The counts and shares columns, from the same cache and the row's drawn service.
     std::vector<float> counts(static_cast<size_t>(W));
     enc.peer_counts(row, peers, counts.data());
@@ -519,6 +524,7 @@ TEST_CASE(
   };
   step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 40, c);
   REQUIRE(known > 50);    // returns to cached peers, with their memory
+  REQUIRE(moved > 10);    // and a last flow of their own
   REQUIRE(matched > 50);  // rows with cached peers of their service
   REQUIRE(shared > 50);   // and their shares
   fs::remove_all(dir);

@@ -513,3 +513,83 @@ TEST_CASE("encoding: the peer memory shows a return its remote's first flow of t
   j["options"]["peer_cache"] = 0;
   REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_memory' needs a peer cache"));
 }
+
+TEST_CASE("encoding: with peer_last the peer memory shows a return its remote's last flow too",
+          "[realism][peers]") {
+  // Host 1 to W: web flows A, B, C, then DNS D, then web E; every flow a second apart.
+  FlowTable t;
+  const uint32_t host = (42u << 24) | (219u << 16) | 1, W = 0x08080808;
+  int64_t te = 1460332800;  // 2016-04-11 00:00:00
+  auto web = [&](int64_t pkt, int64_t byt, double td, uint8_t flg) {
+    FlowRecord r = web_or_dns(++te, host, W, true);
+    r.pkt = pkt;
+    r.byt = byt;
+    r.td = td;
+    r.flg = flg;
+    return r;
+  };
+  t.rows.push_back(web(3, 1500, 2, 0x1b));             // A: FIN SYN PSH ACK
+  t.rows.push_back(web(1, 40, 0, 0x04));               // B: RST
+  t.rows.push_back(web(7, 3500, 5, 0x18));             // C: PSH ACK
+  t.rows.push_back(web_or_dns(++te, host, W, false));  // D
+  t.rows.push_back(web(2, 100, 1, 0x10));              // E
+  auto streams = build_host_streams(t, OwnerSelector{});
+  EncodingOptions o;
+  o.peer_cache = 4;
+  o.popular_peers = 0;
+  o.peer_match = PeerMatch::two_services;  // E finds the web service's flows again
+  o.peer_memory = true;
+  o.peer_last = true;
+  Encoder enc(o);
+  enc.fit(t, streams);
+  const int mc = enc.memory_col();
+  REQUIRE(enc.memory_width() == kPeerMemory + kPeerLastMemory);
+  REQUIRE(enc.find(AttrId::oct1)->col == mc + kPeerMemory + kPeerLastMemory);
+  const HostStream& s = streams.front();
+  REQUIRE(s.flows.size() == 5);
+  PeerCache peers;
+  std::vector<RowValues> rows;
+  std::vector<std::vector<float>> mem;
+  for (const HostFlow& f : s.flows) {
+    rows.push_back(enc.encode(t.rows[f.row], f, 0, peers));
+    std::vector<float> feat(static_cast<size_t>(enc.columns()));
+    enc.write_features(rows.back(), feat.data());
+    mem.emplace_back(feat.begin() + mc, feat.begin() + mc + enc.memory_width());
+    std::vector<float> again(static_cast<size_t>(enc.memory_width()));
+    enc.peer_memory(rows.back(), peers, again.data());
+    REQUIRE(again == mem.back());  // as generation computes it
+    enc.update_peers(peers, f.remote_ip, rows.back());
+  }
+  auto at = [&](size_t i, AttrId a) { return static_cast<float>(rows[i].v[static_cast<int>(a)]); };
+  // The memory's last-flow columns for flow i: packets, bytes, duration kind, duration, then
+  // the flag bits FIN, SYN, RST, PSH, ACK, URG.
+  auto last = [&](size_t i, std::vector<float> bits) {
+    std::vector<float> v{at(i, AttrId::pkt), at(i, AttrId::bytes), at(i, AttrId::td_kind),
+                         at(i, AttrId::td)};
+    v.insert(v.end(), bits.begin(), bits.end());
+    return v;
+  };
+  auto tail = [&](size_t i) {
+    return std::vector<float>(mem[i].begin() + kPeerMemory, mem[i].end());
+  };
+  REQUIRE(mem[0] == std::vector<float>(static_cast<size_t>(enc.memory_width()), 0.0f));  // new
+  // B and C: the first flow stays A, the last one moves on.
+  REQUIRE(mem[1][2] == at(0, AttrId::pkt));
+  REQUIRE(tail(1) == last(0, {1, 1, 0, 1, 1, 0}));
+  REQUIRE(mem[2][2] == at(0, AttrId::pkt));
+  REQUIRE(tail(2) == last(1, {0, 0, 1, 0, 0, 0}));
+  REQUIRE(at(1, AttrId::pkt) != at(0, AttrId::pkt));
+  // D, another service: the web service's flows. E, back to web: its first A and last C again.
+  REQUIRE(tail(3) == last(2, {0, 0, 0, 1, 1, 0}));
+  REQUIRE(mem[4][2] == at(0, AttrId::pkt));
+  REQUIRE(tail(4) == last(2, {0, 0, 0, 1, 1, 0}));
+  // Stored with the model; absent in older files (off); refused without the memory.
+  nlohmann::json j = enc.to_json();
+  REQUIRE(j.at("options").at("peer_last") == true);
+  REQUIRE(Encoder::from_json(j).memory_width() == enc.memory_width());
+  j["options"].erase("peer_last");
+  REQUIRE(Encoder::from_json(j).columns() == enc.columns() - kPeerLastMemory);
+  j["options"]["peer_last"] = true;
+  j["options"]["peer_memory"] = false;
+  REQUIRE_THROWS_WITH(Encoder::from_json(j), Catch::Contains("'peer_last' needs the peer memory"));
+}
