@@ -125,6 +125,7 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
   // Slide the window: drop the oldest row, append this one.
   std::copy(h.input.begin() + D, h.input.begin() + W * D, h.input.begin());
   std::copy(r.row.begin() + i * D, r.row.begin() + (i + 1) * D, h.input.begin() + (W - 1) * D);
+  enc.window_row(h.input.data() + (W - 1) * D);
   if (kept)
     for (AttrId a : {AttrId::lport, AttrId::rport})
       enc.write_attr(*enc.find(a), row, h.input.data() + (W - 1) * D);

@@ -84,6 +84,7 @@ TrainingData build_training_data(const FlowTable& table, const std::vector<HostS
       add_example(row, base + static_cast<int64_t>(t),
                   static_cast<int32_t>(std::min<size_t>(window, t)), hi, slots);
       if (d.memory_dim) ++slots[static_cast<size_t>(enc.memory_slot(row))];
+      enc.window_row(feat.data());
       d.history.insert(d.history.end(), feat.begin(), feat.end());
       clock = row.time;
       times.push_back(row.time);

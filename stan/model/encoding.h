@@ -367,6 +367,13 @@ class Encoder {
   int memory_col() const { return memory_col_; }  // first memory column; -1: no peer memory
   // The memory columns: kPeerMemory, and kPeerLastMemory more with EncodingOptions::peer_last.
   int memory_width() const { return kPeerMemory + (opt_.peer_last ? kPeerLastMemory : 0); }
+  // A row's features (columns()) as the window of later rows shows them: without the last-flow
+  // memory columns (zeros), which speak of the row's own flow and not of the flows to come.
+  void window_row(float* features) const {
+    if (opt_.peer_last && memory_col_ >= 0)
+      std::fill(features + memory_col_ + kPeerMemory,
+                features + memory_col_ + kPeerMemory + kPeerLastMemory, 0.0f);
+  }
   int counts_col() const { return counts_col_; }  // first counts column; -1: no peer counts
   // The counts columns: kPeerCounts with peer_counts, then kPeerShares with peer_shares, then
   // one with peer_uses (its column: uses_col()).

