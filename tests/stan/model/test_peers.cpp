@@ -583,6 +583,16 @@ TEST_CASE("encoding: with peer_last the peer memory shows a return its remote's 
   REQUIRE(tail(3) == last(2, {0, 0, 0, 1, 1, 0}));
   REQUIRE(mem[4][2] == at(0, AttrId::pkt));
   REQUIRE(tail(4) == last(2, {0, 0, 0, 1, 1, 0}));
+  // As the window of later rows shows D's row: the last-flow columns zero, the rest as it is.
+  std::vector<float> feat(static_cast<size_t>(enc.columns()));
+  enc.write_features(rows[3], feat.data());
+  std::vector<float> shown = feat;
+  enc.window_row(shown.data());
+  for (int c = 0; c < enc.columns(); ++c) {
+    const bool last_col = c >= mc + kPeerMemory && c < mc + enc.memory_width();
+    CHECK(shown[static_cast<size_t>(c)] == (last_col ? 0.0f : feat[static_cast<size_t>(c)]));
+  }
+  REQUIRE(feat[static_cast<size_t>(mc + kPeerMemory)] != 0.0f);
   // Stored with the model; absent in older files (off); refused without the memory.
   nlohmann::json j = enc.to_json();
   REQUIRE(j.at("options").at("peer_last") == true);
