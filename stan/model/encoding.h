@@ -126,7 +126,6 @@ inline constexpr std::array<AttrId, 5> kRepeatAttrs{AttrId::pkt, AttrId::bytes, 
 inline constexpr int kRepeatWithoutDuration = 3;  // repeat class 1 copies the first three
 // The values of kRepeatAttrs, then the ToS class (kLastTos) for peer_tos.
 inline constexpr size_t kLastTos = kRepeatAttrs.size();
-inline constexpr size_t kLastFlags = 2;  // the flags' place in kRepeatAttrs
 using PeerLast = std::array<double, kRepeatAttrs.size() + 1>;
 struct RowValues;
 PeerLast peer_last(const RowValues& row);  // a row's PeerLast values (0 where not valid)
@@ -371,8 +370,8 @@ class Encoder {
   // memory columns (zeros), which speak of the row's own flow and not of the flows to come.
   void window_row(float* features) const {
     if (opt_.peer_last && memory_col_ >= 0)
-      std::fill(features + memory_col_ + kPeerMemory,
-                features + memory_col_ + kPeerMemory + kPeerLastMemory, 0.0f);
+      std::fill(features + memory_col_ + kPeerMemory, features + memory_col_ + memory_width(),
+                0.0f);
   }
   int counts_col() const { return counts_col_; }  // first counts column; -1: no peer counts
   // The counts columns: kPeerCounts with peer_counts, then kPeerShares with peer_shares, then

@@ -162,9 +162,13 @@ void Encoder::peer_memory(const RowValues& row, const PeerCache& peers, float* o
   // Its last flow with that service: the kRepeatAttrs values but the flags, then their bits.
   const PeerLast& last = prev ? cache->prev_last[j] : cache->last[j];
   float* o = out + kPeerMemory;
-  for (size_t k = 0; k < kRepeatAttrs.size(); ++k)
-    if (kRepeatAttrs[k] != AttrId::flags) *o++ = static_cast<float>(last[k]);
-  const auto flags = static_cast<uint32_t>(last[kLastFlags]);
+  uint32_t flags = 0;
+  for (size_t k = 0; k < kRepeatAttrs.size(); ++k) {
+    if (kRepeatAttrs[k] == AttrId::flags)
+      flags = static_cast<uint32_t>(last[k]);
+    else
+      *o++ = static_cast<float>(last[k]);
+  }
   for (int b = 0; b < 6; ++b) *o++ = static_cast<float>(flags >> b & 1u);
 }
 
