@@ -14,6 +14,27 @@ using namespace stan::testing;
 
 namespace {
 
+// Host stream s's rows encoded as the dataset does (into *rows, through *peers), and each row's
+// memory columns (Encoder::memory_width() of them) from its features, checked against the same
+// from the cache, as generation computes them once the peer class is drawn.
+std::vector<std::vector<float>> encode_memory(const Encoder& enc, const FlowTable& t,
+                                              const HostStream& s, std::vector<RowValues>* rows,
+                                              PeerCache* peers) {
+  const int mc = enc.memory_col(), mw = enc.memory_width();
+  std::vector<std::vector<float>> mem;
+  for (const HostFlow& f : s.flows) {
+    rows->push_back(enc.encode(t.rows[f.row], f, 0, *peers));
+    std::vector<float> feat(static_cast<size_t>(enc.columns()));
+    enc.write_features(rows->back(), feat.data());
+    mem.emplace_back(feat.begin() + mc, feat.begin() + mc + mw);
+    std::vector<float> again(static_cast<size_t>(mw));
+    enc.peer_memory(rows->back(), *peers, again.data());
+    REQUIRE(again == mem.back());
+    enc.update_peers(*peers, f.remote_ip, rows->back());
+  }
+  return mem;
+}
+
 // Encodes the sample's first 5000 flows with options `o` and a 4-peer cache: every remote comes
 // back from the cache, the popular remotes or the octets, the cache keeps its bound and order,
 // and the sample's hosts reuse peers.
@@ -465,18 +486,8 @@ TEST_CASE("encoding: the peer memory shows a return its remote's first flow of t
   REQUIRE(s.flows.size() == 5);
   PeerCache peers;
   std::vector<RowValues> rows;
-  std::vector<std::vector<float>> mem;
-  for (const HostFlow& f : s.flows) {
-    rows.push_back(enc.encode(t.rows[f.row], f, 0, peers));
-    std::vector<float> feat(static_cast<size_t>(enc.columns()));
-    enc.write_features(rows.back(), feat.data());
-    mem.emplace_back(feat.begin() + mc, feat.begin() + mc + kPeerMemory);
-    // The same from the cache, as generation computes it once the peer class is drawn.
-    std::vector<float> again(kPeerMemory);
-    enc.peer_memory(rows.back(), peers, again.data());
-    REQUIRE(again == mem.back());
-    enc.update_peers(peers, f.remote_ip, rows.back());
-  }
+  const std::vector<std::vector<float>> mem = encode_memory(enc, t, s, &rows, &peers);
+  REQUIRE(enc.memory_width() == kPeerMemory);
   auto at = [&](const RowValues& r, AttrId a) {
     return static_cast<float>(r.v[static_cast<int>(a)]);
   };
@@ -549,17 +560,7 @@ TEST_CASE("encoding: with peer_last the peer memory shows a return its remote's 
   REQUIRE(s.flows.size() == 5);
   PeerCache peers;
   std::vector<RowValues> rows;
-  std::vector<std::vector<float>> mem;
-  for (const HostFlow& f : s.flows) {
-    rows.push_back(enc.encode(t.rows[f.row], f, 0, peers));
-    std::vector<float> feat(static_cast<size_t>(enc.columns()));
-    enc.write_features(rows.back(), feat.data());
-    mem.emplace_back(feat.begin() + mc, feat.begin() + mc + enc.memory_width());
-    std::vector<float> again(static_cast<size_t>(enc.memory_width()));
-    enc.peer_memory(rows.back(), peers, again.data());
-    REQUIRE(again == mem.back());  // as generation computes it
-    enc.update_peers(peers, f.remote_ip, rows.back());
-  }
+  const std::vector<std::vector<float>> mem = encode_memory(enc, t, s, &rows, &peers);
   auto at = [&](size_t i, AttrId a) { return static_cast<float>(rows[i].v[static_cast<int>(a)]); };
   // The memory's last-flow columns for flow i: packets, bytes, duration kind, duration, then
   // the flag bits FIN, SYN, RST, PSH, ACK, URG.
