@@ -60,7 +60,11 @@
 # today's defaults, row 68 recording port temperature 0.9 (rows 1-68: --port-temperature 1);
 # row 72: row 71's model generating with host-remote pair rates, --pair-spread 2; rows 73-74:
 # row 71's model generating with pair draws, --pair-draws 0.7, alone and with --pair-spread 2;
-# row 75: row 71 with the pair's last flow in the peer memory, --peer-last;
+# row 75: row 71 with the pair's last flow in the peer memory, --peer-last; rows 76-77: row 71
+# with the 12 commonest services in the profiles, --profile-services 12, alone and with a
+# mixture component per training host, --profile-components 1024; row 78: row 71 with ten
+# previous rows in a window, --window 10; rows 79-80: row 71 with profile noise 0.3 and 0.7;
+# row 81: row 71 with the 6 commonest services in the profiles, --profile-services 6;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -163,6 +167,12 @@ declare -A steps=(
   [73-pair-draws-0.7]=""
   [74-pair-draws-0.7-pair-spread-2]=""
   [75-peer-last]="--peer-last"
+  [76-profile-services-12]="--profile-services 12"
+  [77-profile-services-12-hosts]="--profile-services 12 --profile-components 1024"
+  [78-window-10]="--window 10"
+  [79-profile-noise-0.3]="--profile-noise 0.3"
+  [80-profile-noise-0.7]="--profile-noise 0.7"
+  [81-profile-services-6]="--profile-services 6"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
