@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "stan/generate/calibrate.h"
 #include "stan/io/cli_parse.h"
 #include "stan/model/sweeps.h"
 #include "stan/train/prepare.h"
@@ -42,6 +43,7 @@ struct TrainArgs {
   double port_temperature = -1;   // -1: the encoding's default (0.9; faithful 1)
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
+  int64_t calibrate_hours = 0;  // drawn hosts of train --calibrate-hours (0: off)
   bool no_select = false;
   double val_fraction = 0.1;
   uint64_t seed = 1;
@@ -349,6 +351,13 @@ void add_train_command(CLI::App& app) {
               "Keep the last epoch in the model file (default: the epoch with the lowest "
               "validation loss)");
   c->add_flag("--resume", a->resume, "Continue an interrupted run from --out and its .state file");
+  c->add_option("--calibrate-hours", a->calibrate_hours,
+                "After training, generate this many drawn hosts for a day at seeds 1-3 and scale "
+                "each hour rate by the training flows' share of that hour over the generated "
+                "share, so that a generated day has the training flows' shape (0: off; needs the "
+                "hour rates, not --diurnal-warp; README: The hour of day, calibrated)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{100000}));
   add_read_options(c, a->skip_bad, a->biflows, a->max_rows, RowLimit::all_files,
                    " (training holds about 0.5 KB per record)");
   c->add_flag("--quiet", a->quiet, "No progress bar");
@@ -429,6 +438,9 @@ void add_train_command(CLI::App& app) {
     if (a->peer_last >= 0) p.encoding.peer_last = a->peer_last == 1;
     if (a->peer_octets >= 0) p.encoding.peer_octets = a->peer_octets == 1;
     if (a->diurnal_warp >= 0) p.encoding.diurnal_warp = a->diurnal_warp == 1;
+    STAN_CHECK(a->calibrate_hours == 0 || !p.encoding.diurnal_warp,
+               "--calibrate-hours calibrates the hour rates, which a model with --diurnal-warp "
+               "does not have");
     if (const EncodingOptions::Rule* r = p.encoding.broken_rule())
       throw Error(std::string(r->flag) + " needs " + r->needs_flag);
     p.config.arch = a->arch;
@@ -489,6 +501,26 @@ void add_train_command(CLI::App& app) {
         std::fprintf(stderr, "  %-8s %10.4f %10.4f\n", attr_name(prep.model.nets()[i]->spec().id),
                      r.train_loss[i], r.val_loss[i]);
     });
+    if (a->calibrate_hours > 0) {
+      StanModel m = StanModel::load(a->out);
+      GenerateOptions g;
+      g.hosts = a->calibrate_hours;
+      g.threads = a->threads;
+      g.device = t.device;
+      const HourCalibration cal = calibrate_hour_rates(m, g, {1, 2, 3});
+      m.info()["hour_calibration"] = {{"hosts", a->calibrate_hours},
+                                      {"seeds", {1, 2, 3}},
+                                      {"flows", cal.flows},
+                                      {"rates_before", cal.before},
+                                      {"generated_share_before", cal.generated}};
+      m.save(a->out);
+      std::fprintf(stderr, "hour rates calibrated on %lld generated flows:\n  %-9s",
+                   static_cast<long long>(cal.flows), "before");
+      for (double r : cal.before) std::fprintf(stderr, " %.2f", r);
+      std::fprintf(stderr, "\n  %-9s", "after");
+      for (double r : cal.after) std::fprintf(stderr, " %.2f", r);
+      std::fprintf(stderr, "\n");
+    }
     std::printf("model written to %s\n", a->out.c_str());
   });
 }

@@ -61,6 +61,7 @@
 #include "stan/io/flow.h"
 #include "stan/io/hosts.h"
 #include "stan/model/diurnal.h"
+#include "tensor/error.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 
@@ -484,6 +485,12 @@ class Encoder {
   // runs faster in the busy hours), since the networks keep a host's current rate and hardly
   // bend it to the hour (README: The time of day at generation).
   const DiurnalWarp& hour_rates() const { return hour_rates_; }
+  // Other hour rates (train --calibrate-hours: rates that give generation's day the training
+  // flows' shape); a model with a diurnal warp has none to set.
+  void set_hour_rates(DiurnalWarp rates) {
+    STAN_CHECK(!opt_.diurnal_warp, "hour rates: a model with a diurnal warp runs on its warp");
+    hour_rates_ = std::move(rates);
+  }
   // The clock generation steps hosts on: the diurnal warp's (the one the model was trained on),
   // else the hour rates' if `use_hour_rates`, else the wall clock (the identity).
   const DiurnalWarp& generation_clock(bool use_hour_rates) const {

@@ -133,6 +133,7 @@ class StanModel {
   // The network-wide sweeps generated beside the per-host networks (train --sweep-reach).
   const SweepModel& sweeps() const { return sweeps_; }
   void set_sweeps(SweepModel s) { sweeps_ = std::move(s); }
+  void set_hour_rates(DiurnalWarp rates) { enc_.set_hour_rates(std::move(rates)); }
   std::vector<std::shared_ptr<AttributeNet>>& nets() { return nets_; }
   const std::vector<std::shared_ptr<AttributeNet>>& nets() const { return nets_; }
   int grid_inputs() const { return (cfg_.window + 1) * enc_.columns(); }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -537,6 +538,28 @@ TEST_CASE("cli: train --diurnal-warp stores the hours' rates, which info shows a
   check_generates(model, dir);
   CHECK_THAT(train_sample(model, "--no-diurnal-warp", false), !Catch::Contains("diurnal warp"));
   check_refused(dir, "--diurnal-warp --no-diurnal-warp", "excludes");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: train --calibrate-hours rewrites the hour rates and records what it measured",
+          "[cli][diurnal]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  const auto j = nlohmann::json::parse(train_sample(model, "--calibrate-hours 40", true));
+  const auto& cal = j.at("info").at("hour_calibration");
+  CHECK(cal.at("hosts") == 40);
+  CHECK(cal.at("seeds") == nlohmann::json({1, 2, 3}));
+  CHECK(cal.at("flows").get<int64_t>() > 0);
+  const auto before = cal.at("rates_before").get<std::vector<double>>();
+  const auto after = j.at("encoding").at("hour_rates").get<std::vector<double>>();
+  REQUIRE(before.size() == 24);
+  REQUIRE(after.size() == 24);
+  CHECK(before != after);
+  double mean = 0;
+  for (double r : after) mean += r / 24;
+  CHECK(mean == Approx(1.0));
+  check_generates(model, dir);
+  check_refused(dir, "--calibrate-hours 5 --diurnal-warp", "--calibrate-hours");
+  check_refused(dir, "--calibrate-hours -1", "--calibrate-hours");
   fs::remove_all(dir);
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "stan/generate/calibrate.h"
 #include "stan/generate/generate_test_util.h"
 #include "stan/generate/host_state.h"
 #include "stan/generate/step.h"
@@ -183,6 +184,65 @@ TEST_CASE("generate: the hour rates step hosts on their clock, which puts more f
                      << "; share of flows in them: with the rates " << on << ", without " << off);
   REQUIRE(busy_rate / busy_hours > 1.2);
   REQUIRE(on > off + 0.05);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("calibrated hour rates: each rate times its target share over the generated share",
+          "[stan][diurnal]") {
+  std::vector<double> rates(24, 1.0), target(24, 1.0 / 24), generated(24, 1.0 / 24);
+  rates[3] = 2, rates[4] = 0.5;
+  generated[0] = 2.0 / 24, generated[1] = 0.5 / 24, generated[2] = 0, generated[5] = 100.0 / 24;
+  const std::vector<double> got = calibrated_hour_rates(rates, target, generated);
+  REQUIRE(got.size() == 24);
+  // Before the mean: 0.5, 2, 4 (no flows: the largest factor), 2, 0.5, 0.25 (factor 1/100
+  // kept at 1/4), 1 elsewhere; the sum 27.25 over 24.
+  const std::vector<double> raw = {0.5, 2, 4, 2, 0.5, 0.25};
+  const double scale = 24 / (0.5 + 2 + 4 + 2 + 0.5 + 0.25 + 18);
+  for (size_t h = 0; h < 24; ++h) CHECK(got[h] == Approx((h < raw.size() ? raw[h] : 1.0) * scale));
+  REQUIRE_THROWS_WITH(calibrated_hour_rates(std::vector<double>(23, 1), target, generated),
+                      Catch::Contains("24 hourly values"));
+}
+
+TEST_CASE(
+    "calibrate hours: the generated day comes closer to the training flows' hours, and "
+    "the rates survive a save",
+    "[stan][diurnal]") {
+  const std::string dir = temp_dir("calibrate_hours");
+  StanModel m = trained_with_peers(dir + "/m.safetensors", 1, 6, [](EncodingOptions&) {});
+  m.train(false);
+  const Encoder& enc = m.encoder();
+  const std::vector<double> training = enc.hour_rates().rates();
+  GenerateOptions g;
+  g.hosts = 160;
+  // L1 distance of a day's flows by hour (seed 9: not a calibration seed) to the rates' shares.
+  auto distance = [&]() {
+    GenerateOptions d = g;
+    d.seed = 9, d.start = enc.day_start(), d.duration = 24 * 3600;
+    std::vector<double> n(24, 0.0);
+    double all = 0;
+    generate_flows(m, d, [&](const FlowRecord& r) {
+      n[static_cast<size_t>(second_of_day(r.te - enc.day_start()) / 3600)] += 1, all += 1;
+    });
+    REQUIRE(all > 1000);
+    double l1 = 0;
+    for (size_t h = 0; h < 24; ++h) l1 += std::abs(n[h] / all - training[h] / 24);
+    return l1;
+  };
+  const double before = distance();
+  const HourCalibration c = calibrate_hour_rates(m, g, {1, 2});
+  REQUIRE(c.before == training);
+  REQUIRE(c.flows > 1000);
+  REQUIRE(m.encoder().hour_rates().rates() == c.after);
+  double mean = 0;
+  for (double r : c.after) mean += r / 24;
+  CHECK(mean == Approx(1.0));
+  REQUIRE(c.after != c.before);
+  const double after = distance();
+  INFO("L1 distance of a generated day's hours to the training flows': before "
+       << before << ", after " << after);
+  CHECK(after < before);
+  m.save(dir + "/c.safetensors");
+  REQUIRE(StanModel::load(dir + "/c.safetensors").encoder().hour_rates().rates() == c.after);
   fs::remove_all(dir);
 }
 
