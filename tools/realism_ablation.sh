@@ -64,7 +64,8 @@
 # with the 12 commonest services in the profiles, --profile-services 12, alone and with a
 # mixture component per training host, --profile-components 1024; row 78: row 71 with ten
 # previous rows in a window, --window 10; rows 79-80: row 71 with profile noise 0.3 and 0.7;
-# row 81: row 71 with the 6 commonest services in the profiles, --profile-services 6;
+# row 81: row 71 with the 6 commonest services in the profiles, --profile-services 6; row 82:
+# row 81 with its hour rates calibrated on 81 generated hosts' day, --calibrate-hours 81;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -173,6 +174,7 @@ declare -A steps=(
   [79-profile-noise-0.3]="--profile-noise 0.3"
   [80-profile-noise-0.7]="--profile-noise 0.7"
   [81-profile-services-6]="--profile-services 6"
+  [82-profile-services-6-calibrate-hours]="--profile-services 6 --calibrate-hours 81"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
