@@ -507,9 +507,10 @@ void add_train_command(CLI::App& app) {
       g.hosts = a->calibrate_hours;
       g.threads = a->threads;
       g.device = t.device;
-      const HourCalibration cal = calibrate_hour_rates(m, g, {1, 2, 3});
+      const std::vector<uint64_t> seeds = {1, 2, 3};
+      const HourCalibration cal = calibrate_hour_rates(m, g, seeds);
       m.info()["hour_calibration"] = {{"hosts", a->calibrate_hours},
-                                      {"seeds", {1, 2, 3}},
+                                      {"seeds", seeds},
                                       {"flows", cal.flows},
                                       {"rates_before", cal.before},
                                       {"generated_share_before", cal.generated}};

@@ -1,15 +1,16 @@
 #include "stan/generate/calibrate.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "stan/io/flow.h"
 #include "tensor/error.h"
 
 namespace stan {
 
-std::vector<double> calibrated_hour_rates(const std::vector<double>& rates,
-                                          const std::vector<double>& target,
-                                          const std::vector<double>& generated) {
+DiurnalWarp calibrated_hour_rates(const std::vector<double>& rates,
+                                  const std::vector<double>& target,
+                                  const std::vector<double>& generated) {
   constexpr size_t n = DiurnalWarp::kBins;
   STAN_CHECK(rates.size() == n && target.size() == n && generated.size() == n,
              "hour calibration: expected ", n, " hourly values, got ", rates.size(), " / ",
@@ -22,7 +23,7 @@ std::vector<double> calibrated_hour_rates(const std::vector<double>& rates,
                               : kMaxFactor;
     scaled[h] = rates[h] * factor;
   }
-  return DiurnalWarp::fit(scaled).rates();  // clamped, mean 1
+  return DiurnalWarp::fit(scaled);
 }
 
 HourCalibration calibrate_hour_rates(StanModel& model, GenerateOptions opt,
@@ -50,9 +51,9 @@ HourCalibration calibrate_hour_rates(StanModel& model, GenerateOptions opt,
   for (double v : counts) c.flows += static_cast<int64_t>(v);
   STAN_CHECK(c.flows > 0, "hour calibration: the model generated no flows in a day");
   for (double v : counts) c.generated.push_back(v / static_cast<double>(c.flows));
-  c.after = calibrated_hour_rates(c.before, c.target, c.generated);
-  model.set_hour_rates(DiurnalWarp::fit(c.after));
-  c.after = model.encoder().hour_rates().rates();  // as fitted (the same to rounding)
+  DiurnalWarp calibrated = calibrated_hour_rates(c.before, c.target, c.generated);
+  c.after = calibrated.rates();
+  model.set_hour_rates(std::move(calibrated));
   return c;
 }
 

@@ -23,10 +23,10 @@ struct HourCalibration {
 };
 
 // rates[h] * target[h] / generated[h], the factor kept within [1/4, 4] (an hour without generated
-// flows takes 4), then clamped and scaled to mean 1 as DiurnalWarp::fit does. Sizes: 24 each.
-std::vector<double> calibrated_hour_rates(const std::vector<double>& rates,
-                                          const std::vector<double>& target,
-                                          const std::vector<double>& generated);
+// flows takes 4), fitted as DiurnalWarp::fit does (clamped, mean 1). Sizes: 24 each.
+DiurnalWarp calibrated_hour_rates(const std::vector<double>& rates,
+                                  const std::vector<double>& target,
+                                  const std::vector<double>& generated);
 
 // Generates `opt` (its hosts, threads and sampling; 24 h from the model's day start on its hour
 // rates) at each of `seeds`, counts the flows by hour of day, and sets the model's hour rates to

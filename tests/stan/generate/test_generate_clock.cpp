@@ -192,7 +192,7 @@ TEST_CASE("calibrated hour rates: each rate times its target share over the gene
   std::vector<double> rates(24, 1.0), target(24, 1.0 / 24), generated(24, 1.0 / 24);
   rates[3] = 2, rates[4] = 0.5;
   generated[0] = 2.0 / 24, generated[1] = 0.5 / 24, generated[2] = 0, generated[5] = 100.0 / 24;
-  const std::vector<double> got = calibrated_hour_rates(rates, target, generated);
+  const std::vector<double> got = calibrated_hour_rates(rates, target, generated).rates();
   REQUIRE(got.size() == 24);
   // Before the mean: 0.5, 2, 4 (no flows: the largest factor), 2, 0.5, 0.25 (factor 1/100
   // kept at 1/4), 1 elsewhere; the sum 27.25 over 24.
