@@ -95,8 +95,8 @@ void add_train_command(CLI::App& app) {
   c->add_option("--profile-services", a->profile_services,
                 "Add to each host's profile the share of its flows of each of the N services "
                 "(protocol and server port, served or used) that most training hosts have, so "
-                "that a host drawn as a mail server or a DNS client generates as one (0 = off, "
-                "the default)")
+                "that a host drawn as a mail server or a DNS client generates as one (0 = off; "
+                "default 6, --encoding faithful and --no-profiles 0)")
       ->check(CLI::Range(0, kMaxProfileServices));
   c->add_option("--profile-components", a->profile_components,
                 "Gaussian mixture components over the hosts' profiles (default 8)")
@@ -382,7 +382,10 @@ void add_train_command(CLI::App& app) {
         a->encoding == "faithful" ? EncodingOptions::faithful() : EncodingOptions::recommended();
     if (a->no_zero) p.encoding.zero_decisions = false;
     if (a->no_censor) p.encoding.censor = false;
-    if (a->no_profiles) p.encoding.profiles = false;
+    if (a->no_profiles) {
+      p.encoding.profiles = false;
+      p.encoding.profile_services = 0;  // the default's services go with the profiles
+    }
     if (a->profile_services >= 0) p.encoding.profile_services = a->profile_services;
     if (a->profile_components >= 0) p.encoding.profile_components = a->profile_components;
     if (a->no_bpp) p.encoding.bytes_per_packet = false;

@@ -64,7 +64,8 @@
 # with the 12 commonest services in the profiles, --profile-services 12, alone and with a
 # mixture component per training host, --profile-components 1024; row 78: row 71 with ten
 # previous rows in a window, --window 10; rows 79-80: row 71 with profile noise 0.3 and 0.7;
-# row 81: row 71 with the 6 commonest services in the profiles, --profile-services 6; row 82:
+# row 81: row 71 with the 6 commonest services in the profiles, --profile-services 6, today's
+# defaults (rows 1-80: --profile-services 0); row 82:
 # row 81 with its hour rates calibrated on 81 generated hosts' day, --calibrate-hours 81;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
@@ -211,6 +212,13 @@ done
 for k in "${!steps[@]}"; do
   [[ ${k%%-*} -le 68 && ${steps[$k]} != *"--encoding faithful"* ]] || continue
   steps[$k]+=" --port-temperature 1"
+done
+# Rows 1-80 without the services in the profile (--profile-services 6 is the default since row
+# 81) where they name none.
+for k in "${!steps[@]}"; do
+  [[ ${k%%-*} -le 80 && ${steps[$k]} != *"--encoding faithful"* ]] || continue
+  [[ ${steps[$k]} == *--profile-services* || ${steps[$k]} == *--no-profiles* ]] ||
+    steps[$k]+=" --profile-services 0"
 done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service

@@ -131,7 +131,8 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   st.hosts = nh;
   // The horizon: hosts within `span` seconds of the earliest clock step together. It widens
   // while too few hosts are in it (fuller batches) and narrows when the flows waiting for their
-  // turn in time order pass half of max_pending (bounded memory).
+  // turn in time order pass half of max_pending, and falls to a second past three quarters of it
+  // (bounded memory).
   const int64_t target = std::min<int64_t>(nh, std::max<int64_t>(block * threads, 64));
   int64_t span = 60;
   auto last_print = Clock::now();
@@ -154,7 +155,10 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   };
   scan();
   while (alive > 0) {
-    if (out.pending() > opt.max_pending / 2 && span > 1) span /= 2;
+    if (out.pending() > opt.max_pending / 4 * 3)
+      span = 1;  // near the budget: the earliest hosts alone until the output drains
+    else if (out.pending() > opt.max_pending / 2 && span > 1)
+      span /= 2;
     active.clear();
     for (int64_t h = 0; h < nh; ++h)
       if (!hosts[h].done && hosts[h].clock - min_clock <= span) active.push_back(h);

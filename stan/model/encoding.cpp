@@ -57,6 +57,7 @@ EncodingOptions EncodingOptions::recommended() {
   o.popular_peers = 256;
   o.popular_by_flows = true;
   o.peer_lookup = PeerLookup::popular_own;
+  o.profile_services = 6;
   return o;
 }
 

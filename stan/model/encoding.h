@@ -266,7 +266,7 @@ struct EncodingOptions {
   bool peer_octets = false;
   bool profiles = true;        // condition on per-host profiles (drawn from a mixture)
   int profile_components = 8;  // Gaussian mixture components over profiles
-  int profile_services = 0;    // services in the profile (HostService; 0: none)
+  int profile_services = 0;    // services in the profile (HostService; 0: none; recommended(): 6)
   // The service memory: input columns, beside the profile, holding the share of the host's
   // flows so far (since the day start) of each of the N roles and services most frequent in
   // the training flows (HostService: serves or uses, protocol, lower port class), the share of

@@ -266,6 +266,12 @@ TEST_CASE("bad input: every case fails cleanly, names the problem, leaves no fil
     s.meta("encoding", [](ordered_json& e) { e["day_start"] = -62135596800LL; });
   });
   model("profiles_off.safetensors", [](Safetensors& s) {
+    s.meta("encoding", [](ordered_json& e) {
+      e["options"]["profiles"] = false;
+      e["options"]["profile_services"] = 0;
+    });
+  });
+  model("services_no_profiles.safetensors", [](Safetensors& s) {
     s.meta("encoding", [](ordered_json& e) { e["options"]["profiles"] = false; });
   });
   model("owners.safetensors", [](Safetensors& s) {
@@ -363,6 +369,8 @@ TEST_CASE("bad input: every case fails cleanly, names the problem, leaves no fil
        "'day_start' is -62135596800"},
       {"profiles on and off", gen + "--model {d}/profiles_off.safetensors", 1,
        "the encoding says profiles are off but the model has"},
+      {"services without profiles", gen + "--model {d}/services_no_profiles.safetensors", 1,
+       "'profile_services' needs 'profiles'"},
       {"owner prefix /40", gen + "--model {d}/owners.safetensors", 1,
        "bad address prefix '42.219.0.0/40'"},
       {"metadata not JSON", "info --model {d}/config_json.safetensors", 1,

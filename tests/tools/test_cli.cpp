@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -69,6 +70,13 @@ void check_refused(const std::string& dir, const std::string& flags, const std::
   CHECK(bad.code != 0);
   CHECK_THAT(bad.output, Catch::Contains(option));
   CHECK_FALSE(fs::exists(model));
+}
+
+// The bundled model's profile fields: the base ones, then its services' (serves_tcp_80, ...).
+std::vector<std::string> bundled_profile_fields() {
+  const Run i = run("info --json");
+  REQUIRE(i.code == 0);
+  return nlohmann::json::parse(i.output).at("profiles").at("names").get<std::vector<std::string>>();
 }
 
 // `stan generate --model model` writes 3 hosts' flows of 2 hours into dir.
@@ -615,6 +623,12 @@ TEST_CASE(
   CHECK(g.code == 0);
   check_refused(dir, "--profile-services 4 --no-profiles", "--profile-services");
   check_refused(dir, "--profile-services 65", "--profile-services");
+  // The default: six services; none with --no-profiles alone or the faithful encoding.
+  CHECK_THAT(train_sample(model, "", true), Catch::Contains("\"profile_services\": 6"));
+  for (const std::string flags : {"--no-profiles", "--encoding faithful"}) {
+    INFO(flags);
+    CHECK_THAT(train_sample(model, flags, true), Catch::Contains("\"profile_services\": 0"));
+  }
   fs::remove_all(dir);
 }
 
@@ -677,10 +691,12 @@ TEST_CASE("cli: stan profiles leaves out the model's probes, as training did", "
   REQUIRE(std::getline(in, header));
   REQUIRE(std::getline(in, a));
   REQUIRE(std::getline(in, b));
-  // host, log_flows, tcp_share, udp_share, ...
+  // host, log_flows, tcp_share, udp_share, ..., then the model's services
   const std::vector<std::string> ca = csv_cells(a), cb = csv_cells(b);
-  REQUIRE(ca.size() == 13);
-  REQUIRE(cb.size() == 13);
+  const size_t fields = bundled_profile_fields().size();
+  REQUIRE(fields > 12);
+  REQUIRE(ca.size() == fields + 1);
+  REQUIRE(cb.size() == fields + 1);
   CHECK(ca[0] == "42.219.159.200");
   CHECK(std::stod(ca[1]) == Approx(std::log1p(2.0)));
   CHECK(std::stod(ca[2]) == 0);  // its TCP flows were the probes
@@ -714,15 +730,26 @@ TEST_CASE("cli: stan profiles writes a host's profile, which generate --profiles
   REQUIRE(std::getline(in, header));
   REQUIRE(std::getline(in, row));
   CHECK_FALSE(std::getline(in, extra));
-  CHECK(header ==
-        "host,log_flows,tcp_share,udp_share,other_share,inbound_share,log_remote_ips,"
-        "log_remote_port_classes,low_remote_port_share,median_log_bytes,first_hour,last_hour,"
-        "active_hours");
+  // The base fields, then the bundled model's services: all of the host's flows serve TCP 80.
+  const std::vector<std::string> fields = bundled_profile_fields();
+  std::string names = "host";
+  std::vector<double> expected{std::log1p(3.0), 1, 0, 0, 1, std::log1p(2.0), std::log1p(1.0), 0,
+                               std::log(400.0), 1, 5, 2};
+  REQUIRE(fields.size() > expected.size());
+  CHECK(std::count(fields.begin(), fields.end(), "serves_tcp_80") == 1);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    names += "," + fields[i];
+    if (i >= 12) expected.push_back(fields[i] == "serves_tcp_80" ? 1 : 0);
+  }
+  const std::string base =
+      "host,log_flows,tcp_share,udp_share,other_share,inbound_share,log_remote_ips,"
+      "log_remote_port_classes,low_remote_port_share,median_log_bytes,first_hour,last_hour,"
+      "active_hours,";
+  CHECK(header.rfind(base, 0) == 0);
+  CHECK(header == names);
   const std::vector<std::string> cells = csv_cells(row);
-  REQUIRE(cells.size() == 13);
+  REQUIRE(cells.size() == fields.size() + 1);
   CHECK(cells[0] == "42.219.159.200");
-  const std::vector<double> expected{
-      std::log1p(3.0), 1, 0, 0, 1, std::log1p(2.0), std::log1p(1.0), 0, std::log(400.0), 1, 5, 2};
   for (size_t i = 0; i < expected.size(); ++i) {
     INFO(header << "\n" << row << "\nfield " << i + 1);
     CHECK(std::stod(cells[i + 1]) == Approx(expected[i]).margin(1e-9));

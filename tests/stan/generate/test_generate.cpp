@@ -220,7 +220,7 @@ TEST_CASE("generate: flows waiting for their turn stay bounded on a long run", "
 TEST_CASE("generate: a profile file steers the hosts (quiet vs busy)", "[realism][profiles]") {
   StanModel m = StanModel::load(bundled_model_path());
   REQUIRE(m.profiles().enabled());
-  const auto& names = ProfileModel::names();
+  const std::vector<std::string> names = m.profiles().field_names();
   const size_t log_flows = std::find(names.begin(), names.end(), "log_flows") - names.begin();
   auto flows_with = [&](double lf) {
     GenerateOptions g;

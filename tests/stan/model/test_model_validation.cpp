@@ -54,6 +54,10 @@ TEST_CASE("model validation: every bad field is named", "[stan][model]") {
     std::string message;
   };
   const double inf = std::numeric_limits<double>::infinity();
+  // The bundled model's profile fields (its services' too) and mixture components.
+  const json prof = json::parse(bundled_metadata().at("profiles"));
+  const int64_t d = static_cast<int64_t>(prof.at("mean").size()), k = prof.at("gmm").at("k");
+  const std::string dk = std::to_string(d), kk = std::to_string(k);
   const std::vector<Case> cases = {
       {"config", [](json& c) { c["window"] = 0; }, "model config: 'window' is 0 (expected 1..64)"},
       {"config", [](json& c) { c["window"] = 2147483647; }, "'window' is 2147483647"},
@@ -110,15 +114,19 @@ TEST_CASE("model validation: every bad field is named", "[stan][model]") {
       {"encoding", [](json& e) { e["port_classes"][0]["top"][0] = json::array({1024}); },
        "is not a [port, count] pair"},
       {"profiles", [](json& p) { p["gmm"]["k"] = 0; }, "model profiles: mixture: 'k' is 0"},
-      {"profiles", [](json& p) { p["gmm"]["k"] = 9; }, "inconsistent sizes (k=9"},
-      {"profiles", [](json& p) { p["gmm"]["d"] = 11; },
-       "'means' is an array (expected a list of at most 88 numbers)"},
-      {"profiles", [](json& p) { p["gmm"]["d"] = 13; }, "inconsistent sizes (k=8, d=13"},
+      {"profiles", [k](json& p) { p["gmm"]["k"] = k + 1; },
+       "inconsistent sizes (k=" + std::to_string(k + 1)},
+      {"profiles", [d](json& p) { p["gmm"]["d"] = d - 1; },
+       "'means' is an array (expected a list of at most " + std::to_string(k * (d - 1)) +
+           " numbers)"},
+      {"profiles", [d](json& p) { p["gmm"]["d"] = d + 1; },
+       "inconsistent sizes (k=" + kk + ", d=" + std::to_string(d + 1)},
       {"profiles", [](json& p) { p["gmm"]["weights"][0] = 0.0; }, "the weights sum to"},
       {"profiles", [&](json& p) { p["gmm"]["means"][5] = -inf; }, "'means'[5] is null"},
       {"profiles", [](json& p) { p["gmm"]["variances"][0] = 0.0; }, "'variances'[0] is 0.0"},
       {"profiles", [](json& p) { p["std"][0] = -1.0; }, "model profiles: 'std'[0] is -1.0"},
-      {"profiles", [](json& p) { p["mean"].erase(0); }, "expected 12 fields, got 11 means"},
+      {"profiles", [](json& p) { p["mean"].erase(0); },
+       "expected " + dk + " fields, got " + std::to_string(d - 1) + " means"},
       {"profiles", [](json& p) { p["names"][0] = "flows"; }, "the fields are not the ones"},
       {"profiles", [](json& p) { p = nullptr; }, "profiles are on but the model has no"},
       {"info", [](json& i) { i = json::array(); }, "model info: expected a JSON object"},
