@@ -66,7 +66,9 @@
 # previous rows in a window, --window 10; rows 79-80: row 71 with profile noise 0.3 and 0.7;
 # row 81: row 71 with the 6 commonest services in the profiles, --profile-services 6, today's
 # defaults (rows 1-80: --profile-services 0); row 82:
-# row 81 with its hour rates calibrated on 81 generated hosts' day, --calibrate-hours 81;
+# row 81 with its hour rates calibrated on 81 generated hosts' day, --calibrate-hours 81, the
+# bundled model's configuration; rows 83-86: row 82 with --activity-noise 0.125, generating with
+# --pair-draws 0.7 (row 82's model), with --service-noise 0.25, with --profile-components 32;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -176,6 +178,10 @@ declare -A steps=(
   [80-profile-noise-0.7]="--profile-noise 0.7"
   [81-profile-services-6]="--profile-services 6"
   [82-profile-services-6-calibrate-hours]="--profile-services 6 --calibrate-hours 81"
+  [83-activity-noise-0.125-calibrate-hours]="--calibrate-hours 81 --activity-noise 0.125"
+  [84-pair-draws-0.7-calibrated]="--profile-services 6 --calibrate-hours 81"
+  [85-service-noise-0.25-calibrate-hours]="--calibrate-hours 81 --service-noise 0.25"
+  [86-profile-components-32-calibrate-hours]="--calibrate-hours 81 --profile-components 32"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -231,7 +237,8 @@ declare -A same_model=([21-other-service-0]=17-peer-match-service
   [70-port-temperature-0.7]=68-defaults-popular-own-shape-temperature
   [72-pair-spread-2]=71-defaults-port-temperature
   [73-pair-draws-0.7]=71-defaults-port-temperature
-  [74-pair-draws-0.7-pair-spread-2]=71-defaults-port-temperature)
+  [74-pair-draws-0.7-pair-spread-2]=71-defaults-port-temperature
+  [84-pair-draws-0.7-calibrated]=82-profile-services-6-calibrate-hours)
 declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [60-peer-anchor-other-service-0]="--other-service-peers 0"
   [62-other-service-0-peer-temperature-0.85]="--other-service-peers 0 --peer-temperature 0.85"
@@ -242,7 +249,8 @@ declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [70-port-temperature-0.7]="--port-temperature 0.7"
   [72-pair-spread-2]="--pair-spread 2"
   [73-pair-draws-0.7]="--pair-draws 0.7"
-  [74-pair-draws-0.7-pair-spread-2]="--pair-draws 0.7 --pair-spread 2")
+  [74-pair-draws-0.7-pair-spread-2]="--pair-draws 0.7 --pair-spread 2"
+  [84-pair-draws-0.7-calibrated]="--pair-draws 0.7")
 # Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
 for k in "${!steps[@]}"; do
   if [[ ${k%%-*} -le 55 ]]; then generate_flags[$k]="${generate_flags[$k]:-} --no-hour-rates"; fi
