@@ -518,12 +518,9 @@ void add_train_command(CLI::App& app) {
                                       {"rates_before", cal.before},
                                       {"generated_share_before", cal.generated}};
       m.save(a->out);
-      std::fprintf(stderr, "hour rates calibrated on %lld generated flows:\n  %-9s",
-                   static_cast<long long>(cal.flows), "before");
-      for (double r : cal.before) std::fprintf(stderr, " %.2f", r);
-      std::fprintf(stderr, "\n  %-9s", "after");
-      for (double r : cal.after) std::fprintf(stderr, " %.2f", r);
-      std::fprintf(stderr, "\n");
+      std::fprintf(stderr, "hour rates calibrated on %lld generated flows:\n  %-9s%s\n  %-9s%s\n",
+                   static_cast<long long>(cal.flows), "before", format_rates(cal.before).c_str(),
+                   "after", format_rates(cal.after).c_str());
     }
     std::printf("model written to %s\n", a->out.c_str());
   });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "tensor/error.h"
 
@@ -74,6 +75,16 @@ DiurnalWarp DiurnalWarp::from_json(const nlohmann::json& j, const std::string& p
              " (expected 1)");
   w.index();
   return w;
+}
+
+std::string format_rates(const std::vector<double>& rates) {
+  std::string out;
+  char buf[32];
+  for (double r : rates) {
+    std::snprintf(buf, sizeof buf, " %.2f", r);
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace stan

@@ -45,4 +45,8 @@ class DiurnalWarp {
   std::array<double, kBins + 1> cum_{};  // model seconds at the start of each hour
 };
 
+// Hourly rates as `stan info` and `stan train` print them: " 0.88 0.94 ..." (two decimals, each
+// after a space).
+std::string format_rates(const std::vector<double>& rates);
+
 }  // namespace stan

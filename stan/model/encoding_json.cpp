@@ -411,13 +411,7 @@ std::string Encoder::describe() const {
   os << "  day start: " << format_time(day_start_) << "\n";
   auto rates = [&](const char* what, const DiurnalWarp& w) {
     if (!w.enabled()) return;
-    os << "  " << what << ":";
-    char buf[16];
-    for (double r : w.rates()) {
-      std::snprintf(buf, sizeof buf, " %.2f", r);
-      os << buf;
-    }
-    os << "\n";
+    os << "  " << what << ":" << format_rates(w.rates()) << "\n";
   };
   rates("diurnal warp, each hour's rate (model seconds per second)", warp_);
   rates("hour rates, generation's clock (generate --no-hour-rates: the wall clock)", hour_rates_);
