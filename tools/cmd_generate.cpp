@@ -160,6 +160,13 @@ void add_generate_command(CLI::App& app) {
                 "each other (0: off; README: Pair draws)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--new-peer-weight", a->sampling.new_peer_weight,
+                "Weight of a new remote where the host has a peer of the flow's service to "
+                "return to, relative to the model's probability: below 1 hosts open fewer "
+                "conversations and return to theirs more often (fewer distinct remotes per "
+                "flow, a steeper remote-IP power law; 1: as trained; README: New remotes)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_flag(
       "--no-sweeps", a->no_sweeps,
       "Leave out the model's network-wide sweeps and probes (models trained with --sweep-reach, "

@@ -69,7 +69,9 @@
 # row 81 with its hour rates calibrated on 81 generated hosts' day, --calibrate-hours 81, the
 # bundled model's configuration; rows 83-86: row 82 with --activity-noise 0.125, generating with
 # --pair-draws 0.7 (row 82's model), with --service-noise 0.25, with --profile-components 32;
-# row 87: row 82's model generating with --pair-draws 0.7 --pair-spread 2;
+# row 87: row 82's model generating with --pair-draws 0.7 --pair-spread 2; row 88: row 82's
+# model generating with a new remote at half its weight where the host has a peer of the
+# flow's service, --new-peer-weight 0.5;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -184,6 +186,7 @@ declare -A steps=(
   [85-service-noise-0.25-calibrate-hours]="--calibrate-hours 81 --service-noise 0.25"
   [86-profile-components-32-calibrate-hours]="--calibrate-hours 81 --profile-components 32"
   [87-pair-draws-0.7-pair-spread-2-calibrated]="--profile-services 6 --calibrate-hours 81"
+  [88-new-peer-weight-0.5-calibrated]="--profile-services 6 --calibrate-hours 81"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -241,7 +244,8 @@ declare -A same_model=([21-other-service-0]=17-peer-match-service
   [73-pair-draws-0.7]=71-defaults-port-temperature
   [74-pair-draws-0.7-pair-spread-2]=71-defaults-port-temperature
   [84-pair-draws-0.7-calibrated]=82-profile-services-6-calibrate-hours
-  [87-pair-draws-0.7-pair-spread-2-calibrated]=82-profile-services-6-calibrate-hours)
+  [87-pair-draws-0.7-pair-spread-2-calibrated]=82-profile-services-6-calibrate-hours
+  [88-new-peer-weight-0.5-calibrated]=82-profile-services-6-calibrate-hours)
 declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [60-peer-anchor-other-service-0]="--other-service-peers 0"
   [62-other-service-0-peer-temperature-0.85]="--other-service-peers 0 --peer-temperature 0.85"
@@ -254,7 +258,8 @@ declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [73-pair-draws-0.7]="--pair-draws 0.7"
   [74-pair-draws-0.7-pair-spread-2]="--pair-draws 0.7 --pair-spread 2"
   [84-pair-draws-0.7-calibrated]="--pair-draws 0.7"
-  [87-pair-draws-0.7-pair-spread-2-calibrated]="--pair-draws 0.7 --pair-spread 2")
+  [87-pair-draws-0.7-pair-spread-2-calibrated]="--pair-draws 0.7 --pair-spread 2"
+  [88-new-peer-weight-0.5-calibrated]="--new-peer-weight 0.5")
 # Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
 for k in "${!steps[@]}"; do
   if [[ ${k%%-*} -le 55 ]]; then generate_flags[$k]="${generate_flags[$k]:-} --no-hour-rates"; fi

@@ -214,6 +214,12 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   if (sampling.pair_draws > 0)
     STAN_CHECK(model.encoder().find(AttrId::peer),
                "pair draws need a model with a peer choice (trained with --peer-cache)");
+  STAN_CHECK(sampling.new_peer_weight >= 0 && sampling.new_peer_weight <= 1,
+             "the weight of a new remote must be in [0, 1], got ", sampling.new_peer_weight);
+  if (sampling.new_peer_weight < 1)
+    STAN_CHECK(
+        model.encoder().find(AttrId::peer),
+        "weighting new remotes needs a model with a peer choice (trained with --peer-cache)");
   if (other_service < 1) {
     STAN_CHECK(model.encoder().options().by_service() && model.encoder().find(AttrId::peer),
                "weighting peers of another service needs a model whose peer classes list the "
@@ -352,12 +358,17 @@ Tensor StepEngine::peer_bias(const StepRows& r, const std::vector<RowValues>& ro
   const float w = p_->other_service() > 0 ? static_cast<float>(std::log(p_->other_service()))
                                           : -std::numeric_limits<float>::infinity();
   const double spread = p_->pair_spread();
+  const float new_w = p_->new_peer_weight() > 0
+                          ? static_cast<float>(std::log(p_->new_peer_weight()))
+                          : -std::numeric_limits<float>::infinity();
   const bool by_service = enc.options().by_service();
   std::vector<float> bias(static_cast<size_t>(m * classes), 0.0f);
   for (int64_t i = 0; i < m; ++i) {
     const uint32_t svc = Encoder::service(rows[i]);
     float* b = bias.data() + i * classes;
     const PeerCache& peers = *r.peers[i];
+    // Class 0, a new remote, where the host has a peer of the row's service to return to.
+    if (p_->new_peer_weight() < 1 && enc.peers_of_service(peers, svc) > 0) b[0] += new_w;
     if (p_->other_service() < 1) {
       const int64_t cached = static_cast<int64_t>(peers.size());
       std::fill(b + 1 + enc.popular_of_service(svc), b + 1 + npop, w);
@@ -499,7 +510,8 @@ void StepEngine::run(StepRows& r) {
     }
     // The peer network reads how many cached and popular peers match each row's service.
     const bool peer = spec.id == AttrId::peer, counts = peer && enc.counts_col() >= 0;
-    const bool biased = peer && (p_->other_service() < 1 || p_->pair_spread() > 0);
+    const bool biased =
+        peer && (p_->other_service() < 1 || p_->pair_spread() > 0 || p_->new_peer_weight() < 1);
     const bool memory = peer && enc.memory_col() >= 0;
     const bool tos = peer && enc.tos_col() >= 0, octets = peer && enc.options().peer_octets;
     const bool knows_peer = memory || tos || octets || (peer && enc.find(AttrId::repeat));

@@ -66,6 +66,12 @@ struct Sampling {
   // same kind of flow where their contexts are alike. Each flow's numbers stay uniform (normal),
   // so its distribution given its context is the model's. 0: off.
   double pair_draws = 0.0;
+  // Models with a peer choice: the weight, relative to the model's probability, of a new remote
+  // where the host has a cached peer of the row's service (any cached peer in a model that does
+  // not match peers by service): below 1 a host opens fewer conversations and returns to the
+  // ones it has more often, so that its flows gather on fewer remotes (README: New remotes). A
+  // host without such a peer draws a new remote as trained. 1: as trained; 0: never.
+  double new_peer_weight = 1.0;
 };
 
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.
@@ -96,6 +102,7 @@ class PackedModel {
   static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
   double other_service() const { return sampling_.other_service; }
   double pair_spread() const { return sampling_.pair_spread; }
+  double new_peer_weight() const { return sampling_.new_peer_weight; }
   double pair_draws() const { return sampling_.pair_draws; }
 
  private:
@@ -147,7 +154,8 @@ class StepEngine {
   // The peer logits' bias (rows: their protocol and port classes): with other_service < 1,
   // log(other_service) on the classes that name a remote of another service than the row's;
   // with pair_spread > 0, the log pair rate (Sampling::pair_spread) of each cached peer of the
-  // row's service; 0 elsewhere.
+  // row's service; with new_peer_weight < 1, its log on class 0 (a new remote) of the rows whose
+  // host has a cached peer of their service; 0 elsewhere.
   Tensor peer_bias(const StepRows& r, const std::vector<RowValues>& rows, int64_t classes) const;
   // With pair_draws > 0: the random numbers (U's and Z's columns) of the networks from attribute
   // `from` on that take their pair's (pair_shared in step.cpp), replaced by the row's (host,

@@ -82,10 +82,10 @@ void step_hosts(StanModel& m, const std::shared_ptr<PackedModel>& packed, int st
 // Over the hosts' streams of a flow file: the flows to a remote the host used before, the shares
 // of them that keep that remote's last service (protocol and lower port class) and its last port
 // classes, and of them too the share that keep its last service, packets, bytes and TCP flags;
-// and the share of all flows that go to their host's busiest remote.
+// and the share of all flows that go to their host's busiest remote, and to a remote new to it.
 struct PeerShares {
   int64_t repeats = 0;
-  double same_service = 0, same_ports = 0, same_size = 0, busiest = 0;
+  double same_service = 0, same_ports = 0, same_size = 0, busiest = 0, new_remotes = 0;
 };
 PeerShares peer_shares(const std::string& path) {
   FlowTable t = read_flows(path, ReadOptions{});
@@ -123,6 +123,8 @@ PeerShares peer_shares(const std::string& path) {
   sh.same_ports = static_cast<double>(same_ports) / n;
   sh.same_size = static_cast<double>(same_size) / n;
   sh.busiest = static_cast<double>(busiest) / static_cast<double>(std::max<int64_t>(flows, 1));
+  sh.new_remotes =
+      static_cast<double>(flows - sh.repeats) / static_cast<double>(std::max<int64_t>(flows, 1));
   return sh;
 }
 
@@ -420,7 +422,40 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
-TEST_CASE("generate: pair draws refuse a model without a peer choice", "[peers]") {
+TEST_CASE(
+    "generate: a new remote's weight gathers a host's flows on fewer remotes, keeps their services "
+    "and the flows' independence of the batch",
+    "[realism][peers][determinism]") {
+  const std::string dir = temp_dir("new_peer_weight");
+  StanModel m = StanModel::load(bundled_model_path());
+  auto generate = [&](const std::string& name, double weight, int64_t hosts, int64_t batch) {
+    return six_hours(m, dir + "/" + name + ".csv", {.new_peer_weight = weight}, hosts, batch);
+  };
+  const std::string plain_csv = generate("plain", 1, 60, 64);
+  const PeerShares plain = peer_shares(plain_csv), low = peer_shares(generate("low", 0.3, 60, 64)),
+                   none = peer_shares(generate("none", 0, 60, 64));
+  INFO("flows to a remote new to their host: " << plain.new_remotes << " as trained, "
+                                               << low.new_remotes << " at 0.3, " << none.new_remotes
+                                               << " at 0");
+  INFO("busiest remote's share: " << plain.busiest << ", " << low.busiest << ", " << none.busiest);
+  INFO("returns that keep the remote's service: " << plain.same_service << ", " << low.same_service
+                                                  << ", " << none.same_service);
+  REQUIRE(plain.repeats > 1000);
+  REQUIRE(low.new_remotes < 0.85 * plain.new_remotes);
+  REQUIRE(none.new_remotes < low.new_remotes);
+  REQUIRE(none.busiest > plain.busiest);
+  // Hosts return to their peers of the flow's service, not to others.
+  REQUIRE(low.same_service > plain.same_service - 0.03);
+  // 1 is the model as trained; the weight does not depend on the batch.
+  REQUIRE(slurp(plain_csv) == slurp(six_hours(m, dir + "/default.csv", {}, 60, 64)));
+  REQUIRE(slurp(generate("b1", 0.3, 12, 1)) == slurp(generate("b64", 0.3, 12, 64)));
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.new_peer_weight = 1.5}),
+                      Catch::Contains("the weight of a new remote must be in [0, 1], got 1.5"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("generate: pair draws and a new remote's weight refuse a model without a peer choice",
+          "[peers]") {
   const std::string dir = temp_dir("pair_draws_no_peer");
   PrepareOptions po = small_options();
   po.encoding.peer_cache = 0;
@@ -431,6 +466,9 @@ TEST_CASE("generate: pair draws refuse a model without a peer choice", "[peers]"
   REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.pair_draws = 0.5}),
                       Catch::Contains("pair draws need a model with a peer choice"));
   REQUIRE_NOTHROW(PackedModel(m, Device::cpu(), {.pair_draws = 0.0}));
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.new_peer_weight = 0.5}),
+                      Catch::Contains("weighting new remotes needs a model with a peer choice"));
+  REQUIRE_NOTHROW(PackedModel(m, Device::cpu(), {.new_peer_weight = 1.0}));
   fs::remove_all(dir);
 }
 
