@@ -117,8 +117,8 @@ void add_generate_command(CLI::App& app) {
                 "Sampling temperature of the flow's categorical fields (protocol, direction, "
                 "ports, remote octets, flags, ToS): above 1 flattens the model's distributions "
                 "(closer marginals on hosts the model never saw, weaker dependence between "
-                "fields; README: Realism), below 1 sharpens them")
-      ->capture_default_str()
+                "fields; README: Realism), below 1 sharpens them (default: the model's, which "
+                "`stan info` shows where it is not 1)")
       ->check(CLI::Range(0.05, 20.0));
   c->add_option("--peer-temperature", a->sampling.peer_temperature,
                 "Sampling temperature of the peer choice (a new remote, a popular one or one of "
@@ -164,8 +164,8 @@ void add_generate_command(CLI::App& app) {
                 "Weight of a new remote where the host has a peer of the flow's service to "
                 "return to, relative to the model's probability: below 1 hosts open fewer "
                 "conversations and return to theirs more often (fewer distinct remotes per "
-                "flow, a steeper remote-IP power law; 1: as trained; README: New remotes)")
-      ->capture_default_str()
+                "flow, a steeper remote-IP power law; 1: as trained; default: the model's, which "
+                "`stan info` shows where it is not 1; README: New remotes)")
       ->check(CLI::Range(0.0, 1.0));
   c->add_flag(
       "--no-sweeps", a->no_sweeps,

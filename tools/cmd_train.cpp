@@ -41,6 +41,8 @@ struct TrainArgs {
   double ema = -1;                // -1: the encoding's default
   double shape_temperature = -1;  // -1: the encoding's default (0.7; faithful 1)
   double port_temperature = -1;   // -1: the encoding's default (0.9; faithful 1)
+  double temperature = -1;        // -1: the encoding's default (1.1; faithful 1)
+  double new_peer_weight = -1;    // -1: the encoding's default (0.5 with a peer cache; else 1)
   int64_t batch = 512, max_batches = -1, max_rows = kDefaultMaxRows;
   int threads = 0, patience = 0;
   int64_t calibrate_hours = 0;  // drawn hosts of train --calibrate-hours (0: off)
@@ -304,6 +306,19 @@ void add_train_command(CLI::App& app) {
   };
   recorded_temperature("shape", &a->shape_temperature, kDefaultShapeTemperature);
   recorded_temperature("port", &a->port_temperature, kDefaultPortTemperature);
+  {
+    std::ostringstream help;
+    help << "Recorded in the model: the temperature `stan generate` samples the flow's "
+         << "categorical fields at unless told otherwise (generate --temperature; training does "
+         << "not use it; default " << kDefaultTemperature << ", faithful 1; README: New remotes)";
+    c->add_option("--temperature", a->temperature, help.str())->check(CLI::Range(0.05, 20.0));
+    help.str("");
+    help << "Recorded in the model: the weight of a new remote where the host has a peer of the "
+         << "flow's service, which `stan generate` uses unless told otherwise (generate "
+         << "--new-peer-weight; training does not use it; default " << kDefaultNewPeerWeight
+         << " with a peer cache, 1 without one or faithful; README: New remotes)";
+    c->add_option("--new-peer-weight", a->new_peer_weight, help.str())->check(CLI::Range(0.0, 1.0));
+  }
   c->add_option("--ema", a->ema,
                 "Decay D of a moving average of the weights: after step t, average = d average + "
                 "(1 - d) weights with d = min(D, (1 + t) / (10 + t)), so it spans about the last "
@@ -465,6 +480,12 @@ void add_train_command(CLI::App& app) {
     };
     p.config.shape_temperature = or_default(a->shape_temperature, kDefaultShapeTemperature, 1.0);
     p.config.port_temperature = or_default(a->port_temperature, kDefaultPortTemperature, 1.0);
+    p.config.temperature = or_default(a->temperature, kDefaultTemperature, 1.0);
+    const bool cache = p.encoding.peer_cache > 0;
+    if (a->new_peer_weight >= 0 && a->new_peer_weight < 1)
+      STAN_CHECK(cache, "--new-peer-weight below 1 needs a peer cache (--peer-cache N > 0)");
+    p.config.new_peer_weight =
+        or_default(a->new_peer_weight, cache ? kDefaultNewPeerWeight : 1.0, 1.0);
     p.config.ema = or_default(a->ema, ModelConfig{}.ema, 0.0);
     p.val_fraction = a->val_fraction;
     p.seed = a->seed;

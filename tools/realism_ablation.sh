@@ -71,7 +71,9 @@
 # --pair-draws 0.7 (row 82's model), with --service-noise 0.25, with --profile-components 32;
 # row 87: row 82's model generating with --pair-draws 0.7 --pair-spread 2; row 88: row 82's
 # model generating with a new remote at half its weight where the host has a peer of the
-# flow's service, --new-peer-weight 0.5;
+# flow's service, --new-peer-weight 0.5; row 89: today's defaults, row 82 recording temperature
+# 1.1 and a new remote's weight 0.5 for generation, the bundled model's configuration (rows 1-88:
+# --temperature 1 --new-peer-weight 1);
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -187,6 +189,7 @@ declare -A steps=(
   [86-profile-components-32-calibrate-hours]="--calibrate-hours 81 --profile-components 32"
   [87-pair-draws-0.7-pair-spread-2-calibrated]="--profile-services 6 --calibrate-hours 81"
   [88-new-peer-weight-0.5-calibrated]="--profile-services 6 --calibrate-hours 81"
+  [89-temperature-1.1-new-peer-weight-0.5-calibrated]="--calibrate-hours 81"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -230,6 +233,12 @@ for k in "${!steps[@]}"; do
   [[ ${k%%-*} -le 80 && ${steps[$k]} != *"--encoding faithful"* ]] || continue
   [[ ${steps[$k]} == *--profile-services* || ${steps[$k]} == *--no-profiles* ]] ||
     steps[$k]+=" --profile-services 0"
+done
+# Rows 1-88 generating as they were measured: the model as trained (--temperature 1.1 and
+# --new-peer-weight 0.5 are recorded by default since row 89).
+for k in "${!steps[@]}"; do
+  [[ ${k%%-*} -le 88 && ${steps[$k]} != *"--encoding faithful"* ]] || continue
+  steps[$k]+=" --temperature 1 --new-peer-weight 1"
 done
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service

@@ -194,7 +194,8 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   const auto check = [](double t, const char* what) {
     STAN_CHECK(std::isfinite(t) && t >= 0.05 && t <= 20, what, " must be in [0.05, 20], got ", t);
   };
-  check(sampling.temperature, "temperature");
+  const double temperature = sampling.temperature.value_or(model.config().temperature);
+  check(temperature, "temperature");
   check(sampling.peer_temperature, "the peer temperature");
   const double shape_temperature =
       sampling.shape_temperature.value_or(model.config().shape_temperature);
@@ -214,9 +215,10 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   if (sampling.pair_draws > 0)
     STAN_CHECK(model.encoder().find(AttrId::peer),
                "pair draws need a model with a peer choice (trained with --peer-cache)");
-  STAN_CHECK(sampling.new_peer_weight >= 0 && sampling.new_peer_weight <= 1,
-             "the weight of a new remote must be in [0, 1], got ", sampling.new_peer_weight);
-  if (sampling.new_peer_weight < 1)
+  new_peer_weight_ = sampling.new_peer_weight.value_or(model.config().new_peer_weight);
+  STAN_CHECK(new_peer_weight_ >= 0 && new_peer_weight_ <= 1,
+             "the weight of a new remote must be in [0, 1], got ", new_peer_weight_);
+  if (new_peer_weight_ < 1)
     STAN_CHECK(
         model.encoder().find(AttrId::peer),
         "weighting new remotes needs a model with a peer choice (trained with --peer-cache)");
@@ -257,7 +259,7 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
     } else {
       n.width = an.spec().classes;
       n.table = model.encoder().feature_table(an.spec(), d);
-      if (tempered(an.spec().id)) n.temperature = sampling.temperature;
+      if (tempered(an.spec().id)) n.temperature = temperature;
       if (ported(an.spec().id)) n.temperature *= port_temperature;
       if (an.spec().id == AttrId::peer) n.temperature = sampling.peer_temperature;
       n.u_col = uniforms_++;

@@ -31,8 +31,9 @@ namespace stan {
 struct Sampling {
   // The logits of the flow's categorical fields (protocol, direction, ports, remote octets,
   // flags, ToS; not the stop, peer or zero decisions) are divided by it before the draw (the
-  // ports' by it times port_temperature).
-  double temperature = 1.0;
+  // ports' by it times port_temperature). Unset: the model's own (ModelConfig::temperature, 1 for
+  // models without one).
+  std::optional<double> temperature = std::nullopt;
   // Models whose peers are matched by service only: the weight, relative to the model's
   // probability, of a peer class that names a remote of another service than the row's (a
   // cached peer: its last service; a popular remote: its training service); 0 never returns to
@@ -70,8 +71,9 @@ struct Sampling {
   // where the host has a cached peer of the row's service (any cached peer in a model that does
   // not match peers by service): below 1 a host opens fewer conversations and returns to the
   // ones it has more often, so that its flows gather on fewer remotes (README: New remotes). A
-  // host without such a peer draws a new remote as trained. 1: as trained; 0: never.
-  double new_peer_weight = 1.0;
+  // host without such a peer draws a new remote as trained. 1: as trained; 0: never. Unset: the
+  // model's own (ModelConfig::new_peer_weight, 1 for models without one).
+  std::optional<double> new_peer_weight = std::nullopt;
 };
 
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.
@@ -102,7 +104,7 @@ class PackedModel {
   static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
   double other_service() const { return sampling_.other_service; }
   double pair_spread() const { return sampling_.pair_spread; }
-  double new_peer_weight() const { return sampling_.new_peer_weight; }
+  double new_peer_weight() const { return new_peer_weight_; }
   double pair_draws() const { return sampling_.pair_draws; }
 
  private:
@@ -111,6 +113,7 @@ class PackedModel {
   std::vector<Net> nets_;
   int uniforms_ = 0, normals_ = 0, attempts_ = 1;
   Sampling sampling_;
+  double new_peer_weight_ = 1.0;  // Sampling::new_peer_weight or the model's
 };
 
 // The inputs and results of one step for m hosts, on the host side.

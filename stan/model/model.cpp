@@ -31,6 +31,8 @@ nlohmann::json ModelConfig::to_json() const {
   if (ema > 0) j["ema"] = ema;              // likewise
   if (shape_temperature != 1.0) j["shape_temperature"] = shape_temperature;  // absent: 1
   if (port_temperature != 1.0) j["port_temperature"] = port_temperature;     // likewise
+  if (temperature != 1.0) j["temperature"] = temperature;                    // likewise
+  if (new_peer_weight != 1.0) j["new_peer_weight"] = new_peer_weight;        // likewise
   return j;
 }
 
@@ -65,6 +67,9 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
       j.contains("shape_temperature") ? get_double(j, part, "shape_temperature", 0.05, 20) : 1.0;
   c.port_temperature =
       j.contains("port_temperature") ? get_double(j, part, "port_temperature", 0.05, 20) : 1.0;
+  c.temperature = j.contains("temperature") ? get_double(j, part, "temperature", 0.05, 20) : 1.0;
+  c.new_peer_weight =
+      j.contains("new_peer_weight") ? get_double(j, part, "new_peer_weight", 0, 1) : 1.0;
   return c;
 }
 
@@ -261,6 +266,13 @@ std::string StanModel::summary() const {
   if (cfg_.port_temperature != 1.0)
     os << "generated at port temperature " << cfg_.port_temperature
        << " (generate --port-temperature's default for this model)\n";
+  if (cfg_.temperature != 1.0)
+    os << "generated at temperature " << cfg_.temperature
+       << " (generate --temperature's default for this model)\n";
+  if (cfg_.new_peer_weight != 1.0)
+    os << "generated with a new remote at weight " << cfg_.new_peer_weight
+       << " where the host has a peer of the flow's service (generate --new-peer-weight's default "
+          "for this model)\n";
   os << "input: " << cfg_.window + 1 << " rows x " << enc_.columns() << " columns";
   if (enc_.memory_dim() > 0) os << " + " << enc_.memory_dim() << " service memory values";
   if (profiles_.enabled()) os << " + " << profiles_.dim() << " profile values";

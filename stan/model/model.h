@@ -26,6 +26,10 @@ inline constexpr double kMaxEmaDecay = 0.999999;  // train --ema: below 1 (1 wou
 // Port temperature).
 inline constexpr double kDefaultShapeTemperature = 0.7;
 inline constexpr double kDefaultPortTemperature = 0.9;
+// `stan train`'s temperature of the flow's categorical fields and weight of a new remote (the full
+// encoding's, with a peer choice; README: New remotes).
+inline constexpr double kDefaultTemperature = 1.1;
+inline constexpr double kDefaultNewPeerWeight = 0.5;
 
 struct ModelConfig {
   std::string arch = "mlp";  // "mlp": flattened grid (+ hidden layer); "cnn": VGG-style encoder
@@ -66,6 +70,12 @@ struct ModelConfig {
   // Generation only, likewise: the port temperature (Sampling::port_temperature; train
   // --port-temperature, by default kDefaultPortTemperature). Model files without it load as 1.
   double port_temperature = 1.0;
+  // Generation only, likewise: the temperature of the flow's categorical fields
+  // (Sampling::temperature; train --temperature, by default kDefaultTemperature) and the weight of
+  // a new remote (Sampling::new_peer_weight; train --new-peer-weight, by default
+  // kDefaultNewPeerWeight with a peer choice). Model files without them load as 1.
+  double temperature = 1.0;
+  double new_peer_weight = 1.0;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);

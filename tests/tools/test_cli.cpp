@@ -324,32 +324,42 @@ TEST_CASE("cli: train averages the weights by default, not with the faithful enc
 }
 
 TEST_CASE(
-    "cli: train --shape-temperature and --port-temperature record generate's defaults, "
-    "which info shows",
+    "cli: train --shape-temperature, --port-temperature, --temperature and --new-peer-weight "
+    "record generate's defaults, which info shows",
     "[cli]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   const auto file = [](const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
-  // 3 hosts, 2 hours, as `flags` say; the flows written.
+  // 40 hosts, 24 hours (enough returns to a peer of the flow's service for a new remote's weight
+  // to show on a model of two batches), as `flags` say; the flows written.
   const auto generate = [&](const std::string& flags) {
-    const Run g = run("generate --model " + model + " --hosts 3 --duration 2h --seed 4 --quiet " +
+    const Run g = run("generate --model " + model + " --hosts 40 --duration 24h --seed 4 --quiet " +
                       flags + " --out " + dir + "/g.csv");
     INFO(flags << "\n" << g.output);
     REQUIRE(g.code == 0);
     return file(dir + "/g.csv");
   };
   struct Case {
-    const char* name;      // shape / port
+    const char* flag;      // the flag of both commands
+    const char* field;     // the model file's field
+    const char* shown;     // what info says of it at 0.6
     const char* recorded;  // the default `stan train` records
+    const char* refused;   // a value out of range
   };
-  for (const Case c : {Case{"shape", "0.7"}, Case{"port", "0.9"}}) {
-    const std::string name = c.name, flag = "--" + name + "-temperature",
-                      field = "\"" + name + "_temperature\"";
+  for (const Case c :
+       {Case{"--shape-temperature", "shape_temperature", "generated at shape temperature 0.6",
+             "0.7", "0"},
+        Case{"--port-temperature", "port_temperature", "generated at port temperature 0.6", "0.9",
+             "0"},
+        Case{"--temperature", "temperature", "generated at temperature 0.6", "1.1", "0"},
+        Case{"--new-peer-weight", "new_peer_weight", "generated with a new remote at weight 0.6",
+             "0.5", "1.5"}}) {
+    const std::string flag = c.flag, field = "\"" + std::string(c.field) + "\"";
     INFO(flag);
     const std::string info = train_sample(model, flag + " 0.6", false);
-    CHECK_THAT(info, Catch::Contains("generated at " + name + " temperature 0.6"));
+    CHECK_THAT(info, Catch::Contains(c.shown));
     CHECK_THAT(run("info --json --model " + model).output, Catch::Contains(field + ": 0.6"));
     const std::string own = generate("");
     CHECK(generate(flag + " 0.6") == own);
@@ -362,8 +372,12 @@ TEST_CASE(
       CHECK_THAT(train_sample(model, flags, true), !Catch::Contains(field));
     }
     CHECK(generate("") == generate(flag + " 1"));
-    check_refused(dir, flag + " 0", flag);
+    check_refused(dir, flag + " " + c.refused, flag);
   }
+  // A new remote's weight needs a peer cache: without one nothing is recorded, and a weight
+  // below 1 is refused.
+  CHECK_THAT(train_sample(model, "--peer-cache 0", true), !Catch::Contains("\"new_peer_weight\""));
+  check_refused(dir, "--peer-cache 0 --new-peer-weight 0.5", "needs a peer cache");
   fs::remove_all(dir);
 }
 
