@@ -1,7 +1,6 @@
 // stan train: fit a model on flow files.
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdio>
 #include <limits>
 #include <memory>
@@ -294,31 +293,35 @@ void add_train_command(CLI::App& app) {
                 "--hidden > 0; default 0 = off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
-  // A temperature `stan generate` samples the model at unless told otherwise (ModelConfig).
-  auto recorded_temperature = [c](const std::string& what, double* v, double by_default) {
-    std::ostringstream help;
-    help << "Recorded in the model: the " << what << " temperature `stan generate` samples it "
-         << "at unless told otherwise (generate --" << what << "-temperature; training does not "
-         << "use it; default " << by_default
-         << ", faithful 1; README: " << static_cast<char>(std::toupper(what[0])) << what.substr(1)
-         << " temperature)";
-    c->add_option("--" + what + "-temperature", *v, help.str())->check(CLI::Range(0.05, 20.0));
+  // A sampling setting `stan generate` uses unless told otherwise (ModelConfig): its flag (the
+  // same in both commands), what it is, its default, the README section on it, its range.
+  auto recorded = [c](const std::string& flag, const std::string& what, double* v,
+                      const std::string& by_default, const std::string& readme, double lo,
+                      double hi) {
+    c->add_option(flag, *v,
+                  "Recorded in the model: " + what +
+                      ", which `stan generate` uses unless told otherwise "
+                      "(generate " +
+                      flag + "; training does not use it; default " + by_default +
+                      "; README: " + readme + ")")
+        ->check(CLI::Range(lo, hi));
   };
-  recorded_temperature("shape", &a->shape_temperature, kDefaultShapeTemperature);
-  recorded_temperature("port", &a->port_temperature, kDefaultPortTemperature);
-  {
-    std::ostringstream help;
-    help << "Recorded in the model: the temperature `stan generate` samples the flow's "
-         << "categorical fields at unless told otherwise (generate --temperature; training does "
-         << "not use it; default " << kDefaultTemperature << ", faithful 1; README: New remotes)";
-    c->add_option("--temperature", a->temperature, help.str())->check(CLI::Range(0.05, 20.0));
-    help.str("");
-    help << "Recorded in the model: the weight of a new remote where the host has a peer of the "
-         << "flow's service, which `stan generate` uses unless told otherwise (generate "
-         << "--new-peer-weight; training does not use it; default " << kDefaultNewPeerWeight
-         << " with a peer cache, 1 without one or faithful; README: New remotes)";
-    c->add_option("--new-peer-weight", a->new_peer_weight, help.str())->check(CLI::Range(0.0, 1.0));
-  }
+  const auto text = [](double x) {
+    std::ostringstream os;
+    os << x;
+    return os.str();
+  };
+  recorded("--shape-temperature", "the shape temperature", &a->shape_temperature,
+           text(kDefaultShapeTemperature) + ", faithful 1", "Shape temperature", 0.05, 20);
+  recorded("--port-temperature", "the port temperature", &a->port_temperature,
+           text(kDefaultPortTemperature) + ", faithful 1", "Port temperature", 0.05, 20);
+  recorded("--temperature", "the temperature of the flow's categorical fields", &a->temperature,
+           text(kDefaultTemperature) + ", faithful 1", "New remotes", 0.05, 20);
+  recorded("--new-peer-weight",
+           "the weight of a new remote where the host has a peer of the flow's service",
+           &a->new_peer_weight,
+           text(kDefaultNewPeerWeight) + " with a peer cache, 1 without one or faithful",
+           "New remotes", 0, 1);
   c->add_option("--ema", a->ema,
                 "Decay D of a moving average of the weights: after step t, average = d average + "
                 "(1 - d) weights with d = min(D, (1 + t) / (10 + t)), so it spans about the last "

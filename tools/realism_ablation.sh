@@ -222,11 +222,17 @@ for k in "${!steps[@]}"; do
   [[ ${steps[$k]} == *--peer-lookup* ]] || steps[$k]+=" --peer-lookup cache"
   steps[$k]+=" --shape-temperature 1"
 done
+# up_to N FLAGS...: rows 1-N but the faithful encoding's train with FLAGS too (a default of then).
+up_to() {
+  local last=$1 k
+  shift
+  for k in "${!steps[@]}"; do
+    [[ ${k%%-*} -le $last && ${steps[$k]} != *"--encoding faithful"* ]] || continue
+    steps[$k]+=" $*"
+  done
+}
 # Rows 1-68 with the port temperature of then.
-for k in "${!steps[@]}"; do
-  [[ ${k%%-*} -le 68 && ${steps[$k]} != *"--encoding faithful"* ]] || continue
-  steps[$k]+=" --port-temperature 1"
-done
+up_to 68 --port-temperature 1
 # Rows 1-80 without the services in the profile (--profile-services 6 is the default since row
 # 81) where they name none.
 for k in "${!steps[@]}"; do
@@ -236,10 +242,7 @@ for k in "${!steps[@]}"; do
 done
 # Rows 1-88 generating as they were measured: the model as trained (--temperature 1.1 and
 # --new-peer-weight 0.5 are recorded by default since row 89).
-for k in "${!steps[@]}"; do
-  [[ ${k%%-*} -le 88 && ${steps[$k]} != *"--encoding faithful"* ]] || continue
-  steps[$k]+=" --temperature 1 --new-peer-weight 1"
-done
+up_to 88 --temperature 1 --new-peer-weight 1
 # Rows that generate with another row's model and these `stan generate` flags.
 declare -A same_model=([21-other-service-0]=17-peer-match-service
   [36-peer-temperature-0.85]=25-defaults-two-services [56-hour-rates]=50-defaults-sweep-answers

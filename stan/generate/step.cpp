@@ -215,10 +215,12 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   if (sampling.pair_draws > 0)
     STAN_CHECK(model.encoder().find(AttrId::peer),
                "pair draws need a model with a peer choice (trained with --peer-cache)");
-  new_peer_weight_ = sampling.new_peer_weight.value_or(model.config().new_peer_weight);
-  STAN_CHECK(new_peer_weight_ >= 0 && new_peer_weight_ <= 1,
-             "the weight of a new remote must be in [0, 1], got ", new_peer_weight_);
-  if (new_peer_weight_ < 1)
+  // Resolved here, so that new_peer_weight() reads the weight in use.
+  const double new_peer_weight = *(sampling_.new_peer_weight = sampling.new_peer_weight.value_or(
+                                       model.config().new_peer_weight));
+  STAN_CHECK(new_peer_weight >= 0 && new_peer_weight <= 1,
+             "the weight of a new remote must be in [0, 1], got ", new_peer_weight);
+  if (new_peer_weight < 1)
     STAN_CHECK(
         model.encoder().find(AttrId::peer),
         "weighting new remotes needs a model with a peer choice (trained with --peer-cache)");
@@ -357,24 +359,28 @@ Tensor StepEngine::peer_bias(const StepRows& r, const std::vector<RowValues>& ro
   // peers that match are cached classes 0, 1, ... in the cache's order.
   const Encoder& enc = p_->model().encoder();
   const int64_t m = r.m, npop = static_cast<int64_t>(enc.popular_peers().size());
-  const float w = p_->other_service() > 0 ? static_cast<float>(std::log(p_->other_service()))
-                                          : -std::numeric_limits<float>::infinity();
+  // A weight's log on the logits (0: the class is never drawn).
+  const auto log_weight = [](double weight) {
+    return weight > 0 ? static_cast<float>(std::log(weight))
+                      : -std::numeric_limits<float>::infinity();
+  };
+  const float w = log_weight(p_->other_service()), new_w = log_weight(p_->new_peer_weight());
   const double spread = p_->pair_spread();
-  const float new_w = p_->new_peer_weight() > 0
-                          ? static_cast<float>(std::log(p_->new_peer_weight()))
-                          : -std::numeric_limits<float>::infinity();
   const bool by_service = enc.options().by_service();
   std::vector<float> bias(static_cast<size_t>(m * classes), 0.0f);
   for (int64_t i = 0; i < m; ++i) {
     const uint32_t svc = Encoder::service(rows[i]);
     float* b = bias.data() + i * classes;
     const PeerCache& peers = *r.peers[i];
+    // The host's cached peers of the row's service (needed by the two weights only).
+    const int64_t same = p_->new_peer_weight() < 1 || p_->other_service() < 1
+                             ? static_cast<int64_t>(enc.peers_of_service(peers, svc))
+                             : 0;
     // Class 0, a new remote, where the host has a peer of the row's service to return to.
-    if (p_->new_peer_weight() < 1 && enc.peers_of_service(peers, svc) > 0) b[0] += new_w;
+    if (p_->new_peer_weight() < 1 && same > 0) b[0] += new_w;
     if (p_->other_service() < 1) {
       const int64_t cached = static_cast<int64_t>(peers.size());
       std::fill(b + 1 + enc.popular_of_service(svc), b + 1 + npop, w);
-      const int64_t same = static_cast<int64_t>(enc.peers_of_service(peers, svc));
       std::fill(b + 1 + npop + same, b + std::min(classes, 1 + npop + cached), w);
     }
     if (spread <= 0) continue;

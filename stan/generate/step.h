@@ -104,7 +104,7 @@ class PackedModel {
   static constexpr int kDecodeDraws = 8;  // host-side draws of Encoder::decode (ports)
   double other_service() const { return sampling_.other_service; }
   double pair_spread() const { return sampling_.pair_spread; }
-  double new_peer_weight() const { return new_peer_weight_; }
+  double new_peer_weight() const { return *sampling_.new_peer_weight; }  // set by the constructor
   double pair_draws() const { return sampling_.pair_draws; }
 
  private:
@@ -112,8 +112,7 @@ class PackedModel {
   Device dev_;
   std::vector<Net> nets_;
   int uniforms_ = 0, normals_ = 0, attempts_ = 1;
-  Sampling sampling_;
-  double new_peer_weight_ = 1.0;  // Sampling::new_peer_weight or the model's
+  Sampling sampling_;  // new_peer_weight resolved against the model's
 };
 
 // The inputs and results of one step for m hosts, on the host side.
