@@ -10,7 +10,8 @@
 # POOL.txt (one address per line) as HOSTS.txt lists (the floor at an equal host count: a
 # per-flow marginal of 81 hosts is lumpier than one of 306). Real flows are scored as `stan eval`'s
 # floor side, with their own hosts as owners, so that a flow between one of them and one of
-# HOSTS.txt does not add a host to either side. SEEDS: comma-separated (default 1,2,3). Writes
+# HOSTS.txt does not add a host to either side. SEEDS: comma-separated (default 1-10:
+# three seeds can be off by 0.1x on mutual information; README: Ten seeds). Writes
 # OUT_DIR/NAME.s<seed>.{csv,json,eval.txt} and appends the summary to OUT_DIR/summary.jsonl.
 # Environment: STAN_BIN (default build/bin/stan), STAN_START (default 2016-04-11 00:00:00),
 # STAN_DURATION (default 24h; a shorter window needs REAL.csv cut to the same window), OWNERS (the
@@ -22,7 +23,7 @@ if [[ $# -lt 5 ]]; then
   exit 2
 fi
 model=$1 real=$2 hosts=$3 out=$4 name=$5
-seeds=${6:-1,2,3}
+seeds=${6:-1,2,3,4,5,6,7,8,9,10}
 shift $(($# < 6 ? $# : 6))
 [[ ${1:-} == -- ]] && shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

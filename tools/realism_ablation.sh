@@ -323,7 +323,7 @@ if [[ -n ${BUNDLED:-} ]]; then
 fi
 echo "== floor (real held-back vs real training hosts) and baseline"
 bash "$root/tools/eval_seeds.sh" "real:$out/real_train.csv:$out/train_hosts.txt" \
-  "$out/real_val.csv" "$out/val_hosts.txt" "$out" floor
+  "$out/real_val.csv" "$out/val_hosts.txt" "$out" floor "$seeds"
 "$stan" baseline --real "$out/real_train.csv" --owner-hosts "$out/train_hosts.txt" \
   --hosts "$(wc -l < "$out/val_hosts.txt")" --duration 24h --seed 1 --out "$out/baseline.csv" > /dev/null
 bash "$root/tools/eval_seeds.sh" "real:$out/baseline.csv:$out/train_hosts.txt" \
