@@ -160,6 +160,13 @@ void add_generate_command(CLI::App& app) {
                 "each other (0: off; README: Pair draws)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--pace", a->sampling.pace,
+                "Keep each host's day to its profile's flows: every inter-arrival is divided "
+                "by ((expected + 20) / (flows so far + 20))^P, the expected flows being the "
+                "profile's spread evenly over its first to last hour, so that a host that fell "
+                "into a slow spell picks up again (0: off; models with profiles; README: Pace)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 4.0));
   c->add_option("--new-peer-weight", a->sampling.new_peer_weight,
                 "Weight of a new remote where the host has a peer of the flow's service to "
                 "return to, relative to the model's probability: below 1 hosts open fewer "

@@ -1,5 +1,7 @@
 #include "stan/generate/host_state.h"
 
+#include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 #include "stan/generate/generate.h"
@@ -32,7 +34,60 @@ std::vector<uint32_t> host_addresses(const GenerateOptions& opt,
   return ips;
 }
 
+// Sampling::pace's target from a raw profile: its flows (log_flows is log1p of them) over its
+// hours first_hour to last_hour (hours of the model's day; a drawn profile's are rounded and kept
+// in [0, 23], and a span that would run backwards takes the whole day).
+void set_pace(const std::vector<double>& raw, HostState& s) {
+  const std::vector<std::string>& names = ProfileModel::names();
+  auto field = [&](const char* name) {
+    return raw[static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin())];
+  };
+  auto hour = [](double x) { return std::clamp<int64_t>(std::llround(x), 0, 23); };
+  s.pace_flows = std::max(0.0, std::expm1(std::min(field("log_flows"), 30.0)));
+  const int64_t first = hour(field("first_hour")), last = hour(field("last_hour"));
+  if (last >= first) {
+    s.pace_from = first * 3600;
+    s.pace_to = (last + 1) * 3600;
+  }
+}
+
+constexpr int64_t kDay = 86400;
+
+// The second of the model's day (a day starting at day0, Unix seconds) at Unix second t.
+int64_t second_of_model_day(int64_t t, int64_t day0) {
+  return ((t - day0) % kDay + kDay) % kDay;
+}
+
+// The flows a paced host's profile expects from the run's start to its clock: its flows times
+// the share of its hours [pace_from, pace_to) of the model's day that has passed, day after day.
+double pace_expected(const HostState& h) {
+  // Seconds of the hours in [day0, day0 + t), for any t (days before day0 count negative).
+  auto upto = [&](int64_t t) {
+    const int64_t days = t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay);
+    const int64_t rest = t - days * kDay;
+    return days * (h.pace_to - h.pace_from) + std::clamp<int64_t>(rest, h.pace_from, h.pace_to) -
+           h.pace_from;
+  };
+  const int64_t seconds = upto(h.wall - h.pace_day0) - upto(h.start - h.pace_day0);
+  return h.pace_flows * static_cast<double>(std::max<int64_t>(seconds, 0)) /
+         static_cast<double>(h.pace_to - h.pace_from);
+}
+
 }  // namespace
+
+double HostState::pace_factor() const {
+  if (pace <= 0 || pace_flows < 0) return 1;
+  constexpr double kSlack = 20, kMax = 64;
+  const double f =
+      std::pow((pace_expected(*this) + kSlack) / (static_cast<double>(flows) + kSlack), pace);
+  return std::clamp(f, 1 / kMax, kMax);
+}
+
+bool HostState::pace_holds() const {
+  if (pace <= 0 || pace_flows < 0) return false;
+  const int64_t t = second_of_model_day(wall, pace_day0);
+  return t >= pace_from && t < pace_to && static_cast<double>(flows) < pace_expected(*this);
+}
 
 std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions& opt) {
   std::vector<Ipv4Prefix> prefixes = opt.prefixes;
@@ -55,13 +110,18 @@ std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions&
     if (enc.memory_dim()) s.slots.assign(static_cast<size_t>(enc.options().service_memory) + 1, 0);
     s.warp = &enc.generation_clock(opt.hour_rates);
     s.clock = enc.model_time(opt.start, s.warp);
-    s.wall = opt.start;
+    s.wall = s.start = opt.start;
     if (prof.dim()) {
       Generator pg = root.split(h).split(streams::kHostProfile);
       const std::vector<double> z =
           opt.profiles.empty() ? prof.sample(pg)
                                : prof.sample_given(opt.profiles[h % opt.profiles.size()], pg);
       s.input.insert(s.input.end(), z.begin(), z.end());
+      if (opt.sampling.pace > 0) {
+        s.pace = opt.sampling.pace;
+        s.pace_day0 = enc.day_start();
+        set_pace(prof.unstandardise(z), s);
+      }
     }
   }
   return hosts;
@@ -81,6 +141,8 @@ void fill_step_row(const StanModel& model, const HostState& h, StepRows& r, int6
   r.offset[i] = static_cast<int64_t>(h.offset);
   r.peer_limit[i] = enc.peer_limit(h.peers.size());
   r.peers[i] = &h.peers;
+  r.pace[i] = h.pace_factor();
+  r.hold[i] = h.pace_holds();
 }
 
 bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t seed, int64_t end,

@@ -29,6 +29,15 @@ struct HostState {
   int64_t wall = 0;
   int64_t flows = 0;
   bool done = false;
+  // Sampling::pace: its strength, the profile's flows and its hours [from, to) of the day
+  // (seconds of the model's day, which starts at Unix second pace_day0, and so each day after),
+  // counted from the run's start; pace_flows < 0: not paced.
+  double pace = 0, pace_flows = -1;
+  int64_t pace_from = 0, pace_to = 86400, pace_day0 = 0, start = 0;
+  // The divisor of the host's next inter-arrival (1: not paced).
+  double pace_factor() const;
+  // Whether the host may not stop yet: paced, inside its profile's hours and behind its flows.
+  bool pace_holds() const;
 };
 
 // The hosts of a run: addresses (given, or made up inside the owner prefixes), streams and

@@ -212,6 +212,10 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   STAN_CHECK(
       std::isfinite(sampling.pair_draws) && sampling.pair_draws >= 0 && sampling.pair_draws <= 1,
       "the share of pair draws must be in [0, 1], got ", sampling.pair_draws);
+  STAN_CHECK(std::isfinite(sampling.pace) && sampling.pace >= 0 && sampling.pace <= 4,
+             "the pace must be in [0, 4], got ", sampling.pace);
+  STAN_CHECK(sampling.pace == 0 || model.profiles().enabled(),
+             "a pace needs a model with host profiles (its target is a profile's flows)");
   if (sampling.pair_draws > 0)
     STAN_CHECK(model.encoder().find(AttrId::peer),
                "pair draws need a model with a peer choice (trained with --peer-cache)");
@@ -278,6 +282,8 @@ void StepRows::resize(int64_t rows, int64_t inputs, int64_t attrs, int64_t colum
   offset.assign(rows, 0);
   peer_limit.assign(rows, 1);
   clock.assign(rows, 0);
+  pace.assign(rows, 1);
+  hold.assign(rows, 0);
   values.assign(static_cast<size_t>(attrs * rows), 0);
   applies.assign(static_cast<size_t>(attrs * rows), 0);
   row.assign(static_cast<size_t>(rows * columns), 0.0f);
@@ -430,6 +436,24 @@ void StepEngine::pair_draws(const StepRows& r, const std::vector<RowValues>& row
   }
 }
 
+Tensor StepEngine::paced(const StepRows& r, const Tensor& scaled) const {
+  const Encoder& enc = p_->model().encoder();
+  std::vector<double> v = scaled.to_vector<double>();
+  for (int64_t i = 0; i < r.m; ++i)
+    if (r.pace[i] != 1) v[i] = std::clamp(enc.encode_dt(enc.decode_dt(v[i]) / r.pace[i]), 0.0, 1.0);
+  return from_vector<double>(v, {r.m}, p_->device()).to(scaled.dtype());
+}
+
+Tensor StepEngine::held(const StepRows& r, int64_t classes) const {
+  if (std::none_of(r.hold.begin(), r.hold.begin() + r.m, [](uint8_t h) { return h != 0; }))
+    return Tensor();
+  const int64_t stop = p_->model().encoder().stop_class();
+  std::vector<float> bias(static_cast<size_t>(r.m * classes), 0.0f);
+  for (int64_t i = 0; i < r.m; ++i)
+    if (r.hold[i]) bias[i * classes + stop] = -std::numeric_limits<float>::infinity();
+  return from_vector<float>(bias, {r.m, classes}, p_->device());
+}
+
 Tensor StepEngine::peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const {
   const int64_t m = r.m;
   const int64_t w = p_->model().encoder().counts_width();
@@ -555,9 +579,10 @@ void StepEngine::run(StepRows& r) {
     // Draw, then write the value into the row where the attribute applies.
     Tensor column = cur.narrow(1, spec.col, spec.ncols);
     if (spec.continuous) {
-      const Tensor v = repeated(repeats, spec.id,
-                                spread(draw(a, in, pick(U.narrow(1, n.u_col, p_->attempts())),
-                                            pick(Z.narrow(1, n.z_col, p_->attempts())), Tensor())));
+      Tensor v = repeated(repeats, spec.id,
+                          spread(draw(a, in, pick(U.narrow(1, n.u_col, p_->attempts())),
+                                      pick(Z.narrow(1, n.z_col, p_->attempts())), Tensor())));
+      if (spec.id == AttrId::dt && p_->pace() > 0) v = paced(r, v);
       values[a] = v;
       column.copy_((ap.defined() ? mul(v, ap) : v).unsqueeze(1));
       if (spec.id == AttrId::dt) {
@@ -571,7 +596,11 @@ void StepEngine::run(StepRows& r) {
         time_col.copy_(t.unsqueeze(1));
       }
     } else {
-      const Tensor bias = biased ? pick(peer_bias(r, rows_of_step, n.width)) : Tensor();
+      Tensor bias = biased ? pick(peer_bias(r, rows_of_step, n.width)) : Tensor();
+      if (spec.id == AttrId::dt_kind && p_->pace() > 0) {
+        bias = held(r, n.width);
+        if (bias.defined()) bias = pick(bias);
+      }
       const Tensor c = repeated(repeats, spec.id,
                                 spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
                                             peer ? pick(peer_limit) : Tensor(), bias)));

@@ -74,6 +74,13 @@ struct Sampling {
   // host without such a peer draws a new remote as trained. 1: as trained; 0: never. Unset: the
   // model's own (ModelConfig::new_peer_weight, 1 for models without one).
   std::optional<double> new_peer_weight = std::nullopt;
+  // Pace: models with host profiles. A host's flows so far, c, are compared with its profile's
+  // flows (log_flows) spread evenly over its profile's hours (first_hour to last_hour) up to its
+  // clock, E; each inter-arrival the model draws is divided by ((E + 20) / (c + 20))^pace
+  // (within [1/64, 64]) before the host's window sees it, so that a host that fell into a slow
+  // spell picks up again and one far ahead slows down: a host's day keeps the volume its
+  // profile asks for (README: Pace). 0: off, the model's own inter-arrivals.
+  double pace = 0.0;
 };
 
 // The model's weights packed for the generation GEMMs, on one device; shared by step engines.
@@ -106,6 +113,7 @@ class PackedModel {
   double pair_spread() const { return sampling_.pair_spread; }
   double new_peer_weight() const { return *sampling_.new_peer_weight; }  // set by the constructor
   double pair_draws() const { return sampling_.pair_draws; }
+  double pace() const { return sampling_.pace; }
 
  private:
   const StanModel& model_;
@@ -127,6 +135,10 @@ struct StepRows {
   std::vector<int64_t> stream, offset, peer_limit;
   std::vector<const PeerCache*> peers;
   std::vector<double> clock;
+  // Sampling::pace: the divisor of each row's inter-arrival (1: as drawn), and whether the row
+  // may not stop (its host is behind its profile's flows inside its hours).
+  std::vector<double> pace;
+  std::vector<uint8_t> hold;
   // Out: per attribute (model order) and row, the class index or scaled value drawn and whether
   // the attribute applies; the new row's features (m, D); seconds since the previous flow
   // (-1: the host stops).
@@ -168,6 +180,11 @@ class StepEngine {
   // The peer counts columns (m, Encoder::counts_width()) of the rows (Encoder::peer_counts), whose
   // protocol and port classes are drawn.
   Tensor peer_counts(const StepRows& r, const std::vector<RowValues>& rows) const;
+  // Sampling::pace: the rows' scaled inter-arrivals, each divided by its row's StepRows::pace.
+  Tensor paced(const StepRows& r, const Tensor& scaled) const;
+  // Sampling::pace: the stop class's logit bias, -inf on rows held (StepRows::hold); undefined
+  // where none is.
+  Tensor held(const StepRows& r, int64_t classes) const;
   // The peer memory columns (m, Encoder::memory_width()) of the rows (Encoder::peer_memory) and
   // their peer ToS columns (m, ToS classes; Encoder::peer_tos), once `rows` hold their protocol,
   // port and peer classes.

@@ -499,6 +499,7 @@ class Encoder {
 
   // Scaled dt value of an inter-arrival (for clock arithmetic in generation).
   double decode_dt(double scaled) const { return dt_.decode(scaled); }
+  double encode_dt(double seconds) const { return dt_.encode(seconds); }
 
   // ---- the rules of generation, as tensors on the generating device (stan/generate/step) --
   // The dt_kind class that means "no further flow".

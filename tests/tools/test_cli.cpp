@@ -169,6 +169,11 @@ TEST_CASE("cli: a wrong model file or flag fails cleanly with no output", "[cli]
   REQUIRE_THAT(r.output, Catch::Contains("--new-peer-weight") && Catch::Contains("not in range"));
   REQUIRE_FALSE(fs::exists(d + "/out.csv"));
 
+  r = run("generate --pace -1 --out " + d + "/out.csv --quiet");
+  REQUIRE(r.code != 0);
+  REQUIRE_THAT(r.output, Catch::Contains("--pace") && Catch::Contains("not in range"));
+  REQUIRE_FALSE(fs::exists(d + "/out.csv"));
+
   r = run("generate --device cuda:0 --out " + d + "/out.csv --quiet");
   REQUIRE(r.code != 0);
   REQUIRE_THAT(r.output, Catch::Contains("no CUDA device"));

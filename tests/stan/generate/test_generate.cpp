@@ -726,3 +726,58 @@ TEST_CASE("generate: the anchor component keeps a return's packets on its peer's
   REQUIRE(away > free / 5);
   fs::remove_all(dir);
 }
+
+TEST_CASE("generate: a pace keeps busy hosts to their profile's flows, at any batch size",
+          "[realism][profiles][pace][determinism]") {
+  StanModel m = StanModel::load(bundled_model_path());
+  const std::vector<std::string> names = m.profiles().field_names();
+  auto at = [&](const char* f) {
+    return static_cast<size_t>(std::find(names.begin(), names.end(), f) - names.begin());
+  };
+  // Hosts asked for 4,800 flows over the day (1,200 in the 6 hours generated), their own flows
+  // counted (no sweeps).
+  std::vector<double> prof(names.size(), NAN);
+  prof[at("log_flows")] = std::log1p(4800.0);
+  prof[at("first_hour")] = 0;
+  prof[at("last_hour")] = 23;
+  auto run = [&](double pace, int64_t batch) {
+    GenerateOptions g;
+    g.hosts = 12;
+    g.duration = 6 * 3600;
+    g.start = m.encoder().day_start() + 8 * 3600;
+    g.seed = 3;
+    g.batch = batch;
+    g.sweeps = false;
+    g.profiles = {prof};
+    g.sampling.pace = pace;
+    std::set<uint32_t> ips;
+    for (const HostState& h : make_hosts(m, g)) ips.insert(h.ip);
+    std::map<uint32_t, int64_t> flows;
+    std::vector<FlowRecord> all;
+    generate_flows(m, g, [&](const FlowRecord& r) {
+      all.push_back(r);
+      ++flows[ips.count(r.sa) ? r.sa : r.da];
+    });
+    return std::make_pair(flows, all);
+  };
+  // Mean |log(flows / 1,200)| over the hosts (a host without flows counts as one flow).
+  auto miss = [&](const std::map<uint32_t, int64_t>& flows) {
+    double s = 0;
+    for (const auto& [ip, n] : flows) s += std::abs(std::log(static_cast<double>(n) / 1200.0));
+    return (s + static_cast<double>(12 - flows.size()) * std::log(1200.0)) / 12;
+  };
+  const auto [free_flows, free_all] = run(0, 64);
+  const auto [paced_flows, paced_all] = run(1, 64);
+  INFO("mean |log(flows / 1200)|: " << miss(free_flows) << " free, " << miss(paced_flows)
+                                    << " paced");
+  REQUIRE(miss(paced_flows) < 0.5 * miss(free_flows));
+  REQUIRE(paced_flows.size() == 12);
+  for (const auto& [ip, n] : paced_flows) {
+    REQUIRE(n > 600);
+    REQUIRE(n < 2400);
+  }
+  // A host's pace depends on its own flows only.
+  REQUIRE(run(1, 1).second == paced_all);
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.pace = 4.5}),
+                      Catch::Contains("the pace must be in [0, 4], got 4.5"));
+}

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "stan/generate/generate.h"
@@ -112,4 +113,99 @@ TEST_CASE("host_state: the service memory follows the host's generated flows", "
   REQUIRE(flows > 200);
   REQUIRE(other > 0);
   REQUIRE(other < flows);
+}
+
+TEST_CASE("host_state: a pace compares a host's flows with its profile's, inside its hours",
+          "[hosts][pace]") {
+  constexpr int64_t kDay0 = 1460332800;  // a midnight, UTC
+  HostState h;
+  h.start = h.wall = kDay0;
+  h.pace_flows = 2400;              // 100 an hour over the whole day
+  REQUIRE(h.pace_factor() == 1.0);  // not paced
+  REQUIRE_FALSE(h.pace_holds());
+  h.pace = 1;
+  REQUIRE(h.pace_factor() == Approx(1.0));  // nothing expected yet, nothing sent
+  h.wall = kDay0 + 12 * 3600;               // noon: 1,200 expected
+  h.flows = 1200;
+  REQUIRE(h.pace_factor() == Approx(1.0));
+  REQUIRE_FALSE(h.pace_holds());
+  h.flows = 0;  // behind: inter-arrivals divided by (1200 + 20) / 20, capped at 64
+  REQUIRE(h.pace_factor() == Approx(61.0));
+  REQUIRE(h.pace_holds());
+  h.flows = 400;
+  REQUIRE(h.pace_factor() == Approx(1220.0 / 420.0));
+  h.pace = 0.5;
+  REQUIRE(h.pace_factor() == Approx(std::sqrt(1220.0 / 420.0)));
+  h.pace = 1;
+  h.flows = 12000;  // far ahead: slowed, at most 64 times
+  REQUIRE(h.pace_factor() == Approx(1220.0 / 12020.0));
+  h.flows = 200000;
+  REQUIRE(h.pace_factor() == Approx(1.0 / 64));
+  REQUIRE_FALSE(h.pace_holds());
+  // Hours 08:00-16:00: at noon half of them have passed; after 16:00 the host may stop.
+  h.pace_from = 8 * 3600;
+  h.pace_to = 16 * 3600;
+  h.flows = 1200;
+  REQUIRE(h.pace_factor() == Approx(1.0));
+  h.flows = 1000;
+  REQUIRE(h.pace_holds());
+  h.wall = kDay0 + 17 * 3600;
+  REQUIRE_FALSE(h.pace_holds());
+  REQUIRE(h.pace_factor() == Approx(2420.0 / 1020.0));
+  // The next day's hours count again (two days: 4,800 expected by the end of the second).
+  h.wall = kDay0 + 86400 + 16 * 3600;
+  h.flows = 4800;
+  REQUIRE(h.pace_factor() == Approx(1.0));
+  // A run that starts at noon expects the hours that are left.
+  h.start = kDay0 + 12 * 3600;
+  h.wall = kDay0 + 16 * 3600;
+  h.flows = 1200;
+  REQUIRE(h.pace_factor() == Approx(1.0));
+  // The hours are the model's: a day that starts at 02:00 has them at 10:00-18:00, also in the
+  // days before its first (a run from the day before: 06:00-14:00 is 4 of them, 1,200 flows).
+  h.pace_day0 = kDay0 + 2 * 3600;
+  h.start = kDay0 - 86400 + 6 * 3600;
+  h.wall = kDay0 - 86400 + 14 * 3600;
+  REQUIRE(h.pace_factor() == Approx(1.0));
+  h.flows = 1000;
+  REQUIRE(h.pace_holds());
+  h.wall = kDay0 - 86400 + 9 * 3600;  // before 10:00 nothing is expected and the host may stop
+  h.flows = 0;
+  REQUIRE(h.pace_factor() == Approx(1.0));
+  REQUIRE_FALSE(h.pace_holds());
+}
+
+TEST_CASE("host_state: a pace takes its target from the host's profile", "[hosts][pace]") {
+  StanModel m = StanModel::load(bundled_model_path());
+  const std::vector<std::string> names = m.profiles().field_names();
+  auto at = [&](const char* f) {
+    return static_cast<size_t>(std::find(names.begin(), names.end(), f) - names.begin());
+  };
+  GenerateOptions g;
+  g.hosts = 3;
+  g.seed = 2;
+  g.start = m.encoder().day_start() + 3600;
+  std::vector<double> prof(names.size(), NAN);
+  prof[at("log_flows")] = std::log1p(5000.0);
+  prof[at("first_hour")] = 6;
+  prof[at("last_hour")] = 20;
+  g.profiles = {prof};
+  for (const HostState& h : make_hosts(m, g)) REQUIRE(h.pace_flows < 0);  // not asked
+  g.sampling.pace = 1;
+  for (const HostState& h : make_hosts(m, g)) {
+    REQUIRE(h.pace == 1);
+    REQUIRE(h.pace_flows == Approx(5000.0));
+    REQUIRE(h.pace_from == 6 * 3600);
+    REQUIRE(h.pace_to == 21 * 3600);
+    REQUIRE(h.pace_day0 == m.encoder().day_start());
+    REQUIRE(h.start == g.start);
+  }
+  // A span that runs backwards takes the whole day.
+  prof[at("first_hour")] = 20;
+  prof[at("last_hour")] = 6;
+  g.profiles = {prof};
+  for (const HostState& h : make_hosts(m, g)) {
+    REQUIRE(h.pace_from == 0);
+    REQUIRE(h.pace_to == 86400);
+  }
 }
