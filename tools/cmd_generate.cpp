@@ -163,8 +163,9 @@ void add_generate_command(CLI::App& app) {
   c->add_option("--pace", a->sampling.pace,
                 "Keep each host's day to its profile's flows: every inter-arrival is divided "
                 "by ((expected + 20) / (flows so far + 20))^P, the expected flows being the "
-                "profile's spread evenly over its first to last hour, so that a host that fell "
-                "into a slow spell picks up again (0: off; models with profiles; README: Pace)")
+                "profile's spread evenly over its first to last hour, and a host behind does not "
+                "stop inside its hours, so that busy hosts send the volume their profile asks "
+                "for (0: off; models with profiles; README: Pace)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 4.0));
   c->add_option("--new-peer-weight", a->sampling.new_peer_weight,

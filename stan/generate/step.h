@@ -77,9 +77,10 @@ struct Sampling {
   // Pace: models with host profiles. A host's flows so far, c, are compared with its profile's
   // flows (log_flows) spread evenly over its profile's hours (first_hour to last_hour) up to its
   // clock, E; each inter-arrival the model draws is divided by ((E + 20) / (c + 20))^pace
-  // (within [1/64, 64]) before the host's window sees it, so that a host that fell into a slow
-  // spell picks up again and one far ahead slows down: a host's day keeps the volume its
-  // profile asks for (README: Pace). 0: off, the model's own inter-arrivals.
+  // (within [1/64, 64]) before the host's window sees it, and inside its hours a host with
+  // c < E does not stop: busy hosts, which otherwise often draw their stop hours early, keep the
+  // volume their profile asks for, and one far ahead slows down (README: Pace). 0: off, the
+  // model's own inter-arrivals and stops.
   double pace = 0.0;
 };
 
