@@ -51,20 +51,12 @@ void set_pace(const std::vector<double>& raw, HostState& s) {
   }
 }
 
-constexpr int64_t kDay = 86400;
-
-// The second of the model's day (a day starting at day0, Unix seconds) at Unix second t.
-int64_t second_of_model_day(int64_t t, int64_t day0) {
-  return ((t - day0) % kDay + kDay) % kDay;
-}
-
 // The flows a paced host's profile expects from the run's start to its clock: its flows times
 // the share of its hours [pace_from, pace_to) of the model's day that has passed, day after day.
 double pace_expected(const HostState& h) {
   // Seconds of the hours in [day0, day0 + t), for any t (days before day0 count negative).
   auto upto = [&](int64_t t) {
-    const int64_t days = t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay);
-    const int64_t rest = t - days * kDay;
+    const int64_t rest = second_of_day(t), days = (t - rest) / 86400;
     return days * (h.pace_to - h.pace_from) + std::clamp<int64_t>(rest, h.pace_from, h.pace_to) -
            h.pace_from;
   };
@@ -85,7 +77,7 @@ double HostState::pace_factor() const {
 
 bool HostState::pace_holds() const {
   if (pace <= 0 || pace_flows < 0) return false;
-  const int64_t t = second_of_model_day(wall, pace_day0);
+  const int64_t t = second_of_day(wall - pace_day0);
   return t >= pace_from && t < pace_to && static_cast<double>(flows) < pace_expected(*this);
 }
 
