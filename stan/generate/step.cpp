@@ -596,11 +596,11 @@ void StepEngine::run(StepRows& r) {
         time_col.copy_(t.unsqueeze(1));
       }
     } else {
-      Tensor bias = biased ? pick(peer_bias(r, rows_of_step, n.width)) : Tensor();
-      if (spec.id == AttrId::dt_kind && p_->pace() > 0) {
-        bias = held(r, n.width);
-        if (bias.defined()) bias = pick(bias);
-      }
+      // The logits' bias: the peer weights, or under a pace the stop class's on held rows.
+      Tensor bias = biased ? peer_bias(r, rows_of_step, n.width)
+                    : spec.id == AttrId::dt_kind && p_->pace() > 0 ? held(r, n.width)
+                                                                   : Tensor();
+      if (bias.defined()) bias = pick(bias);
       const Tensor c = repeated(repeats, spec.id,
                                 spread(draw(a, in, pick(U.select(1, n.u_col)), Tensor(),
                                             peer ? pick(peer_limit) : Tensor(), bias)));
