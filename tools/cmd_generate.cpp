@@ -139,6 +139,13 @@ void add_generate_command(CLI::App& app) {
                 "(default: the model's, which `stan info` shows where it is not 1; README: Port "
                 "temperature)")
       ->check(CLI::Range(0.05, 20.0));
+  c->add_option("--octet-temperature", a->sampling.octet_temperature,
+                "Sampling temperature of a new remote's four octets, times --temperature: above 1 "
+                "new remotes spread over more address blocks, closer to the first octet's "
+                "marginal where --pair-spread gathers a host's flows on the remotes it drew first "
+                "(default: the model's, which `stan info` shows where it is not 1; README: Octet "
+                "temperature)")
+      ->check(CLI::Range(0.05, 20.0));
   c->add_option("--other-service-peers", a->sampling.other_service,
                 "Weight of a peer of another service than the flow's (a cached peer: its last "
                 "service; a popular remote: its training service), relative to the model's "

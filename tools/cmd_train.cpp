@@ -39,6 +39,7 @@ struct TrainArgs {
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;                // -1: the encoding's default
   double shape_temperature = -1;  // -1: the encoding's default (0.7; faithful 1)
+  double octet_temperature = -1;  // -1: 1
   double port_temperature = -1;   // -1: the encoding's default (0.9; faithful 1)
   double temperature = -1;        // -1: the encoding's default (1.1; faithful 1)
   double new_peer_weight = -1;    // -1: the encoding's default (0.5 with a peer cache; else 1)
@@ -315,6 +316,8 @@ void add_train_command(CLI::App& app) {
            text(kDefaultShapeTemperature) + ", faithful 1", "Shape temperature", 0.05, 20);
   recorded("--port-temperature", "the port temperature", &a->port_temperature,
            text(kDefaultPortTemperature) + ", faithful 1", "Port temperature", 0.05, 20);
+  recorded("--octet-temperature", "the temperature of a new remote's octets, times --temperature",
+           &a->octet_temperature, "1", "Octet temperature", 0.05, 20);
   recorded("--temperature", "the temperature of the flow's categorical fields", &a->temperature,
            text(kDefaultTemperature) + ", faithful 1", "New remotes", 0.05, 20);
   recorded("--new-peer-weight",
@@ -484,6 +487,7 @@ void add_train_command(CLI::App& app) {
     p.config.shape_temperature = or_default(a->shape_temperature, kDefaultShapeTemperature, 1.0);
     p.config.port_temperature = or_default(a->port_temperature, kDefaultPortTemperature, 1.0);
     p.config.temperature = or_default(a->temperature, kDefaultTemperature, 1.0);
+    p.config.octet_temperature = or_default(a->octet_temperature, 1.0, 1.0);
     const bool cache = p.encoding.peer_cache > 0;
     if (a->new_peer_weight >= 0 && a->new_peer_weight < 1)
       STAN_CHECK(cache, "--new-peer-weight below 1 needs a peer cache (--peer-cache N > 0)");

@@ -74,6 +74,11 @@ bool ported(AttrId id) {
   return id == AttrId::lport || id == AttrId::rport;
 }
 
+// The attributes an octet temperature applies to, besides the temperature: a new remote's octets.
+bool octet(AttrId id) {
+  return std::find(kOctetAttrs.begin(), kOctetAttrs.end(), id) != kOctetAttrs.end();
+}
+
 // The mixtures a shape temperature applies to: the flow's packets, bytes per packet, duration.
 bool shaped(AttrId id) {
   return id == AttrId::pkt || id == AttrId::bytes || id == AttrId::td;
@@ -203,6 +208,9 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
   const double port_temperature =
       sampling.port_temperature.value_or(model.config().port_temperature);
   check(port_temperature, "the port temperature");
+  const double octet_temperature =
+      sampling.octet_temperature.value_or(model.config().octet_temperature);
+  check(octet_temperature, "the octet temperature");
   const double other_service = sampling.other_service;
   STAN_CHECK(other_service >= 0 && other_service <= 1,
              "the weight of peers of another service must be in [0, 1], got ", other_service);
@@ -267,6 +275,7 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
       n.table = model.encoder().feature_table(an.spec(), d);
       if (tempered(an.spec().id)) n.temperature = temperature;
       if (ported(an.spec().id)) n.temperature *= port_temperature;
+      if (octet(an.spec().id)) n.temperature *= octet_temperature;
       if (an.spec().id == AttrId::peer) n.temperature = sampling.peer_temperature;
       n.u_col = uniforms_++;
     }

@@ -33,6 +33,7 @@ nlohmann::json ModelConfig::to_json() const {
   if (port_temperature != 1.0) j["port_temperature"] = port_temperature;     // likewise
   if (temperature != 1.0) j["temperature"] = temperature;                    // likewise
   if (new_peer_weight != 1.0) j["new_peer_weight"] = new_peer_weight;        // likewise
+  if (octet_temperature != 1.0) j["octet_temperature"] = octet_temperature;  // likewise
   return j;
 }
 
@@ -70,6 +71,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.temperature = j.contains("temperature") ? get_double(j, part, "temperature", 0.05, 20) : 1.0;
   c.new_peer_weight =
       j.contains("new_peer_weight") ? get_double(j, part, "new_peer_weight", 0, 1) : 1.0;
+  c.octet_temperature =
+      j.contains("octet_temperature") ? get_double(j, part, "octet_temperature", 0.05, 20) : 1.0;
   return c;
 }
 
@@ -269,6 +272,9 @@ std::string StanModel::summary() const {
   if (cfg_.temperature != 1.0)
     os << "generated at temperature " << cfg_.temperature
        << " (generate --temperature's default for this model)\n";
+  if (cfg_.octet_temperature != 1.0)
+    os << "generated at octet temperature " << cfg_.octet_temperature
+       << " (generate --octet-temperature's default for this model)\n";
   if (cfg_.new_peer_weight != 1.0)
     os << "generated with a new remote at weight " << cfg_.new_peer_weight
        << " where the host has a peer of the flow's service (generate --new-peer-weight's default "

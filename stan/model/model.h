@@ -76,6 +76,9 @@ struct ModelConfig {
   // kDefaultNewPeerWeight with a peer choice). Model files without them load as 1.
   double temperature = 1.0;
   double new_peer_weight = 1.0;
+  // Generation only, likewise: the octet temperature (Sampling::octet_temperature; train
+  // --octet-temperature). Model files without it load as 1.
+  double octet_temperature = 1.0;
   nlohmann::json to_json() const;
   // Checks every field against its bounds; throws stan::Error naming the field.
   static ModelConfig from_json(const nlohmann::json& j);

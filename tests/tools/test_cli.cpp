@@ -329,8 +329,8 @@ TEST_CASE("cli: train averages the weights by default, not with the faithful enc
 }
 
 TEST_CASE(
-    "cli: train --shape-temperature, --port-temperature, --temperature and --new-peer-weight "
-    "record generate's defaults, which info shows",
+    "cli: train --shape-temperature, --port-temperature, --temperature, --octet-temperature and "
+    "--new-peer-weight record generate's defaults, which info shows",
     "[cli]") {
   const std::string dir = temp_dir(), model = dir + "/m.safetensors";
   const auto file = [](const std::string& path) {
@@ -350,7 +350,7 @@ TEST_CASE(
     const char* flag;      // the flag of both commands
     const char* field;     // the model file's field
     const char* shown;     // what info says of it at 0.6
-    const char* recorded;  // the default `stan train` records
+    const char* recorded;  // the default `stan train` records (nullptr: none, the model's 1)
     const char* refused;   // a value out of range
   };
   for (const Case c :
@@ -359,9 +359,11 @@ TEST_CASE(
         Case{"--port-temperature", "port_temperature", "generated at port temperature 0.6", "0.9",
              "0"},
         Case{"--temperature", "temperature", "generated at temperature 0.6", "1.1", "0"},
+        Case{"--octet-temperature", "octet_temperature", "generated at octet temperature 0.6",
+             nullptr, "0"},
         Case{"--new-peer-weight", "new_peer_weight", "generated with a new remote at weight 0.6",
              "0.5", "1.5"}}) {
-    const std::string flag = c.flag, field = "\"" + std::string(c.field) + "\"";
+    const std::string flag = c.flag, field = std::string("\"") + c.field + "\"";
     INFO(flag);
     const std::string info = train_sample(model, flag + " 0.6", false);
     CHECK_THAT(info, Catch::Contains(c.shown));
@@ -371,7 +373,10 @@ TEST_CASE(
     CHECK(generate(flag + " 1") != own);
     // Without the flag: the default, and with the faithful encoding or at 1 nothing recorded,
     // the model sampled as trained.
-    CHECK_THAT(train_sample(model, "", true), Catch::Contains(field + ": " + c.recorded));
+    if (c.recorded)
+      CHECK_THAT(train_sample(model, "", true), Catch::Contains(field + ": " + c.recorded));
+    else
+      CHECK_THAT(train_sample(model, "", true), !Catch::Contains(field));
     for (const std::string& flags : {std::string("--encoding faithful"), flag + " 1"}) {
       INFO(flags);
       CHECK_THAT(train_sample(model, flags, true), !Catch::Contains(field));

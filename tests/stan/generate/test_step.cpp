@@ -181,37 +181,61 @@ TEST_CASE("step: a peer temperature tempers the peer choice and nothing before i
                       Catch::Contains("the peer temperature must be in [0.05, 20], got 30"));
 }
 
+// A temperature that multiplies the temperature on the attributes `is_tempered` names (at least
+// `count` of them): `sampled(t)` samples with it at t. Sharpened, each such attribute's draws
+// gather; flattened, they spread; the attributes drawn before the first see nothing of it. The
+// packed networks: those attributes at the product with the temperature, the other categorical
+// fields at the temperature alone (the model's own when unset: tests/tools/test_cli.cpp); out of
+// range, it is refused, naming `what`.
+template <class Sampled, class Tempered>
+void require_times_temperature(Sampled sampled, Tempered is_tempered, int count,
+                               const std::string& what) {
+  Setup s(256, 9);
+  const StanModel& m = s.m;
+  auto step = [&](double t) { return s.step(sampled(t)); };
+  const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
+  const int64_t first = require_same_before(m, plain, {&sharp, &flat}, is_tempered);
+  REQUIRE(first >= 0);
+  int tempered = 0;
+  for (int64_t a = first; a < static_cast<int64_t>(m.nets().size()); ++a) {
+    if (!is_tempered(m.nets()[a]->spec().id)) continue;
+    ++tempered;
+    require_sharper_and_flatter(m, a, plain, sharp, flat);
+  }
+  REQUIRE(tempered == count);
+  Sampling both = sampled(0.8);
+  both.temperature = 0.5;
+  const PackedModel packed(m, Device::cpu(), both);
+  for (size_t a = 0; a < m.nets().size(); ++a) {
+    const AttrId id = m.nets()[a]->spec().id;
+    INFO(attr_name(id));
+    if (is_tempered(id)) REQUIRE(packed.nets()[a].temperature == Approx(0.4));
+    if (id == AttrId::proto || id == AttrId::flags) REQUIRE(packed.nets()[a].temperature == 0.5);
+    if (id == AttrId::peer || id == AttrId::pkt) REQUIRE(packed.nets()[a].temperature != 0.4);
+  }
+  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), sampled(25.0)),
+                      Catch::Contains(what + " must be in [0.05, 20], got 25"));
+}
+
 TEST_CASE(
     "step: a port temperature tempers the port classes, times the temperature, and nothing "
     "before them",
     "[stan][generate]") {
-  Setup s(256, 9);
-  const StanModel& m = s.m;
-  auto step = [&](double port_t) { return s.step({.port_temperature = port_t}); };
-  const StepRows plain = step(1.0), sharp = step(0.05), flat = step(20.0);
-  const auto is_port = [](AttrId id) { return id == AttrId::lport || id == AttrId::rport; };
-  const int64_t first = require_same_before(m, plain, {&sharp, &flat}, is_port);
-  REQUIRE(first >= 0);
-  int ports = 0;
-  for (int64_t a = first; a < static_cast<int64_t>(m.nets().size()); ++a) {
-    const AttrId id = m.nets()[a]->spec().id;
-    if (!is_port(id)) continue;
-    ++ports;
-    require_sharper_and_flatter(m, a, plain, sharp, flat);
-  }
-  REQUIRE(ports == 2);
-  // The packed networks: the ports at the product, the other categorical fields at the
-  // temperature alone (the model's own when unset: tests/tools/test_cli.cpp).
-  const PackedModel both(m, Device::cpu(), {.temperature = 0.5, .port_temperature = 0.8});
-  for (size_t a = 0; a < m.nets().size(); ++a) {
-    const AttrId id = m.nets()[a]->spec().id;
-    INFO(attr_name(id));
-    if (is_port(id)) REQUIRE(both.nets()[a].temperature == Approx(0.4));
-    if (id == AttrId::proto || id == AttrId::flags) REQUIRE(both.nets()[a].temperature == 0.5);
-    if (id == AttrId::peer || id == AttrId::pkt) REQUIRE(both.nets()[a].temperature != 0.4);
-  }
-  REQUIRE_THROWS_WITH(PackedModel(m, Device::cpu(), {.port_temperature = 25.0}),
-                      Catch::Contains("the port temperature must be in [0.05, 20], got 25"));
+  require_times_temperature([](double t) { return Sampling{.port_temperature = t}; },
+                            [](AttrId id) { return id == AttrId::lport || id == AttrId::rport; }, 2,
+                            "the port temperature");
+}
+
+TEST_CASE(
+    "step: an octet temperature tempers a new remote's four octets, times the temperature, and "
+    "nothing before them",
+    "[stan][generate]") {
+  require_times_temperature([](double t) { return Sampling{.octet_temperature = t}; },
+                            [](AttrId id) {
+                              return std::find(kOctetAttrs.begin(), kOctetAttrs.end(), id) !=
+                                     kOctetAttrs.end();
+                            },
+                            4, "the octet temperature");
 }
 
 TEST_CASE("step: a shape temperature tempers packets, bytes and duration and nothing before them",
