@@ -140,11 +140,11 @@ void add_generate_command(CLI::App& app) {
                 "temperature)")
       ->check(CLI::Range(0.05, 20.0));
   c->add_option("--octet-temperature", a->sampling.octet_temperature,
-                "Sampling temperature of a new remote's four octets, times --temperature: above 1 "
-                "new remotes spread over more address blocks, closer to the first octet's "
-                "marginal where --pair-spread gathers a host's flows on the remotes it drew first "
-                "(default: the model's, which `stan info` shows where it is not 1; README: Octet "
-                "temperature)")
+                "Sampling temperature of a new remote's four octets, times --temperature (a "
+                "popular or cached remote keeps its address): above 1 new remotes spread over "
+                "more address blocks, the first octet's marginal a little closer to the real one, "
+                "its dependence on the other fields a little weaker (default: the model's, which "
+                "`stan info` shows where it is not 1; README: Octet temperature)")
       ->check(CLI::Range(0.05, 20.0));
   c->add_option("--other-service-peers", a->sampling.other_service,
                 "Weight of a peer of another service than the flow's (a cached peer: its last "

@@ -75,7 +75,7 @@ bool ported(AttrId id) {
 }
 
 // The attributes an octet temperature applies to, besides the temperature: a new remote's octets.
-bool octet(AttrId id) {
+bool is_octet(AttrId id) {
   return std::find(kOctetAttrs.begin(), kOctetAttrs.end(), id) != kOctetAttrs.end();
 }
 
@@ -275,7 +275,7 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
       n.table = model.encoder().feature_table(an.spec(), d);
       if (tempered(an.spec().id)) n.temperature = temperature;
       if (ported(an.spec().id)) n.temperature *= port_temperature;
-      if (octet(an.spec().id)) n.temperature *= octet_temperature;
+      if (is_octet(an.spec().id)) n.temperature *= octet_temperature;
       if (an.spec().id == AttrId::peer) n.temperature = sampling.peer_temperature;
       n.u_col = uniforms_++;
     }

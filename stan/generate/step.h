@@ -53,11 +53,11 @@ struct Sampling {
   // other fields say more about its ports. Unset: the model's own (ModelConfig::port_temperature,
   // 1 for models without one).
   std::optional<double> port_temperature = std::nullopt;
-  // The four octets of a new remote are drawn at temperature x octet temperature: above 1 new
-  // remotes spread over more address blocks, which gives back the first octet's marginal where
-  // pair rates gather a host's flows on the few remotes it drew first (README: Octet
-  // temperature). Unset: the model's own (ModelConfig::octet_temperature, 1 for models without
-  // one).
+  // The four octets of a new remote are drawn at temperature x octet temperature (a popular or
+  // cached remote keeps its address): above 1 new remotes spread over more address blocks, the
+  // first octet's marginal a little closer to the real one and its dependence on the other
+  // fields a little weaker (README: Octet temperature). Unset: the model's own
+  // (ModelConfig::octet_temperature, 1 for models without one).
   std::optional<double> octet_temperature = std::nullopt;
   // Pair rates: every (host, remote) pair of a run gets a rate w, log-normal with mean 1 and this
   // standard deviation of log w, fixed by the seed, the host's stream and the remote's address

@@ -181,8 +181,8 @@ TEST_CASE("step: a peer temperature tempers the peer choice and nothing before i
                       Catch::Contains("the peer temperature must be in [0.05, 20], got 30"));
 }
 
-// A temperature that multiplies the temperature on the attributes `is_tempered` names (at least
-// `count` of them): `sampled(t)` samples with it at t. Sharpened, each such attribute's draws
+// A temperature that multiplies the temperature on the attributes `is_tempered` names (`count`
+// of them): `sampled(t)` samples with it at t. Sharpened, each such attribute's draws
 // gather; flattened, they spread; the attributes drawn before the first see nothing of it. The
 // packed networks: those attributes at the product with the temperature, the other categorical
 // fields at the temperature alone (the model's own when unset: tests/tools/test_cli.cpp); out of
