@@ -38,10 +38,7 @@ std::vector<uint32_t> host_addresses(const GenerateOptions& opt,
 // hours first_hour to last_hour (hours of the model's day; a drawn profile's are rounded and kept
 // in [0, 23], and a span that would run backwards takes the whole day).
 void set_pace(const std::vector<double>& raw, HostState& s) {
-  const std::vector<std::string>& names = ProfileModel::names();
-  auto field = [&](const char* name) {
-    return raw[static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin())];
-  };
+  auto field = [&](const char* name) { return raw[ProfileModel::field_index(name)]; };
   auto hour = [](double x) { return std::clamp<int64_t>(std::llround(x), 0, 23); };
   s.pace_flows = std::max(0.0, std::expm1(std::min(field("log_flows"), 30.0)));
   const int64_t first = hour(field("first_hour")), last = hour(field("last_hour"));

@@ -74,9 +74,12 @@ bool ported(AttrId id) {
   return id == AttrId::lport || id == AttrId::rport;
 }
 
-// The attributes an octet temperature applies to, besides the temperature: a new remote's octets.
-bool is_octet(AttrId id) {
-  return std::find(kOctetAttrs.begin(), kOctetAttrs.end(), id) != kOctetAttrs.end();
+// Which of a remote's octets an attribute draws (kOctetAttrs' index), kOctetAttrs.size() for
+// the other attributes: an octet temperature applies to them, and a known remote's octets stand
+// in for their draws.
+size_t octet_index(AttrId id) {
+  return static_cast<size_t>(std::find(kOctetAttrs.begin(), kOctetAttrs.end(), id) -
+                             kOctetAttrs.begin());
 }
 
 // The mixtures a shape temperature applies to: the flow's packets, bytes per packet, duration.
@@ -275,7 +278,7 @@ PackedModel::PackedModel(const StanModel& model, Device d, const Sampling& sampl
       n.table = model.encoder().feature_table(an.spec(), d);
       if (tempered(an.spec().id)) n.temperature = temperature;
       if (ported(an.spec().id)) n.temperature *= port_temperature;
-      if (is_octet(an.spec().id)) n.temperature *= octet_temperature;
+      if (octet_index(an.spec().id) < kOctetAttrs.size()) n.temperature *= octet_temperature;
       if (an.spec().id == AttrId::peer) n.temperature = sampling.peer_temperature;
       n.u_col = uniforms_++;
     }
@@ -616,8 +619,7 @@ void StepEngine::run(StepRows& r) {
       drawn[static_cast<int>(spec.id)] = c;
       if (spec.id == AttrId::repeat) repeats = repeat_values(enc, r, drawn, rows_of_step, d);
       values[a] = c;
-      const size_t octet = static_cast<size_t>(
-          std::find(kOctetAttrs.begin(), kOctetAttrs.end(), spec.id) - kOctetAttrs.begin());
+      const size_t octet = octet_index(spec.id);
       if (known && octet < kOctetAttrs.size())  // a known remote's octet in place of the draw
         lookup_rows(column, n.table, where(known->mask, known->value[octet], c),
                     maximum(ap, known->scale));

@@ -200,15 +200,16 @@ const std::vector<std::string>& ProfileModel::names() {
   return n;
 }
 
+size_t ProfileModel::field_index(const std::string& name) {
+  const auto& n = names();
+  const auto it = std::find(n.begin(), n.end(), name);
+  STAN_CHECK(it != n.end(), "no profile field named '", name, "'");
+  return static_cast<size_t>(it - n.begin());
+}
+
 const std::vector<int64_t>& ProfileModel::activity_fields() {
-  static const std::vector<int64_t> f = [] {
-    std::vector<int64_t> out;
-    for (const char* name : {"log_flows", "log_remote_ips"}) {
-      const auto& n = names();
-      out.push_back(std::find(n.begin(), n.end(), name) - n.begin());
-    }
-    return out;
-  }();
+  static const std::vector<int64_t> f{static_cast<int64_t>(field_index("log_flows")),
+                                      static_cast<int64_t>(field_index("log_remote_ips"))};
   return f;
 }
 

@@ -41,6 +41,8 @@ struct Gmm {
 class ProfileModel {
  public:
   static const std::vector<std::string>& names();  // the raw profile's base fields
+  // The index in names() of the base field `name` (one of them).
+  static size_t field_index(const std::string& name);
   // The indices in names() of the fields that measure how active a host is (log_flows,
   // log_remote_ips): training's activity noise applies to them.
   static const std::vector<int64_t>& activity_fields();
