@@ -60,7 +60,8 @@ def metrics_of(path, side):
             out[k] = s[k]
             out["real_" + k] = real[k]
     for k in ("repeat_remote_share", "top_remote_share", "top_remote_share_median",
-              "top10_remote_share", "top_pairs_share", "service_top_host_share"):
+              "top10_remote_share", "top_pairs_share", "service_top_host_share",
+              "service_top_pair_share"):
         if s.get(k) is not None and real.get(k) is not None:
             out[k] = s[k]
             out["real_" + k] = real[k]

@@ -75,7 +75,9 @@
 # 1.1 and a new remote's weight 0.5 for generation, the bundled model's configuration (rows 1-88:
 # --temperature 1 --new-peer-weight 1); row 90: row 89's model generating each host at its
 # profile's pace, --pace 1; row 91: row 89's model generating a new remote's octets at octet
-# temperature 1.3, --octet-temperature 1.3;
+# temperature 1.3, --octet-temperature 1.3; row 92: row 89 with the heavy remotes as sweeps on
+# today's defaults, --heavy-reach 0.03; row 93: row 89's model generating with pair rates and
+# the octets at 1.6, --pair-spread 2 --octet-temperature 1.6;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -194,6 +196,8 @@ declare -A steps=(
   [89-temperature-1.1-new-peer-weight-0.5-calibrated]="--calibrate-hours 81"
   [90-pace-1]="--calibrate-hours 81"
   [91-octet-temperature-1.3]="--calibrate-hours 81"
+  [92-heavy-reach-0.03]="--calibrate-hours 81 --heavy-reach 0.03"
+  [93-pair-spread-2-octet-temperature-1.6]="--calibrate-hours 81"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -263,7 +267,8 @@ declare -A same_model=([21-other-service-0]=17-peer-match-service
   [87-pair-draws-0.7-pair-spread-2-calibrated]=82-profile-services-6-calibrate-hours
   [88-new-peer-weight-0.5-calibrated]=82-profile-services-6-calibrate-hours
   [90-pace-1]=89-temperature-1.1-new-peer-weight-0.5-calibrated
-  [91-octet-temperature-1.3]=89-temperature-1.1-new-peer-weight-0.5-calibrated)
+  [91-octet-temperature-1.3]=89-temperature-1.1-new-peer-weight-0.5-calibrated
+  [93-pair-spread-2-octet-temperature-1.6]=89-temperature-1.1-new-peer-weight-0.5-calibrated)
 declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [60-peer-anchor-other-service-0]="--other-service-peers 0"
   [62-other-service-0-peer-temperature-0.85]="--other-service-peers 0 --peer-temperature 0.85"
@@ -279,7 +284,8 @@ declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [87-pair-draws-0.7-pair-spread-2-calibrated]="--pair-draws 0.7 --pair-spread 2"
   [88-new-peer-weight-0.5-calibrated]="--new-peer-weight 0.5"
   [90-pace-1]="--pace 1"
-  [91-octet-temperature-1.3]="--octet-temperature 1.3")
+  [91-octet-temperature-1.3]="--octet-temperature 1.3"
+  [93-pair-spread-2-octet-temperature-1.6]="--pair-spread 2 --octet-temperature 1.6")
 # Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
 for k in "${!steps[@]}"; do
   if [[ ${k%%-*} -le 55 ]]; then generate_flags[$k]="${generate_flags[$k]:-} --no-hour-rates"; fi

@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 #include <unordered_map>
+#include <utility>
 
 #include "stan/io/flow_io.h"
 
@@ -36,6 +37,8 @@ struct SideData {
   // flows with it.
   std::map<HostService, double> host_service_shares;
   std::map<HostService, int64_t> service_top_host_flows;
+  // Per service, the flows of its busiest (host, remote) pair with it.
+  std::map<HostService, int64_t> service_top_pair_flows;
   double remote_ratio_sum = 0;  // sum over hosts of distinct remote IPs / flows
   // Returns: host flows to a remote the host has had a flow with before, and of them those with
   // the same service (protocol and lower port class) / the same protocol and both port classes
@@ -97,6 +100,14 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
       d.host_service_shares[service] +=
           static_cast<double>(flows) / static_cast<double>(s.flows.size());
       int64_t& top = d.service_top_host_flows[service];
+      top = std::max(top, flows);
+    }
+    // Per (service, remote), the host's flows: each service's busiest pair.
+    std::map<std::pair<HostService, uint32_t>, int64_t> service_pairs;
+    for (const HostFlow& hf : s.flows)
+      ++service_pairs[{host_service(hf, t.rows[static_cast<size_t>(hf.row)]), hf.remote_ip}];
+    for (const auto& [key, flows] : service_pairs) {
+      int64_t& top = d.service_top_pair_flows[key.first];
       top = std::max(top, flows);
     }
     host_remotes.clear();
@@ -319,6 +330,9 @@ void summarize_side(SideData& d, const EvalResult& res, const EvalOptions& opt, 
   int64_t top_host_flows = 0;
   for (const auto& [service, flows] : d.service_top_host_flows) top_host_flows += flows;
   s.service_top_host_share = n > 0 ? static_cast<double>(top_host_flows) / hf : kNaN;
+  int64_t top_pair_flows = 0;
+  for (const auto& [service, flows] : d.service_top_pair_flows) top_pair_flows += flows;
+  s.service_top_pair_share = n > 0 ? static_cast<double>(top_pair_flows) / hf : kNaN;
   const double returns = static_cast<double>(d.returns);
   s.returns_share = n > 0 ? returns / hf : 0.0;
   s.return_same_service = d.returns > 0 ? d.returns_same_service / returns : kNaN;

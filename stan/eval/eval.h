@@ -195,6 +195,10 @@ struct SideSummary {
   // flows with its busiest host (summed over services; NaN: no host flow). Real hosts specialise
   // (one mail server carries most of the mail), so that it is high.
   double service_top_host_share = 0;
+  // The same with each service's busiest (host, remote) pair: how much of a service is one
+  // conversation (a monitor's pings, a relay's mail), which ties the remote's address and the
+  // flows' sizes to the service.
+  double service_top_pair_share = 0;
   // Returns to a peer: the share of host flows to a remote the host has had a flow with before;
   // of those, the share with the same service (protocol and lower port class) as that remote's
   // previous flow with the host, with the same protocol and both port classes, and with the same

@@ -195,6 +195,8 @@ std::string format_eval_table(const EvalResult& r) {
            per_side([](const SideSummary& s) { return pct(s.top_pairs_share); }));
   o += row("flows of a service with its busiest host",
            per_side([](const SideSummary& s) { return pct(s.service_top_host_share); }));
+  o += row("flows of a service with its busiest pair",
+           per_side([](const SideSummary& s) { return pct(s.service_top_pair_share); }));
   o += row("5 busiest hosts' share of flows",
            per_side([](const SideSummary& s) { return pct(s.top5_host_share); }));
   o += row("zero inter-arrival share",
@@ -318,6 +320,9 @@ nlohmann::json eval_to_json(const EvalResult& r) {
       {"service_top_host_share",
        "per service (as in host_roles), the flows of its busiest host with it; summed over "
        "services, as a share of all host flows"},
+      {"service_top_pair_share",
+       "per service (as in host_roles), the flows of its busiest (host, remote) pair with it; "
+       "summed over services, as a share of all host flows"},
       {"copy_key", "identical (td,sa,da,sp,dp,pr,flg,stos,pkt,byt); te, fwd, label ignored"},
       {"rule_real_tolerance", r.rule_real_tolerance},
   };
@@ -384,6 +389,7 @@ nlohmann::json eval_to_json(const EvalResult& r) {
         {"host_roles", s.host_roles},
         {"host_services", s.host_services},
         {"service_top_host_share", finite(s.service_top_host_share)},
+        {"service_top_pair_share", finite(s.service_top_pair_share)},
         {"returns_share", s.returns_share},
         {"return_same_service", finite(s.return_same_service)},
         {"return_same_ports", finite(s.return_same_ports)},

@@ -366,6 +366,48 @@ TEST_CASE("eval: hosts' main services and the JS of their distributions", "[eval
   CHECK(j.at("real").at("service_top_host_share") == Approx(5.0 / 7));
 }
 
+TEST_CASE("eval: each service's flows with its busiest host-remote pair", "[eval]") {
+  // Web served by h1 to A three times and to B once, by h2 to C twice; DNS asked by h2 of D
+  // twice and by h1 of D once (one remote, two pairs). Busiest pairs: web (h1, A) 3, DNS (h2,
+  // D) 2, of 9 host flows; busiest hosts: web h1 4, DNS h2 2. The synthetic side spreads the
+  // same services over a new remote per flow: its busiest pairs carry 1 flow each.
+  auto table = [](bool spread) {
+    FlowTable t;
+    auto flow = [&](uint32_t host, uint32_t remote, bool serves, uint8_t pr, uint16_t port) {
+      FlowRecord r;
+      r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
+      if (spread) remote = ip("70.0.0.1") + static_cast<uint32_t>(t.rows.size());
+      r.sa = serves ? remote : host;
+      r.da = serves ? host : remote;
+      r.sp = 40000;
+      r.dp = port;
+      r.pr = pr;
+      r.pkt = 1;
+      r.byt = 80;
+      t.rows.push_back(r);
+    };
+    const uint32_t h1 = ip("42.219.1.1"), h2 = ip("42.219.1.2");
+    const uint32_t a = ip("60.0.0.1"), b = ip("60.0.0.2"), c = ip("60.0.0.3"), dns = ip("60.0.0.4");
+    for (int i = 0; i < 3; ++i) flow(h1, a, true, stan::proto::tcp, 80);
+    flow(h1, b, true, stan::proto::tcp, 80);
+    for (int i = 0; i < 2; ++i) flow(h2, c, true, stan::proto::tcp, 80);
+    for (int i = 0; i < 2; ++i) flow(h2, dns, false, stan::proto::udp, 53);
+    flow(h1, dns, false, stan::proto::udp, 53);
+    return t;
+  };
+  const FlowTable real = table(false), syn = table(true);
+  const stan::EvalResult r = stan::evaluate({&real, &syn, nullptr, nullptr, "", "", "", ""});
+  CHECK(r.real().service_top_pair_share == Approx(5.0 / 9));
+  CHECK(r.real().service_top_host_share == Approx(6.0 / 9));
+  CHECK(r.sides[1].service_top_pair_share == Approx(2.0 / 9));
+  CHECK(r.sides[1].service_top_host_share == Approx(6.0 / 9));
+  CHECK_THAT(stan::format_eval_table(r), Contains("flows of a service with its busiest pair"));
+  const auto j = stan::eval_to_json(r);
+  CHECK(j.at("sides").at("real").at("service_top_pair_share") == Approx(5.0 / 9));
+  CHECK(j.at("sides").at("synthetic").at("service_top_pair_share") == Approx(2.0 / 9));
+  CHECK(j.at("definitions").contains("service_top_pair_share"));
+}
+
 namespace {
 // One HTTPS flow from host to remote, a second after the table's last.
 void add_client_flow(FlowTable& t, uint32_t host, uint32_t remote) {
