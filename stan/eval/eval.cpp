@@ -91,7 +91,16 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
   for (const HostStream& s : streams) {
     if (s.flows.empty()) continue;
     d.flows_per_host.push_back(static_cast<int64_t>(s.flows.size()));
-    const std::map<HostService, int64_t> services = host_service_counts(s, t);
+    // The host's flows per (service, remote), and per service (host_service_counts).
+    std::map<std::pair<HostService, uint32_t>, int64_t> service_pairs;
+    for (const HostFlow& hf : s.flows)
+      ++service_pairs[{host_service(hf, t.rows[static_cast<size_t>(hf.row)]), hf.remote_ip}];
+    std::map<HostService, int64_t> services;
+    for (const auto& [key, flows] : service_pairs) {
+      services[key.first] += flows;
+      int64_t& top = d.service_top_pair_flows[key.first];  // each service's busiest pair
+      top = std::max(top, flows);
+    }
     ++d.host_roles
           [std::max_element(services.begin(), services.end(), [](const auto& a, const auto& b) {
              return a.second < b.second;
@@ -100,14 +109,6 @@ SideData collect(const FlowTable& t, const OwnerSelector& owners, const EvalOpti
       d.host_service_shares[service] +=
           static_cast<double>(flows) / static_cast<double>(s.flows.size());
       int64_t& top = d.service_top_host_flows[service];
-      top = std::max(top, flows);
-    }
-    // Per (service, remote), the host's flows: each service's busiest pair.
-    std::map<std::pair<HostService, uint32_t>, int64_t> service_pairs;
-    for (const HostFlow& hf : s.flows)
-      ++service_pairs[{host_service(hf, t.rows[static_cast<size_t>(hf.row)]), hf.remote_ip}];
-    for (const auto& [key, flows] : service_pairs) {
-      int64_t& top = d.service_top_pair_flows[key.first];
       top = std::max(top, flows);
     }
     host_remotes.clear();
