@@ -25,6 +25,22 @@ namespace {
 const std::string kSample = std::string(STAN_ASSETS_DIR) + "/sample/flows.csv.xz";
 const std::string kSampleHosts = std::string(STAN_ASSETS_DIR) + "/sample/hosts.csv";
 
+// One flow between host and remote, a second after the table's last: the remote asks the host's
+// port (serves) or the host asks the remote's.
+void add_flow(FlowTable& t, uint32_t host, uint32_t remote, bool serves, uint8_t pr,
+              uint16_t port) {
+  FlowRecord r;
+  r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
+  r.sa = serves ? remote : host;
+  r.da = serves ? host : remote;
+  r.sp = 40000;
+  r.dp = port;
+  r.pr = pr;
+  r.pkt = 1;
+  r.byt = 80;
+  t.rows.push_back(r);
+}
+
 }  // namespace
 
 TEST_CASE("eval: rules the real data breaks are reported but not counted", "[eval]") {
@@ -291,17 +307,7 @@ TEST_CASE("eval: hosts' main services and the JS of their distributions", "[eval
   auto table = [](bool real) {
     FlowTable t;
     auto flow = [&](uint32_t host, bool serves, uint8_t pr, uint16_t port) {
-      FlowRecord r;
-      r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
-      const uint32_t remote = ip("60.0.0.1") + static_cast<uint32_t>(t.rows.size());
-      r.sa = serves ? remote : host;
-      r.da = serves ? host : remote;
-      r.sp = 40000;
-      r.dp = port;
-      r.pr = pr;
-      r.pkt = 1;
-      r.byt = 80;
-      t.rows.push_back(r);
+      add_flow(t, host, ip("60.0.0.1") + static_cast<uint32_t>(t.rows.size()), serves, pr, port);
     };
     const uint32_t h1 = ip("42.219.1.1"), h2 = ip("42.219.1.2"), h3 = ip("42.219.1.3");
     for (int i = 0; i < 3; ++i) flow(h1, true, stan::proto::tcp, 80);
@@ -374,17 +380,8 @@ TEST_CASE("eval: each service's flows with its busiest host-remote pair", "[eval
   auto table = [](bool spread) {
     FlowTable t;
     auto flow = [&](uint32_t host, uint32_t remote, bool serves, uint8_t pr, uint16_t port) {
-      FlowRecord r;
-      r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
       if (spread) remote = ip("70.0.0.1") + static_cast<uint32_t>(t.rows.size());
-      r.sa = serves ? remote : host;
-      r.da = serves ? host : remote;
-      r.sp = 40000;
-      r.dp = port;
-      r.pr = pr;
-      r.pkt = 1;
-      r.byt = 80;
-      t.rows.push_back(r);
+      add_flow(t, host, remote, serves, pr, port);
     };
     const uint32_t h1 = ip("42.219.1.1"), h2 = ip("42.219.1.2");
     const uint32_t a = ip("60.0.0.1"), b = ip("60.0.0.2"), c = ip("60.0.0.3"), dns = ip("60.0.0.4");
@@ -411,16 +408,7 @@ TEST_CASE("eval: each service's flows with its busiest host-remote pair", "[eval
 namespace {
 // One HTTPS flow from host to remote, a second after the table's last.
 void add_client_flow(FlowTable& t, uint32_t host, uint32_t remote) {
-  FlowRecord r;
-  r.te = 1460332800 + static_cast<int64_t>(t.rows.size());
-  r.sa = host;
-  r.da = remote;
-  r.sp = 40000;
-  r.dp = 443;
-  r.pr = stan::proto::tcp;
-  r.pkt = 1;
-  r.byt = 80;
-  t.rows.push_back(r);
+  add_flow(t, host, remote, false, stan::proto::tcp, 443);
 }
 }  // namespace
 
