@@ -18,6 +18,9 @@ inline constexpr uint64_t kMemoryNoise = 0x3e30;   // service memory noise (like
 inline constexpr uint64_t kDropout = 0xd0;         // dropout (split per epoch, batch, network)
 inline constexpr uint64_t kSweepFit = 0x5e3f;      // the sample of each sweep's flows
 
+// The stored flows of each heavy conversation (train --conversations).
+inline constexpr uint64_t kConversationFit = 0xc0f;
+
 // Generation.
 inline constexpr uint64_t kHostAddresses = 0xad;  // made-up owner addresses
 inline constexpr uint64_t kHosts = 0x6e;          // per-host streams (split per host index)
@@ -27,6 +30,10 @@ inline constexpr uint64_t kPairRates = 0x9a1;     // pair rates (split of a host
                                                   // per remote address)
 inline constexpr uint64_t kPairDraws = 0x9a2;     // pair draws (split of a host's stream, then
                                                   // per remote address; per flow offset: coins)
+
+// A host's heavy conversation: split per host index, then split(0) draws it and split(1) gives
+// the coins of the host's flows (counters 2n and 2n + 1: flow n's).
+inline constexpr uint64_t kConversations = 0xc0e;
 
 // Evaluation (train-on-synthetic / test-on-real), offset by the task's stream number.
 inline constexpr uint64_t kTstrInit = 0x7517'0000u;

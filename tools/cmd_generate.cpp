@@ -26,7 +26,7 @@ struct GenArgs {
   int64_t hosts = 20, batch = 1024, max_flows = 1000000;
   int threads = 0;
   uint64_t seed = 1;
-  bool quiet = false, no_sweeps = false, no_hour_rates = false;
+  bool quiet = false, no_sweeps = false, no_hour_rates = false, no_conversations = false;
 };
 
 // With --host-ips and a profile file whose 'host' column names them: each host's own row (in
@@ -186,6 +186,9 @@ void add_generate_command(CLI::App& app) {
       "--no-sweeps", a->no_sweeps,
       "Leave out the model's network-wide sweeps and probes (models trained with --sweep-reach, "
       "--probe-reach)");
+  c->add_flag("--no-conversations", a->no_conversations,
+              "Leave out the model's heavy conversations, which busy hosts copy (models trained "
+              "with --conversations; README: Heavy conversations)");
   c->add_flag("--no-hour-rates", a->no_hour_rates,
               "Step the hosts on the wall clock rather than on the model's hour rates (models "
               "trained since they were stored: 'stan info' lists them), which run a host's clock "
@@ -218,6 +221,7 @@ void add_generate_command(CLI::App& app) {
     o.max_flows_per_host = a->max_flows;
     o.sampling = a->sampling;
     o.sweeps = !a->no_sweeps;
+    o.conversations = !a->no_conversations;
     o.hour_rates = !a->no_hour_rates;
     if (!a->profiles.empty()) {
       STAN_CHECK(model.profiles().enabled(), "--profiles: this model was trained without profiles");
@@ -257,6 +261,10 @@ void add_generate_command(CLI::App& app) {
       if (probes > 0) std::printf(" and probes of %lld ports", static_cast<long long>(probes));
       std::printf("\n");
     }
+    if (st.conversation_hosts > 0)
+      std::printf("%lld hosts copied a heavy conversation of the model's: %lld flows\n",
+                  static_cast<long long>(st.conversation_hosts),
+                  static_cast<long long>(st.conversation_flows));
     // A model has hour rates only on the wall clock (Encoder::hour_rates), so they are the clock.
     if (o.hour_rates && model.encoder().hour_rates().enabled())
       std::printf("hosts stepped on the model's hour rates (--no-hour-rates: the wall clock)\n");

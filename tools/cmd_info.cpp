@@ -59,6 +59,7 @@ void run_info(const InfoArgs& a) {
                      {"info", info},
                      {"parameters", m.parameter_count()}};
     if (!m.sweeps().empty()) j["sweeps"] = m.sweeps().to_json();
+    if (!m.conversations().empty()) j["conversations"] = m.conversations().to_json();
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }

@@ -36,6 +36,9 @@ struct TrainArgs {
   double probe_reach = 0.25;
   double heavy_reach = 0;  // --heavy-reach: off by default (README: Heavy remotes)
   int heavy_flows = 300;
+  // --conversations 500: the default since the bundled model trained with it (README: Heavy
+  // conversations).
+  ConversationOptions conversations{.min_flows = 500};
   double lr_softmax = ModelConfig{}.lr_softmax, lr_mixture = ModelConfig{}.lr_mixture;
   double ema = -1;                // -1: the encoding's default
   double shape_temperature = -1;  // -1: the encoding's default (0.7; faithful 1)
@@ -285,6 +288,28 @@ void add_train_command(CLI::App& app) {
                 "directions), at least (see --heavy-reach)")
       ->capture_default_str()
       ->check(CLI::Range(1, kMaxHeavyFlows));
+  c->add_option("--conversations", a->conversations.min_flows,
+                "Keep each (host, remote) pair of a training host-day with this many flows or "
+                "more as a heavy conversation, which busy generated hosts copy (README: Heavy "
+                "conversations; 0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  c->add_option("--conversation-templates", a->conversations.templates,
+                "Flows kept of each heavy conversation, drawn from its flows")
+      ->capture_default_str()
+      ->check(CLI::Range(1, kMaxConversationTemplates));
+  c->add_option("--conversation-busy", a->conversations.busy,
+                "The flows a day a generated host's profile must expect for a conversation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e12));
+  c->add_option("--conversation-chance", a->conversations.chance,
+                "The probability that such a host gets one")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--conversation-share", a->conversations.max_share,
+                "The most of a host's flows its conversation takes")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
   c->add_option("--memory-noise", a->memory_noise,
                 "Standard deviation of Gaussian noise on each training window's service memory "
                 "(as --profile-noise; default 0)")
@@ -449,6 +474,7 @@ void add_train_command(CLI::App& app) {
     p.sweeps.min_heavy_reach = a->heavy_reach;
     p.sweeps.min_heavy_flows = a->heavy_flows;
     p.sweeps.count_answers = a->sweep_answers == 1;
+    p.conversations = a->conversations;
     if (a->peer_memory >= 0) p.encoding.peer_memory = a->peer_memory == 1;
     // The memory is of cached peers: the default has it with a cache only (asked for without
     // one, it is refused below).

@@ -215,6 +215,10 @@ GenerateStats generate_flows(StanModel& model, const GenerateOptions& opt,
   out.flush();
   st.flows = out.emitted();
   st.sweep_flows = sweeps.flows();
+  for (const HostState& h : hosts) {
+    st.conversation_flows += h.conversation_flows;
+    st.conversation_hosts += h.conversation.conversation >= 0 ? 1 : 0;
+  }
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   if (opt.progress) std::fprintf(stderr, "\n");
   return st;

@@ -44,6 +44,9 @@ struct GenerateOptions {
   // The model's network-wide sweeps (stan/model/sweeps.h), if it has any: generated beside the
   // hosts' own flows; false leaves them out.
   bool sweeps = true;
+  // The model's heavy conversations (stan/model/conversations.h), if it has any: busy hosts copy
+  // one; false leaves them out.
+  bool conversations = true;
 };
 
 struct GenerateStats {
@@ -51,7 +54,9 @@ struct GenerateStats {
   // rows / steps is the mean batch of the step's GEMMs. A step can only hold hosts near the
   // earliest clock, so the busiest host's flow count bounds the steps from below.
   int64_t flows = 0, hosts = 0, steps = 0, rows = 0, max_pending = 0;
-  int64_t sweep_flows = 0;  // of `flows`, those of the model's sweeps
+  int64_t sweep_flows = 0;         // of `flows`, those of the model's sweeps
+  int64_t conversation_flows = 0;  // of `flows`, copies of the model's heavy conversations
+  int64_t conversation_hosts = 0;  // the hosts that drew one
   double seconds = 0;
 };
 

@@ -91,6 +91,7 @@ std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions&
   const int W = model.config().window, D = enc.columns();
   std::vector<HostState> hosts(ips.size());
   const Generator root(opt.seed, streams::kHosts);
+  const Generator conversations(opt.seed, streams::kConversations);
   for (size_t h = 0; h < hosts.size(); ++h) {
     HostState& s = hosts[h];
     s.ip = ips[h];
@@ -106,10 +107,18 @@ std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions&
           opt.profiles.empty() ? prof.sample(pg)
                                : prof.sample_given(opt.profiles[h % opt.profiles.size()], pg);
       s.input.insert(s.input.end(), z.begin(), z.end());
+      const std::vector<double> raw = prof.unstandardise(z);
       if (opt.sampling.pace > 0) {
         s.pace = opt.sampling.pace;
         s.pace_day0 = enc.day_start();
-        set_pace(prof.unstandardise(z), s);
+        set_pace(raw, s);
+      }
+      if (opt.conversations && !model.conversations().empty()) {
+        const Generator cg = conversations.split(h);
+        const double flows =
+            std::expm1(std::min(raw[ProfileModel::field_index("log_flows")], 30.0));
+        s.conversation = model.conversations().draw(flows, cg.split(0));
+        s.conversation_stream = cg.split(1).stream();
       }
     }
   }
@@ -180,6 +189,21 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
   if (kept)
     for (AttrId a : {AttrId::lport, AttrId::rport})
       enc.write_attr(*enc.find(a), row, h.input.data() + (W - 1) * D);
+  if (h.conversation.conversation >= 0) {
+    // Coins of the host's own conversation stream, two per flow: whether this flow is one of
+    // the conversation's, and which of its stored flows it copies.
+    Generator cg(seed, h.conversation_stream);
+    cg.set_offset(2 * static_cast<uint64_t>(h.flows));
+    const double u = cg.uniform();
+    const int64_t k = cg.randint(
+        static_cast<int64_t>(model.conversations()
+                                 .conversations()[static_cast<size_t>(h.conversation.conversation)]
+                                 .templates.size()));
+    if (u < h.conversation.share) {
+      model.conversations().apply(h.conversation, k, h.ip, *out);
+      ++h.conversation_flows;
+    }
+  }
   h.clock = when;
   h.wall = te;
   if (++h.flows >= max_flows) h.done = true;

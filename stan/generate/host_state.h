@@ -7,6 +7,7 @@
 
 #include "stan/generate/step.h"
 #include "stan/io/hosts.h"
+#include "stan/model/conversations.h"
 
 namespace stan {
 
@@ -34,6 +35,11 @@ struct HostState {
   // counted from the run's start; pace_flows < 0: not paced.
   double pace = 0, pace_flows = -1;
   int64_t pace_from = 0, pace_to = 86400, pace_day0 = 0, start = 0;
+  // The host's heavy conversation (stan/model/conversations.h; none unless the model has them and
+  // the run keeps them), the stream its per-flow coins come from, and its flows so far.
+  ConversationModel::Draw conversation;
+  uint64_t conversation_stream = 0;
+  int64_t conversation_flows = 0;
   // The divisor of the host's next inter-arrival (1: not paced).
   double pace_factor() const;
   // Whether the host may not stop yet: paced, inside its profile's hours and behind its flows.

@@ -62,6 +62,11 @@ inline int64_t second_of_day(int64_t t) {
   return (t % 86400 + 86400) % 86400;
 }
 
+// The UTC day of Unix second t (floor(t / 86400), any sign).
+inline int64_t day_of(int64_t t) {
+  return t >= 0 ? t / 86400 : -((-t + 86400 - 1) / 86400);
+}
+
 // STAN's port classes: p if p < 1024, else 1024 + (p - 1024) / 100 (1670 classes in all).
 inline constexpr int64_t kPortClasses = 1670;
 inline int64_t port_class(uint16_t p) {

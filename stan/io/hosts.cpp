@@ -30,6 +30,16 @@ HostService host_service(const HostFlow& f, const FlowRecord& r) {
   return HostService{host_serves(local, remote, f.outgoing), r.pr, std::min(local, remote)};
 }
 
+std::vector<std::pair<size_t, size_t>> day_ranges(const HostStream& s) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < s.flows.size(); ++i)
+    if (i == 0 || day_of(s.flows[i].te) != day_of(s.flows[i - 1].te))
+      out.emplace_back(i, i + 1);
+    else
+      out.back().second = i + 1;
+  return out;
+}
+
 std::map<HostService, int64_t> host_service_counts(const HostStream& s, const FlowTable& table) {
   std::map<HostService, int64_t> count;
   for (const HostFlow& f : s.flows) ++count[host_service(f, table.rows[f.row])];

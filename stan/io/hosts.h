@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "stan/io/flow.h"
@@ -86,6 +87,9 @@ struct HostStream {
   uint32_t host = 0;
   std::vector<HostFlow> flows;  // sorted by te (stable: file order among equal times)
 };
+
+// The [begin, end) ranges of a stream's flows of each UTC day (day_of), in order.
+std::vector<std::pair<size_t, size_t>> day_ranges(const HostStream& s);
 
 // How many of a host's flows have each HostService (the rows are `table`'s).
 std::map<HostService, int64_t> host_service_counts(const HostStream& s, const FlowTable& table);

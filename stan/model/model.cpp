@@ -285,6 +285,7 @@ std::string StanModel::summary() const {
   os << " = " << input_dim() << "\n";
   os << "parameters: " << parameter_count() << "\n";
   if (!sweeps_.empty()) os << sweeps_.summary() << "\n";
+  if (!conversations_.empty()) os << conversations_.summary() << "\n";
   for (auto& net : nets_) {
     os << "  " << attr_name(net->spec().id) << ": "
        << (net->spec().continuous ? "mixture (K=" + std::to_string(cfg_.k) +
@@ -305,6 +306,7 @@ void StanModel::save(const std::string& path, const nn::NamedTensors& weights) c
   meta["encoding"] = enc_.to_json().dump();
   meta["profiles"] = profiles_.to_json().dump();
   if (!sweeps_.empty()) meta["sweeps"] = sweeps_.to_json().dump();
+  if (!conversations_.empty()) meta["conversations"] = conversations_.to_json().dump();
   meta["info"] = info_.dump();
   nn::save_checkpoint(path, weights, meta);
 }
@@ -347,6 +349,8 @@ ModelMeta parse_model_metadata(const std::map<std::string, std::string>& metadat
     m.profiles = ProfileModel::from_json(parse("profiles"));
     m.info = parse("info");
     if (metadata.count("sweeps")) m.sweeps = SweepModel::from_json(parse("sweeps"));
+    if (metadata.count("conversations"))
+      m.conversations = ConversationModel::from_json(parse("conversations"));
   } catch (const nlohmann::json::exception& e) {  // from_json's checks leave none; a safety net
     throw Error(detail::concat("metadata does not have the expected form (", e.what(), ")"));
   }
@@ -388,6 +392,7 @@ StanModel StanModel::from_checkpoint(const nn::Checkpoint& ck) {
   nn::load_state(m.state(), ck);
   m.info_ = std::move(meta.info);
   m.sweeps_ = std::move(meta.sweeps);
+  m.conversations_ = std::move(meta.conversations);
   m.train(false);
   return m;
 }

@@ -12,6 +12,7 @@
 #include "nn/checkpoint.h"
 #include "nn/mixture.h"
 #include "nn/module.h"
+#include "stan/model/conversations.h"
 #include "stan/model/encoding.h"
 #include "stan/model/profile.h"
 #include "stan/model/sweeps.h"
@@ -146,6 +147,9 @@ class StanModel {
   // The network-wide sweeps generated beside the per-host networks (train --sweep-reach).
   const SweepModel& sweeps() const { return sweeps_; }
   void set_sweeps(SweepModel s) { sweeps_ = std::move(s); }
+  // The heavy conversations busy generated hosts copy (train --conversations).
+  const ConversationModel& conversations() const { return conversations_; }
+  void set_conversations(ConversationModel c) { conversations_ = std::move(c); }
   void set_hour_rates(DiurnalWarp rates) { enc_.set_hour_rates(std::move(rates)); }
   std::vector<std::shared_ptr<AttributeNet>>& nets() { return nets_; }
   const std::vector<std::shared_ptr<AttributeNet>>& nets() const { return nets_; }
@@ -185,6 +189,7 @@ class StanModel {
   Encoder enc_;
   ProfileModel profiles_;
   SweepModel sweeps_;
+  ConversationModel conversations_;
   std::vector<std::shared_ptr<AttributeNet>> nets_;
   nlohmann::json info_ = nlohmann::json::object();
   Device device_ = Device::cpu();
@@ -197,7 +202,8 @@ struct ModelMeta {
   ModelConfig config;
   Encoder encoder;
   ProfileModel profiles;
-  SweepModel sweeps;  // absent in model files without sweeps: none
+  SweepModel sweeps;                // absent in model files without sweeps: none
+  ConversationModel conversations;  // absent in model files without conversations: none
   nlohmann::json info = nlohmann::json::object();
 };
 ModelMeta parse_model_metadata(const std::map<std::string, std::string>& metadata);

@@ -17,13 +17,6 @@ namespace stan {
 namespace {
 
 constexpr int64_t kDay = 86400;
-constexpr int kFlowFields = 11;  // a SweepFlow in JSON: the fields in declaration order
-
-int64_t day_of(int64_t te) {
-  return te >= 0 ? te / kDay : -((-te + kDay - 1) / kDay);
-}
-
-// The fields a SweepFlow keeps as the record has them (FlowRecord <-> SweepFlow).
 template <class From, class To>
 void copy_kept_fields(const From& a, To& b) {
   b.pr = a.pr;
@@ -33,6 +26,14 @@ void copy_kept_fields(const From& a, To& b) {
   b.pkt = a.pkt;
   b.byt = a.byt;
 }
+
+constexpr double kProbeCapFactor = 2;  // a probe sweep's cap: this times its 90th percentile
+
+int common_prefix(uint32_t a, uint32_t b) {
+  return std::countl_zero(a ^ b);  // 32 for a == b
+}
+
+}  // namespace
 
 SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
   SweepFlow s;
@@ -45,24 +46,45 @@ SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r) {
   return s;
 }
 
-constexpr double kProbeCapFactor = 2;  // a probe sweep's cap: this times its 90th percentile
-
-// The [begin, end) ranges of a stream's flows of each UTC day.
-std::vector<std::pair<size_t, size_t>> day_ranges(const HostStream& s) {
-  std::vector<std::pair<size_t, size_t>> out;
-  for (size_t i = 0; i < s.flows.size(); ++i)
-    if (i == 0 || day_of(s.flows[i].te) != day_of(s.flows[i - 1].te))
-      out.emplace_back(i, i + 1);
-    else
-      out.back().second = i + 1;
-  return out;
+void fill_record(const SweepFlow& f, uint32_t host, uint32_t remote, FlowRecord& r) {
+  r.td = f.td_ms / 1000.0;
+  r.sa = f.outgoing ? host : remote;
+  r.da = f.outgoing ? remote : host;
+  r.sp = f.outgoing ? f.local_port : f.remote_port;
+  r.dp = f.outgoing ? f.remote_port : f.local_port;
+  copy_kept_fields(f, r);
 }
 
-int common_prefix(uint32_t a, uint32_t b) {
-  return std::countl_zero(a ^ b);  // 32 for a == b
+void append_flow_numbers(const SweepFlow& f, bool with_second, std::vector<int64_t>& out) {
+  if (with_second) out.push_back(f.second);
+  out.insert(out.end(), {f.td_ms, f.outgoing ? 1 : 0, f.local_port, f.remote_port, f.pr, f.flg,
+                         f.stos, f.fwd, f.pkt, f.byt});
 }
 
-}  // namespace
+SweepFlow flow_from_numbers(const std::vector<int64_t>& v, size_t k, bool with_second,
+                            const std::string& what) {
+  const size_t n = with_second ? kSweepFlowFields : kSweepFlowFields - 1;
+  STAN_CHECK(k + n <= v.size(), what, ": expected ", n, " numbers");
+  size_t i = k;
+  auto next = [&](const char* name, int64_t hi) {
+    const int64_t x = v[i++];
+    STAN_CHECK(x >= 0 && x <= hi, what, ": ", name, " is ", x, " (expected 0..", hi, ")");
+    return x;
+  };
+  SweepFlow f;
+  if (with_second) f.second = static_cast<int32_t>(next("second", kDay - 1));
+  f.td_ms = static_cast<int32_t>(next("td_ms", 2000000000));
+  f.outgoing = next("outgoing", 1) == 1;
+  f.local_port = static_cast<uint16_t>(next("local_port", 65535));
+  f.remote_port = static_cast<uint16_t>(next("remote_port", 65535));
+  f.pr = static_cast<uint8_t>(next("protocol", 255));
+  f.flg = static_cast<uint8_t>(next("flags", 255));
+  f.stos = static_cast<uint8_t>(next("tos", 255));
+  f.fwd = static_cast<uint8_t>(next("fwd", 255));
+  f.pkt = next("packets", int64_t{1} << 50);
+  f.byt = next("bytes", int64_t{1} << 50);
+  return f;
+}
 
 bool is_probe(const HostFlow& f, const FlowRecord& r) {
   return !f.outgoing && r.pr == proto::tcp && (r.flg & tcp_flag::syn) != 0 &&
@@ -358,12 +380,7 @@ void SweepModel::draw_from(const Donor& donor, uint32_t ip, int64_t day_start, i
       FlowRecord r;
       r.te = day_start + second;
       if (r.te < from || r.te >= to) continue;
-      r.td = f.td_ms / 1000.0;
-      r.sa = f.outgoing ? ip : remote;
-      r.da = f.outgoing ? remote : ip;
-      r.sp = f.outgoing ? f.local_port : f.remote_port;
-      r.dp = f.outgoing ? f.remote_port : f.local_port;
-      copy_kept_fields(f, r);
+      fill_record(f, ip, remote, r);
       out->push_back(r);
     }
   }
@@ -374,9 +391,7 @@ nlohmann::json SweepModel::to_json() const {
   nlohmann::json sw = nlohmann::json::array(), dn = nlohmann::json::array();
   for (const Sweep& s : sweeps_) {
     std::vector<int64_t> v;
-    for (const SweepFlow& f : s.flows)
-      v.insert(v.end(), {f.second, f.td_ms, f.outgoing ? 1 : 0, f.local_port, f.remote_port, f.pr,
-                         f.flg, f.stos, f.fwd, f.pkt, f.byt});
+    for (const SweepFlow& f : s.flows) append_flow_numbers(f, true, v);
     if (s.probe) {
       nlohmann::json remotes = nlohmann::json::array();
       for (uint32_t ip : s.remotes) remotes.push_back(format_ipv4(ip));
@@ -450,13 +465,13 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
     }
     const int keep = s.probe ? kProbeTemplates : kSweepTemplates;
     const std::vector<int64_t> v = get_int_array(
-        sw[i], sp, "flows", static_cast<size_t>(keep) * kFlowFields, 0, int64_t{1} << 50);
-    STAN_CHECK(!v.empty() && v.size() % kFlowFields == 0, sp, ": 'flows' must hold 1 to ", keep,
-               " flows of ", kFlowFields, " numbers, got ", v.size(), " numbers");
+        sw[i], sp, "flows", static_cast<size_t>(keep) * kSweepFlowFields, 0, int64_t{1} << 50);
+    STAN_CHECK(!v.empty() && v.size() % kSweepFlowFields == 0, sp, ": 'flows' must hold 1 to ",
+               keep, " flows of ", kSweepFlowFields, " numbers, got ", v.size(), " numbers");
     if (s.probe) {
       const auto& remotes = field(sw[i], sp, "remotes");
-      STAN_CHECK(remotes.is_array() && remotes.size() == v.size() / kFlowFields, sp,
-                 ": 'remotes' must hold an address for each of the ", v.size() / kFlowFields,
+      STAN_CHECK(remotes.is_array() && remotes.size() == v.size() / kSweepFlowFields, sp,
+                 ": 'remotes' must hold an address for each of the ", v.size() / kSweepFlowFields,
                  " flows");
       for (size_t r = 0; r < remotes.size(); ++r) {
         uint32_t ip = 0;
@@ -465,26 +480,9 @@ SweepModel SweepModel::from_json(const nlohmann::json& j) {
         s.remotes.push_back(ip);
       }
     }
-    for (size_t k = 0; k < v.size(); k += kFlowFields) {
-      const std::string fp = sp + ": flow " + std::to_string(k / kFlowFields);
-      auto at = [&](int f, const char* name, int64_t hi) {
-        STAN_CHECK(v[k + f] <= hi, fp, ": ", name, " is ", v[k + f], " (expected 0..", hi, ")");
-        return v[k + f];
-      };
-      SweepFlow f;
-      f.second = static_cast<int32_t>(at(0, "second", kDay - 1));
-      f.td_ms = static_cast<int32_t>(at(1, "td_ms", 2000000000));
-      f.outgoing = at(2, "outgoing", 1) == 1;
-      f.local_port = static_cast<uint16_t>(at(3, "local_port", 65535));
-      f.remote_port = static_cast<uint16_t>(at(4, "remote_port", 65535));
-      f.pr = static_cast<uint8_t>(at(5, "protocol", 255));
-      f.flg = static_cast<uint8_t>(at(6, "flags", 255));
-      f.stos = static_cast<uint8_t>(at(7, "tos", 255));
-      f.fwd = static_cast<uint8_t>(at(8, "fwd", 255));
-      f.pkt = at(9, "packets", int64_t{1} << 50);
-      f.byt = at(10, "bytes", int64_t{1} << 50);
-      s.flows.push_back(f);
-    }
+    for (size_t k = 0; k < v.size(); k += kSweepFlowFields)
+      s.flows.push_back(
+          flow_from_numbers(v, k, true, sp + ": flow " + std::to_string(k / kSweepFlowFields)));
     m.sweeps_.push_back(std::move(s));
   }
   m.index_sweeps();

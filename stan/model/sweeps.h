@@ -64,6 +64,19 @@ struct Sweep {
   std::vector<uint32_t> remotes;  // probe sweeps: per flow, its remote
 };
 
+// A training flow as stored: its second of the UTC day, its duration in milliseconds.
+SweepFlow sweep_flow(const HostFlow& f, const FlowRecord& r);
+// Writes stored flow f into `r` as a flow between `host` and `remote` (all but the time).
+void fill_record(const SweepFlow& f, uint32_t host, uint32_t remote, FlowRecord& r);
+// A stored flow in a model file: its fields as numbers in declaration order, the second first
+// (kSweepFlowFields numbers) or left out (one fewer; SweepFlow::second is then 0).
+inline constexpr int kSweepFlowFields = 11;
+void append_flow_numbers(const SweepFlow& f, bool with_second, std::vector<int64_t>& out);
+// The stored flow at v[k], ...; a number past its field's bounds is a stan::Error naming `what`
+// and the field.
+SweepFlow flow_from_numbers(const std::vector<int64_t>& v, size_t k, bool with_second,
+                            const std::string& what);
+
 // Whether a flow is a probe: incoming TCP with SYN and without ACK.
 bool is_probe(const HostFlow& f, const FlowRecord& r);
 // Whether a flow the host sent answers its remote: TCP or UDP from the lower port class of the

@@ -81,6 +81,8 @@ Prepared prepare_training(const PrepareOptions& opt) {
   }
   Prepared p{StanModel(opt.config, enc, profiles, opt.seed), {}, {}, 0, 0, 0, {}};
   p.model.set_sweeps(sweeps);
+  p.model.set_conversations(ConversationModel::fit(train, table, opt.conversations,
+                                                   Generator(opt.seed, streams::kConversationFit)));
   p.train = build_training_data(table, train, enc, profiles, opt.config.window, opt.seed);
   p.val = build_training_data(table, val, enc, profiles, opt.config.window, opt.seed + 1);
   p.flows = static_cast<int64_t>(table.rows.size());

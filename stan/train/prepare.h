@@ -26,6 +26,9 @@ struct PrepareOptions {
   // Network-wide sweeps (stan/model/sweeps.h): fitted on the training hosts and taken out of
   // every host's series before the encoding, the profiles and the examples; min_reach 0: none.
   SweepOptions sweeps;
+  // Heavy conversations (stan/model/conversations.h): fitted on the training hosts' flows besides
+  // the sweeps, and left in the series (the networks learn them too); min_flows 0: none.
+  ConversationOptions conversations;
   std::string command;  // recorded in the model's info
 };
 

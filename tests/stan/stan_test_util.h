@@ -17,6 +17,30 @@
 
 namespace stan::testing {
 
+// A handful of hand-made flows, their owner hosts and the hosts' streams.
+struct FlowNet {
+  FlowTable table;
+  OwnerSelector owners;
+  std::vector<HostStream> streams;
+};
+
+// A flow of the given addresses, ports and protocol at te: a TCP SYN of one 44-byte packet, 0.25 s.
+inline FlowRecord make_flow(int64_t te, uint32_t sa, uint32_t da, uint16_t sp, uint16_t dp,
+                            uint8_t pr) {
+  FlowRecord r;
+  r.te = te;
+  r.td = 0.25;
+  r.sa = sa;
+  r.da = da;
+  r.sp = sp;
+  r.dp = dp;
+  r.pr = pr;
+  r.flg = tcp_flag::syn;
+  r.pkt = 1;
+  r.byt = 44;
+  return r;
+}
+
 // A one-packet outgoing flow from host:sp at te: to remote's TCP 443 (web) or UDP 53.
 inline FlowRecord web_or_dns(int64_t te, uint32_t host, uint32_t remote, bool web,
                              uint16_t sp = 40000) {

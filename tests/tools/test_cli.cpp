@@ -607,3 +607,28 @@ TEST_CASE("cli: train --lr-softmax and --lr-mixture set the learning rates the m
   check_refused(dir, "--lr-softmax 0", "--lr-softmax");
   fs::remove_all(dir);
 }
+
+TEST_CASE("cli: train --conversations keeps heavy pairs, which info shows and busy hosts copy",
+          "[cli][conversations]") {
+  const std::string dir = temp_dir(), model = dir + "/m.safetensors";
+  // Every host busy enough (0 flows a day) and every one drawing one, so that 3 hosts copy.
+  const std::string info = train_sample(
+      model, "--conversations 20 --conversation-busy 0 --conversation-chance 1", false);
+  CHECK_THAT(info, Catch::Contains("host-day pairs of 20 flows or more") &&
+                       Catch::Contains("a host expecting 0 flows a day or more gets one at 1"));
+  CHECK_THAT(run("info --json --model " + model).output, Catch::Contains("\"conversations\""));
+  auto generate = [&](const std::string& flags) {
+    const Run g = run("generate --model " + model + " --hosts 3 --duration 2h --seed 2 --out " +
+                      dir + "/g.csv " + flags);
+    INFO(g.output);
+    CHECK(g.code == 0);
+    return g.output;
+  };
+  CHECK_THAT(generate(""), Catch::Contains("3 hosts copied a heavy conversation"));
+  CHECK_THAT(generate("--no-conversations"), !Catch::Contains("heavy conversation"));
+  CHECK_THAT(train_sample(model, "--conversations 0", false), !Catch::Contains("conversations:"));
+  check_refused(dir, "--conversations -1", "--conversations");
+  check_refused(dir, "--conversations 20 --conversation-chance 2", "--conversation-chance");
+  check_refused(dir, "--conversations 20 --conversation-templates 0", "--conversation-templates");
+  fs::remove_all(dir);
+}

@@ -11,6 +11,7 @@
 #include "stan/io/flow_io.h"
 #include "stan/io/hosts.h"
 #include "stan/model/sweeps.h"
+#include "stan/stan_test_util.h"
 
 using namespace stan;
 
@@ -25,29 +26,14 @@ uint32_t host(int i) {
 }
 
 FlowRecord flow(int64_t te, uint32_t sa, uint32_t da, uint16_t sp, uint16_t dp, uint8_t pr) {
-  FlowRecord r;
-  r.te = te;
-  r.td = 0.25;
-  r.sa = sa;
-  r.da = da;
-  r.sp = sp;
-  r.dp = dp;
-  r.pr = pr;
-  r.flg = tcp_flag::syn;
-  r.pkt = 1;
-  r.byt = 44;
-  return r;
+  return testing::make_flow(te, sa, da, sp, dp, pr);
 }
 
 // Eight hosts on one day and host 2 on the next (nine host-days). Scanner A sends 3 telnet probes
 // to hosts 1-7 and scanner B 100 SIP probes (one a second from 03:00); every host asks the DNS
 // server twice (outgoing: not a sweep), host 2 on both days, host 7 never; one remote reaches host
 // 1 alone. Host 7 has nothing but the scanners' flows.
-struct Net {
-  FlowTable table;
-  OwnerSelector owners;
-  std::vector<HostStream> streams;
-};
+using Net = testing::FlowNet;
 Net make_net() {
   Net n;
   for (int h = 1; h <= 8; ++h) n.owners.hosts.push_back(host(h));
