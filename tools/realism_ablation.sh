@@ -77,7 +77,9 @@
 # profile's pace, --pace 1; row 91: row 89's model generating a new remote's octets at octet
 # temperature 1.3, --octet-temperature 1.3; row 92: row 89 with the heavy remotes as sweeps on
 # today's defaults, --heavy-reach 0.03; row 93: row 89's model generating with pair rates and
-# the octets at 1.6, --pair-spread 2 --octet-temperature 1.6;
+# the octets at 1.6, --pair-spread 2 --octet-temperature 1.6; row 94: today's defaults, row 89
+# with the heavy conversations busy hosts copy, --conversations 500 (rows 1-93: --conversations
+# 0), the bundled model's configuration;
 # generates the held-back hosts (same addresses, 24 h) at several seeds; evaluates each run
 # against the held-back hosts' real flows and prints mean and spread over the seeds
 # (tools/eval_seeds.sh); also evaluates real held-back vs real training hosts (the floor), the
@@ -198,6 +200,7 @@ declare -A steps=(
   [91-octet-temperature-1.3]="--calibrate-hours 81"
   [92-heavy-reach-0.03]="--calibrate-hours 81 --heavy-reach 0.03"
   [93-pair-spread-2-octet-temperature-1.6]="--calibrate-hours 81"
+  [94-conversations-500]="--calibrate-hours 81 --conversations 500"
 )
 # Rows 1-23 as measured then: without the moving average of the weights, and with the peer
 # choice's defaults of then where they name none (the cache by uses, any service, no memory).
@@ -286,6 +289,10 @@ declare -A generate_flags=([21-other-service-0]="--other-service-peers 0"
   [90-pace-1]="--pace 1"
   [91-octet-temperature-1.3]="--octet-temperature 1.3"
   [93-pair-spread-2-octet-temperature-1.6]="--pair-spread 2 --octet-temperature 1.6")
+# Rows 1-93 train without heavy conversations, as measured then (before them).
+for k in "${!steps[@]}"; do
+  if [[ ${k%%-*} -le 93 ]]; then steps[$k]="${steps[$k]} --conversations 0"; fi
+done
 # Rows 1-55 generate on the wall clock, as measured then (before the hour rates).
 for k in "${!steps[@]}"; do
   if [[ ${k%%-*} -le 55 ]]; then generate_flags[$k]="${generate_flags[$k]:-} --no-hour-rates"; fi
