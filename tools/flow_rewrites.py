@@ -16,7 +16,8 @@ it scores any synthetic side (tools/eval_seeds.sh reuses a CSV that is already t
                  new remote; --templates K draws them from K flows of that service picked once
                  from the generated day (0: a new pick per flow), --vary ports|shapes redraws
                  that part per flow; --copy-real copies the training pair's own flows instead
-                 (times too) into a remote in its first octet
+                 (times too) to a remote in its first octet, or with --templates K, K of them
+                 drawn once, at the replaced flows' times
 
 The random draws depend on --seed only, so a rewrite is reproducible. No model is read.
 """
