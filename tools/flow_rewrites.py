@@ -23,6 +23,7 @@ The random draws depend on --seed only, so a rewrite is reproducible. No model i
 """
 import argparse
 import csv
+import os
 import random
 import sys
 from collections import Counter, defaultdict
@@ -50,7 +51,6 @@ def write_rows(path, header, rows):
         w = csv.writer(f, lineterminator='\n')
         w.writerow(header)
         w.writerows(rows)
-    import os
     os.replace(tmp, path)
 
 
