@@ -34,13 +34,18 @@ std::vector<uint32_t> host_addresses(const GenerateOptions& opt,
   return ips;
 }
 
-// Sampling::pace's target from a raw profile: its flows (log_flows is log1p of them) over its
-// hours first_hour to last_hour (hours of the model's day; a drawn profile's are rounded and kept
-// in [0, 23], and a span that would run backwards takes the whole day).
+// The flows a day a raw profile expects (log_flows is log1p of them), 0 or more.
+double profile_flows(const std::vector<double>& raw) {
+  return std::max(0.0, std::expm1(std::min(raw[ProfileModel::field_index("log_flows")], 30.0)));
+}
+
+// Sampling::pace's target from a raw profile: its flows over its hours first_hour to last_hour
+// (hours of the model's day; a drawn profile's are rounded and kept in [0, 23], and a span that
+// would run backwards takes the whole day).
 void set_pace(const std::vector<double>& raw, HostState& s) {
   auto field = [&](const char* name) { return raw[ProfileModel::field_index(name)]; };
   auto hour = [](double x) { return std::clamp<int64_t>(std::llround(x), 0, 23); };
-  s.pace_flows = std::max(0.0, std::expm1(std::min(field("log_flows"), 30.0)));
+  s.pace_flows = profile_flows(raw);
   const int64_t first = hour(field("first_hour")), last = hour(field("last_hour"));
   if (last >= first) {
     s.pace_from = first * 3600;
@@ -115,9 +120,7 @@ std::vector<HostState> make_hosts(const StanModel& model, const GenerateOptions&
       }
       if (opt.conversations && !model.conversations().empty()) {
         const Generator cg = conversations.split(h);
-        const double flows =
-            std::expm1(std::min(raw[ProfileModel::field_index("log_flows")], 30.0));
-        s.conversation = model.conversations().draw(flows, cg.split(0));
+        s.conversation = model.conversations().draw(profile_flows(raw), cg.split(0));
         s.conversation_stream = cg.split(1).stream();
       }
     }
@@ -192,15 +195,13 @@ bool advance_host(const StanModel& model, const PackedModel& packed, uint64_t se
   if (h.conversation.conversation >= 0) {
     // Coins of the host's own conversation stream, two per flow: whether this flow is one of
     // the conversation's, and which of its stored flows it copies.
+    const ConversationModel& cm = model.conversations();
     Generator cg(seed, h.conversation_stream);
     cg.set_offset(2 * static_cast<uint64_t>(h.flows));
-    const double u = cg.uniform();
-    const int64_t k = cg.randint(
-        static_cast<int64_t>(model.conversations()
-                                 .conversations()[static_cast<size_t>(h.conversation.conversation)]
-                                 .templates.size()));
-    if (u < h.conversation.share) {
-      model.conversations().apply(h.conversation, k, h.ip, *out);
+    if (cg.uniform() < h.conversation.share) {
+      const auto n = static_cast<int64_t>(
+          cm.conversations()[static_cast<size_t>(h.conversation.conversation)].templates.size());
+      cm.apply(h.conversation, cg.randint(n), h.ip, *out);
       ++h.conversation_flows;
     }
   }

@@ -17,6 +17,8 @@ namespace stan {
 namespace {
 
 constexpr int64_t kDay = 86400;
+
+// The fields a SweepFlow keeps as the record has them (FlowRecord <-> SweepFlow).
 template <class From, class To>
 void copy_kept_fields(const From& a, To& b) {
   b.pr = a.pr;
